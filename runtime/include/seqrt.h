@@ -1,0 +1,301 @@
+/*
+ * seqrt.h: the public interface of libseqrt, the runtime every trainer that
+ * seqc generates links against.
+ *
+ * Conventions (all kernels):
+ *   - float32, row-major, activations are [batch, features];
+ *   - the caller hands in every buffer; no kernel allocates;
+ *   - forward and backward take their common arguments in the same order;
+ *   - gradients are written (overwritten), never accumulated, unless a
+ *     function says otherwise;
+ *   - sizes are int for the GEMM-facing dimensions (CBLAS takes int) and
+ *     size_t for flat element counts.
+ *
+ * Errors that come from user input (files, flags) are reported through a
+ * seqrt_error: a function returns 0 on success and -1 on failure after
+ * writing one human-readable line ("FILE: what is wrong") into err->msg.
+ */
+#ifndef SEQRT_H
+#define SEQRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEQRT_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+typedef struct seqrt_error {
+    char msg[512];
+} seqrt_error;
+
+/* printf-style; always returns -1 so callers can `return seqrt_fail(...)`. */
+int seqrt_fail(seqrt_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ------------------------------------------------------------ generator */
+
+/* xoshiro256** seeded through splitmix64: the same seed gives the same
+ * stream on every machine. The state is plain data so a checkpoint can
+ * save and restore it. */
+typedef struct seqrt_rng {
+    uint64_t s[4];
+} seqrt_rng;
+
+void     seqrt_rng_seed(seqrt_rng *rng, uint64_t seed);
+uint64_t seqrt_rng_next(seqrt_rng *rng);
+/* uniform in [0, 1) with 24 random bits */
+float    seqrt_rng_uniform(seqrt_rng *rng);
+/* standard normal (Box-Muller, no cached value: state is only s[4]) */
+float    seqrt_rng_normal(seqrt_rng *rng);
+/* uniform integer in [0, n), unbiased */
+uint32_t seqrt_rng_below(seqrt_rng *rng, uint32_t n);
+/* Fisher-Yates shuffle of order[0..n) */
+void     seqrt_rng_shuffle(seqrt_rng *rng, uint32_t *order, size_t n);
+
+/* ---------------------------------------------------------- initializers */
+
+typedef enum seqrt_init_kind {
+    SEQRT_INIT_ZEROS,
+    SEQRT_INIT_ONES,
+    SEQRT_INIT_GLOROT_UNIFORM,
+    SEQRT_INIT_GLOROT_NORMAL, /* truncated normal, as Keras */
+    SEQRT_INIT_HE_UNIFORM,
+    SEQRT_INIT_HE_NORMAL,     /* truncated normal, as Keras */
+    SEQRT_INIT_COUNT_
+} seqrt_init_kind;
+
+/* Fill w[0..n) for a weight of fan_in inputs and fan_out outputs. */
+void seqrt_init(float *w, size_t n, seqrt_init_kind kind, int fan_in,
+                int fan_out, seqrt_rng *rng);
+/* "glorot_uniform" -> SEQRT_INIT_GLOROT_UNIFORM; -1 when unknown */
+int seqrt_init_from_name(const char *name);
+const char *seqrt_init_name(seqrt_init_kind kind);
+
+/* ----------------------------------------------------------------- dense */
+
+/* y[batch,out] = x[batch,in] * w[in,out] (+ b[out] when b != NULL) */
+void seqrt_dense_forward(int batch, int in, int out, const float *x,
+                         const float *w, const float *b, float *y);
+/* dw[in,out] = x^T dy; db[out] = sum_rows dy (skipped when db == NULL);
+ * dx[batch,in] = dy w^T (skipped when dx == NULL, e.g. the first layer). */
+void seqrt_dense_backward(int batch, int in, int out, const float *x,
+                          const float *w, const float *dy, float *dx,
+                          float *dw, float *db);
+
+/* ------------------------------------------------------------- batchnorm */
+
+/*
+ * Training mode: per-feature batch mean mu and biased variance var,
+ *   xhat = (x - mu) / sqrt(var + eps),  y = gamma * xhat + beta,
+ *   moving_mean = moving_mean * momentum + mu  * (1 - momentum)
+ *   moving_var  = moving_var  * momentum + var * (1 - momentum)
+ * xhat[batch,features] and inv_std[features] are saved for backward.
+ * A batch of one sample has var = 0 and x - mu = 0: xhat is 0 and y is
+ * exactly beta, finite for any eps > 0.
+ */
+void seqrt_batchnorm_forward_train(int batch, int features, const float *x,
+                                   const float *gamma, const float *beta,
+                                   float *moving_mean, float *moving_var,
+                                   float momentum, float eps, float *y,
+                                   float *xhat, float *inv_std);
+/* Inference mode: normalizes with the moving statistics. */
+void seqrt_batchnorm_forward_infer(int batch, int features, const float *x,
+                                   const float *gamma, const float *beta,
+                                   const float *moving_mean,
+                                   const float *moving_var, float eps,
+                                   float *y);
+/* dx = gamma*inv_std/N * (N*dy - sum(dy) - xhat*sum(dy*xhat));
+ * dgamma = sum(dy*xhat); dbeta = sum(dy). dx may be NULL. */
+void seqrt_batchnorm_backward(int batch, int features, const float *xhat,
+                              const float *gamma, const float *inv_std,
+                              const float *dy, float *dx, float *dgamma,
+                              float *dbeta);
+
+/* ----------------------------------------------------------- activations */
+/* Elementwise over n values. Backward takes x and y (forward's input and
+ * output) so each activation uses whichever is cheaper; dx may alias dy. */
+
+void seqrt_relu_forward(size_t n, const float *x, float *y);
+void seqrt_relu_backward(size_t n, const float *x, const float *y,
+                         const float *dy, float *dx);
+void seqrt_leaky_relu_forward(size_t n, float alpha, const float *x, float *y);
+void seqrt_leaky_relu_backward(size_t n, float alpha, const float *x,
+                               const float *y, const float *dy, float *dx);
+void seqrt_sigmoid_forward(size_t n, const float *x, float *y);
+void seqrt_sigmoid_backward(size_t n, const float *x, const float *y,
+                            const float *dy, float *dx);
+void seqrt_tanh_forward(size_t n, const float *x, float *y);
+void seqrt_tanh_backward(size_t n, const float *x, const float *y,
+                         const float *dy, float *dx);
+/* Row-wise softmax of x[batch,classes] (max-subtracted). */
+void seqrt_softmax_forward(int batch, int classes, const float *x, float *y);
+void seqrt_softmax_backward(int batch, int classes, const float *x,
+                            const float *y, const float *dy, float *dx);
+
+/* Inverted dropout: mask[i] = 0 with probability rate, else 1/(1-rate);
+ * y = x * mask. At inference dropout is the identity (the generated code
+ * simply does not call it). */
+void seqrt_dropout_forward_train(size_t n, float rate, const float *x,
+                                 float *y, float *mask, seqrt_rng *rng);
+void seqrt_dropout_backward(size_t n, float rate, const float *mask,
+                            const float *dy, float *dx);
+
+/* ---------------------------------------------------------------- losses */
+/* Labels are class indices in [0, classes). Losses return the mean over
+ * the batch; gradients are already divided by the batch size. */
+
+/* Softmax fused with sparse categorical cross-entropy, from logits:
+ * probs = softmax(logits); loss = mean(logsumexp(z) - z[label]). */
+float seqrt_softmax_xent_forward(int batch, int classes, const float *logits,
+                                 const int32_t *labels, float *probs);
+/* dlogits = (probs - onehot(label)) / batch */
+void  seqrt_softmax_xent_backward(int batch, int classes, const float *probs,
+                                  const int32_t *labels, float *dlogits);
+
+/* Categorical cross-entropy on probabilities (output of a softmax, or of
+ * any layer), targets one-hot from labels, clipped at 1e-7 as Keras does. */
+float seqrt_xent_forward(int batch, int classes, const float *probs,
+                         const int32_t *labels);
+void  seqrt_xent_backward(int batch, int classes, const float *probs,
+                          const int32_t *labels, float *dprobs);
+
+/* Mean squared error against one-hot(label): mean over batch and classes. */
+float seqrt_mse_forward(int batch, int classes, const float *pred,
+                        const int32_t *labels);
+void  seqrt_mse_backward(int batch, int classes, const float *pred,
+                         const int32_t *labels, float *dpred);
+
+/* Number of rows whose arg-max (first maximum) equals the label. */
+int seqrt_accuracy_count(int batch, int classes, const float *scores,
+                         const int32_t *labels);
+
+/* ------------------------------------------------------------ optimizers */
+/* One loop over a contiguous parameter buffer. State lives in buffers the
+ * caller owns so it can be checkpointed. */
+
+/* Keras SGD: v = momentum*v - lr*g; p += v   (momentum == 0: p -= lr*g,
+ * velocity untouched and may be NULL);
+ * nesterov: p += momentum*v - lr*g (after updating v). */
+void seqrt_sgd_step(size_t n, float *param, const float *grad, float *velocity,
+                    float lr, float momentum, int nesterov);
+
+/* Keras Adam, step t >= 1 (the count after this step):
+ * m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+ * alpha_t = lr*sqrt(1-b2^t)/(1-b1^t); p -= alpha_t*m/(sqrt(v)+eps). */
+void seqrt_adam_step(size_t n, float *param, const float *grad, float *m,
+                     float *v, int64_t t, float lr, float beta1, float beta2,
+                     float eps);
+
+/* ----------------------------------------------------------------- data */
+
+/* A labelled dataset held as bytes: count samples of sample_size bytes
+ * (rows*cols), labels one byte each. Floats are made one batch at a time. */
+typedef struct seqrt_dataset {
+    size_t   count;
+    int      rows, cols;     /* IDX image shape; CSV: rows = 1, cols = fields-1 */
+    size_t   sample_size;    /* rows * cols */
+    uint8_t *pixels;         /* count * sample_size */
+    uint8_t *labels;         /* count */
+    float    scale;          /* multiply a byte by this: 1/255 for IDX */
+    char     source[256];    /* file it came from, for messages */
+} seqrt_dataset;
+
+/* images.idx3 + labels.idx1, each plain or gzip (detected by content). */
+int  seqrt_load_idx(const char *images_path, const char *labels_path,
+                    seqrt_dataset *out, seqrt_error *err);
+/* DIR/<prefix>-images-idx3-ubyte[.gz] and DIR/<prefix>-labels-idx1-ubyte[.gz],
+ * prefix "train" or "t10k". */
+int  seqrt_load_mnist_dir(const char *dir, const char *prefix,
+                          seqrt_dataset *out, seqrt_error *err);
+/* CSV, one sample per line, label in the first column, values 0..255;
+ * an optional header line (non-numeric first field on line 1) is skipped. */
+int  seqrt_load_csv(const char *path, seqrt_dataset *out, seqrt_error *err);
+void seqrt_dataset_free(seqrt_dataset *d);
+/* Error when a label is >= classes or the sample size is not features. */
+int  seqrt_dataset_check(const seqrt_dataset *d, int features, int classes,
+                         seqrt_error *err);
+/* Gather n samples order[start..start+n) into x[n,sample_size] (scaled)
+ * and y[n]. order == NULL means the identity order. */
+void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
+                         size_t start, int n, float *x, int32_t *y);
+
+/* ------------------------------------------------------ the trainer's model */
+
+typedef enum seqrt_optimizer_kind {
+    SEQRT_OPT_SGD,
+    SEQRT_OPT_ADAM
+} seqrt_optimizer_kind;
+
+typedef enum seqrt_loss_kind {
+    SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    SEQRT_LOSS_CATEGORICAL_CROSSENTROPY,
+    SEQRT_LOSS_MSE
+} seqrt_loss_kind;
+
+/* What one call of a generated forward/backward sees. */
+typedef struct seqrt_step {
+    int            n;        /* rows in this mini-batch, 1 <= n <= capacity */
+    int            capacity; /* rows the arena was sized for */
+    const float   *x;        /* [n, input_size] */
+    const int32_t *y;        /* [n] class labels */
+    float         *params;   /* trainable parameters, then non-trainable */
+    float         *grads;    /* [trainable_count] */
+    float         *arena;    /* activations and their gradients:
+                                act_per_sample * capacity floats */
+    seqrt_rng     *rng;      /* for dropout */
+    /* outputs of forward_*: */
+    float          loss;     /* mean loss over the n rows */
+    int            correct;  /* rows whose arg-max equals the label */
+    const float   *output;   /* [n, classes]: the model's output (probs) */
+} seqrt_step;
+
+/* Everything a generated trainer tells the shared training loop. */
+typedef struct seqrt_model {
+    const char *name;             /* model name from the file */
+    const char *source;           /* the model file it was generated from */
+    uint64_t    structure_hash;   /* hash of layers, shapes and parameters */
+    int         input_rows, input_cols; /* input shape (cols=1 for vectors) */
+    int         input_size;       /* features per sample */
+    int         classes;          /* units of the output */
+    size_t      param_count;      /* floats in params */
+    size_t      trainable_count;  /* the first trainable_count of params */
+    size_t      act_per_sample;   /* arena floats per row of capacity */
+    size_t      opt_state_count;  /* floats of optimizer state (moments) */
+    /* the recipe from the file (flags may override epochs, batch, lr, seed) */
+    seqrt_optimizer_kind optimizer;
+    float       lr, momentum, beta1, beta2, epsilon;
+    int         nesterov;
+    seqrt_loss_kind loss;
+    int         epochs, batch, shuffle;
+    uint64_t    seed;
+    /* generated functions */
+    void (*init)(float *params, seqrt_rng *rng);  /* initial weights */
+    void (*forward_train)(seqrt_step *s);
+    void (*forward_infer)(seqrt_step *s);
+    void (*backward)(seqrt_step *s);   /* after forward_train, fills grads */
+    /* one optimizer step over the trainable parameters; t counts steps
+     * from 1, lr may differ from the file's when --lr is given */
+    void (*update)(float *params, const float *grads, float *opt_state,
+                   int64_t t, float lr);
+} seqrt_model;
+
+/* The trainer's whole command line: train (default), evaluate, predict,
+ * --help. Returns the process exit status. */
+int seqrt_main(int argc, char **argv, const seqrt_model *model);
+
+/* Threads for OpenBLAS (and the runtime); 0 = leave as is. */
+void seqrt_set_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEQRT_H */

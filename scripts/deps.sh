@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages seqc needs, when they are missing.
+# Sourced by scripts/test.sh and scripts/demo.sh; extra packages may be
+# passed as arguments. Needs root (or sudo) only when something is missing.
+seqc_install_deps() {
+    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libxml2-utils $*"
+    missing=""
+    for p in $need; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+            || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    echo "seqc: installing missing packages:$missing"
+    if [ "$(id -u)" = 0 ]; then
+        SUDO=""
+    elif command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "seqc: missing packages:$missing; run as root or install them" >&2
+        return 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq || return 1
+    $SUDO apt-get install -y -qq --no-install-recommends $missing || return 1
+}
