@@ -1,0 +1,24 @@
+/*
+ * frontend.h: from a model file to a checked model.
+ *
+ *   text --lexer.re/parser.y--> ast_file --check.c--> model
+ *
+ * Diagnostics go to stderr as FILE:LINE:COL: error: MESSAGE, the source
+ * line and a caret (diag.h).
+ */
+#ifndef SEQC_FRONTEND_H
+#define SEQC_FRONTEND_H
+
+#include "arena.h"
+#include "model.h"
+
+/* Reads, parses and checks the file at path. Returns 0 and fills *out
+ * (arena-owned) when there are no errors (warnings may have been printed);
+ * returns 1 when at least one error was reported. */
+int frontend_load(arena *a, const char *path, model *out);
+
+/* Drops every layer of the given kind (for --without). Never drops the
+ * input layer. */
+void model_without(model *m, layer_kind kind);
+
+#endif
