@@ -1,0 +1,46 @@
+#!/bin/sh
+# The tutorial in one command: installs what is missing, builds seqc, shows
+# the model, then trains it on the embedded MNIST digits with and without
+# batch normalization and prints the comparison.
+#
+#   scripts/demo.sh [--epochs N]        (default: the model file's 10 epochs)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+EPOCHS=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --epochs) [ $# -ge 2 ] || { echo "demo.sh: --epochs needs a number" >&2; exit 2; }
+                  EPOCHS="--epochs $2"; shift 2 ;;
+        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+        *) echo "demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+. "$ROOT/scripts/deps.sh"
+seqc_install_deps
+
+echo "== building seqc and libseqrt"
+cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$ROOT/build" --parallel "$(nproc 2>/dev/null || echo 2)" >/dev/null
+SEQC="$ROOT/build/seqc"
+MODEL="$ROOT/models/mnist_bn.seq"
+DATA="$ROOT/data/mnist-digits"
+OUT="$ROOT/build/compare-mnist_bn"
+
+echo
+echo "== the model: $MODEL"
+sed -n '/^model/,$p' "$MODEL"
+echo
+echo "== seqc summary models/mnist_bn.seq"
+"$SEQC" summary "$MODEL"
+echo
+echo "== seqc summary models/mnist_bn.seq --without batchnorm"
+"$SEQC" summary "$MODEL" --without batchnorm
+echo
+echo "== training both variants on $DATA (8,000 train / 2,000 validation digits)"
+# shellcheck disable=SC2086
+"$SEQC" compare "$MODEL" --without batchnorm --data "$DATA" -o "$OUT" $EPOCHS
+echo
+echo "== the comparison ($OUT/report.md)"
+sed -n '/^## Per-epoch/,$p' "$OUT/report.md"
+echo
+echo "Curves (loss and accuracy, train solid, validation dashed): $OUT/curves.svg"
