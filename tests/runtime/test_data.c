@@ -1,0 +1,658 @@
+/*
+ * test_data.c: the data loaders of libseqrt on the committed dataset
+ * (data/mnist-digits) and on every kind of broken file, made at test time
+ * in a temporary directory; and the mini-batch gather.
+ *
+ * A failing load must return -1, write one message that names the file
+ * and the problem, and leave the dataset empty.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "testutil.h"
+
+#include "seqrt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MNIST_DIR SEQC_SOURCE_DIR "/data/mnist-digits"
+
+/* ------------------------------------------------------------ fixtures */
+
+/* The temporary directory and every path made in it, removed at the end. */
+static char g_dir[64];
+static char *g_made[64];
+static int g_nmade;
+
+static const char *tmp_path(const char *name)
+{
+    static char bufs[8][512];
+    static int next;
+    char *p = bufs[next++ % 8];
+    snprintf(p, 512, "%s/%s", g_dir, name);
+    for (int i = 0; i < g_nmade; i++)
+        if (strcmp(g_made[i], p) == 0)
+            return p;
+    assert_true(g_nmade < 64);
+    g_made[g_nmade++] = strdup(p);
+    return p;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/seqrt-data-XXXXXX");
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    for (int i = g_nmade - 1; i >= 0; i--) { /* files before their folders */
+        if (remove(g_made[i]) != 0)
+            rmdir(g_made[i]);
+        free(g_made[i]);
+    }
+    return rmdir(g_dir);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
+}
+
+static void write_gzip(const char *path, const void *data, size_t n)
+{
+    gzFile f = gzopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(gzwrite(f, data, (unsigned)n), (int)n);
+    assert_int_equal(gzclose(f), Z_OK);
+}
+
+/* An IDX images file: header (magic, count, rows, cols), then `have`
+ * pixel bytes (pixel i = i*7 mod 256), whatever the header says. */
+static size_t idx_images(unsigned char *buf, uint32_t magic, uint32_t count,
+                         uint32_t rows, uint32_t cols, size_t have)
+{
+    put_be32(buf, magic);
+    put_be32(buf + 4, count);
+    put_be32(buf + 8, rows);
+    put_be32(buf + 12, cols);
+    for (size_t i = 0; i < have; i++)
+        buf[16 + i] = (unsigned char)(i * 7);
+    return 16 + have;
+}
+
+/* An IDX labels file: header (magic, count), then `have` labels i mod 10. */
+static size_t idx_labels(unsigned char *buf, uint32_t magic, uint32_t count,
+                         size_t have)
+{
+    put_be32(buf, magic);
+    put_be32(buf + 4, count);
+    for (size_t i = 0; i < have; i++)
+        buf[8 + i] = (unsigned char)(i % 10);
+    return 8 + have;
+}
+
+/* A good pair: 3 images of 2x2 and their 3 labels. */
+static void write_good_pair(const char *images, const char *labels)
+{
+    unsigned char buf[64];
+    write_bytes(images, buf, idx_images(buf, 0x803, 3, 2, 2, 12));
+    write_bytes(labels, buf, idx_labels(buf, 0x801, 3, 3));
+}
+
+static void read_file(const char *path, unsigned char **data, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size >= 0);
+    rewind(f);
+    *data = malloc((size_t)size + 1);
+    assert_non_null(*data);
+    assert_int_equal(fread(*data, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+}
+
+/* Fills d with junk so a test sees whether a failing load zeroes it. */
+static void poison(seqrt_dataset *d)
+{
+    memset(d, 0xAB, sizeof *d);
+}
+
+static void assert_empty(const seqrt_dataset *d)
+{
+    assert_int_equal(d->count, 0);
+    assert_null(d->pixels);
+    assert_null(d->labels);
+    assert_int_equal(d->rows, 0);
+    assert_int_equal(d->cols, 0);
+    assert_int_equal(d->sample_size, 0);
+    assert_int_equal(d->source[0], '\0');
+}
+
+/* The message holds every one of the given pieces. */
+static void assert_msg_has(const seqrt_error *err, const char *const *pieces, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strstr(err->msg, pieces[i])) {
+            print_error("message \"%s\" lacks \"%s\"\n", err->msg, pieces[i]);
+            fail();
+        }
+}
+#define ASSERT_MSG(err, ...)                                                   \
+    do {                                                                       \
+        const char *const pieces_[] = {__VA_ARGS__};                           \
+        assert_msg_has((err), pieces_, (int)(sizeof pieces_ / sizeof *pieces_)); \
+    } while (0)
+
+/* Loads the pair and expects the failure to name `file` and `problem`. */
+static void expect_idx_failure(const char *images, const char *labels,
+                               const char *file, const char *problem)
+{
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    poison(&d);
+    assert_int_equal(seqrt_load_idx(images, labels, &d, &err), -1);
+    ASSERT_MSG(&err, file, problem);
+    assert_empty(&d);
+}
+
+static void expect_csv_failure(const char *path, const char *where,
+                               const char *problem)
+{
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    poison(&d);
+    assert_int_equal(seqrt_load_csv(path, &d, &err), -1);
+    ASSERT_MSG(&err, path, where, problem);
+    assert_empty(&d);
+}
+
+/* ------------------------------------------------- the committed dataset */
+
+/* Facts of the committed files, read independently with Python's gzip. */
+static void test_mnist_train(void **state)
+{
+    (void)state;
+    static const uint8_t first[10] = {5, 8, 7, 4, 0, 4, 2, 1, 8, 2};
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "train", &d, &err), 0);
+    assert_int_equal(d.count, 8000);
+    assert_int_equal(d.rows, 28);
+    assert_int_equal(d.cols, 28);
+    assert_int_equal(d.sample_size, 784);
+    assert_close(d.scale, 1.0 / 255.0, 1e-9);
+    assert_non_null(strstr(d.source, "train-images-idx3-ubyte"));
+    assert_memory_equal(d.labels, first, sizeof first);
+
+    /* pixels span 0..255; the first image's bytes sum to 27395, and row
+     * 14 of it starts 0 0 0 0 0 153 253 145 */
+    uint8_t lo = 255, hi = 0;
+    uint64_t sum0 = 0;
+    for (size_t i = 0; i < d.count * d.sample_size; i++) {
+        if (d.pixels[i] < lo) lo = d.pixels[i];
+        if (d.pixels[i] > hi) hi = d.pixels[i];
+    }
+    for (size_t i = 0; i < 784; i++)
+        sum0 += d.pixels[i];
+    assert_int_equal(lo, 0);
+    assert_int_equal(hi, 255);
+    assert_int_equal(sum0, 27395);
+    static const uint8_t row14[8] = {0, 0, 0, 0, 0, 153, 253, 145};
+    assert_memory_equal(d.pixels + 14 * 28, row14, sizeof row14);
+
+    int counts[256] = {0};
+    for (size_t i = 0; i < d.count; i++)
+        counts[d.labels[i]]++;
+    for (int c = 10; c < 256; c++)
+        assert_int_equal(counts[c], 0);
+    assert_int_equal(seqrt_dataset_check(&d, 784, 10, &err), 0);
+
+    seqrt_dataset_free(&d);
+    assert_empty(&d);
+}
+
+static void test_mnist_t10k(void **state)
+{
+    (void)state;
+    static const uint8_t first[10] = {0, 5, 6, 3, 1, 1, 3, 8, 3, 2};
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &d, &err), 0);
+    assert_int_equal(d.count, 2000);
+    assert_int_equal(d.rows, 28);
+    assert_int_equal(d.cols, 28);
+    assert_memory_equal(d.labels, first, sizeof first);
+    uint64_t sum0 = 0;
+    for (size_t i = 0; i < 784; i++)
+        sum0 += d.pixels[i];
+    assert_int_equal(sum0, 25722);
+    seqrt_dataset_free(&d);
+}
+
+/* The same files gunzipped into a folder load to the same bytes. */
+static void test_plain_equals_gzip(void **state)
+{
+    (void)state;
+    seqrt_dataset gz, plain;
+    seqrt_error err = {{0}};
+    const char *names[] = {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+    assert_int_equal(mkdir(tmp_path("plain"), 0700), 0);
+    for (int i = 0; i < 2; i++) {
+        char src[512], dst[64];
+        snprintf(src, sizeof src, "%s/%s.gz", MNIST_DIR, names[i]);
+        snprintf(dst, sizeof dst, "plain/%s", names[i]);
+        gzFile in = gzopen(src, "rb");
+        assert_non_null(in);
+        static unsigned char buf[2000 * 784 + 64];
+        int n = gzread(in, buf, sizeof buf);
+        assert_true(n > 0);
+        gzclose(in);
+        assert_int_equal(buf[0], 0x00); /* plain: no gzip magic */
+        write_bytes(tmp_path(dst), buf, (size_t)n);
+    }
+
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &gz, &err), 0);
+    assert_int_equal(seqrt_load_mnist_dir(tmp_path("plain"), "t10k", &plain, &err), 0);
+    assert_non_null(strstr(plain.source, "plain/t10k-images-idx3-ubyte"));
+    assert_null(strstr(plain.source, ".gz"));
+    assert_int_equal(plain.count, gz.count);
+    assert_int_equal(plain.sample_size, gz.sample_size);
+    assert_memory_equal(plain.pixels, gz.pixels, gz.count * gz.sample_size);
+    assert_memory_equal(plain.labels, gz.labels, gz.count);
+    seqrt_dataset_free(&gz);
+    seqrt_dataset_free(&plain);
+}
+
+/* ----------------------------------------------------------- batches */
+
+static void test_batch_gather(void **state)
+{
+    (void)state;
+    /* 4 samples of 3 bytes; sample k holds k*10, k*10+1, 255 - k */
+    uint8_t pixels[12], labels[4] = {7, 1, 9, 3};
+    for (int k = 0; k < 4; k++) {
+        pixels[k * 3] = (uint8_t)(k * 10);
+        pixels[k * 3 + 1] = (uint8_t)(k * 10 + 1);
+        pixels[k * 3 + 2] = (uint8_t)(255 - k);
+    }
+    seqrt_dataset d = {.count = 4, .rows = 1, .cols = 3, .sample_size = 3,
+                       .pixels = pixels, .labels = labels, .scale = 0.5f};
+    const uint32_t order[5] = {3, 0, 2, 1, 0};
+    float x[9];
+    int32_t y[3] = {-1, -1, -1};
+
+    /* order[1..4) = samples 0, 2, 1 */
+    seqrt_dataset_batch(&d, order, 1, 3, x, y);
+    const float want[9] = {0, 0.5f, 127.5f, 10, 10.5f, 126.5f, 5, 5.5f, 127};
+    for (int i = 0; i < 9; i++)
+        assert_close(x[i], want[i], 0);
+    assert_int_equal(y[0], 7);
+    assert_int_equal(y[1], 9);
+    assert_int_equal(y[2], 1);
+
+    /* no order: the identity, from start */
+    seqrt_dataset_batch(&d, NULL, 2, 2, x, y);
+    assert_close(x[0], 10, 0);
+    assert_close(x[5], 126, 0);
+    assert_int_equal(y[0], 9);
+    assert_int_equal(y[1], 3);
+}
+
+/* On real data with the IDX scale: x = byte/255, exactly as float. */
+static void test_batch_mnist_scaled(void **state)
+{
+    (void)state;
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &d, &err), 0);
+    const uint32_t order[4] = {1999, 0, 1234, 7};
+    static float x[4 * 784];
+    int32_t y[4];
+    seqrt_dataset_batch(&d, order, 0, 4, x, y);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(y[i], d.labels[order[i]]);
+        for (int j = 0; j < 784; j++) {
+            float want = (float)d.pixels[order[i] * 784 + (size_t)j] * (1.0f / 255.0f);
+            assert_close(x[i * 784 + j], want, 0);
+            assert_true(x[i * 784 + j] >= 0.0f && x[i * 784 + j] <= 1.0f);
+        }
+    }
+    assert_int_equal(y[1], 0); /* the first t10k label */
+    seqrt_dataset_free(&d);
+}
+
+/* ------------------------------------------------------------- CSV */
+
+static void test_csv_header_crlf(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("good.csv");
+    write_text(path, "label,p0,p1,p2,p3\r\n"
+                     "3,0,128,255,7\r\n"
+                     "0, 1 ,2,3,4\r\n"
+                     "9,255,255,0,0\r\n\r\n");
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
+    assert_int_equal(d.count, 3);
+    assert_int_equal(d.rows, 1);
+    assert_int_equal(d.cols, 4);
+    assert_int_equal(d.sample_size, 4);
+    assert_close(d.scale, 1.0 / 255.0, 1e-9);
+    static const uint8_t pixels[12] = {0, 128, 255, 7, 1, 2, 3, 4, 255, 255, 0, 0};
+    static const uint8_t labels[3] = {3, 0, 9};
+    assert_memory_equal(d.pixels, pixels, sizeof pixels);
+    assert_memory_equal(d.labels, labels, sizeof labels);
+    assert_string_equal(d.source, path);
+
+    float x[4];
+    int32_t y;
+    seqrt_dataset_batch(&d, NULL, 0, 1, x, &y);
+    assert_int_equal(y, 3);
+    assert_close(x[1], 128.0 / 255.0, 1e-7);
+    assert_close(x[2], 1.0, 1e-7);
+    seqrt_dataset_free(&d);
+}
+
+/* No header, no final newline: the first line is data. */
+static void test_csv_no_header(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("plain.csv");
+    write_text(path, "1,2,3\n4,5,6");
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.cols, 2);
+    assert_int_equal(d.labels[0], 1);
+    assert_int_equal(d.labels[1], 4);
+    assert_int_equal(d.pixels[3], 6);
+    seqrt_dataset_free(&d);
+}
+
+static void test_csv_non_numeric(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("word.csv");
+    write_text(path, "label,a,b\n1,2,3\n2,x7,4\n");
+    expect_csv_failure(path, ":3:3: field 2", "'x7' is not a number");
+}
+
+static void test_csv_ragged_row(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("ragged.csv");
+    write_text(path, "1,2,3\r\n4,5,6\r\n7,8\r\n");
+    expect_csv_failure(path, ":3:", "2 fields, expected 3");
+}
+
+static void test_csv_value_256(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("big.csv");
+    write_text(path, "1,2,3\n4,256,6\n");
+    expect_csv_failure(path, ":2:3: field 2", "'256' is out of range 0..255");
+}
+
+static void test_csv_empty(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("empty.csv");
+    write_text(path, "");
+    expect_csv_failure(path, "empty file", "no samples");
+    const char *head = tmp_path("header_only.csv");
+    write_text(head, "label,p0\n");
+    expect_csv_failure(head, "no samples", "header");
+}
+
+/* --------------------------------------------------------- broken IDX */
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    const char *images = tmp_path("m-images"), *labels = tmp_path("m-labels");
+    write_good_pair(images, labels);
+    const char *nowhere = tmp_path("no-such-labels");
+    expect_idx_failure(images, nowhere, nowhere, "No such file or directory");
+
+    /* in a folder: names the file it looked for, with and without .gz */
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    poison(&d);
+    assert_int_equal(seqrt_load_mnist_dir(g_dir, "train", &d, &err), -1);
+    ASSERT_MSG(&err, g_dir, "/train-images-idx3-ubyte[.gz]", "No such file");
+    assert_empty(&d);
+
+    /* a missing CSV too */
+    expect_csv_failure(tmp_path("nothing.csv"), "cannot open", "No such file");
+}
+
+static void test_wrong_magic(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    const char *images = tmp_path("w-images"), *labels = tmp_path("w-labels");
+    write_good_pair(images, labels);
+    /* labels and images swapped */
+    expect_idx_failure(labels, images, labels, "wrong magic number 0x00000801, "
+                                               "expected 0x00000803");
+    /* a labels file with a nonsense magic */
+    const char *odd = tmp_path("w-odd");
+    write_bytes(odd, buf, idx_labels(buf, 0x12345678, 3, 3));
+    expect_idx_failure(images, odd, odd, "0x12345678, expected 0x00000801");
+}
+
+static void test_truncated_pixels(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    const char *images = tmp_path("t-images"), *labels = tmp_path("t-labels");
+    write_good_pair(images, labels);
+    write_bytes(images, buf, idx_images(buf, 0x803, 3, 2, 2, 10));
+    expect_idx_failure(images, labels, images, "expected 12 bytes of pixels "
+                                               "(3 images of 2x2), found 10");
+    /* the same file gzipped: found by inflating it */
+    const char *gz = tmp_path("t-images.gz");
+    write_gzip(gz, buf, 16 + 10);
+    expect_idx_failure(gz, labels, gz, "expected 12 bytes of pixels (3 images "
+                                       "of 2x2), found 10");
+    /* labels cut short */
+    write_bytes(labels, buf, idx_labels(buf, 0x801, 3, 1));
+    write_bytes(images, buf, idx_images(buf, 0x803, 3, 2, 2, 12));
+    expect_idx_failure(images, labels, labels, "expected 3 bytes of labels, found 1");
+    /* gzipped labels cut short: found only after the pixels were read, and
+     * those must not be handed on */
+    const char *gzl = tmp_path("t-labels.gz");
+    write_gzip(gzl, buf, idx_labels(buf, 0x801, 3, 2));
+    expect_idx_failure(images, gzl, gzl, "expected 3 bytes of labels, found 2");
+}
+
+static void test_truncated_header(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    const char *images = tmp_path("h-images"), *labels = tmp_path("h-labels");
+    write_good_pair(images, labels);
+    idx_images(buf, 0x803, 3, 2, 2, 0);
+    write_bytes(images, buf, 10);
+    expect_idx_failure(images, labels, images, "truncated header: expected 16 "
+                                               "bytes, found 10");
+    write_bytes(images, buf, 0);
+    expect_idx_failure(images, labels, images, "empty file");
+}
+
+static void test_count_mismatch(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    const char *images = tmp_path("c-images"), *labels = tmp_path("c-labels");
+    write_good_pair(images, labels);
+    write_bytes(labels, buf, idx_labels(buf, 0x801, 2, 2));
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    poison(&d);
+    assert_int_equal(seqrt_load_idx(images, labels, &d, &err), -1);
+    ASSERT_MSG(&err, images, labels, "2 labels", "3 images");
+    assert_empty(&d);
+}
+
+static void test_trailing_garbage(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    const char *images = tmp_path("g-images"), *labels = tmp_path("g-labels");
+    write_good_pair(images, labels);
+    write_bytes(images, buf, idx_images(buf, 0x803, 3, 2, 2, 13));
+    expect_idx_failure(images, labels, images, "trailing data after the 12 bytes");
+}
+
+static void test_absurd_header(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    const char *images = tmp_path("a-images"), *labels = tmp_path("a-labels");
+    write_good_pair(images, labels);
+    write_bytes(images, buf, idx_images(buf, 0x803, 3, 0, 2, 12));
+    expect_idx_failure(images, labels, images, "absurd image size 0x2");
+    write_bytes(images, buf, idx_images(buf, 0x803, 3, 0xFFFFFFFFu, 0xFFFFFFFFu, 12));
+    expect_idx_failure(images, labels, images, "absurd image size 4294967295x4294967295");
+    /* a huge count: reported as truncation, nothing allocated */
+    write_bytes(images, buf, idx_images(buf, 0x803, 0xFFFFFFFFu, 28, 28, 12));
+    write_bytes(labels, buf, idx_labels(buf, 0x801, 0xFFFFFFFFu, 3));
+    expect_idx_failure(images, labels, images, "expected 3367254359280 bytes of "
+                                               "pixels");
+    write_bytes(images, buf, idx_images(buf, 0x803, 0, 2, 2, 0));
+    expect_idx_failure(images, labels, images, "0 images");
+}
+
+static void test_corrupt_gzip(void **state)
+{
+    (void)state;
+    unsigned char buf[2048];
+    const char *images = tmp_path("z-images.gz"), *labels = tmp_path("z-labels");
+    size_t n = idx_images(buf, 0x803, 40, 7, 7, 40 * 49);
+    write_gzip(images, buf, n);
+    write_bytes(labels, buf, idx_labels(buf, 0x801, 40, 40));
+
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_idx(images, labels, &d, &err), 0); /* intact */
+    assert_int_equal(d.count, 40);
+    seqrt_dataset_free(&d);
+
+    unsigned char *gz;
+    size_t gzn;
+    read_file(images, &gz, &gzn);
+    assert_true(gzn > 40);
+    assert_int_equal(gz[0], 0x1f);
+    assert_int_equal(gz[1], 0x8b);
+
+    /* bytes of the deflate stream overwritten */
+    static unsigned char bad[sizeof buf];
+    assert_true(gzn <= sizeof bad);
+    memcpy(bad, gz, gzn);
+    memset(bad + 12, 0xFF, 8);
+    write_bytes(images, bad, gzn);
+    expect_idx_failure(images, labels, images, "corrupt gzip data");
+
+    /* the CRC in the trailer wrong */
+    memcpy(bad, gz, gzn);
+    bad[gzn - 8] ^= 0x55;
+    write_bytes(images, bad, gzn);
+    expect_idx_failure(images, labels, images, "corrupt gzip data");
+
+    /* the stream cut in half */
+    write_bytes(images, gz, gzn / 2);
+    expect_idx_failure(images, labels, images, "the gzip stream ends early");
+    free(gz);
+}
+
+/* ------------------------------------------------------- dataset_check */
+
+static void test_check_label_out_of_range(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("labels.csv");
+    write_text(path, "3,0,0\n12,1,1\n4,2,2\n");
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 2, 13, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 2, 10, &err), -1);
+    ASSERT_MSG(&err, path, "sample 1 has label 12", "10 classes");
+    seqrt_dataset_free(&d);
+}
+
+static void test_check_sample_size(void **state)
+{
+    (void)state;
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &d, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 100, 10, &err), -1);
+    ASSERT_MSG(&err, "t10k-images-idx3-ubyte",
+               "images are 28x28 = 784 values, the model's input takes 100");
+    seqrt_dataset_free(&d);
+
+    const char *path = tmp_path("size.csv");
+    write_text(path, "1,2,3\n");
+    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 784, 10, &err), -1);
+    ASSERT_MSG(&err, path, "samples have 2 values, the model's input takes 784");
+    seqrt_dataset_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mnist_train),
+        cmocka_unit_test(test_mnist_t10k),
+        cmocka_unit_test(test_plain_equals_gzip),
+        cmocka_unit_test(test_batch_gather),
+        cmocka_unit_test(test_batch_mnist_scaled),
+        cmocka_unit_test(test_csv_header_crlf),
+        cmocka_unit_test(test_csv_no_header),
+        cmocka_unit_test(test_csv_non_numeric),
+        cmocka_unit_test(test_csv_ragged_row),
+        cmocka_unit_test(test_csv_value_256),
+        cmocka_unit_test(test_csv_empty),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_wrong_magic),
+        cmocka_unit_test(test_truncated_pixels),
+        cmocka_unit_test(test_truncated_header),
+        cmocka_unit_test(test_count_mismatch),
+        cmocka_unit_test(test_trailing_garbage),
+        cmocka_unit_test(test_absurd_header),
+        cmocka_unit_test(test_corrupt_gzip),
+        cmocka_unit_test(test_check_label_out_of_range),
+        cmocka_unit_test(test_check_sample_size),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,299 @@
+/*
+ * test_loop_checkpoint.c: the checkpoint file (runtime/src/checkpoint.c):
+ * exact round trip, the documented byte layout, refusal of another model,
+ * and that every damaged variant (each byte flipped, each truncation,
+ * trailing bytes) is refused without touching the caller's buffers.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include "checkpoint.h"
+
+#include <dirent.h>
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { P = 5, T = 3, O = 6 };
+
+static char dir[4096];
+static char path[4200];
+
+static seqrt_model make_model(const char *name, uint64_t hash)
+{
+    seqrt_model m;
+    memset(&m, 0, sizeof m);
+    m.name = name;
+    m.source = "models/test.seq";
+    m.structure_hash = hash;
+    m.param_count = P;
+    m.trainable_count = T;
+    m.opt_state_count = O;
+    return m;
+}
+
+/* Values whose bits must survive: signed zero, a subnormal, the largest
+ * float, a NaN with a payload. */
+static void fill(float *params, float *opt)
+{
+    uint32_t nan_bits = 0x7fc01234u;
+    params[0] = -0.0f;
+    params[1] = 1e-40f;
+    params[2] = FLT_MAX;
+    memcpy(&params[3], &nan_bits, sizeof nan_bits);
+    params[4] = 0.1f;
+    for (int i = 0; i < O; i++)
+        opt[i] = (float)i * -1.5f;
+}
+
+static seqrt_checkpoint_meta make_meta(void)
+{
+    seqrt_checkpoint_meta meta = {.step = 1234567890123ll, .epoch = 3, .epochs = 10,
+                                  .seed = 0xfedcba9876543210ull, .batch = 32, .lr = 0.001f};
+    for (int i = 0; i < 4; i++)
+        meta.rng.s[i] = 0x0101010101010101ull * (uint64_t)(i + 1);
+    return meta;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/loop_ckpt_XXXXXX", SEQC_BINARY_DIR);
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/model.ckpt", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void save_default(void)
+{
+    seqrt_model m = make_model("net", 42);
+    float params[P], opt[O];
+    fill(params, opt);
+    seqrt_checkpoint_meta meta = make_meta();
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, &err), 0);
+}
+
+static unsigned char *read_bytes(const char *p, size_t *size)
+{
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc(1 << 16);
+    *size = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+static void write_bytes(const char *p, const unsigned char *buf, size_t size)
+{
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, size, f), size);
+    fclose(f);
+}
+
+static void test_round_trip_is_bit_exact(void **state)
+{
+    (void)state;
+    save_default();
+    seqrt_model m = make_model("net", 42);
+    float want_p[P], want_o[O], got_p[P], got_o[O];
+    fill(want_p, want_o);
+    memset(got_p, 0xab, sizeof got_p);
+    memset(got_o, 0xab, sizeof got_o);
+    seqrt_checkpoint_meta want = make_meta(), got;
+    memset(&got, 0, sizeof got);
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_load(path, &m, got_p, got_o, &got, &err), 0);
+    assert_memory_equal(got_p, want_p, sizeof want_p);
+    assert_memory_equal(got_o, want_o, sizeof want_o);
+    assert_true(got.step == want.step);
+    assert_int_equal(got.epoch, want.epoch);
+    assert_int_equal(got.epochs, want.epochs);
+    assert_true(got.seed == want.seed);
+    assert_memory_equal(got.rng.s, want.rng.s, sizeof want.rng.s);
+    assert_int_equal(got.batch, want.batch);
+    assert_true(got.lr == want.lr);
+}
+
+/* The layout docs/checkpoint.md describes, checked at a few offsets. */
+static void test_layout_matches_the_documentation(void **state)
+{
+    (void)state;
+    save_default();
+    size_t size;
+    unsigned char *b = read_bytes(path, &size);
+    const size_t name = 3, source = strlen("models/test.seq");
+    const size_t header = 8 + 4 + 4 + name + 4 + source + 96;
+    assert_int_equal(size, header + 4 * (P + O) + 4);
+    assert_memory_equal(b, "SEQCKPT\0", 8);
+    assert_int_equal(b[8], 1);                       /* version 1, little-endian */
+    assert_int_equal(b[9] | b[10] | b[11], 0);
+    assert_int_equal(b[12], name);                   /* name length */
+    assert_memory_equal(b + 16, "net", 3);
+    assert_int_equal(b[16 + name + 4 + source], 42); /* structure hash LE */
+    /* params[4] = 0.1f = 0x3dcccccd, little-endian */
+    const unsigned char *p4 = b + header + 4 * 4;
+    assert_int_equal(p4[0], 0xcd);
+    assert_int_equal(p4[3], 0x3d);
+    free(b);
+}
+
+static void test_save_leaves_no_temporary_file(void **state)
+{
+    (void)state;
+    save_default();
+    save_default(); /* over an existing file too */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        assert_string_equal(e->d_name, "model.ckpt");
+        files++;
+    }
+    closedir(d);
+    assert_int_equal(files, 1);
+}
+
+static void expect_refused(const seqrt_model *m, const char *message_part)
+{
+    float p[P], o[O], before_p[P], before_o[O];
+    memset(p, 0x5a, sizeof p);
+    memset(o, 0x5a, sizeof o);
+    memcpy(before_p, p, sizeof p);
+    memcpy(before_o, o, sizeof o);
+    seqrt_checkpoint_meta meta;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_load(path, m, p, o, &meta, &err), -1);
+    if (message_part && !strstr(err.msg, message_part)) {
+        print_error("message '%s' lacks '%s'\n", err.msg, message_part);
+        fail();
+    }
+    assert_non_null(strstr(err.msg, path)); /* names the file */
+    assert_memory_equal(p, before_p, sizeof p);
+    assert_memory_equal(o, before_o, sizeof o);
+}
+
+static void test_refuses_another_model(void **state)
+{
+    (void)state;
+    save_default();
+    seqrt_model other = make_model("other", 42);
+    expect_refused(&other, "checkpoint is for model 'net' (models/test.seq), not for "
+                           "this trainer's model 'other'");
+}
+
+static void test_refuses_a_changed_structure(void **state)
+{
+    (void)state;
+    save_default();
+    seqrt_model changed = make_model("net", 43);
+    expect_refused(&changed, "different structure of model 'net'");
+    seqrt_model counts = make_model("net", 42);
+    counts.opt_state_count = O + 1;
+    expect_refused(&counts, "optimizer values");
+}
+
+static void test_refuses_every_flipped_byte(void **state)
+{
+    (void)state;
+    save_default();
+    size_t size;
+    unsigned char *good = read_bytes(path, &size);
+    seqrt_model m = make_model("net", 42);
+    for (size_t i = 0; i < size; i++) {
+        good[i] ^= 0x01;
+        write_bytes(path, good, size);
+        expect_refused(&m, NULL);
+        good[i] ^= 0x01;
+    }
+    /* the flip in the middle of the floats is a checksum error */
+    good[size - 12] ^= 0x80;
+    write_bytes(path, good, size);
+    expect_refused(&m, "damaged checkpoint (checksum");
+    free(good);
+}
+
+static void test_refuses_every_truncation_and_extra_bytes(void **state)
+{
+    (void)state;
+    save_default();
+    size_t size;
+    unsigned char *good = read_bytes(path, &size);
+    seqrt_model m = make_model("net", 42);
+    for (size_t n = 0; n < size; n++) {
+        write_bytes(path, good, n);
+        expect_refused(&m, NULL);
+    }
+    write_bytes(path, good, size - 20);
+    expect_refused(&m, "truncated");
+    unsigned char longer[1 << 12];
+    memcpy(longer, good, size);
+    longer[size] = 0;
+    write_bytes(path, longer, size + 1);
+    expect_refused(&m, "expected");
+    free(good);
+}
+
+static void test_refuses_other_files(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    write_bytes(path, (const unsigned char *)"epoch,loss\n1,2\n", 15);
+    expect_refused(&m, "not a seqc checkpoint (bad magic number)");
+
+    save_default();
+    size_t size;
+    unsigned char *b = read_bytes(path, &size);
+    b[8] = 2;
+    write_bytes(path, b, size);
+    expect_refused(&m, "checkpoint format version 2, this trainer reads version 1");
+    free(b);
+
+    remove(path);
+    expect_refused(&m, "cannot open");
+}
+
+static void test_save_into_missing_directory_fails(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    float params[P], opt[O];
+    fill(params, opt);
+    seqrt_checkpoint_meta meta = make_meta();
+    seqrt_error err = {{0}};
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/no/such/dir/x.ckpt", dir);
+    assert_int_equal(seqrt_checkpoint_save(bad, &m, params, opt, &meta, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot create"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_is_bit_exact),
+        cmocka_unit_test(test_layout_matches_the_documentation),
+        cmocka_unit_test(test_save_leaves_no_temporary_file),
+        cmocka_unit_test(test_refuses_another_model),
+        cmocka_unit_test(test_refuses_a_changed_structure),
+        cmocka_unit_test(test_refuses_every_flipped_byte),
+        cmocka_unit_test(test_refuses_every_truncation_and_extra_bytes),
+        cmocka_unit_test(test_refuses_other_files),
+        cmocka_unit_test(test_save_into_missing_directory_fails),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

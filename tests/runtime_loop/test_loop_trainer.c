@@ -1,0 +1,639 @@
+/*
+ * test_loop_trainer.c: the trainer's command line (seqrt_main), run as a
+ * user runs it: the hand-written tiny model (tiny_model.c) trains on
+ * data/mnist-digits, saves, resumes, evaluates and predicts, and every
+ * kind of bad input gets its error and exit status.
+ *
+ * The group setup makes the runs several tests look at, once:
+ *   straight: 4 epochs, seed 7, --save and --history
+ *   again:    the same command again (determinism)
+ *   seed8:    2 epochs with seed 8
+ *   resumed:  2 epochs with --save, then --resume to 4 epochs
+ * All use --limit 2000 and --threads 1, and take about a second together.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DATA SEQC_SOURCE_DIR "/data/mnist-digits"
+#define COMMON "--data " DATA " --limit 2000 --threads 1"
+
+static char dir[4096];
+static int rc_straight, rc_again, rc_seed8, rc_half, rc_resume;
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Runs `trainer ARGS` in the test's directory with stdout in NAME.out and
+ * stderr in NAME.err; returns the exit status (-1 if it did not exit). */
+static int run(const char *trainer, const char *name, const char *fmt, ...)
+{
+    char args[2048], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >%s.out 2>%s.err", dir, trainer, args,
+             name, name);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The whole of dir/NAME (malloc'd, NUL-terminated; size in *len if given). */
+static char *slurp(const char *name, size_t *len)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        print_error("cannot open %s\n", path);
+        fail();
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (n + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static void spit(const char *name, const void *data, size_t len)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void make_subdir(const char *name)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static int exists(const char *name)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part)) {
+        print_error("expected to find \"%s\" in:\n%s\n", part, text);
+        fail();
+    }
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+/* A history CSV split into lines; rows[0] is the header. */
+typedef struct csv {
+    char *text;
+    char *rows[64];
+    int   count; /* lines, header included */
+} csv;
+
+static void csv_read(csv *c, const char *name)
+{
+    c->text = slurp(name, NULL);
+    c->count = 0;
+    for (char *line = strtok(c->text, "\n"); line && c->count < 64; line = strtok(NULL, "\n"))
+        c->rows[c->count++] = line;
+}
+
+/* Field k (0-based) of a row, copied into buf. */
+static const char *field(const char *row, int k, char *buf, size_t size)
+{
+    const char *p = row;
+    for (int i = 0; i < k && p; i++) {
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    assert_non_null(p);
+    size_t n = strcspn(p, ",");
+    assert_true(n < size);
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static double field_number(const char *row, int k)
+{
+    char buf[64], *end;
+    field(row, k, buf, sizeof buf);
+    double v = strtod(buf, &end);
+    assert_true(end != buf && *end == '\0');
+    return v;
+}
+
+/* The row without its last column (seconds): what must match exactly. */
+static void metric_columns(const char *row, char *buf, size_t size)
+{
+    const char *last = strrchr(row, ',');
+    assert_non_null(last);
+    size_t n = (size_t)(last - row);
+    assert_true(n < size);
+    memcpy(buf, row, n);
+    buf[n] = '\0';
+}
+
+static void assert_same_metrics(const csv *a, const csv *b)
+{
+    assert_int_equal(a->count, b->count);
+    for (int i = 0; i < a->count; i++) {
+        char ma[256], mb[256];
+        metric_columns(a->rows[i], ma, sizeof ma);
+        metric_columns(b->rows[i], mb, sizeof mb);
+        assert_string_equal(ma, mb);
+    }
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x);
+    free(y);
+}
+
+/* An uncompressed IDX pair: count images of rows x cols (all pixels 7)
+ * and labels all `label`, as DIR/PREFIX-images-idx3-ubyte and -labels. */
+static void write_idx(const char *sub, const char *prefix, unsigned count, unsigned rows,
+                      unsigned cols, unsigned char label)
+{
+    char name[512];
+    unsigned char head[16] = {0, 0, 8, 3};
+    unsigned v[3] = {count, rows, cols};
+    for (int i = 0; i < 3; i++)
+        for (int b = 0; b < 4; b++)
+            head[4 + 4 * i + b] = (unsigned char)(v[i] >> (24 - 8 * b));
+    size_t n = (size_t)count * rows * cols;
+    unsigned char *img = malloc(16 + n);
+    memcpy(img, head, 16);
+    memset(img + 16, 7, n);
+    snprintf(name, sizeof name, "%s/%s-images-idx3-ubyte", sub, prefix);
+    spit(name, img, 16 + n);
+
+    unsigned char *lab = malloc(8 + count);
+    memcpy(lab, (unsigned char[]){0, 0, 8, 1}, 4);
+    memcpy(lab + 4, head + 4, 4);
+    memset(lab + 8, label, count);
+    snprintf(name, sizeof name, "%s/%s-labels-idx1-ubyte", sub, prefix);
+    spit(name, lab, 8 + count);
+    free(img);
+    free(lab);
+}
+
+/* ------------------------------------------------------------ group setup */
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/loop_trainer_XXXXXX", LOOP_TMP_DIR);
+    if (!mkdtemp(dir))
+        return -1;
+    rc_straight = run(TINY_TRAINER, "straight",
+                      COMMON " --epochs 4 --seed 7 --history straight.csv --save straight.ck");
+    rc_again = run(TINY_TRAINER, "again",
+                   COMMON " --epochs 4 --seed 7 --history again.csv --save again.ck");
+    rc_seed8 = run(TINY_TRAINER, "seed8", COMMON " --epochs 2 --seed 8 --history seed8.csv");
+    rc_half = run(TINY_TRAINER, "half",
+                  COMMON " --epochs 2 --seed 7 --history resumed.csv --save resumed.ck");
+    rc_resume = run(TINY_TRAINER, "resume",
+                    COMMON " --epochs 4 --resume resumed.ck --history resumed.csv "
+                    "--save resumed.ck");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_linear_model_learns(void **state)
+{
+    (void)state;
+    assert_int_equal(rc_straight, 0);
+    csv h;
+    csv_read(&h, "straight.csv");
+    assert_int_equal(h.count, 5);
+    double val_acc_2 = field_number(h.rows[2], 4);
+    print_message("tiny model, 2000 samples: val_accuracy %.4f after 2 epochs, %.4f after 4\n",
+                  val_acc_2, field_number(h.rows[4], 4));
+    assert_true(val_acc_2 >= 0.80);
+    assert_true(field_number(h.rows[4], 1) < field_number(h.rows[1], 1)); /* loss falls */
+    free(h.text);
+}
+
+static void test_plain_output_is_one_line_per_epoch(void **state)
+{
+    (void)state;
+    char *out = slurp("straight.out", NULL);
+    assert_null(strchr(out, '\r'));
+    assert_null(strchr(out, '\033'));
+    assert_int_equal(count_lines(out), 8);
+    csv h;
+    csv_read(&h, "straight.csv");
+    char *line = out;
+    for (int epoch = 1; epoch <= 4; epoch++) {
+        char want[64];
+        snprintf(want, sizeof want, "Epoch %d/4\n", epoch);
+        assert_memory_equal(line, want, strlen(want));
+        line += strlen(want);
+        char *end = strchr(line, '\n');
+        *end = '\0';
+        /* 2000 samples in batches of 32: 62 full batches and one of 16 */
+        assert_memory_equal(line, "63/63 [==============================] - ", 41);
+        assert_contains(line, "s/step - loss: ");
+        /* the line shows the history's values, rounded as Keras does */
+        char part[128];
+        snprintf(part, sizeof part, " - loss: %.4f - accuracy: %.4f - val_loss: %.4f - "
+                 "val_accuracy: %.4f", field_number(h.rows[epoch], 1),
+                 field_number(h.rows[epoch], 2), field_number(h.rows[epoch], 3),
+                 field_number(h.rows[epoch], 4));
+        assert_contains(line, part);
+        line = end + 1;
+    }
+    assert_string_equal(slurp("straight.err", NULL), "");
+    free(h.text);
+    free(out);
+}
+
+static void test_history_columns_and_rows(void **state)
+{
+    (void)state;
+    csv h;
+    csv_read(&h, "straight.csv");
+    assert_int_equal(h.count, 5);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,val_loss,val_accuracy,seconds");
+    for (int i = 1; i <= 4; i++) {
+        int commas = 0;
+        for (const char *p = h.rows[i]; *p; p++)
+            commas += *p == ',';
+        assert_int_equal(commas, 5); /* 6 columns */
+        assert_int_equal(field_number(h.rows[i], 0), i);
+        for (int k = 1; k <= 5; k++)
+            assert_true(field_number(h.rows[i], k) >= 0);
+        assert_true(field_number(h.rows[i], 2) <= 1);
+        assert_true(field_number(h.rows[i], 4) <= 1);
+    }
+    free(h.text);
+}
+
+static void test_same_seed_gives_identical_runs(void **state)
+{
+    (void)state;
+    assert_int_equal(rc_again, 0);
+    csv a, b;
+    csv_read(&a, "straight.csv");
+    csv_read(&b, "again.csv");
+    assert_same_metrics(&a, &b);
+    assert_same_file("straight.ck", "again.ck"); /* weights bit for bit */
+    free(a.text);
+    free(b.text);
+}
+
+static void test_different_seed_differs(void **state)
+{
+    (void)state;
+    assert_int_equal(rc_seed8, 0);
+    csv a, b;
+    csv_read(&a, "straight.csv");
+    csv_read(&b, "seed8.csv");
+    for (int i = 1; i <= 2; i++) {
+        char ma[256], mb[256];
+        metric_columns(a.rows[i], ma, sizeof ma);
+        metric_columns(b.rows[i], mb, sizeof mb);
+        assert_string_not_equal(ma, mb);
+    }
+    free(a.text);
+    free(b.text);
+}
+
+static void test_resume_is_bit_exact(void **state)
+{
+    (void)state;
+    assert_int_equal(rc_half, 0);
+    assert_int_equal(rc_resume, 0);
+    assert_same_file("straight.ck", "resumed.ck");
+    csv a, b;
+    csv_read(&a, "straight.csv");
+    csv_read(&b, "resumed.csv"); /* rows 1-2 kept from the first run */
+    assert_same_metrics(&a, &b);
+    char *out = slurp("resume.out", NULL);
+    assert_contains(out, "Resuming tiny from resumed.ck after epoch 2\nEpoch 3/4\n");
+    free(out);
+    free(a.text);
+    free(b.text);
+}
+
+static void test_resume_past_the_target_is_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "done", COMMON " --resume straight.ck"), 1);
+    assert_contains(slurp("done.err", NULL), "already trained 4 epochs");
+}
+
+static void test_evaluate_reproduces_last_epoch(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "eval", "evaluate --data " DATA " --load straight.ck "
+                         "--threads 1"), 0);
+    csv h;
+    csv_read(&h, "straight.csv");
+    char loss[64], acc[64], want[256];
+    snprintf(want, sizeof want, "val_loss: %s - val_accuracy: %s\n",
+             field(h.rows[4], 3, loss, sizeof loss), field(h.rows[4], 4, acc, sizeof acc));
+    assert_string_equal(slurp("eval.out", NULL), want);
+    free(h.text);
+}
+
+static void test_predict_with_and_without_labels(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "pred", "predict --load straight.ck --threads 1 --images "
+                         DATA "/t10k-images-idx3-ubyte.gz --labels "
+                         DATA "/t10k-labels-idx1-ubyte.gz"), 0);
+    assert_int_equal(run(TINY_TRAINER, "pred_nolabels", "predict --load straight.ck --threads 1 "
+                         "--images " DATA "/t10k-images-idx3-ubyte.gz"), 0);
+    char *with = slurp("pred.out", NULL), *without = slurp("pred_nolabels.out", NULL);
+    assert_int_equal(count_lines(with), 2001);
+    assert_int_equal(count_lines(without), 2000);
+    for (int i = 0; i < 2000; i++)
+        assert_true(without[2 * i] >= '0' && without[2 * i] <= '9' && without[2 * i + 1] == '\n');
+    assert_memory_equal(with, without, 4000); /* same classes either way */
+
+    csv h;
+    csv_read(&h, "straight.csv");
+    double val_acc = field_number(h.rows[4], 4);
+    char want[128];
+    snprintf(want, sizeof want, "accuracy: %.4f (%d/2000)\n", val_acc,
+             (int)(val_acc * 2000 + 0.5));
+    assert_string_equal(with + 4000, want);
+    free(h.text);
+    free(with);
+    free(without);
+}
+
+static void test_refuses_checkpoint_of_another_model(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "other", COMMON " --epochs 5 --resume straight.ck"), 1);
+    char *err = slurp("other.err", NULL);
+    assert_contains(err, "error: straight.ck: checkpoint is for model 'tiny' (tiny.seq), "
+                         "not for this trainer's model 'tiny_nobias'");
+    assert_int_equal(count_lines(err), 1);
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "other_eval",
+                         "evaluate --data " DATA " --load straight.ck"), 1);
+    assert_contains(slurp("other_eval.err", NULL), "checkpoint is for model 'tiny'");
+
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "nb", "--data " DATA " --limit 100 --epochs 1 "
+                         "--save nb.ck --quiet"), 0);
+    assert_int_equal(run(TINY_TRAINER, "other2", "evaluate --data " DATA " --load nb.ck"), 1);
+    assert_contains(slurp("other2.err", NULL), "checkpoint is for model 'tiny_nobias'");
+}
+
+static void test_refuses_damaged_checkpoint(void **state)
+{
+    (void)state;
+    size_t len;
+    char *ck = slurp("straight.ck", &len);
+    ck[len / 2] ^= 0x10; /* one bit of one weight */
+    spit("flipped.ck", ck, len);
+    ck[len / 2] ^= 0x10;
+    spit("short.ck", ck, len - 1000);
+    free(ck);
+
+    assert_int_equal(run(TINY_TRAINER, "flipped", COMMON " --epochs 5 --resume flipped.ck"), 1);
+    assert_contains(slurp("flipped.err", NULL), "error: flipped.ck: damaged checkpoint (checksum");
+    assert_int_equal(run(TINY_TRAINER, "flipped_eval", "evaluate --data " DATA
+                         " --load flipped.ck"), 1);
+    assert_contains(slurp("flipped_eval.err", NULL), "damaged checkpoint");
+    assert_string_equal(slurp("flipped_eval.out", NULL), "");
+    assert_int_equal(run(TINY_TRAINER, "short", COMMON " --epochs 5 --resume short.ck"), 1);
+    assert_contains(slurp("short.err", NULL), "error: short.ck: damaged or truncated checkpoint");
+    assert_int_equal(run(TINY_TRAINER, "notck", COMMON " --resume straight.csv"), 1);
+    assert_contains(slurp("notck.err", NULL), "not a seqc checkpoint");
+}
+
+static void test_bad_flags_exit_2(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "--data " DATA " --epochs 0",
+        "--data " DATA " --epochs three",
+        "--data " DATA " --batch 0",
+        "--data " DATA " --batch",
+        "--data " DATA " --lr -0.1",
+        "--data " DATA " --lr abc",
+        "--data " DATA " --lr 1e39",
+        "--data " DATA " --seed -1",
+        "--data " DATA " --threads -2",
+        "--data " DATA " --limit 0",
+        "--data " DATA " --bogus",
+        "--data " DATA " --quiet=yes",
+        "--data " DATA " extra",
+        "--epochs 2",
+        "trian --data " DATA,
+        "evaluate --data " DATA,
+        "evaluate --data " DATA " --load x.ck --epochs 3",
+        "predict --load x.ck",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = run(TINY_TRAINER, "bad", "%s", bad[i]);
+        char *err = slurp("bad.err", NULL), *out = slurp("bad.out", NULL);
+        if (rc != 2 || count_lines(err) != 1 || strncmp(err, "error: ", 7) != 0 ||
+            !strstr(err, "--help") || out[0] != '\0') {
+            print_error("'%s': exit %d, stderr: %s, stdout: %s\n", bad[i], rc, err, out);
+            fail();
+        }
+        free(err);
+        free(out);
+    }
+    /* both spellings of a value work */
+    assert_int_equal(run(TINY_TRAINER, "eq", "--data=" DATA " --limit=64 --epochs=1 --quiet"), 0);
+}
+
+static void test_missing_or_wrong_data_exit_1(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "nodata", "--data nowhere --save nodata.ck"), 1);
+    assert_string_equal(slurp("nodata.err", NULL), "error: nowhere: no such data directory\n");
+    assert_string_equal(slurp("nodata.out", NULL), "");
+    assert_false(exists("nodata.ck"));
+
+    /* images of the wrong size: refused before any training */
+    make_subdir("small");
+    write_idx("small", "train", 3, 2, 2, 1);
+    write_idx("small", "t10k", 3, 2, 2, 1);
+    assert_int_equal(run(TINY_TRAINER, "small", "--data small"), 1);
+    assert_contains(slurp("small.err", NULL),
+                    "small/train-images-idx3-ubyte: images are 2x2 = 4 values, the model's "
+                    "input takes 784");
+    assert_string_equal(slurp("small.out", NULL), "");
+
+    /* a label the model cannot output */
+    make_subdir("label");
+    write_idx("label", "train", 2, 28, 28, 3);
+    write_idx("label", "t10k", 2, 28, 28, 11);
+    assert_int_equal(run(TINY_TRAINER, "label", "--data label"), 1);
+    assert_contains(slurp("label.err", NULL), "has label 11, but the model has 10 classes");
+    assert_string_equal(slurp("label.out", NULL), "");
+}
+
+/* A learning rate of 1e38 sends the weights past float range after the
+ * first step: the logits overflow and the loss of step 2 is not finite. */
+static void test_nan_loss_stops_training(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "nan", COMMON " --lr 1e38 --save nan.ck --history nan.csv"), 1);
+    char *err = slurp("nan.err", NULL);
+    assert_true(strcmp(err, "error: loss became nan at epoch 1, step 2; stopping\n") == 0 ||
+                strcmp(err, "error: loss became inf at epoch 1, step 2; stopping\n") == 0);
+    assert_false(exists("nan.ck"));
+    assert_false(exists("nan.csv"));
+}
+
+static void test_last_batch_of_one_sample_is_trained(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "one", "--data " DATA " --limit 33 --batch 32 --epochs 1 "
+                         "--threads 1 --history one.csv --save one.ck"), 0);
+    assert_contains(slurp("one.out", NULL), "\n2/2 [==============================] - ");
+    csv h;
+    csv_read(&h, "one.csv");
+    assert_int_equal(h.count, 2);
+    assert_true(isfinite(field_number(h.rows[1], 1)));
+    /* validation ends with a batch of one too, and evaluate (batch 32 from
+     * the checkpoint) weighs it the same way */
+    assert_int_equal(run(TINY_TRAINER, "one_eval", "evaluate --data " DATA " --load one.ck "
+                         "--threads 1 --limit 33"), 0);
+    char loss[64], acc[64], want[256];
+    snprintf(want, sizeof want, "val_loss: %s - val_accuracy: %s\n",
+             field(h.rows[1], 3, loss, sizeof loss), field(h.rows[1], 4, acc, sizeof acc));
+    assert_string_equal(slurp("one_eval.out", NULL), want);
+    free(h.text);
+}
+
+/*
+ * With the training files also given as the validation files and a
+ * learning rate too small to move any weight (1e-30), the epoch's training
+ * metrics must equal the validation metrics: both are means over the same
+ * 33 samples weighted by sample, whatever the batches (32 + 1, shuffled
+ * for training, in order for validation).
+ */
+static void test_training_metrics_are_sample_weighted_means(void **state)
+{
+    (void)state;
+    static const char *const files[][2] = {
+        {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz"},
+        {"train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz"},
+        {"t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz"},
+        {"t10k-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz"},
+    };
+    make_subdir("same");
+    for (int i = 0; i < 4; i++) {
+        char link[4400], target[4400];
+        snprintf(link, sizeof link, "%s/same/%s", dir, files[i][0]);
+        snprintf(target, sizeof target, "%s/%s", DATA, files[i][1]);
+        assert_int_equal(symlink(target, link), 0);
+    }
+    assert_int_equal(run(TINY_TRAINER, "same", "--data same --limit 33 --batch 32 --epochs 1 "
+                         "--threads 1 --lr 1e-30 --history same.csv"), 0);
+    csv h;
+    csv_read(&h, "same.csv");
+    double loss = field_number(h.rows[1], 1), val_loss = field_number(h.rows[1], 3);
+    assert_close(loss, val_loss, 1e-6 * val_loss);
+    char acc[64], val_acc[64];
+    assert_string_equal(field(h.rows[1], 2, acc, sizeof acc),
+                        field(h.rows[1], 4, val_acc, sizeof val_acc));
+    free(h.text);
+}
+
+static void test_quiet_and_help(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "quiet", "--data " DATA " --limit 100 --epochs 1 --quiet"), 0);
+    assert_string_equal(slurp("quiet.out", NULL), "");
+    assert_int_equal(run(TINY_TRAINER, "help", "--help"), 0);
+    char *help = slurp("help.out", NULL);
+    assert_contains(help, "usage: ");
+    assert_contains(help, "model 'tiny' (tiny.seq)");
+    assert_contains(help, "(default 2)");  /* epochs from the model */
+    assert_contains(help, "even a single sample");
+    free(help);
+}
+
+/* On a terminal the bar is redrawn with '\r'; util-linux's script(1)
+ * gives the trainer a pseudo-terminal. */
+static void test_live_bar_on_a_terminal(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/script", X_OK) != 0)
+        skip();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && script -qec \"'%s' " COMMON " --epochs 1\" "
+             "/dev/null >tty.out 2>&1", dir, TINY_TRAINER);
+    assert_int_equal(system(cmd), 0);
+    char *out = slurp("tty.out", NULL);
+    assert_non_null(strchr(out, '\r'));
+    assert_contains(out, "\r63/63 [==============================] - ");
+    assert_contains(out, " - val_accuracy: ");
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linear_model_learns),
+        cmocka_unit_test(test_plain_output_is_one_line_per_epoch),
+        cmocka_unit_test(test_history_columns_and_rows),
+        cmocka_unit_test(test_same_seed_gives_identical_runs),
+        cmocka_unit_test(test_different_seed_differs),
+        cmocka_unit_test(test_resume_is_bit_exact),
+        cmocka_unit_test(test_resume_past_the_target_is_refused),
+        cmocka_unit_test(test_evaluate_reproduces_last_epoch),
+        cmocka_unit_test(test_predict_with_and_without_labels),
+        cmocka_unit_test(test_refuses_checkpoint_of_another_model),
+        cmocka_unit_test(test_refuses_damaged_checkpoint),
+        cmocka_unit_test(test_bad_flags_exit_2),
+        cmocka_unit_test(test_missing_or_wrong_data_exit_1),
+        cmocka_unit_test(test_nan_loss_stops_training),
+        cmocka_unit_test(test_last_batch_of_one_sample_is_trained),
+        cmocka_unit_test(test_training_metrics_are_sample_weighted_means),
+        cmocka_unit_test(test_quiet_and_help),
+        cmocka_unit_test(test_live_bar_on_a_terminal),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
