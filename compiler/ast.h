@@ -69,12 +69,16 @@ typedef struct ast_block {
     src_loc        name_loc;
     ast_stmt      *first, *last; /* statements in order */
     size_t         count;
+    ast_stmt      *head;     /* the header as written: keyword, arguments, options */
+    src_loc        end_loc;  /* of the closing '}' */
     struct ast_block *next;
 } ast_block;
 
 typedef struct ast_file {
     const char *path;
     ast_block  *first, *last; /* blocks in order */
+    /* statements written outside any block (an error the check pass reports) */
+    ast_stmt   *loose_first, *loose_last;
 } ast_file;
 
 #endif /* SEQC_AST_H */

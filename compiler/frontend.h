@@ -17,6 +17,12 @@
  * returns 1 when at least one error was reported. */
 int frontend_load(arena *a, const char *path, model *out);
 
+/* The same on a file's contents already in memory (tests, fuzzing):
+ * text[len] must be readable and is the end; diagnostics go to d, whose
+ * path and text this sets. Returns 0 or 1 as frontend_load. */
+struct diag;
+int frontend_load_text(arena *a, struct diag *d, const char *text, size_t len, model *out);
+
 /* Drops every layer of the given kind (for --without). Never drops the
  * input layer. */
 void model_without(model *m, layer_kind kind);

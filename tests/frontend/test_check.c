@@ -1,0 +1,323 @@
+/* test_check.c: the check pass (check.c) on whole texts: the checked
+ * model's values and defaults, errors counted per run, model_without,
+ * the summary's counts (64-bit), and suggestions (suggest.c). */
+#include "testutil.h"
+#include "fe_testutil.h"
+
+#include "check.h"
+#include "frontend.h"
+#include "suggest.h"
+#include "summary.h"
+
+typedef struct checked {
+    arena    a;
+    diag     d;
+    captured cap;
+    model    m;
+    int      rc;
+} checked;
+
+static void load(checked *C, const char *src)
+{
+    arena_init(&C->a);
+    capture_start(&C->cap, &C->d, "c.seq", NULL);
+    C->rc = frontend_load_text(&C->a, &C->d, src, strlen(src), &C->m);
+}
+
+static void done(checked *C)
+{
+    capture_end(&C->cap);
+    arena_free(&C->a);
+}
+
+static const char mnist[] = "model mnist_bn {\n"
+                            "  input 28x28\n"
+                            "  dense 128; batchnorm; relu\n"
+                            "  dense 64;  batchnorm; relu\n"
+                            "  dense 10;  softmax\n"
+                            "}\n"
+                            "train {\n"
+                            "  optimizer adam lr=0.002\n"
+                            "  loss sparse_categorical_crossentropy\n"
+                            "  metrics accuracy\n"
+                            "  epochs 3\n"
+                            "  batch 64\n"
+                            "  shuffle false\n"
+                            "  seed 7\n"
+                            "}\n";
+
+static void test_mnist_model(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, mnist);
+    assert_int_equal(C.rc, 0);
+    assert_string_equal(capture_text(&C.cap), "");
+    const model *m = &C.m;
+    assert_string_equal(m->name, "mnist_bn");
+    assert_string_equal(m->path, "c.seq");
+    assert_int_equal(m->nlayers, 9);
+    static const layer_kind kinds[] = {LAYER_INPUT, LAYER_DENSE, LAYER_BATCHNORM,
+                                       LAYER_RELU,  LAYER_DENSE, LAYER_BATCHNORM,
+                                       LAYER_RELU,  LAYER_DENSE, LAYER_SOFTMAX};
+    for (size_t i = 0; i < 9; i++)
+        assert_int_equal(m->layers[i].kind, kinds[i]);
+    assert_int_equal(m->layers[0].ndims, 2);
+    assert_int_equal(m->layers[0].dims[0], 28);
+    assert_int_equal(m->layers[0].dims[1], 28);
+    assert_int_equal(m->layers[1].units, 128);
+    assert_int_equal(m->layers[1].line, 3);
+    assert_int_equal(m->layers[1].bias, true);
+    assert_int_equal(m->layers[1].init, INIT_GLOROT_UNIFORM);
+    assert_close(m->layers[2].momentum, 0.99, 0);
+    assert_close(m->layers[2].epsilon, 0.001, 0);
+    assert_int_equal(m->layers[7].units, 10);
+    assert_int_equal(m->layers[8].loc.col, 14);
+    const train_recipe *t = &m->train;
+    assert_true(t->has_train_block);
+    assert_int_equal(t->optimizer, OPT_ADAM);
+    assert_close(t->lr, 0.002, 0);
+    assert_close(t->beta1, 0.9, 0);
+    assert_close(t->beta2, 0.999, 0);
+    assert_close(t->epsilon, 1e-7, 0);
+    assert_int_equal(t->loss, LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    assert_true(t->metric_accuracy);
+    assert_int_equal(t->epochs, 3);
+    assert_int_equal(t->batch, 64);
+    assert_false(t->shuffle);
+    assert_int_equal(t->seed, 7);
+    done(&C);
+}
+
+static void test_train_defaults(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m { input 4; dense 3; softmax }");
+    assert_int_equal(C.rc, 0);
+    const train_recipe *t = &C.m.train;
+    assert_false(t->has_train_block);
+    assert_int_equal(t->optimizer, OPT_ADAM);
+    assert_close(t->lr, 0.001, 0);
+    assert_int_equal(t->loss, LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    assert_false(t->metric_accuracy);
+    assert_int_equal(t->epochs, 10);
+    assert_int_equal(t->batch, 32);
+    assert_true(t->shuffle);
+    assert_int_equal(t->seed, 42);
+    done(&C);
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m {\n"
+             "  input 3x4x5\n"
+             "  dense 8 bias=false init=he_normal\n"
+             "  batchnorm momentum=0 epsilon=1e-5\n"
+             "  leaky_relu alpha=0.1; dropout 0.25; tanh; sigmoid; flatten\n"
+             "  dense 2 init=zeros\n"
+             "}\n"
+             "train { optimizer sgd momentum=0.9 nesterov=true; loss mse }\n");
+    assert_int_equal(C.rc, 0);
+    const layer *l = C.m.layers;
+    assert_int_equal(l[0].ndims, 3);
+    assert_int_equal(l[0].dims[2], 5);
+    assert_false(l[1].bias);
+    assert_int_equal(l[1].init, INIT_HE_NORMAL);
+    assert_close(l[2].momentum, 0.0, 0);
+    assert_close(l[2].epsilon, 1e-5, 1e-20);
+    assert_close(l[3].alpha, 0.1, 0);
+    assert_close(l[4].rate, 0.25, 0);
+    assert_int_equal(l[9].init, INIT_ZEROS);
+    const train_recipe *t = &C.m.train;
+    assert_int_equal(t->optimizer, OPT_SGD);
+    assert_close(t->lr, 0.01, 0); /* SGD's default, as Keras */
+    assert_close(t->momentum, 0.9, 0);
+    assert_true(t->nesterov);
+    assert_int_equal(t->loss, LOSS_MSE);
+    done(&C);
+}
+
+static void test_several_errors_in_one_run(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m {\n"
+             "  input 28x28\n"
+             "  dense 0\n"
+             "  batchnrom\n"
+             "  dropout 1.5\n"
+             "  dense 10; softmax\n"
+             "}\n"
+             "train { epochs 0; optimizer adam lr=0 }\n");
+    assert_int_equal(C.rc, 1);
+    assert_int_equal(C.d.errors, 5);
+    const char *out = capture_text(&C.cap);
+    assert_non_null(strstr(out, "c.seq:3:9: error: units must be at least 1, got 0\n"));
+    assert_non_null(strstr(out, "c.seq:4:3: error: unknown layer 'batchnrom'; did you mean 'batchnorm'?\n"));
+    assert_non_null(strstr(out, "c.seq:5:11: error: dropout rate must be in [0, 1), got 1.5\n"));
+    assert_non_null(strstr(out, "c.seq:8:16: error: epochs must be at least 1, got 0\n"));
+    assert_non_null(strstr(out, "c.seq:8:37: error: lr must be greater than 0, got 0\n"));
+    done(&C);
+}
+
+static void test_warning_only(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m { input 4; dense 3; softmax; dense 2 }");
+    assert_int_equal(C.rc, 0);
+    assert_int_equal(C.d.warnings, 1);
+    assert_int_equal(C.d.errors, 0);
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:1:29: warning: 'softmax' is not the last"));
+    done(&C);
+}
+
+static void test_model_without(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, mnist);
+    model_without(&C.m, LAYER_BATCHNORM);
+    assert_int_equal(C.m.nlayers, 7);
+    for (size_t i = 0; i < C.m.nlayers; i++)
+        assert_int_not_equal(C.m.layers[i].kind, LAYER_BATCHNORM);
+    assert_int_equal(C.m.layers[2].kind, LAYER_RELU);
+    model_counts c;
+    assert_true(summary_count(&C.m, NULL, &c));
+    assert_int_equal(c.total, 109386);
+    assert_int_equal(c.non_trainable, 0);
+    model_without(&C.m, LAYER_INPUT); /* never dropped */
+    assert_int_equal(C.m.nlayers, 7);
+    assert_int_equal(C.m.layers[0].kind, LAYER_INPUT);
+    model_without(&C.m, LAYER_RELU);
+    assert_int_equal(C.m.nlayers, 5);
+    done(&C);
+}
+
+static void test_counts(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, mnist);
+    layer_stats st[9];
+    model_counts c;
+    assert_true(summary_count(&C.m, st, &c));
+    assert_int_equal(c.total, 110154);
+    assert_int_equal(c.trainable, 109770);
+    assert_int_equal(c.non_trainable, 384);
+    assert_int_equal(st[0].ndims, 2); /* the input keeps its shape */
+    assert_int_equal(st[1].params, 100480);
+    assert_int_equal(st[1].dims[0], 128);
+    assert_int_equal(st[2].params, 512);
+    assert_int_equal(st[2].trainable, 256);
+    assert_int_equal(st[8].dims[0], 10);
+    done(&C);
+
+    /* 20 billion parameters: counted in 64 bits, not wrapped */
+    load(&C, "model big { input 200000; dense 100000 }");
+    assert_int_equal(C.rc, 0);
+    assert_true(summary_count(&C.m, NULL, &c));
+    assert_true(c.total == 20000100000ull);
+    char buf[32];
+    assert_string_equal(summary_commas(c.total, buf, sizeof buf), "20,000,100,000");
+    done(&C);
+
+    /* more than 2^64 is refused by the check pass */
+    load(&C, "model huge { input 2000000000\n"
+             "  dense 2000000000; dense 2000000000; dense 2000000000\n"
+             "  dense 2000000000; dense 2000000000 }");
+    assert_int_equal(C.rc, 1);
+    assert_non_null(strstr(capture_text(&C.cap), "more parameters than a 64-bit count can hold"));
+    done(&C);
+}
+
+static void test_commas(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(summary_commas(0, buf, sizeof buf), "0");
+    assert_string_equal(summary_commas(999, buf, sizeof buf), "999");
+    assert_string_equal(summary_commas(1000, buf, sizeof buf), "1,000");
+    assert_string_equal(summary_commas(110154, buf, sizeof buf), "110,154");
+    assert_string_equal(summary_commas(UINT64_MAX, buf, sizeof buf), "18,446,744,073,709,551,615");
+}
+
+static void test_suggest(void **state)
+{
+    (void)state;
+    assert_int_equal(suggest_distance("batchnrom", "batchnorm"), 1); /* a swap */
+    assert_int_equal(suggest_distance("dens", "dense"), 1);
+    assert_int_equal(suggest_distance("Dense", "dense"), 0);
+    assert_int_equal(suggest_distance("relu", "tanh"), 4);
+    static const char *const names[] = {"input", "dense", "batchnorm", "relu", "dropout"};
+    assert_string_equal(suggest("batchnrom", names, 5), "batchnorm");
+    assert_string_equal(suggest("DENSE", names, 5), "dense");
+    assert_string_equal(suggest("dropot", names, 5), "dropout");
+    assert_null(suggest("conv2d", names, 5));
+    assert_null(suggest("x", names, 5));
+}
+
+static void test_layer_names(void **state)
+{
+    (void)state;
+    for (int k = 0; k < LAYER_KIND_COUNT; k++)
+        assert_int_equal(layer_kind_from_name(layer_kind_name((layer_kind)k)), k);
+    assert_int_equal(layer_kind_from_name("batchnorm"), LAYER_BATCHNORM);
+    assert_int_equal(layer_kind_from_name("BatchNorm"), -1);
+    assert_string_equal(init_kind_name(INIT_GLOROT_UNIFORM), "glorot_uniform");
+    assert_string_equal(loss_kind_name(LOSS_MSE), "mse");
+    assert_string_equal(optimizer_kind_name(OPT_SGD), "sgd");
+}
+
+static void test_not_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t      len;
+        const char *msg;
+    } cases[] = {
+        {"model m {\n in\0put 4 }", 20, "c.seq:2:4: error: not a text file: NUL byte\n"},
+        {"model \xff", 7, "c.seq:1:7: error: not a text file: byte 0xff is not UTF-8\n"},
+        {"# \xc0\xaf overlong", 12, "c.seq:1:3: error: not a text file: byte 0xc0 is not UTF-8\n"},
+        {"# \xed\xa0\x80 surrogate", 15, "c.seq:1:3: error: not a text file: byte 0xed is not UTF-8\n"},
+        {"# \xe2\x82", 4, "c.seq:1:3: error: not a text file: byte 0xe2 is not UTF-8\n"},
+        {"", 0, "c.seq: error: the file is empty; a model file starts with 'model NAME { input SHAPE ... }'\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        checked C;
+        arena_init(&C.a);
+        capture_start(&C.cap, &C.d, "c.seq", NULL);
+        C.rc = frontend_load_text(&C.a, &C.d, cases[i].text, cases[i].len, &C.m);
+        assert_int_equal(C.rc, 1);
+        assert_int_equal(C.d.errors, 1);
+        assert_string_equal(capture_text(&C.cap), cases[i].msg);
+        done(&C);
+    }
+    /* UTF-8 in a comment is fine */
+    checked C;
+    load(&C, "# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\nmodel m { input 4; dense 2 }");
+    assert_int_equal(C.rc, 0);
+    done(&C);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mnist_model),
+        cmocka_unit_test(test_train_defaults),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_several_errors_in_one_run),
+        cmocka_unit_test(test_warning_only),
+        cmocka_unit_test(test_model_without),
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_commas),
+        cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_layer_names),
+        cmocka_unit_test(test_not_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
