@@ -1,0 +1,31 @@
+# compile_models.cmake: every model file emits C that compiles with
+# -std=c11 -Wall -Wextra -Wpedantic -Werror, with and without its batchnorm
+# and dropout layers.
+#   cmake -DSEQC=... -DCC=... -DINCLUDE=... -DWORK=... -DMODELS="dir;dir" -P compile_models.cmake
+file(MAKE_DIRECTORY ${WORK})
+set(count 0)
+foreach(dir ${MODELS})
+  file(GLOB files ${dir}/*.seq)
+  foreach(f ${files})
+    get_filename_component(name ${f} NAME_WE)
+    foreach(variant "" "--without;batchnorm" "--without;dropout;--without;batchnorm")
+      set(c ${WORK}/${name}${count}.c)
+      execute_process(COMMAND ${SEQC} emit ${f} ${variant} -o ${c}
+                      ERROR_VARIABLE err RESULT_VARIABLE rc)
+      if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "seqc emit ${f} ${variant} exited with ${rc}:\n${err}")
+      endif()
+      execute_process(COMMAND ${CC} -std=c11 -Wall -Wextra -Wpedantic -Werror -I${INCLUDE}
+                              -c ${c} -o ${c}.o
+                      OUTPUT_VARIABLE cout ERROR_VARIABLE cerr RESULT_VARIABLE rc)
+      if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "${c} (from ${f} ${variant}) does not compile:\n${cout}${cerr}")
+      endif()
+      math(EXPR count "${count} + 1")
+    endforeach()
+  endforeach()
+endforeach()
+if(count LESS 6)
+  message(FATAL_ERROR "only ${count} variants compiled: are the model files missing?")
+endif()
+message(STATUS "${count} generated files compiled with -Werror")

@@ -1,0 +1,166 @@
+/*
+ * test_passes.c: the passes' guarantees, checked on real model files
+ * (models/ and tests/backend/models/), with and without their batchnorm
+ * and dropout layers:
+ *   - memory plan: tensors alive at the same step never share a float,
+ *     every buffer is big enough, and dead buffers are reused;
+ *   - parameter layout: trainable first, contiguous, Keras's counts;
+ *   - fusion: softmax + cross-entropy fused, softmax + mse not;
+ *   - backward: no dx for the first layer; the structure hash follows
+ *     the structure.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "arena.h"
+#include "frontend.h"
+#include "ir.h"
+#include "testutil.h"
+
+static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)
+{
+    model *m = arena_alloc(a, sizeof *m);
+    const char *path = arena_printf(a, "%s/%s", SEQC_SOURCE_DIR, rel);
+    assert_int_equal(frontend_load(a, path, m), 0);
+    for (int i = 0; i < nwithout; i++)
+        model_without(m, without[i]);
+    ir_model *ir = ir_lower(a, m, NULL);
+    assert_int_equal(ir_run_passes(ir, NULL), 0);
+    return ir;
+}
+
+static const char *const files[] = {
+    "models/mnist_bn.seq",
+    "models/deep_sigmoid_bn.seq",
+    "tests/backend/models/gradcheck_a.seq",
+    "tests/backend/models/gradcheck_b.seq",
+    "tests/backend/models/dropout_xent.seq",
+};
+
+static void check_plan(const ir_model *ir)
+{
+    int64_t sum = 0;
+    for (int i = 0; i < ir->ntensors; i++) {
+        const ir_tensor *t = &ir->tensors[i];
+        if (t->role == IR_T_INPUT)
+            continue;
+        assert_true(t->offset >= 0);
+        assert_true(t->size >= t->features);
+        assert_true(t->offset + t->size <= ir->act_per_sample);
+        assert_true(t->def >= 0 && t->def <= t->last);
+        sum += t->size;
+        for (int j = 0; j < i; j++) {
+            const ir_tensor *u = &ir->tensors[j];
+            if (u->role == IR_T_INPUT)
+                continue;
+            bool same_time = t->def <= u->last && u->def <= t->last;
+            bool same_floats = t->offset < u->offset + u->size && u->offset < t->offset + t->size;
+            if (same_time && same_floats)
+                fail_msg("%s: %s and %s are alive together and share floats", ir->name,
+                         t->name, u->name);
+        }
+    }
+    assert_true(ir->act_per_sample <= sum);
+}
+
+static void test_memory_plan_never_overlaps_live_buffers(void **state)
+{
+    (void)state;
+    const layer_kind variants[][2] = {{LAYER_KIND_COUNT, LAYER_KIND_COUNT},
+                                      {LAYER_BATCHNORM, LAYER_KIND_COUNT},
+                                      {LAYER_DROPOUT, LAYER_BATCHNORM}};
+    const int nvar[] = {0, 1, 2};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
+        for (int v = 0; v < 3; v++) {
+            arena a;
+            arena_init(&a);
+            check_plan(compile(&a, files[f], nvar[v], variants[v]));
+            arena_free(&a);
+        }
+}
+
+static void test_mnist_bn_layout_and_reuse(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    ir_model *ir = compile(&a, "models/mnist_bn.seq", 0, NULL);
+    /* the tutorial's model.summary(): 110,154 parameters, 384 non-trainable */
+    assert_int_equal(ir->param_count, 110154);
+    assert_int_equal(ir->param_count - ir->trainable_count, 384);
+    assert_int_equal(ir->opt_state_count, 2 * ir->trainable_count);
+    int64_t next = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < ir->nparams; i++) {
+            const ir_param *p = &ir->params[i];
+            if (p->trainable != (pass == 0))
+                continue;
+            assert_int_equal(p->offset, next); /* contiguous, trainable first */
+            next += p->count;
+        }
+    assert_int_equal(next, ir->param_count);
+    /* reuse: the plan is smaller than one buffer per tensor */
+    int64_t sum = 0;
+    for (int i = 0; i < ir->ntensors; i++)
+        if (ir->tensors[i].role != IR_T_INPUT)
+            sum += ir->tensors[i].size;
+    assert_true(ir->act_per_sample < sum);
+    arena_free(&a);
+}
+
+static void test_fusion_and_backward(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    ir_model *ir = compile(&a, "models/mnist_bn.seq", 0, NULL);
+    const ir_op *loss = &ir->ops[ir->nops - 1];
+    assert_int_equal(loss->kind, IR_SOFTMAX_XENT);
+    assert_true(loss->fused_softmax);
+    assert_int_equal(ir->output, loss->y);
+    for (int i = 0; i < ir->nops; i++)
+        assert_int_not_equal(ir->ops[i].kind, IR_SOFTMAX);
+    assert_int_equal(ir->ops[0].kind, IR_DENSE);
+    assert_int_equal(ir->ops[0].dx, IR_NONE); /* the first layer's dx is never needed */
+    assert_true(ir->ops[0].backward);
+    assert_int_not_equal(ir->ops[1].dx, IR_NONE);
+
+    /* mse after softmax: nothing to fuse, the softmax keeps its backward */
+    ir_model *b = compile(&a, "tests/backend/models/gradcheck_b.seq", 0, NULL);
+    assert_int_equal(b->ops[b->nops - 1].kind, IR_MSE);
+    assert_int_equal(b->ops[b->nops - 2].kind, IR_SOFTMAX);
+    assert_true(b->ops[b->nops - 2].backward);
+
+    /* batchnorm on a 4x5 input normalises the last axis: 5 features */
+    ir_model *g = compile(&a, "tests/backend/models/gradcheck_a.seq", 0, NULL);
+    assert_int_equal(g->ops[0].kind, IR_BATCHNORM);
+    assert_int_equal(g->ops[0].groups, 4);
+    assert_int_equal(g->params[g->ops[0].param[0]].count, 5);
+    assert_false(g->ops[0].dx != IR_NONE); /* nothing before it to train */
+    arena_free(&a);
+}
+
+static void test_structure_hash(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    layer_kind bn = LAYER_BATCHNORM;
+    uint64_t h1 = ir_structure_hash(compile(&a, "models/mnist_bn.seq", 0, NULL));
+    uint64_t h2 = ir_structure_hash(compile(&a, "models/mnist_bn.seq", 0, NULL));
+    uint64_t h3 = ir_structure_hash(compile(&a, "models/mnist_bn.seq", 1, &bn));
+    assert_true(h1 == h2);
+    assert_true(h1 != h3);
+    arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_memory_plan_never_overlaps_live_buffers),
+        cmocka_unit_test(test_mnist_bn_layout_and_reuse),
+        cmocka_unit_test(test_fusion_and_backward),
+        cmocka_unit_test(test_structure_hash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
