@@ -1,0 +1,64 @@
+#!/bin/sh
+# errors.sh: mistakes `seqc compare` must catch before any training: each
+# exits non-zero with its message and writes nothing (no output folder,
+# no CSV).
+#   usage: errors.sh SEQC SOURCE_DIR WORK_DIR
+set -u
+SEQC=$1 SRC=$2 WORK=$3
+MODEL=$SRC/models/mnist_bn.seq
+DATA=$SRC/data/mnist-digits
+failed=0
+
+rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+cd "$WORK" || exit 1
+
+# variants of mnist_bn that clash with it or with the data
+sed 's/input 28x28/input 32x32/' "$MODEL" >input32.seq
+sed 's/dense 10;/dense 5;/' "$MODEL" >classes5.seq
+sed 's/model mnist_bn/model other/' "$MODEL" >other.seq
+
+# expect STATUS MESSAGE -- ARGS...: runs seqc compare ARGS -o out
+expect() {
+    want_status=$1 want_msg=$2
+    shift 3
+    rm -rf out
+    "$SEQC" compare "$@" -o out >log 2>&1
+    status=$?
+    if [ $status -ne "$want_status" ]; then
+        echo "FAIL: seqc compare $*: exit $status, want $want_status"; cat log; failed=1
+    elif ! grep -qF -- "$want_msg" log; then
+        echo "FAIL: seqc compare $*: no '$want_msg' in:"; cat log; failed=1
+    elif [ -e out ] || ls ./*.csv >/dev/null 2>&1; then
+        echo "FAIL: seqc compare $*: wrote output before failing"; failed=1
+    elif grep -q 'Epoch 1/' log; then
+        echo "FAIL: seqc compare $*: training started"; failed=1
+    else
+        echo "ok: $want_msg"
+    fi
+}
+
+expect 1 "model mnist_bn ($MODEL) has no dropout layer" -- \
+    "$MODEL" --without dropout --data "$DATA"
+expect 1 "has no dropout layer" -- \
+    "$MODEL" --without batchnorm --without dropout --data "$DATA"
+expect 2 "unknown layer kind 'batchnorn' for --without; did you mean 'batchnorm'?" -- \
+    "$MODEL" --without batchnorn --data "$DATA"
+expect 2 "--data DIR is required" -- "$MODEL" --without batchnorm
+expect 2 "nothing to compare" -- "$MODEL" --data "$DATA"
+expect 2 "--without goes with one model file" -- \
+    "$MODEL" other.seq --without batchnorm --data "$DATA"
+expect 2 "--epochs expects a whole number" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --epochs 0
+expect 1 "the models take different inputs: mnist_bn ($MODEL) takes 784 values per sample (28x28), mnist_bn (input32.seq) takes 1024 (32x32)" -- \
+    "$MODEL" input32.seq --data "$DATA"
+expect 1 "the models predict different numbers of classes: mnist_bn ($MODEL) has 10, mnist_bn (classes5.seq) has 5" -- \
+    "$MODEL" classes5.seq --data "$DATA"
+expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz: images are 28x28 = 784 values, the model's input takes 1024" -- \
+    input32.seq --without batchnorm --data "$DATA"
+expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz: sample 0 has label 5, but the model has 5 classes (labels 0..4)" -- \
+    classes5.seq --without batchnorm --data "$DATA"
+expect 1 "cannot read the data: $WORK/no-such-dir/train-images-idx3-ubyte[.gz]: cannot open: No such file or directory" -- \
+    "$MODEL" --without batchnorm --data "$WORK/no-such-dir"
+expect 1 "missing.seq: error: cannot open: No such file or directory" -- \
+    missing.seq --without batchnorm --data "$DATA"
+exit $failed
