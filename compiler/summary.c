@@ -63,11 +63,14 @@ int summary_count(const model *m, layer_stats *stats, model_counts *out)
             ndims = 1;
             break;
         }
-        case LAYER_BATCHNORM:
-            /* gamma and beta are trained; moving mean and variance are not */
-            params = 4 * in;
-            trainable = 2 * in;
+        case LAYER_BATCHNORM: {
+            /* As Keras (axis=-1): one feature per value of the last axis.
+             * gamma and beta are trained; moving mean and variance are not */
+            uint64_t features = ndims > 0 ? (uint64_t)dims[ndims - 1] : in;
+            params = 4 * features;
+            trainable = 2 * features;
             break;
+        }
         default: /* activations and dropout keep the shape */
             break;
         }

@@ -40,7 +40,5 @@ echo "== training both variants on $DATA (8,000 train / 2,000 validation digits)
 # shellcheck disable=SC2086
 "$SEQC" compare "$MODEL" --without batchnorm --data "$DATA" -o "$OUT" $EPOCHS
 echo
-echo "== the comparison ($OUT/report.md)"
-sed -n '/^## Per-epoch/,$p' "$OUT/report.md"
-echo
-echo "Curves (loss and accuracy, train solid, validation dashed): $OUT/curves.svg"
+echo "Report: $OUT/report.md"
+echo "Curves (loss and accuracy; training solid, validation dashed): $OUT/curves.svg"
