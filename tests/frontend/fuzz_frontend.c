@@ -2,7 +2,8 @@
  * fuzz_frontend.c: robustness of the front end, built with AddressSanitizer
  * and UndefinedBehaviorSanitizer (any report aborts the run).
  *
- * For each model file given: every prefix of it (truncated at every byte),
+ * For each file given (the models, and a few test files that use every
+ * layer kind and every kind of syntax error): every prefix of it (truncated at every byte),
  * then a fixed number of copies with a few bytes changed, lines duplicated
  * or spans deleted, each parsed and checked in-process (the same
  * frontend_load_text that `seqc check` runs) and, when it passes, printed
@@ -127,6 +128,6 @@ int main(int argc, char **argv)
     }
     fclose(null);
     printf("%ld inputs, %ld accepted, no sanitizer reports\n", runs, accepted);
-    /* the unchanged models must have been accepted, or nothing was tested */
-    return accepted >= argc - 1 ? 0 : 1;
+    /* the checks past the parser were reached, or little was tested */
+    return accepted > 0 ? 0 : 1;
 }

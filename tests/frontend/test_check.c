@@ -304,6 +304,37 @@ static void test_not_text(void **state)
     done(&C);
 }
 
+static void test_errors_shown_are_capped(void **state)
+{
+    (void)state;
+    /* every error is counted; the first DIAG_MAX_SHOWN are shown */
+    enum { N = 150 };
+    char *src = malloc(32 + N * 10);
+    assert_non_null(src);
+    char *p = src + sprintf(src, "model m {\n  input 4\n");
+    for (int i = 0; i < N; i++)
+        p += sprintf(p, "  dense 0\n");
+    sprintf(p, "}\n");
+    checked C;
+    load(&C, src);
+    assert_int_equal(C.rc, 1);
+    assert_int_equal(C.d.errors, N);
+    /* more than the capture buffer holds: read the whole stream */
+    fflush(C.cap.fp);
+    long size = ftell(C.cap.fp);
+    char *all = malloc((size_t)size + 1);
+    assert_non_null(all);
+    rewind(C.cap.fp);
+    size_t got = fread(all, 1, (size_t)size, C.cap.fp);
+    all[got] = '\0';
+    assert_non_null(strstr(all, "c.seq:102:9: error: units must be at least 1, got 0\n"));
+    assert_null(strstr(all, "c.seq:103:9:"));
+    assert_non_null(strstr(all, "c.seq: note: more than 100 errors; the rest are not shown\n"));
+    free(all);
+    done(&C);
+    free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_layer_names),
         cmocka_unit_test(test_not_text),
+        cmocka_unit_test(test_errors_shown_are_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
