@@ -24,6 +24,7 @@
 #include "arena.h"
 #include "build.h"
 #include "codegen.h"
+#include "fileio.h"
 #include "frontend.h"
 #include "ir.h"
 
@@ -141,25 +142,12 @@ static char *default_output(arena *ar, const char *file, const char *suffix)
     return arena_printf(ar, "%.*s%s", (int)n, base, suffix);
 }
 
+static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir); }
+
 /* Writes the C for ir to path, through path.tmp.PID and a rename. */
 static int write_c_file(const ir_model *ir, const char *path)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "seqc: error: cannot write %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    int bad = codegen_c(f, ir);
-    if (fclose(f) != 0)
-        bad = -1;
-    if (bad != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "seqc: error: cannot write %s: %s\n", path, strerror(errno));
-        remove(tmp);
-        return 1;
-    }
-    return 0;
+    return file_write_atomic(path, "seqc", write_c, ir);
 }
 
 static int run_build(arena *ar, const ir_model *ir, const cmd_args *a)

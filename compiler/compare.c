@@ -56,6 +56,7 @@
 #include "history.h"
 #include "ir.h"
 #include "report.h"
+#include "fileio.h"
 #include "seqrt.h"
 #include "summary.h"
 
@@ -565,27 +566,8 @@ static char *command_line(arena *ar, int argc, char **argv)
     return s;
 }
 
-/* Writes path through path.tmp.PID; writer returns 0 on success. */
-static int write_file(const char *path, int (*writer)(FILE *, const report_info *),
-                      const report_info *r)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "seqc compare: error: cannot write %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    int bad = writer(f, r);
-    if (fclose(f) != 0)
-        bad = -1;
-    if (bad != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "seqc compare: error: cannot write %s: %s\n", path, strerror(errno));
-        remove(tmp);
-        return 1;
-    }
-    return 0;
-}
+static int write_md(FILE *f, const void *r) { return report_write_md(f, r); }
+static int write_svg(FILE *f, const void *r) { return report_write_svg(f, r); }
 
 /* "data/mnist-digits/" -> "mnist-digits" */
 static const char *dataset_name(arena *ar, const char *dir)
@@ -696,7 +678,8 @@ static int run(arena *ar, const compare_args *a, int argc, char **argv)
                                       &v[k].hist};
         const char *md = arena_printf(ar, "%s/report.md", out);
         const char *svg = arena_printf(ar, "%s/curves.svg", out);
-        rc = write_file(md, report_write_md, &r) || write_file(svg, report_write_svg, &r);
+        rc = file_write_atomic(md, "seqc compare", write_md, &r) ||
+             file_write_atomic(svg, "seqc compare", write_svg, &r);
         if (rc == 0) {
             putchar('\n');
             report_write_verdict(stdout, &r);
