@@ -9,6 +9,32 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include <stdlib.h>
+
+/* A scratch directory under the build tree: dir receives
+ * SEQC_BINARY_DIR/<stem>_XXXXXX made by mkdtemp. Returns 0 or -1 (for a
+ * cmocka setup function). Needs SEQC_BINARY_DIR, which seqc_cmocka_test
+ * defines, and POSIX 2008 (mkdtemp): define _POSIX_C_SOURCE 200809L before
+ * any include to have it. */
+#if defined(SEQC_BINARY_DIR) && defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200809L
+static inline int seqc_tmpdir_make(char *dir, size_t size, const char *stem)
+{
+    int n = snprintf(dir, size, "%s/%s_XXXXXX", SEQC_BINARY_DIR, stem);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return mkdtemp(dir) ? 0 : -1;
+}
+#endif
+
+/* Removes a scratch directory and everything in it; 0 or -1. */
+static inline int seqc_tmpdir_remove(const char *dir)
+{
+    char cmd[4400];
+    int n = snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
+}
 
 /* cmocka 1.1.x lacks assert_float_equal: |a - b| <= tol, with a message
  * that shows both values. */

@@ -60,8 +60,7 @@ static seqrt_checkpoint_meta make_meta(void)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s/loop_ckpt_XXXXXX", SEQC_BINARY_DIR);
-    if (!mkdtemp(dir))
+    if (seqc_tmpdir_make(dir, sizeof dir, "loop_ckpt") != 0)
         return -1;
     snprintf(path, sizeof path, "%s/model.ckpt", dir);
     return 0;
@@ -70,9 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return seqc_tmpdir_remove(dir);
 }
 
 static void save_default(void)

@@ -17,8 +17,7 @@ static char path[4200];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "%s/loop_hist_XXXXXX", SEQC_BINARY_DIR);
-    if (!mkdtemp(dir))
+    if (seqc_tmpdir_make(dir, sizeof dir, "loop_hist") != 0)
         return -1;
     snprintf(path, sizeof path, "%s/h.csv", dir);
     return 0;
@@ -27,9 +26,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return seqc_tmpdir_remove(dir);
 }
 
 static char *slurp(const char *p)

@@ -234,9 +234,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return seqc_tmpdir_remove(dir);
 }
 
 /* ------------------------------------------------------------------ tests */
