@@ -4,8 +4,10 @@
  * execvp, so paths with spaces or quotes are passed as they are.
  *
  * -O2 and no -march=native: the generated file is straight-line calls
- * into libseqrt (built by CMake with its own flags), so tuning it for the
- * machine gains nothing and would make the trainer non-portable.
+ * into libseqrt (built by CMake with its own flags: -O3, AVX-512 kernels
+ * chosen at run time), so tuning it for the machine gains nothing and
+ * would make the trainer non-portable. -pthread: libseqrt runs a worker
+ * thread pool (runtime/src/parallel.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "build.h"
@@ -127,7 +129,7 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
     char *argv[MAXARGS];
     int argc = 0;
     add_words(argv, &argc, MAXARGS, cc);
-    char *fixed[] = {"-std=c11", "-O2", inc_flag, "-o", tmp_out, (char *)c_path, lib_path};
+    char *fixed[] = {"-std=c11", "-O2", "-pthread", inc_flag, "-o", tmp_out, (char *)c_path, lib_path};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && argc < MAXARGS - 1; i++)
         argv[argc++] = fixed[i];
     add_words(argv, &argc, MAXARGS, libs);

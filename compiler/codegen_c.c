@@ -489,7 +489,7 @@ int codegen_c(FILE *out, const ir_model *ir)
     if (ir->without)
         fprintf(out, "\n * without %s", comment_safe(a, ir->without));
     fputs(".\n * Do not edit: change the model file and run seqc again.\n"
-          " *\n * Build: cc -std=c11 -O2 THIS.c libseqrt.a -lopenblas -lz -lm\n"
+          " *\n * Build: cc -std=c11 -O2 -pthread THIS.c libseqrt.a -lopenblas -lz -lm\n"
           " * Run:   ./trainer --help\n */\n#include \"seqrt.h\"\n", out);
 
     fputs("\n/* Parameters: offsets in floats into params (and into grads for the\n"

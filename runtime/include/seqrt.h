@@ -226,6 +226,12 @@ int  seqrt_dataset_check(const seqrt_dataset *d, int features, int classes,
  * and y[n]. order == NULL means the identity order. */
 void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
                          size_t start, int n, float *x, int32_t *y);
+/* A hint, no value changes: starts loading the bytes of the samples that
+ * seqrt_dataset_batch(d, order, start, n, ...) will read, each thread the
+ * columns it will gather, so the next batch's cache misses overlap this
+ * step's computation (added for issue #6). */
+void seqrt_dataset_prefetch(const seqrt_dataset *d, const uint32_t *order,
+                            size_t start, int n);
 
 /* ------------------------------------------------------ the trainer's model */
 

@@ -4,20 +4,27 @@
  * alias dy. */
 #include "seqrt.h"
 
+#include "simd.h"
+
 #include <math.h>
 
-void seqrt_relu_forward(size_t n, const float *x, float *y)
+SEQRT_CLONES void seqrt_relu_forward(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-/* The derivative at 0 is taken as 0, as TensorFlow does. */
-void seqrt_relu_backward(size_t n, const float *x, const float *y,
-                         const float *dy, float *dx)
+/* The derivative at 0 is taken as 0, as TensorFlow does. dy[i] is read
+ * whatever the sign, so the choice is a select GCC vectorizes; reading it
+ * only when x[i] > 0 compiled to a branch per element, mispredicted half
+ * the time: 18 us per step of the tutorial's model instead of about 1. */
+SEQRT_CLONES void seqrt_relu_backward(size_t n, const float *x, const float *y,
+                                      const float *dy, float *dx)
 {
-    for (size_t i = 0; i < n; i++)
-        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float g = dy[i];
+        dx[i] = x[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 void seqrt_leaky_relu_forward(size_t n, float alpha, const float *x, float *y)

@@ -9,12 +9,14 @@
  * dgamma and dbeta). */
 #include "seqrt.h"
 
+#include "simd.h"
+
 #include <math.h>
 
 /* x[batch,features], gamma/beta[features], moving_mean/moving_var[features]
  * (updated in place); y[batch,features], xhat[batch,features] and
  * inv_std[features] written. y must not alias x. */
-void seqrt_batchnorm_forward_train(int batch, int features, const float *x,
+SEQRT_CLONES void seqrt_batchnorm_forward_train(int batch, int features, const float *x,
                                    const float *gamma, const float *beta,
                                    float *moving_mean, float *moving_var,
                                    float momentum, float eps, float *y,
@@ -76,7 +78,7 @@ void seqrt_batchnorm_forward_train(int batch, int features, const float *x,
  * The per-feature scale gamma/sqrt(moving_var+eps) is kept in y's first
  * row while the other rows are computed, then that row is finished last.
  * y must not alias x. */
-void seqrt_batchnorm_forward_infer(int batch, int features, const float *x,
+SEQRT_CLONES void seqrt_batchnorm_forward_infer(int batch, int features, const float *x,
                                    const float *gamma, const float *beta,
                                    const float *moving_mean,
                                    const float *moving_var, float eps,
@@ -100,7 +102,7 @@ void seqrt_batchnorm_forward_infer(int batch, int features, const float *x,
 
 /* xhat[batch,features], gamma/inv_std[features], dy[batch,features];
  * dx[batch,features] or NULL (may alias dy), dgamma/dbeta[features]. */
-void seqrt_batchnorm_backward(int batch, int features, const float *xhat,
+SEQRT_CLONES void seqrt_batchnorm_backward(int batch, int features, const float *xhat,
                               const float *gamma, const float *inv_std,
                               const float *dy, float *dx, float *dgamma,
                               float *dbeta)
