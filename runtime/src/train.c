@@ -645,25 +645,36 @@ done:
 
 /* --------------------------------------------------------------- evaluate */
 
+/* evaluate and predict: the parameters from --load, and the batch size
+ * (--batch, else the checkpoint's). Returns 0, or 1 after an error. */
+static int load_for_inference(const seqrt_model *m, const options *o, buffers *b,
+                              seqrt_checkpoint_meta *meta, long *batch)
+{
+    seqrt_error err = {{0}};
+    if (alloc_params(b, m))
+        return 1;
+    if (seqrt_checkpoint_load(o->load, m, b->params, NULL, meta, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return 1;
+    }
+    *batch = has(o, F_BATCH) ? o->batch : (long)meta->batch;
+    if (*batch < 1 || *batch > (1L << 20)) {
+        fprintf(stderr, "error: %s: batch size %ld out of range\n", o->load, *batch);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_evaluate(const seqrt_model *m, const options *o)
 {
     int status = 1;
     buffers b = {0};
     seqrt_dataset val = {0};
-    seqrt_error err = {{0}};
     seqrt_checkpoint_meta meta;
 
-    if (alloc_params(&b, m))
+    long batch;
+    if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    if (seqrt_checkpoint_load(o->load, m, b.params, NULL, &meta, &err)) {
-        fprintf(stderr, "error: %s\n", err.msg);
-        goto done;
-    }
-    long batch = has(o, F_BATCH) ? o->batch : (long)meta.batch;
-    if (batch < 1 || batch > (1L << 20)) {
-        fprintf(stderr, "error: %s: batch size %ld out of range\n", o->load, batch);
-        goto done;
-    }
     if (load_dir(o->data, "t10k", m, &val) || alloc_batch(&b, m, (int)batch, 0))
         goto done;
     double loss, accuracy;
@@ -762,17 +773,9 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     seqrt_error err = {{0}};
     seqrt_checkpoint_meta meta;
 
-    if (alloc_params(&b, m))
+    long batch;
+    if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    if (seqrt_checkpoint_load(o->load, m, b.params, NULL, &meta, &err)) {
-        fprintf(stderr, "error: %s\n", err.msg);
-        goto done;
-    }
-    long batch = has(o, F_BATCH) ? o->batch : (long)meta.batch;
-    if (batch < 1 || batch > (1L << 20)) {
-        fprintf(stderr, "error: %s: batch size %ld out of range\n", o->load, batch);
-        goto done;
-    }
     int loaded = o->labels ? seqrt_load_idx(o->images, o->labels, &d, &err)
                            : load_images_only(o->images, &d, &err);
     if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->classes, &err) != 0) {
