@@ -13,6 +13,7 @@
  * variables under -Werror).
  */
 #include "codegen.h"
+#include "sbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -20,43 +21,6 @@
 #include <string.h>
 
 /* ------------------------------------------------------------- strings */
-
-typedef struct sbuf {
-    char  *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (len < 0)
-        return;
-    if (b->n + (size_t)len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + (size_t)len + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            fputs("seqc: out of memory\n", stderr);
-            exit(1);
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)len;
-}
 
 /* a C float literal that reads back as exactly the same float */
 static const char *flt(char *buf, size_t size, double v)

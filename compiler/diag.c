@@ -6,6 +6,7 @@
  * counts as one cell, so the caret lines up in a terminal.
  */
 #include "diag.h"
+#include "sbuf.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -55,53 +56,6 @@ static int find_line(diag *d, int line, const char **start, size_t *len)
 
 /* One diagnostic is built in memory and written with one fwrite: stderr
  * is unbuffered, and a byte at a time would cost a system call each. */
-typedef struct sbuf {
-    char  *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_grow(sbuf *b, size_t more)
-{
-    if (b->n + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + more + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        fputs("seqc: out of memory\n", stderr);
-        exit(1);
-    }
-    b->p = p;
-    b->cap = cap;
-}
-
-static void sb_putc(sbuf *b, char c)
-{
-    sb_grow(b, 1);
-    b->p[b->n++] = c;
-}
-
-static void sb_vprintf(sbuf *b, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
-        return;
-    sb_grow(b, (size_t)n);
-    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
-    b->n += (size_t)n;
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vprintf(b, fmt, ap);
-    va_end(ap);
-}
 
 /* "    4 | dense 12x\n      |       ^~~\n"; the gutter widens past 99999 */
 static void quote_source(diag *d, sbuf *b, src_loc loc, int span)
