@@ -28,7 +28,7 @@ static const command commands[] = {
      "write the C and compile it against libseqrt"},
 #endif
 #ifdef SEQC_HAVE_COMPARE
-    {"compare", cmd_compare, "compare FILE --without KIND --data DIR -o DIR",
+    {"compare", cmd_compare, "compare FILE --without KIND | A.seq B.seq --data DIR [-o DIR]",
      "train a model and its variant, write a report and curves"},
 #endif
 };
