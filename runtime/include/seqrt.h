@@ -208,7 +208,8 @@ typedef struct seqrt_dataset {
     char     source[256];    /* file it came from, for messages */
 } seqrt_dataset;
 
-/* images.idx3 + labels.idx1, each plain or gzip (detected by content). */
+/* images.idx3 + labels.idx1, each plain or gzip (detected by content).
+ * labels_path may be NULL: images only (for prediction), every label 0. */
 int  seqrt_load_idx(const char *images_path, const char *labels_path,
                     seqrt_dataset *out, seqrt_error *err);
 /* DIR/<prefix>-images-idx3-ubyte[.gz] and DIR/<prefix>-labels-idx1-ubyte[.gz],

@@ -263,18 +263,27 @@ int seqrt_load_idx(const char *images_path, const char *labels_path,
     memset(&lb, 0, sizeof lb);
     if (idx_open(&im, images_path, IDX_IMAGES_MAGIC, err) < 0)
         goto done;
-    if (idx_open(&lb, labels_path, IDX_LABELS_MAGIC, err) < 0)
+    if (labels_path && idx_open(&lb, labels_path, IDX_LABELS_MAGIC, err) < 0)
         goto done;
     /* both headers first: a mismatch is found before megabytes are read */
-    if (im.count != lb.count) {
+    if (labels_path && im.count != lb.count) {
         seqrt_fail(err, "%s: %" PRIu32 " labels, but %s has %" PRIu32
                    " images: the counts must agree", labels_path, lb.count,
                    images_path, im.count);
         goto done;
     }
-    if (idx_read_payload(&im, &out->pixels, err) < 0 ||
-        idx_read_payload(&lb, &out->labels, err) < 0)
+    if (idx_read_payload(&im, &out->pixels, err) < 0)
         goto done;
+    if (!labels_path) {
+        /* images only (prediction): every label 0 */
+        out->labels = calloc(im.count ? im.count : 1, 1);
+        if (!out->labels) {
+            seqrt_fail(err, "%s: out of memory for %" PRIu32 " labels", images_path, im.count);
+            goto done;
+        }
+    } else if (idx_read_payload(&lb, &out->labels, err) < 0) {
+        goto done;
+    }
 
     out->count = im.count;
     out->rows = (int)im.rows;

@@ -690,81 +690,6 @@ done:
 
 /* ---------------------------------------------------------------- predict */
 
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/*
- * An IDX images file (magic 0x00000803, plain or gzip) without labels:
- * fills pixels and zero labels. Used by predict when --labels is absent;
- * with labels, seqrt_load_idx reads both. The arrays are freed with
- * free_images below, not seqrt_dataset_free, since this file owns them.
- */
-static int load_images_only(const char *path, seqrt_dataset *d, seqrt_error *err)
-{
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        return seqrt_fail(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
-    unsigned char h[16];
-    int rc = -1;
-    if (gzread(f, h, sizeof h) != (int)sizeof h) {
-        seqrt_fail(err, "%s: truncated IDX header", path);
-        goto out;
-    }
-    if (be32(h) != 0x00000803u) {
-        seqrt_fail(err, "%s: not an IDX images file (magic 0x%08x, expected 0x00000803)",
-                   path, be32(h));
-        goto out;
-    }
-    uint32_t count = be32(h + 4), rows = be32(h + 8), cols = be32(h + 12);
-    if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
-        seqrt_fail(err, "%s: bad image shape %ux%u", path, rows, cols);
-        goto out;
-    }
-    size_t sample = (size_t)rows * cols;
-    if (count > SIZE_MAX / sample) {
-        seqrt_fail(err, "%s: %u images is too many", path, count);
-        goto out;
-    }
-    d->pixels = alloc_zero((size_t)count * sample, 1);
-    d->labels = alloc_zero(count, 1);
-    if (!d->pixels || !d->labels) {
-        seqrt_fail(err, "%s: out of memory for %u images", path, count);
-        goto out;
-    }
-    size_t want = (size_t)count * sample, got = 0;
-    while (got < want) {
-        size_t chunk = want - got > (1u << 30) ? (1u << 30) : want - got;
-        int r = gzread(f, d->pixels + got, (unsigned)chunk);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    if (got < want) {
-        seqrt_fail(err, "%s: truncated: %zu of %zu pixel bytes for %u images", path, got,
-                   want, count);
-        goto out;
-    }
-    d->count = count;
-    d->rows = (int)rows;
-    d->cols = (int)cols;
-    d->sample_size = sample;
-    d->scale = 1.0f / 255.0f;
-    snprintf(d->source, sizeof d->source, "%s", path);
-    rc = 0;
-out:
-    gzclose(f);
-    return rc;
-}
-
-static void free_images(seqrt_dataset *d)
-{
-    free(d->pixels);
-    free(d->labels);
-    memset(d, 0, sizeof *d);
-}
-
 static int cmd_predict(const seqrt_model *m, const options *o)
 {
     int status = 1;
@@ -776,8 +701,7 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    int loaded = o->labels ? seqrt_load_idx(o->images, o->labels, &d, &err)
-                           : load_images_only(o->images, &d, &err);
+    int loaded = seqrt_load_idx(o->images, o->labels, &d, &err);
     if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->classes, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         goto done;
@@ -812,7 +736,7 @@ done:
     if (o->labels)
         seqrt_dataset_free(&d);
     else
-        free_images(&d);
+        seqrt_dataset_free(&d);
     buffers_free(&b);
     return status;
 }

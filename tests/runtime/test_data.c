@@ -254,6 +254,27 @@ static void test_mnist_t10k(void **state)
     seqrt_dataset_free(&d);
 }
 
+/* Images without labels (for predict): the same pixels, every label 0. */
+static void test_images_only(void **state)
+{
+    (void)state;
+    seqrt_dataset full, only;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &full, &err), 0);
+    assert_int_equal(seqrt_load_idx(MNIST_DIR "/t10k-images-idx3-ubyte.gz", NULL, &only, &err), 0);
+    assert_int_equal(only.count, full.count);
+    assert_int_equal(only.sample_size, 784);
+    assert_memory_equal(only.pixels, full.pixels, full.count * full.sample_size);
+    for (size_t i = 0; i < only.count; i++)
+        assert_int_equal(only.labels[i], 0);
+    seqrt_dataset_free(&only);
+    seqrt_dataset_free(&full);
+    /* a labels file where images are expected is still refused */
+    assert_int_equal(seqrt_load_idx(MNIST_DIR "/t10k-labels-idx1-ubyte.gz", NULL, &only, &err), -1);
+    assert_non_null(strstr(err.msg, "wrong magic number"));
+    assert_null(only.pixels);
+}
+
 /* The same files gunzipped into a folder load to the same bytes. */
 static void test_plain_equals_gzip(void **state)
 {
@@ -634,6 +655,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mnist_train),
         cmocka_unit_test(test_mnist_t10k),
+        cmocka_unit_test(test_images_only),
         cmocka_unit_test(test_plain_equals_gzip),
         cmocka_unit_test(test_batch_gather),
         cmocka_unit_test(test_batch_mnist_scaled),
