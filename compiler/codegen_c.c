@@ -506,7 +506,7 @@ int codegen_c(FILE *out, const ir_model *ir)
             "static void forward_train(seqrt_step *s)",
             "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n"
             "    float *p = s->params;\n");
-    free(f.body.p);
+    sb_free(&f.body);
 
     fn_start(&f, ir, used);
     gen_forward(&f, true);
@@ -515,7 +515,7 @@ int codegen_c(FILE *out, const ir_model *ir)
             "static void forward_infer(seqrt_step *s)",
             "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n"
             "    const float *p = s->params;\n");
-    free(f.body.p);
+    sb_free(&f.body);
 
     fn_start(&f, ir, used);
     gen_backward(&f);
@@ -524,7 +524,7 @@ int codegen_c(FILE *out, const ir_model *ir)
             "static void backward(seqrt_step *s)",
             "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n"
             "    const float *p = s->params;\n    float *g = s->grads;\n");
-    free(f.body.p);
+    sb_free(&f.body);
 
     emit_update(out, ir);
     emit_model(out, ir);

@@ -30,8 +30,9 @@ void seqrt_parallel_range(size_t n, size_t align, int part, int parts,
                           size_t *lo, size_t *hi);
 
 /* A buffer of at least n floats for a kernel's per-part results, kept by
- * the pool and grown only when a larger one is asked for: allocated in the
- * first training step, reused by every later one. Aborts when out of
+ * the pool and grown only when a larger one is asked for. The trainer asks
+ * for the largest size before training (train.c, alloc_batch), so the
+ * step reuses it and never allocates. Aborts when out of
  * memory (a few KB at the sizes the runtime asks for). */
 float *seqrt_parallel_scratch(size_t n);
 

@@ -35,6 +35,7 @@
 
 #include "checkpoint.h"
 #include "history.h"
+#include "parallel.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -394,6 +395,13 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
                                                   : alloc_zero((size_t)m->input_size * cap, sizeof(float));
     b->y = alloc_zero(cap, sizeof(int32_t));
     b->order = alloc_zero(samples, sizeof(uint32_t));
+    /* The dense kernels' scratch (a transposed weight, at most
+     * trainable_count floats; per-thread partial outputs, at most
+     * act_per_sample * capacity floats per extra thread) is sized here, so
+     * the training step itself never allocates. */
+    size_t extra = (size_t)seqrt_parallel_parts() - 1;
+    size_t partial = b->arena ? extra * m->act_per_sample * cap : 0;
+    seqrt_parallel_scratch(partial > m->trainable_count ? partial : m->trainable_count);
     if (!b->arena || !b->x || !b->y || !b->order) {
         fprintf(stderr, "error: out of memory for a batch of %d (%zu floats of activations "
                         "per sample)\n", capacity, m->act_per_sample);
