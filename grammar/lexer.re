@@ -10,7 +10,7 @@
  * Keywords are plain names: the grammar accepts any name as a statement
  * and check.c decides what it means (and what the user probably meant).
  */
-#include "parse.h"
+#include "front/parse.h"
 
 #include <string.h>
 

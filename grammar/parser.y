@@ -25,7 +25,7 @@
 %param {parse_state *ps}
 
 %code requires {
-#include "ast.h"
+#include "front/ast.h"
 typedef struct parse_state parse_state;
 
 /* A statement's words while it is being parsed: positional values and
@@ -50,7 +50,7 @@ int sylex(SYSTYPE *lval, SYLTYPE *lloc, parse_state *ps);
 }
 
 %code {
-#include "parse.h"
+#include "front/parse.h"
 static void syerror(const SYLTYPE *loc, parse_state *ps, const char *msg);
 }
 

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "arena.h"
-#include "frontend.h"
-#include "ir.h"
+#include "util/arena.h"
+#include "front/frontend.h"
+#include "ir/ir.h"
 #include "testutil.h"
 
 static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)

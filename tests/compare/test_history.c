@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "history.h"
+#include "lab/history.h"
 
 static const char good[] =
     "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "lab/report.h"
 
 static const char csv_a[] =
     "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n"

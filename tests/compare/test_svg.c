@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "svg.h"
+#include "lab/svg.h"
 
 static void test_ticks_fractional(void **state)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "diag.h"
+#include "util/arena.h"
+#include "front/diag.h"
 
 typedef struct captured {
     FILE *fp;

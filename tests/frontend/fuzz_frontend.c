@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "diag.h"
-#include "frontend.h"
-#include "summary.h"
+#include "util/arena.h"
+#include "front/diag.h"
+#include "front/frontend.h"
+#include "front/summary.h"
 
 enum { MUTATIONS_PER_FILE = 4000 };
 

@@ -4,10 +4,10 @@
 #include "testutil.h"
 #include "fe_testutil.h"
 
-#include "check.h"
-#include "frontend.h"
-#include "suggest.h"
-#include "summary.h"
+#include "front/check.h"
+#include "front/frontend.h"
+#include "util/suggest.h"
+#include "front/summary.h"
 
 typedef struct checked {
     arena    a;

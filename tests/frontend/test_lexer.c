@@ -3,7 +3,7 @@
 #include "testutil.h"
 #include "fe_testutil.h"
 
-#include "parse.h"
+#include "front/parse.h"
 
 typedef struct tok {
     int       kind;

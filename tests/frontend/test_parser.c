@@ -5,7 +5,7 @@
 #include "testutil.h"
 #include "fe_testutil.h"
 
-#include "parse.h"
+#include "front/parse.h"
 
 typedef struct parsed {
     arena     a;

@@ -1,5 +1,5 @@
-/* test_gemm.c: libseqrt's own GEMM kernels (runtime/src/gemm.c) and the
- * threaded paths (runtime/src/parallel.c) of dense and Adam:
+/* test_gemm.c: libseqrt's own GEMM kernels (runtime/src/kernels/gemm.c) and the
+ * threaded paths (runtime/src/loop/parallel.c) of dense and Adam:
  *   - each kernel against a double-precision reference on shapes that hit
  *     every tile case (rows 1..7, column tails of 1..16 lanes, k odd);
  *   - a sub-range call writes exactly its range, and ranges compose to
@@ -13,7 +13,7 @@
 
 #include "seqrt.h"
 
-#include "../../runtime/src/gemm.h"
+#include "kernels/gemm.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_loop_checkpoint.c: the checkpoint file (runtime/src/checkpoint.c):
+ * test_loop_checkpoint.c: the checkpoint file (runtime/src/loop/checkpoint.c):
  * exact round trip, the documented byte layout, refusal of another model,
  * and that every damaged variant (each byte flipped, each truncation,
  * trailing bytes) is refused without touching the caller's buffers.
@@ -7,7 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
-#include "checkpoint.h"
+#include "loop/checkpoint.h"
 
 #include <dirent.h>
 #include <float.h>

@@ -1,11 +1,11 @@
 /*
- * test_loop_history.c: the --history CSV (runtime/src/history.c): exact
+ * test_loop_history.c: the --history CSV (runtime/src/loop/history.c): exact
  * text, rewritten whole after each row, rows kept on resume.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
-#include "history.h"
+#include "loop/history.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /*
  * test_loop_progress.c: the Keras-style progress line
- * (runtime/src/progress.c), compared whole with what Keras prints.
+ * (runtime/src/loop/progress.c), compared whole with what Keras prints.
  */
 #include "testutil.h"
 
-#include "progress.h"
+#include "loop/progress.h"
 
 #include <string.h>
 

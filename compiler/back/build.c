@@ -1,0 +1,174 @@
+/*
+ * build.c: `seqc build`'s second half, running the C compiler on the
+ * generated trainer. No shell is involved: the command is an argv for
+ * execvp, so paths with spaces or quotes are passed as they are.
+ *
+ * -O2 and no -march=native: the generated file is straight-line calls
+ * into libseqrt (built by CMake with its own flags: -O3, AVX-512 kernels
+ * chosen at run time), so tuning it for the machine gains nothing and
+ * would make the trainer non-portable. -pthread: libseqrt runs a worker
+ * thread pool (runtime/src/parallel.c).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "back/build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SEQC_C_COMPILER
+#define SEQC_C_COMPILER "cc"
+#endif
+#ifndef SEQC_LINK_LIBS
+#define SEQC_LINK_LIBS "-lopenblas;-lz;-lm"
+#endif
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* dir holds seqrt.h and lib_dir holds libseqrt.a: fill the outputs */
+static bool try_dirs(const char *inc, const char *lib_dir, char *include_dir, size_t isize,
+                     char *lib_path, size_t lsize)
+{
+    char h[4200], l[4200];
+    snprintf(h, sizeof h, "%s/seqrt.h", inc);
+    snprintf(l, sizeof l, "%s/libseqrt.a", lib_dir);
+    if (!is_file(h) || !is_file(l))
+        return false;
+    snprintf(include_dir, isize, "%s", inc);
+    snprintf(lib_path, lsize, "%s", l);
+    return true;
+}
+
+int build_find_runtime(char *include_dir, size_t isize, char *lib_path, size_t lsize)
+{
+    /* 1. relative to this executable: PREFIX/bin/seqc */
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0; /* exe is now the executable's directory */
+            char *bin = strrchr(exe, '/');
+            if (bin && strcmp(bin, "/bin") == 0) {
+                *bin = 0; /* the prefix */
+                char inc[4160], lib[4160];
+                snprintf(inc, sizeof inc, "%s/include", exe);
+                /* the configured libdir relative to its prefix (lib, lib64,
+                 * lib/x86_64-linux-gnu), then plain lib */
+                const char *cfg_inc = SEQC_INSTALL_INCLUDE_DIR, *cfg_lib = SEQC_INSTALL_LIB_DIR;
+                const char *cut = strrchr(cfg_inc, '/');
+                size_t plen = cut ? (size_t)(cut - cfg_inc) : 0;
+                if (plen > 0 && strncmp(cfg_lib, cfg_inc, plen) == 0 && cfg_lib[plen] == '/') {
+                    snprintf(lib, sizeof lib, "%s%s", exe, cfg_lib + plen);
+                    if (try_dirs(inc, lib, include_dir, isize, lib_path, lsize))
+                        return 0;
+                }
+                snprintf(lib, sizeof lib, "%s/lib", exe);
+                if (try_dirs(inc, lib, include_dir, isize, lib_path, lsize))
+                    return 0;
+            }
+        }
+    }
+    /* 2. the build tree, 3. the configured prefix */
+    if (try_dirs(SEQC_BUILD_INCLUDE_DIR, SEQC_BUILD_LIB_DIR, include_dir, isize, lib_path,
+                 lsize))
+        return 0;
+    if (try_dirs(SEQC_INSTALL_INCLUDE_DIR, SEQC_INSTALL_LIB_DIR, include_dir, isize,
+                 lib_path, lsize))
+        return 0;
+    fprintf(stderr,
+            "seqc: error: cannot find the runtime (libseqrt.a and seqrt.h): looked beside "
+            "seqc (PREFIX/lib, PREFIX/include), in the build tree (%s) and in %s; "
+            "build it with `cmake --build` or install it with `cmake --install`\n",
+            SEQC_BUILD_LIB_DIR, SEQC_INSTALL_LIB_DIR);
+    return 1;
+}
+
+/* Appends the words of s (split at spaces and at CMake's ';') to argv. */
+static void add_words(char **argv, int *argc, int max, char *s)
+{
+    for (char *w = strtok(s, " ;\t"); w && *argc < max - 1; w = strtok(NULL, " ;\t"))
+        argv[(*argc)++] = w;
+}
+
+int build_trainer(const char *c_path, const char *out_path, bool verbose)
+{
+    char include_dir[4096], lib_path[4096];
+    if (build_find_runtime(include_dir, sizeof include_dir, lib_path, sizeof lib_path) != 0)
+        return 1;
+
+    /* the compiler: $CC, else the configured one if it still exists, else cc */
+    const char *env_cc = getenv("CC");
+    char *cc;
+    if (env_cc && *env_cc)
+        cc = strdup(env_cc);
+    else if (access(SEQC_C_COMPILER, X_OK) == 0)
+        cc = strdup(SEQC_C_COMPILER);
+    else
+        cc = strdup("cc");
+    char *libs = strdup(SEQC_LINK_LIBS);
+    char tmp_out[4200], inc_flag[4200];
+    snprintf(tmp_out, sizeof tmp_out, "%s.tmp.%ld", out_path, (long)getpid());
+    snprintf(inc_flag, sizeof inc_flag, "-I%s", include_dir);
+    if (!cc || !libs) {
+        fputs("seqc: out of memory\n", stderr);
+        exit(1);
+    }
+
+    enum { MAXARGS = 64 };
+    char *argv[MAXARGS];
+    int argc = 0;
+    add_words(argv, &argc, MAXARGS, cc);
+    char *fixed[] = {"-std=c11", "-O2", "-pthread", inc_flag, "-o", tmp_out, (char *)c_path, lib_path};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && argc < MAXARGS - 1; i++)
+        argv[argc++] = fixed[i];
+    add_words(argv, &argc, MAXARGS, libs);
+    argv[argc] = NULL;
+
+    if (verbose) {
+        for (int i = 0; i < argc; i++)
+            fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+        fputc('\n', stderr);
+    }
+
+    int status = 1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "seqc: error: cannot start %s: %s\n", argv[0], strerror(errno));
+    } else if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "seqc: error: cannot run the C compiler '%s': %s "
+                        "(set CC to choose another)\n", argv[0], strerror(errno));
+        _exit(127);
+    } else {
+        int ws;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+            ;
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+            if (rename(tmp_out, out_path) == 0)
+                status = 0;
+            else
+                fprintf(stderr, "seqc: error: cannot write %s: %s\n", out_path,
+                        strerror(errno));
+        } else if (!(WIFEXITED(ws) && WEXITSTATUS(ws) == 127)) {
+            fprintf(stderr, "seqc: error: the C compiler failed on %s (its messages are "
+                            "above); this is a bug in seqc or a broken runtime install\n",
+                    c_path);
+        }
+    }
+    if (status != 0)
+        remove(tmp_out);
+    free(cc);
+    free(libs);
+    return status;
+}

@@ -1,0 +1,217 @@
+/*
+ * cmd_build.c: the back end's commands.
+ *
+ *   seqc ir    FILE [--without KIND]... [--after PASS]
+ *   seqc emit  FILE [--without KIND]... [-o trainer.c | -o -]
+ *   seqc build FILE [--without KIND]... [-o trainer] [-v]
+ *
+ * Each loads and checks the model (frontend.h), drops the --without kinds,
+ * lowers it (lower.c), runs the passes (passes.c) and then prints the IR,
+ * writes the C (codegen_c.c) or writes and compiles it (build.c). Output
+ * files are written to a temporary name and renamed, so a failed run never
+ * leaves a half-written file behind.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/arena.h"
+#include "back/build.h"
+#include "back/codegen.h"
+#include "util/fileio.h"
+#include "front/frontend.h"
+#include "ir/ir.h"
+
+typedef enum cmd_kind { CMD_IR, CMD_EMIT, CMD_BUILD } cmd_kind;
+
+static const char *const cmd_names[] = {"ir", "emit", "build"};
+
+typedef struct cmd_args {
+    const char *file;
+    const char *out;     /* -o; NULL = the default */
+    const char *after;   /* ir --after PASS */
+    int         nwithout;
+    layer_kind  without[LAYER_KIND_COUNT];
+    bool        verbose;
+} cmd_args;
+
+static const char *const cmd_usage[] = {
+    "ir FILE [--without KIND]... [--after PASS]",
+    "emit FILE [--without KIND]... [-o trainer.c | -o -]",
+    "build FILE [--without KIND]... [-o trainer] [-v]",
+};
+
+static void help(cmd_kind k)
+{
+    printf("usage: seqc %s\n", cmd_usage[k]);
+    switch (k) {
+    case CMD_IR:
+        printf("Prints the IR: ops, backward, parameters, memory plan, recipe.\n"
+               "--after PASS stops after that pass (%s).\n", ir_pass_names());
+        break;
+    case CMD_EMIT:
+        fputs("Writes the trainer's C (default NAME.c for FILE NAME.seq; -o - writes to\n"
+              "standard output).\n", stdout);
+        break;
+    case CMD_BUILD:
+        fputs("Writes the trainer's C and compiles it against libseqrt with -O2 (default\n"
+              "output NAME for FILE NAME.seq). $CC chooses the C compiler; -v shows its\n"
+              "command line.\n", stdout);
+        break;
+    }
+    fputs("--without KIND drops every layer of that kind (e.g. batchnorm); repeatable.\n",
+          stdout);
+}
+
+/* argv[0] is the command's name. Returns 0, 2 on a usage error, -1 after --help. */
+static int parse_args(cmd_kind k, int argc, char **argv, cmd_args *a)
+{
+    const char *cmd = cmd_names[k], *use = cmd_usage[k];
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc;) {
+        const char *s = argv[i];
+        if (cli_is_help(s)) {
+            help(k);
+            return -1;
+        }
+        int rc = cli_take_without(cmd, use, argc, argv, &i, a->without, &a->nwithout);
+        if (rc == 2)
+            return 2;
+        if (rc == 1)
+            continue;
+        if (k == CMD_BUILD && (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0)) {
+            a->verbose = true;
+        } else if (k == CMD_IR && strncmp(s, "--after=", 8) == 0) {
+            a->after = s + 8;
+        } else if ((k != CMD_IR && strcmp(s, "-o") == 0) ||
+                   (k == CMD_IR && strcmp(s, "--after") == 0)) {
+            if (i + 1 >= argc)
+                return cli_usage_error(cmd, use, "%s needs a value", s);
+            if (k == CMD_IR)
+                a->after = argv[++i];
+            else
+                a->out = argv[++i];
+        } else if (s[0] == '-' && s[1] != 0) {
+            return cli_usage_error(cmd, use, "unknown option '%s'", s);
+        } else if (a->file) {
+            return cli_usage_error(cmd, use, "more than one model file ('%s', '%s')", a->file, s);
+        } else {
+            a->file = s;
+        }
+        i++;
+    }
+    if (!a->file)
+        return cli_usage_error(cmd, use, "no model file given");
+    if (a->out && a->out[0] == 0)
+        return cli_usage_error(cmd, use, "-o needs a file name");
+    return 0;
+}
+
+/* Loads, checks, drops, lowers and runs the passes. NULL after an error. */
+static ir_model *compile_model(arena *ar, const cmd_args *a)
+{
+    model *m = arena_alloc(ar, sizeof *m);
+    if (frontend_load(ar, a->file, m) != 0)
+        return NULL;
+    char *without = NULL;
+    for (int i = 0; i < a->nwithout; i++) {
+        model_without(m, a->without[i]);
+        const char *name = layer_kind_name(a->without[i]);
+        without = without ? arena_printf(ar, "%s, %s", without, name) : arena_strdup(ar, name);
+    }
+    ir_model *ir = ir_lower(ar, m, without);
+    if (ir_run_passes(ir, a->after) != 0)
+        return NULL;
+    return ir;
+}
+
+/* "models/mnist_bn.seq" -> "mnist_bn" + suffix */
+static char *default_output(arena *ar, const char *file, const char *suffix)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".seq") == 0)
+        n -= 4;
+    return arena_printf(ar, "%.*s%s", (int)n, base, suffix);
+}
+
+static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir); }
+
+/* Writes the C for ir to path, through path.tmp.PID and a rename. */
+static int write_c_file(const ir_model *ir, const char *path)
+{
+    return file_write_atomic(path, "seqc", write_c, ir);
+}
+
+static int run_build(arena *ar, const ir_model *ir, const cmd_args *a)
+{
+    const char *out = a->out ? a->out : default_output(ar, a->file, "");
+    const char *tmpdir = getenv("TMPDIR");
+    char *dir = arena_printf(ar, "%s/seqc-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "seqc: error: cannot make a temporary directory %s: %s\n", dir,
+                strerror(errno));
+        return 1;
+    }
+    char *c_path = arena_printf(ar, "%s/%s", dir, default_output(ar, a->file, ".c"));
+    int rc = write_c_file(ir, c_path);
+    if (rc == 0)
+        rc = build_trainer(c_path, out, a->verbose);
+    if (rc == 0) {
+        remove(c_path);
+        rmdir(dir);
+    } else if (access(c_path, F_OK) == 0) {
+        fprintf(stderr, "seqc: the generated C is kept in %s\n", c_path);
+    } else {
+        rmdir(dir);
+    }
+    return rc;
+}
+
+static int run(cmd_kind k, int argc, char **argv)
+{
+    cmd_args a;
+    int rc = parse_args(k, argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    arena ar;
+    arena_init(&ar);
+    ir_model *ir = compile_model(&ar, &a);
+    if (!ir) {
+        arena_free(&ar);
+        return 1;
+    }
+    switch (k) {
+    case CMD_IR:
+        ir_print(stdout, ir);
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        break;
+    case CMD_EMIT: {
+        const char *out = a.out ? a.out : default_output(&ar, a.file, ".c");
+        if (strcmp(out, "-") == 0) {
+            rc = codegen_c(stdout, ir) == 0 ? 0 : 1;
+            if (rc)
+                fputs("seqc: error: cannot write to standard output\n", stderr);
+        } else {
+            rc = write_c_file(ir, out);
+        }
+        break;
+    }
+    case CMD_BUILD:
+        rc = run_build(&ar, ir, &a);
+        break;
+    }
+    arena_free(&ar);
+    return rc;
+}
+
+int cmd_ir(int argc, char **argv) { return run(CMD_IR, argc, argv); }
+int cmd_emit(int argc, char **argv) { return run(CMD_EMIT, argc, argv); }
+int cmd_build(int argc, char **argv) { return run(CMD_BUILD, argc, argv); }

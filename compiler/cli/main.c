@@ -1,0 +1,82 @@
+/*
+ * main.c: the seqc command line. A table of subcommands; each lives in its
+ * own file and is declared in commands.h. Exit status: 0 ok, 1 errors in
+ * the input, 2 a bad command line.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "util/suggest.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage; /* after "seqc " */
+    const char *help;  /* one line for seqc --help */
+} command;
+
+static const command commands[] = {
+    {"check", cmd_check, "check FILE...", "parse and check model files (silent when fine)"},
+    {"summary", cmd_summary, "summary FILE [--without KIND]...",
+     "print the layers, output shapes and parameter counts"},
+#ifdef SEQC_HAVE_BACKEND
+    {"ir", cmd_ir, "ir FILE [--without KIND]...", "print the IR after the passes"},
+    {"emit", cmd_emit, "emit FILE -o trainer.c [--without KIND]...",
+     "write the training program as C"},
+    {"build", cmd_build, "build FILE -o trainer [--without KIND]...",
+     "write the C and compile it against libseqrt"},
+#endif
+#ifdef SEQC_HAVE_COMPARE
+    {"compare", cmd_compare, "compare FILE --without KIND | A.seq B.seq --data DIR [-o DIR]",
+     "train a model and its variant, write a report and curves"},
+#endif
+};
+enum { NCOMMANDS = sizeof commands / sizeof *commands };
+
+static void print_help(void)
+{
+    printf("seqc %s: compiles Sequential neural network models to C trainers\n\n", cli_version());
+    puts("usage: seqc COMMAND [ARGS...]\n");
+    puts("commands:");
+    for (int i = 0; i < NCOMMANDS; i++)
+        printf("  %-10s %s\n", commands[i].name, commands[i].help);
+    puts("\nusage of each command:");
+    for (int i = 0; i < NCOMMANDS; i++)
+        printf("  seqc %s\n", commands[i].usage);
+    puts("\noptions:\n"
+         "  -h, --help     show this help (seqc COMMAND --help for one command)\n"
+         "  --version      show the version\n\n"
+         "KIND is a layer kind: flatten, dense, batchnorm, relu, sigmoid, tanh,\n"
+         "softmax, leaky_relu or dropout.\n"
+         "exit status: 0 ok, 1 errors in the model file, 2 a bad command line.\n"
+         "The language is described in docs/language.md.");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(NULL, "COMMAND [ARGS...]", "no command given");
+    const char *name = argv[1];
+    if (cli_is_help(name) || strcmp(name, "help") == 0) {
+        print_help();
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+        printf("seqc %s\n", cli_version());
+        return 0;
+    }
+    const char *names[NCOMMANDS];
+    for (int i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+        names[i] = commands[i].name;
+    }
+    if (name[0] == '-')
+        return cli_usage_error(NULL, "COMMAND [ARGS...]", "unknown option '%s'", name);
+    const char *s = suggest(name, names, NCOMMANDS);
+    if (s)
+        return cli_usage_error(NULL, "COMMAND [ARGS...]", "unknown command '%s'; did you mean '%s'?",
+                               name, s);
+    return cli_usage_error(NULL, "COMMAND [ARGS...]", "unknown command '%s'", name);
+}

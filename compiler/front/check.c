@@ -1,0 +1,796 @@
+/*
+ * check.c: the check pass, AST -> checked model.
+ *
+ * The grammar accepted any `name values options` statement; here each one
+ * is looked up in a table of statements (spec), its arguments counted,
+ * its options sorted into slots, and every value converted and checked
+ * against its range. Then the model as a whole: one `model` block with an
+ * `input` first, a train recipe with defaults for what is not written, a
+ * loss that the output can feed, counts that fit in 64 bits.
+ *
+ * Messages quote what the user wrote and name what would be right; a
+ * misspelt name gets the closest known one (suggest.c).
+ */
+#include "front/check.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/suggest.h"
+#include "front/summary.h"
+
+#define COUNT_OF(a) (sizeof(a) / sizeof *(a))
+
+/* ------------------------------------------------------------ name tables */
+
+static const char *const layer_names[] = {
+    [LAYER_INPUT] = "input",         [LAYER_FLATTEN] = "flatten",
+    [LAYER_DENSE] = "dense",         [LAYER_BATCHNORM] = "batchnorm",
+    [LAYER_RELU] = "relu",           [LAYER_SIGMOID] = "sigmoid",
+    [LAYER_TANH] = "tanh",           [LAYER_SOFTMAX] = "softmax",
+    [LAYER_LEAKY_RELU] = "leaky_relu", [LAYER_DROPOUT] = "dropout",
+};
+_Static_assert(COUNT_OF(layer_names) == LAYER_KIND_COUNT, "one name per layer kind");
+
+static const char *const init_names[] = {
+    [INIT_ZEROS] = "zeros",
+    [INIT_ONES] = "ones",
+    [INIT_GLOROT_UNIFORM] = "glorot_uniform",
+    [INIT_GLOROT_NORMAL] = "glorot_normal",
+    [INIT_HE_UNIFORM] = "he_uniform",
+    [INIT_HE_NORMAL] = "he_normal",
+};
+_Static_assert(COUNT_OF(init_names) == INIT_HE_NORMAL + 1, "one name per initializer");
+
+static const char *const optimizer_names[] = {[OPT_SGD] = "sgd", [OPT_ADAM] = "adam"};
+_Static_assert(COUNT_OF(optimizer_names) == OPT_ADAM + 1, "one name per optimizer");
+
+static const char *const loss_names[] = {
+    [LOSS_SPARSE_CATEGORICAL_CROSSENTROPY] = "sparse_categorical_crossentropy",
+    [LOSS_CATEGORICAL_CROSSENTROPY] = "categorical_crossentropy",
+    [LOSS_MSE] = "mse",
+};
+_Static_assert(COUNT_OF(loss_names) == LOSS_MSE + 1, "one name per loss");
+
+static const char *const metric_names[] = {"accuracy"};
+static const char *const block_names[] = {"model", "train"};
+static const char *const bool_names[] = {"false", "true"};
+
+const char *layer_kind_name(layer_kind k)
+{
+    return (unsigned)k < LAYER_KIND_COUNT ? layer_names[k] : "?";
+}
+
+int layer_kind_from_name(const char *name)
+{
+    for (int k = 0; k < LAYER_KIND_COUNT; k++)
+        if (strcmp(name, layer_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+const char *init_kind_name(init_kind k) { return init_names[k]; }
+const char *optimizer_kind_name(optimizer_kind k) { return optimizer_names[k]; }
+const char *loss_kind_name(loss_kind k) { return loss_names[k]; }
+
+static int find_name(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ------------------------------------------------------- statement specs */
+
+/* What a statement takes: positional arguments and option keys. */
+typedef struct stmt_spec {
+    const char *name;
+    int         min_args, max_args; /* max -1: any number */
+    const char *arg_what;           /* "the number of units" */
+    const char *usage;              /* "dense UNITS [bias=true] [init=glorot_uniform]" */
+    const char *const *keys;
+    size_t      nkeys;
+} stmt_spec;
+
+static const char *const dense_keys[] = {"bias", "init"};
+enum { DENSE_BIAS, DENSE_INIT };
+static const char *const batchnorm_keys[] = {"momentum", "epsilon"};
+enum { BN_MOMENTUM, BN_EPSILON };
+static const char *const leaky_keys[] = {"alpha"};
+enum { LEAKY_ALPHA };
+
+static const stmt_spec layer_specs[] = {
+    [LAYER_INPUT] = {"input", 1, 1, "the shape of one sample", "input SHAPE (e.g. input 28x28)", NULL, 0},
+    [LAYER_FLATTEN] = {"flatten", 0, 0, NULL, "flatten", NULL, 0},
+    [LAYER_DENSE] = {"dense", 1, 1, "the number of units",
+                     "dense UNITS [bias=true|false] [init=INITIALIZER]", dense_keys,
+                     COUNT_OF(dense_keys)},
+    [LAYER_BATCHNORM] = {"batchnorm", 0, 0, NULL, "batchnorm [momentum=0.99] [epsilon=0.001]",
+                         batchnorm_keys, COUNT_OF(batchnorm_keys)},
+    [LAYER_RELU] = {"relu", 0, 0, NULL, "relu", NULL, 0},
+    [LAYER_SIGMOID] = {"sigmoid", 0, 0, NULL, "sigmoid", NULL, 0},
+    [LAYER_TANH] = {"tanh", 0, 0, NULL, "tanh", NULL, 0},
+    [LAYER_SOFTMAX] = {"softmax", 0, 0, NULL, "softmax", NULL, 0},
+    [LAYER_LEAKY_RELU] = {"leaky_relu", 0, 0, NULL, "leaky_relu [alpha=0.3]", leaky_keys,
+                          COUNT_OF(leaky_keys)},
+    [LAYER_DROPOUT] = {"dropout", 1, 1, "a rate", "dropout RATE (e.g. dropout 0.2)", NULL, 0},
+};
+_Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer kind");
+
+typedef enum train_stmt {
+    TRAIN_OPTIMIZER, TRAIN_LOSS, TRAIN_METRICS, TRAIN_EPOCHS, TRAIN_BATCH,
+    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_STMT_COUNT
+} train_stmt;
+
+static const char *const optimizer_keys[] = {"lr", "momentum", "nesterov", "beta1", "beta2",
+                                             "epsilon"};
+enum { OPTK_LR, OPTK_MOMENTUM, OPTK_NESTEROV, OPTK_BETA1, OPTK_BETA2, OPTK_EPSILON };
+
+static const stmt_spec train_specs[] = {
+    [TRAIN_OPTIMIZER] = {"optimizer", 1, 1, "an optimizer name",
+                         "optimizer sgd|adam [lr=...] [momentum=...] [nesterov=...] "
+                         "[beta1=...] [beta2=...] [epsilon=...]",
+                         optimizer_keys, COUNT_OF(optimizer_keys)},
+    [TRAIN_LOSS] = {"loss", 1, 1, "a loss name",
+                    "loss sparse_categorical_crossentropy|categorical_crossentropy|mse", NULL, 0},
+    [TRAIN_METRICS] = {"metrics", 1, -1, "a metric name", "metrics accuracy", NULL, 0},
+    [TRAIN_EPOCHS] = {"epochs", 1, 1, "a number of epochs", "epochs N", NULL, 0},
+    [TRAIN_BATCH] = {"batch", 1, 1, "a batch size", "batch N", NULL, 0},
+    [TRAIN_SHUFFLE] = {"shuffle", 1, 1, "true or false", "shuffle true|false", NULL, 0},
+    [TRAIN_SEED] = {"seed", 1, 1, "a seed", "seed N", NULL, 0},
+};
+_Static_assert(COUNT_OF(train_specs) == TRAIN_STMT_COUNT, "one spec per train statement");
+
+static const char *const train_stmt_names[] = {"optimizer", "loss", "metrics", "epochs",
+                                               "batch", "shuffle", "seed"};
+_Static_assert(COUNT_OF(train_stmt_names) == TRAIN_STMT_COUNT, "one name per train statement");
+
+/* ----------------------------------------------------------- the checker */
+
+typedef struct checker {
+    arena *a;
+    diag  *d;
+} checker;
+
+static int kw_len(const ast_stmt *s) { return (int)strlen(s->keyword); }
+
+/* "; did you mean 'x'?" or "" */
+static const char *did_you_mean(checker *ck, const char *word, const char *const *names,
+                                size_t n)
+{
+    const char *s = suggest(word, names, n);
+    return s ? arena_printf(ck->a, "; did you mean '%s'?", s) : "";
+}
+
+/* Counts arguments against the spec. Returns 0 after reporting. */
+static int take_args(checker *ck, const ast_stmt *s, const stmt_spec *sp)
+{
+    int ok = 1;
+    if (s->nargs < sp->min_args) {
+        diag_error(ck->d, s->loc, kw_len(s), "'%s' needs %s: %s", s->keyword, sp->arg_what,
+                   sp->usage);
+        ok = 0;
+    } else if (sp->max_args >= 0 && s->nargs > sp->max_args) {
+        const ast_value *extra = &s->args[sp->max_args];
+        if (sp->max_args == 0)
+            diag_error(ck->d, extra->loc, extra->len, "'%s' takes no arguments, got '%s'",
+                       s->keyword, extra->text);
+        else
+            diag_error(ck->d, extra->loc, extra->len, "unexpected argument '%s': %s",
+                       extra->text, sp->usage);
+        ok = 0;
+    }
+    /* positional values are written before the options */
+    if (ok && s->nopts > 0) {
+        for (int i = 0; i < s->nargs; i++) {
+            const ast_value *v = &s->args[i];
+            src_loc k = s->opts[0].key_loc;
+            if (v->loc.line > k.line || (v->loc.line == k.line && v->loc.col > k.col)) {
+                diag_error(ck->d, v->loc, v->len,
+                           "argument '%s' after an option; write options last: %s", v->text,
+                           sp->usage);
+                ok = 0;
+                break;
+            }
+        }
+    }
+    return ok;
+}
+
+/* Sorts options into vals[] by key (NULL when not written), reporting
+ * unknown and repeated keys. Returns 0 after reporting. */
+static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
+                        const ast_value **vals)
+{
+    int ok = 1;
+    for (size_t k = 0; k < sp->nkeys; k++)
+        vals[k] = NULL;
+    for (int i = 0; i < s->nopts; i++) {
+        const ast_option *o = &s->opts[i];
+        int klen = (int)strlen(o->key);
+        if (sp->nkeys == 0) {
+            diag_error(ck->d, o->key_loc, klen, "'%s' takes no options, got '%s'", s->keyword,
+                       o->key);
+            ok = 0;
+            continue;
+        }
+        int k = find_name(o->key, sp->keys, sp->nkeys);
+        if (k < 0) {
+            /* Keras's spelling of an option we spell shorter */
+            static const char *const keras[][2] = {{"learning_rate", "lr"}, {"eps", "epsilon"},
+                                                   {"use_bias", "bias"},
+                                                   {"kernel_initializer", "init"}};
+            const char *hint = did_you_mean(ck, o->key, sp->keys, sp->nkeys);
+            for (size_t j = 0; j < COUNT_OF(keras); j++)
+                if (strcmp(o->key, keras[j][0]) == 0 &&
+                    find_name(keras[j][1], sp->keys, sp->nkeys) >= 0)
+                    hint = arena_printf(ck->a, "; did you mean '%s'?", keras[j][1]);
+            diag_error(ck->d, o->key_loc, klen, "unknown option '%s' for '%s'%s", o->key,
+                       s->keyword, hint);
+            ok = 0;
+            continue;
+        }
+        if (vals[k]) {
+            diag_error(ck->d, o->key_loc, klen, "option '%s' given twice", o->key);
+            for (int j = 0; j < i; j++)
+                if (strcmp(s->opts[j].key, o->key) == 0) {
+                    diag_note(ck->d, s->opts[j].key_loc, klen, "first given here");
+                    break;
+                }
+            ok = 0;
+            continue;
+        }
+        vals[k] = &o->value;
+    }
+    return ok;
+}
+
+/* ------------------------------------------------------------- values */
+
+/* what: "units", "lr": how the value is named in messages. AST_BAD
+ * values were reported by the lexer and fail quietly here. */
+static int get_real(checker *ck, const ast_value *v, const char *what, double *out)
+{
+    if (v->kind == AST_BAD)
+        return 0;
+    if (v->kind != AST_INT && v->kind != AST_FLOAT) {
+        diag_error(ck->d, v->loc, v->len, "%s must be a number, got '%s'", what, v->text);
+        return 0;
+    }
+    if (v->overflow || !isfinite(v->f)) {
+        diag_error(ck->d, v->loc, v->len, "%s '%s' is out of range", what, v->text);
+        return 0;
+    }
+    *out = v->f;
+    return 1;
+}
+
+static int get_int(checker *ck, const ast_value *v, const char *what, int64_t *out)
+{
+    if (v->kind == AST_BAD)
+        return 0;
+    if (v->kind == AST_FLOAT) {
+        diag_error(ck->d, v->loc, v->len, "%s must be a whole number, got '%s'", what, v->text);
+        return 0;
+    }
+    if (v->kind != AST_INT) {
+        diag_error(ck->d, v->loc, v->len, "%s must be a whole number, got '%s'", what, v->text);
+        return 0;
+    }
+    if (v->overflow) {
+        diag_error(ck->d, v->loc, v->len, "%s '%s' is too large (the limit is %lld)", what,
+                   v->text, (long long)INT64_MAX);
+        return 0;
+    }
+    *out = v->i;
+    return 1;
+}
+
+/* An integer in [1, CHECK_MAX_SIZE]. */
+static int get_size(checker *ck, const ast_value *v, const char *what, int64_t *out)
+{
+    int64_t i;
+    if (v->kind == AST_INT && v->overflow) {
+        diag_error(ck->d, v->loc, v->len, "%s %s is too large (the limit is %d)", what,
+                   v->text, CHECK_MAX_SIZE);
+        return 0;
+    }
+    if (!get_int(ck, v, what, &i))
+        return 0;
+    if (i < 1) {
+        diag_error(ck->d, v->loc, v->len, "%s must be at least 1, got %s", what, v->text);
+        return 0;
+    }
+    if (i > CHECK_MAX_SIZE) {
+        diag_error(ck->d, v->loc, v->len, "%s %s is too large (the limit is %d)", what,
+                   v->text, CHECK_MAX_SIZE);
+        return 0;
+    }
+    *out = i;
+    return 1;
+}
+
+/* index into names[], or reports "unknown WHAT 'x'; did you mean 'y'?" */
+static int get_name(checker *ck, const ast_value *v, const char *what, const char *const *names,
+                    size_t n, int *out)
+{
+    if (v->kind == AST_BAD)
+        return 0;
+    if (v->kind != AST_IDENT) {
+        diag_error(ck->d, v->loc, v->len, "%s must be a name, got '%s'", what, v->text);
+        return 0;
+    }
+    int k = find_name(v->text, names, n);
+    if (k < 0) {
+        diag_error(ck->d, v->loc, v->len, "unknown %s '%s'%s", what, v->text,
+                   did_you_mean(ck, v->text, names, n));
+        return 0;
+    }
+    *out = k;
+    return 1;
+}
+
+static int get_bool(checker *ck, const ast_value *v, const char *what, bool *out)
+{
+    if (v->kind == AST_BAD)
+        return 0;
+    int k = v->kind == AST_IDENT ? find_name(v->text, bool_names, 2) : -1;
+    if (k < 0) {
+        diag_error(ck->d, v->loc, v->len, "%s must be true or false, got '%s'", what, v->text);
+        return 0;
+    }
+    *out = k == 1;
+    return 1;
+}
+
+/* x in [0, 1) */
+static int get_fraction(checker *ck, const ast_value *v, const char *what, double *out)
+{
+    double x;
+    if (!get_real(ck, v, what, &x))
+        return 0;
+    if (!(x >= 0.0 && x < 1.0)) {
+        diag_error(ck->d, v->loc, v->len, "%s must be in [0, 1), got %s", what, v->text);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* x > 0 */
+static int get_positive(checker *ck, const ast_value *v, const char *what, double *out)
+{
+    double x;
+    if (!get_real(ck, v, what, &x))
+        return 0;
+    if (!(x > 0.0)) {
+        diag_error(ck->d, v->loc, v->len, "%s must be greater than 0, got %s", what, v->text);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+/* input SHAPE: 1 to AST_MAX_DIMS dimensions, each >= 1, at most
+ * CHECK_MAX_SIZE values in all. */
+static int check_input_shape(checker *ck, const ast_value *v, layer *l)
+{
+    if (v->kind == AST_BAD)
+        return 0;
+    if (v->kind == AST_INT) {
+        int64_t n;
+        if (!get_size(ck, v, "input size", &n))
+            return 0;
+        l->ndims = 1;
+        l->dims[0] = n;
+        return 1;
+    }
+    if (v->kind != AST_SHAPE) {
+        diag_error(ck->d, v->loc, v->len, "input shape must be dimensions like 28x28, got '%s'",
+                   v->text);
+        return 0;
+    }
+    if (v->ndims > AST_MAX_DIMS) {
+        diag_error(ck->d, v->loc, v->len,
+                   "input shape '%s' has %d dimensions; at most %d are supported", v->text,
+                   v->ndims, AST_MAX_DIMS);
+        return 0;
+    }
+    uint64_t total = 1;
+    for (int i = 0; i < v->ndims; i++) {
+        if (v->overflow || v->dims[i] > CHECK_MAX_SIZE) {
+            diag_error(ck->d, v->loc, v->len, "input shape '%s' is too large (at most %d values)",
+                       v->text, CHECK_MAX_SIZE);
+            return 0;
+        }
+        if (v->dims[i] < 1) {
+            diag_error(ck->d, v->loc, v->len, "input shape '%s' has a dimension of 0", v->text);
+            return 0;
+        }
+        total *= (uint64_t)v->dims[i]; /* < 2^31 * 2^31: no wrap before the test */
+        if (total > CHECK_MAX_SIZE) {
+            diag_error(ck->d, v->loc, v->len, "input shape '%s' is too large (at most %d values)",
+                       v->text, CHECK_MAX_SIZE);
+            return 0;
+        }
+        l->dims[i] = v->dims[i];
+    }
+    l->ndims = v->ndims;
+    return 1;
+}
+
+/* One layer statement to *l; returns 0 after reporting. */
+static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
+{
+    const stmt_spec *sp = &layer_specs[kind];
+    const ast_value *vals[4];
+    int ok = take_args(ck, s, sp);
+    ok &= take_options(ck, s, sp, vals);
+
+    l->kind = kind;
+    l->loc = s->loc;
+    l->line = s->loc.line;
+    l->bias = true;
+    l->init = INIT_GLOROT_UNIFORM;
+    l->momentum = 0.99;
+    l->epsilon = 0.001;
+    l->alpha = 0.3;
+    int have_arg = s->nargs >= 1;
+    const ast_value *arg = have_arg ? &s->args[0] : NULL;
+
+    switch (kind) {
+    case LAYER_INPUT:
+        if (have_arg)
+            ok &= check_input_shape(ck, arg, l);
+        break;
+    case LAYER_DENSE:
+        if (have_arg)
+            ok &= get_size(ck, arg, "units", &l->units);
+        if (vals[DENSE_BIAS])
+            ok &= get_bool(ck, vals[DENSE_BIAS], "bias", &l->bias);
+        if (vals[DENSE_INIT]) {
+            int k = 0;
+            ok &= get_name(ck, vals[DENSE_INIT], "initializer", init_names, COUNT_OF(init_names),
+                           &k);
+            l->init = (init_kind)k;
+        }
+        break;
+    case LAYER_BATCHNORM:
+        if (vals[BN_MOMENTUM])
+            ok &= get_fraction(ck, vals[BN_MOMENTUM], "momentum", &l->momentum);
+        if (vals[BN_EPSILON])
+            ok &= get_positive(ck, vals[BN_EPSILON], "epsilon", &l->epsilon);
+        break;
+    case LAYER_LEAKY_RELU:
+        if (vals[LEAKY_ALPHA]) {
+            ok &= get_real(ck, vals[LEAKY_ALPHA], "alpha", &l->alpha);
+            if (ok && l->alpha < 0) {
+                diag_error(ck->d, vals[LEAKY_ALPHA]->loc, vals[LEAKY_ALPHA]->len,
+                           "alpha must be at least 0, got %s", vals[LEAKY_ALPHA]->text);
+                ok = 0;
+            }
+        }
+        break;
+    case LAYER_DROPOUT:
+        if (have_arg)
+            ok &= get_fraction(ck, arg, "dropout rate", &l->rate);
+        break;
+    default:
+        break;
+    }
+    return ok;
+}
+
+/* The model block's statements to m->layers. */
+static void check_model_block(checker *ck, const ast_block *b, model *m)
+{
+    const ast_stmt *h = b->head;
+    if (h->nargs == 0)
+        diag_error(ck->d, h->loc, kw_len(h), "'model' needs a name: model NAME { ... }");
+    else if (h->args[0].kind != AST_IDENT && h->args[0].kind != AST_BAD)
+        diag_error(ck->d, h->args[0].loc, h->args[0].len,
+                   "the model's name must be a name (letters, digits, '_'), got '%s'",
+                   h->args[0].text);
+    else if (h->nargs > 1)
+        diag_error(ck->d, h->args[1].loc, h->args[1].len,
+                   "unexpected '%s' after the model's name: model NAME { ... }", h->args[1].text);
+    if (h->nopts > 0)
+        diag_error(ck->d, h->opts[0].key_loc, (int)strlen(h->opts[0].key),
+                   "'model' takes no options, got '%s'", h->opts[0].key);
+    m->name = b->name ? b->name : "model";
+
+    m->layers = arena_array(ck->a, b->count, sizeof *m->layers);
+    m->nlayers = 0;
+    const ast_stmt *input = NULL, *first_layer = NULL;
+    for (const ast_stmt *s = b->first; s; s = s->next) {
+        int kind = layer_kind_from_name(s->keyword);
+        if (kind < 0) {
+            if (find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT) >= 0)
+                diag_error(ck->d, s->loc, kw_len(s),
+                           "'%s' is a training setting; it belongs in the 'train' block",
+                           s->keyword);
+            else
+                diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'%s", s->keyword,
+                           did_you_mean(ck, s->keyword, layer_names, LAYER_KIND_COUNT));
+            continue;
+        }
+        if (kind == LAYER_INPUT) {
+            if (input) {
+                diag_error(ck->d, s->loc, kw_len(s), "a second 'input'; a model has one input");
+                diag_note(ck->d, input->loc, (int)strlen("input"), "the first 'input' is here");
+                continue;
+            }
+            input = s;
+        } else if (!first_layer) {
+            first_layer = s;
+        }
+        layer l = {0};
+        if (check_layer(ck, s, (layer_kind)kind, &l))
+            m->layers[m->nlayers++] = l;
+    }
+    if (!input) {
+        diag_error(ck->d, b->loc, (int)strlen(b->keyword),
+                   "model '%s' has no 'input'; start it with the shape of one sample, "
+                   "e.g. 'input 28x28'",
+                   m->name);
+    } else if (first_layer && (first_layer->loc.line < input->loc.line ||
+                               (first_layer->loc.line == input->loc.line &&
+                                first_layer->loc.col < input->loc.col))) {
+        diag_error(ck->d, first_layer->loc, kw_len(first_layer),
+                   "'%s' comes before 'input'; a model starts with 'input SHAPE'",
+                   first_layer->keyword);
+        diag_note(ck->d, input->loc, (int)strlen("input"), "'input' is here");
+    }
+
+    /* likely mistakes that are still legal */
+    for (size_t i = 0; i + 1 < m->nlayers; i++)
+        if (m->layers[i].kind == LAYER_SOFTMAX)
+            diag_warning(ck->d, m->layers[i].loc, (int)strlen("softmax"),
+                         "'softmax' is not the last layer; it usually turns the final outputs "
+                         "into probabilities");
+}
+
+/* ----------------------------------------------------------------- train */
+
+static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    const stmt_spec *sp = &train_specs[TRAIN_OPTIMIZER];
+    const ast_value *vals[COUNT_OF(optimizer_keys)];
+    take_args(ck, s, sp);
+    if (!take_options(ck, s, sp, vals))
+        return;
+    int k = OPT_ADAM;
+    if (s->nargs < 1 ||
+        !get_name(ck, &s->args[0], "optimizer", optimizer_names, COUNT_OF(optimizer_names), &k))
+        return;
+    t->optimizer = (optimizer_kind)k;
+    t->lr = k == OPT_SGD ? 0.01 : 0.001;
+    /* which keys each optimizer takes */
+    static const bool takes[][COUNT_OF(optimizer_keys)] = {
+        [OPT_SGD] = {[OPTK_LR] = true, [OPTK_MOMENTUM] = true, [OPTK_NESTEROV] = true},
+        [OPT_ADAM] = {[OPTK_LR] = true, [OPTK_BETA1] = true, [OPTK_BETA2] = true,
+                      [OPTK_EPSILON] = true},
+    };
+    for (size_t i = 0; i < COUNT_OF(optimizer_keys); i++) {
+        if (vals[i] && !takes[k][i]) {
+            const ast_option *o = NULL;
+            for (int j = 0; j < s->nopts; j++)
+                if (&s->opts[j].value == vals[i])
+                    o = &s->opts[j];
+            diag_error(ck->d, o->key_loc, (int)strlen(o->key), "'%s' does not take option '%s'",
+                       optimizer_names[k], o->key);
+            vals[i] = NULL;
+        }
+    }
+    if (vals[OPTK_LR])
+        get_positive(ck, vals[OPTK_LR], "lr", &t->lr);
+    if (vals[OPTK_MOMENTUM])
+        get_fraction(ck, vals[OPTK_MOMENTUM], "momentum", &t->momentum);
+    if (vals[OPTK_NESTEROV])
+        get_bool(ck, vals[OPTK_NESTEROV], "nesterov", &t->nesterov);
+    if (vals[OPTK_BETA1])
+        get_fraction(ck, vals[OPTK_BETA1], "beta1", &t->beta1);
+    if (vals[OPTK_BETA2])
+        get_fraction(ck, vals[OPTK_BETA2], "beta2", &t->beta2);
+    if (vals[OPTK_EPSILON])
+        get_positive(ck, vals[OPTK_EPSILON], "epsilon", &t->epsilon);
+}
+
+static void train_defaults(train_recipe *t)
+{
+    memset(t, 0, sizeof *t);
+    t->optimizer = OPT_ADAM;
+    t->lr = 0.001;
+    t->momentum = 0.0;
+    t->nesterov = false;
+    t->beta1 = 0.9;
+    t->beta2 = 0.999;
+    t->epsilon = 1e-7;
+    t->loss = LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    t->metric_accuracy = false;
+    t->epochs = 10;
+    t->batch = 32;
+    t->shuffle = true;
+    t->seed = 42;
+}
+
+/* Fills *t; *loss_stmt is the `loss` statement when written. */
+static void check_train_block(checker *ck, const ast_block *b, train_recipe *t,
+                              const ast_stmt **loss_stmt)
+{
+    const ast_stmt *h = b->head;
+    if (h->nargs > 0)
+        diag_error(ck->d, h->args[0].loc, h->args[0].len,
+                   "'train' takes no name or arguments, got '%s': train { ... }", h->args[0].text);
+    if (h->nopts > 0)
+        diag_error(ck->d, h->opts[0].key_loc, (int)strlen(h->opts[0].key),
+                   "'train' takes no options, got '%s'", h->opts[0].key);
+    t->has_train_block = true;
+
+    const ast_stmt *seen[TRAIN_STMT_COUNT] = {0};
+    for (const ast_stmt *s = b->first; s; s = s->next) {
+        int k = find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT);
+        if (k < 0) {
+            if (layer_kind_from_name(s->keyword) >= 0)
+                diag_error(ck->d, s->loc, kw_len(s),
+                           "'%s' is a layer; it belongs in the 'model' block", s->keyword);
+            else
+                diag_error(ck->d, s->loc, kw_len(s), "unknown training setting '%s'%s",
+                           s->keyword, did_you_mean(ck, s->keyword, train_stmt_names,
+                                                    TRAIN_STMT_COUNT));
+            continue;
+        }
+        if (seen[k]) {
+            diag_error(ck->d, s->loc, kw_len(s), "'%s' given twice in 'train'", s->keyword);
+            diag_note(ck->d, seen[k]->loc, kw_len(seen[k]), "first given here");
+            continue;
+        }
+        seen[k] = s;
+        const stmt_spec *sp = &train_specs[k];
+        if (k == TRAIN_OPTIMIZER) {
+            check_optimizer(ck, s, t);
+            continue;
+        }
+        const ast_value *none[1];
+        if (!take_args(ck, s, sp) || !take_options(ck, s, sp, none))
+            continue;
+        const ast_value *arg = &s->args[0];
+        int idx = 0;
+        int64_t n = 0;
+        switch ((train_stmt)k) {
+        case TRAIN_LOSS:
+            if (get_name(ck, arg, "loss", loss_names, COUNT_OF(loss_names), &idx)) {
+                t->loss = (loss_kind)idx;
+                *loss_stmt = s;
+            }
+            break;
+        case TRAIN_METRICS:
+            for (int i = 0; i < s->nargs; i++)
+                if (get_name(ck, &s->args[i], "metric", metric_names, COUNT_OF(metric_names),
+                             &idx))
+                    t->metric_accuracy = true;
+            break;
+        case TRAIN_EPOCHS:
+            if (get_size(ck, arg, "epochs", &n))
+                t->epochs = n;
+            break;
+        case TRAIN_BATCH:
+            if (get_size(ck, arg, "batch", &n))
+                t->batch = n;
+            break;
+        case TRAIN_SHUFFLE:
+            get_bool(ck, arg, "shuffle", &t->shuffle);
+            break;
+        case TRAIN_SEED:
+            if (get_int(ck, arg, "seed", &n)) {
+                if (n < 0)
+                    diag_error(ck->d, arg->loc, arg->len, "seed must be at least 0, got %s",
+                               arg->text);
+                else
+                    t->seed = (uint64_t)n;
+            }
+            break;
+        default:
+            SEQC_BUG("train statement without a case");
+        }
+    }
+}
+
+/* ------------------------------------------------------- the whole model */
+
+/* The output width against the loss, and counts that fit in 64 bits.
+ * Only called on a model without errors so far. */
+static void check_whole_model(checker *ck, const model *m, const ast_stmt *loss_stmt)
+{
+    layer_stats *st = arena_array(ck->a, m->nlayers, sizeof *st);
+    model_counts c;
+    const layer *first = &m->layers[0];
+    if (!summary_count(m, st, &c)) {
+        diag_error(ck->d, first->loc, (int)strlen("input"),
+                   "the model has more parameters than a 64-bit count can hold");
+        return;
+    }
+    if (c.trainable == 0) {
+        diag_error(ck->d, first->loc, (int)strlen("input"),
+                   "the model has nothing to train: add a 'dense' layer");
+        return;
+    }
+    const layer_stats *out = &st[m->nlayers - 1];
+    uint64_t width = summary_shape_size(out->ndims, out->dims);
+    loss_kind loss = m->train.loss;
+    if ((loss == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || loss == LOSS_CATEGORICAL_CROSSENTROPY) &&
+        width < 2) {
+        /* the layer that set the width: the last dense, else the input */
+        const layer *setter = first;
+        for (size_t i = 0; i < m->nlayers; i++)
+            if (m->layers[i].kind == LAYER_DENSE)
+                setter = &m->layers[i];
+        const char *what = setter->kind == LAYER_DENSE ? "dense" : "input";
+        if (loss_stmt) {
+            const ast_value *v = &loss_stmt->args[0];
+            diag_error(ck->d, v->loc, v->len,
+                       "%s needs at least 2 outputs (one per class), but the model has %llu",
+                       loss_names[loss], (unsigned long long)width);
+        } else {
+            diag_error(ck->d, setter->loc, (int)strlen(what),
+                       "the default loss sparse_categorical_crossentropy needs at least 2 "
+                       "outputs (one per class), but the model has %llu",
+                       (unsigned long long)width);
+        }
+        if (loss_stmt)
+            diag_note(ck->d, setter->loc, (int)strlen(what), "the output width is set here");
+    }
+}
+
+int check_file(arena *a, diag *d, const ast_file *f, model *out)
+{
+    checker ck = {a, d};
+    memset(out, 0, sizeof *out);
+    out->path = f->path;
+    train_defaults(&out->train);
+    int errors_before = d->errors;
+
+    for (const ast_stmt *s = f->loose_first; s; s = s->next)
+        diag_error(d, s->loc, kw_len(s),
+                   "'%s' is outside any block; layers go in 'model NAME { ... }' and "
+                   "training settings in 'train { ... }'",
+                   s->keyword);
+
+    const ast_block *mb = NULL, *tb = NULL;
+    const ast_stmt *loss_stmt = NULL;
+    for (const ast_block *b = f->first; b; b = b->next) {
+        int blen = (int)strlen(b->keyword);
+        if (b->kind == AST_BLOCK_OTHER) {
+            diag_error(d, b->loc, blen, "unknown block '%s'%s", b->keyword,
+                       did_you_mean(&ck, b->keyword, block_names, COUNT_OF(block_names)));
+            continue;
+        }
+        const ast_block **slot = b->kind == AST_BLOCK_MODEL ? &mb : &tb;
+        if (*slot) {
+            diag_error(d, b->loc, blen, "a second '%s' block; a file has one", b->keyword);
+            diag_note(d, (*slot)->loc, blen, "the first '%s' block is here", b->keyword);
+            continue;
+        }
+        *slot = b;
+        if (b->kind == AST_BLOCK_MODEL)
+            check_model_block(&ck, b, out);
+        else
+            check_train_block(&ck, b, &out->train, &loss_stmt);
+    }
+    if (!mb) {
+        /* after a syntax error the model block may simply have been lost */
+        if (d->errors == 0)
+            diag_file_error(d, "no 'model' block: a model file describes one network as "
+                               "'model NAME { input SHAPE ... }'");
+        return 1;
+    }
+    /* after any error (a statement lost to a syntax error, say) the
+     * whole-model checks would only repeat it in other words */
+    if (d->errors == 0 && out->nlayers > 0)
+        check_whole_model(&ck, out, loss_stmt);
+    return d->errors != errors_before;
+}

@@ -1,0 +1,150 @@
+/*
+ * frontend.c: a model file to a checked model, in the order a reader
+ * expects:
+ *
+ *   read the file -> is it text? -> parse (parser.y) -> check (check.c)
+ *
+ * and model_without(), the --without KIND variant of a checked model.
+ */
+#include "front/frontend.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "front/check.h"
+#include "front/diag.h"
+#include "front/parse.h"
+
+/* One error for a file that is not UTF-8 text: a NUL byte or a byte
+ * sequence that is not UTF-8. Returns 0 when it reported. */
+static int check_text(diag *d, const unsigned char *s, size_t len)
+{
+    int line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        src_loc loc = {line, (int)(i - line_start) + 1};
+        if (c == '\0') {
+            diag_error_noquote(d, loc, "not a text file: NUL byte");
+            return 0;
+        }
+        if (c < 0x80) {
+            if (c == '\n') {
+                line++;
+                line_start = i + 1;
+            }
+            i++;
+            continue;
+        }
+        /* the length of the sequence and the smallest code point it may
+         * encode, so overlong forms and surrogates are refused */
+        size_t n;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2, cp = c & 0x1F, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3, cp = c & 0x0F, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            diag_error_noquote(d, loc, "not a text file: byte 0x%02x is not UTF-8", c);
+            return 0;
+        }
+        for (size_t k = 1; k < n; k++) {
+            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) {
+                diag_error_noquote(d, loc, "not a text file: byte 0x%02x is not UTF-8", c);
+                return 0;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            diag_error_noquote(d, loc, "not a text file: byte 0x%02x is not UTF-8", c);
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path = d->path;
+    /* the lexer needs a NUL sentinel right after the text */
+    char *copy = arena_strndup(a, text, len);
+    d->text = copy;
+    d->len = len;
+    d->cache_line = 1;
+    d->cache_off = 0;
+    if (len == 0) {
+        diag_file_error(d, "the file is empty; a model file starts with "
+                           "'model NAME { input SHAPE ... }'");
+        return 1;
+    }
+    if (!check_text(d, (const unsigned char *)copy, len))
+        return 1;
+    int errors = d->errors;
+    ast_file *f = parse_text(a, d, d->path, copy, len);
+    check_file(a, d, f, out);
+    return d->errors != errors;
+}
+
+int frontend_load(arena *a, const char *path, model *out)
+{
+    diag d;
+    diag_init(&d, path, NULL, 0, stderr);
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        diag_file_error(&d, "cannot open: %s", strerror(errno));
+        return 1;
+    }
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int err = 0;
+    while (buf) {
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0 || len < cap) {
+            if (ferror(fp))
+                err = errno ? errno : EIO;
+            else if (!feof(fp))
+                continue;
+            break;
+        }
+        char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    fclose(fp);
+    if (!buf) {
+        fputs("seqc: out of memory\n", stderr);
+        exit(1);
+    }
+    if (err) {
+        free(buf);
+        diag_file_error(&d, "cannot read: %s", strerror(err));
+        return 1;
+    }
+    int rc = frontend_load_text(a, &d, buf, len, out);
+    free(buf);
+    return rc;
+}
+
+void model_without(model *m, layer_kind kind)
+{
+    if (kind == LAYER_INPUT)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (m->layers[i].kind != kind)
+            m->layers[kept++] = m->layers[i];
+    m->nlayers = kept;
+}

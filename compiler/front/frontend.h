@@ -1,0 +1,30 @@
+/*
+ * frontend.h: from a model file to a checked model.
+ *
+ *   text --lexer.re/parser.y--> ast_file --check.c--> model
+ *
+ * Diagnostics go to stderr as FILE:LINE:COL: error: MESSAGE, the source
+ * line and a caret (diag.h).
+ */
+#ifndef SEQC_FRONTEND_H
+#define SEQC_FRONTEND_H
+
+#include "util/arena.h"
+#include "front/model.h"
+
+/* Reads, parses and checks the file at path. Returns 0 and fills *out
+ * (arena-owned) when there are no errors (warnings may have been printed);
+ * returns 1 when at least one error was reported. */
+int frontend_load(arena *a, const char *path, model *out);
+
+/* The same on a file's contents already in memory (tests, fuzzing):
+ * text[len] must be readable and is the end; diagnostics go to d, whose
+ * path and text this sets. Returns 0 or 1 as frontend_load. */
+struct diag;
+int frontend_load_text(arena *a, struct diag *d, const char *text, size_t len, model *out);
+
+/* Drops every layer of the given kind (for --without). Never drops the
+ * input layer. */
+void model_without(model *m, layer_kind kind);
+
+#endif

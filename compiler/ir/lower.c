@@ -1,0 +1,172 @@
+/*
+ * lower.c: a checked model (model.h) becomes IR (ir.h), one op per layer
+ * and a loss op at the end, in source order. Nothing is decided here that
+ * a pass can decide: shapes are -1 until pass_shapes.c, the softmax stays
+ * separate from the loss until pass_fuse.c, gradients and offsets come
+ * later still.
+ */
+#include "ir/ir.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static ir_op_kind op_kind_of_layer(layer_kind k)
+{
+    switch (k) {
+    case LAYER_DENSE:      return IR_DENSE;
+    case LAYER_BATCHNORM:  return IR_BATCHNORM;
+    case LAYER_RELU:       return IR_RELU;
+    case LAYER_LEAKY_RELU: return IR_LEAKY_RELU;
+    case LAYER_SIGMOID:    return IR_SIGMOID;
+    case LAYER_TANH:       return IR_TANH;
+    case LAYER_SOFTMAX:    return IR_SOFTMAX;
+    case LAYER_DROPOUT:    return IR_DROPOUT;
+    case LAYER_FLATTEN:    return IR_FLATTEN;
+    case LAYER_INPUT:
+    case LAYER_KIND_COUNT: break;
+    }
+    return IR_OP_KIND_COUNT;
+}
+
+/* What the layer says, for comments and the listing: "dense 128". Options
+ * are shown only when they differ from the defaults. */
+static const char *layer_text(arena *a, const layer *l)
+{
+    char num[40];
+    switch (l->kind) {
+    case LAYER_DENSE:
+        return arena_printf(a, "dense %lld%s%s%s", (long long)l->units,
+                            l->bias ? "" : " bias=false",
+                            l->init == INIT_GLOROT_UNIFORM ? "" : " init=",
+                            l->init == INIT_GLOROT_UNIFORM ? ""
+                            : l->init == INIT_ZEROS        ? "zeros"
+                            : l->init == INIT_ONES         ? "ones"
+                            : l->init == INIT_GLOROT_NORMAL ? "glorot_normal"
+                            : l->init == INIT_HE_UNIFORM   ? "he_uniform"
+                                                           : "he_normal");
+    case LAYER_BATCHNORM: {
+        char eps[40];
+        ir_format_float(num, sizeof num, l->momentum);
+        ir_format_float(eps, sizeof eps, l->epsilon);
+        if ((float)l->momentum == 0.99f && (float)l->epsilon == 0.001f)
+            return "batchnorm";
+        return arena_printf(a, "batchnorm momentum=%s epsilon=%s", num, eps);
+    }
+    case LAYER_LEAKY_RELU:
+        ir_format_float(num, sizeof num, l->alpha);
+        return arena_printf(a, "leaky_relu alpha=%s", num);
+    case LAYER_DROPOUT:
+        ir_format_float(num, sizeof num, l->rate);
+        return arena_printf(a, "dropout %s", num);
+    default:
+        return layer_kind_name(l->kind);
+    }
+}
+
+static int add_op(ir_model *ir, ir_op_kind kind, const char *name, int line,
+                  const char *text)
+{
+    int i = ir->nops++;
+    ir_op *op = &ir->ops[i];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    op->name = name;
+    op->line = line;
+    op->text = text;
+    op->x = op->y = op->dx = op->dy = IR_NONE;
+    for (int k = 0; k < 4; k++)
+        op->param[k] = IR_NONE;
+    op->save[0] = op->save[1] = IR_NONE;
+    return i;
+}
+
+ir_model *ir_lower(arena *a, const model *m, const char *without)
+{
+    ir_model *ir = arena_alloc(a, sizeof *ir);
+    size_t nl = m->nlayers;
+    ir->arena = a;
+    ir->src = m;
+    ir->name = m->name;
+    ir->path = m->path;
+    ir->without = without;
+    ir->train = m->train;
+    ir->nops_cap = (int)nl + 1;
+    ir->ops = arena_array(a, (size_t)ir->nops_cap, sizeof *ir->ops);
+    /* per layer at most: an activation, its gradient, two saved values */
+    ir->ntensors_cap = 4 * (int)nl + 4;
+    ir->tensors = arena_array(a, (size_t)ir->ntensors_cap, sizeof *ir->tensors);
+    ir->nparams_cap = 4 * (int)nl;
+    ir->params = arena_array(a, (size_t)ir->nparams_cap + 1, sizeof *ir->params);
+
+    /* the input: layers[0], flattened to [N, rows*cols] */
+    const layer *in = &m->layers[0];
+    int64_t size = 1;
+    for (int d = 0; d < in->ndims; d++)
+        size *= in->dims[d];
+    ir->input_size = size;
+    ir->input_rows = in->ndims > 0 ? in->dims[0] : 1;
+    ir->input_cols = in->ndims > 0 ? size / ir->input_rows : 1;
+    ir->input = ir_add_tensor(a, ir, "x", IR_T_INPUT, size);
+
+    int counts[LAYER_KIND_COUNT] = {0};
+    int cur = ir->input;
+    int nact = 0;
+    for (size_t i = 1; i < nl; i++) {
+        const layer *l = &m->layers[i];
+        ir_op_kind k = op_kind_of_layer(l->kind);
+        if (k == IR_OP_KIND_COUNT)
+            continue; /* a second input: the check pass has rejected it */
+        const char *name = arena_printf(a, "%s_%d", layer_kind_name(l->kind),
+                                        ++counts[l->kind]);
+        int o = add_op(ir, k, name, l->line, layer_text(a, l));
+        ir_op *op = &ir->ops[o];
+        op->x = cur;
+        if (k == IR_FLATTEN) {
+            op->y = cur; /* a view */
+            continue;
+        }
+        op->y = ir_add_tensor(a, ir, arena_printf(a, "t%d", ++nact), IR_T_ACT, -1);
+        cur = op->y;
+        switch (k) {
+        case IR_DENSE:
+            op->units = l->units;
+            op->bias = l->bias;
+            op->param[0] = ir_add_param(a, ir, o, "w", l->init, true);
+            if (l->bias)
+                op->param[1] = ir_add_param(a, ir, o, "b", INIT_ZEROS, true);
+            break;
+        case IR_BATCHNORM:
+            op->momentum = l->momentum;
+            op->epsilon = l->epsilon;
+            op->param[0] = ir_add_param(a, ir, o, "gamma", INIT_ONES, true);
+            op->param[1] = ir_add_param(a, ir, o, "beta", INIT_ZEROS, true);
+            op->param[2] = ir_add_param(a, ir, o, "moving_mean", INIT_ZEROS, false);
+            op->param[3] = ir_add_param(a, ir, o, "moving_var", INIT_ONES, false);
+            op->save[0] = ir_add_tensor(a, ir, arena_printf(a, "%s.xhat", name),
+                                        IR_T_SAVED, -1);
+            op->save[1] = ir_add_tensor(a, ir, arena_printf(a, "%s.inv_std", name),
+                                        IR_T_STATS, -1);
+            break;
+        case IR_LEAKY_RELU:
+            op->alpha = l->alpha;
+            break;
+        case IR_DROPOUT:
+            op->rate = l->rate;
+            op->save[0] = ir_add_tensor(a, ir, arena_printf(a, "%s.mask", name),
+                                        IR_T_SAVED, -1);
+            break;
+        default:
+            break;
+        }
+    }
+
+    ir_op_kind lk = m->train.loss == LOSS_MSE ? IR_MSE : IR_XENT;
+    int o = add_op(ir, lk, "loss", 0,
+                   m->train.loss == LOSS_MSE ? "mse"
+                   : m->train.loss == LOSS_CATEGORICAL_CROSSENTROPY
+                       ? "categorical_crossentropy"
+                       : "sparse_categorical_crossentropy");
+    ir->ops[o].x = cur;
+    ir->output = cur;
+    return ir;
+}
