@@ -264,6 +264,18 @@ typedef struct seqrt_step {
     const float   *output;   /* [n, classes]: the model's output (probs) */
 } seqrt_step;
 
+/* One named block of parameters, so the loop can say which layer a value
+ * belongs to (a non-finite weight, a checkpoint report). Names are the
+ * ones `seqc summary` prints. */
+typedef struct seqrt_param_block {
+    const char *layer;   /* "dense", "batch_normalization_1", ... */
+    const char *what;    /* "kernel", "bias", "gamma", "beta",
+                            "moving_mean", "moving_variance" */
+    int         line;    /* the layer's line in the model file */
+    size_t      offset;  /* first float within params */
+    size_t      count;   /* floats */
+} seqrt_param_block;
+
 /* Everything a generated trainer tells the shared training loop. */
 typedef struct seqrt_model {
     const char *name;             /* model name from the file */
@@ -276,6 +288,10 @@ typedef struct seqrt_model {
     size_t      trainable_count;  /* the first trainable_count of params */
     size_t      act_per_sample;   /* arena floats per row of capacity */
     size_t      opt_state_count;  /* floats of optimizer state (moments) */
+    /* params as named blocks in offset order, covering [0, param_count);
+     * block_count 0 when a trainer does not describe them */
+    const seqrt_param_block *blocks;
+    int         block_count;
     /* the recipe from the file (flags may override epochs, batch, lr, seed) */
     seqrt_optimizer_kind optimizer;
     float       lr, momentum, beta1, beta2, epsilon;
