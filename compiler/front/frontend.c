@@ -2,13 +2,12 @@
  * frontend.c: a model file to a checked model, in the order a reader
  * expects:
  *
- *   read the file -> is it text? -> parse (parser.y) -> check (check.c)
+ *   read the file (at most FRONTEND_MAX_FILE_BYTES) -> is it text? -> parse (parser.y) -> check (check.c)
  *
  * and model_without(), the --without KIND variant of a checked model.
  */
 #include "front/frontend.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "front/check.h"
 #include "front/diag.h"
 #include "front/parse.h"
+#include "util/fileio.h"
 
 /* One error for a file that is not UTF-8 text: a NUL byte or a byte
  * sequence that is not UTF-8. Returns 0 when it reported. */
@@ -96,41 +96,10 @@ int frontend_load(arena *a, const char *path, model *out)
     diag d;
     diag_init(&d, path, NULL, 0, stderr);
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        diag_file_error(&d, "cannot open: %s", strerror(errno));
-        return 1;
-    }
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    int err = 0;
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0 || len < cap) {
-            if (ferror(fp))
-                err = errno ? errno : EIO;
-            else if (!feof(fp))
-                continue;
-            break;
-        }
-        char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    fclose(fp);
-    if (!buf) {
-        fputs("seqc: out of memory\n", stderr);
-        exit(1);
-    }
-    if (err) {
-        free(buf);
-        diag_file_error(&d, "cannot read: %s", strerror(err));
+    char *buf, why[256];
+    size_t len;
+    if (file_read_all(path, FRONTEND_MAX_FILE_BYTES, &buf, &len, why, sizeof why) != 0) {
+        diag_file_error(&d, "%s", why);
         return 1;
     }
     int rc = frontend_load_text(a, &d, buf, len, out);

@@ -12,6 +12,12 @@
 #include "util/arena.h"
 #include "front/model.h"
 
+/* The largest model file read: a real model is a few hundred bytes, and
+ * the whole file is held in memory (a device such as /dev/urandom or a
+ * FIFO that never ends is refused at this size, not read until memory
+ * runs out). */
+#define FRONTEND_MAX_FILE_BYTES ((size_t)64 * 1024 * 1024)
+
 /* Reads, parses and checks the file at path. Returns 0 and fills *out
  * (arena-owned) when there are no errors (warnings may have been printed);
  * returns 1 when at least one error was reported. */

@@ -216,18 +216,16 @@ typedef struct variant {
 /* summary_print into a string (malloc'd; NULL when out of memory). */
 static char *summary_text(const model *m)
 {
-    FILE *f = tmpfile();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
     summary_print(f, m);
-    long n = ftell(f);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (text) {
-        rewind(f);
-        size_t got = fread(text, 1, (size_t)n, f);
-        text[got] = '\0';
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
     }
-    fclose(f);
     return text;
 }
 

@@ -6,6 +6,7 @@
  * all the trainer ever writes; a quoted field is reported, not guessed at.
  */
 #include "lab/history.h"
+#include "util/fileio.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -227,32 +228,10 @@ error:
 int history_read(const char *path, history *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, errlen, path, 0, "%s", strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    for (;;) {
-        if (!text) {
-            fclose(f);
-            return fail(err, errlen, path, 0, "out of memory");
-        }
-        len += fread(text + len, 1, cap - len - 1, f);
-        if (len < cap - 1)
-            break;
-        cap *= 2;
-        char *nt = realloc(text, cap);
-        if (!nt)
-            free(text);
-        text = nt;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(text);
-        return fail(err, errlen, path, 0, "read error");
-    }
-    text[len] = '\0';
+    char *text, why[256];
+    size_t len;
+    if (file_read_all(path, HISTORY_MAX_BYTES, &text, &len, why, sizeof why) != 0)
+        return fail(err, errlen, path, 0, "%s", why);
     if (memchr(text, '\0', len)) {
         free(text);
         return fail(err, errlen, path, 0, "binary data, not a CSV file");

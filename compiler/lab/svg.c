@@ -13,9 +13,11 @@
  *   |        x label                        x label                |
  *   +--------------------------------------------------------------+
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "lab/svg.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PANEL_W     480.0  /* one panel, margins included */
@@ -378,11 +380,17 @@ int svg_write_figure(FILE *out, const svg_figure *fig)
 {
     double width = 2 * SIDE_MARGIN + (fig->npanels ? fig->npanels : 1) * PANEL_W;
     /* the legend's height is known once it is laid out: write it to a
-     * scratch file first so the svg element can carry the final height */
-    FILE *legend = tmpfile();
+     * string first so the svg element can carry the final height */
+    char *legend_text = NULL;
+    size_t legend_len = 0;
+    FILE *legend = open_memstream(&legend_text, &legend_len);
     if (!legend)
         return -1;
     int rows = write_legend(legend, width, fig);
+    if (fclose(legend) != 0) {
+        free(legend_text);
+        return -1;
+    }
     double shift = rows > 1 ? (rows - 1) * LEGEND_ROW : 0;
     double height = FIG_H + shift;
     fprintf(out,
@@ -397,12 +405,8 @@ int svg_write_figure(FILE *out, const svg_figure *fig)
     fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n");
     write_text(out, width / 2, 30, "middle",
                " font-size=\"18\" font-weight=\"bold\" fill=\"#111\"", fig->title);
-    rewind(legend);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, legend)) > 0)
-        fwrite(buf, 1, n, out);
-    fclose(legend);
+    fwrite(legend_text, 1, legend_len, out);
+    free(legend_text);
     for (size_t p = 0; p < fig->npanels; p++)
         write_panel(out, SIDE_MARGIN + p * PANEL_W, PLOT_TOP + shift, &fig->panels[p]);
     fputs("</svg>\n", out);

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lab/history.h"
 
@@ -148,8 +149,28 @@ static void test_read_file(void **state)
 
     assert_int_equal(history_read(path, &h, err, sizeof err), -1);
     char want[300];
-    snprintf(want, sizeof want, "%s: No such file or directory", path);
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
     assert_string_equal(err, want);
+}
+
+/* a file past HISTORY_MAX_BYTES is refused before it is read (sparse, so
+ * the test writes nothing) */
+static void test_read_too_large(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/seqc-history-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)HISTORY_MAX_BYTES + 1), 0);
+    close(fd);
+    history h;
+    char err[256] = "";
+    assert_int_equal(history_read(path, &h, err, sizeof err), -1);
+    remove(path);
+    char want[300];
+    snprintf(want, sizeof want, "%s: larger than 128 MiB, the limit for this file", path);
+    assert_string_equal(err, want);
+    assert_null(h.rows);
 }
 
 int main(void)
@@ -161,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_header_only),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_read_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
