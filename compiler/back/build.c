@@ -1,7 +1,8 @@
 /*
  * build.c: `seqc build`'s second half, running the C compiler on the
  * generated trainer. No shell is involved: the command is an argv for
- * execvp, so paths with spaces or quotes are passed as they are.
+ * proc_start (util/proc.h), so paths with spaces or quotes are passed as
+ * they are.
  *
  * -O2 and no -march=native: the generated file is straight-line calls
  * into libseqrt (built by CMake with its own flags: -O3, AVX-512 kernels
@@ -11,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "back/build.h"
+#include "util/proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SEQC_C_COMPILER
@@ -141,30 +142,21 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
         fputc('\n', stderr);
     }
 
-    int status = 1;
-    pid_t pid = fork();
+    int status = 1, sig;
+    pid_t pid = proc_start(argv, -1);
+    int rc = pid < 0 ? -1 : proc_wait(pid, &sig);
     if (pid < 0) {
-        fprintf(stderr, "seqc: error: cannot start %s: %s\n", argv[0], strerror(errno));
-    } else if (pid == 0) {
-        execvp(argv[0], argv);
         fprintf(stderr, "seqc: error: cannot run the C compiler '%s': %s "
                         "(set CC to choose another)\n", argv[0], strerror(errno));
-        _exit(127);
+    } else if (rc == 0) {
+        if (rename(tmp_out, out_path) == 0)
+            status = 0;
+        else
+            fprintf(stderr, "seqc: error: cannot write %s: %s\n", out_path, strerror(errno));
     } else {
-        int ws;
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-            ;
-        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
-            if (rename(tmp_out, out_path) == 0)
-                status = 0;
-            else
-                fprintf(stderr, "seqc: error: cannot write %s: %s\n", out_path,
-                        strerror(errno));
-        } else if (!(WIFEXITED(ws) && WEXITSTATUS(ws) == 127)) {
-            fprintf(stderr, "seqc: error: the C compiler failed on %s (its messages are "
-                            "above); this is a bug in seqc or a broken runtime install\n",
-                    c_path);
-        }
+        fprintf(stderr, "seqc: error: the C compiler failed on %s (its messages are "
+                        "above); this is a bug in seqc or a broken runtime install\n",
+                c_path);
     }
     if (status != 0)
         remove(tmp_out);

@@ -134,12 +134,26 @@ static ir_model *compile_model(arena *ar, const cmd_args *a)
 /* "models/mnist_bn.seq" -> "mnist_bn" + suffix */
 static char *default_output(arena *ar, const char *file, const char *suffix)
 {
-    const char *base = strrchr(file, '/');
-    base = base ? base + 1 : file;
-    size_t n = strlen(base);
-    if (n > 4 && strcmp(base + n - 4, ".seq") == 0)
-        n -= 4;
-    return arena_printf(ar, "%.*s%s", (int)n, base, suffix);
+    return arena_printf(ar, "%.*s%s", (int)path_stem_len(file), path_base(file), suffix);
+}
+
+/* emit's and build's output file (NULL for ir and for emit -o -) */
+static const char *output_path(arena *ar, cmd_kind k, const cmd_args *a)
+{
+    if (k == CMD_IR || (a->out && strcmp(a->out, "-") == 0))
+        return NULL;
+    return a->out ? a->out : default_output(ar, a->file, k == CMD_EMIT ? ".c" : "");
+}
+
+/* Before any work: the output can be written and is not the model file
+ * (the default output of a model file without .seq is its own name). */
+static int check_output(const cmd_args *a, const char *out)
+{
+    char why[600];
+    if (!out || file_check_output(out, &a->file, 1, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, "seqc: error: cannot write %s: %s; name the output with -o\n", out, why);
+    return 1;
 }
 
 static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir); }
@@ -150,9 +164,8 @@ static int write_c_file(const ir_model *ir, const char *path)
     return file_write_atomic(path, "seqc", write_c, ir);
 }
 
-static int run_build(arena *ar, const ir_model *ir, const cmd_args *a)
+static int run_build(arena *ar, const ir_model *ir, const cmd_args *a, const char *out)
 {
-    const char *out = a->out ? a->out : default_output(ar, a->file, "");
     const char *tmpdir = getenv("TMPDIR");
     char *dir = arena_printf(ar, "%s/seqc-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(dir)) {
@@ -183,7 +196,8 @@ static int run(cmd_kind k, int argc, char **argv)
         return rc < 0 ? 0 : rc;
     arena ar;
     arena_init(&ar);
-    ir_model *ir = compile_model(&ar, &a);
+    const char *out = output_path(&ar, k, &a);
+    ir_model *ir = check_output(&a, out) == 0 ? compile_model(&ar, &a) : NULL;
     if (!ir) {
         arena_free(&ar);
         return 1;
@@ -193,9 +207,8 @@ static int run(cmd_kind k, int argc, char **argv)
         ir_print(stdout, ir);
         rc = fflush(stdout) == 0 ? 0 : 1;
         break;
-    case CMD_EMIT: {
-        const char *out = a.out ? a.out : default_output(&ar, a.file, ".c");
-        if (strcmp(out, "-") == 0) {
+    case CMD_EMIT:
+        if (!out) {
             rc = codegen_c(stdout, ir) == 0 ? 0 : 1;
             if (rc)
                 fputs("seqc: error: cannot write to standard output\n", stderr);
@@ -203,9 +216,8 @@ static int run(cmd_kind k, int argc, char **argv)
             rc = write_c_file(ir, out);
         }
         break;
-    }
     case CMD_BUILD:
-        rc = run_build(&ar, ir, &a);
+        rc = run_build(&ar, ir, &a, out);
         break;
     }
     arena_free(&ar);

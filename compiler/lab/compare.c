@@ -38,6 +38,7 @@
 #include "cli/commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -46,7 +47,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/arena.h"
@@ -57,6 +57,7 @@
 #include "ir/ir.h"
 #include "lab/report.h"
 #include "util/fileio.h"
+#include "util/proc.h"
 #include "seqrt.h"
 #include "front/summary.h"
 
@@ -284,12 +285,7 @@ static int load_variants(arena *ar, const compare_args *a, variant v[2])
 /* "models/mnist_bn.seq" -> "mnist_bn" */
 static const char *file_stem(arena *ar, const char *path)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t n = strlen(base);
-    if (n > 4 && strcmp(base + n - 4, ".seq") == 0)
-        n -= 4;
-    return arena_strndup(ar, base, n);
+    return arena_strndup(ar, path_base(path), path_stem_len(path));
 }
 
 static const char *slug_of(arena *ar, const char *text)
@@ -405,26 +401,13 @@ static int make_dirs(const char *path)
     return 0;
 }
 
+static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir); }
+
 /* Writes v's C to v->c_path and compiles it to v->exe_path. */
 static int build_variant(const variant *v)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", v->c_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "seqc compare: error: cannot write %s: %s\n", v->c_path,
-                strerror(errno));
+    if (file_write_atomic(v->c_path, "seqc compare", write_c, v->ir) != 0)
         return 1;
-    }
-    int bad = codegen_c(f, v->ir);
-    if (fclose(f) != 0)
-        bad = -1;
-    if (bad != 0 || rename(tmp, v->c_path) != 0) {
-        fprintf(stderr, "seqc compare: error: cannot write %s: %s\n", v->c_path,
-                strerror(errno));
-        remove(tmp);
-        return 1;
-    }
     return build_trainer(v->c_path, v->exe_path, false);
 }
 
@@ -465,37 +448,25 @@ static int run_relayed(char **argv, const char *name)
         fprintf(stderr, "seqc compare: error: pipe: %s\n", strerror(errno));
         return -1;
     }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
+    /* the child gets the write end as stdout and stderr only (dup2 clears
+     * the flag), so the relay sees the end of output when it exits */
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    pid_t pid = proc_start(argv, fds[1]);
+    int start_errno = errno;
+    close(fds[1]);
     if (pid < 0) {
-        fprintf(stderr, "seqc compare: error: cannot start %s: %s\n", argv[0],
-                strerror(errno));
+        fprintf(stderr, "seqc compare: error: cannot run %s: %s\n", argv[0],
+                strerror(start_errno));
         close(fds[0]);
-        close(fds[1]);
         return -1;
     }
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[1]);
-        execv(argv[0], argv);
-        fprintf(stderr, "seqc compare: error: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
     relay(fds[0], name);
     close(fds[0]);
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    if (WIFEXITED(ws))
-        return WEXITSTATUS(ws);
-    fprintf(stderr, "seqc compare: %s was killed by signal %d\n", argv[0],
-            WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
-    return -1;
+    int sig, rc = proc_wait(pid, &sig);
+    if (rc < 0 && sig)
+        fprintf(stderr, "seqc compare: %s was killed by signal %d\n", argv[0], sig);
+    return rc;
 }
 
 static int train_variant(const variant *v, const compare_args *a, long epochs, uint64_t seed)
@@ -589,32 +560,56 @@ static int count_kind(const model *m, layer_kind k)
     return n;
 }
 
-static int run(arena *ar, const compare_args *a, int argc, char **argv)
+/* The note for the report when the variants' shuffles part ways, or NULL. */
+static const char *dropout_note(const variant v[2])
 {
-    variant v[2];
-    memset(v, 0, sizeof v);
-    if (load_variants(ar, a, v) != 0)
-        return 1;
-    name_variants(ar, a, v);
-    if (a->nfiles == 2 && check_pair(v) != 0)
-        return 1;
-    if (check_data(a->data, &v[0]) != 0)
-        return 1;
+    if (count_kind(v[0].m, LAYER_DROPOUT) == count_kind(v[1].m, LAYER_DROPOUT))
+        return NULL;
+    return "the variants differ in dropout layers; dropout masks draw from the "
+           "generator that also shuffles, so the mini-batches come in a different "
+           "order from epoch 2 on";
+}
 
-    const char *note = NULL;
-    if (count_kind(v[0].m, LAYER_DROPOUT) != count_kind(v[1].m, LAYER_DROPOUT)) {
-        note = "the variants differ in dropout layers; dropout masks draw from the "
-               "generator that also shuffles, so the mini-batches come in a different "
-               "order from epoch 2 on";
-        fprintf(stderr, "seqc compare: note: %s\n", note);
+/* The output folder and every path in it, checked before anything is
+ * built: none may be a model file named on the command line (through a
+ * link too) or a directory, and the folder must be one. */
+static int plan_outputs(arena *ar, const compare_args *a, variant v[2], const char **out)
+{
+    *out = a->out ? a->out
+           : a->nfiles == 2 ? arena_printf(ar, "compare-%s-%s", v[0].slug, v[1].slug)
+                            : arena_printf(ar, "compare-%s", v[0].slug);
+    const char *tdir = arena_printf(ar, "%s/trainers", *out);
+    for (int k = 0; k < 2; k++) {
+        v[k].c_path = arena_printf(ar, "%s/%s.c", tdir, v[k].slug);
+        v[k].exe_path = arena_printf(ar, "%s/%s", tdir, v[k].slug);
+        if (v[k].exe_path[0] != '/' && strncmp(v[k].exe_path, "./", 2) != 0)
+            v[k].exe_path = arena_printf(ar, "./%s", v[k].exe_path); /* a path, not a name */
+        v[k].csv_name = arena_printf(ar, "%s.csv", v[k].slug);
+        v[k].csv_path = arena_printf(ar, "%s/%s", *out, v[k].csv_name);
     }
-    const train_recipe *recipe = &v[0].m->train;
-    long epochs = a->epochs ? a->epochs : (long)recipe->epochs;
-    uint64_t seed = a->has_seed ? a->seed : recipe->seed;
-    const char *out = a->out;
-    if (!out)
-        out = a->nfiles == 2 ? arena_printf(ar, "compare-%s-%s", v[0].slug, v[1].slug)
-                             : arena_printf(ar, "compare-%s", v[0].slug);
+    const char *files[] = {
+        arena_printf(ar, "%s/report.md", *out), arena_printf(ar, "%s/curves.svg", *out),
+        v[0].c_path, v[0].exe_path, v[0].csv_path, v[1].c_path, v[1].exe_path, v[1].csv_path,
+    };
+    struct stat st;
+    if (stat(*out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "seqc compare: error: cannot write into %s: it is not a folder\n",
+                *out);
+        return 1;
+    }
+    char why[600];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (file_check_target(files[i], a->files, (size_t)a->nfiles, why, sizeof why) != 0) {
+            fprintf(stderr, "seqc compare: error: cannot write %s: %s; choose another "
+                            "folder with -o\n", files[i], why);
+            return 1;
+        }
+    return 0;
+}
+
+/* Makes OUT/trainers and writes and compiles both trainers there. */
+static int build_variants(arena *ar, const char *out, variant v[2])
+{
     const char *tdir = arena_printf(ar, "%s/trainers", out);
     if (make_dirs(tdir) != 0) {
         fprintf(stderr, "seqc compare: error: cannot make the folder %s: %s\n", tdir,
@@ -622,71 +617,115 @@ static int run(arena *ar, const compare_args *a, int argc, char **argv)
         return 1;
     }
     for (int k = 0; k < 2; k++) {
-        v[k].c_path = arena_printf(ar, "%s/%s.c", tdir, v[k].slug);
-        v[k].exe_path = arena_printf(ar, "%s/%s", tdir, v[k].slug);
-        if (v[k].exe_path[0] != '/' && strncmp(v[k].exe_path, "./", 2) != 0)
-            v[k].exe_path = arena_printf(ar, "./%s", v[k].exe_path); /* execv wants a path */
-        v[k].csv_name = arena_printf(ar, "%s.csv", v[k].slug);
-        v[k].csv_path = arena_printf(ar, "%s/%s", out, v[k].csv_name);
         printf("seqc compare: building %s -> %s\n", v[k].name, v[k].exe_path);
         fflush(stdout);
         if (build_variant(&v[k]) != 0)
             return 1;
     }
+    return 0;
+}
 
-    for (int k = 0; k < 2; k++) {
-        printf("seqc compare: training %s: %ld epoch%s, seed %" PRIu64 "\n", v[k].name,
-               epochs, epochs == 1 ? "" : "s", seed);
-        fflush(stdout);
-        if (train_variant(&v[k], a, epochs, seed) != 0)
-            return 1;
-    }
-
-    int rc = 0;
+/* Reads both histories back and renders both summaries. */
+static int read_results(variant v[2], long epochs)
+{
     char err[600];
-    for (int k = 0; k < 2 && rc == 0; k++) {
+    for (int k = 0; k < 2; k++) {
         if (history_read(v[k].csv_path, &v[k].hist, err, sizeof err) != 0) {
             fprintf(stderr, "seqc compare: error: %s\n", err);
-            rc = 1;
-        } else if ((long)v[k].hist.count != epochs) {
+            return 1;
+        }
+        if ((long)v[k].hist.count != epochs) {
             fprintf(stderr, "seqc compare: error: %s holds %zu epochs, %ld were trained\n",
                     v[k].csv_path, v[k].hist.count, epochs);
-            rc = 1;
-        } else if (!(v[k].summary = summary_text(v[k].m))) {
+            return 1;
+        }
+        if (!(v[k].summary = summary_text(v[k].m))) {
             fputs("seqc: out of memory\n", stderr);
-            rc = 1;
+            return 1;
         }
     }
-    if (rc == 0) {
-        report_info r;
-        memset(&r, 0, sizeof r);
-        r.title = a->nwithout > 0
-                      ? arena_printf(ar, "%s with and without %s", v[0].m->name,
-                                     kind_list(ar, a, " and "))
-                      : arena_printf(ar, "%s vs %s", v[0].name, v[1].name);
-        r.data_dir = a->data;
-        r.dataset = dataset_name(ar, a->data);
-        r.epochs = (int)epochs;
-        r.seed = seed;
-        r.limit = a->limit;
-        r.command = command_line(ar, argc, argv);
-        r.note = note;
-        for (int k = 0; k < 2; k++)
-            r.v[k] = (report_variant){v[k].name, v[k].slug, v[k].csv_name, v[k].summary,
-                                      &v[k].hist};
-        const char *md = arena_printf(ar, "%s/report.md", out);
-        const char *svg = arena_printf(ar, "%s/curves.svg", out);
-        rc = file_write_atomic(md, "seqc compare", write_md, &r) ||
-             file_write_atomic(svg, "seqc compare", write_svg, &r);
-        if (rc == 0) {
-            putchar('\n');
-            report_write_verdict(stdout, &r);
-            report_write_table(stdout, &r);
-            printf("wrote %s, %s, %s/%s and %s/%s\n", md, svg, out, v[0].csv_name, out,
-                   v[1].csv_name);
-            rc = fflush(stdout) == 0 ? 0 : 1;
-        }
+    return 0;
+}
+
+/* The run's settings, shown in the report */
+typedef struct run_info {
+    const char *out;
+    const char *note;
+    long        epochs;
+    uint64_t    seed;
+    int         argc;
+    char      **argv;
+} run_info;
+
+/* OUT/report.md and OUT/curves.svg, then the verdict and table on stdout */
+static int write_report(arena *ar, const compare_args *a, const variant v[2],
+                        const run_info *ri)
+{
+    report_info r;
+    memset(&r, 0, sizeof r);
+    r.title = a->nwithout > 0 ? arena_printf(ar, "%s with and without %s", v[0].m->name,
+                                             kind_list(ar, a, " and "))
+                              : arena_printf(ar, "%s vs %s", v[0].name, v[1].name);
+    r.data_dir = a->data;
+    r.dataset = dataset_name(ar, a->data);
+    r.epochs = (int)ri->epochs;
+    r.seed = ri->seed;
+    r.limit = a->limit;
+    r.command = command_line(ar, ri->argc, ri->argv);
+    r.note = ri->note;
+    for (int k = 0; k < 2; k++)
+        r.v[k] = (report_variant){v[k].name, v[k].slug, v[k].csv_name, v[k].summary,
+                                  &v[k].hist};
+    const char *md = arena_printf(ar, "%s/report.md", ri->out);
+    const char *svg = arena_printf(ar, "%s/curves.svg", ri->out);
+    if (file_write_atomic(md, "seqc compare", write_md, &r) ||
+        file_write_atomic(svg, "seqc compare", write_svg, &r))
+        return 1;
+    putchar('\n');
+    report_write_verdict(stdout, &r);
+    report_write_table(stdout, &r);
+    printf("wrote %s, %s, %s/%s and %s/%s\n", md, svg, ri->out, v[0].csv_name, ri->out,
+           v[1].csv_name);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Steps 2-7 of the header comment, given the variants; v's histories and
+ * summaries are freed by the caller. */
+static int run_steps(arena *ar, const compare_args *a, variant v[2], run_info *ri)
+{
+    if (load_variants(ar, a, v) != 0)
+        return 1;
+    name_variants(ar, a, v);
+    if (a->nfiles == 2 && check_pair(v) != 0)
+        return 1;
+    if (plan_outputs(ar, a, v, &ri->out) != 0 || check_data(a->data, &v[0]) != 0)
+        return 1;
+    ri->note = dropout_note(v);
+    if (ri->note)
+        fprintf(stderr, "seqc compare: note: %s\n", ri->note);
+    const train_recipe *recipe = &v[0].m->train;
+    ri->epochs = a->epochs ? a->epochs : (long)recipe->epochs;
+    ri->seed = a->has_seed ? a->seed : recipe->seed;
+    if (build_variants(ar, ri->out, v) != 0)
+        return 1;
+    for (int k = 0; k < 2; k++) {
+        printf("seqc compare: training %s: %ld epoch%s, seed %" PRIu64 "\n", v[k].name,
+               ri->epochs, ri->epochs == 1 ? "" : "s", ri->seed);
+        fflush(stdout);
+        if (train_variant(&v[k], a, ri->epochs, ri->seed) != 0)
+            return 1;
     }
+    if (read_results(v, ri->epochs) != 0)
+        return 1;
+    return write_report(ar, a, v, ri);
+}
+
+static int run(arena *ar, const compare_args *a, int argc, char **argv)
+{
+    variant v[2];
+    memset(v, 0, sizeof v);
+    run_info ri = {.argc = argc, .argv = argv};
+    int rc = run_steps(ar, a, v, &ri);
     for (int k = 0; k < 2; k++) {
         history_free(&v[k].hist);
         free(v[k].summary);

@@ -179,15 +179,9 @@ static int check_output_dir(const char *path, char *why, size_t whylen)
     return 0;
 }
 
-int file_check_output(const char *path, const char *const *inputs, size_t ninputs, char *why,
+int file_check_target(const char *path, const char *const *inputs, size_t ninputs, char *why,
                       size_t whylen)
 {
-    if (*path_base(path) == '\0') {
-        snprintf(why, whylen, "it names a directory, not a file");
-        return -1;
-    }
-    if (check_output_dir(path, why, whylen) != 0)
-        return -1;
     struct stat out;
     if (stat(path, &out) != 0)
         return 0; /* a new file (or a dangling link, which the writer follows) */
@@ -203,4 +197,16 @@ int file_check_output(const char *path, const char *const *inputs, size_t ninput
         }
     }
     return 0;
+}
+
+int file_check_output(const char *path, const char *const *inputs, size_t ninputs, char *why,
+                      size_t whylen)
+{
+    if (*path_base(path) == '\0') {
+        snprintf(why, whylen, "it names a directory, not a file");
+        return -1;
+    }
+    if (check_output_dir(path, why, whylen) != 0)
+        return -1;
+    return file_check_target(path, inputs, ninputs, why, whylen);
 }

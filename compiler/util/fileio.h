@@ -36,6 +36,10 @@ int file_read_all(const char *path, size_t max_bytes, char **text, size_t *len, 
  * model.seq"). inputs that do not exist are skipped. */
 int file_check_output(const char *path, const char *const *inputs, size_t ninputs, char *why,
                       size_t whylen);
+/* The same without the directory check, for an output whose directory
+ * is made later: only an existing path is checked. */
+int file_check_target(const char *path, const char *const *inputs, size_t ninputs, char *why,
+                      size_t whylen);
 
 /* "models/mnist.seq" -> "mnist.seq": the part after the last '/'. */
 const char *path_base(const char *path);
