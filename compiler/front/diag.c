@@ -57,7 +57,34 @@ static int find_line(diag *d, int line, const char **start, size_t *len)
 /* One diagnostic is built in memory and written with one fwrite: stderr
  * is unbuffered, and a byte at a time would cost a system call each. */
 
-/* "    4 | dense 12x\n      |       ^~~\n"; the gutter widens past 99999 */
+/* A UTF-8 character's first byte at or after i (at most end) */
+static size_t char_start(const char *line, size_t i, size_t end)
+{
+    while (i < end && ((unsigned char)line[i] & 0xC0) == 0x80)
+        i++;
+    return i;
+}
+
+/* The part of a long line that is shown: DIAG_QUOTE_WIDTH bytes around
+ * the caret, cut at character boundaries, so a 10 MB one-line file gives
+ * bounded output. [*from, *to) of line[0..len). */
+static void quote_window(const char *line, size_t len, size_t col, size_t *from, size_t *to)
+{
+    *from = 0;
+    *to = len;
+    if (len <= DIAG_QUOTE_WIDTH)
+        return;
+    size_t start = col > DIAG_QUOTE_WIDTH / 2 ? col - DIAG_QUOTE_WIDTH / 2 : 0;
+    if (start + DIAG_QUOTE_WIDTH > len)
+        start = len - DIAG_QUOTE_WIDTH;
+    size_t end = start + DIAG_QUOTE_WIDTH;
+    *from = char_start(line, start, len);
+    *to = end < len ? char_start(line, end, len) : len;
+}
+
+/* "    4 | dense 12x\n      |       ^~~\n"; the gutter widens past 99999.
+ * A line longer than DIAG_QUOTE_WIDTH is cut around the caret, "..."
+ * marking each cut end. */
 static void quote_source(diag *d, sbuf *b, src_loc loc, int span)
 {
     const char *line;
@@ -68,11 +95,19 @@ static void quote_source(diag *d, sbuf *b, src_loc loc, int span)
     int w = snprintf(num, sizeof num, "%d", loc.line);
     if (w < 5)
         w = 5;
-    sb_printf(b, "%*s | %.*s\n%*s | ", w, num, (int)len, line, w, "");
     size_t col = loc.col > 0 ? (size_t)loc.col - 1 : 0;
     if (col > len)
         col = len;
-    for (size_t i = 0; i < col; i++) {
+    size_t from, to;
+    quote_window(line, len, col, &from, &to);
+    if (col < from)
+        col = from;
+    if (col > to)
+        col = to;
+    const char *pre = from > 0 ? "..." : "", *post = to < len ? "..." : "";
+    sb_printf(b, "%*s | %s%.*s%s\n%*s | %s", w, num, pre, (int)(to - from), line + from, post,
+              w, "", from > 0 ? "   " : "");
+    for (size_t i = from; i < col; i++) {
         unsigned char c = (unsigned char)line[i];
         if (c == '\t')
             sb_putc(b, '\t');
@@ -80,8 +115,8 @@ static void quote_source(diag *d, sbuf *b, src_loc loc, int span)
             sb_putc(b, ' ');
     }
     sb_putc(b, '^');
-    /* tildes under the rest of the token, never past the line's end */
-    for (size_t i = col + 1; i < col + (size_t)(span > 1 ? span : 1) && i < len; i++)
+    /* tildes under the rest of the token, never past what is shown */
+    for (size_t i = col + 1; i < col + (size_t)(span > 1 ? span : 1) && i < to; i++)
         if (((unsigned char)line[i] & 0xC0) != 0x80)
             sb_putc(b, '~');
     sb_putc(b, '\n');
@@ -102,8 +137,8 @@ static void report(diag *d, const char *kind, src_loc loc, int span, int quote,
     if (kind[0] != 'n') { /* a note follows its error or warning's fate */
         d->muted = is_error ? d->errors >= DIAG_MAX_SHOWN : d->muted;
         if (is_error && d->errors == DIAG_MAX_SHOWN)
-            fprintf(d->out, "%s: note: more than %d errors; the rest are not shown\n", d->path,
-                    DIAG_MAX_SHOWN);
+            fprintf(d->out, "%s: error: too many errors (more than %d); the rest are not "
+                            "shown\n", d->path, DIAG_MAX_SHOWN);
     }
     if (d->muted)
         return;

@@ -29,8 +29,13 @@ typedef struct diag {
     int         muted;  /* past DIAG_MAX_SHOWN errors: counted, not shown */
 } diag;
 
-/* Errors shown per file; the rest are counted and summed up in one line. */
-#define DIAG_MAX_SHOWN 100
+/* Errors shown per file; the rest are counted and summed up in one line,
+ * as C compilers do (gcc -fmax-errors): past a few dozen, more errors only
+ * bury the first, which is the one to fix. */
+#define DIAG_MAX_SHOWN 20
+/* The most bytes of a source line quoted under a diagnostic: a longer line
+ * is cut around the caret, so a huge one-line file cannot flood stderr. */
+#define DIAG_QUOTE_WIDTH 200
 
 void diag_init(diag *d, const char *path, const char *text, size_t len, FILE *out);
 
