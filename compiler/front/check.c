@@ -279,7 +279,7 @@ static int get_int(checker *ck, const ast_value *v, const char *what, int64_t *o
         diag_error(ck->d, v->loc, v->len, "%s must be a whole number, got '%s'", what, v->text);
         return 0;
     }
-    if (v->overflow) {
+    if (v->overflow && v->i > 0) { /* below INT64_MIN: the caller's lower bound says so */
         diag_error(ck->d, v->loc, v->len, "%s '%s' is too large (the limit is %lld)", what,
                    v->text, (long long)INT64_MAX);
         return 0;
@@ -292,7 +292,7 @@ static int get_int(checker *ck, const ast_value *v, const char *what, int64_t *o
 static int get_size(checker *ck, const ast_value *v, const char *what, int64_t *out)
 {
     int64_t i;
-    if (v->kind == AST_INT && v->overflow) {
+    if (v->kind == AST_INT && v->overflow && v->i > 0) {
         diag_error(ck->d, v->loc, v->len, "%s %s is too large (the limit is %d)", what,
                    v->text, CHECK_MAX_SIZE);
         return 0;

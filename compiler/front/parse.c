@@ -210,23 +210,36 @@ void lexer_error_char(parse_state *ps, const SYLTYPE *loc)
         diag_error(ps->diag, parse_loc(loc), 1, "unexpected character (byte 0x%02x)", c);
 }
 
-/* Decimal digits s[0..n) to *out; returns 0 on overflow (*out = INT64_MAX). */
-static int parse_int64(const char *s, size_t n, int64_t *out)
+/* Decimal digits s[0..n) to their magnitude in *out; returns 0 when it is
+ * over max (*out = max). */
+static int parse_magnitude(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned d = (unsigned)(s[i] - '0');
-        if (v > ((uint64_t)INT64_MAX - d) / 10) {
-            *out = INT64_MAX;
+        if (v > (max - d) / 10) {
+            *out = max;
             return 0;
         }
         v = v * 10 + d;
     }
-    *out = (int64_t)v;
+    *out = v;
     return 1;
 }
 
-/* "128", "-3", "0.001", "1e-7": v->text/len/loc are set by the lexer. */
+/* Decimal digits s[0..n) to *out; returns 0 on overflow (*out = INT64_MAX). */
+static int parse_int64(const char *s, size_t n, int64_t *out)
+{
+    uint64_t v;
+    int ok = parse_magnitude(s, n, (uint64_t)INT64_MAX, &v);
+    *out = (int64_t)v;
+    return ok;
+}
+
+/* "128", "-3", "0.001", "1e-7": v->text/len/loc are set by the lexer. A
+ * whole number that does not fit is marked overflow and saturates, so its
+ * sign tells the check pass whether it is too large or too small
+ * (INT64_MIN itself fits). */
 void lexer_number(parse_state *ps, ast_value *v)
 {
     const char *s = v->text;
@@ -242,10 +255,11 @@ void lexer_number(parse_state *ps, ast_value *v)
     }
     v->kind = AST_INT;
     int neg = s[0] == '-';
-    int64_t i;
-    if (!parse_int64(s + neg, strlen(s + neg), &i))
+    uint64_t mag;
+    if (!parse_magnitude(s + neg, strlen(s + neg), (uint64_t)INT64_MAX + neg, &mag))
         v->overflow = 1;
-    v->i = neg ? -i : i;
+    /* -mag computed in unsigned arithmetic: -(2^63) is INT64_MIN, not UB */
+    v->i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
     (void)ps;
 }
 
