@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,141 +89,157 @@ static int parse_number(const char *s, double *out)
     return 0;
 }
 
+/* What the header said, and where the parse is: shared by the steps */
+typedef struct hist_parser {
+    const char *name;
+    char       *err;
+    size_t      errlen;
+    int         lineno;
+    int         ncols;
+    int         epoch_col;
+    int         col_of[HIST_METRIC_COUNT];
+} hist_parser;
+
+#define PARSE_FAIL(hp, ...) fail((hp)->err, (hp)->errlen, (hp)->name, (hp)->lineno, __VA_ARGS__)
+
+/* The header: the epoch column and every metric, each once, no quotes. */
+static int parse_header(hist_parser *hp, char **fields, int n)
+{
+    hp->ncols = n;
+    for (int i = 0; i < n; i++) {
+        if (strchr(fields[i], '"'))
+            return PARSE_FAIL(hp, "quoted column names are not supported");
+        if (strcmp(fields[i], "epoch") == 0)
+            hp->epoch_col = i;
+        for (int m = 0; m < HIST_METRIC_COUNT; m++) {
+            if (strcmp(fields[i], metric_names[m]) != 0)
+                continue;
+            if (hp->col_of[m] >= 0)
+                return PARSE_FAIL(hp, "column '%s' appears twice", metric_names[m]);
+            hp->col_of[m] = i;
+        }
+    }
+    if (hp->epoch_col < 0)
+        return PARSE_FAIL(hp, "no 'epoch' column in the header (is this a history CSV?)");
+    for (int m = 0; m < HIST_METRIC_COUNT; m++)
+        if (hp->col_of[m] < 0)
+            return PARSE_FAIL(hp, "no '%s' column in the header (expected "
+                                  "epoch,loss,accuracy,val_loss,val_accuracy,seconds)",
+                              metric_names[m]);
+    return 0;
+}
+
+/* One data row: as many fields as the header, the epoch after the last
+ * row's, every metric a number. */
+static int parse_row(hist_parser *hp, char **fields, int n, const history *h, history_row *row)
+{
+    if (n != hp->ncols)
+        return PARSE_FAIL(hp, "%d fields, the header has %d", n, hp->ncols);
+    const char *ep_text = fields[hp->epoch_col];
+    char *end;
+    errno = 0;
+    long ep = strtol(ep_text, &end, 10);
+    if (end == ep_text || *end != '\0' || errno || ep < 0 || ep > 1000000)
+        return PARSE_FAIL(hp, "epoch '%s' is not an epoch number", ep_text);
+    row->epoch = (int)ep;
+    if (h->count > 0 && row->epoch != h->rows[h->count - 1].epoch + 1)
+        return PARSE_FAIL(hp, "epoch %d follows epoch %d", row->epoch,
+                          h->rows[h->count - 1].epoch);
+    for (int m = 0; m < HIST_METRIC_COUNT; m++)
+        if (parse_number(fields[hp->col_of[m]], &row->v[m]) != 0)
+            return PARSE_FAIL(hp, "%s '%s' is not a number", metric_names[m],
+                              fields[hp->col_of[m]]);
+    return 0;
+}
+
+static int append_row(hist_parser *hp, history *h, size_t *cap, const history_row *row)
+{
+    if (h->count == *cap) {
+        size_t bigger = *cap ? *cap * 2 : 16;
+        history_row *nr = realloc(h->rows, bigger * sizeof *nr);
+        if (!nr)
+            return fail(hp->err, hp->errlen, hp->name, 0, "out of memory");
+        h->rows = nr;
+        *cap = bigger;
+    }
+    h->rows[h->count++] = *row;
+    return 0;
+}
+
+/* The next line at *p without its "\n" or "\r\n"; advances *p. */
+static const char *next_line(const char **p, size_t *len)
+{
+    const char *line = *p, *nl = strchr(line, '\n');
+    size_t n = nl ? (size_t)(nl - line) : strlen(line);
+    *p = nl ? nl + 1 : line + n;
+    if (n > 0 && line[n - 1] == '\r')
+        n--;
+    *len = n;
+    return line;
+}
+
+static bool is_blank(const char *line, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        if (!isspace((unsigned char)line[k]))
+            return false;
+    return true;
+}
+
+/* Splits line into fields in *buf (grown to fit); the field count, or -1
+ * after an error. */
+static int line_fields(hist_parser *hp, const char *line, size_t len, char **buf,
+                       size_t *bufcap, char **fields)
+{
+    if (len + 1 > *bufcap) {
+        char *nb = realloc(*buf, len + 1);
+        if (!nb)
+            return fail(hp->err, hp->errlen, hp->name, 0, "out of memory");
+        *buf = nb;
+        *bufcap = len + 1;
+    }
+    int n = split_fields(line, len, *buf, fields, MAX_COLUMNS);
+    if (n < 0)
+        return PARSE_FAIL(hp, "more than %d columns", MAX_COLUMNS);
+    return n;
+}
+
 int history_parse(const char *text, const char *name, history *out,
                   char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    int col_of[HIST_METRIC_COUNT];
-    int epoch_col = -1, ncols = 0;
+    hist_parser hp = {.name = name, .err = err, .errlen = errlen, .epoch_col = -1};
     for (int m = 0; m < HIST_METRIC_COUNT; m++)
-        col_of[m] = -1;
-
-    size_t cap = 0;
-    char *buf = NULL;
-    size_t bufcap = 0;
-    char *fields[MAX_COLUMNS];
-    int lineno = 0;
-    const char *p = text;
-
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        const char *line = p;
-        p = nl ? nl + 1 : p + len;
-        lineno++;
-        if (len > 0 && line[len - 1] == '\r')
-            len--;
+        hp.col_of[m] = -1;
+    size_t cap = 0, bufcap = 0;
+    char *buf = NULL, *fields[MAX_COLUMNS];
+    int rc = 0;
+    for (const char *p = text; rc == 0 && *p;) {
+        size_t len;
+        const char *line = next_line(&p, &len);
+        hp.lineno++;
         /* a blank line is only allowed at the very end (a trailing newline
          * is not a line); one in the middle means a broken file */
-        size_t k = 0;
-        while (k < len && isspace((unsigned char)line[k]))
-            k++;
-        if (k == len) {
-            if (*p == '\0')
-                break;
-            goto bad_blank;
+        if (is_blank(line, len)) {
+            if (*p != '\0')
+                rc = PARSE_FAIL(&hp, "blank line inside the file");
+            break;
         }
-        if (len + 1 > bufcap) {
-            bufcap = len + 1;
-            char *nb = realloc(buf, bufcap);
-            if (!nb)
-                goto oom;
-            buf = nb;
-        }
-        int n = split_fields(line, len, buf, fields, MAX_COLUMNS);
-        if (n < 0) {
-            fail(err, errlen, name, lineno, "more than %d columns", MAX_COLUMNS);
-            goto error;
-        }
-
-        if (lineno == 1) { /* the header */
-            ncols = n;
-            for (int i = 0; i < n; i++) {
-                if (strchr(fields[i], '"')) {
-                    fail(err, errlen, name, lineno,
-                         "quoted column names are not supported");
-                    goto error;
-                }
-                if (strcmp(fields[i], "epoch") == 0)
-                    epoch_col = i;
-                for (int m = 0; m < HIST_METRIC_COUNT; m++)
-                    if (strcmp(fields[i], metric_names[m]) == 0) {
-                        if (col_of[m] >= 0) {
-                            fail(err, errlen, name, lineno,
-                                 "column '%s' appears twice", metric_names[m]);
-                            goto error;
-                        }
-                        col_of[m] = i;
-                    }
-            }
-            if (epoch_col < 0) {
-                fail(err, errlen, name, lineno,
-                     "no 'epoch' column in the header (is this a history CSV?)");
-                goto error;
-            }
-            for (int m = 0; m < HIST_METRIC_COUNT; m++)
-                if (col_of[m] < 0) {
-                    fail(err, errlen, name, lineno,
-                         "no '%s' column in the header (expected "
-                         "epoch,loss,accuracy,val_loss,val_accuracy,seconds)",
-                         metric_names[m]);
-                    goto error;
-                }
-            continue;
-        }
-
-        if (n != ncols) {
-            fail(err, errlen, name, lineno, "%d fields, the header has %d", n,
-                 ncols);
-            goto error;
-        }
+        int n = line_fields(&hp, line, len, &buf, &bufcap, fields);
         history_row row;
-        char *end;
-        errno = 0;
-        long ep = strtol(fields[epoch_col], &end, 10);
-        if (end == fields[epoch_col] || *end != '\0' || errno || ep < 0 ||
-            ep > 1000000) {
-            fail(err, errlen, name, lineno, "epoch '%s' is not an epoch number",
-                 fields[epoch_col]);
-            goto error;
-        }
-        row.epoch = (int)ep;
-        if (out->count > 0 && row.epoch != out->rows[out->count - 1].epoch + 1) {
-            fail(err, errlen, name, lineno, "epoch %d follows epoch %d",
-                 row.epoch, out->rows[out->count - 1].epoch);
-            goto error;
-        }
-        for (int m = 0; m < HIST_METRIC_COUNT; m++)
-            if (parse_number(fields[col_of[m]], &row.v[m]) != 0) {
-                fail(err, errlen, name, lineno, "%s '%s' is not a number",
-                     metric_names[m], fields[col_of[m]]);
-                goto error;
-            }
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            history_row *nr = realloc(out->rows, cap * sizeof *nr);
-            if (!nr)
-                goto oom;
-            out->rows = nr;
-        }
-        out->rows[out->count++] = row;
+        if (n < 0)
+            rc = -1;
+        else if (hp.lineno == 1)
+            rc = parse_header(&hp, fields, n);
+        else if ((rc = parse_row(&hp, fields, n, out, &row)) == 0)
+            rc = append_row(&hp, out, &cap, &row);
     }
-    if (lineno == 0) {
-        fail(err, errlen, name, 0, "empty file (no header)");
-        goto error;
-    }
+    if (rc == 0 && hp.lineno == 0)
+        rc = fail(err, errlen, name, 0, "empty file (no header)");
     free(buf);
-    return 0;
-
-bad_blank:
-    fail(err, errlen, name, lineno, "blank line inside the file");
-    goto error;
-oom:
-    fail(err, errlen, name, 0, "out of memory");
-error:
-    free(buf);
-    history_free(out);
-    return -1;
+    if (rc != 0)
+        history_free(out);
+    return rc;
 }
 
 int history_read(const char *path, history *out, char *err, size_t errlen)
