@@ -77,3 +77,27 @@ int cli_take_without(const char *cmd, const char *usage, int argc, char **argv, 
         kinds[(*nkinds)++] = k;
     return 1;
 }
+
+int cli_take_value(const char *cmd, const char *usage, int argc, char **argv, int *i,
+                   const char *const *names, int nnames, const char **val)
+{
+    const char *arg = argv[*i];
+    for (int k = 0; k < nnames; k++) {
+        size_t n = strlen(names[k]);
+        if (strcmp(arg, names[k]) == 0) {
+            if (*i + 1 >= argc) {
+                cli_usage_error(cmd, usage, "%s needs a value", arg);
+                return -2;
+            }
+            *val = argv[*i + 1];
+            *i += 2;
+            return k;
+        }
+        if (names[k][1] == '-' && strncmp(arg, names[k], n) == 0 && arg[n] == '=') {
+            *val = arg + n + 1;
+            *i += 1;
+            return k;
+        }
+    }
+    return -1;
+}

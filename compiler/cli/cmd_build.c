@@ -85,18 +85,17 @@ static int parse_args(cmd_kind k, int argc, char **argv, cmd_args *a)
             return 2;
         if (rc == 1)
             continue;
+        /* ir takes --after PASS, emit and build -o FILE */
+        const char *valued = k == CMD_IR ? "--after" : "-o", *val;
+        rc = cli_take_value(cmd, use, argc, argv, &i, &valued, 1, &val);
+        if (rc == -2)
+            return 2;
+        if (rc == 0) {
+            *(k == CMD_IR ? &a->after : &a->out) = val;
+            continue;
+        }
         if (k == CMD_BUILD && (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0)) {
             a->verbose = true;
-        } else if (k == CMD_IR && strncmp(s, "--after=", 8) == 0) {
-            a->after = s + 8;
-        } else if ((k != CMD_IR && strcmp(s, "-o") == 0) ||
-                   (k == CMD_IR && strcmp(s, "--after") == 0)) {
-            if (i + 1 >= argc)
-                return cli_usage_error(cmd, use, "%s needs a value", s);
-            if (k == CMD_IR)
-                a->after = argv[++i];
-            else
-                a->out = argv[++i];
         } else if (s[0] == '-' && s[1] != 0) {
             return cli_usage_error(cmd, use, "unknown option '%s'", s);
         } else if (a->file) {

@@ -47,4 +47,11 @@ int cli_layer_kind(const char *cmd, const char *usage, const char *arg, layer_ki
 int cli_take_without(const char *cmd, const char *usage, int argc, char **argv, int *i,
                      layer_kind *kinds, int *nkinds);
 
+/* Reads an option with a value at argv[*i]: "NAME VALUE", or for a long
+ * name also "--NAME=VALUE", NAME one of names[0..nnames). Returns the
+ * name's index, sets *val and advances *i past it; -1 when argv[*i] is
+ * none of them; -2 after a usage error (the value is missing). */
+int cli_take_value(const char *cmd, const char *usage, int argc, char **argv, int *i,
+                   const char *const *names, int nnames, const char **val);
+
 #endif

@@ -116,75 +116,46 @@ static int parse_count(const char *opt, const char *s, long lo, long hi, long *o
     return 0;
 }
 
-/* argv[0] is "compare". Returns 0, 2 for a usage error, -1 after --help. */
-static int parse_args(int argc, char **argv, compare_args *a)
+/* The options that take a value, each with its setter: 0, or a usage
+ * error (2) for a value out of range. */
+static int set_data(compare_args *a, const char *v) { a->data = v; return 0; }
+static int set_out(compare_args *a, const char *v) { a->out = v; return 0; }
+static int set_epochs(compare_args *a, const char *v)
 {
-    memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc;) {
-        const char *s = argv[i];
-        int took = cli_take_without(CMD, USAGE, argc, argv, &i, a->without, &a->nwithout);
-        if (took == 2)
-            return 2;
-        if (took == 1)
-            continue;
-        if (cli_is_help(s)) {
-            print_help();
-            return -1;
-        }
-        static const char *const valued[] = {"--data", "-o", "--epochs", "--seed",
-                                             "--threads", "--limit"};
-        const char *opt = NULL, *val = NULL;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-            size_t n = strlen(valued[k]);
-            if (strcmp(s, valued[k]) == 0) {
-                if (i + 1 >= argc)
-                    return cli_usage_error(CMD, USAGE, "%s needs a value", s);
-                opt = valued[k];
-                val = argv[i + 1];
-                i += 2;
-                break;
-            }
-            if (strncmp(s, valued[k], n) == 0 && s[n] == '=' && valued[k][1] == '-') {
-                opt = valued[k];
-                val = s + n + 1;
-                i += 1;
-                break;
-            }
-        }
-        if (opt) {
-            if (strcmp(opt, "--data") == 0)
-                a->data = val;
-            else if (strcmp(opt, "-o") == 0)
-                a->out = val;
-            else if (strcmp(opt, "--epochs") == 0) {
-                if (parse_count(opt, val, 1, 1000000, &a->epochs))
-                    return 2;
-            } else if (strcmp(opt, "--threads") == 0) {
-                if (parse_count(opt, val, 1, 1024, &a->threads))
-                    return 2;
-            } else if (strcmp(opt, "--limit") == 0) {
-                if (parse_count(opt, val, 1, LONG_MAX, &a->limit))
-                    return 2;
-            } else { /* --seed */
-                char *end;
-                errno = 0;
-                unsigned long long u = strtoull(val, &end, 10);
-                if (end == val || *end || errno || val[0] == '-')
-                    return cli_usage_error(CMD, USAGE,
-                                           "--seed expects a whole number from 0 to %llu, got '%s'",
-                                           ULLONG_MAX, val);
-                a->seed = (uint64_t)u;
-                a->has_seed = true;
-            }
-            continue;
-        }
-        if (s[0] == '-' && s[1] != '\0')
-            return cli_usage_error(CMD, USAGE, "unknown option '%s'", s);
-        if (a->nfiles == 2)
-            return cli_usage_error(CMD, USAGE, "at most two model files ('%s' is a third)", s);
-        a->files[a->nfiles++] = s;
-        i++;
-    }
+    return parse_count("--epochs", v, 1, 1000000, &a->epochs);
+}
+static int set_threads(compare_args *a, const char *v)
+{
+    return parse_count("--threads", v, 1, 1024, &a->threads);
+}
+static int set_limit(compare_args *a, const char *v)
+{
+    return parse_count("--limit", v, 1, LONG_MAX, &a->limit);
+}
+static int set_seed(compare_args *a, const char *v) /* any unsigned 64-bit number */
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(v, &end, 10);
+    if (end == v || *end || errno || v[0] == '-')
+        return cli_usage_error(CMD, USAGE, "--seed expects a whole number from 0 to %llu, got '%s'",
+                               ULLONG_MAX, v);
+    a->seed = (uint64_t)u;
+    a->has_seed = true;
+    return 0;
+}
+
+static const char *const value_names[] = {"--data", "-o", "--epochs", "--seed", "--threads",
+                                          "--limit"};
+static int (*const value_setters[])(compare_args *, const char *) = {
+    set_data, set_out, set_epochs, set_seed, set_threads, set_limit};
+enum { NVALUE_OPTIONS = sizeof value_names / sizeof value_names[0] };
+_Static_assert(sizeof value_setters / sizeof value_setters[0] == NVALUE_OPTIONS,
+               "value_setters out of step with value_names");
+
+/* What the arguments must say together; 0 or a usage error (2). */
+static int check_args(const compare_args *a)
+{
     if (a->nfiles == 0)
         return cli_usage_error(CMD, USAGE, "no model file given");
     if (a->nfiles == 1 && a->nwithout == 0)
@@ -199,6 +170,36 @@ static int parse_args(int argc, char **argv, compare_args *a)
         return cli_usage_error(CMD, USAGE, "--data DIR is required (the folder of "
                                            "train-* and t10k-* IDX files)");
     return 0;
+}
+
+/* argv[0] is "compare". Returns 0, 2 for a usage error, -1 after --help. */
+static int parse_args(int argc, char **argv, compare_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc;) {
+        const char *s = argv[i], *val;
+        int took = cli_take_without(CMD, USAGE, argc, argv, &i, a->without, &a->nwithout);
+        if (took == 2)
+            return 2;
+        if (took == 1)
+            continue;
+        if (cli_is_help(s)) {
+            print_help();
+            return -1;
+        }
+        int k = cli_take_value(CMD, USAGE, argc, argv, &i, value_names, NVALUE_OPTIONS, &val);
+        if (k == -2 || (k >= 0 && value_setters[k](a, val) != 0))
+            return 2;
+        if (k >= 0)
+            continue;
+        if (s[0] == '-' && s[1] != '\0')
+            return cli_usage_error(CMD, USAGE, "unknown option '%s'", s);
+        if (a->nfiles == 2)
+            return cli_usage_error(CMD, USAGE, "at most two model files ('%s' is a third)", s);
+        a->files[a->nfiles++] = s;
+        i++;
+    }
+    return check_args(a);
 }
 
 /* ------------------------------------------------------------ variants */
