@@ -176,6 +176,12 @@ static int check_output_dir(const char *path, char *why, size_t whylen)
         snprintf(why, whylen, "%s is not a directory", dir);
         return -1;
     }
+    /* the writer makes a temporary file beside the output: it needs the
+     * directory, not only the file, to be writable */
+    if (access(dir, W_OK) != 0) {
+        snprintf(why, whylen, "cannot write in the directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

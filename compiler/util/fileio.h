@@ -29,9 +29,9 @@ int file_read_all(const char *path, size_t max_bytes, char **text, size_t *len, 
                   size_t whylen);
 
 /* Whether a new file may be written at path, checked before any work is
- * done: its directory exists and is a directory, path is not an existing
- * directory, and path is not one of the inputs (the same file: same
- * device and inode, so a symbolic or hard link to an input counts too).
+ * done: its directory exists, is a directory and is writable, path is not
+ * an existing directory, and path is not one of the inputs (the same file:
+ * same device and inode, so a symbolic or hard link to an input counts).
  * Returns 0, or -1 with why[0..whylen) set to the reason ("it is the input
  * model.seq"). inputs that do not exist are skipped. */
 int file_check_output(const char *path, const char *const *inputs, size_t ninputs, char *why,
