@@ -85,7 +85,9 @@ static void print_help(void)
          "  --epochs N      epochs for both (default: the first model's train block)\n"
          "  --seed N        seed for both (default: the first model's train block)\n"
          "  --threads N     OpenBLAS threads for each trainer (default: OpenBLAS's)\n"
-         "  --limit N       train on the first N samples and validate on the first N");
+         "  --limit N       train on the first N samples and validate on the first N\n"
+         "  --max-data-bytes N  refuse data over N bytes in memory, train and test\n"
+         "                  together (512M, 2G also read; default: half the memory)");
 }
 
 typedef struct compare_args {
@@ -98,6 +100,8 @@ typedef struct compare_args {
     long        epochs;  /* 0: the first model's */
     long        threads; /* 0: the trainer's default */
     long        limit;   /* 0: all */
+    const char *max_data; /* --max-data-bytes as given, passed on; NULL: default */
+    seqrt_load_opts data_limit;
     bool        has_seed;
     uint64_t    seed;
 } compare_args;
@@ -131,7 +135,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
             return -1;
         }
         static const char *const valued[] = {"--data", "-o", "--epochs", "--seed",
-                                             "--threads", "--limit"};
+                                             "--threads", "--limit", "--max-data-bytes"};
         const char *opt = NULL, *val = NULL;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
             size_t n = strlen(valued[k]);
@@ -161,6 +165,12 @@ static int parse_args(int argc, char **argv, compare_args *a)
             } else if (strcmp(opt, "--threads") == 0) {
                 if (parse_count(opt, val, 1, 1024, &a->threads))
                     return 2;
+            } else if (strcmp(opt, "--max-data-bytes") == 0) {
+                if (seqrt_parse_bytes(val, &a->data_limit.max_bytes) != 0)
+                    return cli_usage_error(CMD, USAGE, "--max-data-bytes expects a size "
+                                           "in bytes such as 500000000, 512M or 2G, "
+                                           "got '%s'", val);
+                a->max_data = val;
             } else if (strcmp(opt, "--limit") == 0) {
                 if (parse_count(opt, val, 1, LONG_MAX, &a->limit))
                     return 2;
@@ -356,18 +366,21 @@ static int check_pair(const variant v[2])
 }
 
 /* Both datasets load and fit the (common) input and classes. */
-static int check_data(const char *dir, const variant *v)
+static int check_data(const compare_args *a, const variant *v)
 {
     static const char *const prefixes[] = {"train", "t10k"};
+    const char *dir = a->data;
+    seqrt_load_opts lim = a->data_limit; /* as the trainer: both sets count */
     for (int i = 0; i < 2; i++) {
         seqrt_dataset d;
         seqrt_error err;
         memset(&d, 0, sizeof d);
-        if (seqrt_load_mnist_dir(dir, prefixes[i], &d, &err) != 0) {
+        if (seqrt_load_mnist_dir_opts(dir, prefixes[i], &lim, &d, &err) != 0) {
             fprintf(stderr, "seqc compare: error: cannot read the data: %s\n", err.msg);
             return 1;
         }
         int rc = seqrt_dataset_check(&d, (int)v->ir->input_size, (int)v->ir->classes, &err);
+        lim.used_bytes = seqrt_dataset_bytes(&d);
         seqrt_dataset_free(&d);
         if (rc != 0) {
             fprintf(stderr, "seqc compare: error: the data does not fit model %s: %s\n",
@@ -527,6 +540,10 @@ static int train_variant(const variant *v, const compare_args *a, long epochs, u
         argv[n++] = "--limit";
         argv[n++] = s_limit;
     }
+    if (a->max_data) {
+        argv[n++] = "--max-data-bytes";
+        argv[n++] = (char *)a->max_data;
+    }
     argv[n] = NULL;
     /* a CSV from an earlier run must not pass for this run's */
     if (remove(v->csv_path) != 0 && errno != ENOENT) {
@@ -600,7 +617,7 @@ static int run(arena *ar, const compare_args *a, int argc, char **argv)
     name_variants(ar, a, v);
     if (a->nfiles == 2 && check_pair(v) != 0)
         return 1;
-    if (check_data(a->data, &v[0]) != 0)
+    if (check_data(a, &v[0]) != 0)
         return 1;
 
     const char *note = NULL;
