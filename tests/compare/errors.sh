@@ -59,6 +59,10 @@ expect 1 "the data does not fit model mnist_bn: $DATA/train-labels-idx1-ubyte.gz
     classes5.seq --without batchnorm --data "$DATA"
 expect 1 "cannot read the data: $WORK/no-such-dir/train-images-idx3-ubyte[.gz]: cannot open: No such file or directory" -- \
     "$MODEL" --without batchnorm --data "$WORK/no-such-dir"
+expect 1 "cannot read the data: $DATA/train-images-idx3-ubyte.gz: the data does not fit in the limit of 1048576 bytes (as given); raise it with --max-data-bytes N" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes 1M
+expect 2 "--max-data-bytes expects a size in bytes" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes lots
 expect 1 "missing.seq: error: cannot open: No such file or directory" -- \
     missing.seq --without batchnorm --data "$DATA"
 exit $failed

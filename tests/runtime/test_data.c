@@ -525,6 +525,13 @@ static void test_csv_header_rule(void **state)
     write_text(second, "1,2\nlabel,x\n");
     expect_csv_failure(second, ":2:1: field 1", "'label' is not a number");
 
+    const char *gap = tmp_path("gap.csv"); /* blank lines only at the end */
+    write_text(gap, "label,a\n1,2\n\n\n3,4\n");
+    expect_csv_failure(gap, ":3:", "empty line between samples");
+    write_text(gap, "label,a\n1,2\n\n\r\n\n");
+    load_csv_ok(gap, 1, &d);
+    seqrt_dataset_free(&d);
+
     const char *blanks = tmp_path("blanks.csv");
     write_text(blanks, "\n\n\r\n");
     expect_csv_failure(blanks, "no samples", "only blank lines");

@@ -39,14 +39,22 @@ typedef struct csv_reader {
     int          eof;
     char        *line;  /* the current line, NUL-terminated, without '\n' */
     size_t       len, cap;
+    size_t       skipped; /* empty lines passed over before it */
 } csv_reader;
 
-/* Reads the next line. Returns 1, 0 at the end of the file, -1 on error. */
+/* Reads the next line that is not empty, counting the empty ones before
+ * it in r->skipped (a tight loop: a file of millions of blank lines costs
+ * no per-line work). Returns 1, 0 at the end of the file (r->skipped then
+ * counts the blank lines at the end), -1 on error. */
 static int csv_next_line(csv_reader *r, seqrt_error *err)
 {
     int any = 0; /* a byte of this line (or its '\n') arrived */
     r->len = 0;
+    r->skipped = 0;
     for (;;) {
+        if (!any)
+            while (r->pos < r->end && r->chunk[r->pos] == '\n')
+                r->pos++, r->skipped++;
         if (r->pos == r->end) {
             if (r->eof)
                 break;
@@ -252,7 +260,9 @@ static int csv_read(csv_reader *r, seqrt_dataset *out, seqrt_error *err)
 
     while ((rc = csv_next_line(r, err)) > 0) {
         char *p = r->line, *eol = r->line + r->len;
-        line++;
+        if (r->skipped && !blank)
+            blank = line + 1;
+        line += r->skipped + 1;
         if (eol > p && eol[-1] == '\r')
             eol--;
         if (line == 1 && eol - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
@@ -295,6 +305,7 @@ static int csv_read(csv_reader *r, seqrt_dataset *out, seqrt_error *err)
     }
     if (rc < 0)
         goto fail;
+    line += r->skipped;
     if (count == 0) {
         seqrt_fail(err, line == 0 ? "%s: empty file: no samples"
                    : header_fields ? "%s: no samples, only a header line"
