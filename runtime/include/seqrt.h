@@ -267,6 +267,15 @@ int  seqrt_load_mnist_dir_opts(const char *dir, const char *prefix,
 int  seqrt_load_csv(const char *path, seqrt_dataset *out, seqrt_error *err);
 int  seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
                          seqrt_dataset *out, seqrt_error *err);
+/* The same loaders on bytes in memory (plain, or gzip when they start
+ * with its magic), read exactly as a file's: for the fuzz targets and for
+ * callers that hold the bytes. The caller keeps the buffers; messages
+ * name "<images>", "<labels>" or "<csv>". labels may be NULL as above. */
+int  seqrt_load_idx_mem(const void *images, size_t images_len, const void *labels,
+                        size_t labels_len, const seqrt_load_opts *opts,
+                        seqrt_dataset *out, seqrt_error *err);
+int  seqrt_load_csv_mem(const void *text, size_t len, const seqrt_load_opts *opts,
+                        seqrt_dataset *out, seqrt_error *err);
 void seqrt_dataset_free(seqrt_dataset *d);
 /* Error when a label is >= classes (naming the labels file, and for a CSV
  * the line) or the sample size is not features. */

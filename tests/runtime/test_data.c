@@ -168,7 +168,19 @@ static void assert_msg_has(const seqrt_error *err, const char *const *pieces, in
         assert_msg_has((err), pieces_, (int)(sizeof pieces_ / sizeof *pieces_)); \
     } while (0)
 
-/* Loads the pair and expects the failure to name `file` and `problem`. */
+/* The whole file, or NULL when it does not exist. */
+static unsigned char *read_if_any(const char *path, size_t *n)
+{
+    unsigned char *data = NULL;
+    *n = 0;
+    if (path && access(path, F_OK) == 0)
+        read_file(path, &data, n);
+    return data;
+}
+
+/* Loads the pair and expects the failure to name `file` and `problem`;
+ * then the same bytes from memory (seqrt_load_idx_mem, the fuzz entry
+ * point) must fail the same way, naming <images> or <labels>. */
 static void expect_idx_failure(const char *images, const char *labels,
                                const char *file, const char *problem)
 {
@@ -178,6 +190,17 @@ static void expect_idx_failure(const char *images, const char *labels,
     assert_int_equal(seqrt_load_idx(images, labels, &d, &err), -1);
     ASSERT_MSG(&err, file, problem);
     assert_empty(&d);
+
+    size_t ni, nl;
+    unsigned char *im = read_if_any(images, &ni), *lb = read_if_any(labels, &nl);
+    if (im && lb) {
+        poison(&d);
+        assert_int_equal(seqrt_load_idx_mem(im, ni, lb, nl, NULL, &d, &err), -1);
+        ASSERT_MSG(&err, strcmp(file, labels) == 0 ? "<labels>" : "<images>", problem);
+        assert_empty(&d);
+    }
+    free(im);
+    free(lb);
 }
 
 static void expect_csv_failure(const char *path, const char *where,
@@ -189,6 +212,16 @@ static void expect_csv_failure(const char *path, const char *where,
     assert_int_equal(seqrt_load_csv(path, &d, &err), -1);
     ASSERT_MSG(&err, path, where, problem);
     assert_empty(&d);
+
+    size_t n;
+    unsigned char *text = read_if_any(path, &n);
+    if (text) {
+        poison(&d);
+        assert_int_equal(seqrt_load_csv_mem(text, n, NULL, &d, &err), -1);
+        ASSERT_MSG(&err, "<csv>", where, problem);
+        assert_empty(&d);
+    }
+    free(text);
 }
 
 /* ------------------------------------------------- the committed dataset */
@@ -308,6 +341,59 @@ static void test_plain_equals_gzip(void **state)
     assert_memory_equal(plain.labels, gz.labels, gz.count);
     seqrt_dataset_free(&gz);
     seqrt_dataset_free(&plain);
+}
+
+/* The memory entry points read the same bytes as the file loaders:
+ * gzip (one member or several concatenated, as zlib reads them) or plain. */
+static void test_mem_equals_file(void **state)
+{
+    (void)state;
+    seqrt_dataset file, mem;
+    seqrt_error err = {{0}};
+    size_t ni, nl;
+    unsigned char *im = read_if_any(MNIST_DIR "/t10k-images-idx3-ubyte.gz", &ni);
+    unsigned char *lb = read_if_any(MNIST_DIR "/t10k-labels-idx1-ubyte.gz", &nl);
+    assert_non_null(im);
+    assert_non_null(lb);
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &file, &err), 0);
+    assert_int_equal(seqrt_load_idx_mem(im, ni, lb, nl, NULL, &mem, &err), 0);
+    assert_int_equal(mem.count, file.count);
+    assert_int_equal(mem.sample_size, 784);
+    assert_memory_equal(mem.pixels, file.pixels, file.count * 784);
+    assert_memory_equal(mem.labels, file.labels, file.count);
+    assert_string_equal(mem.source, "<images>");
+    assert_string_equal(mem.labels_source, "<labels>");
+    seqrt_dataset_free(&mem);
+    seqrt_dataset_free(&file);
+    free(im);
+    free(lb);
+
+    /* a CSV in two gzip members, then plain */
+    const char *two = tmp_path("two.csv.gz");
+    FILE *f = fopen(two, "wb");
+    assert_non_null(f);
+    const char *parts[2] = {"label,a\n1,2\n", "3,4\n"};
+    for (int i = 0; i < 2; i++) {
+        gzFile g = gzdopen(dup(fileno(f)), "ab");
+        assert_non_null(g);
+        assert_true(gzputs(g, parts[i]) > 0);
+        assert_int_equal(gzclose(g), Z_OK);
+    }
+    fclose(f);
+    size_t n;
+    unsigned char *gz = read_if_any(two, &n);
+    assert_int_equal(seqrt_load_csv(two, &file, &err), 0);
+    assert_int_equal(seqrt_load_csv_mem(gz, n, NULL, &mem, &err), 0);
+    assert_int_equal(file.count, 2);
+    assert_int_equal(mem.count, 2);
+    assert_memory_equal(mem.pixels, file.pixels, 2);
+    assert_memory_equal(mem.labels, file.labels, 2);
+    seqrt_dataset_free(&mem);
+    seqrt_dataset_free(&file);
+    free(gz);
+    assert_int_equal(seqrt_load_csv_mem("5,6\n", 4, NULL, &mem, &err), 0);
+    assert_int_equal(mem.labels[0], 5);
+    seqrt_dataset_free(&mem);
 }
 
 /* ----------------------------------------------------------- batches */
@@ -766,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_mnist_t10k),
         cmocka_unit_test(test_images_only),
         cmocka_unit_test(test_plain_equals_gzip),
+        cmocka_unit_test(test_mem_equals_file),
         cmocka_unit_test(test_batch_gather),
         cmocka_unit_test(test_batch_mnist_scaled),
         cmocka_unit_test(test_csv_header_crlf),

@@ -31,7 +31,7 @@ enum { CSV_CHUNK = 1 << 16 }; /* bytes read from the file at a time */
 /* Lines of a (possibly gzipped) text file, each in a buffer of its own
  * that grows within the budget. */
 typedef struct csv_reader {
-    gzFile       f;
+    data_src     src;
     const char  *path;
     data_budget *b;
     char        *chunk; /* CSV_CHUNK bytes read, [pos, end) not yet used */
@@ -59,7 +59,7 @@ static int csv_next_line(csv_reader *r, seqrt_error *err)
             if (r->eof)
                 break;
             size_t n;
-            if (data_gz_read(r->f, r->path, r->chunk, CSV_CHUNK, &n, err) < 0)
+            if (data_src_read(&r->src, r->chunk, CSV_CHUNK, &n, err) < 0)
                 return -1;
             r->pos = 0;
             r->end = n;
@@ -82,7 +82,7 @@ static int csv_next_line(csv_reader *r, seqrt_error *err)
             break;
         }
     }
-    if (r->eof && r->pos == r->end && data_gz_cut_short(r->f))
+    if (r->eof && r->pos == r->end && data_src_cut_short(&r->src))
         return seqrt_fail(err, "%s: truncated gzip file: the stream ends early", r->path);
     if (!any)
         return 0;
@@ -332,28 +332,44 @@ fail:
     return -1;
 }
 
-int seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
-                        seqrt_dataset *out, seqrt_error *err)
+/* The loader behind every entry point; closes r->src. */
+static int csv_load(csv_reader *r, const seqrt_load_opts *opts, seqrt_dataset *out,
+                    seqrt_error *err)
 {
     data_budget b;
-    csv_reader r = {.path = path, .b = &b};
     int rc = -1;
-
-    memset(out, 0, sizeof *out);
-    data_budget_init(&b, path, opts);
-    r.chunk = malloc(CSV_CHUNK);
-    if (!r.chunk)
-        return seqrt_fail(err, "%s: out of memory", path);
-    r.f = data_gz_open(path, err);
-    if (r.f)
-        rc = csv_read(&r, out, err);
-    if (r.f)
-        gzclose(r.f);
-    free(r.line);
-    free(r.chunk);
+    data_budget_init(&b, r->path, opts);
+    r->b = &b;
+    r->chunk = malloc(CSV_CHUNK);
+    if (!r->chunk)
+        seqrt_fail(err, "%s: out of memory", r->path);
+    else
+        rc = csv_read(r, out, err);
+    data_src_close(&r->src);
+    free(r->line);
+    free(r->chunk);
     if (rc < 0)
         seqrt_dataset_free(out);
     return rc;
+}
+
+int seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
+                        seqrt_dataset *out, seqrt_error *err)
+{
+    csv_reader r = {.path = path};
+    memset(out, 0, sizeof *out);
+    if (data_src_open(&r.src, path, err) < 0)
+        return -1;
+    return csv_load(&r, opts, out, err);
+}
+
+int seqrt_load_csv_mem(const void *text, size_t len, const seqrt_load_opts *opts,
+                       seqrt_dataset *out, seqrt_error *err)
+{
+    csv_reader r = {.path = "<csv>"};
+    memset(out, 0, sizeof *out);
+    data_src_mem(&r.src, r.path, text, len);
+    return csv_load(&r, opts, out, err);
 }
 
 int seqrt_load_csv(const char *path, seqrt_dataset *out, seqrt_error *err)

@@ -39,7 +39,7 @@ static uint32_t be32(const unsigned char *p)
 
 typedef struct idx_file {
     const char *path;
-    gzFile      f;
+    data_src    src;
     int         images;            /* 1: images file, 0: labels file */
     uint32_t    count, rows, cols; /* rows = cols = 1 for labels */
     size_t      payload;           /* bytes after the header, as the header says */
@@ -75,22 +75,19 @@ static int idx_truncated(const idx_file *x, size_t got, int cut, seqrt_error *er
 /* Opens an IDX file and checks its header: the magic number, then the
  * dimensions. A plain file's size is known, so a short or over-limit one
  * is refused before any allocation. */
-static int idx_open(idx_file *x, const char *path, uint32_t magic,
-                    const data_budget *b, seqrt_error *err)
+static int idx_open(idx_file *x, uint32_t magic, const data_budget *b,
+                    seqrt_error *err)
 {
+    const char *path = x->src.path;
     const size_t header = magic == IDX_IMAGES_MAGIC ? IDX_IMAGES_HEADER
                                                     : IDX_LABELS_HEADER;
     const char *what = magic == IDX_IMAGES_MAGIC ? "images" : "labels";
     unsigned char h[IDX_IMAGES_HEADER];
     size_t got;
 
-    memset(x, 0, sizeof *x);
     x->path = path;
     x->images = magic == IDX_IMAGES_MAGIC;
-    x->f = data_gz_open(path, err);
-    if (!x->f)
-        return -1;
-    if (data_gz_read(x->f, path, h, header, &got, err) < 0)
+    if (data_src_read(&x->src, h, header, &got, err) < 0)
         return -1;
     if (got == 0)
         return seqrt_fail(err, "%s: empty file, expected an IDX %s file", path, what);
@@ -103,7 +100,7 @@ static int idx_open(idx_file *x, const char *path, uint32_t magic,
     if (got < header)
         return seqrt_fail(err, "%s: truncated header: expected %zu bytes, found %zu%s",
                           path, header, got,
-                          data_gz_cut_short(x->f) ? " (the gzip stream ends early)" : "");
+                          data_src_cut_short(&x->src) ? " (the gzip stream ends early)" : "");
 
     x->count = be32(h + 4);
     x->rows = x->cols = 1;
@@ -123,9 +120,9 @@ static int idx_open(idx_file *x, const char *path, uint32_t magic,
     uint64_t bytes = (uint64_t)x->count * x->rows * x->cols;
     x->payload = bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 
-    struct stat st;
-    if (gzdirect(x->f) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-        size_t have = (size_t)st.st_size > header ? (size_t)st.st_size - header : 0;
+    size_t size;
+    if (data_src_plain_size(&x->src, &size)) {
+        size_t have = size > header ? size - header : 0;
         if (have < x->payload)
             return idx_truncated(x, have, 0, err);
         if (data_fits(b, x->payload, err) < 0)
@@ -146,14 +143,14 @@ static int idx_read_payload(idx_file *x, data_budget *b, uint8_t **out,
             goto fail;
         size_t n;
         /* one gzread per buffer size: no per-sample calls */
-        if (data_gz_read(x->f, x->path, (uint8_t *)buf + got, cap - got, &n, err) < 0)
+        if (data_src_read(&x->src, (uint8_t *)buf + got, cap - got, &n, err) < 0)
             goto fail;
         got += n;
         if (got < cap)
             break; /* the end of the file */
     }
     if (got < x->payload) {
-        idx_truncated(x, got, data_gz_cut_short(x->f), err);
+        idx_truncated(x, got, data_src_cut_short(&x->src), err);
         goto fail;
     }
     /* Anything after the payload means the header's count is wrong or the
@@ -161,14 +158,14 @@ static int idx_read_payload(idx_file *x, data_budget *b, uint8_t **out,
      * CRC and length zlib checks. */
     unsigned char extra[1];
     size_t n;
-    if (data_gz_read(x->f, x->path, extra, 1, &n, err) < 0)
+    if (data_src_read(&x->src, extra, 1, &n, err) < 0)
         goto fail;
     if (n) {
         seqrt_fail(err, "%s: trailing data after the %zu bytes of %s that the header "
                    "announces", x->path, x->payload, x->images ? "pixels" : "labels");
         goto fail;
     }
-    if (data_gz_cut_short(x->f)) {
+    if (data_src_cut_short(&x->src)) {
         seqrt_fail(err, "%s: truncated gzip file: the stream ends before its trailer",
                    x->path);
         goto fail;
@@ -181,69 +178,88 @@ fail:
     return -1;
 }
 
-static void idx_close(idx_file *x)
+/* The loader behind every entry point: im and lb (lb->src.path NULL when
+ * there are no labels) opened as files or memory. Closes both. */
+static int idx_load(idx_file *im, idx_file *lb, const seqrt_load_opts *opts,
+                    seqrt_dataset *out, seqrt_error *err)
 {
-    if (x->f)
-        gzclose(x->f);
-    x->f = NULL;
-}
-
-int seqrt_load_idx_opts(const char *images_path, const char *labels_path,
-                        const seqrt_load_opts *opts, seqrt_dataset *out,
-                        seqrt_error *err)
-{
-    idx_file im, lb;
+    const char *images_path = im->src.path, *labels_path = lb->src.path;
     data_budget b;
     int rc = -1;
 
-    memset(out, 0, sizeof *out);
-    memset(&lb, 0, sizeof lb);
     data_budget_init(&b, images_path, opts);
-    if (idx_open(&im, images_path, IDX_IMAGES_MAGIC, &b, err) < 0)
+    if (idx_open(im, IDX_IMAGES_MAGIC, &b, err) < 0)
         goto done;
-    if (labels_path && idx_open(&lb, labels_path, IDX_LABELS_MAGIC, &b, err) < 0)
+    if (labels_path && idx_open(lb, IDX_LABELS_MAGIC, &b, err) < 0)
         goto done;
     /* both headers first: a mismatch is found before megabytes are read */
-    if (labels_path && im.count != lb.count) {
+    if (labels_path && im->count != lb->count) {
         seqrt_fail(err, "%s: %" PRIu32 " labels, but %s has %" PRIu32
-                   " images: the counts must agree", labels_path, lb.count,
-                   images_path, im.count);
+                   " images: the counts must agree", labels_path, lb->count,
+                   images_path, im->count);
         goto done;
     }
-    if (idx_read_payload(&im, &b, &out->pixels, err) < 0)
+    if (idx_read_payload(im, &b, &out->pixels, err) < 0)
         goto done;
     if (!labels_path) {
         /* images only (prediction): every label 0; the images arrived, so
          * count is real, not a header's claim */
         void *zeros = NULL;
         size_t cap = 0;
-        if (data_grow(&b, &zeros, &cap, im.count, im.count, err) < 0) {
+        if (data_grow(&b, &zeros, &cap, im->count, im->count, err) < 0) {
             free(zeros);
             goto done;
         }
-        memset(zeros, 0, im.count);
+        memset(zeros, 0, im->count);
         out->labels = zeros;
     } else {
         b.path = labels_path;
-        if (idx_read_payload(&lb, &b, &out->labels, err) < 0)
+        if (idx_read_payload(lb, &b, &out->labels, err) < 0)
             goto done;
     }
 
-    out->count = im.count;
-    out->rows = (int)im.rows;
-    out->cols = (int)im.cols;
-    out->sample_size = (size_t)im.rows * im.cols;
+    out->count = im->count;
+    out->rows = (int)im->rows;
+    out->cols = (int)im->cols;
+    out->sample_size = (size_t)im->rows * im->cols;
     out->scale = 1.0f / 255.0f;
     snprintf(out->source, sizeof out->source, "%s", images_path);
     if (labels_path)
         snprintf(out->labels_source, sizeof out->labels_source, "%s", labels_path);
     rc = 0;
 done:
-    idx_close(&im);
-    idx_close(&lb);
+    data_src_close(&im->src);
+    data_src_close(&lb->src);
     if (rc < 0)
         seqrt_dataset_free(out);
     return rc;
+}
+
+int seqrt_load_idx_opts(const char *images_path, const char *labels_path,
+                        const seqrt_load_opts *opts, seqrt_dataset *out,
+                        seqrt_error *err)
+{
+    idx_file im = {0}, lb = {0};
+    memset(out, 0, sizeof *out);
+    if (data_src_open(&im.src, images_path, err) < 0)
+        return -1;
+    if (labels_path && data_src_open(&lb.src, labels_path, err) < 0) {
+        data_src_close(&im.src);
+        return -1;
+    }
+    return idx_load(&im, &lb, opts, out, err);
+}
+
+int seqrt_load_idx_mem(const void *images, size_t images_len, const void *labels,
+                       size_t labels_len, const seqrt_load_opts *opts,
+                       seqrt_dataset *out, seqrt_error *err)
+{
+    idx_file im = {0}, lb = {0};
+    memset(out, 0, sizeof *out);
+    data_src_mem(&im.src, "<images>", images, images_len);
+    if (labels)
+        data_src_mem(&lb.src, "<labels>", labels, labels_len);
+    return idx_load(&im, &lb, opts, out, err);
 }
 
 int seqrt_load_idx(const char *images_path, const char *labels_path,

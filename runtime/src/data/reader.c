@@ -7,10 +7,12 @@
 #include "data/reader.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
     GZ_BUFFER = 1 << 18,   /* zlib's input buffer: fewer, larger reads */
@@ -89,41 +91,40 @@ void data_release(data_budget *b, size_t cap)
     b->held -= cap < b->held ? cap : b->held;
 }
 
-/* ---------------------------------------------------------- gz files */
+/* ------------------------------------------------------------ files */
 
-gzFile data_gz_open(const char *path, seqrt_error *err)
+int data_src_open(data_src *s, const char *path, seqrt_error *err)
 {
+    memset(s, 0, sizeof *s);
+    s->path = path;
     errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
+    s->f = gzopen(path, "rb");
+    if (!s->f) {
         const char *why = errno ? strerror(errno) : "out of memory";
-        seqrt_fail(err, "%s: cannot open: %s", path, why);
-        return NULL;
+        return seqrt_fail(err, "%s: cannot open: %s", path, why);
     }
-    gzbuffer(f, GZ_BUFFER);
-    return f;
+    gzbuffer(s->f, GZ_BUFFER);
+    return 0;
 }
 
-int data_gz_read(gzFile f, const char *path, void *buf, size_t len, size_t *got,
-                 seqrt_error *err)
+static int file_read(data_src *s, unsigned char *p, size_t len, size_t *got,
+                     seqrt_error *err)
 {
-    unsigned char *p = buf;
-    *got = 0;
     while (*got < len) {
         size_t want = len - *got;
         if (want > GZ_MAX_CHUNK)
             want = GZ_MAX_CHUNK;
-        int n = gzread(f, p + *got, (unsigned)want);
+        int n = gzread(s->f, p + *got, (unsigned)want);
         if (n < 0) {
             int code;
-            const char *msg = gzerror(f, &code);
+            const char *msg = gzerror(s->f, &code);
             if (code == Z_ERRNO)
-                return seqrt_fail(err, "%s: read error: %s", path, strerror(errno));
+                return seqrt_fail(err, "%s: read error: %s", s->path, strerror(errno));
             /* zlib's message starts with the path: keep one copy */
-            size_t plen = strlen(path);
-            if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+            size_t plen = strlen(s->path);
+            if (strncmp(msg, s->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
                 msg += plen + 2;
-            return seqrt_fail(err, "%s: corrupt gzip data: %s", path, msg);
+            return seqrt_fail(err, "%s: corrupt gzip data: %s", s->path, msg);
         }
         if (n == 0)
             break;
@@ -132,9 +133,108 @@ int data_gz_read(gzFile f, const char *path, void *buf, size_t len, size_t *got,
     return 0;
 }
 
-int data_gz_cut_short(gzFile f)
+/* ----------------------------------------------------------- memory */
+
+void data_src_mem(data_src *s, const char *name, const void *bytes, size_t len)
 {
+    memset(s, 0, sizeof *s);
+    s->path = name;
+    s->mem = bytes;
+    s->mem_len = len;
+    s->gzip = len >= 2 && s->mem[0] == 0x1f && s->mem[1] == 0x8b;
+}
+
+/* Inflates gzip members from memory until len bytes or the end. */
+static int mem_inflate(data_src *s, unsigned char *p, size_t len, size_t *got,
+                       seqrt_error *err)
+{
+    while (*got < len && !s->done) {
+        if (!s->z_ready) { /* a member starts here, or the data ends */
+            size_t left = s->mem_len - s->mem_pos;
+            if (left < 2 || s->mem[s->mem_pos] != 0x1f || s->mem[s->mem_pos + 1] != 0x8b) {
+                s->done = 1;
+                break;
+            }
+            memset(&s->z, 0, sizeof s->z);
+            if (inflateInit2(&s->z, 15 + 16) != Z_OK)
+                return seqrt_fail(err, "%s: out of memory", s->path);
+            s->z_ready = 1;
+        }
+        size_t in = s->mem_len - s->mem_pos, out = len - *got;
+        s->z.next_in = (unsigned char *)(uintptr_t)(s->mem + s->mem_pos);
+        s->z.avail_in = in > UINT_MAX ? UINT_MAX : (unsigned)in;
+        s->z.next_out = p + *got;
+        s->z.avail_out = out > UINT_MAX ? UINT_MAX : (unsigned)out;
+        unsigned in_before = s->z.avail_in, out_before = s->z.avail_out;
+        int rc = inflate(&s->z, Z_NO_FLUSH);
+        s->mem_pos += in_before - s->z.avail_in;
+        *got += out_before - s->z.avail_out;
+        if (rc == Z_STREAM_END) {
+            inflateEnd(&s->z);
+            s->z_ready = 0;
+        } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+            return seqrt_fail(err, "%s: corrupt gzip data: %s", s->path,
+                              s->z.msg ? s->z.msg : "invalid data");
+        } else if (rc == Z_MEM_ERROR) {
+            return seqrt_fail(err, "%s: out of memory", s->path);
+        } else if (rc == Z_BUF_ERROR || s->mem_pos == s->mem_len) {
+            if (s->z.avail_out) { /* input used up inside a member */
+                s->cut = 1;
+                s->done = 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- both */
+
+int data_src_read(data_src *s, void *buf, size_t len, size_t *got, seqrt_error *err)
+{
+    unsigned char *p = buf;
+    *got = 0;
+    if (s->f)
+        return file_read(s, p, len, got, err);
+    if (s->gzip)
+        return mem_inflate(s, p, len, got, err);
+    size_t n = s->mem_len - s->mem_pos;
+    if (n > len)
+        n = len;
+    if (n)
+        memcpy(p, s->mem + s->mem_pos, n);
+    s->mem_pos += n;
+    *got = n;
+    return 0;
+}
+
+int data_src_cut_short(data_src *s)
+{
+    if (!s->f)
+        return s->cut;
     int code;
-    gzerror(f, &code);
+    gzerror(s->f, &code);
     return code == Z_BUF_ERROR;
+}
+
+int data_src_plain_size(data_src *s, size_t *size)
+{
+    if (!s->f) {
+        *size = s->mem_len;
+        return !s->gzip;
+    }
+    struct stat st;
+    if (!gzdirect(s->f) || stat(s->path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    *size = (size_t)st.st_size;
+    return 1;
+}
+
+void data_src_close(data_src *s)
+{
+    if (s->f)
+        gzclose(s->f);
+    if (s->z_ready)
+        inflateEnd(&s->z);
+    s->f = NULL;
+    s->z_ready = 0;
 }

@@ -44,15 +44,37 @@ void data_release(data_budget *b, size_t cap);
 /* The message for a file that holds more than the limit allows. */
 int data_over_limit(const data_budget *b, seqrt_error *err);
 
+/* Where a loader's bytes come from: a file (through zlib's gz* API) or
+ * a buffer in memory (inflated here when it starts with the gzip magic),
+ * read the same way, so the fuzz targets reach the same code as files. */
+typedef struct data_src {
+    const char          *path;    /* the file's name, for messages */
+    gzFile               f;       /* a file; NULL when reading memory */
+    const unsigned char *mem;     /* memory: the bytes */
+    size_t               mem_len, mem_pos;
+    int                  gzip;    /* memory: the bytes are gzip */
+    int                  z_ready; /* memory: z holds an inflate state */
+    int                  done;    /* memory: no more bytes will come */
+    int                  cut;     /* memory: a gzip stream ended early */
+    z_stream             z;
+} data_src;
+
 /* Opens path for reading, plain or gzip (zlib tells them apart). */
-gzFile data_gz_open(const char *path, seqrt_error *err);
+int  data_src_open(data_src *s, const char *path, seqrt_error *err);
+/* Reads len bytes of memory, plain or gzip; name is for messages. */
+void data_src_mem(data_src *s, const char *name, const void *bytes, size_t len);
 /* Reads up to len bytes into buf; *got is how many arrived. Returns -1
  * (message written) when the gzip stream is corrupt or the read fails; a
- * short read at a clean end of file is not an error here. */
-int data_gz_read(gzFile f, const char *path, void *buf, size_t len, size_t *got,
-                 seqrt_error *err);
+ * short read at a clean end of file is not an error here. As zlib does,
+ * concatenated gzip members are read as one, and bytes after the last
+ * member that do not start another one are ignored. */
+int  data_src_read(data_src *s, void *buf, size_t len, size_t *got, seqrt_error *err);
 /* After a short read: 1 when a gzip stream was cut off in the middle
  * (a plain file simply ended). */
-int data_gz_cut_short(gzFile f);
+int  data_src_cut_short(data_src *s);
+/* 1 and the total size in *size when the bytes are plain and their size
+ * is known without reading them (a regular file, memory); else 0. */
+int  data_src_plain_size(data_src *s, size_t *size);
+void data_src_close(data_src *s);
 
 #endif /* SEQRT_DATA_READER_H */
