@@ -315,6 +315,35 @@ static void test_limit_boundary(void **state)
     assert_int_equal(seqrt_load_mnist_dir_opts(MNIST_DIR, "t10k", &opts, &d, &err), -1);
     assert_has(err.msg, "1000000 of them held by the data loaded before");
 
+    /* plain files: images 12 bytes, labels 3; the labels pass the limit */
+    char im[4300], lb[4300];
+    unsigned char h[16 + 12];
+    idx_header(h, 0x803, 3, 1);
+    put_be32(h + 8, 2);
+    put_be32(h + 12, 2);
+    memset(h + 16, 9, 12);
+    FILE *fi = fopen(path_in(im, sizeof im, "small-images"), "wb");
+    assert_non_null(fi);
+    assert_int_equal(fwrite(h, 1, sizeof h, fi), sizeof h);
+    fclose(fi);
+    idx_header(h, 0x801, 3, 0);
+    memset(h + 8, 1, 3);
+    fi = fopen(path_in(lb, sizeof lb, "small-labels"), "wb");
+    assert_non_null(fi);
+    assert_int_equal(fwrite(h, 1, 8 + 3, fi), 8 + 3);
+    fclose(fi);
+    opts = (seqrt_load_opts){.max_bytes = 14};
+    assert_int_equal(seqrt_load_idx_opts(im, lb, &opts, &d, &err), -1);
+    assert_has(err.msg, lb);
+    assert_has(err.msg, "limit of 14 bytes");
+    opts.max_bytes = 11; /* the images alone: refused from the file's size */
+    assert_int_equal(seqrt_load_idx_opts(im, lb, &opts, &d, &err), -1);
+    assert_has(err.msg, im);
+    opts.max_bytes = 15;
+    assert_int_equal(seqrt_load_idx_opts(im, lb, &opts, &d, &err), 0);
+    assert_int_equal(seqrt_dataset_bytes(&d), 15);
+    seqrt_dataset_free(&d);
+
     /* a CSV's line being read counts too */
     char csv[4300];
     FILE *f = fopen(path_in(csv, sizeof csv, "small.csv"), "w");

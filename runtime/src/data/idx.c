@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -125,7 +124,9 @@ static int idx_open(idx_file *x, uint32_t magic, const data_budget *b,
         size_t have = size > header ? size - header : 0;
         if (have < x->payload)
             return idx_truncated(x, have, 0, err);
-        if (data_fits(b, x->payload, err) < 0)
+        data_budget mine = *b; /* the message names this file */
+        mine.path = path;
+        if (data_fits(&mine, x->payload, err) < 0)
             return -1;
     }
     return 0;
