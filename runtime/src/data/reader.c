@@ -1,6 +1,7 @@
 /*
- * reader.c: zlib reading and the bounded, growing buffers of the data
- * loaders (see reader.h).
+ * reader.c: what the data loaders share (see reader.h): the memory
+ * budget and the buffers that grow within it, and one way to read bytes
+ * from a file (zlib's gz* API) or from memory (inflate).
  */
 #define _POSIX_C_SOURCE 200809L
 
