@@ -86,7 +86,9 @@ static void print_help(void)
          "  --epochs N      epochs for both (default: the first model's train block)\n"
          "  --seed N        seed for both (default: the first model's train block)\n"
          "  --threads N     OpenBLAS threads for each trainer (default: OpenBLAS's)\n"
-         "  --limit N       train on the first N samples and validate on the first N");
+         "  --limit N       train on the first N samples and validate on the first N\n"
+         "  --max-data-bytes N  refuse data over N bytes in memory, train and test\n"
+         "                  together (512M, 2G also read; default: half the memory)");
 }
 
 typedef struct compare_args {
@@ -99,6 +101,8 @@ typedef struct compare_args {
     long        epochs;  /* 0: the first model's */
     long        threads; /* 0: the trainer's default */
     long        limit;   /* 0: all */
+    const char *max_data; /* --max-data-bytes as given, passed on; NULL: default */
+    seqrt_load_opts data_limit;
     bool        has_seed;
     uint64_t    seed;
 } compare_args;
@@ -132,6 +136,14 @@ static int set_limit(compare_args *a, const char *v)
 {
     return parse_count("--limit", v, 1, LONG_MAX, &a->limit);
 }
+static int set_max_data(compare_args *a, const char *v)
+{
+    if (seqrt_parse_bytes(v, &a->data_limit.max_bytes) != 0)
+        return cli_usage_error(CMD, USAGE, "--max-data-bytes expects a size in bytes such "
+                               "as 500000000, 512M or 2G, got '%s'", v);
+    a->max_data = v;
+    return 0;
+}
 static int set_seed(compare_args *a, const char *v) /* any unsigned 64-bit number */
 {
     char *end;
@@ -146,9 +158,9 @@ static int set_seed(compare_args *a, const char *v) /* any unsigned 64-bit numbe
 }
 
 static const char *const value_names[] = {"--data", "-o", "--epochs", "--seed", "--threads",
-                                          "--limit"};
+                                          "--limit", "--max-data-bytes"};
 static int (*const value_setters[])(compare_args *, const char *) = {
-    set_data, set_out, set_epochs, set_seed, set_threads, set_limit};
+    set_data, set_out, set_epochs, set_seed, set_threads, set_limit, set_max_data};
 enum { NVALUE_OPTIONS = sizeof value_names / sizeof value_names[0] };
 _Static_assert(sizeof value_setters / sizeof value_setters[0] == NVALUE_OPTIONS,
                "value_setters out of step with value_names");
@@ -351,18 +363,21 @@ static int check_pair(const variant v[2])
 }
 
 /* Both datasets load and fit the (common) input and classes. */
-static int check_data(const char *dir, const variant *v)
+static int check_data(const compare_args *a, const variant *v)
 {
     static const char *const prefixes[] = {"train", "t10k"};
+    const char *dir = a->data;
+    seqrt_load_opts lim = a->data_limit; /* as the trainer: both sets count */
     for (int i = 0; i < 2; i++) {
         seqrt_dataset d;
         seqrt_error err;
         memset(&d, 0, sizeof d);
-        if (seqrt_load_mnist_dir(dir, prefixes[i], &d, &err) != 0) {
+        if (seqrt_load_mnist_dir_opts(dir, prefixes[i], &lim, &d, &err) != 0) {
             fprintf(stderr, "seqc compare: error: cannot read the data: %s\n", err.msg);
             return 1;
         }
         int rc = seqrt_dataset_check(&d, (int)v->ir->input_size, (int)v->ir->classes, &err);
+        lim.used_bytes = seqrt_dataset_bytes(&d);
         seqrt_dataset_free(&d);
         if (rc != 0) {
             fprintf(stderr, "seqc compare: error: the data does not fit model %s: %s\n",
@@ -496,6 +511,10 @@ static int train_variant(const variant *v, const compare_args *a, long epochs, u
     if (a->limit > 0) {
         argv[n++] = "--limit";
         argv[n++] = s_limit;
+    }
+    if (a->max_data) {
+        argv[n++] = "--max-data-bytes";
+        argv[n++] = (char *)a->max_data;
     }
     argv[n] = NULL;
     /* a CSV from an earlier run must not pass for this run's */
@@ -699,7 +718,7 @@ static int run_steps(arena *ar, const compare_args *a, variant v[2], run_info *r
     name_variants(ar, a, v);
     if (a->nfiles == 2 && check_pair(v) != 0)
         return 1;
-    if (plan_outputs(ar, a, v, &ri->out) != 0 || check_data(a->data, &v[0]) != 0)
+    if (plan_outputs(ar, a, v, &ri->out) != 0 || check_data(a, &v[0]) != 0)
         return 1;
     ri->note = dropout_note(v);
     if (ri->note)

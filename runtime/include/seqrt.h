@@ -197,7 +197,21 @@ void seqrt_adam_step(size_t n, float *param, const float *grad, float *m,
 /* ----------------------------------------------------------------- data */
 
 /* A labelled dataset held as bytes: count samples of sample_size bytes
- * (rows*cols), labels one byte each. Floats are made one batch at a time. */
+ * (rows*cols), labels one byte each. Floats are made one batch at a time.
+ *
+ * The loaders (libseqrt_data.a, also inside libseqrt.a: libc and zlib
+ * only) return 0 and a whole dataset, or -1 with one message naming the
+ * file and what is wrong, *out zeroed and nothing allocated. They keep no
+ * state and write nothing but *out and *err, so they are safe to call on
+ * any file (the fuzz targets do). The caller frees with
+ * seqrt_dataset_free.
+ *
+ * Memory follows the bytes a file really holds, never a header's claim:
+ * files, gzip or not, are read incrementally and buffers grow as bytes
+ * arrive, so a header that announces more than the file holds is reported
+ * as truncated ("header says N images, the file holds M") after reading
+ * only what is there. A load that would hold more than opts->max_bytes
+ * is refused with a message naming the limit and --max-data-bytes. */
 typedef struct seqrt_dataset {
     size_t   count;
     int      rows, cols;     /* IDX image shape; CSV: rows = 1, cols = fields-1 */
@@ -205,26 +219,71 @@ typedef struct seqrt_dataset {
     uint8_t *pixels;         /* count * sample_size */
     uint8_t *labels;         /* count */
     float    scale;          /* multiply a byte by this: 1/255 for IDX */
-    char     source[256];    /* file it came from, for messages */
+    char     source[256];    /* file the values came from, for messages */
+    char     labels_source[256]; /* file the labels came from ("" = none) */
+    size_t   first_line;     /* CSV: line of sample 0 (sample i is on line
+                                first_line + i); 0 for IDX */
 } seqrt_dataset;
+
+/* Limits of a load; NULL (or zeroed) means the defaults. */
+typedef struct seqrt_load_opts {
+    size_t max_bytes;  /* data in memory at most, 0 = the default:
+                          seqrt_default_max_data_bytes() */
+    size_t used_bytes; /* bytes earlier loads already hold (the training set
+                          when loading the test set): counted against
+                          max_bytes, so the limit covers all the data */
+} seqrt_load_opts;
+
+/* Half of the physical memory (sysconf), SIZE_MAX when unknown. */
+size_t seqrt_default_max_data_bytes(void);
+/* "N", "NK", "NM", "NG", "NT" (powers of 1024; "MB", "MiB" also read) ->
+ * *out; -1 when s is not such a size or is 0. For --max-data-bytes. */
+int    seqrt_parse_bytes(const char *s, size_t *out);
+/* The bytes a loaded dataset holds: values and labels. */
+size_t seqrt_dataset_bytes(const seqrt_dataset *d);
 
 /* images.idx3 + labels.idx1, each plain or gzip (detected by content).
  * labels_path may be NULL: images only (for prediction), every label 0. */
 int  seqrt_load_idx(const char *images_path, const char *labels_path,
                     seqrt_dataset *out, seqrt_error *err);
+int  seqrt_load_idx_opts(const char *images_path, const char *labels_path,
+                         const seqrt_load_opts *opts, seqrt_dataset *out,
+                         seqrt_error *err);
 /* DIR/<prefix>-images-idx3-ubyte[.gz] and DIR/<prefix>-labels-idx1-ubyte[.gz],
  * prefix "train" or "t10k". */
 int  seqrt_load_mnist_dir(const char *dir, const char *prefix,
                           seqrt_dataset *out, seqrt_error *err);
-/* CSV, one sample per line, label in the first column, values 0..255;
- * an optional header line (non-numeric first field on line 1) is skipped. */
+int  seqrt_load_mnist_dir_opts(const char *dir, const char *prefix,
+                               const seqrt_load_opts *opts, seqrt_dataset *out,
+                               seqrt_error *err);
+/* CSV (plain or gzip): one sample per line, the label in the first
+ * column, then the values, each an integer 0..255, separated by commas.
+ * The header rule: a UTF-8 byte-order mark at the start is skipped; line
+ * 1 is a header iff at least one of its cells is not a number as C's
+ * strtod reads one ("label,x1" is a header; "3,0,7", "nan,1,2" and
+ * "1.5,2,3" are data, and the last two are errors). No other line is
+ * ever skipped: a cell that is not an integer 0..255 is an error naming
+ * file, line and column. Blank lines are allowed only at the end. */
 int  seqrt_load_csv(const char *path, seqrt_dataset *out, seqrt_error *err);
+int  seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
+                         seqrt_dataset *out, seqrt_error *err);
+/* The same loaders on bytes in memory (plain, or gzip when they start
+ * with its magic), read exactly as a file's: for the fuzz targets and for
+ * callers that hold the bytes. The caller keeps the buffers; messages
+ * name "<images>", "<labels>" or "<csv>". labels may be NULL as above. */
+int  seqrt_load_idx_mem(const void *images, size_t images_len, const void *labels,
+                        size_t labels_len, const seqrt_load_opts *opts,
+                        seqrt_dataset *out, seqrt_error *err);
+int  seqrt_load_csv_mem(const void *text, size_t len, const seqrt_load_opts *opts,
+                        seqrt_dataset *out, seqrt_error *err);
 void seqrt_dataset_free(seqrt_dataset *d);
-/* Error when a label is >= classes or the sample size is not features. */
+/* Error when a label is >= classes (naming the labels file, and for a CSV
+ * the line) or the sample size is not features. */
 int  seqrt_dataset_check(const seqrt_dataset *d, int features, int classes,
                          seqrt_error *err);
 /* Gather n samples order[start..start+n) into x[n,sample_size] (scaled)
- * and y[n]. order == NULL means the identity order. */
+ * and y[n]. order == NULL means the identity order. (In libseqrt.a, not
+ * in libseqrt_data.a: it uses the runtime's threads.) */
 void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
                          size_t start, int n, float *x, int32_t *y);
 /* A hint, no value changes: starts loading the bytes of the samples that

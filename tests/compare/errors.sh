@@ -55,10 +55,14 @@ expect 1 "the models predict different numbers of classes: mnist_bn ($MODEL) has
     "$MODEL" classes5.seq --data "$DATA"
 expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz: images are 28x28 = 784 values, the model's input takes 1024" -- \
     input32.seq --without batchnorm --data "$DATA"
-expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz: sample 0 has label 5, but the model has 5 classes (labels 0..4)" -- \
+expect 1 "the data does not fit model mnist_bn: $DATA/train-labels-idx1-ubyte.gz: sample 0 has label 5, but the model has 5 classes (labels 0..4)" -- \
     classes5.seq --without batchnorm --data "$DATA"
 expect 1 "cannot read the data: $WORK/no-such-dir/train-images-idx3-ubyte[.gz]: cannot open: No such file or directory" -- \
     "$MODEL" --without batchnorm --data "$WORK/no-such-dir"
+expect 1 "cannot read the data: $DATA/train-images-idx3-ubyte.gz: the data does not fit in the limit of 1048576 bytes (as given); raise it with --max-data-bytes N" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes 1M
+expect 2 "--max-data-bytes expects a size in bytes" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes lots
 expect 1 "missing.seq: error: cannot open: No such file or directory" -- \
     missing.seq --without batchnorm --data "$DATA"
 exit $failed

@@ -168,7 +168,19 @@ static void assert_msg_has(const seqrt_error *err, const char *const *pieces, in
         assert_msg_has((err), pieces_, (int)(sizeof pieces_ / sizeof *pieces_)); \
     } while (0)
 
-/* Loads the pair and expects the failure to name `file` and `problem`. */
+/* The whole file, or NULL when it does not exist. */
+static unsigned char *read_if_any(const char *path, size_t *n)
+{
+    unsigned char *data = NULL;
+    *n = 0;
+    if (path && access(path, F_OK) == 0)
+        read_file(path, &data, n);
+    return data;
+}
+
+/* Loads the pair and expects the failure to name `file` and `problem`;
+ * then the same bytes from memory (seqrt_load_idx_mem, the fuzz entry
+ * point) must fail the same way, naming <images> or <labels>. */
 static void expect_idx_failure(const char *images, const char *labels,
                                const char *file, const char *problem)
 {
@@ -178,6 +190,17 @@ static void expect_idx_failure(const char *images, const char *labels,
     assert_int_equal(seqrt_load_idx(images, labels, &d, &err), -1);
     ASSERT_MSG(&err, file, problem);
     assert_empty(&d);
+
+    size_t ni, nl;
+    unsigned char *im = read_if_any(images, &ni), *lb = read_if_any(labels, &nl);
+    if (im && lb) {
+        poison(&d);
+        assert_int_equal(seqrt_load_idx_mem(im, ni, lb, nl, NULL, &d, &err), -1);
+        ASSERT_MSG(&err, strcmp(file, labels) == 0 ? "<labels>" : "<images>", problem);
+        assert_empty(&d);
+    }
+    free(im);
+    free(lb);
 }
 
 static void expect_csv_failure(const char *path, const char *where,
@@ -189,6 +212,16 @@ static void expect_csv_failure(const char *path, const char *where,
     assert_int_equal(seqrt_load_csv(path, &d, &err), -1);
     ASSERT_MSG(&err, path, where, problem);
     assert_empty(&d);
+
+    size_t n;
+    unsigned char *text = read_if_any(path, &n);
+    if (text) {
+        poison(&d);
+        assert_int_equal(seqrt_load_csv_mem(text, n, NULL, &d, &err), -1);
+        ASSERT_MSG(&err, "<csv>", where, problem);
+        assert_empty(&d);
+    }
+    free(text);
 }
 
 /* ------------------------------------------------- the committed dataset */
@@ -308,6 +341,59 @@ static void test_plain_equals_gzip(void **state)
     assert_memory_equal(plain.labels, gz.labels, gz.count);
     seqrt_dataset_free(&gz);
     seqrt_dataset_free(&plain);
+}
+
+/* The memory entry points read the same bytes as the file loaders:
+ * gzip (one member or several concatenated, as zlib reads them) or plain. */
+static void test_mem_equals_file(void **state)
+{
+    (void)state;
+    seqrt_dataset file, mem;
+    seqrt_error err = {{0}};
+    size_t ni, nl;
+    unsigned char *im = read_if_any(MNIST_DIR "/t10k-images-idx3-ubyte.gz", &ni);
+    unsigned char *lb = read_if_any(MNIST_DIR "/t10k-labels-idx1-ubyte.gz", &nl);
+    assert_non_null(im);
+    assert_non_null(lb);
+    assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &file, &err), 0);
+    assert_int_equal(seqrt_load_idx_mem(im, ni, lb, nl, NULL, &mem, &err), 0);
+    assert_int_equal(mem.count, file.count);
+    assert_int_equal(mem.sample_size, 784);
+    assert_memory_equal(mem.pixels, file.pixels, file.count * 784);
+    assert_memory_equal(mem.labels, file.labels, file.count);
+    assert_string_equal(mem.source, "<images>");
+    assert_string_equal(mem.labels_source, "<labels>");
+    seqrt_dataset_free(&mem);
+    seqrt_dataset_free(&file);
+    free(im);
+    free(lb);
+
+    /* a CSV in two gzip members, then plain */
+    const char *two = tmp_path("two.csv.gz");
+    FILE *f = fopen(two, "wb");
+    assert_non_null(f);
+    const char *parts[2] = {"label,a\n1,2\n", "3,4\n"};
+    for (int i = 0; i < 2; i++) {
+        gzFile g = gzdopen(dup(fileno(f)), "ab");
+        assert_non_null(g);
+        assert_true(gzputs(g, parts[i]) > 0);
+        assert_int_equal(gzclose(g), Z_OK);
+    }
+    fclose(f);
+    size_t n;
+    unsigned char *gz = read_if_any(two, &n);
+    assert_int_equal(seqrt_load_csv(two, &file, &err), 0);
+    assert_int_equal(seqrt_load_csv_mem(gz, n, NULL, &mem, &err), 0);
+    assert_int_equal(file.count, 2);
+    assert_int_equal(mem.count, 2);
+    assert_memory_equal(mem.pixels, file.pixels, 2);
+    assert_memory_equal(mem.labels, file.labels, 2);
+    seqrt_dataset_free(&mem);
+    seqrt_dataset_free(&file);
+    free(gz);
+    assert_int_equal(seqrt_load_csv_mem("5,6\n", 4, NULL, &mem, &err), 0);
+    assert_int_equal(mem.labels[0], 5);
+    seqrt_dataset_free(&mem);
 }
 
 /* ----------------------------------------------------------- batches */
@@ -453,6 +539,112 @@ static void test_csv_empty(void **state)
     expect_csv_failure(head, "no samples", "header");
 }
 
+/* ------------------------------------------------- the CSV header rule */
+
+/* Loads path, expecting success and `count` samples. */
+static void load_csv_ok(const char *path, size_t count, seqrt_dataset *d)
+{
+    seqrt_error err = {{0}};
+    if (seqrt_load_csv(path, d, &err) != 0) {
+        print_error("%s: %s\n", path, err.msg);
+        fail();
+    }
+    assert_int_equal(d->count, count);
+}
+
+/* A UTF-8 byte-order mark is skipped: it neither makes a data line a
+ * header (the sample used to be dropped) nor breaks a header. */
+static void test_csv_bom(void **state)
+{
+    (void)state;
+    seqrt_dataset d;
+    const char *data = tmp_path("bom_data.csv");
+    write_text(data, "\xEF\xBB\xBF" "1,2,3\n4,5,6\n");
+    load_csv_ok(data, 2, &d);
+    assert_int_equal(d.labels[0], 1);
+    assert_int_equal(d.pixels[0], 2);
+    assert_int_equal(d.first_line, 1);
+    seqrt_dataset_free(&d);
+
+    const char *head = tmp_path("bom_head.csv");
+    write_text(head, "\xEF\xBB\xBF" "label,a,b\n7,8,9\n");
+    load_csv_ok(head, 1, &d);
+    assert_int_equal(d.labels[0], 7);
+    assert_int_equal(d.first_line, 2);
+    seqrt_dataset_free(&d);
+}
+
+/* A first line of numbers is data, even when they are not integers 0..255:
+ * then it is an error at its line and column, never a dropped header. */
+static void test_csv_numeric_first_line(void **state)
+{
+    (void)state;
+    const char *nan = tmp_path("nan.csv");
+    write_text(nan, "nan,1,2\n3,4,5\n");
+    expect_csv_failure(nan, ":1:1: field 1", "'nan' is not an integer");
+    const char *frac = tmp_path("frac.csv");
+    write_text(frac, "1,2.5,3\n3,4,5\n");
+    expect_csv_failure(frac, ":1:3: field 2", "'2.5' is not an integer");
+    const char *neg = tmp_path("neg.csv");
+    write_text(neg, "-1,2,3\n3,4,5\n");
+    expect_csv_failure(neg, ":1:1: field 1", "the label '-1' is out of range 0..255");
+}
+
+/* Line 1 is a header iff one of its cells is not a number: numeric column
+ * names after a text one still make a header, and only line 1 may be one. */
+static void test_csv_header_rule(void **state)
+{
+    (void)state;
+    seqrt_dataset d;
+    const char *names = tmp_path("names.csv");
+    write_text(names, "label,0,1\n5,1,2\n");
+    load_csv_ok(names, 1, &d);
+    assert_int_equal(d.labels[0], 5);
+    seqrt_dataset_free(&d);
+
+    const char *empty_cell = tmp_path("empty_cell.csv"); /* pandas' unnamed index */
+    write_text(empty_cell, ",a,b\n5,1,2\n");
+    load_csv_ok(empty_cell, 1, &d);
+    seqrt_dataset_free(&d);
+
+    const char *second = tmp_path("second.csv"); /* a header-like line 2 is an error */
+    write_text(second, "1,2\nlabel,x\n");
+    expect_csv_failure(second, ":2:1: field 1", "'label' is not a number");
+
+    const char *gap = tmp_path("gap.csv"); /* blank lines only at the end */
+    write_text(gap, "label,a\n1,2\n\n\n3,4\n");
+    expect_csv_failure(gap, ":3:", "empty line between samples");
+    write_text(gap, "label,a\n1,2\n\n\r\n\n");
+    load_csv_ok(gap, 1, &d);
+    seqrt_dataset_free(&d);
+
+    const char *blanks = tmp_path("blanks.csv");
+    write_text(blanks, "\n\n\r\n");
+    expect_csv_failure(blanks, "no samples", "only blank lines");
+}
+
+/* A bad label is reported where it is: the CSV's line, the labels file. */
+static void test_check_label_names_its_file(void **state)
+{
+    (void)state;
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    const char *csv = tmp_path("label_line.csv");
+    write_text(csv, "label,a\n3,0\n12,1\n");
+    load_csv_ok(csv, 2, &d);
+    assert_int_equal(seqrt_dataset_check(&d, 1, 10, &err), -1);
+    ASSERT_MSG(&err, csv, ":3: sample 1 has label 12", "10 classes");
+    seqrt_dataset_free(&d);
+
+    const char *images = tmp_path("l-images"), *labels = tmp_path("l-labels");
+    write_good_pair(images, labels); /* labels 0, 1, 2 */
+    assert_int_equal(seqrt_load_idx(images, labels, &d, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 4, 2, &err), -1);
+    ASSERT_MSG(&err, labels, "sample 2 has label 2", "2 classes (labels 0..1)");
+    assert_null(strstr(err.msg, images));
+    seqrt_dataset_free(&d);
+}
+
 /* --------------------------------------------------------- broken IDX */
 
 static void test_missing_file(void **state)
@@ -497,22 +689,24 @@ static void test_truncated_pixels(void **state)
     const char *images = tmp_path("t-images"), *labels = tmp_path("t-labels");
     write_good_pair(images, labels);
     write_bytes(images, buf, idx_images(buf, 0x803, 3, 2, 2, 10));
-    expect_idx_failure(images, labels, images, "expected 12 bytes of pixels "
-                                               "(3 images of 2x2), found 10");
+    expect_idx_failure(images, labels, images, "truncated: header says 3 images of "
+                                               "2x2, the file holds 2 (10 of 12 bytes");
     /* the same file gzipped: found by inflating it */
     const char *gz = tmp_path("t-images.gz");
     write_gzip(gz, buf, 16 + 10);
-    expect_idx_failure(gz, labels, gz, "expected 12 bytes of pixels (3 images "
-                                       "of 2x2), found 10");
+    expect_idx_failure(gz, labels, gz, "truncated: header says 3 images of 2x2, "
+                                       "the file holds 2 (10 of 12 bytes");
     /* labels cut short */
     write_bytes(labels, buf, idx_labels(buf, 0x801, 3, 1));
     write_bytes(images, buf, idx_images(buf, 0x803, 3, 2, 2, 12));
-    expect_idx_failure(images, labels, labels, "expected 3 bytes of labels, found 1");
+    expect_idx_failure(images, labels, labels, "truncated: header says 3 labels, "
+                                               "the file holds 1");
     /* gzipped labels cut short: found only after the pixels were read, and
      * those must not be handed on */
     const char *gzl = tmp_path("t-labels.gz");
     write_gzip(gzl, buf, idx_labels(buf, 0x801, 3, 2));
-    expect_idx_failure(images, gzl, gzl, "expected 3 bytes of labels, found 2");
+    expect_idx_failure(images, gzl, gzl, "truncated: header says 3 labels, the "
+                                         "file holds 2");
 }
 
 static void test_truncated_header(void **state)
@@ -567,8 +761,9 @@ static void test_absurd_header(void **state)
     /* a huge count: reported as truncation, nothing allocated */
     write_bytes(images, buf, idx_images(buf, 0x803, 0xFFFFFFFFu, 28, 28, 12));
     write_bytes(labels, buf, idx_labels(buf, 0x801, 0xFFFFFFFFu, 3));
-    expect_idx_failure(images, labels, images, "expected 3367254359280 bytes of "
-                                               "pixels");
+    expect_idx_failure(images, labels, images, "header says 4294967295 images of "
+                                               "28x28, the file holds 0 (12 of "
+                                               "3367254359280 bytes");
     write_bytes(images, buf, idx_images(buf, 0x803, 0, 2, 2, 0));
     expect_idx_failure(images, labels, images, "0 images");
 }
@@ -657,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_mnist_t10k),
         cmocka_unit_test(test_images_only),
         cmocka_unit_test(test_plain_equals_gzip),
+        cmocka_unit_test(test_mem_equals_file),
         cmocka_unit_test(test_batch_gather),
         cmocka_unit_test(test_batch_mnist_scaled),
         cmocka_unit_test(test_csv_header_crlf),
@@ -665,6 +861,10 @@ int main(void)
         cmocka_unit_test(test_csv_ragged_row),
         cmocka_unit_test(test_csv_value_256),
         cmocka_unit_test(test_csv_empty),
+        cmocka_unit_test(test_csv_bom),
+        cmocka_unit_test(test_csv_numeric_first_line),
+        cmocka_unit_test(test_csv_header_rule),
+        cmocka_unit_test(test_check_label_names_its_file),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_wrong_magic),
         cmocka_unit_test(test_truncated_pixels),

@@ -84,7 +84,7 @@ static const char *const command_names[] = {"train", "evaluate", "predict", "hel
 
 typedef enum flag_id {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_HISTORY, F_SAVE,
-    F_RESUME, F_QUIET, F_LIMIT, F_LOAD, F_IMAGES, F_LABELS,
+    F_RESUME, F_QUIET, F_LIMIT, F_LOAD, F_IMAGES, F_LABELS, F_MAX_DATA,
     F_COUNT_
 } flag_id;
 
@@ -111,6 +111,7 @@ static const struct flag_spec {
     [F_LOAD]    = {"load",    1, ON_EVALUATE | ON_PREDICT},
     [F_IMAGES]  = {"images",  1, ON_PREDICT},
     [F_LABELS]  = {"labels",  1, ON_PREDICT},
+    [F_MAX_DATA] = {"max-data-bytes", 1, ON_TRAIN | ON_EVALUATE | ON_PREDICT},
 };
 _Static_assert(sizeof flag_specs / sizeof flag_specs[0] == F_COUNT_,
                "flag_specs must have one row per flag_id");
@@ -123,6 +124,7 @@ typedef struct options {
     float       lr;
     uint64_t    seed;
     size_t      limit;
+    seqrt_load_opts data_limit; /* --max-data-bytes (0: the default) */
     int         quiet;
 } options;
 
@@ -206,6 +208,11 @@ static int parse_value(options *o, flag_id f, const char *v)
         o->seed = (uint64_t)x;
         return 0;
     }
+    case F_MAX_DATA:
+        if (seqrt_parse_bytes(v, &o->data_limit.max_bytes) != 0)
+            return usage_error("--max-data-bytes expects a size in bytes such as "
+                               "500000000, 512M or 2G, got '%s'", v);
+        return 0;
     case F_COUNT_:
         break;
     }
@@ -317,6 +324,8 @@ static void print_help(const seqrt_model *m)
            "                   and epoch target unless given again; give the same\n"
            "                   --data and --limit)\n"
            "  --limit N        use only the first N training and N validation samples\n"
+           "  --max-data-bytes N  refuse data over N bytes in memory (train and test\n"
+           "                   together; 512M, 2G also read; default half the memory)\n"
            "  --quiet          print nothing per epoch\n\n",
            m->epochs, m->batch, (double)m->lr, (unsigned long long)m->seed);
     printf("evaluate prints 'val_loss: X - val_accuracy: Y' for a checkpoint on the\n"
@@ -412,16 +421,20 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
 
 /* ---------------------------------------------------------------- data */
 
-static int load_dir(const char *dir, const char *prefix, const seqrt_model *m,
-                    seqrt_dataset *d)
+/* used: bytes of data already loaded, counted against --max-data-bytes */
+static int load_dir(const options *o, const char *prefix, size_t used,
+                    const seqrt_model *m, seqrt_dataset *d)
 {
+    const char *dir = o->data;
+    seqrt_load_opts lim = o->data_limit;
+    lim.used_bytes = used;
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "error: %s: no such data directory\n", dir);
         return -1;
     }
     seqrt_error err = {{0}};
-    if (seqrt_load_mnist_dir(dir, prefix, d, &err) != 0 ||
+    if (seqrt_load_mnist_dir_opts(dir, prefix, &lim, d, &err) != 0 ||
         seqrt_dataset_check(d, m->input_size, m->classes, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         return -1;
@@ -555,7 +568,8 @@ static int cmd_train(const seqrt_model *m, const options *o)
         m->init(b.params, &rng);
     }
 
-    if (load_dir(o->data, "train", m, &train) || load_dir(o->data, "t10k", m, &val))
+    if (load_dir(o, "train", 0, m, &train) ||
+        load_dir(o, "t10k", seqrt_dataset_bytes(&train), m, &val))
         goto done;
     size_t n_train = limited(train.count, o), n_val = limited(val.count, o);
     if (n_train > UINT32_MAX) {
@@ -683,7 +697,7 @@ static int cmd_evaluate(const seqrt_model *m, const options *o)
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    if (load_dir(o->data, "t10k", m, &val) || alloc_batch(&b, m, (int)batch, 0))
+    if (load_dir(o, "t10k", 0, m, &val) || alloc_batch(&b, m, (int)batch, 0))
         goto done;
     double loss, accuracy;
     evaluate(m, &b, &val, limited(val.count, o), &loss, &accuracy);
@@ -709,7 +723,7 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    int loaded = seqrt_load_idx(o->images, o->labels, &d, &err);
+    int loaded = seqrt_load_idx_opts(o->images, o->labels, &o->data_limit, &d, &err);
     if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->classes, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         goto done;
