@@ -418,7 +418,7 @@ static int build_variant(const variant *v)
                 strerror(errno));
         return 1;
     }
-    int bad = codegen_c(f, v->ir);
+    int bad = codegen_c(f, v->ir, NULL);
     if (fclose(f) != 0)
         bad = -1;
     if (bad != 0 || rename(tmp, v->c_path) != 0) {
