@@ -36,6 +36,7 @@ typedef struct gen {
     const char         *file; /* model file's base name, for comments */
     bool               *used; /* per tensor: the current function's */
     sbuf                body; /* the current function's statements */
+    size_t              block;/* where the current layer's calls start */
 } gen;
 
 /* a C float literal that reads back as exactly the same float */
@@ -171,14 +172,26 @@ static void layer_open(gen *g, const ir_op *op, const char *what, int out)
     if (out != IR_NONE)
         sb_printf(&g->body, " -> [N,%" PRId64 "]", feat(g, out));
     sb_printf(&g->body, " */\n");
-    if (g->opt->line_directives && op->line > 0)
-        sb_printf(&g->body, "#line %d %s\n", op->line, cq_string(g->a, g->ir->path));
+    g->block = g->body.n;
 }
 
+/* Ends a layer's calls. With #line directives, every line of them maps to
+ * the layer's line in the model file (a call spans lines: one directive
+ * alone would number them on), and the next line back to the C file. */
 static void layer_close(gen *g, const ir_op *op)
 {
-    if (g->opt->line_directives && op->line > 0)
-        sb_printf(&g->body, LINE_BACK);
+    if (!g->opt->line_directives || op->line <= 0 || g->body.n == g->block)
+        return;
+    char *calls = arena_strdup(g->a, g->body.p + g->block);
+    const char *path = cq_string(g->a, g->ir->path);
+    g->body.n = g->block;
+    g->body.p[g->body.n] = 0;
+    for (char *line = calls, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = 0; /* every line the generator writes ends in a newline */
+        sb_printf(&g->body, "#line %d %s\n%s\n", op->line, path, line);
+    }
+    sb_printf(&g->body, LINE_BACK);
 }
 
 static void gen_loss_forward(gen *g, const ir_op *op, ir_phase phase)

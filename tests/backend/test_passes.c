@@ -3,7 +3,8 @@
  * (models/ and tests/backend/models/), with and without their batchnorm
  * and dropout layers:
  *   - memory plan: tensors alive at the same step never share a float,
- *     every buffer is big enough, and dead buffers are reused;
+ *     every buffer is big enough, and dead buffers are reused (none under
+ *     no_reuse);
  *   - parameter layout: trainable first, contiguous, Keras's counts;
  *   - fusion: softmax + cross-entropy fused, softmax + mse not;
  *   - backward: no dx for the first layer; the structure hash follows
@@ -17,7 +18,8 @@
 #include "ir/ir.h"
 #include "testutil.h"
 
-static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)
+static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
+                              const layer_kind *without, bool no_reuse)
 {
     model *m = arena_alloc(a, sizeof *m);
     const char *path = arena_printf(a, "%s/%s", SEQC_SOURCE_DIR, rel);
@@ -25,8 +27,14 @@ static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_ki
     for (int i = 0; i < nwithout; i++)
         model_without(m, without[i]);
     ir_model *ir = ir_lower(a, m, NULL);
+    ir->no_reuse = no_reuse;
     assert_int_equal(ir_run_passes(ir, NULL), 0);
     return ir;
+}
+
+static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)
+{
+    return compile_plan(a, rel, nwithout, without, false);
 }
 
 static const char *const files[] = {
@@ -108,6 +116,33 @@ static void test_mnist_bn_layout_and_reuse(void **state)
     arena_free(&a);
 }
 
+/* --no-reuse: every buffer its own floats, the plan the sum of them */
+static void test_no_reuse_shares_nothing(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        arena a;
+        arena_init(&a);
+        const ir_model *ir = compile_plan(&a, files[f], 0, NULL, true);
+        int64_t sum = 0;
+        for (int i = 0; i < ir->ntensors; i++) {
+            const ir_tensor *t = &ir->tensors[i];
+            if (t->role == IR_T_INPUT)
+                continue;
+            sum += t->size;
+            for (int j = 0; j < i; j++) {
+                const ir_tensor *u = &ir->tensors[j];
+                if (u->role != IR_T_INPUT && t->offset < u->offset + u->size &&
+                    u->offset < t->offset + t->size)
+                    fail_msg("%s: %s and %s share floats under no_reuse", files[f], t->name,
+                             u->name);
+            }
+        }
+        assert_int_equal(ir->act_per_sample, sum);
+        arena_free(&a);
+    }
+}
+
 static void test_fusion_and_backward(void **state)
 {
     (void)state;
@@ -159,6 +194,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_plan_never_overlaps_live_buffers),
         cmocka_unit_test(test_mnist_bn_layout_and_reuse),
+        cmocka_unit_test(test_no_reuse_shares_nothing),
         cmocka_unit_test(test_fusion_and_backward),
         cmocka_unit_test(test_structure_hash),
     };
