@@ -169,6 +169,8 @@ static void layer_open(gen *g, const ir_op *op, const char *what, int out)
     sb_printf(&g->body, "\n    /* %s", op->name);
     if (op->line > 0)
         sb_printf(&g->body, ": %s:%d  %s", g->file, op->line, what);
+    else
+        sb_printf(&g->body, ": %s", what);
     if (out != IR_NONE)
         sb_printf(&g->body, " -> [N,%" PRId64 "]", feat(g, out));
     sb_printf(&g->body, " */\n");
