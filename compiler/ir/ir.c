@@ -327,10 +327,10 @@ uint64_t ir_structure_hash(const ir_model *ir)
 static void print_tensor(FILE *out, const ir_model *ir, int t)
 {
     const ir_tensor *x = &ir->tensors[t];
-    if (x->role == IR_T_STATS)
+    if (x->features < 0)
+        fprintf(out, x->role == IR_T_STATS ? "%s [?]" : "%s [N,?]", x->name);
+    else if (x->role == IR_T_STATS)
         fprintf(out, "%s [%" PRId64 "]", x->name, x->features);
-    else if (x->features < 0)
-        fprintf(out, "%s [N,?]", x->name);
     else
         fprintf(out, "%s [N,%" PRId64 "]", x->name, x->features);
 }
