@@ -371,17 +371,29 @@ static void emit_update(gen *g)
     sb_printf(&g->out, "}\n");
 }
 
-/* The parameters in offset order (trainable ones first). */
+typedef struct param_row {
+    int64_t offset;
+    int     index;
+} param_row;
+
+static int by_offset(const void *pa, const void *pb)
+{
+    const param_row *a = pa, *b = pb;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* The parameters' indices in offset order (trainable ones first). */
 static int *params_by_offset(gen *g)
 {
     const ir_model *ir = g->ir;
-    int *order = arena_array(g->a, (size_t)ir->nparams + 1, sizeof *order);
-    for (int i = 0; i < ir->nparams; i++) {
-        int j = i;
-        for (; j > 0 && ir->params[order[j - 1]].offset > ir->params[i].offset; j--)
-            order[j] = order[j - 1];
-        order[j] = i;
-    }
+    size_t n = (size_t)ir->nparams;
+    param_row *rows = arena_array(g->a, n + 1, sizeof *rows);
+    int *order = arena_array(g->a, n + 1, sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (param_row){ir->params[i].offset, (int)i};
+    qsort(rows, n, sizeof *rows, by_offset);
+    for (size_t i = 0; i < n; i++)
+        order[i] = rows[i].index;
     return order;
 }
 
@@ -456,21 +468,26 @@ static void emit_header(gen *g)
               " * Run:   ./trainer --help\n */\n#include \"seqrt.h\"\n");
 }
 
-/* The tensors whose floats overlap t's: they never live at the same time. */
+/* The tensors whose floats overlap t's (they never live at the same
+ * time): the first few by name, then how many more. */
 static void sharing_comment(gen *g, int t)
 {
+    enum { NAMED = 4 };
     const ir_model *ir = g->ir;
     const ir_tensor *x = &ir->tensors[t];
-    bool any = false;
+    int count = 0;
     for (int u = 0; u < ir->ntensors; u++) {
         const ir_tensor *y = &ir->tensors[u];
         if (u == t || y->role == IR_T_INPUT || y->offset >= x->offset + x->size ||
             x->offset >= y->offset + y->size)
             continue;
-        sb_printf(&g->out, "%s%s", any ? ", " : " /* shares floats with ", tn(g, u));
-        any = true;
+        if (count < NAMED)
+            sb_printf(&g->out, "%s%s", count ? ", " : " /* shares floats with ", tn(g, u));
+        count++;
     }
-    if (any)
+    if (count > NAMED)
+        sb_printf(&g->out, " and %d more", count - NAMED);
+    if (count)
         sb_printf(&g->out, " */");
 }
 

@@ -401,18 +401,21 @@ static const char *const role_names[] = {"input", "activation", "gradient",
 _Static_assert(sizeof role_names / sizeof role_names[0] == IR_T_ROLE_COUNT,
                "role_names out of step with ir_tensor_role");
 
-/* qsort has no context argument in C11; printing is single-threaded */
-static const ir_model *sort_model;
+/* a tensor's place in the memory plan's listing: by offset, then by
+ * first step (qsort has no context argument, so the keys travel along) */
+typedef struct plan_row {
+    int64_t offset;
+    int     def, index;
+} plan_row;
 
 static int by_offset(const void *pa, const void *pb)
 {
-    const ir_tensor *a = &sort_model->tensors[*(const int *)pa];
-    const ir_tensor *b = &sort_model->tensors[*(const int *)pb];
+    const plan_row *a = pa, *b = pb;
     if (a->offset != b->offset)
         return a->offset < b->offset ? -1 : 1;
     if (a->def != b->def)
         return a->def < b->def ? -1 : 1;
-    return *(const int *)pa - *(const int *)pb;
+    return a->index - b->index;
 }
 
 void ir_print(FILE *out, const ir_model *ir)
@@ -461,7 +464,7 @@ void ir_print(FILE *out, const ir_model *ir)
                 ir->act_per_sample);
         fprintf(out, "  %8s %6s  %-9s %-10s %s\n", "offset", "size", "live", "role", "tensor");
         /* in offset order, then by first step */
-        int *order = malloc(sizeof *order * (size_t)(ir->ntensors + 1));
+        plan_row *order = malloc(sizeof *order * (size_t)(ir->ntensors + 1));
         int n = 0;
         if (!order) {
             fputs("seqc: out of memory\n", stderr);
@@ -469,16 +472,15 @@ void ir_print(FILE *out, const ir_model *ir)
         }
         for (int i = 0; i < ir->ntensors; i++)
             if (ir->tensors[i].offset >= 0)
-                order[n++] = i;
-        sort_model = ir;
+                order[n++] = (plan_row){ir->tensors[i].offset, ir->tensors[i].def, i};
         qsort(order, (size_t)n, sizeof *order, by_offset);
         for (int k = 0; k < n; k++) {
-            const ir_tensor *t = &ir->tensors[order[k]];
+            const ir_tensor *t = &ir->tensors[order[k].index];
             char live[24];
             snprintf(live, sizeof live, "%d..%d", t->def, t->last);
             fprintf(out, "  %8" PRId64 " %6" PRId64 "  %-9s %-10s ", t->offset, t->size,
                     live, role_names[t->role]);
-            print_tensor(out, ir, order[k]);
+            print_tensor(out, ir, order[k].index);
             fputc('\n', out);
         }
         free(order);

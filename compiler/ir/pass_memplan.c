@@ -99,34 +99,50 @@ static bool overlap(const ir_model *ir, const ir_tensor *a, const ir_tensor *b)
     return ir->no_reuse || (a->def <= b->last && b->def <= a->last);
 }
 
+/* [start, end) in floats per sample; also (def, index) for the order */
+typedef struct span {
+    int64_t start, end;
+} span;
+
+static int by_start(const void *pa, const void *pb)
+{
+    const span *a = pa, *b = pb;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Placement: tensors in order of first write (then of creation), each at
+ * the lowest offset clear of every placed tensor alive at the same time:
+ * the conflicting spans sorted by start, the first gap big enough wins. */
 static void place(ir_model *ir)
 {
+    size_t nt = (size_t)ir->ntensors;
+    span *order = arena_array(ir->arena, nt + 1, sizeof *order); /* (def, index) */
+    span *busy = arena_array(ir->arena, nt + 1, sizeof *busy);
+    size_t n = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (ir->tensors[i].role != IR_T_INPUT && ir->tensors[i].def >= 0)
+            order[n++] = (span){(int64_t)ir->tensors[i].def * (int64_t)(nt + 1) + (int64_t)i,
+                                (int64_t)i};
+    qsort(order, n, sizeof *order, by_start);
     int64_t top = 0;
-    for (int step = 0; step < ir->nsteps; step++) {
-        for (int i = 0; i < ir->ntensors; i++) {
-            ir_tensor *t = &ir->tensors[i];
-            if (t->role == IR_T_INPUT || t->def != step)
-                continue;
-            t->size = (t->features + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-            /* lowest offset clear of every placed tensor alive at the same time */
-            int64_t off = 0;
-            bool moved = true;
-            while (moved) {
-                moved = false;
-                for (int j = 0; j < ir->ntensors; j++) {
-                    const ir_tensor *u = &ir->tensors[j];
-                    if (j == i || u->offset < 0 || !overlap(ir, t, u))
-                        continue;
-                    if (off < u->offset + u->size && u->offset < off + t->size) {
-                        off = u->offset + u->size;
-                        moved = true;
-                    }
-                }
-            }
-            t->offset = off;
-            if (off + t->size > top)
-                top = off + t->size;
+    for (size_t k = 0; k < n; k++) {
+        int i = (int)order[k].end;
+        ir_tensor *t = &ir->tensors[i];
+        t->size = (t->features + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        size_t nb = 0;
+        for (size_t j = 0; j < nt; j++) {
+            const ir_tensor *u = &ir->tensors[j];
+            if ((int)j != i && u->offset >= 0 && overlap(ir, t, u))
+                busy[nb++] = (span){u->offset, u->offset + u->size};
         }
+        qsort(busy, nb, sizeof *busy, by_start);
+        int64_t off = 0;
+        for (size_t b = 0; b < nb && busy[b].start < off + t->size; b++)
+            if (busy[b].end > off)
+                off = busy[b].end;
+        t->offset = off;
+        if (off + t->size > top)
+            top = off + t->size;
     }
     ir->act_per_sample = top;
 }
