@@ -10,6 +10,7 @@
  *   - backward: no dx for the first layer; the structure hash follows
  *     the structure.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, for seqc_tmpdir_make */
 #include <stdbool.h>
 #include <string.h>
 
@@ -189,6 +190,55 @@ static void test_structure_hash(void **state)
     arena_free(&a);
 }
 
+/* the structure hash of model text src, written to dir/name */
+static uint64_t hash_of_text(arena *a, const char *dir, const char *name, const char *src)
+{
+    const char *path = arena_printf(a, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(src, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    model *m = arena_alloc(a, sizeof *m);
+    assert_int_equal(frontend_load(a, path, m), 0);
+    ir_model *ir = ir_lower(a, m, NULL);
+    assert_int_equal(ir_run_passes(ir, NULL), 0);
+    return ir_structure_hash(ir);
+}
+
+/* what the hash follows: the numbers, not the text, names or path */
+static void test_structure_hash_follows_numbers_not_text(void **state)
+{
+    (void)state;
+    char dir[512];
+    assert_int_equal(seqc_tmpdir_make(dir, sizeof dir, "hash"), 0);
+    arena a;
+    arena_init(&a);
+    const char *base = "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+                       "train {\n  loss sparse_categorical_crossentropy\n}\n";
+    uint64_t h = hash_of_text(&a, dir, "a.seq", base);
+    /* comments, blank lines, spacing, another file name: the same */
+    assert_true(h == hash_of_text(&a, dir, "other.seq",
+                                  "# a comment\n\nmodel m {  # here too\n\n  input 4\n"
+                                  "  dense 8;   batchnorm;relu\n\n  dense 3; softmax\n}\n"
+                                  "train {\n  loss sparse_categorical_crossentropy\n}\n"));
+    /* a layer's size, an option that changes the step, the loss: different */
+    const char *changed[] = {
+        "model m {\n  input 4\n  dense 9; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm epsilon=0.01; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss mse\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm; tanh\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
+    };
+    for (size_t i = 0; i < sizeof changed / sizeof *changed; i++)
+        if (hash_of_text(&a, dir, "b.seq", changed[i]) == h)
+            fail_msg("change %zu keeps the structure hash", i);
+    arena_free(&a);
+    assert_int_equal(seqc_tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_no_reuse_shares_nothing),
         cmocka_unit_test(test_fusion_and_backward),
         cmocka_unit_test(test_structure_hash),
+        cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
