@@ -167,6 +167,7 @@ static const char *op_what(gen *g, const ir_op *op)
 static void layer_open(gen *g, const ir_op *op, const char *what, int out)
 {
     sb_printf(&g->body, "\n    /* %s", op->name);
+    what = cq_comment(g->a, what); /* made from numbers and names, but one path */
     if (op->line > 0)
         sb_printf(&g->body, ": %s:%d  %s", g->file, op->line, what);
     else
