@@ -1,6 +1,8 @@
 /*
- * ir.c: the IR's names, construction helpers, the tensors each op reads and
- * writes, the structure hash, and the readable listing `seqc ir` prints.
+ * ir.c: the op table (the one description of each op's calls, read by the
+ * memory plan, this file's listing and the C generator), construction
+ * helpers, the tensors each call reads and writes, the structure hash, and
+ * the readable listing `seqc ir` prints.
  */
 #include "ir/ir.h"
 #include "front/diag.h"

@@ -2,8 +2,8 @@
  * pass_memplan.c: the static memory plan.
  *
  * Parameters: one buffer, trainable parameters first in layer order
- * (w, b, gamma, beta), then the non-trainable ones (moving_mean,
- * moving_var): the layout seqrt_model expects, so the optimizer runs once
+ * (kernel, bias, gamma, beta), then the non-trainable ones (moving_mean,
+ * moving_variance): the layout seqrt_model expects, so the optimizer runs once
  * over params[0, trainable_count) and grads mirror those offsets.
  *
  * Arena: every activation, gradient and saved value gets an offset in
@@ -22,9 +22,10 @@
  * inference and prediction calls count at the forward step too: they skip
  * dropout, so a dropout's input is read where its output would be (its
  * life is extended to that step). The model's output stays live to the
- * end (the loop reads it after the step). Two tensors may share floats only when their lives do not
- * overlap; because both ends are inclusive, an op's outputs never alias
- * its inputs. Placement is first fit, in order of first write.
+ * end (the loop reads it after the step). Two tensors may share floats
+ * only when their lives do not overlap (and never under no_reuse);
+ * because both ends are inclusive, an op's outputs never alias its
+ * inputs. Placement is first fit, in order of first write.
  *
  * Sizes: a tensor [N, f] takes f floats per sample, rounded up to 16 so
  * every buffer starts 64-byte aligned relative to the arena. A batchnorm's
