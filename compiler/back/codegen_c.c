@@ -199,9 +199,11 @@ static void layer_close(gen *g, const ir_op *op)
 
 static void gen_loss_forward(gen *g, const ir_op *op, ir_phase phase)
 {
-    int out = op->y != IR_NONE ? op->y : ir_infer_source(g->ir, op->x);
-    if (phase == IR_PHASE_FORWARD)
-        out = op->y != IR_NONE ? op->y : op->x;
+    /* the output: the probabilities, else what the loss reads (inference
+     * reads through dropouts) */
+    int out = op->y != IR_NONE             ? op->y
+              : phase == IR_PHASE_FORWARD ? op->x
+                                          : ir_infer_source(g->ir, op->x);
     layer_open(g, op, op_what(g, op), IR_NONE);
     if (phase == IR_PHASE_INFER) { /* predict may run without labels */
         sb_printf(&g->body, "    if (s->y == NULL) {\n");
