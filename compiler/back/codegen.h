@@ -6,13 +6,22 @@
 #ifndef SEQC_CODEGEN_H
 #define SEQC_CODEGEN_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "ir/ir.h"
 
-/* Writes the trainer's C to out. Returns 0, or -1 when writing failed
- * (ferror(out)). The file compiles with -std=c11 -Wall -Wextra -Wpedantic
- * -Werror; defining SEQRT_NO_MAIN leaves main() out so a test can
- * #include it and call the generated functions. */
-int codegen_c(FILE *out, const ir_model *ir);
+typedef struct codegen_opts {
+    /* #line directives: each layer's calls map to its line in the model
+     * file (compiler messages, debuggers), the rest back to c_path */
+    bool        line_directives;
+    const char *c_path; /* the file the C goes to; NULL: "trainer.c" */
+} codegen_opts;
+
+/* Writes the trainer's C to out (opts may be NULL: the defaults).
+ * Returns 0, or -1 when writing failed (ferror(out)). The file compiles
+ * with -std=c11 -Wall -Wextra -Wpedantic -Werror (and -trigraphs);
+ * defining SEQRT_NO_MAIN leaves main() out so a test can #include it and
+ * call the generated functions. */
+int codegen_c(FILE *out, const ir_model *ir, const codegen_opts *opts);
 
 #endif

@@ -2,58 +2,49 @@
  * codegen_c.c: IR -> one readable C file.
  *
  * Layout of the output, top to bottom: a header comment (tool, version,
- * model file), #include "seqrt.h", the parameter offsets and the memory
- * plan as #defines, then init, forward_train, forward_infer, backward and
- * update, the seqrt_model that names them, and main. Every layer's calls
- * sit under a comment naming its line in the model file and its output
- * shape. Calls are straight-line, outputs last as in seqrt.h.
+ * model file, how to build it), #include "seqrt.h", the parameter offsets
+ * and the memory plan as #defines named after the layers of `seqc
+ * summary` (DENSE_1_KERNEL, ARENA_BATCH_NORMALIZATION), then init,
+ * forward_train, forward_infer, backward and update, the parameter blocks
+ * and the seqrt_model that names them, and main. Every layer's calls sit
+ * under a comment naming the layer, its line in the model file and its
+ * output shape. The calls themselves come from the op table (ir.c), the
+ * same description the memory plan reads.
  *
- * A function body is written to a string first, recording which tensors
- * it touches, so only those get a pointer declaration (no unused
+ * Text from the user (the path, the model's name) goes through cquote.h
+ * only. A function body is written to a string first, recording which
+ * tensors it touches, so only those get a pointer declaration (no unused
  * variables under -Werror).
  */
 #include "back/codegen.h"
+#include "back/cquote.h"
+#include "front/diag.h"
 #include "util/sbuf.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------- strings */
+/* A line of the output that becomes `#line N "C FILE"` once N is known. */
+#define LINE_BACK "#line back\n"
+
+typedef struct gen {
+    const ir_model     *ir;
+    const codegen_opts *opt;
+    arena              *a;
+    sbuf                out;  /* the whole file */
+    const char         *file; /* model file's base name, for comments */
+    bool               *used; /* per tensor: the current function's */
+    sbuf                body; /* the current function's statements */
+    size_t              block;/* where the current layer's calls start */
+} gen;
 
 /* a C float literal that reads back as exactly the same float */
-static const char *flt(char *buf, size_t size, double v)
+static const char *flt(gen *g, double v)
 {
-    ir_format_float(buf, size, v);
-    strncat(buf, "f", size - strlen(buf) - 1);
-    return buf;
-}
-
-/* s with '"' and '\' escaped, for a C string literal */
-static void put_c_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 32 || c >= 127)
-            fprintf(out, "\\%03o", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-/* s made safe inside a comment: no "*" followed by "/" */
-static const char *comment_safe(arena *a, const char *s)
-{
-    char *c = arena_strdup(a, s);
-    for (char *p = c; *p; p++)
-        if (p[0] == '*' && p[1] == '/')
-            p[1] = '|';
-    return c;
+    char buf[48];
+    ir_format_float(buf, sizeof buf, v);
+    return arena_printf(g->a, "%sf", buf);
 }
 
 static const char *base_name(const char *path)
@@ -62,297 +53,259 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* ------------------------------------------------------------ functions */
+static char *upper(arena *a, const char *s)
+{
+    char *c = arena_strdup(a, s);
+    for (char *p = c; *p; p++)
+        *p = *p == '.' ? '_' : *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p;
+    return c;
+}
 
-typedef struct fn {
-    const ir_model *ir;
-    sbuf            body;
-    bool           *used; /* per tensor */
-    const char     *file; /* model file's base name, for comments */
-} fn;
-
-/* the C name of tensor t, and note that the function uses it */
-static const char *tn(fn *f, int t)
+/* the C name of tensor t ("dense_1", "d_dense_1", "batch_normalization_xhat"),
+ * noting that the current function uses it */
+static const char *tn(gen *g, int t)
 {
     if (t == IR_NONE)
         return "NULL";
-    f->used[t] = true;
-    const ir_tensor *x = &f->ir->tensors[t];
+    g->used[t] = true;
+    const ir_tensor *x = &g->ir->tensors[t];
     if (x->role == IR_T_INPUT)
         return "x";
-    char *c = arena_strdup(f->ir->arena, x->name);
+    char *c = arena_strdup(g->a, x->name);
     for (char *p = c; *p; p++)
         if (*p == '.')
             *p = '_';
     return c;
 }
 
-static const char *pname(const fn *f, int p)
+static int64_t feat(const gen *g, int t)
 {
-    return p == IR_NONE ? NULL : f->ir->params[p].cname;
+    return t == IR_NONE ? 0 : g->ir->tensors[t].features;
 }
 
-static int64_t feat(const fn *f, int t) { return f->ir->tensors[t].features; }
+/* ---------------------------------------------------------- call templates */
 
-/* the kernel's batch argument: n, or n * groups before the first flatten */
-static const char *kernel_rows(fn *f, const ir_op *op)
+/* The C text of `$tok` in op's call (ir.h lists the names). */
+static const char *token_text(gen *g, const ir_op *op, ir_phase phase, const char *tok,
+                              size_t len)
 {
-    if (op->groups <= 1)
-        return "n";
-    return arena_printf(f->ir->arena, "n * %" PRId64, op->groups);
-}
-
-static void layer_comment(fn *f, const ir_op *op, const char *what, int out)
-{
-    if (op->line > 0)
-        sb_printf(&f->body, "\n    /* %s:%d  %s", f->file, op->line, what);
-    else
-        sb_printf(&f->body, "\n    /* %s", what);
-    if (out != IR_NONE)
-        sb_printf(&f->body, " -> [N,%" PRId64 "]", feat(f, out));
-    sb_printf(&f->body, " */\n");
-}
-
-static const char *loss_text(const ir_op *op, arena *a)
-{
-    if (op->fused_softmax)
-        return arena_printf(a, "softmax + %s (fused)", op->text);
-    return arena_printf(a, "loss %s", op->text);
-}
-
-static void gen_loss_forward(fn *f, const ir_op *op, bool infer)
-{
-    const char *x = tn(f, infer ? ir_infer_source(f->ir, op->x) : op->x);
-    int64_t c = f->ir->classes;
-    const char *out = x;
-    layer_comment(f, op, loss_text(op, f->ir->arena), IR_NONE);
-    if (infer) /* predict may run without labels */
-        sb_printf(&f->body, "    if (s->y == NULL) {\n");
-    if (op->kind == IR_SOFTMAX_XENT) {
-        out = tn(f, op->y);
-        if (infer)
-            sb_printf(&f->body,
-                      "        seqrt_softmax_forward(n, %" PRId64 ", %s, %s);\n"
-                      "        s->loss = 0.0f;\n        s->correct = 0;\n"
-                      "        s->output = %s;\n        return;\n    }\n",
-                      c, x, out, out);
-        sb_printf(&f->body,
-                  "    s->loss = seqrt_softmax_xent_forward(n, %" PRId64 ", %s, s->y, %s);\n",
-                  c, x, out);
-    } else {
-        if (infer)
-            sb_printf(&f->body,
-                      "        s->loss = 0.0f;\n        s->correct = 0;\n"
-                      "        s->output = %s;\n        return;\n    }\n", x);
-        sb_printf(&f->body, "    s->loss = seqrt_%s_forward(n, %" PRId64 ", %s, s->y);\n",
-                  op->kind == IR_MSE ? "mse" : "xent", c, x);
+    bool write;
+    int t = ir_call_token(g->ir, op, phase, tok, len, &write);
+    if (t != IR_CALL_NOT_A_TENSOR)
+        return tn(g, t);
+    int64_t fo = feat(g, op->y), groups = op->groups > 0 ? op->groups : 1;
+#define IS(lit) (len == sizeof lit - 1 && memcmp(tok, lit, len) == 0)
+    if ((tok[0] == 'p' || tok[0] == 'g') && len == 2 && tok[1] >= '0' && tok[1] <= '3') {
+        int p = op->param[tok[1] - '0'];
+        return p == IR_NONE ? "NULL"
+                            : arena_printf(g->a, "%c + %s", tok[0], g->ir->params[p].cname);
     }
-    sb_printf(&f->body, "    s->correct = seqrt_accuracy_count(n, %" PRId64 ", %s, s->y);\n",
-              c, out);
-    sb_printf(&f->body, "    s->output = %s;\n", out);
+    if (IS("n"))
+        return "n";
+    if (IS("rows"))
+        return groups == 1 ? "n" : arena_printf(g->a, "n * %" PRId64, groups);
+    if (IS("cols"))
+        return arena_printf(g->a, "%" PRId64, fo / groups);
+    if (IS("size"))
+        return arena_printf(g->a, "(size_t)n * %" PRId64, fo);
+    if (IS("fi"))
+        return arena_printf(g->a, "%" PRId64, feat(g, op->x));
+    if (IS("fo"))
+        return arena_printf(g->a, "%" PRId64, fo);
+    if (IS("classes"))
+        return arena_printf(g->a, "%" PRId64, g->ir->classes);
+    if (IS("momentum"))
+        return flt(g, op->momentum);
+    if (IS("epsilon"))
+        return flt(g, op->epsilon);
+    if (IS("alpha"))
+        return flt(g, op->alpha);
+    if (IS("rate"))
+        return flt(g, op->rate);
+#undef IS
+    SEQC_BUG("a call template names an unknown value");
 }
 
-static void gen_forward(fn *f, bool infer)
+/* Writes op's call in phase as one statement at indent; a newline in the
+ * template continues under the first argument. */
+static void emit_call(gen *g, const ir_op *op, ir_phase phase, int indent)
 {
-    const ir_model *ir = f->ir;
-    char a1[48], a2[48];
+    const char *s = ir_op_call(ir_op_info(op->kind), phase);
+    if (!s || !*s)
+        SEQC_BUG("no call for an op that runs");
+    size_t start = g->body.n;
+    int col = -1; /* column of the first argument */
+    sb_printf(&g->body, "%*s", indent, "");
+    for (; *s; s++) {
+        if (*s == '$') {
+            size_t len = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz0123456789");
+            sb_printf(&g->body, "%s", token_text(g, op, phase, s + 1, len));
+            s += len;
+        } else if (*s == '\n') {
+            sb_printf(&g->body, "\n%*s", col, "");
+        } else {
+            sb_putc(&g->body, *s);
+            if (*s == '(' && col < 0)
+                col = (int)(g->body.n - start);
+        }
+    }
+    sb_printf(&g->body, ";\n");
+}
+
+/* ------------------------------------------------------------ layers */
+
+/* What a layer's comment says after its line: the loss says how it runs. */
+static const char *op_what(gen *g, const ir_op *op)
+{
+    if (!ir_op_is_loss(op->kind))
+        return op->text;
+    return op->fused_softmax ? arena_printf(g->a, "softmax + %s (fused)", op->text)
+                             : op->text;
+}
+
+/* The comment over a layer's calls, and its #line when asked for. */
+static void layer_open(gen *g, const ir_op *op, const char *what, int out)
+{
+    sb_printf(&g->body, "\n    /* %s", op->name);
+    what = cq_comment(g->a, what); /* made from numbers and names, but one path */
+    if (op->line > 0)
+        sb_printf(&g->body, ": %s:%d  %s", g->file, op->line, what);
+    else
+        sb_printf(&g->body, ": %s", what);
+    if (out != IR_NONE)
+        sb_printf(&g->body, " -> [N,%" PRId64 "]", feat(g, out));
+    sb_printf(&g->body, " */\n");
+    g->block = g->body.n;
+}
+
+/* Ends a layer's calls. With #line directives, every line of them maps to
+ * the layer's line in the model file (a call spans lines: one directive
+ * alone would number them on), and the next line back to the C file. */
+static void layer_close(gen *g, const ir_op *op)
+{
+    if (!g->opt->line_directives || op->line <= 0 || g->body.n == g->block)
+        return;
+    char *calls = arena_strdup(g->a, g->body.p + g->block);
+    const char *path = cq_string(g->a, g->ir->path);
+    g->body.n = g->block;
+    g->body.p[g->body.n] = 0;
+    for (char *line = calls, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = 0; /* every line the generator writes ends in a newline */
+        sb_printf(&g->body, "#line %d %s\n%s\n", op->line, path, line);
+    }
+    sb_printf(&g->body, LINE_BACK);
+}
+
+static void gen_loss_forward(gen *g, const ir_op *op, ir_phase phase)
+{
+    /* the output: the probabilities, else what the loss reads (inference
+     * reads through dropouts) */
+    int out = op->y != IR_NONE             ? op->y
+              : phase == IR_PHASE_FORWARD ? op->x
+                                          : ir_infer_source(g->ir, op->x);
+    layer_open(g, op, op_what(g, op), IR_NONE);
+    if (phase == IR_PHASE_INFER) { /* predict may run without labels */
+        sb_printf(&g->body, "    if (s->y == NULL) {\n");
+        if (*ir_op_call(ir_op_info(op->kind), IR_PHASE_PREDICT))
+            emit_call(g, op, IR_PHASE_PREDICT, 8);
+        sb_printf(&g->body, "        s->loss = 0.0f;\n        s->correct = 0;\n"
+                            "        s->output = %s;\n        return;\n    }\n", tn(g, out));
+    }
+    emit_call(g, op, phase, 4);
+    sb_printf(&g->body, "    s->correct = seqrt_accuracy_count(n, %" PRId64 ", %s, s->y);\n",
+              g->ir->classes, tn(g, out));
+    sb_printf(&g->body, "    s->output = %s;\n", tn(g, out));
+    layer_close(g, op);
+}
+
+static void gen_forward(gen *g, ir_phase phase)
+{
+    const ir_model *ir = g->ir;
     for (int i = 0; i < ir->nops; i++) {
         const ir_op *op = &ir->ops[i];
+        const char *call = ir_op_call(ir_op_info(op->kind), phase);
         if (ir_op_is_loss(op->kind)) {
-            gen_loss_forward(f, op, infer);
-            continue;
-        }
-        if (op->kind == IR_FLATTEN) {
-            layer_comment(f, op, "flatten: a view, nothing to do", op->y);
-            continue;
-        }
-        if (infer && op->kind == IR_DROPOUT) {
-            layer_comment(f, op, arena_printf(ir->arena, "%s: identity at inference",
-                                              op->text), IR_NONE);
-            continue;
-        }
-        int xin = infer ? ir_infer_source(ir, op->x) : op->x;
-        const char *x = tn(f, xin), *y = tn(f, op->y);
-        int64_t fi = feat(f, op->x), fo = feat(f, op->y);
-        const char *rows = kernel_rows(f, op);
-        int64_t cols = fo / op->groups; /* batchnorm, softmax: the last axis */
-        layer_comment(f, op, op->text, op->y);
-        switch (op->kind) {
-        case IR_DENSE:
-            sb_printf(&f->body,
-                      "    seqrt_dense_forward(n, %" PRId64 ", %" PRId64 ", %s, p + %s, %s%s, %s);\n",
-                      fi, fo, x, pname(f, op->param[0]), op->bias ? "p + " : "",
-                      op->bias ? pname(f, op->param[1]) : "NULL", y);
-            break;
-        case IR_BATCHNORM:
-            if (infer)
-                sb_printf(&f->body,
-                          "    seqrt_batchnorm_forward_infer(%s, %" PRId64 ", %s, p + %s, p + %s,\n"
-                          "                                  p + %s, p + %s, %s, %s);\n",
-                          rows, cols, x, pname(f, op->param[0]), pname(f, op->param[1]),
-                          pname(f, op->param[2]), pname(f, op->param[3]),
-                          flt(a2, sizeof a2, op->epsilon), y);
-            else
-                sb_printf(&f->body,
-                          "    seqrt_batchnorm_forward_train(%s, %" PRId64 ", %s, p + %s, p + %s,\n"
-                          "                                  p + %s, p + %s, %s, %s,\n"
-                          "                                  %s, %s, %s);\n",
-                          rows, cols, x, pname(f, op->param[0]), pname(f, op->param[1]),
-                          pname(f, op->param[2]), pname(f, op->param[3]),
-                          flt(a1, sizeof a1, op->momentum), flt(a2, sizeof a2, op->epsilon),
-                          y, tn(f, op->save[0]), tn(f, op->save[1]));
-            break;
-        case IR_RELU: case IR_SIGMOID: case IR_TANH:
-            sb_printf(&f->body, "    seqrt_%s_forward((size_t)n * %" PRId64 ", %s, %s);\n",
-                      ir_op_kind_name(op->kind), fo, x, y);
-            break;
-        case IR_LEAKY_RELU:
-            sb_printf(&f->body,
-                      "    seqrt_leaky_relu_forward((size_t)n * %" PRId64 ", %s, %s, %s);\n",
-                      fo, flt(a1, sizeof a1, op->alpha), x, y);
-            break;
-        case IR_SOFTMAX:
-            sb_printf(&f->body, "    seqrt_softmax_forward(%s, %" PRId64 ", %s, %s);\n", rows,
-                      cols, x, y);
-            break;
-        case IR_DROPOUT:
-            sb_printf(&f->body,
-                      "    seqrt_dropout_forward_train((size_t)n * %" PRId64 ", %s, %s, %s, %s, s->rng);\n",
-                      fo, flt(a1, sizeof a1, op->rate), x, y, tn(f, op->save[0]));
-            break;
-        default:
-            fprintf(stderr, "seqc: internal error: no forward code for %s\n", op->name);
-            abort();
+            gen_loss_forward(g, op, phase);
+        } else if (!call) {
+            layer_open(g, op, "flatten: a view, nothing to do", op->y);
+            layer_close(g, op);
+        } else if (!*call) {
+            layer_open(g, op, arena_printf(g->a, "%s: identity at inference", op->text),
+                       IR_NONE);
+            layer_close(g, op);
+        } else {
+            layer_open(g, op, op->text, op->y);
+            emit_call(g, op, phase, 4);
+            layer_close(g, op);
         }
     }
 }
 
-static void gen_backward(fn *f)
+static void gen_backward(gen *g)
 {
-    const ir_model *ir = f->ir;
-    char a1[48];
+    const ir_model *ir = g->ir;
     for (int i = ir->nops - 1; i >= 0; i--) {
         const ir_op *op = &ir->ops[i];
         if (!op->backward)
             continue;
-        int64_t fo = op->y != IR_NONE ? feat(f, op->y) : 0;
-        int64_t cols = op->groups > 0 ? fo / op->groups : fo;
-        const char *rows = kernel_rows(f, op);
-        const char *dx = tn(f, op->dx);
-        switch (op->kind) {
-        case IR_SOFTMAX_XENT:
-        case IR_XENT:
-        case IR_MSE:
-            layer_comment(f, op, loss_text(op, ir->arena), IR_NONE);
-            sb_printf(&f->body, "    seqrt_%s_backward(n, %" PRId64 ", %s, s->y, %s);\n",
-                      op->kind == IR_SOFTMAX_XENT ? "softmax_xent"
-                      : op->kind == IR_XENT       ? "xent"
-                                                  : "mse",
-                      ir->classes, tn(f, op->kind == IR_SOFTMAX_XENT ? op->y : op->x), dx);
-            break;
-        case IR_DENSE:
-            layer_comment(f, op, op->text, IR_NONE);
-            sb_printf(&f->body,
-                      "    seqrt_dense_backward(n, %" PRId64 ", %" PRId64 ", %s, p + %s, %s, %s%s,\n"
-                      "                         g + %s, %s%s);\n",
-                      feat(f, op->x), fo, tn(f, op->x), pname(f, op->param[0]),
-                      tn(f, op->dy), dx, op->dx == IR_NONE ? " /* first layer: no dx */" : "",
-                      pname(f, op->param[0]), op->bias ? "g + " : "",
-                      op->bias ? pname(f, op->param[1]) : "NULL");
-            break;
-        case IR_BATCHNORM:
-            layer_comment(f, op, op->text, IR_NONE);
-            sb_printf(&f->body,
-                      "    seqrt_batchnorm_backward(%s, %" PRId64 ", %s, p + %s, %s, %s, %s,\n"
-                      "                             g + %s, g + %s);\n",
-                      rows, cols, tn(f, op->save[0]), pname(f, op->param[0]), tn(f, op->save[1]),
-                      tn(f, op->dy), dx, pname(f, op->param[0]), pname(f, op->param[1]));
-            break;
-        case IR_RELU: case IR_SIGMOID: case IR_TANH:
-            layer_comment(f, op, op->text, IR_NONE);
-            sb_printf(&f->body, "    seqrt_%s_backward((size_t)n * %" PRId64 ", %s, %s, %s, %s);\n",
-                      ir_op_kind_name(op->kind), fo, tn(f, op->x), tn(f, op->y),
-                      tn(f, op->dy), dx);
-            break;
-        case IR_LEAKY_RELU:
-            layer_comment(f, op, op->text, IR_NONE);
-            sb_printf(&f->body,
-                      "    seqrt_leaky_relu_backward((size_t)n * %" PRId64 ", %s, %s, %s, %s, %s);\n",
-                      fo, flt(a1, sizeof a1, op->alpha), tn(f, op->x), tn(f, op->y),
-                      tn(f, op->dy), dx);
-            break;
-        case IR_SOFTMAX:
-            layer_comment(f, op, op->text, IR_NONE);
-            sb_printf(&f->body, "    seqrt_softmax_backward(%s, %" PRId64 ", %s, %s, %s, %s);\n",
-                      rows, cols, tn(f, op->x), tn(f, op->y), tn(f, op->dy), dx);
-            break;
-        case IR_DROPOUT:
-            layer_comment(f, op, op->text, IR_NONE);
-            sb_printf(&f->body,
-                      "    seqrt_dropout_backward((size_t)n * %" PRId64 ", %s, %s, %s, %s);\n",
-                      fo, flt(a1, sizeof a1, op->rate), tn(f, op->save[0]), tn(f, op->dy), dx);
-            break;
-        default:
-            fprintf(stderr, "seqc: internal error: no backward code for %s\n", op->name);
-            abort();
-        }
+        layer_open(g, op, op_what(g, op), IR_NONE);
+        emit_call(g, op, IR_PHASE_BACKWARD, 4);
+        layer_close(g, op);
     }
 }
+
+/* ------------------------------------------------------------ functions */
 
 static const char *role_comment(const ir_model *ir, int t)
 {
     const ir_tensor *x = &ir->tensors[t];
-    for (int i = 0; i < ir->nops; i++) {
-        const ir_op *op = &ir->ops[i];
-        if (op->y == t && x->role == IR_T_ACT)
-            return op->kind == IR_SOFTMAX_XENT ? "probabilities" : op->name;
-    }
     switch (x->role) {
+    case IR_T_ACT:
+        return t == ir->output && ir_op_is_loss(ir->ops[ir->nops - 1].kind) &&
+                       ir->ops[ir->nops - 1].y == t
+                   ? "output: probabilities"
+                   : "output";
     case IR_T_GRAD:  return "gradient";
-    case IR_T_SAVED: return "saved for backward";
+    case IR_T_SAVED:
     case IR_T_STATS: return "saved for backward";
     default:         return "";
     }
 }
 
-/* Prints the function: its opening, the pointers its body uses, the body. */
-static void emit_fn(FILE *out, fn *f, const char *signature, const char *preamble)
+static void fn_start(gen *g)
 {
-    const ir_model *ir = f->ir;
-    fprintf(out, "\n%s\n{\n%s", signature, preamble);
+    memset(g->used, 0, sizeof *g->used * (size_t)g->ir->ntensors);
+    memset(&g->body, 0, sizeof g->body);
+}
+
+/* Prints the function: its opening, the pointers its body uses, the body. */
+static void fn_emit(gen *g, const char *signature, const char *preamble)
+{
+    const ir_model *ir = g->ir;
+    sb_printf(&g->out, "\n%s\n{\n%s", signature, preamble);
     for (int t = 0; t < ir->ntensors; t++) {
-        if (!f->used[t])
+        if (!g->used[t])
             continue;
         const ir_tensor *x = &ir->tensors[t];
         if (x->role == IR_T_INPUT) {
-            fprintf(out, "    const float *x = s->x; /* [N,%" PRId64 "] */\n", x->features);
+            sb_printf(&g->out, "    const float *x = s->x; /* [N,%" PRId64 "] */\n",
+                      x->features);
             continue;
         }
-        const char *name = tn(f, t);
-        char upper[128];
-        size_t k = 0;
-        for (; name[k] && k + 1 < sizeof upper; k++)
-            upper[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]);
-        upper[k] = 0;
+        const char *name = tn(g, t);
         char shape[48];
         if (x->role == IR_T_STATS)
             snprintf(shape, sizeof shape, "[%" PRId64 "]", x->features);
         else
             snprintf(shape, sizeof shape, "[N,%" PRId64 "]", x->features);
-        fprintf(out, "    float *%s = s->arena + ARENA_%s * cap; /* %s %s */\n", name, upper,
-                shape, role_comment(ir, t));
+        sb_printf(&g->out, "    float *%s = s->arena + ARENA_%s * cap; /* %s %s */\n", name,
+                  upper(g->a, x->name), shape, role_comment(ir, t));
     }
-    fwrite(f->body.p, 1, f->body.n, out);
-    fputs("}\n", out);
-}
-
-static void fn_start(fn *f, const ir_model *ir, bool *used)
-{
-    memset(f, 0, sizeof *f);
-    f->ir = ir;
-    f->used = used;
-    memset(used, 0, sizeof *used * (size_t)ir->ntensors);
-    f->file = comment_safe(ir->arena, base_name(ir->path));
+    if (g->body.n)
+        sb_printf(&g->out, "%s", g->body.p);
+    sb_printf(&g->out, "}\n");
+    sb_free(&g->body);
 }
 
 static const char *const init_enum[] = {
@@ -362,174 +315,279 @@ static const char *const init_enum[] = {
 static const char *const init_lower[] = {"zeros", "ones", "glorot_uniform",
                                          "glorot_normal", "he_uniform", "he_normal"};
 
-static void emit_init(FILE *out, const ir_model *ir, const char *file)
+static void emit_init(gen *g)
 {
-    fputs("\n/* Initial weights, layer by layer as Keras draws them. */\n"
-          "static void init(float *params, seqrt_rng *rng)\n{", out);
+    const ir_model *ir = g->ir;
+    sb_printf(&g->out, "\n/* Initial weights, layer by layer as Keras draws them. */\n"
+                       "static void init(float *params, seqrt_rng *rng)\n{\n");
+    fn_start(g);
     int last_op = -1;
     for (int i = 0; i < ir->nparams; i++) {
         const ir_param *p = &ir->params[i];
         if (p->op != last_op) {
-            const ir_op *op = &ir->ops[p->op];
-            fprintf(out, "\n    /* %s:%d  %s */\n", file, op->line, op->text);
+            if (last_op >= 0)
+                layer_close(g, &ir->ops[last_op]);
+            layer_open(g, &ir->ops[p->op], ir->ops[p->op].text, IR_NONE);
             last_op = p->op;
         }
-        fprintf(out, "    seqrt_init(params + %s, %" PRId64 ", %s, %" PRId64 ", %" PRId64
-                     ", rng);\n",
-                p->cname, p->count, init_enum[p->init], p->fan_in, p->fan_out);
+        sb_printf(&g->body, "    seqrt_init(params + %s, %" PRId64 ", %s, %" PRId64
+                            ", %" PRId64 ", rng);\n",
+                  p->cname, p->count, init_enum[p->init], p->fan_in, p->fan_out);
     }
-    fputs("}\n", out);
+    if (last_op >= 0)
+        layer_close(g, &ir->ops[last_op]);
+    else
+        sb_printf(&g->body, "    (void)params;\n    (void)rng;\n");
+    /* the body starts with a blank line after the brace */
+    if (g->body.n)
+        sb_printf(&g->out, "%s", g->body.p + 1);
+    sb_free(&g->body);
+    sb_printf(&g->out, "}\n");
 }
 
-static void emit_update(FILE *out, const ir_model *ir)
+static void emit_update(gen *g)
 {
-    const train_recipe *r = &ir->train;
-    char a1[48], a2[48], a3[48];
-    fputs("\n/* One optimizer step over the contiguous trainable parameters. */\n"
-          "static void update(float *params, const float *grads, float *opt_state, "
-          "int64_t t,\n                   float lr)\n{\n", out);
+    const train_recipe *r = &g->ir->train;
+    sb_printf(&g->out,
+              "\n/* One optimizer step over the contiguous trainable parameters. */\n"
+              "static void update(float *params, const float *grads, float *opt_state, "
+              "int64_t t,\n                   float lr)\n{\n");
     if (r->optimizer == OPT_ADAM) {
-        fputs("    /* Adam: m is opt_state[0, TRAINABLE_COUNT), v the next "
-              "TRAINABLE_COUNT floats */\n", out);
-        fprintf(out, "    seqrt_adam_step(TRAINABLE_COUNT, params, grads, opt_state,\n"
-                     "                    opt_state + TRAINABLE_COUNT, t, lr, %s, %s, %s);\n",
-                flt(a1, sizeof a1, r->beta1), flt(a2, sizeof a2, r->beta2),
-                flt(a3, sizeof a3, r->epsilon));
+        sb_printf(&g->out, "    /* Adam: m is opt_state[0, TRAINABLE_COUNT), v the next "
+                           "TRAINABLE_COUNT floats */\n");
+        sb_printf(&g->out,
+                  "    seqrt_adam_step(TRAINABLE_COUNT, params, grads, opt_state,\n"
+                  "                    opt_state + TRAINABLE_COUNT, t, lr, %s, %s, %s);\n",
+                  flt(g, r->beta1), flt(g, r->beta2), flt(g, r->epsilon));
     } else if (r->momentum != 0) {
-        fputs("    (void)t;\n    /* SGD with momentum: opt_state is the velocity */\n", out);
-        fprintf(out, "    seqrt_sgd_step(TRAINABLE_COUNT, params, grads, opt_state, lr, %s, %d);\n",
-                flt(a1, sizeof a1, r->momentum), r->nesterov ? 1 : 0);
+        sb_printf(&g->out, "    (void)t;\n    /* SGD with momentum: opt_state is the "
+                           "velocity */\n");
+        sb_printf(&g->out,
+                  "    seqrt_sgd_step(TRAINABLE_COUNT, params, grads, opt_state, lr, %s, %d);\n",
+                  flt(g, r->momentum), r->nesterov ? 1 : 0);
     } else {
-        fputs("    (void)t;\n    (void)opt_state; /* plain SGD keeps no state */\n", out);
-        fprintf(out, "    seqrt_sgd_step(TRAINABLE_COUNT, params, grads, NULL, lr, 0.0f, %d);\n",
-                r->nesterov ? 1 : 0);
+        sb_printf(&g->out, "    (void)t;\n    (void)opt_state; /* plain SGD keeps no state */\n");
+        sb_printf(&g->out,
+                  "    seqrt_sgd_step(TRAINABLE_COUNT, params, grads, NULL, lr, 0.0f, %d);\n",
+                  r->nesterov ? 1 : 0);
     }
-    fputs("}\n", out);
+    sb_printf(&g->out, "}\n");
 }
 
-static void emit_model(FILE *out, const ir_model *ir)
+typedef struct param_row {
+    int64_t offset;
+    int     index;
+} param_row;
+
+static int by_offset(const void *pa, const void *pb)
 {
+    const param_row *a = pa, *b = pb;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* The parameters' indices in offset order (trainable ones first). */
+static int *params_by_offset(gen *g)
+{
+    const ir_model *ir = g->ir;
+    size_t n = (size_t)ir->nparams;
+    param_row *rows = arena_array(g->a, n + 1, sizeof *rows);
+    int *order = arena_array(g->a, n + 1, sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (param_row){ir->params[i].offset, (int)i};
+    qsort(rows, n, sizeof *rows, by_offset);
+    for (size_t i = 0; i < n; i++)
+        order[i] = rows[i].index;
+    return order;
+}
+
+static void emit_blocks(gen *g)
+{
+    const ir_model *ir = g->ir;
+    if (ir->nparams == 0)
+        return;
+    int *order = params_by_offset(g);
+    sb_printf(&g->out, "\n/* The parameters as named blocks, in offset order: layer (as `seqc "
+                       "summary`\n * names it), weight, model-file line, offset, count. */\n"
+                       "static const seqrt_param_block blocks[] = {\n");
+    for (int k = 0; k < ir->nparams; k++) {
+        const ir_param *p = &ir->params[order[k]];
+        const ir_op *op = &ir->ops[p->op];
+        sb_printf(&g->out, "    {%s, %s, %d, %s, %" PRId64 "},\n", cq_string(g->a, op->name),
+                  cq_string(g->a, p->what), op->line, p->cname, p->count);
+    }
+    sb_printf(&g->out, "};\n");
+}
+
+static void emit_model(gen *g)
+{
+    const ir_model *ir = g->ir;
     const train_recipe *r = &ir->train;
-    char a[5][48];
     static const char *const loss_enum[] = {"SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY",
                                             "SEQRT_LOSS_CATEGORICAL_CROSSENTROPY",
                                             "SEQRT_LOSS_MSE"};
-    fputs("\nstatic const seqrt_model model = {\n    .name = ", out);
-    put_c_string(out, ir->name);
-    fputs(",\n    .source = ", out);
-    put_c_string(out, ir->path);
-    fprintf(out, ",\n    .structure_hash = UINT64_C(0x%016" PRIx64 "),\n", ir_structure_hash(ir));
-    fprintf(out, "    .input_rows = %" PRId64 ",\n    .input_cols = %" PRId64 ",\n"
-                 "    .input_size = %" PRId64 ",\n    .classes = %" PRId64 ",\n",
-            ir->input_rows, ir->input_cols, ir->input_size, ir->classes);
-    fputs("    .param_count = PARAM_COUNT,\n    .trainable_count = TRAINABLE_COUNT,\n"
-          "    .act_per_sample = ACT_PER_SAMPLE,\n    .opt_state_count = OPT_STATE_COUNT,\n",
-          out);
-    fprintf(out, "    .optimizer = %s,\n", r->optimizer == OPT_ADAM ? "SEQRT_OPT_ADAM"
-                                                                    : "SEQRT_OPT_SGD");
-    fprintf(out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n    .beta2 = %s,\n"
-                 "    .epsilon = %s,\n",
-            flt(a[0], sizeof a[0], r->lr), flt(a[1], sizeof a[1], r->momentum),
-            flt(a[2], sizeof a[2], r->beta1), flt(a[3], sizeof a[3], r->beta2),
-            flt(a[4], sizeof a[4], r->epsilon));
-    fprintf(out, "    .nesterov = %d,\n    .loss = %s,\n", r->nesterov ? 1 : 0,
-            loss_enum[r->loss]);
-    fprintf(out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n    .shuffle = %d,\n"
-                 "    .seed = UINT64_C(%" PRIu64 "),\n",
-            r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
-    fputs("    .init = init,\n    .forward_train = forward_train,\n"
-          "    .forward_infer = forward_infer,\n    .backward = backward,\n"
-          "    .update = update,\n};\n", out);
+    sb_printf(&g->out, "\nstatic const seqrt_model model = {\n    .name = %s,\n"
+                       "    .source = %s,\n",
+              cq_string(g->a, ir->name), cq_string(g->a, ir->path));
+    sb_printf(&g->out, "    .structure_hash = UINT64_C(0x%016" PRIx64 "),\n",
+              ir_structure_hash(ir));
+    sb_printf(&g->out, "    .input_rows = %" PRId64 ",\n    .input_cols = %" PRId64 ",\n"
+                       "    .input_size = %" PRId64 ",\n    .classes = %" PRId64 ",\n",
+              ir->input_rows, ir->input_cols, ir->input_size, ir->classes);
+    sb_printf(&g->out, "    .param_count = PARAM_COUNT,\n    .trainable_count = TRAINABLE_COUNT,\n"
+                       "    .act_per_sample = ACT_PER_SAMPLE,\n"
+                       "    .opt_state_count = OPT_STATE_COUNT,\n");
+    if (ir->nparams)
+        sb_printf(&g->out, "    .blocks = blocks,\n"
+                           "    .block_count = (int)(sizeof blocks / sizeof blocks[0]),\n");
+    sb_printf(&g->out, "    .optimizer = %s,\n",
+              r->optimizer == OPT_ADAM ? "SEQRT_OPT_ADAM" : "SEQRT_OPT_SGD");
+    sb_printf(&g->out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n"
+                       "    .beta2 = %s,\n    .epsilon = %s,\n",
+              flt(g, r->lr), flt(g, r->momentum), flt(g, r->beta1), flt(g, r->beta2),
+              flt(g, r->epsilon));
+    sb_printf(&g->out, "    .nesterov = %d,\n    .loss = %s,\n", r->nesterov ? 1 : 0,
+              loss_enum[r->loss]);
+    sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
+                       "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
+              r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
+    sb_printf(&g->out, "    .init = init,\n    .forward_train = forward_train,\n"
+                       "    .forward_infer = forward_infer,\n    .backward = backward,\n"
+                       "    .update = update,\n};\n");
 }
 
-int codegen_c(FILE *out, const ir_model *ir)
+/* ------------------------------------------------------------- the file */
+
+static void emit_header(gen *g)
 {
-    arena *a = ir->arena;
-    const char *file = comment_safe(a, base_name(ir->path));
-    bool *used = arena_array(a, (size_t)ir->ntensors + 1, sizeof *used);
-
-    fprintf(out, "/*\n * A trainer for model %s, generated by seqc %s from %s", ir->name,
-            SEQC_VERSION, comment_safe(a, ir->path));
+    const ir_model *ir = g->ir;
+    sb_printf(&g->out, "/*\n * A trainer for model %s, generated by seqc %s from %s",
+              cq_comment(g->a, ir->name), SEQC_VERSION, cq_comment(g->a, ir->path));
     if (ir->without)
-        fprintf(out, "\n * without %s", comment_safe(a, ir->without));
-    fputs(".\n * Do not edit: change the model file and run seqc again.\n"
-          " *\n * Build: cc -std=c11 -O2 -pthread THIS.c libseqrt.a -lopenblas -lz -lm\n"
-          " * Run:   ./trainer --help\n */\n#include \"seqrt.h\"\n", out);
+        sb_printf(&g->out, "\n * without %s", cq_comment(g->a, ir->without));
+    sb_printf(&g->out,
+              ".\n * Do not edit: change the model file and run seqc again.\n"
+              " *\n * Build (save this file as trainer.c; needs libseqrt installed):\n"
+              " *   cc trainer.c $(pkg-config --cflags --libs seqrt) -o trainer\n"
+              " * Run:   ./trainer --help\n */\n#include \"seqrt.h\"\n");
+}
 
-    fputs("\n/* Parameters: offsets in floats into params (and into grads for the\n"
-          " * trainable ones, which come first). */\n", out);
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < ir->nparams; i++) {
-            const ir_param *p = &ir->params[i];
-            if (p->trainable != (pass == 0))
-                continue;
-            char shape[48];
-            if (p->rows == 1)
-                snprintf(shape, sizeof shape, "[%" PRId64 "]", p->cols);
-            else
-                snprintf(shape, sizeof shape, "[%" PRId64 ",%" PRId64 "]", p->rows, p->cols);
-            fprintf(out, "#define %-28s %8" PRId64 " /* %-10s %s%s */\n", p->cname, p->offset,
-                    shape, init_lower[p->init], p->trainable ? "" : ", non-trainable");
-        }
-    fprintf(out, "#define %-28s %8" PRId64 "\n", "TRAINABLE_COUNT", ir->trainable_count);
-    fprintf(out, "#define %-28s %8" PRId64 "\n", "PARAM_COUNT", ir->param_count);
-    fprintf(out, "#define %-28s %8" PRId64 "\n", "OPT_STATE_COUNT", ir->opt_state_count);
+/* The tensors whose floats overlap t's (they never live at the same
+ * time): the first few by name, then how many more. */
+static void sharing_comment(gen *g, int t)
+{
+    enum { NAMED = 4 };
+    const ir_model *ir = g->ir;
+    const ir_tensor *x = &ir->tensors[t];
+    int count = 0;
+    for (int u = 0; u < ir->ntensors; u++) {
+        const ir_tensor *y = &ir->tensors[u];
+        if (u == t || y->role == IR_T_INPUT || y->offset >= x->offset + x->size ||
+            x->offset >= y->offset + y->size)
+            continue;
+        if (count < NAMED)
+            sb_printf(&g->out, "%s%s", count ? ", " : " /* shares floats with ", tn(g, u));
+        count++;
+    }
+    if (count > NAMED)
+        sb_printf(&g->out, " and %d more", count - NAMED);
+    if (count)
+        sb_printf(&g->out, " */");
+}
 
-    fputs("\n/* Memory plan: offsets into the arena in floats per sample; a buffer\n"
-          " * starts at OFFSET * capacity. Buffers whose lives do not overlap share\n"
-          " * floats (`seqc ir` shows the lives). */\n", out);
+static void emit_defines(gen *g)
+{
+    const ir_model *ir = g->ir;
+    sb_printf(&g->out, "\n/* Parameters: offsets in floats into params (and into grads for "
+                       "the\n * trainable ones, which come first), named after the layers "
+                       "of `seqc summary`. */\n");
+    int *order = params_by_offset(g);
+    for (int k = 0; k < ir->nparams; k++) {
+        const ir_param *p = &ir->params[order[k]];
+        char shape[48];
+        if (p->rows == 1)
+            snprintf(shape, sizeof shape, "[%" PRId64 "]", p->cols);
+        else
+            snprintf(shape, sizeof shape, "[%" PRId64 ",%" PRId64 "]", p->rows, p->cols);
+        sb_printf(&g->out, "#define %-40s %8" PRId64 " /* %-10s %s%s */\n", p->cname,
+                  p->offset, shape, init_lower[p->init], p->trainable ? "" : ", non-trainable");
+    }
+    sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "TRAINABLE_COUNT", ir->trainable_count);
+    sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "PARAM_COUNT", ir->param_count);
+    sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "OPT_STATE_COUNT", ir->opt_state_count);
+
+    sb_printf(&g->out, "\n/* Memory plan: offsets into the arena in floats per sample; a "
+                       "buffer\n * starts at OFFSET * capacity. %s */\n",
+              ir->no_reuse ? "Built with --no-reuse: every buffer has\n * its own floats."
+                           : "Buffers whose lives do not overlap share\n * floats, as "
+                             "noted (`seqc ir` shows the lives).");
     for (int t = 0; t < ir->ntensors; t++) {
         const ir_tensor *x = &ir->tensors[t];
         if (x->role == IR_T_INPUT)
             continue;
-        fn tmp;
-        fn_start(&tmp, ir, used);
-        const char *name = tn(&tmp, t);
-        char upper[128];
-        size_t k = 0;
-        for (; name[k] && k + 1 < sizeof upper; k++)
-            upper[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]);
-        upper[k] = 0;
-        char def[160];
-        snprintf(def, sizeof def, "ARENA_%s", upper);
-        fprintf(out, "#define %-28s %8" PRId64 "\n", def, x->offset);
+        sb_printf(&g->out, "#define %-40s %8" PRId64,
+                  arena_printf(g->a, "ARENA_%s", upper(g->a, x->name)), x->offset);
+        sharing_comment(g, t);
+        sb_printf(&g->out, "\n");
     }
-    fprintf(out, "#define %-28s %8" PRId64 "\n", "ACT_PER_SAMPLE", ir->act_per_sample);
+    sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "ACT_PER_SAMPLE", ir->act_per_sample);
+}
 
-    emit_init(out, ir, file);
+/* Replaces each LINE_BACK with `#line N "C FILE"`, N the next line's. */
+static void resolve_line_back(gen *g, FILE *out)
+{
+    const char *c_name = cq_string(g->a, g->opt->c_path ? g->opt->c_path : "trainer.c");
+    size_t len = strlen(LINE_BACK);
+    long line = 1;
+    for (const char *p = g->out.p; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (n == len && memcmp(p, LINE_BACK, len) == 0)
+            fprintf(out, "#line %ld %s\n", line + 1, c_name);
+        else
+            fwrite(p, 1, n, out);
+        p += n;
+        line++;
+    }
+}
 
-    fn f;
-    fn_start(&f, ir, used);
-    gen_forward(&f, false);
-    emit_fn(out, &f,
-            "/* Training mode: batch statistics (moving statistics updated), dropout on. */\n"
-            "static void forward_train(seqrt_step *s)",
-            "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n"
-            "    float *p = s->params;\n");
-    sb_free(&f.body);
+int codegen_c(FILE *out, const ir_model *ir, const codegen_opts *opts)
+{
+    static const codegen_opts defaults = {0};
+    gen g = {.ir = ir, .opt = opts ? opts : &defaults, .a = ir->arena};
+    g.file = cq_comment(g.a, base_name(ir->path));
+    g.used = arena_array(g.a, (size_t)ir->ntensors + 1, sizeof *g.used);
 
-    fn_start(&f, ir, used);
-    gen_forward(&f, true);
-    emit_fn(out, &f,
-            "/* Inference mode: moving statistics, no dropout. */\n"
-            "static void forward_infer(seqrt_step *s)",
-            "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n"
-            "    const float *p = s->params;\n");
-    sb_free(&f.body);
+    emit_header(&g);
+    emit_defines(&g);
+    emit_init(&g);
 
-    fn_start(&f, ir, used);
-    gen_backward(&f);
-    emit_fn(out, &f,
-            "/* After forward_train: fills grads (overwritten, never accumulated). */\n"
-            "static void backward(seqrt_step *s)",
-            "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n"
-            "    const float *p = s->params;\n    float *g = s->grads;\n");
-    sb_free(&f.body);
+    const char *pre = "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n";
+    fn_start(&g);
+    gen_forward(&g, IR_PHASE_FORWARD);
+    fn_emit(&g, "/* Training mode: batch statistics (moving statistics updated), dropout on. */\n"
+                "static void forward_train(seqrt_step *s)",
+            arena_printf(g.a, "%s    float *p = s->params;\n", pre));
 
-    emit_update(out, ir);
-    emit_model(out, ir);
-    fputs("\n#ifndef SEQRT_NO_MAIN\nint main(int argc, char **argv)\n{\n"
-          "    return seqrt_main(argc, argv, &model);\n}\n#endif\n", out);
+    fn_start(&g);
+    gen_forward(&g, IR_PHASE_INFER);
+    fn_emit(&g, "/* Inference mode: moving statistics, no dropout. */\n"
+                "static void forward_infer(seqrt_step *s)",
+            arena_printf(g.a, "%s    const float *p = s->params;\n", pre));
+
+    fn_start(&g);
+    gen_backward(&g);
+    fn_emit(&g, "/* After forward_train: fills grads (overwritten, never accumulated). */\n"
+                "static void backward(seqrt_step *s)",
+            arena_printf(g.a, "%s    const float *p = s->params;\n    float *g = s->grads;\n",
+                         pre));
+
+    emit_update(&g);
+    emit_blocks(&g);
+    emit_model(&g);
+    sb_printf(&g.out, "\n#ifndef SEQRT_NO_MAIN\nint main(int argc, char **argv)\n{\n"
+                      "    return seqrt_main(argc, argv, &model);\n}\n#endif\n");
+    resolve_line_back(&g, out);
+    sb_free(&g.out);
     fflush(out);
     return ferror(out) ? -1 : 0;
 }

@@ -1,9 +1,11 @@
 /*
  * cmd_build.c: the back end's commands.
  *
- *   seqc ir    FILE [--without KIND]... [--after PASS]
- *   seqc emit  FILE [--without KIND]... [-o trainer.c | -o -]
- *   seqc build FILE [--without KIND]... [-o trainer] [-v]
+ *   seqc ir    FILE [--without KIND]... [--no-reuse] [--after PASS]
+ *   seqc emit  FILE [--without KIND]... [--no-reuse] [--line-directives]
+ *                   [-o trainer.c | -o -]
+ *   seqc build FILE [--without KIND]... [--no-reuse] [--line-directives]
+ *                   [-o trainer] [-v]
  *
  * Each loads and checks the model (frontend.h), drops the --without kinds,
  * lowers it (lower.c), runs the passes (passes.c) and then prints the IR,
@@ -39,12 +41,14 @@ typedef struct cmd_args {
     int         nwithout;
     layer_kind  without[LAYER_KIND_COUNT];
     bool        verbose;
+    bool        no_reuse;        /* every buffer its own floats */
+    bool        line_directives; /* #line back to the model file */
 } cmd_args;
 
 static const char *const cmd_usage[] = {
-    "ir FILE [--without KIND]... [--after PASS]",
-    "emit FILE [--without KIND]... [-o trainer.c | -o -]",
-    "build FILE [--without KIND]... [-o trainer] [-v]",
+    "ir FILE [--without KIND]... [--no-reuse] [--after PASS]",
+    "emit FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer.c | -o -]",
+    "build FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer] [-v]",
 };
 
 static void help(cmd_kind k)
@@ -65,8 +69,12 @@ static void help(cmd_kind k)
               "command line.\n", stdout);
         break;
     }
-    fputs("--without KIND drops every layer of that kind (e.g. batchnorm); repeatable.\n",
+    fputs("--without KIND drops every layer of that kind (e.g. batchnorm); repeatable.\n"
+          "--no-reuse gives every buffer of the memory plan its own floats (debugging).\n",
           stdout);
+    if (k != CMD_IR)
+        fputs("--line-directives maps each layer's C to its line in the model file\n"
+              "(#line), for compiler messages and debuggers.\n", stdout);
 }
 
 /* argv[0] is the command's name. Returns 0, 2 on a usage error, -1 after --help. */
@@ -96,6 +104,10 @@ static int parse_args(cmd_kind k, int argc, char **argv, cmd_args *a)
         }
         if (k == CMD_BUILD && (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0)) {
             a->verbose = true;
+        } else if (strcmp(s, "--no-reuse") == 0) {
+            a->no_reuse = true;
+        } else if (k != CMD_IR && strcmp(s, "--line-directives") == 0) {
+            a->line_directives = true;
         } else if (s[0] == '-' && s[1] != 0) {
             return cli_usage_error(cmd, use, "unknown option '%s'", s);
         } else if (a->file) {
@@ -125,6 +137,7 @@ static ir_model *compile_model(arena *ar, const cmd_args *a)
         without = without ? arena_printf(ar, "%s, %s", without, name) : arena_strdup(ar, name);
     }
     ir_model *ir = ir_lower(ar, m, without);
+    ir->no_reuse = a->no_reuse;
     if (ir_run_passes(ir, a->after) != 0)
         return NULL;
     return ir;
@@ -155,12 +168,22 @@ static int check_output(const cmd_args *a, const char *out)
     return 1;
 }
 
-static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir); }
+typedef struct c_job {
+    const ir_model *ir;
+    codegen_opts    opts;
+} c_job;
+
+static int write_c(FILE *f, const void *ctx)
+{
+    const c_job *job = ctx;
+    return codegen_c(f, job->ir, &job->opts);
+}
 
 /* Writes the C for ir to path, through path.tmp.PID and a rename. */
-static int write_c_file(const ir_model *ir, const char *path)
+static int write_c_file(const ir_model *ir, const cmd_args *a, const char *path)
 {
-    return file_write_atomic(path, "seqc", write_c, ir);
+    c_job job = {ir, {a->line_directives, path}};
+    return file_write_atomic(path, "seqc", write_c, &job);
 }
 
 static int run_build(arena *ar, const ir_model *ir, const cmd_args *a, const char *out)
@@ -173,7 +196,7 @@ static int run_build(arena *ar, const ir_model *ir, const cmd_args *a, const cha
         return 1;
     }
     char *c_path = arena_printf(ar, "%s/%s", dir, default_output(ar, a->file, ".c"));
-    int rc = write_c_file(ir, c_path);
+    int rc = write_c_file(ir, a, c_path);
     if (rc == 0)
         rc = build_trainer(c_path, out, a->verbose);
     if (rc == 0) {
@@ -208,11 +231,12 @@ static int run(cmd_kind k, int argc, char **argv)
         break;
     case CMD_EMIT:
         if (!out) {
-            rc = codegen_c(stdout, ir) == 0 ? 0 : 1;
+            codegen_opts opts = {a.line_directives, NULL};
+            rc = codegen_c(stdout, ir, &opts) == 0 ? 0 : 1;
             if (rc)
                 fputs("seqc: error: cannot write to standard output\n", stderr);
         } else {
-            rc = write_c_file(ir, out);
+            rc = write_c_file(ir, &a, out);
         }
         break;
     case CMD_BUILD:

@@ -126,6 +126,16 @@ _Static_assert(sizeof keras_name / sizeof *keras_name == LAYER_KIND_COUNT,
 /* sigmoid and tanh share Keras's Activation class and its counter */
 static int counter_slot(layer_kind k) { return k == LAYER_TANH ? LAYER_SIGMOID : (int)k; }
 
+const char *summary_layer_name(summary_namer *nm, layer_kind kind, char *buf, size_t size)
+{
+    int before = nm->counters[counter_slot(kind)]++;
+    if (before)
+        snprintf(buf, size, "%s_%d", keras_name[kind], before);
+    else
+        snprintf(buf, size, "%s", keras_name[kind]);
+    return buf;
+}
+
 static void shape_text(const layer_stats *s, char *buf, size_t size)
 {
     size_t used = (size_t)snprintf(buf, size, "(None");
@@ -146,7 +156,6 @@ void summary_print(FILE *out, const model *m)
 {
     size_t n = m->nlayers;
     model_counts c;
-    int counters[LAYER_KIND_COUNT];
     int wname = (int)strlen("Layer (type)"), wshape = (int)strlen("Output Shape");
     int wparams = (int)strlen("Param #");
 
@@ -160,7 +169,7 @@ void summary_print(FILE *out, const model *m)
     /* pass 0 sizes the columns, pass 1 prints */
     char name[96], shape[96], params[32];
     for (int pass = 0; pass < 2; pass++) {
-        memset(counters, 0, sizeof counters);
+        summary_namer namer = {{0}};
         if (pass == 1) {
             int width = 1 + wname + 3 + wshape + 3 + wparams;
             fprintf(out, "Model: \"%s\"\n", m->name);
@@ -173,13 +182,10 @@ void summary_print(FILE *out, const model *m)
             const layer *l = &m->layers[i];
             if (l->kind == LAYER_INPUT)
                 continue;
-            int k = counter_slot(l->kind);
-            if (counters[k]++)
-                snprintf(name, sizeof name, "%s_%d (%s)", keras_name[l->kind], counters[k] - 1,
-                         keras_class[l->kind]);
-            else
-                snprintf(name, sizeof name, "%s (%s)", keras_name[l->kind],
-                         keras_class[l->kind]);
+            char lname[64];
+            snprintf(name, sizeof name, "%s (%s)",
+                     summary_layer_name(&namer, l->kind, lname, sizeof lname),
+                     keras_class[l->kind]);
             shape_text(&all[i], shape, sizeof shape);
             summary_commas(all[i].params, params, sizeof params);
             if (pass == 0) {

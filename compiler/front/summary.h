@@ -34,6 +34,15 @@ int summary_count(const model *m, layer_stats *stats, model_counts *out);
 /* Values per sample of a shape (the product of dims). */
 uint64_t summary_shape_size(int ndims, const int64_t *dims);
 
+/* The names `seqc summary` gives layers, as Keras names them: "dense",
+ * "dense_1", "batch_normalization", ... (the generated C uses them too).
+ * Zero a summary_namer, then call summary_layer_name for each layer in
+ * order; it writes into buf and returns buf. */
+typedef struct summary_namer {
+    int counters[LAYER_KIND_COUNT];
+} summary_namer;
+const char *summary_layer_name(summary_namer *nm, layer_kind kind, char *buf, size_t size);
+
 /* "110,154" into buf (at least 27 bytes); returns buf. */
 char *summary_commas(uint64_t n, char *buf, size_t size);
 

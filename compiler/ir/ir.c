@@ -1,8 +1,11 @@
 /*
- * ir.c: the IR's names, construction helpers, the tensors each op reads and
- * writes, the structure hash, and the readable listing `seqc ir` prints.
+ * ir.c: the op table (the one description of each op's calls, read by the
+ * memory plan, this file's listing and the C generator), construction
+ * helpers, the tensors each call reads and writes, the structure hash, and
+ * the readable listing `seqc ir` prints.
  */
 #include "ir/ir.h"
+#include "front/diag.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -10,31 +13,134 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const op_kind_names[] = {
-    [IR_DENSE] = "dense",
-    [IR_BATCHNORM] = "batchnorm",
-    [IR_RELU] = "relu",
-    [IR_LEAKY_RELU] = "leaky_relu",
-    [IR_SIGMOID] = "sigmoid",
-    [IR_TANH] = "tanh",
-    [IR_SOFTMAX] = "softmax",
-    [IR_DROPOUT] = "dropout",
-    [IR_FLATTEN] = "flatten",
-    [IR_SOFTMAX_XENT] = "softmax_xent",
-    [IR_XENT] = "xent",
-    [IR_MSE] = "mse",
+/* The op table (ir.h explains the templates). The calls are libseqrt's
+ * (seqrt.h): sizes first, then inputs, then outputs. */
+static const ir_op_desc op_table[] = {
+    [IR_DENSE] = {
+        .name = "dense",
+        .forward = "seqrt_dense_forward($n, $fi, $fo, $x, $p0, $p1, $y)",
+        .backward = "seqrt_dense_backward($n, $fi, $fo, $x, $p0, $dy, $dx,\n$g0, $g1)",
+        .params = {"kernel", "bias"},
+        .trainable = {true, true},
+    },
+    [IR_BATCHNORM] = {
+        .name = "batchnorm",
+        .forward = "seqrt_batchnorm_forward_train($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                   "$momentum, $epsilon,\n$y, $s0,\n$s1)",
+        .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                 "$epsilon, $y)",
+        .backward = "seqrt_batchnorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"
+                    "$g0, $g1)",
+        .params = {"gamma", "beta", "moving_mean", "moving_variance"},
+        .trainable = {true, true, false, false},
+        .saved = {"xhat", "inv_std"},
+    },
+    [IR_RELU] = {
+        .name = "relu",
+        .forward = "seqrt_relu_forward($size, $x, $y)",
+        .backward = "seqrt_relu_backward($size, $x, $y, $dy, $dx)",
+    },
+    [IR_LEAKY_RELU] = {
+        .name = "leaky_relu",
+        .forward = "seqrt_leaky_relu_forward($size, $alpha, $x, $y)",
+        .backward = "seqrt_leaky_relu_backward($size, $alpha, $x, $y, $dy, $dx)",
+    },
+    [IR_SIGMOID] = {
+        .name = "sigmoid",
+        .forward = "seqrt_sigmoid_forward($size, $x, $y)",
+        .backward = "seqrt_sigmoid_backward($size, $x, $y, $dy, $dx)",
+    },
+    [IR_TANH] = {
+        .name = "tanh",
+        .forward = "seqrt_tanh_forward($size, $x, $y)",
+        .backward = "seqrt_tanh_backward($size, $x, $y, $dy, $dx)",
+    },
+    [IR_SOFTMAX] = {
+        .name = "softmax",
+        .forward = "seqrt_softmax_forward($rows, $cols, $x, $y)",
+        .backward = "seqrt_softmax_backward($rows, $cols, $x, $y, $dy, $dx)",
+    },
+    [IR_DROPOUT] = {
+        .name = "dropout",
+        .forward = "seqrt_dropout_forward_train($size, $rate, $x, $y, $s0, s->rng)",
+        .infer = "",
+        .backward = "seqrt_dropout_backward($size, $rate, $s0, $dy, $dx)",
+        .saved = {"mask"},
+    },
+    [IR_FLATTEN] = {.name = "flatten"},
+    [IR_SOFTMAX_XENT] = {
+        .name = "softmax_xent",
+        .forward = "s->loss = seqrt_softmax_xent_forward($n, $classes, $x, s->y, $y)",
+        .predict = "seqrt_softmax_forward($n, $classes, $x, $y)",
+        .backward = "seqrt_softmax_xent_backward($n, $classes, $y, s->y, $dx)",
+        .is_loss = true,
+    },
+    [IR_XENT] = {
+        .name = "xent",
+        .forward = "s->loss = seqrt_xent_forward($n, $classes, $x, s->y)",
+        .predict = "",
+        .backward = "seqrt_xent_backward($n, $classes, $x, s->y, $dx)",
+        .is_loss = true,
+    },
+    [IR_MSE] = {
+        .name = "mse",
+        .forward = "s->loss = seqrt_mse_forward($n, $classes, $x, s->y)",
+        .predict = "",
+        .backward = "seqrt_mse_backward($n, $classes, $x, s->y, $dx)",
+        .is_loss = true,
+    },
 };
-_Static_assert(sizeof op_kind_names / sizeof op_kind_names[0] == IR_OP_KIND_COUNT,
-               "op_kind_names out of step with ir_op_kind");
+_Static_assert(sizeof op_table / sizeof op_table[0] == IR_OP_KIND_COUNT,
+               "op_table out of step with ir_op_kind");
+
+const ir_op_desc *ir_op_info(ir_op_kind k)
+{
+    if ((unsigned)k >= IR_OP_KIND_COUNT)
+        SEQC_BUG("an IR op of no kind");
+    return &op_table[k];
+}
 
 const char *ir_op_kind_name(ir_op_kind k)
 {
-    return (unsigned)k < IR_OP_KIND_COUNT ? op_kind_names[k] : "?";
+    return (unsigned)k < IR_OP_KIND_COUNT ? op_table[k].name : "?";
 }
 
 bool ir_op_is_loss(ir_op_kind k)
 {
-    return k == IR_SOFTMAX_XENT || k == IR_XENT || k == IR_MSE;
+    return (unsigned)k < IR_OP_KIND_COUNT && op_table[k].is_loss;
+}
+
+const char *ir_op_call(const ir_op_desc *d, ir_phase phase)
+{
+    switch (phase) {
+    case IR_PHASE_FORWARD:  return d->forward;
+    case IR_PHASE_INFER:    return d->infer ? d->infer : d->forward;
+    case IR_PHASE_PREDICT:  return d->predict;
+    case IR_PHASE_BACKWARD: return d->backward;
+    }
+    return NULL;
+}
+
+int ir_call_token(const ir_model *ir, const ir_op *op, ir_phase phase, const char *tok,
+                  size_t len, bool *write)
+{
+#define IS(lit) (len == sizeof lit - 1 && memcmp(tok, lit, len) == 0)
+    bool fwd = phase != IR_PHASE_BACKWARD;
+    *write = false;
+    if (IS("x"))
+        return fwd && phase != IR_PHASE_FORWARD ? ir_infer_source(ir, op->x) : op->x;
+    if (IS("dy"))
+        return op->dy;
+    if (IS("y") || IS("s0") || IS("s1")) {
+        *write = fwd;
+        return IS("y") ? op->y : op->save[tok[1] - '0'];
+    }
+    if (IS("dx")) {
+        *write = true;
+        return op->dx;
+    }
+#undef IS
+    return IR_CALL_NOT_A_TENSOR;
 }
 
 static const char *const init_names[] = {"zeros", "ones", "glorot_uniform",
@@ -59,9 +165,11 @@ int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
     return i;
 }
 
-int ir_add_param(arena *a, ir_model *ir, int op, const char *suffix,
-                 init_kind init, bool trainable)
+int ir_add_param(arena *a, ir_model *ir, int op, int k, init_kind init)
 {
+    const ir_op_desc *d = ir_op_info(ir->ops[op].kind);
+    if (k < 0 || k >= 4 || !d->params[k])
+        SEQC_BUG("a parameter the op table does not name");
     if (ir->nparams >= ir->nparams_cap) {
         fprintf(stderr, "seqc: internal error: IR parameter table full\n");
         abort();
@@ -69,16 +177,49 @@ int ir_add_param(arena *a, ir_model *ir, int op, const char *suffix,
     int i = ir->nparams++;
     ir_param *p = &ir->params[i];
     memset(p, 0, sizeof *p);
-    p->name = arena_printf(a, "%s.%s", ir->ops[op].name, suffix);
+    p->what = d->params[k];
+    p->name = arena_printf(a, "%s.%s", ir->ops[op].name, p->what);
     char *c = arena_strdup(a, p->name);
     for (char *s = c; *s; s++)
         *s = *s == '.' ? '_' : (char)toupper((unsigned char)*s);
     p->cname = c;
     p->op = op;
     p->init = init;
-    p->trainable = trainable;
+    p->trainable = d->trainable[k];
     p->offset = -1;
+    ir->ops[op].param[k] = i;
     return i;
+}
+
+int ir_add_saved(arena *a, ir_model *ir, int op, int k, ir_tensor_role role)
+{
+    const ir_op_desc *d = ir_op_info(ir->ops[op].kind);
+    if (k < 0 || k >= 2 || !d->saved[k])
+        SEQC_BUG("a saved tensor the op table does not name");
+    int t = ir_add_tensor(a, ir, arena_printf(a, "%s.%s", ir->ops[op].name, d->saved[k]),
+                          role, -1);
+    ir->ops[op].save[k] = t;
+    return t;
+}
+
+void ir_op_io(const ir_model *ir, const ir_op *op, ir_phase phase, ir_io *io)
+{
+    io->nreads = io->nwrites = 0;
+    const char *s = ir_op_call(ir_op_info(op->kind), phase);
+    if (!s)
+        return;
+    while ((s = strchr(s, '$')) != NULL) {
+        size_t len = strspn(++s, "abcdefghijklmnopqrstuvwxyz0123456789");
+        bool write;
+        int t = ir_call_token(ir, op, phase, s, len, &write);
+        s += len;
+        if (t < 0) /* not a tensor, or IR_NONE (no dx: NULL) */
+            continue;
+        int *n = write ? &io->nwrites : &io->nreads;
+        if (*n >= 8)
+            SEQC_BUG("an op's call names more than 8 tensors");
+        (write ? io->writes : io->reads)[(*n)++] = t;
+    }
 }
 
 int ir_error(const ir_model *ir, int line, const char *fmt, ...)
@@ -123,27 +264,49 @@ void ir_format_float(char *buf, size_t size, double v)
 
 char *ir_structure_text(arena *a, const ir_model *ir)
 {
-    /* one line per op and per parameter; sizes are small */
-    size_t cap = 256 + (size_t)(ir->nops + ir->nparams) * 160;
+    /* one line per op and per parameter, positional: names, source lines
+     * and the op's text are left out, so renaming or commenting a model
+     * keeps its checkpoints; the numbers are written exactly (%a) */
+    size_t cap = 256 + (size_t)(ir->nops + ir->nparams) * 256;
     char *buf = arena_alloc(a, cap);
     size_t n = 0;
     n += (size_t)snprintf(buf + n, cap - n, "input %" PRId64 "x%" PRId64 "\n",
                           ir->input_rows, ir->input_cols);
-    for (int i = 0; i < ir->nops; i++) {
+    for (int i = 0; i < ir->nops && n < cap; i++) {
         const ir_op *op = &ir->ops[i];
-        if (ir_op_is_loss(op->kind))
-            continue; /* the loss is part of the recipe */
-        n += (size_t)snprintf(buf + n, cap - n, "%s %s -> %" PRId64 "\n",
-                              ir_op_kind_name(op->kind), op->text,
-                              ir->tensors[op->y].features);
+        int64_t fo = op->y != IR_NONE ? ir->tensors[op->y].features : 0;
+        n += (size_t)snprintf(buf + n, cap - n, "%s -> %" PRId64 " groups %" PRId64,
+                              ir_op_kind_name(op->kind), fo, op->groups);
+        switch (op->kind) {
+        case IR_DENSE:
+            n += (size_t)snprintf(buf + n, cap - n, " units %" PRId64 " bias %d", op->units,
+                                  op->bias);
+            break;
+        case IR_BATCHNORM:
+            n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a",
+                                  (double)(float)op->momentum, (double)(float)op->epsilon);
+            break;
+        case IR_LEAKY_RELU:
+            n += (size_t)snprintf(buf + n, cap - n, " alpha %a", (double)(float)op->alpha);
+            break;
+        case IR_DROPOUT:
+            n += (size_t)snprintf(buf + n, cap - n, " rate %a", (double)(float)op->rate);
+            break;
+        default:
+            break;
+        }
+        if (n < cap)
+            n += (size_t)snprintf(buf + n, cap - n, "\n");
     }
-    for (int i = 0; i < ir->nparams; i++) {
+    for (int i = 0; i < ir->nparams && n < cap; i++) {
         const ir_param *p = &ir->params[i];
         n += (size_t)snprintf(buf + n, cap - n,
-                              "param %s [%" PRId64 ",%" PRId64 "] @%" PRId64 " %s\n",
-                              p->name, p->rows, p->cols, p->offset,
+                              "param %d %s [%" PRId64 ",%" PRId64 "] @%" PRId64 " %s\n",
+                              p->op, p->what, p->rows, p->cols, p->offset,
                               p->trainable ? "trainable" : "non-trainable");
     }
+    if (n >= cap)
+        SEQC_BUG("structure text longer than its estimate");
     return buf;
 }
 
@@ -166,53 +329,65 @@ uint64_t ir_structure_hash(const ir_model *ir)
 static void print_tensor(FILE *out, const ir_model *ir, int t)
 {
     const ir_tensor *x = &ir->tensors[t];
-    if (x->role == IR_T_STATS)
+    if (x->features < 0)
+        fprintf(out, x->role == IR_T_STATS ? "%s [?]" : "%s [N,?]", x->name);
+    else if (x->role == IR_T_STATS)
         fprintf(out, "%s [%" PRId64 "]", x->name, x->features);
-    else if (x->features < 0)
-        fprintf(out, "%s [N,?]", x->name);
     else
         fprintf(out, "%s [N,%" PRId64 "]", x->name, x->features);
 }
 
-static void print_params(FILE *out, const ir_model *ir, const ir_op *op)
+/* Prints op's call in phase as "WRITES = KIND(READS)": the tensors and
+ * parameters its call names, in the call's order (ir.h: the op table). */
+static void print_call(FILE *out, const ir_model *ir, const ir_op *op, ir_phase phase)
 {
-    for (int k = 0; k < 4; k++)
-        if (op->param[k] != IR_NONE)
-            fprintf(out, ", %s", ir->params[op->param[k]].name);
+    const char *call = ir_op_call(ir_op_info(op->kind), phase);
+    bool loss = ir_op_is_loss(op->kind);
+    for (int pass = 0; pass < 2; pass++) { /* 0: writes, 1: reads */
+        bool any = false;
+        if (pass == 0 && loss && phase != IR_PHASE_BACKWARD) {
+            fputs("loss", out);
+            any = true;
+        }
+        for (const char *s = call; (s = strchr(s, '$')) != NULL;) {
+            size_t len = strspn(++s, "abcdefghijklmnopqrstuvwxyz0123456789");
+            bool write;
+            int t = ir_call_token(ir, op, phase, s, len, &write);
+            bool grad = s[0] == 'g', param = s[0] == 'p' || grad;
+            int p = param && len == 2 ? op->param[s[1] - '0'] : IR_NONE;
+            s += len;
+            if (param && p != IR_NONE && grad == (pass == 0)) {
+                fprintf(out, "%s%s%s", any ? ", " : "", grad ? "d_" : "", ir->params[p].name);
+                any = true;
+            } else if (t >= 0 && write == (pass == 0)) {
+                fputs(any ? ", " : "", out);
+                print_tensor(out, ir, t);
+                any = true;
+            }
+        }
+        if (pass == 1 && loss) /* the labels: s->y */
+            fputs(any ? ", labels" : "labels", out);
+        if (pass == 0)
+            fprintf(out, " = %s%s(", ir_op_kind_name(op->kind),
+                    phase == IR_PHASE_BACKWARD ? "_grad" : "");
+    }
+    fputs(")\n", out);
 }
 
 static void print_forward(FILE *out, const ir_model *ir, const ir_op *op)
 {
     if (op->kind == IR_FLATTEN) {
-        fprintf(out, "  ; line %d: flatten: a view, ", op->line);
+        fprintf(out, "  ; %s, line %d: flatten: a view, ", op->name, op->line);
         print_tensor(out, ir, op->x);
         fputs(" is already flat\n", out);
         return;
     }
-    if (ir_op_is_loss(op->kind)) {
-        fprintf(out, "  ; loss %s%s\n", op->text,
+    if (ir_op_is_loss(op->kind))
+        fprintf(out, "  ; loss %s%s\n  ", op->text,
                 op->fused_softmax ? ", fused with the final softmax" : "");
-        fputs("  loss", out);
-        if (op->y != IR_NONE) {
-            fputs(", ", out);
-            print_tensor(out, ir, op->y);
-        }
-        fprintf(out, " = %s ", ir_op_kind_name(op->kind));
-        print_tensor(out, ir, op->x);
-        fputs(", labels\n", out);
-        return;
-    }
-    fprintf(out, "  ; line %d: %s\n  ", op->line, op->text);
-    print_tensor(out, ir, op->y);
-    for (int k = 0; k < 2; k++)
-        if (op->save[k] != IR_NONE) {
-            fputs(", ", out);
-            print_tensor(out, ir, op->save[k]);
-        }
-    fprintf(out, " = %s ", op->name);
-    print_tensor(out, ir, op->x);
-    print_params(out, ir, op);
-    fputc('\n', out);
+    else
+        fprintf(out, "  ; %s, line %d: %s\n  ", op->name, op->line, op->text);
+    print_call(out, ir, op, IR_PHASE_FORWARD);
 }
 
 static void print_backward(FILE *out, const ir_model *ir, const ir_op *op)
@@ -220,57 +395,7 @@ static void print_backward(FILE *out, const ir_model *ir, const ir_op *op)
     if (!op->backward)
         return;
     fputs("  ", out);
-    bool any = false;
-    if (op->dx != IR_NONE) {
-        print_tensor(out, ir, op->dx);
-        any = true;
-    }
-    for (int k = 0; k < 2; k++) {
-        int p = op->param[k];
-        if (p != IR_NONE && ir->params[p].trainable) {
-            fprintf(out, "%sd_%s", any ? ", " : "", ir->params[p].name);
-            any = true;
-        }
-    }
-    fprintf(out, " = %s_grad ", ir_op_is_loss(op->kind) ? ir_op_kind_name(op->kind)
-                                                          : op->name);
-    switch (op->kind) {
-    case IR_SOFTMAX_XENT:
-        print_tensor(out, ir, op->y);
-        fputs(", labels", out);
-        break;
-    case IR_XENT: case IR_MSE:
-        print_tensor(out, ir, op->x);
-        fputs(", labels", out);
-        break;
-    case IR_DENSE:
-        print_tensor(out, ir, op->x);
-        fputs(", ", out);
-        print_tensor(out, ir, op->dy);
-        print_params(out, ir, op);
-        break;
-    case IR_BATCHNORM:
-        print_tensor(out, ir, op->save[0]);
-        fputs(", ", out);
-        print_tensor(out, ir, op->save[1]);
-        fputs(", ", out);
-        print_tensor(out, ir, op->dy);
-        fprintf(out, ", %s", ir->params[op->param[0]].name);
-        break;
-    case IR_DROPOUT:
-        print_tensor(out, ir, op->save[0]);
-        fputs(", ", out);
-        print_tensor(out, ir, op->dy);
-        break;
-    default:
-        print_tensor(out, ir, op->x);
-        fputs(", ", out);
-        print_tensor(out, ir, op->y);
-        fputs(", ", out);
-        print_tensor(out, ir, op->dy);
-        break;
-    }
-    fputc('\n', out);
+    print_call(out, ir, op, IR_PHASE_BACKWARD);
 }
 
 static const char *const role_names[] = {"input", "activation", "gradient",
@@ -278,18 +403,21 @@ static const char *const role_names[] = {"input", "activation", "gradient",
 _Static_assert(sizeof role_names / sizeof role_names[0] == IR_T_ROLE_COUNT,
                "role_names out of step with ir_tensor_role");
 
-/* qsort has no context argument in C11; printing is single-threaded */
-static const ir_model *sort_model;
+/* a tensor's place in the memory plan's listing: by offset, then by
+ * first step (qsort has no context argument, so the keys travel along) */
+typedef struct plan_row {
+    int64_t offset;
+    int     def, index;
+} plan_row;
 
 static int by_offset(const void *pa, const void *pb)
 {
-    const ir_tensor *a = &sort_model->tensors[*(const int *)pa];
-    const ir_tensor *b = &sort_model->tensors[*(const int *)pb];
+    const plan_row *a = pa, *b = pb;
     if (a->offset != b->offset)
         return a->offset < b->offset ? -1 : 1;
     if (a->def != b->def)
         return a->def < b->def ? -1 : 1;
-    return *(const int *)pa - *(const int *)pb;
+    return a->index - b->index;
 }
 
 void ir_print(FILE *out, const ir_model *ir)
@@ -338,7 +466,7 @@ void ir_print(FILE *out, const ir_model *ir)
                 ir->act_per_sample);
         fprintf(out, "  %8s %6s  %-9s %-10s %s\n", "offset", "size", "live", "role", "tensor");
         /* in offset order, then by first step */
-        int *order = malloc(sizeof *order * (size_t)(ir->ntensors + 1));
+        plan_row *order = malloc(sizeof *order * (size_t)(ir->ntensors + 1));
         int n = 0;
         if (!order) {
             fputs("seqc: out of memory\n", stderr);
@@ -346,16 +474,15 @@ void ir_print(FILE *out, const ir_model *ir)
         }
         for (int i = 0; i < ir->ntensors; i++)
             if (ir->tensors[i].offset >= 0)
-                order[n++] = i;
-        sort_model = ir;
+                order[n++] = (plan_row){ir->tensors[i].offset, ir->tensors[i].def, i};
         qsort(order, (size_t)n, sizeof *order, by_offset);
         for (int k = 0; k < n; k++) {
-            const ir_tensor *t = &ir->tensors[order[k]];
+            const ir_tensor *t = &ir->tensors[order[k].index];
             char live[24];
             snprintf(live, sizeof live, "%d..%d", t->def, t->last);
             fprintf(out, "  %8" PRId64 " %6" PRId64 "  %-9s %-10s ", t->offset, t->size,
                     live, role_names[t->role]);
-            print_tensor(out, ir, order[k]);
+            print_tensor(out, ir, order[k].index);
             fputc('\n', out);
         }
         free(order);

@@ -43,8 +43,49 @@ typedef enum ir_op_kind {
     IR_OP_KIND_COUNT
 } ir_op_kind;
 
+/*
+ * One description of each op: what it reads, writes and saves, as the C
+ * calls it makes. The memory planner takes each op's reads and writes from
+ * these calls, `seqc ir` prints them, and the C generator writes them, so
+ * the three cannot disagree.
+ *
+ * A call is a template: `$NAME` stands for a tensor, a parameter or a
+ * number of the op, and a newline continues the argument list on the next
+ * line. Tensors: $x, $y (input and output), $dx, $dy (their gradients),
+ * $s0, $s1 (the saved tensors, named by `saved`). Parameters: $p0..$p3
+ * (values, named by `params`), $g0, $g1 (the trainable ones' gradients).
+ * Numbers: $n (batch rows), $rows, $cols (the rows and columns the kernel
+ * sees: the last axis for batchnorm and softmax), $size (values in the
+ * batch), $fi, $fo (features in and out), $classes, and the options
+ * $momentum, $epsilon, $alpha, $rate.
+ *
+ * Reads and writes: a forward call writes $y, $s0 and $s1, a backward
+ * call writes $dx and the $g's; every other tensor it names is read. No op
+ * runs in place: an op's outputs never share floats with its inputs (the
+ * memory plan keeps both ends of a life, see pass_memplan.c).
+ */
+typedef struct ir_op_desc {
+    const char *name;      /* "dense"; the loss ops' names in `seqc ir` */
+    const char *forward;   /* training mode; NULL: a view (flatten) */
+    const char *infer;     /* inference mode when it differs from forward;
+                              "": the identity (dropout: reads its input) */
+    const char *predict;   /* a loss without labels: what still runs ("") */
+    const char *backward;  /* NULL: never runs backward */
+    const char *params[4]; /* Keras's weight names, in $p order */
+    bool        trainable[4];
+    const char *saved[2];  /* names of $s0, $s1 */
+    bool        is_loss;   /* always the last op; sets s->loss */
+} ir_op_desc;
+
+const ir_op_desc *ir_op_info(ir_op_kind k);
 const char *ir_op_kind_name(ir_op_kind k);
 bool ir_op_is_loss(ir_op_kind k);
+
+/* Which call of an op: the step's three phases. */
+typedef enum ir_phase { IR_PHASE_FORWARD, IR_PHASE_INFER, IR_PHASE_PREDICT,
+                        IR_PHASE_BACKWARD } ir_phase;
+/* The op's call template in that phase: NULL or "" when it has none. */
+const char *ir_op_call(const ir_op_desc *d, ir_phase phase);
 
 typedef enum ir_tensor_role {
     IR_T_INPUT,   /* the step's x: not in the arena */
@@ -56,7 +97,8 @@ typedef enum ir_tensor_role {
 } ir_tensor_role;
 
 typedef struct ir_tensor {
-    const char    *name;     /* "t3", "d_t3", "batchnorm_1.xhat" */
+    const char    *name;     /* the layer's output: "dense_1"; its gradient
+                                "d_dense_1"; saved: "batch_normalization.xhat" */
     ir_tensor_role role;
     int64_t        features; /* per sample; -1 until shape inference */
     /* memory plan (pass_memplan.c) */
@@ -66,8 +108,9 @@ typedef struct ir_tensor {
 } ir_tensor;
 
 typedef struct ir_param {
-    const char *name;     /* "dense_1.w" */
-    const char *cname;    /* "DENSE_1_W", the generated #define */
+    const char *name;     /* "dense_1.kernel": the summary's layer name */
+    const char *what;     /* "kernel", from ir_op_desc.params */
+    const char *cname;    /* "DENSE_1_KERNEL", the generated #define */
     int         op;       /* the op that owns it */
     int64_t     rows, cols; /* [rows, cols]; a vector has rows = 1 */
     int64_t     count;
@@ -81,7 +124,7 @@ enum { IR_NONE = -1 };
 
 typedef struct ir_op {
     ir_op_kind  kind;
-    const char *name;    /* "dense_1", "relu_2", "loss" */
+    const char *name;    /* the summary's: "dense_1", "re_lu_1", "loss" */
     int         line;    /* source line of its layer (0: none) */
     const char *text;    /* what the layer says, for comments: "dense 128" */
     int         x, y;    /* input and output tensors (flatten: y == x) */
@@ -124,6 +167,7 @@ typedef struct ir_model {
     int64_t     opt_state_count;
     int         nsteps;  /* forward + backward schedule length */
     int         passes_run;
+    bool        no_reuse; /* memory plan: every buffer its own floats */
     train_recipe train;
 } ir_model;
 
@@ -147,8 +191,11 @@ int ir_pass_memplan(ir_model *ir);
 /* ir.c: construction helpers (arena-backed, capacity fixed at lowering) */
 int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
                   int64_t features);
-int ir_add_param(arena *a, ir_model *ir, int op, const char *suffix,
-                 init_kind init, bool trainable);
+/* Parameter k of op (ir_op_desc.params[k], trainable as the table says),
+ * stored in op->param[k]. */
+int ir_add_param(arena *a, ir_model *ir, int op, int k, init_kind init);
+/* Saved tensor k of op (ir_op_desc.saved[k]), stored in op->save[k]. */
+int ir_add_saved(arena *a, ir_model *ir, int op, int k, ir_tensor_role role);
 /* Reports an error at the op's line; always returns 1. */
 int ir_error(const ir_model *ir, int line, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -156,12 +203,30 @@ int ir_error(const ir_model *ir, int line, const char *fmt, ...)
 #endif
     ;
 
+/* The tensor that `$tok` (len bytes, without the '$') names in op's call
+ * in phase: IR_NONE when the op has none (the C passes NULL), or
+ * IR_CALL_NOT_A_TENSOR for a parameter or a number. *write tells whether
+ * the call writes it. In inference, $x is read through dropouts. */
+enum { IR_CALL_NOT_A_TENSOR = -2 };
+int ir_call_token(const ir_model *ir, const ir_op *op, ir_phase phase, const char *tok,
+                  size_t len, bool *write);
+
+/* The tensors op's call in phase reads and writes (at most 8 each), in the
+ * order the call names them; IR_NONE slots are left out. */
+typedef struct ir_io {
+    int nreads, nwrites;
+    int reads[8], writes[8];
+} ir_io;
+void ir_op_io(const ir_model *ir, const ir_op *op, ir_phase phase, ir_io *io);
+
 /* The tensor the inference path reads where training reads t: dropout is
  * the identity at inference, so its output resolves to its input. */
 int ir_infer_source(const ir_model *ir, int t);
 
-/* FNV-1a 64 of the canonical structure text (layers, shapes, parameter
- * layout; not the recipe). Valid after the memory plan. */
+/* FNV-1a 64 of the canonical structure text: what determines the numbers
+ * a checkpoint holds and the step computes (op kinds, shapes, the options
+ * that change the step, the loss, the parameter layout). Not names, lines,
+ * comments, the file's path or the recipe. Valid after the memory plan. */
 uint64_t ir_structure_hash(const ir_model *ir);
 /* The canonical text hashed above, arena-allocated. */
 char *ir_structure_text(arena *a, const ir_model *ir);

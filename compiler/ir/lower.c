@@ -6,6 +6,7 @@
  * later still.
  */
 #include "ir/ir.h"
+#include "front/summary.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -108,16 +109,18 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     ir->input_cols = in->ndims > 0 ? size / ir->input_rows : 1;
     ir->input = ir_add_tensor(a, ir, "x", IR_T_INPUT, size);
 
-    int counts[LAYER_KIND_COUNT] = {0};
     int cur = ir->input;
-    int nact = 0;
+    summary_namer namer = {{0}};
+    char lname[64];
     for (size_t i = 1; i < nl; i++) {
         const layer *l = &m->layers[i];
         ir_op_kind k = op_kind_of_layer(l->kind);
         if (k == IR_OP_KIND_COUNT)
             continue; /* a second input: the check pass has rejected it */
-        const char *name = arena_printf(a, "%s_%d", layer_kind_name(l->kind),
-                                        ++counts[l->kind]);
+        /* the name `seqc summary` prints: ops, tensors and parameters carry
+         * it into the generated C */
+        const char *name =
+            arena_strdup(a, summary_layer_name(&namer, l->kind, lname, sizeof lname));
         int o = add_op(ir, k, name, l->line, layer_text(a, l));
         ir_op *op = &ir->ops[o];
         op->x = cur;
@@ -125,35 +128,32 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
             op->y = cur; /* a view */
             continue;
         }
-        op->y = ir_add_tensor(a, ir, arena_printf(a, "t%d", ++nact), IR_T_ACT, -1);
+        op->y = ir_add_tensor(a, ir, name, IR_T_ACT, -1);
         cur = op->y;
         switch (k) {
         case IR_DENSE:
             op->units = l->units;
             op->bias = l->bias;
-            op->param[0] = ir_add_param(a, ir, o, "w", l->init, true);
+            ir_add_param(a, ir, o, 0, l->init);
             if (l->bias)
-                op->param[1] = ir_add_param(a, ir, o, "b", INIT_ZEROS, true);
+                ir_add_param(a, ir, o, 1, INIT_ZEROS);
             break;
         case IR_BATCHNORM:
             op->momentum = l->momentum;
             op->epsilon = l->epsilon;
-            op->param[0] = ir_add_param(a, ir, o, "gamma", INIT_ONES, true);
-            op->param[1] = ir_add_param(a, ir, o, "beta", INIT_ZEROS, true);
-            op->param[2] = ir_add_param(a, ir, o, "moving_mean", INIT_ZEROS, false);
-            op->param[3] = ir_add_param(a, ir, o, "moving_var", INIT_ONES, false);
-            op->save[0] = ir_add_tensor(a, ir, arena_printf(a, "%s.xhat", name),
-                                        IR_T_SAVED, -1);
-            op->save[1] = ir_add_tensor(a, ir, arena_printf(a, "%s.inv_std", name),
-                                        IR_T_STATS, -1);
+            ir_add_param(a, ir, o, 0, INIT_ONES);   /* gamma */
+            ir_add_param(a, ir, o, 1, INIT_ZEROS);  /* beta */
+            ir_add_param(a, ir, o, 2, INIT_ZEROS);  /* moving mean */
+            ir_add_param(a, ir, o, 3, INIT_ONES);   /* moving variance */
+            ir_add_saved(a, ir, o, 0, IR_T_SAVED);  /* xhat */
+            ir_add_saved(a, ir, o, 1, IR_T_STATS);  /* inv_std */
             break;
         case IR_LEAKY_RELU:
             op->alpha = l->alpha;
             break;
         case IR_DROPOUT:
             op->rate = l->rate;
-            op->save[0] = ir_add_tensor(a, ir, arena_printf(a, "%s.mask", name),
-                                        IR_T_SAVED, -1);
+            ir_add_saved(a, ir, o, 0, IR_T_SAVED);  /* mask */
             break;
         default:
             break;

@@ -9,10 +9,16 @@
  * flatten is a view, so its input and output share one.
  */
 #include "ir/ir.h"
+#include "front/diag.h"
 
+/* whether the op table gives op a trainable parameter */
 static bool has_params(const ir_op *op)
 {
-    return op->kind == IR_DENSE || op->kind == IR_BATCHNORM;
+    const ir_op_desc *d = ir_op_info(op->kind);
+    for (int k = 0; k < 4; k++)
+        if (d->params[k] && d->trainable[k])
+            return true;
+    return false;
 }
 
 /* d_T for activation t, made on first request */
@@ -47,11 +53,8 @@ int ir_pass_backward(ir_model *ir)
         ir_op *op = &ir->ops[i];
         if (op->backward && !ir_op_is_loss(op->kind))
             op->dy = grads[op->y];
-        if (op->backward && !ir_op_is_loss(op->kind) && op->dy == IR_NONE) {
-            fprintf(stderr, "seqc: internal error: %s runs backward without d_%s\n",
-                    op->name, ir->tensors[op->y].name);
-            abort();
-        }
+        if (op->backward && !ir_op_is_loss(op->kind) && op->dy == IR_NONE)
+            SEQC_BUG("an op runs backward without its output's gradient");
     }
     return 0;
 }

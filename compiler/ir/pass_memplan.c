@@ -2,8 +2,8 @@
  * pass_memplan.c: the static memory plan.
  *
  * Parameters: one buffer, trainable parameters first in layer order
- * (w, b, gamma, beta), then the non-trainable ones (moving_mean,
- * moving_var): the layout seqrt_model expects, so the optimizer runs once
+ * (kernel, bias, gamma, beta), then the non-trainable ones (moving_mean,
+ * moving_variance): the layout seqrt_model expects, so the optimizer runs once
  * over params[0, trainable_count) and grads mirror those offsets.
  *
  * Arena: every activation, gradient and saved value gets an offset in
@@ -15,16 +15,17 @@
  * is the last forward op), then backward runs the ops in reverse, op i at
  * step 2*nops-1-i. A tensor lives from the step that first writes it to
  * the step that last reads it, both included; the reads and writes of
- * each op are listed in op_io() below and match the calls codegen_c.c
- * makes (e.g. dense backward reads x, batchnorm backward reads xhat and
- * inv_std but not its input, so a dense output followed by batchnorm dies
- * at the batchnorm's forward step). Two more rules keep the inference path
- * safe on the same plan: forward_infer skips dropout, so a dropout's input
- * is read where its output would be (its life is extended to that step),
- * and the model's output stays live to the end (the loop reads it after
- * the step). Two tensors may share floats only when their lives do not
- * overlap; because both ends are inclusive, an op's outputs never alias
- * its inputs. Placement is first fit, in order of first write.
+ * each op are those of its calls in the op table (ir.c, ir_op_io), the
+ * very calls codegen_c.c writes (e.g. dense backward reads x, batchnorm
+ * backward reads xhat and inv_std but not its input, so a dense output
+ * followed by batchnorm dies at the batchnorm's forward step). The
+ * inference and prediction calls count at the forward step too: they skip
+ * dropout, so a dropout's input is read where its output would be (its
+ * life is extended to that step). The model's output stays live to the
+ * end (the loop reads it after the step). Two tensors may share floats
+ * only when their lives do not overlap (and never under no_reuse);
+ * because both ends are inclusive, an op's outputs never alias its
+ * inputs. Placement is first fit, in order of first write.
  *
  * Sizes: a tensor [N, f] takes f floats per sample, rounded up to 16 so
  * every buffer starts 64-byte aligned relative to the arena. A batchnorm's
@@ -33,40 +34,9 @@
  * floats, a few kB.
  */
 #include "ir/ir.h"
+#include "front/diag.h"
 
 enum { ALIGN_FLOATS = 16 };
-
-/* The tensors op reads and writes in one direction (<= 4 each). */
-static void op_io(const ir_op *op, bool backward, int *r, int *nr, int *w, int *nw)
-{
-    *nr = *nw = 0;
-#define R(t) do { if ((t) != IR_NONE) r[(*nr)++] = (t); } while (0)
-#define W(t) do { if ((t) != IR_NONE) w[(*nw)++] = (t); } while (0)
-    if (!backward) {
-        if (op->kind == IR_FLATTEN)
-            return;
-        R(op->x);
-        W(op->y);
-        W(op->save[0]);
-        W(op->save[1]);
-        return;
-    }
-    if (!op->backward)
-        return;
-    switch (op->kind) {
-    case IR_DENSE:        R(op->x); R(op->dy); break;
-    case IR_BATCHNORM:    R(op->save[0]); R(op->save[1]); R(op->dy); break;
-    case IR_DROPOUT:      R(op->save[0]); R(op->dy); break;
-    case IR_SOFTMAX_XENT: R(op->y); break;
-    case IR_XENT:
-    case IR_MSE:          R(op->x); break;
-    case IR_FLATTEN:      return;
-    default:              R(op->x); R(op->y); R(op->dy); break;
-    }
-    W(op->dx);
-#undef R
-#undef W
-}
 
 static void touch(ir_tensor *t, int step, bool write)
 {
@@ -101,61 +71,79 @@ static void liveness(ir_model *ir)
 {
     int k = ir->nops;
     ir->nsteps = 2 * k;
-    int r[4], w[4], nr, nw;
     for (int i = 0; i < k; i++) {
         const ir_op *op = &ir->ops[i];
-        int steps[2] = {i, 2 * k - 1 - i};
-        for (int dir = 0; dir < 2; dir++) {
-            op_io(op, dir == 1, r, &nr, w, &nw);
-            for (int j = 0; j < nr; j++)
-                touch(&ir->tensors[r[j]], steps[dir], false);
-            for (int j = 0; j < nw; j++)
-                touch(&ir->tensors[w[j]], steps[dir], true);
-        }
-        /* forward_infer reads through dropouts */
-        if (op->kind != IR_DROPOUT && op->kind != IR_FLATTEN) {
-            int src = ir_infer_source(ir, op->x);
-            if (src != op->x)
-                touch(&ir->tensors[src], i, false);
+        /* inference and prediction run op i where training's forward does,
+         * but may read other tensors (through dropouts) */
+        static const ir_phase phases[] = {IR_PHASE_FORWARD, IR_PHASE_INFER,
+                                          IR_PHASE_PREDICT, IR_PHASE_BACKWARD};
+        for (size_t p = 0; p < sizeof phases / sizeof phases[0]; p++) {
+            if (phases[p] == IR_PHASE_BACKWARD && !op->backward)
+                continue;
+            int step = phases[p] == IR_PHASE_BACKWARD ? 2 * k - 1 - i : i;
+            ir_io io;
+            ir_op_io(ir, op, phases[p], &io);
+            for (int j = 0; j < io.nreads; j++)
+                touch(&ir->tensors[io.reads[j]], step, false);
+            for (int j = 0; j < io.nwrites; j++)
+                touch(&ir->tensors[io.writes[j]], step, true);
         }
     }
     touch(&ir->tensors[ir->output], ir->nsteps, false);
     touch(&ir->tensors[ir_infer_source(ir, ir->output)], ir->nsteps, false);
 }
 
-static bool overlap(const ir_tensor *a, const ir_tensor *b)
+/* Whether a and b may not share floats: their lives overlap, or the plan
+ * was asked for no reuse at all (seqc emit --no-reuse, for debugging). */
+static bool overlap(const ir_model *ir, const ir_tensor *a, const ir_tensor *b)
 {
-    return a->def <= b->last && b->def <= a->last;
+    return ir->no_reuse || (a->def <= b->last && b->def <= a->last);
 }
 
+/* [start, end) in floats per sample; also (def, index) for the order */
+typedef struct span {
+    int64_t start, end;
+} span;
+
+static int by_start(const void *pa, const void *pb)
+{
+    const span *a = pa, *b = pb;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Placement: tensors in order of first write (then of creation), each at
+ * the lowest offset clear of every placed tensor alive at the same time:
+ * the conflicting spans sorted by start, the first gap big enough wins. */
 static void place(ir_model *ir)
 {
+    size_t nt = (size_t)ir->ntensors;
+    span *order = arena_array(ir->arena, nt + 1, sizeof *order); /* (def, index) */
+    span *busy = arena_array(ir->arena, nt + 1, sizeof *busy);
+    size_t n = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (ir->tensors[i].role != IR_T_INPUT && ir->tensors[i].def >= 0)
+            order[n++] = (span){(int64_t)ir->tensors[i].def * (int64_t)(nt + 1) + (int64_t)i,
+                                (int64_t)i};
+    qsort(order, n, sizeof *order, by_start);
     int64_t top = 0;
-    for (int step = 0; step < ir->nsteps; step++) {
-        for (int i = 0; i < ir->ntensors; i++) {
-            ir_tensor *t = &ir->tensors[i];
-            if (t->role == IR_T_INPUT || t->def != step)
-                continue;
-            t->size = (t->features + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-            /* lowest offset clear of every placed tensor alive at the same time */
-            int64_t off = 0;
-            bool moved = true;
-            while (moved) {
-                moved = false;
-                for (int j = 0; j < ir->ntensors; j++) {
-                    const ir_tensor *u = &ir->tensors[j];
-                    if (j == i || u->offset < 0 || !overlap(t, u))
-                        continue;
-                    if (off < u->offset + u->size && u->offset < off + t->size) {
-                        off = u->offset + u->size;
-                        moved = true;
-                    }
-                }
-            }
-            t->offset = off;
-            if (off + t->size > top)
-                top = off + t->size;
+    for (size_t k = 0; k < n; k++) {
+        int i = (int)order[k].end;
+        ir_tensor *t = &ir->tensors[i];
+        t->size = (t->features + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        size_t nb = 0;
+        for (size_t j = 0; j < nt; j++) {
+            const ir_tensor *u = &ir->tensors[j];
+            if ((int)j != i && u->offset >= 0 && overlap(ir, t, u))
+                busy[nb++] = (span){u->offset, u->offset + u->size};
         }
+        qsort(busy, nb, sizeof *busy, by_start);
+        int64_t off = 0;
+        for (size_t b = 0; b < nb && busy[b].start < off + t->size; b++)
+            if (busy[b].end > off)
+                off = busy[b].end;
+        t->offset = off;
+        if (off + t->size > top)
+            top = off + t->size;
     }
     ir->act_per_sample = top;
 }
@@ -168,9 +156,7 @@ int ir_pass_memplan(ir_model *ir)
     for (int i = 0; i < ir->ntensors; i++) {
         const ir_tensor *t = &ir->tensors[i];
         if (t->role != IR_T_INPUT && t->offset < 0) {
-            fprintf(stderr, "seqc: internal error: tensor %s has no place in the "
-                            "memory plan\n", t->name);
-            abort();
+            SEQC_BUG("a tensor has no place in the memory plan");
         }
     }
     return 0;

@@ -417,7 +417,7 @@ static int make_dirs(const char *path)
     return 0;
 }
 
-static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir); }
+static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir, NULL); }
 
 /* Writes v's C to v->c_path and compiles it to v->exe_path. */
 static int build_variant(const variant *v)

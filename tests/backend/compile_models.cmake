@@ -1,6 +1,6 @@
 # compile_models.cmake: every model file emits C that compiles with
-# -std=c11 -Wall -Wextra -Wpedantic -Werror, with and without its batchnorm
-# and dropout layers.
+# -std=c11 -Wall -Wextra -Wpedantic -Werror -trigraphs, with and without its
+# batchnorm and dropout layers, and with #line directives and no reuse.
 #   cmake -DSEQC=... -DCC=... -DINCLUDE=... -DWORK=... -DMODELS="dir;dir" -P compile_models.cmake
 file(MAKE_DIRECTORY ${WORK})
 set(count 0)
@@ -8,14 +8,16 @@ foreach(dir ${MODELS})
   file(GLOB files ${dir}/*.seq)
   foreach(f ${files})
     get_filename_component(name ${f} NAME_WE)
-    foreach(variant "" "--without;batchnorm" "--without;dropout;--without;batchnorm")
+    foreach(variant "" "--without;batchnorm" "--without;dropout;--without;batchnorm"
+                    "--line-directives;--no-reuse")
       set(c ${WORK}/${name}${count}.c)
       execute_process(COMMAND ${SEQC} emit ${f} ${variant} -o ${c}
                       ERROR_VARIABLE err RESULT_VARIABLE rc)
       if(NOT rc EQUAL 0)
         message(FATAL_ERROR "seqc emit ${f} ${variant} exited with ${rc}:\n${err}")
       endif()
-      execute_process(COMMAND ${CC} -std=c11 -Wall -Wextra -Wpedantic -Werror -I${INCLUDE}
+      execute_process(COMMAND ${CC} -std=c11 -Wall -Wextra -Wpedantic -Werror -trigraphs
+                              -I${INCLUDE}
                               -c ${c} -o ${c}.o
                       OUTPUT_VARIABLE cout ERROR_VARIABLE cerr RESULT_VARIABLE rc)
       if(NOT rc EQUAL 0)

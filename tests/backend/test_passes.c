@@ -3,12 +3,14 @@
  * (models/ and tests/backend/models/), with and without their batchnorm
  * and dropout layers:
  *   - memory plan: tensors alive at the same step never share a float,
- *     every buffer is big enough, and dead buffers are reused;
+ *     every buffer is big enough, and dead buffers are reused (none under
+ *     no_reuse);
  *   - parameter layout: trainable first, contiguous, Keras's counts;
  *   - fusion: softmax + cross-entropy fused, softmax + mse not;
  *   - backward: no dx for the first layer; the structure hash follows
  *     the structure.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, for seqc_tmpdir_make */
 #include <stdbool.h>
 #include <string.h>
 
@@ -17,7 +19,8 @@
 #include "ir/ir.h"
 #include "testutil.h"
 
-static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)
+static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
+                              const layer_kind *without, bool no_reuse)
 {
     model *m = arena_alloc(a, sizeof *m);
     const char *path = arena_printf(a, "%s/%s", SEQC_SOURCE_DIR, rel);
@@ -25,8 +28,14 @@ static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_ki
     for (int i = 0; i < nwithout; i++)
         model_without(m, without[i]);
     ir_model *ir = ir_lower(a, m, NULL);
+    ir->no_reuse = no_reuse;
     assert_int_equal(ir_run_passes(ir, NULL), 0);
     return ir;
+}
+
+static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)
+{
+    return compile_plan(a, rel, nwithout, without, false);
 }
 
 static const char *const files[] = {
@@ -108,6 +117,33 @@ static void test_mnist_bn_layout_and_reuse(void **state)
     arena_free(&a);
 }
 
+/* --no-reuse: every buffer its own floats, the plan the sum of them */
+static void test_no_reuse_shares_nothing(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        arena a;
+        arena_init(&a);
+        const ir_model *ir = compile_plan(&a, files[f], 0, NULL, true);
+        int64_t sum = 0;
+        for (int i = 0; i < ir->ntensors; i++) {
+            const ir_tensor *t = &ir->tensors[i];
+            if (t->role == IR_T_INPUT)
+                continue;
+            sum += t->size;
+            for (int j = 0; j < i; j++) {
+                const ir_tensor *u = &ir->tensors[j];
+                if (u->role != IR_T_INPUT && t->offset < u->offset + u->size &&
+                    u->offset < t->offset + t->size)
+                    fail_msg("%s: %s and %s share floats under no_reuse", files[f], t->name,
+                             u->name);
+            }
+        }
+        assert_int_equal(ir->act_per_sample, sum);
+        arena_free(&a);
+    }
+}
+
 static void test_fusion_and_backward(void **state)
 {
     (void)state;
@@ -154,13 +190,64 @@ static void test_structure_hash(void **state)
     arena_free(&a);
 }
 
+/* the structure hash of model text src, written to dir/name */
+static uint64_t hash_of_text(arena *a, const char *dir, const char *name, const char *src)
+{
+    const char *path = arena_printf(a, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(src, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    model *m = arena_alloc(a, sizeof *m);
+    assert_int_equal(frontend_load(a, path, m), 0);
+    ir_model *ir = ir_lower(a, m, NULL);
+    assert_int_equal(ir_run_passes(ir, NULL), 0);
+    return ir_structure_hash(ir);
+}
+
+/* what the hash follows: the numbers, not the text, names or path */
+static void test_structure_hash_follows_numbers_not_text(void **state)
+{
+    (void)state;
+    char dir[512];
+    assert_int_equal(seqc_tmpdir_make(dir, sizeof dir, "hash"), 0);
+    arena a;
+    arena_init(&a);
+    const char *base = "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+                       "train {\n  loss sparse_categorical_crossentropy\n}\n";
+    uint64_t h = hash_of_text(&a, dir, "a.seq", base);
+    /* comments, blank lines, spacing, another file name: the same */
+    assert_true(h == hash_of_text(&a, dir, "other.seq",
+                                  "# a comment\n\nmodel m {  # here too\n\n  input 4\n"
+                                  "  dense 8;   batchnorm;relu\n\n  dense 3; softmax\n}\n"
+                                  "train {\n  loss sparse_categorical_crossentropy\n}\n"));
+    /* a layer's size, an option that changes the step, the loss: different */
+    const char *changed[] = {
+        "model m {\n  input 4\n  dense 9; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm epsilon=0.01; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss mse\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm; tanh\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
+    };
+    for (size_t i = 0; i < sizeof changed / sizeof *changed; i++)
+        if (hash_of_text(&a, dir, "b.seq", changed[i]) == h)
+            fail_msg("change %zu keeps the structure hash", i);
+    arena_free(&a);
+    assert_int_equal(seqc_tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_plan_never_overlaps_live_buffers),
         cmocka_unit_test(test_mnist_bn_layout_and_reuse),
+        cmocka_unit_test(test_no_reuse_shares_nothing),
         cmocka_unit_test(test_fusion_and_backward),
         cmocka_unit_test(test_structure_hash),
+        cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,9 +43,9 @@ int main(int argc, char **argv)
     seqrt_rng rng;
     seqrt_rng_seed(&rng, strtoull(argv[1], NULL, 10));
     model.init(params, &rng);
-    int bad = dump(out, params, DENSE_1_W, DENSE_1_B) ||
-              dump(out, params, DENSE_2_W, DENSE_2_B) ||
-              dump(out, params, DENSE_3_W, DENSE_3_B);
+    int bad = dump(out, params, DENSE_KERNEL, DENSE_BIAS) ||
+              dump(out, params, DENSE_1_KERNEL, DENSE_1_BIAS) ||
+              dump(out, params, DENSE_2_KERNEL, DENSE_2_BIAS);
     bad |= fwrite(&rng, sizeof rng, 1, out) != 1;
     for (uint32_t i = 0; i < 1000; i++)
         order[i] = i;
