@@ -407,26 +407,16 @@ static int make_dirs(const char *path)
     return 0;
 }
 
+static int write_variant_c(FILE *f, const void *ir)
+{
+    return codegen_c(f, ir);
+}
+
 /* Writes v's C to v->c_path and compiles it to v->exe_path. */
 static int build_variant(const variant *v)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", v->c_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "seqc compare: error: cannot write %s: %s\n", v->c_path,
-                strerror(errno));
+    if (file_write_atomic(v->c_path, "seqc compare", write_variant_c, v->ir))
         return 1;
-    }
-    int bad = codegen_c(f, v->ir);
-    if (fclose(f) != 0)
-        bad = -1;
-    if (bad != 0 || rename(tmp, v->c_path) != 0) {
-        fprintf(stderr, "seqc compare: error: cannot write %s: %s\n", v->c_path,
-                strerror(errno));
-        remove(tmp);
-        return 1;
-    }
     return build_trainer(v->c_path, v->exe_path, false);
 }
 
