@@ -333,7 +333,9 @@ static int read_capped(const char *path, const seqrt_model *model, unsigned char
     if (!f)
         return seqrt_fail(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) == 0) {
+    if (fstat(fileno(f), &st) != 0) {
+        memset(&st, 0, sizeof st);
+    } else {
         if (S_ISDIR(st.st_mode)) {
             fclose(f);
             return seqrt_fail(err, "%s: is a directory, not a checkpoint", path);
@@ -345,8 +347,9 @@ static int read_capped(const char *path, const seqrt_model *model, unsigned char
                               "model", path, (long long)st.st_size, model->name, cap);
         }
     }
-    size_t want = (size_t)cap + 1, have = 1 << 16, n = 0;
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size + 1 < want)
+    /* grown by doubling up to want: a device's zeros cost cap + 1 bytes */
+    size_t want = (size_t)cap + 1, have = want < (1 << 16) ? want : (1 << 16), n = 0;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size + 1 < have)
         have = (size_t)st.st_size + 1;
     unsigned char *buf = malloc(have);
     for (;;) {
