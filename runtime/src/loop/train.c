@@ -11,7 +11,7 @@
  *   ./trainer --help
  *
  * Exit status: 0 success; 1 an error in the data, a file, or training
- * (the loss became NaN); 2 a bad command line.
+ * (the loss or a weight became NaN or infinite); 2 a bad command line.
  *
  * The order of random draws, which makes a run reproducible and lets
  * --resume continue it bit for bit: one seqrt_rng is seeded with the seed;
@@ -380,8 +380,12 @@ static void print_help(const seqrt_model *m)
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
            "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
            "  that sample. Pick a batch size with samples %% batch != 1 to avoid it.\n"
-           "  Training stops with an error if the loss becomes NaN or infinite; the\n"
-           "  last checkpoint written is the one of the last good epoch.\n"
+           "  Training stops with an error if the loss becomes NaN or infinite, or\n"
+           "  (checked after every epoch) a weight does, naming the layer; the last\n"
+           "  checkpoint written is the one of the last good epoch.\n"
+           "  Outputs: a file is replaced atomically, a symlink written through, a\n"
+           "  device written in place; a directory or a missing directory is refused\n"
+           "  before training. Two trainers cannot --save to one file.\n"
            "  Exit status: 0 success, 1 error in data, files or training, 2 bad usage.\n");
 }
 
@@ -649,11 +653,14 @@ static void report_kept(const run *r)
  * A ReLU turns a NaN into 0, so the loss can stay finite while a layer's
  * weights are all NaN; the loss check alone does not see that.
  *
- * Checked once per epoch, before the history row and the checkpoint: a
- * scan of the tutorial's 110,154 parameters and 219,540 Adam moments costs
- * about as much as 0.1 to 0.2 of a training step, so after every step it
- * would slow training by about 10 %; once per epoch it is below 0.01 %,
- * and it is what keeps NaN weights out of the checkpoint.
+ * Checked once per epoch, before the history row and the checkpoint. A
+ * scan of the tutorial's 110,154 parameters and 219,540 Adam moments
+ * (1.3 MB) took 130 to 200 us on the 2-core test machine, where one
+ * training step takes about 1 ms on one thread: after every step it would
+ * cost 13 to 20 %, once per epoch (1,875 steps of Fashion-MNIST) under
+ * 0.02 %. Per epoch is enough for the promise that matters: NaN weights
+ * never reach the checkpoint or the history. The loss is checked after
+ * every step (free), which stops most divergences at once.
  */
 static int run_check_finite(const run *r, long epoch, const char *when)
 {
