@@ -7,7 +7,8 @@
 #   2. models/mnist_bn.seq resumed with --lr 1e30: its weights go NaN while
 #      the loss can stay finite (ReLU maps NaN to 0); the trainer exits 1
 #      naming where, and the checkpoint of the last good epoch is kept
-#      byte for byte.
+#      byte for byte;
+#   3. a file size limit (ulimit -f) gives "File too large" and exit 1.
 set -u
 SEQC=$1 SRC=$2 WORK=$3
 fail() { echo "outputs_e2e.sh: FAIL: $*" >&2; exit 1; }
@@ -49,4 +50,11 @@ cmp -s m.ck good.ck || fail "the checkpoint of epoch 1 was replaced"
 [ "$(wc -l <m.csv)" -eq 2 ] || fail "the history got a row of the bad epoch"
 ./mnist_bn evaluate --data "$SRC/data/mnist-digits" --limit 100 --load m.ck >/dev/null ||
     fail "the kept checkpoint does not load"
+# 3. a file size limit (ulimit -f, in 512-byte blocks here) is an error
+# with its reason, not a kill by SIGXFSZ; the checkpoint is not touched
+(ulimit -f 100 && exec ./mnist_bn $DATA --epochs 2 --resume m.ck --save m.ck) 2>err.txt
+rc=$?
+[ "$rc" -eq 1 ] || fail "under ulimit -f the trainer exited $rc: $(cat err.txt)"
+grep -q "^error: cannot write m.ck: File too large" err.txt || fail "ulimit -f: $(cat err.txt)"
+cmp -s m.ck good.ck || fail "the checkpoint changed under ulimit -f"
 echo "outputs_e2e.sh: ok"

@@ -645,6 +645,9 @@ static void test_outputs_checked_before_training(void **state)
     assert_string_equal(slurp("noparent.err", NULL),
                         "error: cannot write nowhere/x.ck: directory nowhere does not exist\n");
     assert_string_equal(slurp("noparent.out", NULL), "");
+    assert_int_equal(run(TINY_TRAINER, "same", COMMON " --save same.out --history same.out"), 1);
+    assert_string_equal(slurp("same.err", NULL), "error: --save and --history both name "
+                                                 "same.out; give each its own file\n");
 }
 
 static void test_symlinks_are_written_through(void **state)

@@ -545,6 +545,11 @@ static int run_check_outputs(run *r)
 {
     seqrt_error err = {{0}};
     const options *o = r->o;
+    if (o->save && o->history && strcmp(o->save, o->history) == 0) {
+        fprintf(stderr, "error: --save and --history both name %s; give each its own file\n",
+                o->save);
+        return -1;
+    }
     if ((o->save && seqrt_outfile_check(o->save, &err)) ||
         (o->history && seqrt_outfile_check(o->history, &err)) ||
         (o->save && seqrt_checkpoint_lock_acquire(&r->lock, o->save, &err))) {
@@ -902,11 +907,29 @@ done:
 
 /* The generated code fills the model; a wrong one is a bug in seqc, not
  * in the user's input, so it aborts loudly. */
+/* The named blocks, when given, lie in offset order inside params, so a
+ * message that names a layer names the right one. */
+static int blocks_ok(const seqrt_model *m)
+{
+    if (m->block_count < 0 || (m->block_count > 0 && !m->blocks))
+        return 0;
+    size_t end = 0;
+    for (int i = 0; i < m->block_count; i++) {
+        const seqrt_param_block *b = &m->blocks[i];
+        if (!b->layer || !b->what || b->offset < end || b->count > m->param_count ||
+            b->offset > m->param_count - b->count)
+            return 0;
+        end = b->offset + b->count;
+    }
+    return 1;
+}
+
 static void check_model(const seqrt_model *m)
 {
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
         !m->backward || !m->update || m->input_size < 1 || m->classes < 1 ||
-        m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1) {
+        m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
+        !blocks_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");
         abort();
     }
