@@ -545,7 +545,9 @@ static int run_check_outputs(run *r)
 {
     seqrt_error err = {{0}};
     const options *o = r->o;
-    if (o->save && o->history && strcmp(o->save, o->history) == 0) {
+    struct stat st;
+    if (o->save && o->history && strcmp(o->save, o->history) == 0 &&
+        (stat(o->save, &st) != 0 || S_ISREG(st.st_mode))) { /* /dev/null may take both */
         fprintf(stderr, "error: --save and --history both name %s; give each its own file\n",
                 o->save);
         return -1;
