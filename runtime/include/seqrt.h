@@ -50,8 +50,8 @@ int seqrt_fail(seqrt_error *err, const char *fmt, ...)
  * existing device or FIFO is written in place with every error reported;
  * a directory or a missing parent directory is refused; SIGXFSZ is
  * ignored so a size limit is an error, not a kill; temporaries of dead
- * writers for the same target are removed. Errors read
- * "cannot write PATH: REASON".
+ * writers for the same target are removed (so a process writes one file
+ * per target at a time). Errors read "cannot write PATH: REASON".
  */
 #define SEQRT_PATH_MAX 4096
 

@@ -304,8 +304,9 @@ int seqrt_outfile_commit(seqrt_outfile *o, int want_lock, seqrt_error *err)
         e = errno;
     if (!e && want_lock && o->tmp[0]) {
         /* Locked before the rename, so the file is never at TARGET unlocked;
-         * the duplicate keeps the lock after fclose. */
-        o->fd_lock = dup(fileno(o->f));
+         * the duplicate keeps the lock after fclose (and is not inherited by
+         * programs this process runs). */
+        o->fd_lock = fcntl(fileno(o->f), F_DUPFD_CLOEXEC, 0);
         if (o->fd_lock < 0 || flock(o->fd_lock, LOCK_EX | LOCK_NB) != 0)
             e = errno;
     }
