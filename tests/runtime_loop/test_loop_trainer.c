@@ -23,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #define DATA SEQC_SOURCE_DIR "/data/mnist-digits"
@@ -828,6 +829,50 @@ static void test_stale_temporaries_cleared_at_start(void **state)
     assert_false(exists(name + 64));
 }
 
+/* A copy of straight.ck (model "tiny", source "tiny.seq") with one field
+ * changed and the checksum made right again, as NAME. */
+static void craft_checkpoint(const char *name, size_t offset, const void *bytes, size_t n)
+{
+    size_t len;
+    unsigned char *b = (unsigned char *)slurp("straight.ck", &len);
+    memcpy(b + offset, bytes, n);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(len - 4));
+    for (int i = 0; i < 4; i++)
+        b[len - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+    spit(name, b, len);
+    free(b);
+}
+
+/* A checksum is no proof of meaning: an all-zero generator state made
+ * --resume spin forever in the shuffle, a negative learning rate was
+ * trained with. Both are refused now, naming the field. */
+static void test_resume_refuses_impossible_fields(void **state)
+{
+    (void)state;
+    /* 8 magic, 4 version, 4+4 "tiny", 4+8 "tiny.seq", 32 hash and counts,
+     * then step 8, epoch 4, epochs 4, seed 8, generator 32, batch 4, lr 4 */
+    const size_t fixed = 8 + 4 + 4 + 4 + 4 + 8 + 32;
+    static const unsigned char zeros[32];
+    craft_checkpoint("zero_rng.ck", fixed + 24, zeros, sizeof zeros);
+    assert_int_equal(run(TINY_TRAINER, "zero_rng", COMMON " --epochs 6 --resume zero_rng.ck"), 1);
+    assert_string_equal(slurp("zero_rng.err", NULL),
+                        "error: zero_rng.ck: bad checkpoint: the generator state is all zero, "
+                        "which no seeded generator reaches\n");
+    const float lr = -0.1f;
+    unsigned char lr_bytes[4];
+    uint32_t bits;
+    memcpy(&bits, &lr, 4);
+    for (int i = 0; i < 4; i++)
+        lr_bytes[i] = (unsigned char)(bits >> (8 * i));
+    craft_checkpoint("neg_lr.ck", fixed + 60, lr_bytes, 4);
+    assert_int_equal(run(TINY_TRAINER, "neg_lr", COMMON " --epochs 6 --resume neg_lr.ck"), 1);
+    assert_string_equal(slurp("neg_lr.err", NULL),
+                        "error: neg_lr.ck: bad checkpoint: learning rate -0.1 is not a positive "
+                        "finite number\n");
+    assert_int_equal(run(TINY_TRAINER, "neg_lr_eval", "evaluate --data " DATA " --load neg_lr.ck"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -857,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_load_reads_at_most_a_checkpoint),
         cmocka_unit_test(test_numeric_flags_name_their_range),
         cmocka_unit_test(test_stale_temporaries_cleared_at_start),
+        cmocka_unit_test(test_resume_refuses_impossible_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
