@@ -524,7 +524,7 @@ static void test_nan_loss_stops_training(void **state)
     char *err = slurp("nan.err", NULL);
     assert_true(strncmp(err, "error: loss became nan at epoch 1, step 2; stopping", 51) == 0 ||
                 strncmp(err, "error: loss became inf at epoch 1, step 2; stopping", 51) == 0);
-    assert_contains(err, "note: nothing was saved to nan.ck\n");
+    assert_contains(err, "note: this run saved nothing to nan.ck\n");
     assert_false(exists("nan.ck"));
     assert_false(exists("nan.csv"));
 }

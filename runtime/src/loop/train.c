@@ -651,7 +651,7 @@ static void report_kept(const run *r)
         fprintf(stderr, "note: %s keeps the weights of epoch %ld, the last good one\n",
                 r->o->save, r->saved_epoch);
     else
-        fprintf(stderr, "note: nothing was saved to %s\n", r->o->save);
+        fprintf(stderr, "note: this run saved nothing to %s\n", r->o->save);
 }
 
 /*
