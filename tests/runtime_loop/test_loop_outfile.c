@@ -186,9 +186,12 @@ static void test_fifo_is_written_in_place(void **state)
 {
     (void)state;
     assert_int_equal(mkfifo(at("fifo"), 0644), 0);
+    seqrt_error err = {{0}};
+    /* nobody reads: an error, not a writer blocked forever */
+    assert_int_equal(put(at("fifo"), "lost\n", &err), -1);
+    assert_contains(err.msg, "/fifo: it is a FIFO that no process reads");
     int fd = open(at("fifo"), O_RDONLY | O_NONBLOCK); /* a reader, so open does not block */
     assert_true(fd >= 0);
-    seqrt_error err = {{0}};
     assert_int_equal(put(at("fifo"), "through the pipe\n", &err), 0);
     char buf[64] = {0};
     assert_int_equal(read(fd, buf, sizeof buf - 1), 17);

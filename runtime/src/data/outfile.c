@@ -15,7 +15,7 @@
  *   - an existing non-regular file (a character device such as /dev/null,
  *     a FIFO) is written directly, never replaced by a regular file, and
  *     a write, flush or close error is reported (/dev/full: "No space left
- *     on device");
+ *     on device"); a FIFO that no process reads is an error, not a hang;
  *   - a directory, a missing parent directory or a directory that cannot
  *     be written is refused with the reason, before anything is written;
  *   - SIGXFSZ is ignored, so a file size limit (ulimit -f) gives EFBIG and
@@ -241,10 +241,17 @@ int seqrt_outfile_open(seqrt_outfile *o, const char *path, seqrt_error *err)
 
     int fd;
     if (p.direct) {
-        /* a device or a FIFO: written in place, never replaced */
-        fd = open(p.target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        /* a device or a FIFO: written in place, never replaced. A FIFO is
+         * opened without blocking, so one that no process reads is an
+         * error instead of a hang; its writes then block as usual. */
+        int fifo = S_ISFIFO(p.st.st_mode);
+        fd = open(p.target, O_WRONLY | O_NOCTTY | O_CLOEXEC | (fifo ? O_NONBLOCK : 0));
+        if (fd < 0 && fifo && errno == ENXIO)
+            return out_fail(err, "cannot write %s: it is a FIFO that no process reads", path);
         if (fd < 0)
             return out_fail(err, "cannot write %s: %s", path, strerror(errno));
+        if (fifo)
+            (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     } else {
         remove_stale(p.dir, p.target);
         int n = snprintf(o->tmp, sizeof o->tmp, "%s%s%ld", p.target, TMP_TAG,
