@@ -10,10 +10,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Calls writer(f, ctx) on path.tmp.PID, then renames it over path.
- * writer returns 0 on success. On any failure the temporary file is
- * removed, "WHO: error: cannot write PATH: REASON" goes to stderr and 1 is
- * returned; 0 on success. */
+/* Calls writer(f, ctx) (0 on success) and puts the result at path with
+ * seqrt_write_file: a regular file is replaced atomically, a symlink
+ * written through, a device written in place, a directory refused. On any
+ * failure the previous file stays, "WHO: error: cannot write PATH: REASON"
+ * goes to stderr and 1 is returned; 0 on success. */
 int file_write_atomic(const char *path, const char *who,
                       int (*writer)(FILE *f, const void *ctx), const void *ctx);
 

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,46 @@ int seqrt_fail(seqrt_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* --------------------------------------------------------- output files */
+/*
+ * The one safe way to write an output file (runtime/src/data/outfile.c):
+ * a regular file is replaced atomically (TARGET.seqc-tmp.PID beside it,
+ * fsync, rename, fsync of the directory), so a crash never costs the
+ * previous file; a symlink is written through to its final target; an
+ * existing device or FIFO is written in place with every error reported;
+ * a directory or a missing parent directory is refused; SIGXFSZ is
+ * ignored so a size limit is an error, not a kill; temporaries of dead
+ * writers for the same target are removed (so a process writes one file
+ * per target at a time). Errors read "cannot write PATH: REASON".
+ */
+#define SEQRT_PATH_MAX 4096
+
+typedef struct seqrt_outfile {
+    FILE *f;                       /* write the contents here */
+    char  path[SEQRT_PATH_MAX];    /* as given, for messages */
+    char  target[SEQRT_PATH_MAX];  /* path with symlinks followed */
+    char  tmp[SEQRT_PATH_MAX];     /* the temporary; "" when written in place */
+    int   error;                   /* first errno of a failed seqrt_outfile_write */
+    int   fd_lock;                 /* after commit(want_lock): a descriptor holding
+                                      flock(LOCK_EX) on the new file, or -1 */
+} seqrt_outfile;
+
+/* Would path be writable? The checks of open, nothing written; also
+ * removes stale temporaries. For checking every output before work starts. */
+int  seqrt_outfile_check(const char *path, seqrt_error *err);
+int  seqrt_outfile_open(seqrt_outfile *o, const char *path, seqrt_error *err);
+/* fwrite that remembers the first errno for commit's message */
+int  seqrt_outfile_write(seqrt_outfile *o, const void *data, size_t n);
+/* Flush, sync, close, rename into place. want_lock: leave o->fd_lock
+ * holding an exclusive flock on the new file (the caller closes it).
+ * On failure the previous file is untouched and the temporary removed. */
+int  seqrt_outfile_commit(seqrt_outfile *o, int want_lock, seqrt_error *err);
+/* Give up: close and remove the temporary; the previous file stays. */
+void seqrt_outfile_abort(seqrt_outfile *o);
+/* open, writer(f, ctx) (0 on success), commit: the whole file in one call */
+int  seqrt_write_file(const char *path, int (*writer)(FILE *f, const void *ctx),
+                      const void *ctx, seqrt_error *err);
 
 /* ------------------------------------------------------------ generator */
 

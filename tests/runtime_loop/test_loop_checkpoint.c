@@ -2,7 +2,9 @@
  * test_loop_checkpoint.c: the checkpoint file (runtime/src/loop/checkpoint.c):
  * exact round trip, the documented byte layout, refusal of another model,
  * and that every damaged variant (each byte flipped, each truncation,
- * trailing bytes) is refused without touching the caller's buffers.
+ * trailing bytes) is refused without touching the caller's buffers; that
+ * an intact file (valid checksum) is still refused field by field when a
+ * value is one no trainer saves; the read cap; the lock between savers.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
@@ -35,14 +37,14 @@ static seqrt_model make_model(const char *name, uint64_t hash)
 }
 
 /* Values whose bits must survive: signed zero, a subnormal, the largest
- * float, a NaN with a payload. */
+ * and the smallest normal float. (A NaN is refused: a trainer never
+ * saves one.) */
 static void fill(float *params, float *opt)
 {
-    uint32_t nan_bits = 0x7fc01234u;
     params[0] = -0.0f;
     params[1] = 1e-40f;
     params[2] = FLT_MAX;
-    memcpy(&params[3], &nan_bits, sizeof nan_bits);
+    params[3] = -FLT_MIN;
     params[4] = 0.1f;
     for (int i = 0; i < O; i++)
         opt[i] = (float)i * -1.5f;
@@ -50,7 +52,7 @@ static void fill(float *params, float *opt)
 
 static seqrt_checkpoint_meta make_meta(void)
 {
-    seqrt_checkpoint_meta meta = {.step = 1234567890123ll, .epoch = 3, .epochs = 10,
+    seqrt_checkpoint_meta meta = {.step = 12345678901ll, .epoch = 3, .epochs = 10,
                                   .seed = 0xfedcba9876543210ull, .batch = 32, .lr = 0.001f};
     for (int i = 0; i < 4; i++)
         meta.rng.s[i] = 0x0101010101010101ull * (uint64_t)(i + 1);
@@ -79,7 +81,7 @@ static void save_default(void)
     fill(params, opt);
     seqrt_checkpoint_meta meta = make_meta();
     seqrt_error err = {{0}};
-    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, &err), 0);
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, NULL, &err), 0);
 }
 
 static unsigned char *read_bytes(const char *p, size_t *size)
@@ -135,7 +137,7 @@ static void test_layout_matches_the_documentation(void **state)
     const size_t header = 8 + 4 + 4 + name + 4 + source + 96;
     assert_int_equal(size, header + 4 * (P + O) + 4);
     assert_memory_equal(b, "SEQCKPT\0", 8);
-    assert_int_equal(b[8], 1);                       /* version 1, little-endian */
+    assert_int_equal(b[8], 2);                       /* version 2, little-endian */
     assert_int_equal(b[9] | b[10] | b[11], 0);
     assert_int_equal(b[12], name);                   /* name length */
     assert_memory_equal(b + 16, "net", 3);
@@ -256,9 +258,12 @@ static void test_refuses_other_files(void **state)
     save_default();
     size_t size;
     unsigned char *b = read_bytes(path, &size);
-    b[8] = 2;
+    b[8] = 3;
     write_bytes(path, b, size);
-    expect_refused(&m, "checkpoint format version 2, this trainer reads version 1");
+    expect_refused(&m, "checkpoint format version 3, this trainer reads version 2");
+    b[8] = 1;
+    write_bytes(path, b, size);
+    expect_refused(&m, "checkpoint format version 1, written by an older seqc");
     free(b);
 
     remove(path);
@@ -275,8 +280,192 @@ static void test_save_into_missing_directory_fails(void **state)
     seqrt_error err = {{0}};
     char bad[4300];
     snprintf(bad, sizeof bad, "%s/no/such/dir/x.ckpt", dir);
-    assert_int_equal(seqrt_checkpoint_save(bad, &m, params, opt, &meta, &err), -1);
-    assert_non_null(strstr(err.msg, "cannot create"));
+    assert_int_equal(seqrt_checkpoint_save(bad, &m, params, opt, &meta, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "/no/such/dir does not exist"));
+}
+
+/* ------------------------------------------- fields validated by meaning */
+
+/* A checkpoint with a valid checksum (the writer computes it) whose
+ * fields are whatever the test says. */
+static void save_as(const seqrt_model *m, const seqrt_checkpoint_meta *meta,
+                    const float *params, const float *opt)
+{
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_save(path, m, params, opt, meta, NULL, &err), 0);
+}
+
+static void load_ok(const seqrt_model *m)
+{
+    float p[P], o[O];
+    seqrt_checkpoint_meta meta;
+    seqrt_error err = {{0}};
+    if (seqrt_checkpoint_load(path, m, p, o, &meta, &err) != 0) {
+        print_error("refused: %s\n", err.msg);
+        fail();
+    }
+}
+
+#define REFUSE_META(change, message)                                                   \
+    do {                                                                               \
+        seqrt_checkpoint_meta k = make_meta();                                         \
+        change;                                                                        \
+        save_as(&m, &k, params, opt);                                                  \
+        expect_refused(&m, message);                                                   \
+    } while (0)
+
+static void test_every_field_is_range_checked(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    float params[P], opt[O];
+    fill(params, opt);
+    REFUSE_META(k.epoch = 0, "bad checkpoint: 0 epochs completed");
+    REFUSE_META(k.epochs = 0, "bad checkpoint: target of 0 epochs, not in 1..1000000");
+    REFUSE_META(k.epochs = 1000001, "target of 1000001 epochs, not in 1..1000000");
+    REFUSE_META(k.epoch = 11, "11 epochs completed, more than the run's target of 10");
+    REFUSE_META(k.step = 2, "2 optimizer steps cannot be 3 epochs");
+    REFUSE_META(k.step = -5, "-5 optimizer steps cannot be 3 epochs");
+    REFUSE_META(k.step = 3ll * UINT32_MAX + 1, "optimizer steps cannot be 3 epochs");
+    REFUSE_META(memset(k.rng.s, 0, sizeof k.rng.s), "the generator state is all zero");
+    REFUSE_META(k.batch = 0, "batch size 0, not in 1..1048576");
+    REFUSE_META(k.batch = (1u << 20) + 1, "batch size 1048577, not in 1..1048576");
+    REFUSE_META(k.lr = -0.1f, "learning rate -0.1 is not a positive finite number");
+    REFUSE_META(k.lr = 0.0f, "learning rate 0 is not a positive finite number");
+    REFUSE_META(k.lr = NAN, "learning rate nan is not");
+    REFUSE_META(k.lr = INFINITY, "learning rate inf is not");
+
+    /* the edges of each range are accepted */
+    seqrt_checkpoint_meta edge = make_meta();
+    edge.epoch = edge.epochs = 1000000;
+    edge.step = 1000000;
+    edge.batch = 1u << 20;
+    edge.lr = FLT_MAX;
+    edge.rng.s[0] = edge.rng.s[1] = edge.rng.s[2] = 0;
+    edge.rng.s[3] = 1;
+    save_as(&m, &edge, params, opt);
+    load_ok(&m);
+}
+
+static void test_values_must_be_finite(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    seqrt_checkpoint_meta meta = make_meta();
+    float params[P], opt[O];
+
+    fill(params, opt);
+    params[1] = NAN;
+    save_as(&m, &meta, params, opt);
+    expect_refused(&m, "bad checkpoint: parameter offset 1 of 5 is nan");
+
+    fill(params, opt);
+    params[4] = -INFINITY;
+    save_as(&m, &meta, params, opt);
+    expect_refused(&m, "parameter offset 4 of 5 is -inf");
+
+    fill(params, opt);
+    opt[2] = NAN;
+    save_as(&m, &meta, params, opt);
+    expect_refused(&m, "bad checkpoint: optimizer value 2 of 6 is nan");
+}
+
+/* With named blocks the message names the layer; a moving variance must
+ * not be negative. */
+static void test_blocks_name_the_layer(void **state)
+{
+    (void)state;
+    static const seqrt_param_block blocks[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 3},
+        {.layer = "batch_normalization", .what = "moving_variance", .line = 4, .offset = 3,
+         .count = 2},
+    };
+    seqrt_model m = make_model("net", 42);
+    m.blocks = blocks;
+    m.block_count = 2;
+    seqrt_checkpoint_meta meta = make_meta();
+    float params[P], opt[O];
+
+    fill(params, opt);
+    params[3] = 0.5f;
+    params[2] = NAN;
+    save_as(&m, &meta, params, opt);
+    expect_refused(&m, "bad checkpoint: layer 'dense' (kernel, line 3), parameter offset 2 "
+                       "of 5 is nan");
+
+    fill(params, opt);
+    params[3] = 0.5f;
+    params[4] = -0.25f;
+    save_as(&m, &meta, params, opt);
+    expect_refused(&m, "layer 'batch_normalization' (moving_variance, line 4), parameter "
+                       "offset 4 of 5 is -0.25, a negative variance");
+
+    fill(params, opt);
+    params[3] = 0.0f;
+    params[4] = 0.1f;
+    save_as(&m, &meta, params, opt);
+    load_ok(&m);
+}
+
+static void test_counts_must_be_consistent(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    m.trainable_count = P + 1; /* more trainable parameters than parameters */
+    seqrt_checkpoint_meta meta = make_meta();
+    float params[P], opt[O];
+    fill(params, opt);
+    save_as(&m, &meta, params, opt);
+    expect_refused(&m, "bad checkpoint: 6 trainable parameters of only 5");
+}
+
+/* A reader never reads more than the model's checkpoint can hold. */
+static void test_reads_at_most_a_checkpoints_size(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    static const char zeros[1 << 16];
+    for (int i = 0; i < 16; i++) /* 1 MiB of zeros */
+        assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    fclose(f);
+    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8356 "
+                       "bytes)");
+
+    seqrt_error err = {{0}};
+    float p[P], o[O];
+    assert_int_equal(seqrt_checkpoint_load("/dev/zero", &m, p, o, NULL, &err), -1);
+    assert_string_equal(err.msg, "/dev/zero: more than 8356 bytes, larger than any checkpoint "
+                                 "of model 'net': not a checkpoint of this model");
+    assert_int_equal(seqrt_checkpoint_load(dir, &m, p, o, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "is a directory"));
+}
+
+/* The lock follows the checkpoint through each save's rename. */
+static void test_second_saver_is_refused(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    seqrt_checkpoint_meta meta = make_meta();
+    float params[P], opt[O];
+    fill(params, opt);
+    seqrt_error err = {{0}};
+    seqrt_checkpoint_lock first, second;
+    seqrt_checkpoint_lock_init(&first);
+    seqrt_checkpoint_lock_init(&second);
+    remove(path);
+    assert_int_equal(seqrt_checkpoint_lock_acquire(&second, path, &err), 0); /* no file yet */
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, &first, &err), 0);
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, &first, &err), 0);
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, &second, &err), -1);
+    assert_non_null(strstr(err.msg, "another trainer is saving to this checkpoint"));
+    assert_int_equal(seqrt_checkpoint_lock_acquire(&second, path, &err), -1);
+    seqrt_checkpoint_lock_release(&first);
+    assert_int_equal(seqrt_checkpoint_lock_acquire(&second, path, &err), 0);
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, &first, &err), -1);
+    seqrt_checkpoint_lock_release(&second);
+    seqrt_checkpoint_lock_release(&first);
 }
 
 int main(void)
@@ -291,6 +480,12 @@ int main(void)
         cmocka_unit_test(test_refuses_every_truncation_and_extra_bytes),
         cmocka_unit_test(test_refuses_other_files),
         cmocka_unit_test(test_save_into_missing_directory_fails),
+        cmocka_unit_test(test_every_field_is_range_checked),
+        cmocka_unit_test(test_values_must_be_finite),
+        cmocka_unit_test(test_blocks_name_the_layer),
+        cmocka_unit_test(test_counts_must_be_consistent),
+        cmocka_unit_test(test_reads_at_most_a_checkpoints_size),
+        cmocka_unit_test(test_second_saver_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,13 +12,18 @@
  * All use --limit 2000 and --threads 1, and take about a second together.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* mknod */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #define DATA SEQC_SOURCE_DIR "/data/mnist-digits"
@@ -517,8 +522,9 @@ static void test_nan_loss_stops_training(void **state)
     (void)state;
     assert_int_equal(run(TINY_TRAINER, "nan", COMMON " --lr 1e38 --save nan.ck --history nan.csv"), 1);
     char *err = slurp("nan.err", NULL);
-    assert_true(strcmp(err, "error: loss became nan at epoch 1, step 2; stopping\n") == 0 ||
-                strcmp(err, "error: loss became inf at epoch 1, step 2; stopping\n") == 0);
+    assert_true(strncmp(err, "error: loss became nan at epoch 1, step 2; stopping", 51) == 0 ||
+                strncmp(err, "error: loss became inf at epoch 1, step 2; stopping", 51) == 0);
+    assert_contains(err, "note: this run saved nothing to nan.ck\n");
     assert_false(exists("nan.ck"));
     assert_false(exists("nan.csv"));
 }
@@ -611,6 +617,262 @@ static void test_live_bar_on_a_terminal(void **state)
     free(out);
 }
 
+/* ------------------------------------------------ outputs that never destroy */
+
+static int is_kind(const char *name, mode_t kind)
+{
+    char path[4300];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == kind;
+}
+
+/* A directory, a missing directory or an unwritable place: refused before
+ * the first epoch (nothing on stdout), not after an epoch's work. */
+static void test_outputs_checked_before_training(void **state)
+{
+    (void)state;
+    make_subdir("outdir");
+    assert_int_equal(run(TINY_TRAINER, "savedir", COMMON " --save outdir"), 1);
+    assert_string_equal(slurp("savedir.err", NULL),
+                        "error: cannot write outdir: it is a directory\n");
+    assert_string_equal(slurp("savedir.out", NULL), "");
+    assert_int_equal(run(TINY_TRAINER, "histdir", COMMON " --history outdir --save h.ck"), 1);
+    assert_string_equal(slurp("histdir.err", NULL),
+                        "error: cannot write outdir: it is a directory\n");
+    assert_string_equal(slurp("histdir.out", NULL), "");
+    assert_false(exists("h.ck"));
+    assert_int_equal(run(TINY_TRAINER, "noparent", COMMON " --save nowhere/x.ck"), 1);
+    assert_string_equal(slurp("noparent.err", NULL),
+                        "error: cannot write nowhere/x.ck: directory nowhere does not exist\n");
+    assert_string_equal(slurp("noparent.out", NULL), "");
+    assert_int_equal(run(TINY_TRAINER, "same", COMMON " --save same.out --history same.out"), 1);
+    assert_string_equal(slurp("same.err", NULL), "error: --save and --history both name "
+                                                 "same.out; give each its own file\n");
+}
+
+static void test_symlinks_are_written_through(void **state)
+{
+    (void)state;
+    make_subdir("kept");
+    char link[4300];
+    snprintf(link, sizeof link, "%s/sl.ck", dir);
+    assert_int_equal(symlink("kept/real.ck", link), 0);
+    snprintf(link, sizeof link, "%s/sl.csv", dir);
+    assert_int_equal(symlink("kept/real.csv", link), 0);
+    assert_int_equal(run(TINY_TRAINER, "sl", COMMON " --epochs 1 --save sl.ck --history sl.csv"),
+                     0);
+    assert_true(is_kind("sl.ck", S_IFLNK));
+    assert_true(is_kind("sl.csv", S_IFLNK));
+    assert_true(is_kind("kept/real.ck", S_IFREG));
+    assert_int_equal(count_lines(slurp("kept/real.csv", NULL)), 2);
+    assert_int_equal(run(TINY_TRAINER, "sl_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load sl.ck"), 0);
+}
+
+/* Character devices made in the test's directory (root only). */
+static void test_devices_stay_devices(void **state)
+{
+    (void)state;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/null", dir);
+    if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) != 0)
+        skip();
+    snprintf(path, sizeof path, "%s/full", dir);
+    assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 7)), 0);
+    assert_int_equal(run(TINY_TRAINER, "dnull", COMMON " --epochs 1 --save null --history null"),
+                     0);
+    assert_true(is_kind("null", S_IFCHR));
+    assert_int_equal(run(TINY_TRAINER, "dfull", COMMON " --epochs 1 --history full"), 1);
+    assert_contains(slurp("dfull.err", NULL),
+                    "error: cannot write full: No space left on device\n");
+    assert_int_equal(run(TINY_TRAINER, "dfull2", COMMON " --epochs 1 --save full"), 1);
+    assert_contains(slurp("dfull2.err", NULL),
+                    "error: cannot write full: No space left on device\n");
+    assert_true(is_kind("full", S_IFCHR));
+}
+
+/* Two trainers with one --save: the second is refused while the first runs. */
+static void test_second_trainer_on_one_checkpoint_is_refused(void **state)
+{
+    (void)state;
+    pid_t first = fork();
+    assert_true(first >= 0);
+    if (first == 0) {
+        if (chdir(dir) != 0 || !freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execl(TINY_TRAINER, TINY_TRAINER, "--data", DATA, "--limit", "2000", "--threads", "1",
+              "--epochs", "100000", "--quiet", "--save", "shared.ck", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000 && !exists("shared.ck"); i++)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    assert_true(exists("shared.ck"));
+    int rc = run(TINY_TRAINER, "second", COMMON " --epochs 1 --save shared.ck");
+    kill(first, SIGKILL);
+    waitpid(first, NULL, 0);
+    assert_int_equal(rc, 1);
+    assert_string_equal(slurp("second.err", NULL),
+                        "error: shared.ck: another trainer is saving to this checkpoint (it "
+                        "holds a lock on it); give each run its own --save\n");
+    assert_string_equal(slurp("second.out", NULL), "");
+    /* once the first is gone, the path is free again */
+    assert_int_equal(run(TINY_TRAINER, "third", COMMON " --epochs 1 --save shared.ck"), 0);
+}
+
+/* Weights that went NaN: stop, name the layer, keep the last good
+ * checkpoint and history. TINY_NAN_AT_STEP (tiny_model.c) poisons the
+ * bias at that optimizer step; 63 steps an epoch here. */
+static void test_nonfinite_weights_name_the_layer(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER, "good", COMMON " --epochs 1 --save poison.ck "
+                         "--history poison.csv"), 0);
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "cp '%s/poison.ck' '%s/good.ck'", dir, dir);
+    assert_int_equal(system(cmd), 0);
+
+    /* mid-epoch: the next step's loss is NaN, the scan names the layer */
+    setenv("TINY_NAN_AT_STEP", "100", 1);
+    int rc = run(TINY_TRAINER, "poison1", COMMON " --epochs 3 --resume poison.ck "
+                 "--save poison.ck --history poison.csv");
+    assert_int_equal(rc, 1);
+    assert_string_equal(slurp("poison1.err", NULL),
+                        "error: epoch 2, step 38: the weights became non-finite (nan at layer "
+                        "'dense' (bias, line 2), parameter offset 7849 of 7850); stopping (try "
+                        "a smaller --lr)\n"
+                        "note: poison.ck keeps the weights of epoch 1, the last good one\n");
+    assert_same_file("poison.ck", "good.ck");
+    assert_int_equal(count_lines(slurp("poison.csv", NULL)), 2);
+
+    /* the last step of an epoch: the loss never sees it, the epoch's scan does */
+    setenv("TINY_NAN_AT_STEP", "126", 1);
+    rc = run(TINY_TRAINER, "poison2", COMMON " --epochs 3 --resume poison.ck "
+             "--save poison.ck --history poison.csv");
+    unsetenv("TINY_NAN_AT_STEP");
+    assert_int_equal(rc, 1);
+    assert_string_equal(slurp("poison2.err", NULL),
+                        "error: epoch 2: the weights became non-finite (nan at layer 'dense' "
+                        "(bias, line 2), parameter offset 7849 of 7850); stopping (try a "
+                        "smaller --lr)\n"
+                        "note: poison.ck keeps the weights of epoch 1, the last good one\n");
+    assert_same_file("poison.ck", "good.ck");
+    assert_int_equal(count_lines(slurp("poison.csv", NULL)), 2);
+}
+
+/* A file of zeros far larger than the model's checkpoint, and an endless
+ * device: refused after at most one checkpoint's bytes (before: read
+ * until memory ran out). */
+static void test_load_reads_at_most_a_checkpoint(void **state)
+{
+    (void)state;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/zeros.ck", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)4 << 30), 0); /* 4 GiB, sparse */
+    fclose(f);
+    assert_int_equal(run(TINY_TRAINER, "zeros", "evaluate --data " DATA " --load zeros.ck"), 1);
+    assert_string_equal(slurp("zeros.err", NULL),
+                        "error: zeros.ck: 4294967296 bytes, larger than any checkpoint of "
+                        "model 'tiny' (at most 102512 bytes): not a checkpoint of this model\n");
+    assert_int_equal(run(TINY_TRAINER, "devzero", "evaluate --data " DATA " --load /dev/zero"), 1);
+    assert_string_equal(slurp("devzero.err", NULL),
+                        "error: /dev/zero: more than 102512 bytes, larger than any checkpoint "
+                        "of model 'tiny': not a checkpoint of this model\n");
+    assert_int_equal(run(TINY_TRAINER, "rzero", COMMON " --resume /dev/zero"), 1);
+    assert_contains(slurp("rzero.err", NULL), "not a checkpoint of this model");
+}
+
+static void test_numeric_flags_name_their_range(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"--epochs -9223372036854775808", "--epochs must be at least 1, got '-9223372036854775808'"},
+        {"--epochs 99999999999999999999", "--epochs must be at most 1000000, got '99999999999999999999'"},
+        {"--epochs 1000001", "--epochs must be at most 1000000, got '1000001'"},
+        {"--batch 0", "--batch must be at least 1, got '0'"},
+        {"--limit -1", "--limit must be at least 1, got '-1'"},
+        {"--seed -1", "--seed must be at least 0, got '-1'"},
+        {"--seed 18446744073709551616", "--seed must be at most 18446744073709551615"},
+        {"--threads 1025", "--threads must be at most 1024, got '1025'"},
+        {"--epochs 1x", "--epochs expects a whole number from 1 to 1000000, got '1x'"},
+        {"--lr 0", "--lr must be greater than 0, got '0'"},
+        {"--lr 1e39", "--lr must be at most"},
+        {"--lr nan", "--lr expects a positive number, got 'nan'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(run(TINY_TRAINER, "range", "--data " DATA " %s", cases[i][0]), 2);
+        assert_contains(slurp("range.err", NULL), cases[i][1]);
+    }
+    assert_int_equal(run(TINY_TRAINER, "range", "--data " DATA " --limit 64 --epochs 1 --quiet "
+                         "--seed 18446744073709551615 --max-data-bytes 100000000"), 0);
+}
+
+/* Temporary files of a trainer killed mid-save are removed by the next. */
+static void test_stale_temporaries_cleared_at_start(void **state)
+{
+    (void)state;
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    char name[128];
+    snprintf(name, sizeof name, "stale.ck.seqc-tmp.%ld", (long)dead);
+    spit(name, "half a checkpoint", 17);
+    snprintf(name + 64, 64, "stale.csv.seqc-tmp.%ld", (long)dead);
+    spit(name + 64, "epoch,lo", 8);
+    assert_int_equal(run(TINY_TRAINER, "stale", "--data nowhere --save stale.ck "
+                         "--history stale.csv"), 1); /* cleared even when the run fails */
+    assert_false(exists(name));
+    assert_false(exists(name + 64));
+}
+
+/* A copy of straight.ck (model "tiny", source "tiny.seq") with one field
+ * changed and the checksum made right again, as NAME. */
+static void craft_checkpoint(const char *name, size_t offset, const void *bytes, size_t n)
+{
+    size_t len;
+    unsigned char *b = (unsigned char *)slurp("straight.ck", &len);
+    memcpy(b + offset, bytes, n);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(len - 4));
+    for (int i = 0; i < 4; i++)
+        b[len - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+    spit(name, b, len);
+    free(b);
+}
+
+/* A checksum is no proof of meaning: an all-zero generator state made
+ * --resume spin forever in the shuffle, a negative learning rate was
+ * trained with. Both are refused now, naming the field. */
+static void test_resume_refuses_impossible_fields(void **state)
+{
+    (void)state;
+    /* 8 magic, 4 version, 4+4 "tiny", 4+8 "tiny.seq", 32 hash and counts,
+     * then step 8, epoch 4, epochs 4, seed 8, generator 32, batch 4, lr 4 */
+    const size_t fixed = 8 + 4 + 4 + 4 + 4 + 8 + 32;
+    static const unsigned char zeros[32];
+    craft_checkpoint("zero_rng.ck", fixed + 24, zeros, sizeof zeros);
+    assert_int_equal(run(TINY_TRAINER, "zero_rng", COMMON " --epochs 6 --resume zero_rng.ck"), 1);
+    assert_string_equal(slurp("zero_rng.err", NULL),
+                        "error: zero_rng.ck: bad checkpoint: the generator state is all zero, "
+                        "which no seeded generator reaches\n");
+    const float lr = -0.1f;
+    unsigned char lr_bytes[4];
+    uint32_t bits;
+    memcpy(&bits, &lr, 4);
+    for (int i = 0; i < 4; i++)
+        lr_bytes[i] = (unsigned char)(bits >> (8 * i));
+    craft_checkpoint("neg_lr.ck", fixed + 60, lr_bytes, 4);
+    assert_int_equal(run(TINY_TRAINER, "neg_lr", COMMON " --epochs 6 --resume neg_lr.ck"), 1);
+    assert_string_equal(slurp("neg_lr.err", NULL),
+                        "error: neg_lr.ck: bad checkpoint: learning rate -0.1 is not a positive "
+                        "finite number\n");
+    assert_int_equal(run(TINY_TRAINER, "neg_lr_eval", "evaluate --data " DATA " --load neg_lr.ck"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +894,15 @@ int main(void)
         cmocka_unit_test(test_training_metrics_are_sample_weighted_means),
         cmocka_unit_test(test_quiet_and_help),
         cmocka_unit_test(test_live_bar_on_a_terminal),
+        cmocka_unit_test(test_outputs_checked_before_training),
+        cmocka_unit_test(test_symlinks_are_written_through),
+        cmocka_unit_test(test_devices_stay_devices),
+        cmocka_unit_test(test_second_trainer_on_one_checkpoint_is_refused),
+        cmocka_unit_test(test_nonfinite_weights_name_the_layer),
+        cmocka_unit_test(test_load_reads_at_most_a_checkpoint),
+        cmocka_unit_test(test_numeric_flags_name_their_range),
+        cmocka_unit_test(test_stale_temporaries_cleared_at_start),
+        cmocka_unit_test(test_resume_refuses_impossible_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,9 +15,17 @@
  *   arena[cap*10     .. cap*20)  probs    [cap,10]
  *   arena[cap*20     .. cap*30)  dlogits  [cap,10]
  * params: w [784,10], then b [10] (tiny only). opt_state: Adam m then v.
+ * The parameters are described as named blocks (seqrt_model.blocks), as
+ * `seqc summary` names them, so the loop can name the layer of a bad value.
+ *
+ * Fault injection for the tests: with TINY_NAN_AT_STEP=N in the
+ * environment, the update of optimizer step N writes a NaN into the bias
+ * (tiny) or the last weight (tiny_nobias), as an overflowing update would.
  */
 #include "seqrt.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef TINY_BIAS
@@ -64,7 +72,17 @@ static void tiny_update(float *params, const float *grads, float *opt_state, int
 {
     seqrt_adam_step(P_COUNT, params, grads, opt_state, opt_state + P_COUNT, t, lr, 0.9f,
                     0.999f, 1e-7f);
+    const char *poison = getenv("TINY_NAN_AT_STEP");
+    if (poison && atoll(poison) == t)
+        params[P_COUNT - 1] = NAN;
 }
+
+static const seqrt_param_block tiny_blocks[] = {
+    {.layer = "dense", .what = "kernel", .line = 2, .offset = 0, .count = W_COUNT},
+#if TINY_BIAS
+    {.layer = "dense", .what = "bias", .line = 2, .offset = W_COUNT, .count = OUT},
+#endif
+};
 
 int main(int argc, char **argv)
 {
@@ -75,6 +93,7 @@ int main(int argc, char **argv)
         .input_rows = 28, .input_cols = 28, .input_size = IN, .classes = OUT,
         .param_count = P_COUNT, .trainable_count = P_COUNT,
         .act_per_sample = 3 * OUT, .opt_state_count = 2 * P_COUNT,
+        .blocks = tiny_blocks, .block_count = (int)(sizeof tiny_blocks / sizeof tiny_blocks[0]),
         .optimizer = SEQRT_OPT_ADAM, .lr = 0.005f, .beta1 = 0.9f, .beta2 = 0.999f,
         .epsilon = 1e-7f, .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
         .epochs = 2, .batch = 32, .shuffle = 1, .seed = 42,

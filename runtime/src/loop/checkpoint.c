@@ -1,12 +1,13 @@
 /*
  * checkpoint.c: the trainer's checkpoint file (--save, --resume, --load).
  *
- * Format version 1. Every integer is little-endian, every float is an
+ * Format version 2. Every integer is little-endian, every float is an
  * IEEE-754 binary32 stored little-endian. There is no padding.
  *
  *   size       field
  *   8          magic "SEQCKPT\0"
- *   4          u32 format version (1)
+ *   4          u32 format version (2; version 1 had the same layout, but
+ *              its structure hash also counted the model file's comments)
  *   4 + L      u32 L, then the model name (L bytes, no NUL)
  *   4 + S      u32 S, then the model file it was generated from (S bytes)
  *   8          u64 structure hash (seqrt_model.structure_hash)
@@ -26,19 +27,29 @@
  *   4          u32 CRC-32 (zlib's crc32, IEEE polynomial) of every byte
  *              before it
  *
- * The file is written to "FILE.tmp.<pid>", flushed, fsync'ed, closed and
- * renamed over FILE. A reader checks magic, version, exact size and
- * checksum before it trusts any field, then that the file belongs to the
- * model (name, structure hash, counts); only then are buffers overwritten.
+ * The file is written through seqrt_outfile (an atomic replace: the old
+ * checkpoint or the new one, never half of one), and the saving trainer
+ * holds an flock on it so that a second trainer cannot save to the same
+ * path. A reader reads at most the size a checkpoint of its model can
+ * have, checks magic, version, exact size and checksum before it trusts
+ * any field, then that the file belongs to the model (name, structure
+ * hash, counts), then that every field means something a trainer could
+ * have saved (epochs, steps, generator, batch, learning rate, finite
+ * values); only then are buffers overwritten.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "loop/checkpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -92,11 +103,11 @@ static float bits_float(uint32_t u)
     return f;
 }
 
-/* A writer that keeps the running CRC and remembers the first error. */
+/* A writer that keeps the running CRC; errors are remembered by the
+ * seqrt_outfile and reported at commit. */
 typedef struct ckpt_writer {
-    FILE    *f;
-    uLong    crc;
-    int      failed;
+    seqrt_outfile *out;
+    uLong          crc;
 } ckpt_writer;
 
 static void w_bytes(ckpt_writer *w, const void *p, size_t n)
@@ -105,8 +116,7 @@ static void w_bytes(ckpt_writer *w, const void *p, size_t n)
     while (n > 0) {
         uInt chunk = n > 65536 ? 65536u : (uInt)n;
         w->crc = crc32(w->crc, b, chunk);
-        if (fwrite(b, 1, chunk, w->f) != chunk)
-            w->failed = 1;
+        seqrt_outfile_write(w->out, b, chunk);
         b += chunk;
         n -= chunk;
     }
@@ -148,20 +158,79 @@ static void w_floats(ckpt_writer *w, const float *x, size_t n)
     }
 }
 
+/* ----------------------------------------------------------------- lock */
+
+void seqrt_checkpoint_lock_init(seqrt_checkpoint_lock *lk)
+{
+    lk->fd = -1;
+}
+
+void seqrt_checkpoint_lock_release(seqrt_checkpoint_lock *lk)
+{
+    if (lk->fd >= 0)
+        close(lk->fd);
+    lk->fd = -1;
+}
+
+static int same_inode(int fd, const struct stat *st)
+{
+    struct stat held;
+    return fstat(fd, &held) == 0 && held.st_dev == st->st_dev && held.st_ino == st->st_ino;
+}
+
+/*
+ * The lock is on the file now at path (symlinks followed), not on a
+ * separate lock file: saving renames a new file over path, and the saver
+ * locks that new file before the rename (seqrt_outfile_commit), so the
+ * checkpoint at path is locked for as long as its trainer runs. A file
+ * that another process renamed over path since we locked ours is a second
+ * trainer: its lock refuses us.
+ */
+int seqrt_checkpoint_lock_acquire(seqrt_checkpoint_lock *lk, const char *path, seqrt_error *err)
+{
+    for (int attempt = 0; attempt < 8; attempt++) {
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            return 0; /* nothing saved yet, or a device: nothing to share */
+        if (lk->fd >= 0 && same_inode(lk->fd, &st))
+            return 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return seqrt_fail(err, "%s: cannot lock the checkpoint: %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            close(fd);
+            if (e == EWOULDBLOCK)
+                return seqrt_fail(err, "%s: another trainer is saving to this checkpoint "
+                                  "(it holds a lock on it); give each run its own --save",
+                                  path);
+            return seqrt_fail(err, "%s: cannot lock the checkpoint: %s", path, strerror(e));
+        }
+        /* locked: still the file at path? (a saver may have renamed a new one over it) */
+        if (stat(path, &st) == 0 && same_inode(fd, &st)) {
+            seqrt_checkpoint_lock_release(lk);
+            lk->fd = fd;
+            return 0;
+        }
+        close(fd);
+    }
+    return seqrt_fail(err, "%s: the checkpoint keeps changing under this trainer: is another "
+                      "trainer saving to it?", path);
+}
+
 /* ----------------------------------------------------------------- save */
 
 int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
                           const float *params, const float *opt_state,
-                          const seqrt_checkpoint_meta *meta, seqrt_error *err)
+                          const seqrt_checkpoint_meta *meta, seqrt_checkpoint_lock *lk,
+                          seqrt_error *err)
 {
-    char tmp[4096];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp)
-        return seqrt_fail(err, "%s: path too long", path);
-
-    ckpt_writer w = {fopen(tmp, "wb"), crc32(0L, Z_NULL, 0), 0};
-    if (!w.f)
-        return seqrt_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
+    if (lk && seqrt_checkpoint_lock_acquire(lk, path, err))
+        return -1;
+    seqrt_outfile out;
+    if (seqrt_outfile_open(&out, path, err))
+        return -1;
+    ckpt_writer w = {&out, crc32(0L, Z_NULL, 0)};
 
     w_bytes(&w, ckpt_magic, sizeof ckpt_magic);
     w_u32(&w, SEQRT_CHECKPOINT_VERSION);
@@ -184,59 +253,119 @@ int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
 
     unsigned char crc[4];
     put_u32(crc, (uint32_t)w.crc);
-    if (fwrite(crc, 1, sizeof crc, w.f) != sizeof crc)
-        w.failed = 1;
-
-    int saved_errno = errno;
-    if (!w.failed && fflush(w.f) != 0) {
-        w.failed = 1;
-        saved_errno = errno;
-    }
-    if (!w.failed && fsync(fileno(w.f)) != 0) {
-        w.failed = 1;
-        saved_errno = errno;
-    }
-    if (fclose(w.f) != 0 && !w.failed) {
-        w.failed = 1;
-        saved_errno = errno;
-    }
-    if (w.failed) {
-        remove(tmp);
-        return seqrt_fail(err, "%s: write failed: %s", tmp, strerror(saved_errno));
-    }
-    if (rename(tmp, path) != 0) {
-        saved_errno = errno;
-        remove(tmp);
-        return seqrt_fail(err, "%s: cannot rename %s over it: %s", path, tmp,
-                          strerror(saved_errno));
+    seqrt_outfile_write(&out, crc, sizeof crc);
+    if (seqrt_outfile_commit(&out, lk != NULL, err))
+        return -1;
+    if (lk && out.fd_lock >= 0) {
+        seqrt_checkpoint_lock_release(lk);
+        lk->fd = out.fd_lock;
     }
     return 0;
 }
 
+/* ------------------------------------------------------ parameter values */
+
+size_t seqrt_first_nonfinite(const float *x, size_t n)
+{
+    /* Blocks without an early exit, so the compiler vectorizes the test;
+     * the exact index is searched only in the block that failed. */
+    enum { BLOCK = 1024 };
+    for (size_t start = 0; start < n; start += BLOCK) {
+        size_t end = n - start < BLOCK ? n : start + BLOCK;
+        int bad = 0;
+        for (size_t i = start; i < end; i++)
+            bad |= !(fabsf(x[i]) <= FLT_MAX);
+        if (bad) {
+            for (size_t i = start; i < end; i++)
+                if (!isfinite(x[i]))
+                    return i;
+        }
+    }
+    return n;
+}
+
+const seqrt_param_block *seqrt_param_block_of(const seqrt_model *m, size_t offset)
+{
+    for (int i = 0; m->blocks && i < m->block_count; i++) {
+        const seqrt_param_block *b = &m->blocks[i];
+        if (offset >= b->offset && offset - b->offset < b->count)
+            return b;
+    }
+    return NULL;
+}
+
+void seqrt_describe_param(const seqrt_model *m, size_t offset, char *buf, size_t size)
+{
+    const seqrt_param_block *b = seqrt_param_block_of(m, offset);
+    if (b)
+        snprintf(buf, size, "layer '%s' (%s, line %d), parameter offset %zu of %zu",
+                 b->layer, b->what, b->line, offset, m->param_count);
+    else
+        snprintf(buf, size, "parameter offset %zu of %zu", offset, m->param_count);
+}
+
 /* ----------------------------------------------------------------- load */
 
-/* The whole file in memory; checkpoints are a few times the weights. */
-static int read_whole(const char *path, unsigned char **out, size_t *size,
-                      seqrt_error *err)
+/* Bytes of a checkpoint of model with name and source of the longest
+ * length a reader accepts: no checkpoint this trainer can read is longer.
+ * 0 when the counts are too large to express. */
+static uint64_t max_checkpoint_size(const seqrt_model *model)
 {
+    uint64_t floats = (uint64_t)model->param_count + (uint64_t)model->opt_state_count;
+    if (floats < model->param_count || floats > (UINT64_MAX - 65536) / 4)
+        return 0;
+    return 8 + 4 + 4 + CKPT_MAX_STRING + 4 + CKPT_MAX_STRING + 96 + 4 * floats + 4;
+}
+
+/*
+ * The file in memory, but never more than cap bytes: a file (or a device
+ * such as /dev/zero) longer than any checkpoint of the model is refused
+ * after reading at most cap + 1 bytes, with the size known up front for a
+ * regular file.
+ */
+static int read_capped(const char *path, const seqrt_model *model, unsigned char **out,
+                       size_t *size, seqrt_error *err)
+{
+    uint64_t cap = max_checkpoint_size(model);
+    if (cap == 0 || cap >= SIZE_MAX)
+        return seqrt_fail(err, "%s: this model's checkpoint is too large to read", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return seqrt_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        memset(&st, 0, sizeof st);
+    } else {
+        if (S_ISDIR(st.st_mode)) {
+            fclose(f);
+            return seqrt_fail(err, "%s: is a directory, not a checkpoint", path);
+        }
+        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > cap) {
+            fclose(f);
+            return seqrt_fail(err, "%s: %lld bytes, larger than any checkpoint of model "
+                              "'%s' (at most %" PRIu64 " bytes): not a checkpoint of this "
+                              "model", path, (long long)st.st_size, model->name, cap);
+        }
+    }
+    /* grown by doubling up to want: a device's zeros cost cap + 1 bytes */
+    size_t want = (size_t)cap + 1, have = want < (1 << 16) ? want : (1 << 16), n = 0;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size + 1 < have)
+        have = (size_t)st.st_size + 1;
+    unsigned char *buf = malloc(have);
     for (;;) {
         if (!buf) {
             fclose(f);
             return seqrt_fail(err, "%s: out of memory", path);
         }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
+        n += fread(buf + n, 1, have - n, f);
+        if (n < have || have == want)
             break;
-        unsigned char *bigger = realloc(buf, cap * 2);
+        size_t bigger_size = have > want / 2 ? want : have * 2;
+        unsigned char *bigger = realloc(buf, bigger_size);
         if (!bigger)
             free(buf);
         buf = bigger;
-        cap *= 2;
+        have = bigger_size;
     }
     int bad = ferror(f);
     fclose(f);
@@ -244,13 +373,18 @@ static int read_whole(const char *path, unsigned char **out, size_t *size,
         free(buf);
         return seqrt_fail(err, "%s: read error", path);
     }
+    if (n > cap) {
+        free(buf);
+        return seqrt_fail(err, "%s: more than %" PRIu64 " bytes, larger than any checkpoint "
+                          "of model '%s': not a checkpoint of this model", path, cap,
+                          model->name);
+    }
     *out = buf;
     *size = n;
     return 0;
 }
 
-/* Cursor over the file's bytes; every read is bounds-checked by the caller
- * having compared the size first. */
+/* Cursor over the file's bytes; every read is bounds-checked. */
 typedef struct ckpt_reader {
     const unsigned char *p;
     size_t               left;
@@ -274,15 +408,23 @@ static int same_string(const char *s, const unsigned char *p, uint32_t n)
     return len == n && memcmp(s ? s : "", p, n) == 0;
 }
 
-static void read_floats(float *dst, const unsigned char *src, size_t n)
+static float float_at(const unsigned char *src, size_t i)
 {
-    for (size_t i = 0; i < n; i++)
-        dst[i] = bits_float(get_u32(src + 4 * i));
+    return bits_float(get_u32(src + 4 * i));
 }
 
-static int check_and_copy(const char *path, const unsigned char *buf, size_t size,
-                          const seqrt_model *model, float *params, float *opt_state,
-                          seqrt_checkpoint_meta *meta, seqrt_error *err)
+/* What the header says, before any of it is trusted. */
+typedef struct ckpt_header {
+    const unsigned char *name, *source;
+    uint32_t             name_len, source_len;
+    uint64_t             hash, pcount, tcount, ocount;
+    const unsigned char *fixed;  /* step .. lr, 64 bytes */
+    const unsigned char *floats; /* params, then optimizer state */
+} ckpt_header;
+
+/* Magic, version, lengths, exact size, checksum. */
+static int check_intact(const char *path, const unsigned char *buf, size_t size,
+                        ckpt_header *h, seqrt_error *err)
 {
     ckpt_reader r = {buf, size};
     const unsigned char *p;
@@ -292,94 +434,162 @@ static int check_and_copy(const char *path, const unsigned char *buf, size_t siz
     if (r_take(&r, 4, &p))
         return seqrt_fail(err, "%s: truncated checkpoint (%zu bytes)", path, size);
     uint32_t version = get_u32(p);
+    if (version == 1)
+        return seqrt_fail(err, "%s: checkpoint format version 1, written by an older seqc; "
+                          "this trainer reads version %u (the structure hash changed): train "
+                          "again, or use the trainer that wrote it", path,
+                          SEQRT_CHECKPOINT_VERSION);
     if (version != SEQRT_CHECKPOINT_VERSION)
         return seqrt_fail(err, "%s: checkpoint format version %u, this trainer reads version %u",
                           path, version, SEQRT_CHECKPOINT_VERSION);
 
     /* Sizes first: the two strings, then the counts, give the exact size. */
-    const unsigned char *name, *source;
-    uint32_t name_len, source_len;
     if (r_take(&r, 4, &p))
         return seqrt_fail(err, "%s: truncated checkpoint (%zu bytes)", path, size);
-    name_len = get_u32(p);
-    if (name_len > CKPT_MAX_STRING || r_take(&r, name_len, &name) || r_take(&r, 4, &p))
+    h->name_len = get_u32(p);
+    if (h->name_len > CKPT_MAX_STRING || r_take(&r, h->name_len, &h->name) || r_take(&r, 4, &p))
         return seqrt_fail(err, "%s: damaged or truncated checkpoint (bad model name length)", path);
-    source_len = get_u32(p);
-    if (source_len > CKPT_MAX_STRING || r_take(&r, source_len, &source))
+    h->source_len = get_u32(p);
+    if (h->source_len > CKPT_MAX_STRING || r_take(&r, h->source_len, &h->source))
         return seqrt_fail(err, "%s: damaged or truncated checkpoint (bad model file length)", path);
 
-    const unsigned char *fixed;
-    /* hash, 3 counts, step, epoch, epochs, seed, rng, batch, lr */
-    const size_t fixed_rest = 8 + 8 * 3 + 8 + 4 + 4 + 8 + 32 + 4 + 4;
-    if (r_take(&r, fixed_rest, &fixed))
+    const unsigned char *counts;
+    if (r_take(&r, 32, &counts) || r_take(&r, 64, &h->fixed))
         return seqrt_fail(err, "%s: truncated checkpoint (%zu bytes, header incomplete)", path, size);
-    uint64_t hash = get_u64(fixed);
-    uint64_t pcount = get_u64(fixed + 8);
-    uint64_t tcount = get_u64(fixed + 16);
-    uint64_t ocount = get_u64(fixed + 24);
+    h->hash = get_u64(counts);
+    h->pcount = get_u64(counts + 8);
+    h->tcount = get_u64(counts + 16);
+    h->ocount = get_u64(counts + 24);
+    h->floats = r.p;
 
     /* Compare sizes in a way that cannot overflow: each count must fit
      * in what is left of the file on its own. */
     size_t left = r.left;
     size_t room = left < 4 ? 0 : (left - 4) / 4; /* floats the rest can hold */
-    if (left < 4 || pcount > room || ocount > room - pcount ||
-        left != 4 * (pcount + ocount) + 4) {
+    if (left < 4 || h->pcount > room || h->ocount > room - h->pcount ||
+        left != 4 * (h->pcount + h->ocount) + 4) {
         unsigned long long expected = (unsigned long long)(size - left) +
-                                      4ull * (unsigned long long)(pcount + ocount) + 4ull;
+                                      4ull * (unsigned long long)(h->pcount + h->ocount) + 4ull;
         return seqrt_fail(err, "%s: damaged or truncated checkpoint (%zu bytes, expected %llu)",
                           path, size, expected);
     }
 
     uint32_t stored_crc = get_u32(buf + size - 4);
-    uint32_t crc = 0;
-    {
-        uLong c = crc32(0L, Z_NULL, 0);
-        size_t n = size - 4;
-        const unsigned char *q = buf;
-        while (n > 0) {
-            uInt chunk = n > 65536 ? 65536u : (uInt)n;
-            c = crc32(c, q, chunk);
-            q += chunk;
-            n -= chunk;
-        }
-        crc = (uint32_t)c;
+    uLong c = crc32(0L, Z_NULL, 0);
+    for (size_t off = 0; off < size - 4;) {
+        uInt chunk = size - 4 - off > 65536 ? 65536u : (uInt)(size - 4 - off);
+        c = crc32(c, buf + off, chunk);
+        off += chunk;
     }
-    if (crc != stored_crc)
+    if ((uint32_t)c != stored_crc)
         return seqrt_fail(err, "%s: damaged checkpoint (checksum 0x%08x, expected 0x%08x)",
-                          path, crc, stored_crc);
+                          path, (uint32_t)c, stored_crc);
+    return 0;
+}
 
-    /* The file is intact: does it belong to this model? */
-    if (!same_string(model->name, name, name_len))
+/* The intact file: does it belong to this model? */
+static int check_belongs(const char *path, const ckpt_header *h, const seqrt_model *model,
+                         seqrt_error *err)
+{
+    if (h->tcount > h->pcount)
+        return seqrt_fail(err, "%s: bad checkpoint: %" PRIu64 " trainable parameters of "
+                          "only %" PRIu64, path, h->tcount, h->pcount);
+    if (!same_string(model->name, h->name, h->name_len))
         return seqrt_fail(err, "%s: checkpoint is for model '%.*s' (%.*s), not for this "
-                          "trainer's model '%s' (%s)", path, (int)name_len, (const char *)name,
-                          (int)source_len, (const char *)source, model->name,
-                          model->source ? model->source : "?");
-    if (hash != model->structure_hash)
+                          "trainer's model '%s' (%s)", path, (int)h->name_len,
+                          (const char *)h->name, (int)h->source_len, (const char *)h->source,
+                          model->name, model->source ? model->source : "?");
+    if (h->hash != model->structure_hash)
         return seqrt_fail(err, "%s: checkpoint is for a different structure of model '%s' "
                           "(hash %016llx, this trainer %016llx): the model file changed "
-                          "since it was saved", path, model->name, (unsigned long long)hash,
+                          "since it was saved", path, model->name, (unsigned long long)h->hash,
                           (unsigned long long)model->structure_hash);
-    if (pcount != model->param_count || tcount != model->trainable_count ||
-        ocount != model->opt_state_count)
+    if (h->pcount != model->param_count || h->tcount != model->trainable_count ||
+        h->ocount != model->opt_state_count)
         return seqrt_fail(err, "%s: checkpoint has %llu parameters (%llu trainable) and %llu "
                           "optimizer values, this model %zu (%zu) and %zu", path,
-                          (unsigned long long)pcount, (unsigned long long)tcount,
-                          (unsigned long long)ocount, model->param_count,
+                          (unsigned long long)h->pcount, (unsigned long long)h->tcount,
+                          (unsigned long long)h->ocount, model->param_count,
                           model->trainable_count, model->opt_state_count);
+    return 0;
+}
 
-    if (meta) {
-        meta->step = (int64_t)get_u64(fixed + 32);
-        meta->epoch = get_u32(fixed + 40);
-        meta->epochs = get_u32(fixed + 44);
-        meta->seed = get_u64(fixed + 48);
-        for (int i = 0; i < 4; i++)
-            meta->rng.s[i] = get_u64(fixed + 56 + 8 * i);
-        meta->batch = get_u32(fixed + 88);
-        meta->lr = bits_float(get_u32(fixed + 92));
+static void decode_meta(const unsigned char *fixed, seqrt_checkpoint_meta *meta)
+{
+    meta->step = (int64_t)get_u64(fixed);
+    meta->epoch = get_u32(fixed + 8);
+    meta->epochs = get_u32(fixed + 12);
+    meta->seed = get_u64(fixed + 16);
+    for (int i = 0; i < 4; i++)
+        meta->rng.s[i] = get_u64(fixed + 24 + 8 * i);
+    meta->batch = get_u32(fixed + 56);
+    meta->lr = bits_float(get_u32(fixed + 60));
+}
+
+/*
+ * A CRC proves the bytes are the ones written, not that a trainer wrote
+ * them: every field must be a value a run can reach. An all-zero
+ * generator state, for one, is a fixed point of xoshiro256** (every draw
+ * 0), which made the shuffle's rejection loop spin forever.
+ */
+static int check_meta(const char *path, const seqrt_checkpoint_meta *m, seqrt_error *err)
+{
+    if (m->epoch < 1)
+        return seqrt_fail(err, "%s: bad checkpoint: 0 epochs completed (a checkpoint is "
+                          "written after an epoch)", path);
+    if (m->epochs < 1 || m->epochs > SEQRT_MAX_EPOCHS)
+        return seqrt_fail(err, "%s: bad checkpoint: target of %" PRIu32 " epochs, not in "
+                          "1..%d", path, m->epochs, SEQRT_MAX_EPOCHS);
+    if (m->epoch > m->epochs)
+        return seqrt_fail(err, "%s: bad checkpoint: %" PRIu32 " epochs completed, more than "
+                          "the run's target of %" PRIu32, path, m->epoch, m->epochs);
+    if (m->step < (int64_t)m->epoch || m->step > (int64_t)m->epoch * (int64_t)UINT32_MAX)
+        return seqrt_fail(err, "%s: bad checkpoint: %" PRId64 " optimizer steps cannot be "
+                          "%" PRIu32 " epochs (each epoch takes 1 to 2^32-1 steps)", path,
+                          m->step, m->epoch);
+    if ((m->rng.s[0] | m->rng.s[1] | m->rng.s[2] | m->rng.s[3]) == 0)
+        return seqrt_fail(err, "%s: bad checkpoint: the generator state is all zero, which "
+                          "no seeded generator reaches", path);
+    if (m->batch < 1 || m->batch > SEQRT_MAX_BATCH)
+        return seqrt_fail(err, "%s: bad checkpoint: batch size %" PRIu32 ", not in 1..%d",
+                          path, m->batch, SEQRT_MAX_BATCH);
+    if (!(m->lr > 0) || !isfinite(m->lr))
+        return seqrt_fail(err, "%s: bad checkpoint: learning rate %g is not a positive "
+                          "finite number", path, (double)m->lr);
+    return 0;
+}
+
+/* Parameters and optimizer state finite (a trainer never saves others);
+ * moving variances, when the model names them, not negative. */
+static int check_values(const char *path, const ckpt_header *h, const seqrt_model *model,
+                        seqrt_error *err)
+{
+    char where[256];
+    for (size_t i = 0; i < h->pcount; i++) {
+        if (!isfinite(float_at(h->floats, i))) {
+            seqrt_describe_param(model, i, where, sizeof where);
+            return seqrt_fail(err, "%s: bad checkpoint: %s is %g", path, where,
+                              (double)float_at(h->floats, i));
+        }
     }
-    read_floats(params, r.p, pcount);
-    if (opt_state)
-        read_floats(opt_state, r.p + 4 * pcount, ocount);
+    for (size_t i = 0; i < h->ocount; i++) {
+        if (!isfinite(float_at(h->floats, h->pcount + i)))
+            return seqrt_fail(err, "%s: bad checkpoint: optimizer value %zu of %" PRIu64
+                              " is %g", path, i, h->ocount,
+                              (double)float_at(h->floats, h->pcount + i));
+    }
+    for (int b = 0; model->blocks && b < model->block_count; b++) {
+        const seqrt_param_block *blk = &model->blocks[b];
+        if (strcmp(blk->what, "moving_variance") != 0)
+            continue;
+        for (size_t i = blk->offset; i < blk->offset + blk->count && i < h->pcount; i++) {
+            if (float_at(h->floats, i) < 0) {
+                seqrt_describe_param(model, i, where, sizeof where);
+                return seqrt_fail(err, "%s: bad checkpoint: %s is %g, a negative variance",
+                                  path, where, (double)float_at(h->floats, i));
+            }
+        }
+    }
     return 0;
 }
 
@@ -389,9 +599,29 @@ int seqrt_checkpoint_load(const char *path, const seqrt_model *model,
 {
     unsigned char *buf = NULL;
     size_t size = 0;
-    if (read_whole(path, &buf, &size, err))
+    if (read_capped(path, model, &buf, &size, err))
         return -1;
-    int rc = check_and_copy(path, buf, size, model, params, opt_state, meta, err);
+    ckpt_header h;
+    seqrt_checkpoint_meta m;
+    memset(&h, 0, sizeof h); /* -O3's flow analysis cannot see check_intact fill it */
+    memset(&m, 0, sizeof m);
+    int rc = check_intact(path, buf, size, &h, err);
+    if (rc == 0)
+        rc = check_belongs(path, &h, model, err);
+    if (rc == 0) {
+        decode_meta(h.fixed, &m);
+        rc = check_meta(path, &m, err);
+    }
+    if (rc == 0)
+        rc = check_values(path, &h, model, err);
+    if (rc == 0) {
+        if (meta)
+            *meta = m;
+        for (size_t i = 0; i < h.pcount; i++)
+            params[i] = float_at(h.floats, i);
+        for (size_t i = 0; opt_state && i < h.ocount; i++)
+            opt_state[i] = float_at(h.floats, h.pcount + i);
+    }
     free(buf);
     return rc;
 }

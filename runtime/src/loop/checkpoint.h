@@ -9,7 +9,14 @@
 
 #include "seqrt.h"
 
-#define SEQRT_CHECKPOINT_VERSION 1u
+/* Version 2: the structure hash no longer counts the model file's
+ * comments; version 1 files are refused with that reason. */
+#define SEQRT_CHECKPOINT_VERSION 2u
+
+/* The ranges a trainer accepts for --epochs and --batch, and so the
+ * ranges a checkpoint's fields must be in. */
+#define SEQRT_MAX_EPOCHS 1000000
+#define SEQRT_MAX_BATCH  (1 << 20)
 
 /* Everything in a checkpoint besides the two float arrays. */
 typedef struct seqrt_checkpoint_meta {
@@ -22,25 +29,52 @@ typedef struct seqrt_checkpoint_meta {
     float     lr;       /* learning rate the run trained with */
 } seqrt_checkpoint_meta;
 
+/* An flock held on the checkpoint a trainer saves, so that a second
+ * trainer saving to the same path is refused instead of the two silently
+ * overwriting each other's epochs. */
+typedef struct seqrt_checkpoint_lock {
+    int fd; /* holds the lock on the file at the path, or -1 */
+} seqrt_checkpoint_lock;
+
+void seqrt_checkpoint_lock_init(seqrt_checkpoint_lock *lk);
+/* Lock the file now at path (none there, or a device: nothing to lock).
+ * Returns 0, or -1 with err set when another process holds it. */
+int  seqrt_checkpoint_lock_acquire(seqrt_checkpoint_lock *lk, const char *path, seqrt_error *err);
+void seqrt_checkpoint_lock_release(seqrt_checkpoint_lock *lk);
+
 /*
  * Write params[model->param_count], opt_state[model->opt_state_count] and
- * meta to `path`: first to "path.tmp.<pid>", flushed and fsync'ed, then
- * renamed over `path`, so `path` is always either the old file or the new
- * one, never half-written. Returns 0, or -1 with err set.
+ * meta to `path` through seqrt_outfile: `path` is always either the old
+ * file or the new one, never half-written; a symlink is written through,
+ * a device in place. lk (may be NULL): checked first (another trainer's
+ * file at path is refused), then moved to the new file before it appears
+ * at path. Returns 0, or -1 with err set.
  */
 int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
                           const float *params, const float *opt_state,
-                          const seqrt_checkpoint_meta *meta, seqrt_error *err);
+                          const seqrt_checkpoint_meta *meta, seqrt_checkpoint_lock *lk,
+                          seqrt_error *err);
 
 /*
- * Read `path` written for `model`. Checks, in this order: magic, format
- * version, size, checksum, then that it belongs to this model (name,
- * structure hash, counts). Only when every check passes are params
- * (param_count floats) and opt_state (opt_state_count floats; may be NULL
- * to skip) overwritten. meta may be NULL. Returns 0, or -1 with err set.
+ * Read `path` written for `model`, never more bytes than a checkpoint of
+ * the model can have. Checks, in this order: magic, format version, size,
+ * checksum, that it belongs to this model (name, structure hash, counts),
+ * that every field is in range (epochs, steps, generator state, batch,
+ * learning rate), that every value is finite and moving variances are not
+ * negative. Only when every check passes are params (param_count floats)
+ * and opt_state (opt_state_count floats; may be NULL to skip) overwritten.
+ * meta may be NULL. Returns 0, or -1 with err set (one line per problem).
  */
 int seqrt_checkpoint_load(const char *path, const seqrt_model *model,
                           float *params, float *opt_state,
                           seqrt_checkpoint_meta *meta, seqrt_error *err);
+
+/* Index of the first NaN or infinity in x[0..n), or n when all are finite. */
+size_t seqrt_first_nonfinite(const float *x, size_t n);
+/* The model's block holding params[offset], or NULL (block_count 0). */
+const seqrt_param_block *seqrt_param_block_of(const seqrt_model *m, size_t offset);
+/* "layer 'dense' (kernel, line 3), parameter offset 12 of 7850", or
+ * "parameter offset 12 of 7850" when the model names no blocks. */
+void seqrt_describe_param(const seqrt_model *m, size_t offset, char *buf, size_t size);
 
 #endif

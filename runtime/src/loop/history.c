@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Upper bound of one formatted row: epoch, four %.9g and one %.6f. */
 #define ROW_MAX 192
@@ -106,26 +105,11 @@ int seqrt_history_append(seqrt_history *h, const seqrt_history_row *r, seqrt_err
         return -1;
     add(h, row, (size_t)n);
 
-    char tmp[4096];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", h->path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp)
-        return seqrt_fail(err, "%s: path too long", h->path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return seqrt_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
-    int bad = fwrite(h->text, 1, h->len, f) != h->len;
-    bad |= fflush(f) != 0;
-    bad |= fclose(f) != 0;
-    if (bad) {
-        remove(tmp);
-        return seqrt_fail(err, "%s: write failed", tmp);
-    }
-    if (rename(tmp, h->path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return seqrt_fail(err, "%s: cannot rename %s over it: %s", h->path, tmp, strerror(e));
-    }
-    return 0;
+    seqrt_outfile out;
+    if (seqrt_outfile_open(&out, h->path, err))
+        return -1;
+    seqrt_outfile_write(&out, h->text, h->len);
+    return seqrt_outfile_commit(&out, 0, err);
 }
 
 void seqrt_history_close(seqrt_history *h)

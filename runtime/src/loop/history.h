@@ -1,8 +1,8 @@
 /*
  * history.h: private to libseqrt. The --history CSV, Keras CSVLogger's
  * columns: epoch,loss,accuracy,val_loss,val_accuracy,seconds. The whole file
- * is rewritten after every epoch (to a temporary name, then renamed), so it
- * is always complete.
+ * is rewritten after every epoch through seqrt_outfile (atomically, or in
+ * place for a device), so it is always complete.
  */
 #ifndef SEQRT_HISTORY_H
 #define SEQRT_HISTORY_H
@@ -34,7 +34,7 @@ typedef struct seqrt_history {
  */
 int  seqrt_history_open(seqrt_history *h, const char *path, unsigned keep_epochs,
                         unsigned new_rows, seqrt_error *err);
-/* Add one row and rewrite the file. */
+/* Add one row and rewrite the file; an error names the reason. */
 int  seqrt_history_append(seqrt_history *h, const seqrt_history_row *row,
                           seqrt_error *err);
 void seqrt_history_close(seqrt_history *h);
