@@ -388,7 +388,7 @@ static void emit_update(FILE *out, const ir_model *ir)
     fputs("\n/* One optimizer step over the contiguous trainable parameters. */\n"
           "static void update(float *params, const float *grads, float *opt_state, "
           "int64_t t,\n                   float lr)\n{\n", out);
-    if (r->optimizer == OPT_ADAM) {
+    if (r->optimizer == SEQRT_OPT_ADAM) {
         fputs("    /* Adam: m is opt_state[0, TRAINABLE_COUNT), v the next "
               "TRAINABLE_COUNT floats */\n", out);
         fprintf(out, "    seqrt_adam_step(TRAINABLE_COUNT, params, grads, opt_state,\n"
@@ -425,7 +425,7 @@ static void emit_model(FILE *out, const ir_model *ir)
     fputs("    .param_count = PARAM_COUNT,\n    .trainable_count = TRAINABLE_COUNT,\n"
           "    .act_per_sample = ACT_PER_SAMPLE,\n    .opt_state_count = OPT_STATE_COUNT,\n",
           out);
-    fprintf(out, "    .optimizer = %s,\n", r->optimizer == OPT_ADAM ? "SEQRT_OPT_ADAM"
+    fprintf(out, "    .optimizer = %s,\n", r->optimizer == SEQRT_OPT_ADAM ? "SEQRT_OPT_ADAM"
                                                                     : "SEQRT_OPT_SGD");
     fprintf(out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n    .beta2 = %s,\n"
                  "    .epsilon = %s,\n",

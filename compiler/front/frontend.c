@@ -3,8 +3,10 @@
  * expects:
  *
  *   read the file -> is it text? -> parse (parser.y) -> check (check.c)
+ *     -> shapes and the model as a whole (shapes.c)
  *
- * and model_without(), the --without KIND variant of a checked model.
+ * and model_without(), the --without KIND variant of a checked model,
+ * which goes through shapes.c again.
  */
 #include "front/frontend.h"
 
@@ -16,6 +18,7 @@
 #include "front/check.h"
 #include "front/diag.h"
 #include "front/parse.h"
+#include "front/shapes.h"
 
 /* One error for a file that is not UTF-8 text: a NUL byte or a byte
  * sequence that is not UTF-8. Returns 0 when it reported. */
@@ -68,7 +71,8 @@ static int check_text(diag *d, const unsigned char *s, size_t len)
     return 1;
 }
 
-int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *out)
+static int load_text(arena *a, diag *d, const char *text, size_t len, model_goal goal,
+                     model *out)
 {
     memset(out, 0, sizeof *out);
     out->path = d->path;
@@ -87,11 +91,26 @@ int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *o
         return 1;
     int errors = d->errors;
     ast_file *f = parse_text(a, d, d->path, copy, len);
-    check_file(a, d, f, out);
+    /* after any error (a statement lost to a syntax error, say) the
+     * whole-model rules would only repeat it in other words */
+    if (check_file(a, d, f, out) == 0 && d->errors == errors)
+        shapes_check(d, out, goal);
+    out->diag = d;
+    out->goal = goal;
     return d->errors != errors;
 }
 
+int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *out)
+{
+    return load_text(a, d, text, len, MODEL_TO_TRAIN, out);
+}
+
 int frontend_load(arena *a, const char *path, model *out)
+{
+    return frontend_load_goal(a, path, MODEL_TO_TRAIN, out);
+}
+
+int frontend_load_goal(arena *a, const char *path, model_goal goal, model *out)
 {
     diag d;
     diag_init(&d, path, NULL, 0, stderr);
@@ -133,18 +152,26 @@ int frontend_load(arena *a, const char *path, model *out)
         diag_file_error(&d, "cannot read: %s", strerror(err));
         return 1;
     }
-    int rc = frontend_load_text(a, &d, buf, len, out);
+    /* in the arena: the model keeps it to check an edited model again */
+    diag *kept = arena_alloc(a, sizeof *kept);
+    *kept = d;
+    int rc = load_text(a, kept, buf, len, goal, out);
     free(buf);
     return rc;
 }
 
-void model_without(model *m, layer_kind kind)
+int model_without(model *m, const layer_kind *kinds, int nkinds)
 {
-    if (kind == LAYER_INPUT)
-        return;
     size_t kept = 0;
-    for (size_t i = 0; i < m->nlayers; i++)
-        if (m->layers[i].kind != kind)
+    for (size_t i = 0; i < m->nlayers; i++) {
+        bool drop = false;
+        for (int k = 0; k < nkinds; k++)
+            drop |= kinds[k] != LAYER_INPUT && m->layers[i].kind == kinds[k];
+        if (!drop)
             m->layers[kept++] = m->layers[i];
+    }
+    if (nkinds == 0)
+        return 0;
     m->nlayers = kept;
+    return shapes_check(m->diag, m, m->goal);
 }

@@ -1,7 +1,7 @@
 /*
  * frontend.h: from a model file to a checked model.
  *
- *   text --lexer.re/parser.y--> ast_file --check.c--> model
+ *   text --lexer.re/parser.y--> ast_file --check.c--> model --shapes.c--> checked model
  *
  * Diagnostics go to stderr as FILE:LINE:COL: error: MESSAGE, the source
  * line and a caret (diag.h).
@@ -12,19 +12,25 @@
 #include "util/arena.h"
 #include "front/model.h"
 
-/* Reads, parses and checks the file at path. Returns 0 and fills *out
+/* Reads, parses and checks the file at path for goal (model.h: to train,
+ * or only to describe for `seqc summary`). Returns 0 and fills *out
  * (arena-owned) when there are no errors (warnings may have been printed);
  * returns 1 when at least one error was reported. */
+int frontend_load_goal(arena *a, const char *path, model_goal goal, model *out);
+/* The same, to train: what check, ir, emit, build and compare use. */
 int frontend_load(arena *a, const char *path, model *out);
 
 /* The same on a file's contents already in memory (tests, fuzzing):
  * text[len] must be readable and is the end; diagnostics go to d, whose
- * path and text this sets. Returns 0 or 1 as frontend_load. */
+ * path and text this sets and which must outlive the model (model_without
+ * reports through it). Returns 0 or 1 as frontend_load. */
 struct diag;
 int frontend_load_text(arena *a, struct diag *d, const char *text, size_t len, model *out);
 
-/* Drops every layer of the given kind (for --without). Never drops the
- * input layer. */
-void model_without(model *m, layer_kind kind);
+/* Drops every layer of the given kinds (for --without; never the input)
+ * and checks the model again, as the file would be without those lines:
+ * diagnostics point at the file's lines. Returns 0, or 1 after reporting
+ * (the model is then not to be lowered). */
+int model_without(model *m, const layer_kind *kinds, int nkinds);
 
 #endif

@@ -4,9 +4,10 @@
  */
 #include "ir/ir.h"
 
+#include "front/names.h"
+
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,9 +37,6 @@ bool ir_op_is_loss(ir_op_kind k)
 {
     return k == IR_SOFTMAX_XENT || k == IR_XENT || k == IR_MSE;
 }
-
-static const char *const init_names[] = {"zeros", "ones", "glorot_uniform",
-                                         "glorot_normal", "he_uniform", "he_normal"};
 
 int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
                   int64_t features)
@@ -79,20 +77,6 @@ int ir_add_param(arena *a, ir_model *ir, int op, const char *suffix,
     p->trainable = trainable;
     p->offset = -1;
     return i;
-}
-
-int ir_error(const ir_model *ir, int line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (line > 0)
-        fprintf(stderr, "%s:%d: error: ", ir->path, line);
-    else
-        fprintf(stderr, "%s: error: ", ir->path);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
 }
 
 int ir_infer_source(const ir_model *ir, int t)
@@ -328,7 +312,7 @@ void ir_print(FILE *out, const ir_model *ir)
         else
             snprintf(shape, sizeof shape, "[%" PRId64 ",%" PRId64 "]", p->rows, p->cols);
         fprintf(out, "  %8" PRId64 " %8" PRId64 "  %-11s %-15s %s%s\n", p->offset,
-                p->count, shape, init_names[p->init], p->name,
+                p->count, shape, init_kind_name(p->init), p->name,
                 p->trainable ? "" : "  (non-trainable)");
     }
 
@@ -366,7 +350,7 @@ void ir_print(FILE *out, const ir_model *ir)
     const train_recipe *r = &ir->train;
     fputs("\nrecipe:\n", out);
     ir_format_float(f1, sizeof f1, r->lr);
-    if (r->optimizer == OPT_ADAM) {
+    if (r->optimizer == SEQRT_OPT_ADAM) {
         ir_format_float(f2, sizeof f2, r->beta1);
         ir_format_float(f3, sizeof f3, r->beta2);
         ir_format_float(f4, sizeof f4, r->epsilon);

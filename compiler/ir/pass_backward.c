@@ -9,6 +9,7 @@
  * flatten is a view, so its input and output share one.
  */
 #include "ir/ir.h"
+#include "util/bug.h"
 
 static bool has_params(const ir_op *op)
 {
@@ -47,11 +48,8 @@ int ir_pass_backward(ir_model *ir)
         ir_op *op = &ir->ops[i];
         if (op->backward && !ir_op_is_loss(op->kind))
             op->dy = grads[op->y];
-        if (op->backward && !ir_op_is_loss(op->kind) && op->dy == IR_NONE) {
-            fprintf(stderr, "seqc: internal error: %s runs backward without d_%s\n",
-                    op->name, ir->tensors[op->y].name);
-            abort();
-        }
+        if (op->backward && !ir_op_is_loss(op->kind) && op->dy == IR_NONE)
+            SEQC_BUG("%s runs backward without d_%s", op->name, ir->tensors[op->y].name);
     }
     return 0;
 }

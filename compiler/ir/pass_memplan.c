@@ -91,7 +91,7 @@ static void layout_params(ir_model *ir)
             ir->trainable_count = off;
     }
     ir->param_count = off;
-    if (ir->train.optimizer == OPT_ADAM)
+    if (ir->train.optimizer == SEQRT_OPT_ADAM)
         ir->opt_state_count = 2 * ir->trainable_count; /* m, then v */
     else
         ir->opt_state_count = ir->train.momentum != 0 ? ir->trainable_count : 0;
