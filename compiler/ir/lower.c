@@ -184,7 +184,7 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     ir_op_kind lk = m->train.loss == SEQRT_LOSS_MSE ? IR_MSE : IR_XENT;
     int o = add_op(ir, lk, "loss", 0, loss_kind_name(m->train.loss));
     ir->ops[o].x = cur;
-    ir->ops[o].groups = 1; /* shapes.c: the output is flat */
+    ir->ops[o].groups = m->layers[nl - 1].out.groups; /* 1: shapes.c refuses the rest */
     ir->output = cur;
     ir->classes = ir->tensors[cur].features;
     return ir;

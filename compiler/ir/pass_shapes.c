@@ -36,10 +36,12 @@ int ir_pass_shapes(ir_model *ir)
         check_tensor(ir, op->save[0], op);
         check_tensor(ir, op->save[1], op);
         int64_t f = ir->tensors[op->x].features;
-        SEQC_ASSERT(op->groups >= 1 && f % op->groups == 0 &&
-                        (uint64_t)op->groups * (uint64_t)m->train.batch <= SHAPES_MAX_SIZE,
-                    "%s: %lld features in %lld groups", op->name, (long long)f,
-                    (long long)op->groups);
+        SEQC_ASSERT(op->groups >= 1 && f % op->groups == 0, "%s: %lld features in %lld groups",
+                    op->name, (long long)f, (long long)op->groups);
+        /* the kernels that take the rows (n * groups) as an int */
+        if (op->kind == IR_BATCHNORM || op->kind == IR_SOFTMAX)
+            SEQC_ASSERT((uint64_t)op->groups * (uint64_t)m->train.batch <= SHAPES_MAX_SIZE,
+                        "%s: %lld rows per sample", op->name, (long long)op->groups);
         if (op->kind == IR_DENSE)
             SEQC_ASSERT(ir->params[op->param[0]].rows == f, "%s: weight rows != input features",
                         op->name);
@@ -57,6 +59,18 @@ int ir_pass_shapes(ir_model *ir)
                         "the loss reads %lld features in %lld groups", (long long)f,
                         (long long)op->groups);
     }
+    SEQC_ASSERT(trainable > 0, "a model with nothing to train");
+    /* a lower bound of the memory to train (parameters, gradients,
+     * optimizer state, one activation per tensor), from the IR's own
+     * tensors: shapes.c's estimate is above it and within the limit */
+    uint64_t floats = 0;
+    for (int t = 0; t < ir->ntensors; t++)
+        floats += (uint64_t)ir->tensors[t].features;
+    uint64_t state = m->train.optimizer == SEQRT_OPT_ADAM ? 2 : m->train.momentum != 0 ? 1 : 0;
+    long double bytes = 4.0L * ((long double)total + (long double)trainable * (1 + state) +
+                                (long double)floats * (long double)m->train.batch);
+    SEQC_ASSERT(bytes <= (long double)SHAPES_MAX_TRAIN_BYTES,
+                "training needs %.0Lf bytes, over the limit", bytes);
     SEQC_ASSERT(total == m->counts.total && trainable == m->counts.trainable,
                 "the IR has %llu parameters (%llu trainable), the summary %llu (%llu)",
                 (unsigned long long)total, (unsigned long long)trainable,
