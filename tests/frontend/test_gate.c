@@ -23,12 +23,14 @@
 #include "fe_testutil.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "back/codegen.h"
 #include "front/frontend.h"
 #include "front/names.h"
 #include "ir/ir.h"
+#include "util/bug.h"
 #include "util/sbuf.h"
 
 enum { NFILES = 1000 };
@@ -263,10 +265,41 @@ static void test_check_is_the_gate(void **state)
     signal(SIGSEGV, SIG_DFL);
 }
 
+/* SEQC_BUG: says it is a bug, where, and aborts */
+static void test_bug_aborts_loudly(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        signal(SIGABRT, SIG_DFL);
+        SEQC_BUG("tensor %s has no place", "t3");
+    }
+    close(fds[1]);
+    char buf[512];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fds[0]);
+    buf[got] = '\0';
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    assert_non_null(strstr(buf, "seqc: internal error (a bug in seqc): "));
+    assert_non_null(strstr(buf, "test_gate.c:"));
+    assert_non_null(strstr(buf, ": tensor t3 has no place\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_is_the_gate),
+        cmocka_unit_test(test_bug_aborts_loudly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
