@@ -377,70 +377,106 @@ static int check_input_shape(checker *ck, const ast_value *v, layer *l)
     return 1;
 }
 
-/* One layer statement to *l; returns 0 after reporting. */
-static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
-{
-    const stmt_spec *sp = &layer_specs[kind];
-    const ast_value *vals[4];
-    int ok = take_args(ck, s, sp);
-    ok &= take_options(ck, s, sp, vals);
+/* What a layer's arguments and options say, per kind: arg is its first
+ * argument (NULL when missing, already reported), vals[] its options in
+ * the order of its spec's keys (NULL when not written). Each returns 0
+ * after reporting. */
+typedef int (*layer_values_fn)(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                               layer *l);
 
+static int input_values(checker *ck, const ast_value *arg, const ast_value *const *vals, layer *l)
+{
+    (void)vals;
+    return arg ? check_input_shape(ck, arg, l) : 1;
+}
+
+static int dense_values(checker *ck, const ast_value *arg, const ast_value *const *vals, layer *l)
+{
+    int ok = arg ? get_size(ck, arg, "units", &l->units) : 1;
+    if (vals[DENSE_BIAS])
+        ok &= get_bool(ck, vals[DENSE_BIAS], "bias", &l->bias);
+    if (vals[DENSE_INIT]) {
+        int k = 0;
+        ok &= get_name(ck, vals[DENSE_INIT], "initializer", names_init.names, names_init.count, &k);
+        l->init = (init_kind)k;
+    }
+    return ok;
+}
+
+static int batchnorm_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                            layer *l)
+{
+    (void)arg;
+    int ok = 1;
+    if (vals[BN_MOMENTUM])
+        ok &= get_fraction(ck, vals[BN_MOMENTUM], "momentum", &l->momentum);
+    if (vals[BN_EPSILON])
+        ok &= get_positive(ck, vals[BN_EPSILON], "epsilon", &l->epsilon);
+    return ok;
+}
+
+static int leaky_relu_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                             layer *l)
+{
+    (void)arg;
+    const ast_value *v = vals[LEAKY_ALPHA];
+    if (!v)
+        return 1;
+    if (!get_real(ck, v, "alpha", &l->alpha))
+        return 0;
+    if (l->alpha < 0) {
+        diag_error(ck->d, v->loc, v->len, "alpha must be at least 0, got %s", v->text);
+        return 0;
+    }
+    return 1;
+}
+
+static int dropout_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                          layer *l)
+{
+    (void)vals;
+    return arg ? get_fraction(ck, arg, "dropout rate", &l->rate) : 1;
+}
+
+/* NULL: the kind takes nothing to check beyond its spec (flatten, relu...) */
+static const layer_values_fn layer_values[LAYER_KIND_COUNT] = {
+    [LAYER_INPUT] = input_values,         [LAYER_DENSE] = dense_values,
+    [LAYER_BATCHNORM] = batchnorm_values, [LAYER_LEAKY_RELU] = leaky_relu_values,
+    [LAYER_DROPOUT] = dropout_values,
+};
+
+/* Keras's defaults, for what a layer statement does not say */
+static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
+{
+    memset(l, 0, sizeof *l);
     l->kind = kind;
-    l->loc = s->loc;
-    l->line = s->loc.line;
+    l->loc = loc;
+    l->line = loc.line;
     l->bias = true;
     l->init = SEQRT_INIT_GLOROT_UNIFORM;
     l->momentum = 0.99;
     l->epsilon = 0.001;
     l->alpha = 0.3;
-    int have_arg = s->nargs >= 1;
-    const ast_value *arg = have_arg ? &s->args[0] : NULL;
+}
 
-    switch (kind) {
-    case LAYER_INPUT:
-        if (have_arg)
-            ok &= check_input_shape(ck, arg, l);
-        break;
-    case LAYER_DENSE:
-        if (have_arg)
-            ok &= get_size(ck, arg, "units", &l->units);
-        if (vals[DENSE_BIAS])
-            ok &= get_bool(ck, vals[DENSE_BIAS], "bias", &l->bias);
-        if (vals[DENSE_INIT]) {
-            int k = 0;
-            ok &= get_name(ck, vals[DENSE_INIT], "initializer", names_init.names, names_init.count,
-                           &k);
-            l->init = (init_kind)k;
-        }
-        break;
-    case LAYER_BATCHNORM:
-        if (vals[BN_MOMENTUM])
-            ok &= get_fraction(ck, vals[BN_MOMENTUM], "momentum", &l->momentum);
-        if (vals[BN_EPSILON])
-            ok &= get_positive(ck, vals[BN_EPSILON], "epsilon", &l->epsilon);
-        break;
-    case LAYER_LEAKY_RELU:
-        if (vals[LEAKY_ALPHA]) {
-            ok &= get_real(ck, vals[LEAKY_ALPHA], "alpha", &l->alpha);
-            if (ok && l->alpha < 0) {
-                diag_error(ck->d, vals[LEAKY_ALPHA]->loc, vals[LEAKY_ALPHA]->len,
-                           "alpha must be at least 0, got %s", vals[LEAKY_ALPHA]->text);
-                ok = 0;
-            }
-        }
-        break;
-    case LAYER_DROPOUT:
-        if (have_arg)
-            ok &= get_fraction(ck, arg, "dropout rate", &l->rate);
-        break;
-    default:
-        break;
-    }
+/* One layer statement to *l; returns 0 after reporting. */
+static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
+{
+    const stmt_spec *sp = &layer_specs[kind];
+    const ast_value *vals[4];
+    _Static_assert(COUNT_OF(vals) >= COUNT_OF(dense_keys) &&
+                       COUNT_OF(vals) >= COUNT_OF(batchnorm_keys),
+                   "room for every layer option");
+    int ok = take_args(ck, s, sp);
+    ok &= take_options(ck, s, sp, vals);
+    layer_defaults(l, kind, s->loc);
+    if (layer_values[kind])
+        ok &= layer_values[kind](ck, s->nargs >= 1 ? &s->args[0] : NULL, vals, l);
     return ok;
 }
 
-/* The model block's statements to m->layers. */
-static void check_model_block(checker *ck, const ast_block *b, model *m)
+/* model NAME { ... }: the header's name, nothing else */
+static void check_model_head(checker *ck, const ast_block *b, model *m)
 {
     const ast_stmt *h = b->head;
     if (h->nargs == 0)
@@ -456,56 +492,82 @@ static void check_model_block(checker *ck, const ast_block *b, model *m)
         diag_error(ck->d, h->opts[0].key_loc, (int)strlen(h->opts[0].key),
                    "'model' takes no options, got '%s'", h->opts[0].key);
     m->name = b->name ? b->name : "model";
+}
 
-    m->layers = arena_array(ck->a, b->count, sizeof *m->layers);
-    m->nlayers = 0;
-    const ast_stmt *input = NULL, *first_layer = NULL;
-    for (const ast_stmt *s = b->first; s; s = s->next) {
-        int kind = layer_kind_from_name(s->keyword);
-        if (kind < 0) {
-            if (find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT) >= 0)
-                diag_error(ck->d, s->loc, kw_len(s),
-                           "'%s' is a training setting; it belongs in the 'train' block",
-                           s->keyword);
-            else
-                diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'%s", s->keyword,
-                           did_you_mean(ck, s->keyword, names_layer.names, names_layer.count));
-            continue;
-        }
-        if (kind == LAYER_INPUT) {
-            if (input) {
-                diag_error(ck->d, s->loc, kw_len(s), "a second 'input'; a model has one input");
-                diag_note(ck->d, input->loc, (int)strlen("input"), "the first 'input' is here");
-                continue;
-            }
-            input = s;
-        } else if (!first_layer) {
-            first_layer = s;
-        }
-        layer l = {0};
-        if (check_layer(ck, s, (layer_kind)kind, &l))
-            m->layers[m->nlayers++] = l;
-    }
+/* The layer kind of s, or -1 after reporting an unknown (or misplaced)
+ * statement */
+static int layer_stmt_of(checker *ck, const ast_stmt *s)
+{
+    int kind = layer_kind_from_name(s->keyword);
+    if (kind >= 0)
+        return kind;
+    if (find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT) >= 0)
+        diag_error(ck->d, s->loc, kw_len(s),
+                   "'%s' is a training setting; it belongs in the 'train' block", s->keyword);
+    else
+        diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'%s", s->keyword,
+                   did_you_mean(ck, s->keyword, names_layer.names, names_layer.count));
+    return -1;
+}
+
+static bool loc_before(src_loc a, src_loc b)
+{
+    return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+/* One input, written before every other layer */
+static void check_input_first(checker *ck, const ast_block *b, const model *m,
+                              const ast_stmt *input, const ast_stmt *first_layer)
+{
     if (!input) {
         diag_error(ck->d, b->loc, (int)strlen(b->keyword),
                    "model '%s' has no 'input'; start it with the shape of one sample, "
                    "e.g. 'input 28x28'",
                    m->name);
-    } else if (first_layer && (first_layer->loc.line < input->loc.line ||
-                               (first_layer->loc.line == input->loc.line &&
-                                first_layer->loc.col < input->loc.col))) {
+    } else if (first_layer && loc_before(first_layer->loc, input->loc)) {
         diag_error(ck->d, first_layer->loc, kw_len(first_layer),
                    "'%s' comes before 'input'; a model starts with 'input SHAPE'",
                    first_layer->keyword);
         diag_note(ck->d, input->loc, (int)strlen("input"), "'input' is here");
     }
+}
 
-    /* likely mistakes that are still legal */
+/* likely mistakes that are still legal */
+static void warn_model(checker *ck, const model *m)
+{
     for (size_t i = 0; i + 1 < m->nlayers; i++)
         if (m->layers[i].kind == LAYER_SOFTMAX)
             diag_warning(ck->d, m->layers[i].loc, (int)strlen("softmax"),
                          "'softmax' is not the last layer; it usually turns the final outputs "
                          "into probabilities");
+}
+
+/* The model block's statements to m->layers. */
+static void check_model_block(checker *ck, const ast_block *b, model *m)
+{
+    check_model_head(ck, b, m);
+    m->layers = arena_array(ck->a, b->count, sizeof *m->layers);
+    m->nlayers = 0;
+    const ast_stmt *input = NULL, *first_layer = NULL;
+    for (const ast_stmt *s = b->first; s; s = s->next) {
+        int kind = layer_stmt_of(ck, s);
+        if (kind < 0)
+            continue;
+        if (kind == LAYER_INPUT && input) {
+            diag_error(ck->d, s->loc, kw_len(s), "a second 'input'; a model has one input");
+            diag_note(ck->d, input->loc, (int)strlen("input"), "the first 'input' is here");
+            continue;
+        }
+        if (kind == LAYER_INPUT)
+            input = s;
+        else if (!first_layer)
+            first_layer = s;
+        layer l;
+        if (check_layer(ck, s, (layer_kind)kind, &l))
+            m->layers[m->nlayers++] = l;
+    }
+    check_input_first(ck, b, m, input, first_layer);
+    warn_model(ck, m);
 }
 
 /* ----------------------------------------------------------------- train */
@@ -572,6 +634,84 @@ static void train_defaults(train_recipe *t)
     t->seed = 42;
 }
 
+/* The value of one train statement (its arguments counted, no options),
+ * into *t; each reports what is wrong. */
+typedef void (*train_value_fn)(checker *ck, const ast_stmt *s, train_recipe *t);
+
+static void train_loss(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int k = 0;
+    if (get_name(ck, &s->args[0], "loss", names_loss.names, names_loss.count, &k)) {
+        t->loss = (loss_kind)k;
+        t->loss_loc = s->args[0].loc;
+        t->loss_len = s->args[0].len;
+    }
+}
+
+static void train_metrics(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int k = 0;
+    for (int i = 0; i < s->nargs; i++)
+        if (get_name(ck, &s->args[i], "metric", names_metric.names, names_metric.count, &k))
+            t->metric_accuracy = true;
+}
+
+static void train_epochs(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int64_t n;
+    if (get_size(ck, &s->args[0], "epochs", &n))
+        t->epochs = n;
+}
+
+static void train_batch(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int64_t n;
+    if (get_size(ck, &s->args[0], "batch", &n))
+        t->batch = n;
+}
+
+static void train_shuffle(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    get_bool(ck, &s->args[0], "shuffle", &t->shuffle);
+}
+
+static void train_seed(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    const ast_value *arg = &s->args[0];
+    int64_t n;
+    if (!get_int(ck, arg, "seed", &n))
+        return;
+    if (n < 0)
+        diag_error(ck->d, arg->loc, arg->len, "seed must be at least 0, got %s", arg->text);
+    else
+        t->seed = (uint64_t)n;
+}
+
+/* the optimizer takes options: check_optimizer reads its whole statement */
+static const train_value_fn train_values[] = {
+    [TRAIN_OPTIMIZER] = NULL,         [TRAIN_LOSS] = train_loss,
+    [TRAIN_METRICS] = train_metrics,  [TRAIN_EPOCHS] = train_epochs,
+    [TRAIN_BATCH] = train_batch,      [TRAIN_SHUFFLE] = train_shuffle,
+    [TRAIN_SEED] = train_seed,
+};
+_Static_assert(COUNT_OF(train_values) == TRAIN_STMT_COUNT, "one entry per train statement");
+
+/* The index of s's keyword in train_stmt_names, or -1 after reporting an
+ * unknown (or misplaced) setting */
+static int train_stmt_of(checker *ck, const ast_stmt *s)
+{
+    int k = find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT);
+    if (k >= 0)
+        return k;
+    if (layer_kind_from_name(s->keyword) >= 0)
+        diag_error(ck->d, s->loc, kw_len(s), "'%s' is a layer; it belongs in the 'model' block",
+                   s->keyword);
+    else
+        diag_error(ck->d, s->loc, kw_len(s), "unknown training setting '%s'%s", s->keyword,
+                   did_you_mean(ck, s->keyword, train_stmt_names, TRAIN_STMT_COUNT));
+    return -1;
+}
+
 static void check_train_block(checker *ck, const ast_block *b, train_recipe *t)
 {
     const ast_stmt *h = b->head;
@@ -585,71 +725,20 @@ static void check_train_block(checker *ck, const ast_block *b, train_recipe *t)
 
     const ast_stmt *seen[TRAIN_STMT_COUNT] = {0};
     for (const ast_stmt *s = b->first; s; s = s->next) {
-        int k = find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT);
-        if (k < 0) {
-            if (layer_kind_from_name(s->keyword) >= 0)
-                diag_error(ck->d, s->loc, kw_len(s),
-                           "'%s' is a layer; it belongs in the 'model' block", s->keyword);
-            else
-                diag_error(ck->d, s->loc, kw_len(s), "unknown training setting '%s'%s",
-                           s->keyword, did_you_mean(ck, s->keyword, train_stmt_names,
-                                                    TRAIN_STMT_COUNT));
+        int k = train_stmt_of(ck, s);
+        if (k < 0)
             continue;
-        }
         if (seen[k]) {
             diag_error(ck->d, s->loc, kw_len(s), "'%s' given twice in 'train'", s->keyword);
             diag_note(ck->d, seen[k]->loc, kw_len(seen[k]), "first given here");
             continue;
         }
         seen[k] = s;
-        const stmt_spec *sp = &train_specs[k];
-        if (k == TRAIN_OPTIMIZER) {
-            check_optimizer(ck, s, t);
-            continue;
-        }
         const ast_value *none[1];
-        if (!take_args(ck, s, sp) || !take_options(ck, s, sp, none))
-            continue;
-        const ast_value *arg = &s->args[0];
-        int idx = 0;
-        int64_t n = 0;
-        switch ((train_stmt)k) {
-        case TRAIN_LOSS:
-            if (get_name(ck, arg, "loss", names_loss.names, names_loss.count, &idx)) {
-                t->loss = (loss_kind)idx;
-                t->loss_loc = arg->loc;
-                t->loss_len = arg->len;
-            }
-            break;
-        case TRAIN_METRICS:
-            for (int i = 0; i < s->nargs; i++)
-                if (get_name(ck, &s->args[i], "metric", names_metric.names, names_metric.count,
-                             &idx))
-                    t->metric_accuracy = true;
-            break;
-        case TRAIN_EPOCHS:
-            if (get_size(ck, arg, "epochs", &n))
-                t->epochs = n;
-            break;
-        case TRAIN_BATCH:
-            if (get_size(ck, arg, "batch", &n))
-                t->batch = n;
-            break;
-        case TRAIN_SHUFFLE:
-            get_bool(ck, arg, "shuffle", &t->shuffle);
-            break;
-        case TRAIN_SEED:
-            if (get_int(ck, arg, "seed", &n)) {
-                if (n < 0)
-                    diag_error(ck->d, arg->loc, arg->len, "seed must be at least 0, got %s",
-                               arg->text);
-                else
-                    t->seed = (uint64_t)n;
-            }
-            break;
-        default:
-            SEQC_BUG("train statement without a case");
-        }
+        if (k == TRAIN_OPTIMIZER)
+            check_optimizer(ck, s, t);
+        else if (take_args(ck, s, &train_specs[k]) && take_options(ck, s, &train_specs[k], none))
+            train_values[k](ck, s, t);
     }
 }
 
