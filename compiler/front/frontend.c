@@ -162,16 +162,29 @@ int frontend_load_goal(arena *a, const char *path, model_goal goal, model *out)
 
 int model_without(model *m, const layer_kind *kinds, int nkinds)
 {
-    size_t kept = 0;
-    for (size_t i = 0; i < m->nlayers; i++) {
-        bool drop = false;
-        for (int k = 0; k < nkinds; k++)
-            drop |= kinds[k] != LAYER_INPUT && m->layers[i].kind == kinds[k];
-        if (!drop)
-            m->layers[kept++] = m->layers[i];
-    }
     if (nkinds == 0)
         return 0;
+    /* where the first dropped layer of each kind was, for a note */
+    src_loc dropped[LAYER_KIND_COUNT] = {{0, 0}};
+    size_t kept = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        layer_kind k = m->layers[i].kind;
+        bool drop = false;
+        for (int j = 0; j < nkinds; j++)
+            drop |= kinds[j] != LAYER_INPUT && k == kinds[j];
+        if (!drop)
+            m->layers[kept++] = m->layers[i];
+        else if (dropped[k].line == 0)
+            dropped[k] = m->layers[i].loc;
+    }
     m->nlayers = kept;
-    return shapes_check(m->diag, m, m->goal);
+    if (shapes_check(m->diag, m, m->goal) == 0)
+        return 0;
+    /* the file itself passed: say why the model differs from it */
+    for (int k = 0; k < LAYER_KIND_COUNT; k++)
+        if (dropped[k].line > 0)
+            diag_note(m->diag, dropped[k], (int)strlen(layer_kind_name((layer_kind)k)),
+                      "checked without this '%s' and every other one (--without %s)",
+                      layer_kind_name((layer_kind)k), layer_kind_name((layer_kind)k));
+    return 1;
 }

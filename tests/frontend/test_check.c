@@ -217,6 +217,8 @@ static void test_without_checked_again(void **state)
                            "c.seq:5:14: error: the model's output is not flat: each sample ends "
                            "as 28x28 values"));
     assert_non_null(strstr(capture_text(&C.cap), "c.seq:2:3: note: a sample keeps the input's"));
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:3:3: note: checked without this 'dense' "
+                                                 "and every other one (--without dense)"));
     done(&C);
 
     /* dropping the second dense widens the last one's input: counted again */
