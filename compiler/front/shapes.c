@@ -5,6 +5,7 @@
  */
 #include "front/shapes.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "front/names.h"
@@ -84,14 +85,14 @@ static uint64_t act_floats(const layer *l)
     switch (l->kind) {
     case LAYER_INPUT:     return n;                 /* the batch's x */
     case LAYER_FLATTEN:   return 0;                 /* a view */
-    case LAYER_BATCHNORM: return 3 * n + (uint64_t)(n / (uint64_t)l->out.groups); /* + xhat, inv_std */
+    case LAYER_BATCHNORM: return 3 * n + n / (uint64_t)l->out.groups; /* + xhat, inv_std */
     case LAYER_DROPOUT:   return 3 * n;             /* + mask */
     default:              return 2 * n;
     }
 }
 
-/* Bytes of parameters, gradients and optimizer state per parameter of a
- * layer with p parameters of which t are trained. */
+/* Bytes that p parameters, t of them trained, take with the gradients and
+ * the optimizer's state of the trained ones */
 static uint64_t param_bytes(const train_recipe *r, uint64_t p, uint64_t t)
 {
     uint64_t state = r->optimizer == SEQRT_OPT_ADAM ? 2 : r->momentum != 0 ? 1 : 0;
@@ -119,15 +120,19 @@ static void check_memory(diag *d, model *m, model_goal goal)
     m->train_bytes = total;
     if (total <= SHAPES_MAX_TRAIN_BYTES)
         return;
-    char params[32];
-    summary_commas(worst_layer->out.params, params, sizeof params);
+    char what[64] = "its activations";
+    if (worst_layer->out.params > 0) {
+        char n[32];
+        snprintf(what, sizeof what, "%s parameters",
+                 summary_commas(worst_layer->out.params, n, sizeof n));
+    }
     void (*report)(diag *, src_loc, int, const char *, ...) =
         goal == MODEL_TO_TRAIN ? diag_error : diag_warning;
     report(d, worst_layer->loc, kw_span(worst_layer),
            "the model is too large to train: with %s and a batch of %lld it needs %.1f GiB of "
-           "memory, more than the limit of %.0f GiB; most of it for this '%s' (%s parameters)",
+           "memory, more than the limit of %.0f GiB; most of it for this '%s' (%s)",
            optimizer_kind_name(r->optimizer), (long long)r->batch, gib(total),
-           gib(SHAPES_MAX_TRAIN_BYTES), layer_kind_name(worst_layer->kind), params);
+           gib(SHAPES_MAX_TRAIN_BYTES), layer_kind_name(worst_layer->kind), what);
 }
 
 /* The layer that set the output's width: the last dense, else the input */
