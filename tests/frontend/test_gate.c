@@ -9,8 +9,8 @@
  * goes through the check exactly as `seqc check` runs it, and then:
  *
  *   - accepted: lowering, every pass and the C generator (to a memory
- *     stream: the functions `seqc build` uses) must succeed, and the IR
- *     must count the parameters the summary counts;
+ *     stream: the functions `seqc build` uses) must succeed, the IR must
+ *     count the parameters the summary counts, and the summary prints;
  *   - refused: every error must be located (FILE:LINE:COL: error:);
  *
  * and the same again for the model without one random layer kind, as
@@ -29,6 +29,7 @@
 #include "back/codegen.h"
 #include "front/frontend.h"
 #include "front/names.h"
+#include "front/summary.h"
 #include "ir/ir.h"
 #include "util/bug.h"
 #include "util/sbuf.h"
@@ -201,6 +202,7 @@ static void back_end(arena *a, const model *m, const char *file)
     if (codegen_c(mem, ir) != 0)
         fail_msg("check accepted, the C generator failed:\n%s", file);
     ir_print(mem, ir);
+    summary_print(mem, m); /* from the same checked model */
     fclose(mem);
     assert_non_null(strstr(buf, "seqrt_main"));
     free(buf);
