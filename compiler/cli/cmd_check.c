@@ -72,9 +72,8 @@ int cmd_summary(int argc, char **argv)
     arena_init(&a);
     model m;
     /* to describe: a model too large to train is still counted (a warning) */
-    int status = frontend_load_goal(&a, path, MODEL_TO_DESCRIBE, &m);
-    if (status == 0)
-        status = model_without(&m, without, nwithout);
+    const frontend_opts o = {MODEL_TO_DESCRIBE, without, nwithout};
+    int status = frontend_load_with(&a, path, &o, &m);
     if (status == 0)
         summary_print(stdout, &m);
     arena_free(&a);

@@ -5,8 +5,8 @@
  *   read the file -> is it text? -> parse (parser.y) -> check (check.c)
  *     -> shapes and the model as a whole (shapes.c)
  *
- * and model_without(), the --without KIND variant of a checked model,
- * which goes through shapes.c again.
+ * and the --without KIND variant of a model, which goes through shapes.c
+ * like the file would.
  */
 #include "front/frontend.h"
 
@@ -71,7 +71,9 @@ static int check_text(diag *d, const unsigned char *s, size_t len)
     return 1;
 }
 
-static int load_text(arena *a, diag *d, const char *text, size_t len, model_goal goal,
+static int drop_and_check(model *m, const layer_kind *kinds, int nkinds);
+
+static int load_text(arena *a, diag *d, const char *text, size_t len, const frontend_opts *o,
                      model *out)
 {
     memset(out, 0, sizeof *out);
@@ -91,26 +93,29 @@ static int load_text(arena *a, diag *d, const char *text, size_t len, model_goal
         return 1;
     int errors = d->errors;
     ast_file *f = parse_text(a, d, d->path, copy, len);
+    int ok = check_file(a, d, f, out) == 0 && d->errors == errors;
+    out->diag = d;
+    out->goal = o->goal;
     /* after any error (a statement lost to a syntax error, say) the
      * whole-model rules would only repeat it in other words */
-    if (check_file(a, d, f, out) == 0 && d->errors == errors)
-        shapes_check(d, out, goal);
-    out->diag = d;
-    out->goal = goal;
+    if (ok)
+        drop_and_check(out, o->without, o->nwithout);
     return d->errors != errors;
 }
 
 int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *out)
 {
-    return load_text(a, d, text, len, MODEL_TO_TRAIN, out);
+    const frontend_opts train = {MODEL_TO_TRAIN, NULL, 0};
+    return load_text(a, d, text, len, &train, out);
 }
 
 int frontend_load(arena *a, const char *path, model *out)
 {
-    return frontend_load_goal(a, path, MODEL_TO_TRAIN, out);
+    const frontend_opts train = {MODEL_TO_TRAIN, NULL, 0};
+    return frontend_load_with(a, path, &train, out);
 }
 
-int frontend_load_goal(arena *a, const char *path, model_goal goal, model *out)
+int frontend_load_with(arena *a, const char *path, const frontend_opts *o, model *out)
 {
     diag d;
     diag_init(&d, path, NULL, 0, stderr);
@@ -155,15 +160,16 @@ int frontend_load_goal(arena *a, const char *path, model_goal goal, model *out)
     /* in the arena: the model keeps it to check an edited model again */
     diag *kept = arena_alloc(a, sizeof *kept);
     *kept = d;
-    int rc = load_text(a, kept, buf, len, goal, out);
+    int rc = load_text(a, kept, buf, len, o, out);
     free(buf);
     return rc;
 }
 
-int model_without(model *m, const layer_kind *kinds, int nkinds)
+/* Drops the layers of the given kinds (never the input) and runs the
+ * whole-model rules on what is left, once: on a file as written (nkinds
+ * 0) or on its variant. Returns 0, or 1 after reporting. */
+static int drop_and_check(model *m, const layer_kind *kinds, int nkinds)
 {
-    if (nkinds == 0)
-        return 0;
     /* where the first dropped layer of each kind was, for a note */
     src_loc dropped[LAYER_KIND_COUNT] = {{0, 0}};
     size_t kept = 0;
@@ -180,11 +186,18 @@ int model_without(model *m, const layer_kind *kinds, int nkinds)
     m->nlayers = kept;
     if (shapes_check(m->diag, m, m->goal) == 0)
         return 0;
-    /* the file itself passed: say why the model differs from it */
+    /* say why the model differs from the file */
     for (int k = 0; k < LAYER_KIND_COUNT; k++)
         if (dropped[k].line > 0)
             diag_note(m->diag, dropped[k], (int)strlen(layer_kind_name((layer_kind)k)),
                       "checked without this '%s' and every other one (--without %s)",
                       layer_kind_name((layer_kind)k), layer_kind_name((layer_kind)k));
     return 1;
+}
+
+int model_without(model *m, const layer_kind *kinds, int nkinds)
+{
+    if (!m->shaped)
+        SEQC_BUG("an edit of a model that did not pass the check");
+    return nkinds > 0 ? drop_and_check(m, kinds, nkinds) : 0;
 }

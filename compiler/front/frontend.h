@@ -12,12 +12,18 @@
 #include "util/arena.h"
 #include "front/model.h"
 
-/* Reads, parses and checks the file at path for goal (model.h: to train,
- * or only to describe for `seqc summary`). Returns 0 and fills *out
- * (arena-owned) when there are no errors (warnings may have been printed);
- * returns 1 when at least one error was reported. */
-int frontend_load_goal(arena *a, const char *path, model_goal goal, model *out);
-/* The same, to train: what check, ir, emit, build and compare use. */
+typedef struct frontend_opts {
+    model_goal        goal;    /* to train, or only to describe (summary) */
+    const layer_kind *without; /* --without KIND...: dropped before the
+                                  whole-model rules run */
+    int               nwithout;
+} frontend_opts;
+
+/* Reads, parses and checks the file at path, as o says. Returns 0 and
+ * fills *out (arena-owned) when there are no errors (warnings may have
+ * been printed); returns 1 when at least one error was reported. */
+int frontend_load_with(arena *a, const char *path, const frontend_opts *o, model *out);
+/* The same, to train and with every layer. */
 int frontend_load(arena *a, const char *path, model *out);
 
 /* The same on a file's contents already in memory (tests, fuzzing):
@@ -27,10 +33,11 @@ int frontend_load(arena *a, const char *path, model *out);
 struct diag;
 int frontend_load_text(arena *a, struct diag *d, const char *text, size_t len, model *out);
 
-/* Drops every layer of the given kinds (for --without; never the input)
- * and checks the model again, as the file would be without those lines:
- * diagnostics point at the file's lines. Returns 0, or 1 after reporting
- * (the model is then not to be lowered). */
+/* Drops every layer of the given kinds from a checked model (for
+ * --without; never the input) and checks it again, as the file would be
+ * without those layers: diagnostics point at the file's lines. Returns 0,
+ * or 1 after reporting (the model is then not to be lowered). Loading
+ * with frontend_opts.without does the same in one step. */
 int model_without(model *m, const layer_kind *kinds, int nkinds);
 
 #endif
