@@ -5,6 +5,7 @@
 #include "ir/ir.h"
 
 #include "front/names.h"
+#include "util/bug.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -42,10 +43,8 @@ int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
                   int64_t features)
 {
     (void)a;
-    if (ir->ntensors >= ir->ntensors_cap) {
-        fprintf(stderr, "seqc: internal error: IR tensor table full\n");
-        abort();
-    }
+    if (ir->ntensors >= ir->ntensors_cap)
+        SEQC_BUG("IR tensor table full");
     int i = ir->ntensors++;
     ir_tensor *t = &ir->tensors[i];
     memset(t, 0, sizeof *t);
@@ -60,10 +59,8 @@ int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
 int ir_add_param(arena *a, ir_model *ir, int op, const char *suffix,
                  init_kind init, bool trainable)
 {
-    if (ir->nparams >= ir->nparams_cap) {
-        fprintf(stderr, "seqc: internal error: IR parameter table full\n");
-        abort();
-    }
+    if (ir->nparams >= ir->nparams_cap)
+        SEQC_BUG("IR parameter table full");
     int i = ir->nparams++;
     ir_param *p = &ir->params[i];
     memset(p, 0, sizeof *p);

@@ -33,6 +33,7 @@
  * floats, a few kB.
  */
 #include "ir/ir.h"
+#include "util/bug.h"
 
 enum { ALIGN_FLOATS = 16 };
 
@@ -167,11 +168,8 @@ int ir_pass_memplan(ir_model *ir)
     place(ir);
     for (int i = 0; i < ir->ntensors; i++) {
         const ir_tensor *t = &ir->tensors[i];
-        if (t->role != IR_T_INPUT && t->offset < 0) {
-            fprintf(stderr, "seqc: internal error: tensor %s has no place in the "
-                            "memory plan\n", t->name);
-            abort();
-        }
+        if (t->role != IR_T_INPUT && t->offset < 0)
+            SEQC_BUG("tensor %s has no place in the memory plan", t->name);
     }
     return 0;
 }
