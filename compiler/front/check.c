@@ -14,6 +14,7 @@
  */
 #include "front/check.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,12 @@ static int get_real(checker *ck, const ast_value *v, const char *what, double *o
         diag_error(ck->d, v->loc, v->len, "%s '%s' is out of range", what, v->text);
         return 0;
     }
+    /* the trainer computes in float: 1e39 would be inf there */
+    if (fabs(v->f) > FLT_MAX) {
+        diag_error(ck->d, v->loc, v->len, "%s '%s' is out of range (a float holds at most %g)",
+                   what, v->text, (double)FLT_MAX);
+        return 0;
+    }
     *out = v->f;
     return 1;
 }
@@ -321,6 +328,12 @@ static int get_positive(checker *ck, const ast_value *v, const char *what, doubl
         return 0;
     if (!(x > 0.0)) {
         diag_error(ck->d, v->loc, v->len, "%s must be greater than 0, got %s", what, v->text);
+        return 0;
+    }
+    if ((float)x == 0.0f) { /* 1e-50: 0 in the trainer's float */
+        diag_error(ck->d, v->loc, v->len,
+                   "%s %s is too small: it is 0 as a float (the smallest is about %g)", what,
+                   v->text, (double)FLT_TRUE_MIN);
         return 0;
     }
     *out = x;

@@ -7,13 +7,24 @@
  * would: this pass reports no error of the user's. It only asserts what
  * the front end promised (every tensor has a size the runtime's int holds,
  * a dense layer's weight matches its input, the parameters add up to the
- * summary's counts, the output is flat and at least 2 wide); a failure is
- * a bug in seqc (SEQC_BUG).
+ * summary's counts, the output is flat and at least 2 wide, every real
+ * option is a finite float and the positive ones stay positive as floats);
+ * a failure is a bug in seqc (SEQC_BUG).
  */
 #include "ir/ir.h"
 
+#include <math.h>
+
 #include "front/shapes.h"
 #include "util/bug.h"
+
+/* a value the generated C writes as a float literal */
+static void check_float(const char *what, const char *name, double v, bool positive)
+{
+    float f = (float)v;
+    SEQC_ASSERT(isfinite(f) && (!positive || f > 0.0f), "%s of %s is %g as a float", what, name,
+                (double)f);
+}
 
 static void check_tensor(const ir_model *ir, int t, const ir_op *op)
 {
@@ -28,6 +39,12 @@ int ir_pass_shapes(ir_model *ir)
 {
     const model *m = ir->src;
     SEQC_ASSERT(m->shaped, "the IR of a model whose shapes were not checked");
+    const train_recipe *r = &ir->train;
+    check_float("lr", "the recipe", r->lr, true);
+    check_float("momentum", "the recipe", r->momentum, false);
+    check_float("beta1", "the recipe", r->beta1, false);
+    check_float("beta2", "the recipe", r->beta2, false);
+    check_float("epsilon", "the recipe", r->epsilon, true);
     uint64_t total = 0, trainable = 0;
     for (int i = 0; i < ir->nops; i++) {
         const ir_op *op = &ir->ops[i];
@@ -35,6 +52,10 @@ int ir_pass_shapes(ir_model *ir)
         check_tensor(ir, op->y, op);
         check_tensor(ir, op->save[0], op);
         check_tensor(ir, op->save[1], op);
+        check_float("alpha", op->name, op->alpha, false);
+        check_float("rate", op->name, op->rate, false);
+        check_float("momentum", op->name, op->momentum, false);
+        check_float("epsilon", op->name, op->epsilon, op->kind == IR_BATCHNORM);
         int64_t f = ir->tensors[op->x].features;
         SEQC_ASSERT(op->groups >= 1 && f % op->groups == 0, "%s: %lld features in %lld groups",
                     op->name, (long long)f, (long long)op->groups);

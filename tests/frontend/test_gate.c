@@ -58,8 +58,9 @@ static const char *const sizes[] = {"1",      "2",      "3",          "10",     
                                     "64",     "128",    "1000",       "46341",      "100000",
                                     "200000", "100000000", "2000000000", "2147483647", "2147483648"};
 static const char *const small_sizes[] = {"1", "2", "3", "4", "10", "16", "32", "64", "128"};
-static const char *const fractions[] = {"0", "0.1", "0.5", "0.99", "1", "1.5", "-0.1"};
-static const char *const positives[] = {"1e-7", "0.001", "1", "0", "-1"};
+static const char *const fractions[] = {"0", "0.1", "0.5", "0.99", "1", "1.5", "-0.1", "1e-50"};
+/* past what a float holds, both ways */
+static const char *const positives[] = {"1e-7", "0.001", "1", "0", "-1", "1e-50", "1e39", "3e38"};
 static const char *const bools[] = {"true", "false"};
 
 static void gen_shape(gen *g)
@@ -95,7 +96,7 @@ static void gen_layer(gen *g)
         break;
     case LAYER_LEAKY_RELU:
         if (rnd(g, 2) == 0)
-            sb_printf(&g->out, " alpha=%s", PICK(g, fractions));
+            sb_printf(&g->out, " alpha=%s", PICK(g, positives));
         break;
     case LAYER_DROPOUT:
         sb_printf(&g->out, " %s", PICK(g, fractions));
