@@ -11,6 +11,7 @@
  *   - accepted: lowering, every pass and the C generator (to a memory
  *     stream: the functions `seqc build` uses) must succeed, the IR must
  *     count the parameters the summary counts, and the summary prints;
+ *     one file in 25 also goes through the C compiler (-Werror);
  *   - refused: every error must be located (FILE:LINE:COL: error:);
  *
  * and the same again for the model without one random layer kind, as
@@ -190,8 +191,37 @@ static void assert_located(const char *diags, const char *file)
         fail_msg("refused without an error message:\n%s", file);
 }
 
+/* The generated C through the C compiler (syntax and warnings only, as
+ * -Werror): catches a value the C cannot spell, like a float past
+ * FLT_MAX. One file in COMPILE_EVERY, to keep the test at a few seconds. */
+enum { COMPILE_EVERY = 25 };
+static int compiled;
+
+static void compile_c(const char *c, size_t len, const char *file)
+{
+    char dir[] = "/tmp/seqc-gate-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/trainer.c", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(c, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    const char *cc = getenv("CC");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s -std=c11 -Wall -Wextra -pedantic -Werror -fsyntax-only -I%s/runtime/include %s",
+             cc && *cc ? cc : "cc", SEQC_SOURCE_DIR, path);
+    int rc = system(cmd);
+    remove(path);
+    rmdir(dir);
+    compiled++;
+    if (rc != 0)
+        fail_msg("check accepted, the generated C does not compile:\n%s", file);
+}
+
 /* lower + passes + C: what `seqc build` runs after the check */
-static void back_end(arena *a, const model *m, const char *file)
+static void back_end(arena *a, const model *m, const char *file, bool compile)
 {
     ir_model *ir = ir_lower(a, m, NULL);
     if (ir_run_passes(ir, NULL) != 0)
@@ -202,6 +232,9 @@ static void back_end(arena *a, const model *m, const char *file)
     assert_non_null(mem);
     if (codegen_c(mem, ir) != 0)
         fail_msg("check accepted, the C generator failed:\n%s", file);
+    fflush(mem);
+    if (compile)
+        compile_c(buf, len, file);
     ir_print(mem, ir);
     summary_print(mem, m); /* from the same checked model */
     fclose(mem);
@@ -228,7 +261,7 @@ static void run_one(gen *g, tally *t)
         t->refused++;
     } else {
         t->accepted++;
-        back_end(&a, &m, file);
+        back_end(&a, &m, file, t->accepted % COMPILE_EVERY == 0);
         /* --without KIND: the edited model is checked again */
         layer_kind k = (layer_kind)(1 + rnd(g, LAYER_KIND_COUNT - 1));
         int errors = d.errors;
@@ -237,7 +270,7 @@ static void run_one(gen *g, tally *t)
             assert_located(capture_text(&cap), file);
             t->without_refused++;
         } else {
-            back_end(&a, &m, file);
+            back_end(&a, &m, file, false);
             t->without_accepted++;
         }
     }
@@ -258,12 +291,14 @@ static void test_check_is_the_gate(void **state)
         run_one(&g, &t);
     }
     sb_free(&g.out);
-    printf("%d files: %d accepted (without a kind: %d accepted, %d refused), %d refused\n",
-           NFILES, t.accepted, t.without_accepted, t.without_refused, t.refused);
+    printf("%d files: %d accepted (without a kind: %d accepted, %d refused), %d refused; "
+           "%d compiled\n",
+           NFILES, t.accepted, t.without_accepted, t.without_refused, t.refused, compiled);
     /* the generator is worth its name only when both sides are well fed */
     assert_true(t.accepted >= NFILES / 5);
     assert_true(t.refused >= NFILES / 5);
     assert_true(t.without_refused >= 10);
+    assert_true(compiled >= 10);
     signal(SIGABRT, SIG_DFL);
     signal(SIGSEGV, SIG_DFL);
 }
