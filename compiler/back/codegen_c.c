@@ -352,7 +352,7 @@ static void emit_update(gen *g)
               "\n/* One optimizer step over the contiguous trainable parameters. */\n"
               "static void update(float *params, const float *grads, float *opt_state, "
               "int64_t t,\n                   float lr)\n{\n");
-    if (r->optimizer == OPT_ADAM) {
+    if (r->optimizer == SEQRT_OPT_ADAM) {
         sb_printf(&g->out, "    /* Adam: m is opt_state[0, TRAINABLE_COUNT), v the next "
                            "TRAINABLE_COUNT floats */\n");
         sb_printf(&g->out,
@@ -440,7 +440,7 @@ static void emit_model(gen *g)
         sb_printf(&g->out, "    .blocks = blocks,\n"
                            "    .block_count = (int)(sizeof blocks / sizeof blocks[0]),\n");
     sb_printf(&g->out, "    .optimizer = %s,\n",
-              r->optimizer == OPT_ADAM ? "SEQRT_OPT_ADAM" : "SEQRT_OPT_SGD");
+              r->optimizer == SEQRT_OPT_ADAM ? "SEQRT_OPT_ADAM" : "SEQRT_OPT_SGD");
     sb_printf(&g->out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n"
                        "    .beta2 = %s,\n    .epsilon = %s,\n",
               flt(g, r->lr), flt(g, r->momentum), flt(g, r->beta1), flt(g, r->beta2),

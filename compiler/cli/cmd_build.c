@@ -128,11 +128,11 @@ static int parse_args(cmd_kind k, int argc, char **argv, cmd_args *a)
 static ir_model *compile_model(arena *ar, const cmd_args *a)
 {
     model *m = arena_alloc(ar, sizeof *m);
-    if (frontend_load(ar, a->file, m) != 0)
+    const frontend_opts o = {MODEL_TO_TRAIN, a->without, a->nwithout};
+    if (frontend_load_with(ar, a->file, &o, m) != 0)
         return NULL;
     char *without = NULL;
     for (int i = 0; i < a->nwithout; i++) {
-        model_without(m, a->without[i]);
         const char *name = layer_kind_name(a->without[i]);
         without = without ? arena_printf(ar, "%s, %s", without, name) : arena_strdup(ar, name);
     }

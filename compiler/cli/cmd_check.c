@@ -71,20 +71,11 @@ int cmd_summary(int argc, char **argv)
     arena a;
     arena_init(&a);
     model m;
-    int status = frontend_load(&a, path, &m);
-    if (status == 0) {
-        for (int k = 0; k < nwithout; k++)
-            model_without(&m, without[k]);
-        model_counts c;
-        if (summary_count(&m, NULL, &c)) {
-            summary_print(stdout, &m);
-        } else {
-            /* dropping layers can widen what a later layer sees */
-            fprintf(stderr, "%s: error: without those layers the model has more parameters "
-                            "than a 64-bit count can hold\n", path);
-            status = 1;
-        }
-    }
+    /* to describe: a model too large to train is still counted (a warning) */
+    const frontend_opts o = {MODEL_TO_DESCRIBE, without, nwithout};
+    int status = frontend_load_with(&a, path, &o, &m);
+    if (status == 0)
+        summary_print(stdout, &m);
     arena_free(&a);
     return status;
 }

@@ -4,75 +4,31 @@
  * The grammar accepted any `name values options` statement; here each one
  * is looked up in a table of statements (spec), its arguments counted,
  * its options sorted into slots, and every value converted and checked
- * against its range. Then the model as a whole: one `model` block with an
- * `input` first, a train recipe with defaults for what is not written, a
- * loss that the output can feed, counts that fit in 64 bits.
+ * against its range; one `model` block with an `input` first, a train
+ * recipe with defaults for what is not written. The rules about the model
+ * as a whole (shapes, counts, limits, the loss against the output) are
+ * shapes.c's, run after this on the layers it made.
  *
  * Messages quote what the user wrote and name what would be right; a
  * misspelt name gets the closest known one (suggest.c).
  */
 #include "front/check.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/suggest.h"
-#include "front/summary.h"
+#include "front/names.h"
+#include "front/shapes.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof *(a))
 
 /* ------------------------------------------------------------ name tables */
 
-static const char *const layer_names[] = {
-    [LAYER_INPUT] = "input",         [LAYER_FLATTEN] = "flatten",
-    [LAYER_DENSE] = "dense",         [LAYER_BATCHNORM] = "batchnorm",
-    [LAYER_RELU] = "relu",           [LAYER_SIGMOID] = "sigmoid",
-    [LAYER_TANH] = "tanh",           [LAYER_SOFTMAX] = "softmax",
-    [LAYER_LEAKY_RELU] = "leaky_relu", [LAYER_DROPOUT] = "dropout",
-};
-_Static_assert(COUNT_OF(layer_names) == LAYER_KIND_COUNT, "one name per layer kind");
-
-static const char *const init_names[] = {
-    [INIT_ZEROS] = "zeros",
-    [INIT_ONES] = "ones",
-    [INIT_GLOROT_UNIFORM] = "glorot_uniform",
-    [INIT_GLOROT_NORMAL] = "glorot_normal",
-    [INIT_HE_UNIFORM] = "he_uniform",
-    [INIT_HE_NORMAL] = "he_normal",
-};
-_Static_assert(COUNT_OF(init_names) == INIT_HE_NORMAL + 1, "one name per initializer");
-
-static const char *const optimizer_names[] = {[OPT_SGD] = "sgd", [OPT_ADAM] = "adam"};
-_Static_assert(COUNT_OF(optimizer_names) == OPT_ADAM + 1, "one name per optimizer");
-
-static const char *const loss_names[] = {
-    [LOSS_SPARSE_CATEGORICAL_CROSSENTROPY] = "sparse_categorical_crossentropy",
-    [LOSS_CATEGORICAL_CROSSENTROPY] = "categorical_crossentropy",
-    [LOSS_MSE] = "mse",
-};
-_Static_assert(COUNT_OF(loss_names) == LOSS_MSE + 1, "one name per loss");
-
-static const char *const metric_names[] = {"accuracy"};
 static const char *const block_names[] = {"model", "train"};
 static const char *const bool_names[] = {"false", "true"};
-
-const char *layer_kind_name(layer_kind k)
-{
-    return (unsigned)k < LAYER_KIND_COUNT ? layer_names[k] : "?";
-}
-
-int layer_kind_from_name(const char *name)
-{
-    for (int k = 0; k < LAYER_KIND_COUNT; k++)
-        if (strcmp(name, layer_names[k]) == 0)
-            return k;
-    return -1;
-}
-
-const char *init_kind_name(init_kind k) { return init_names[k]; }
-const char *optimizer_kind_name(optimizer_kind k) { return optimizer_names[k]; }
-const char *loss_kind_name(loss_kind k) { return loss_names[k]; }
 
 static int find_name(const char *name, const char *const *names, size_t n)
 {
@@ -86,7 +42,6 @@ static int find_name(const char *name, const char *const *names, size_t n)
 
 /* What a statement takes: positional arguments and option keys. */
 typedef struct stmt_spec {
-    const char *name;
     int         min_args, max_args; /* max -1: any number */
     const char *arg_what;           /* "the number of units" */
     const char *usage;              /* "dense UNITS [bias=true] [init=glorot_uniform]" */
@@ -102,20 +57,20 @@ static const char *const leaky_keys[] = {"alpha"};
 enum { LEAKY_ALPHA };
 
 static const stmt_spec layer_specs[] = {
-    [LAYER_INPUT] = {"input", 1, 1, "the shape of one sample", "input SHAPE (e.g. input 28x28)", NULL, 0},
-    [LAYER_FLATTEN] = {"flatten", 0, 0, NULL, "flatten", NULL, 0},
-    [LAYER_DENSE] = {"dense", 1, 1, "the number of units",
+    [LAYER_INPUT] = {1, 1, "the shape of one sample", "input SHAPE (e.g. input 28x28)", NULL, 0},
+    [LAYER_FLATTEN] = {0, 0, NULL, "flatten", NULL, 0},
+    [LAYER_DENSE] = {1, 1, "the number of units",
                      "dense UNITS [bias=true|false] [init=INITIALIZER]", dense_keys,
                      COUNT_OF(dense_keys)},
-    [LAYER_BATCHNORM] = {"batchnorm", 0, 0, NULL, "batchnorm [momentum=0.99] [epsilon=0.001]",
+    [LAYER_BATCHNORM] = {0, 0, NULL, "batchnorm [momentum=0.99] [epsilon=0.001]",
                          batchnorm_keys, COUNT_OF(batchnorm_keys)},
-    [LAYER_RELU] = {"relu", 0, 0, NULL, "relu", NULL, 0},
-    [LAYER_SIGMOID] = {"sigmoid", 0, 0, NULL, "sigmoid", NULL, 0},
-    [LAYER_TANH] = {"tanh", 0, 0, NULL, "tanh", NULL, 0},
-    [LAYER_SOFTMAX] = {"softmax", 0, 0, NULL, "softmax", NULL, 0},
-    [LAYER_LEAKY_RELU] = {"leaky_relu", 0, 0, NULL, "leaky_relu [alpha=0.3]", leaky_keys,
+    [LAYER_RELU] = {0, 0, NULL, "relu", NULL, 0},
+    [LAYER_SIGMOID] = {0, 0, NULL, "sigmoid", NULL, 0},
+    [LAYER_TANH] = {0, 0, NULL, "tanh", NULL, 0},
+    [LAYER_SOFTMAX] = {0, 0, NULL, "softmax", NULL, 0},
+    [LAYER_LEAKY_RELU] = {0, 0, NULL, "leaky_relu [alpha=0.3]", leaky_keys,
                           COUNT_OF(leaky_keys)},
-    [LAYER_DROPOUT] = {"dropout", 1, 1, "a rate", "dropout RATE (e.g. dropout 0.2)", NULL, 0},
+    [LAYER_DROPOUT] = {1, 1, "a rate", "dropout RATE (e.g. dropout 0.2)", NULL, 0},
 };
 _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer kind");
 
@@ -129,17 +84,17 @@ static const char *const optimizer_keys[] = {"lr", "momentum", "nesterov", "beta
 enum { OPTK_LR, OPTK_MOMENTUM, OPTK_NESTEROV, OPTK_BETA1, OPTK_BETA2, OPTK_EPSILON };
 
 static const stmt_spec train_specs[] = {
-    [TRAIN_OPTIMIZER] = {"optimizer", 1, 1, "an optimizer name",
+    [TRAIN_OPTIMIZER] = {1, 1, "an optimizer name",
                          "optimizer sgd|adam [lr=...] [momentum=...] [nesterov=...] "
                          "[beta1=...] [beta2=...] [epsilon=...]",
                          optimizer_keys, COUNT_OF(optimizer_keys)},
-    [TRAIN_LOSS] = {"loss", 1, 1, "a loss name",
+    [TRAIN_LOSS] = {1, 1, "a loss name",
                     "loss sparse_categorical_crossentropy|categorical_crossentropy|mse", NULL, 0},
-    [TRAIN_METRICS] = {"metrics", 1, -1, "a metric name", "metrics accuracy", NULL, 0},
-    [TRAIN_EPOCHS] = {"epochs", 1, 1, "a number of epochs", "epochs N", NULL, 0},
-    [TRAIN_BATCH] = {"batch", 1, 1, "a batch size", "batch N", NULL, 0},
-    [TRAIN_SHUFFLE] = {"shuffle", 1, 1, "true or false", "shuffle true|false", NULL, 0},
-    [TRAIN_SEED] = {"seed", 1, 1, "a seed", "seed N", NULL, 0},
+    [TRAIN_METRICS] = {1, -1, "a metric name", "metrics accuracy", NULL, 0},
+    [TRAIN_EPOCHS] = {1, 1, "a number of epochs", "epochs N", NULL, 0},
+    [TRAIN_BATCH] = {1, 1, "a batch size", "batch N", NULL, 0},
+    [TRAIN_SHUFFLE] = {1, 1, "true or false", "shuffle true|false", NULL, 0},
+    [TRAIN_SEED] = {1, 1, "a seed", "seed N", NULL, 0},
 };
 _Static_assert(COUNT_OF(train_specs) == TRAIN_STMT_COUNT, "one spec per train statement");
 
@@ -263,6 +218,12 @@ static int get_real(checker *ck, const ast_value *v, const char *what, double *o
         diag_error(ck->d, v->loc, v->len, "%s '%s' is out of range", what, v->text);
         return 0;
     }
+    /* the trainer computes in float: 1e39 would be inf there */
+    if (fabs(v->f) > FLT_MAX) {
+        diag_error(ck->d, v->loc, v->len, "%s '%s' is out of range (a float holds at most %g)",
+                   what, v->text, (double)FLT_MAX);
+        return 0;
+    }
     *out = v->f;
     return 1;
 }
@@ -288,13 +249,13 @@ static int get_int(checker *ck, const ast_value *v, const char *what, int64_t *o
     return 1;
 }
 
-/* An integer in [1, CHECK_MAX_SIZE]. */
+/* An integer in [1, SHAPES_MAX_SIZE]. */
 static int get_size(checker *ck, const ast_value *v, const char *what, int64_t *out)
 {
     int64_t i;
     if (v->kind == AST_INT && v->overflow && v->i > 0) {
         diag_error(ck->d, v->loc, v->len, "%s %s is too large (the limit is %d)", what,
-                   v->text, CHECK_MAX_SIZE);
+                   v->text, SHAPES_MAX_SIZE);
         return 0;
     }
     if (!get_int(ck, v, what, &i))
@@ -303,9 +264,9 @@ static int get_size(checker *ck, const ast_value *v, const char *what, int64_t *
         diag_error(ck->d, v->loc, v->len, "%s must be at least 1, got %s", what, v->text);
         return 0;
     }
-    if (i > CHECK_MAX_SIZE) {
+    if (i > SHAPES_MAX_SIZE) {
         diag_error(ck->d, v->loc, v->len, "%s %s is too large (the limit is %d)", what,
-                   v->text, CHECK_MAX_SIZE);
+                   v->text, SHAPES_MAX_SIZE);
         return 0;
     }
     *out = i;
@@ -369,6 +330,12 @@ static int get_positive(checker *ck, const ast_value *v, const char *what, doubl
         diag_error(ck->d, v->loc, v->len, "%s must be greater than 0, got %s", what, v->text);
         return 0;
     }
+    if ((float)x == 0.0f) { /* 1e-50: 0 in the trainer's float */
+        diag_error(ck->d, v->loc, v->len,
+                   "%s %s is too small: it is 0 as a float (the smallest is about %g)", what,
+                   v->text, (double)FLT_TRUE_MIN);
+        return 0;
+    }
     *out = x;
     return 1;
 }
@@ -376,7 +343,7 @@ static int get_positive(checker *ck, const ast_value *v, const char *what, doubl
 /* ---------------------------------------------------------------- layers */
 
 /* input SHAPE: 1 to AST_MAX_DIMS dimensions, each >= 1, at most
- * CHECK_MAX_SIZE values in all. */
+ * SHAPES_MAX_SIZE values in all. */
 static int check_input_shape(checker *ck, const ast_value *v, layer *l)
 {
     if (v->kind == AST_BAD)
@@ -402,9 +369,9 @@ static int check_input_shape(checker *ck, const ast_value *v, layer *l)
     }
     uint64_t total = 1;
     for (int i = 0; i < v->ndims; i++) {
-        if (v->overflow || v->dims[i] > CHECK_MAX_SIZE) {
+        if (v->overflow || v->dims[i] > SHAPES_MAX_SIZE) {
             diag_error(ck->d, v->loc, v->len, "input shape '%s' is too large (at most %d values)",
-                       v->text, CHECK_MAX_SIZE);
+                       v->text, SHAPES_MAX_SIZE);
             return 0;
         }
         if (v->dims[i] < 1) {
@@ -412,9 +379,9 @@ static int check_input_shape(checker *ck, const ast_value *v, layer *l)
             return 0;
         }
         total *= (uint64_t)v->dims[i]; /* < 2^31 * 2^31: no wrap before the test */
-        if (total > CHECK_MAX_SIZE) {
+        if (total > SHAPES_MAX_SIZE) {
             diag_error(ck->d, v->loc, v->len, "input shape '%s' is too large (at most %d values)",
-                       v->text, CHECK_MAX_SIZE);
+                       v->text, SHAPES_MAX_SIZE);
             return 0;
         }
         l->dims[i] = v->dims[i];
@@ -423,70 +390,106 @@ static int check_input_shape(checker *ck, const ast_value *v, layer *l)
     return 1;
 }
 
+/* What a layer's arguments and options say, per kind: arg is its first
+ * argument (NULL when missing, already reported), vals[] its options in
+ * the order of its spec's keys (NULL when not written). Each returns 0
+ * after reporting. */
+typedef int (*layer_values_fn)(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                               layer *l);
+
+static int input_values(checker *ck, const ast_value *arg, const ast_value *const *vals, layer *l)
+{
+    (void)vals;
+    return arg ? check_input_shape(ck, arg, l) : 1;
+}
+
+static int dense_values(checker *ck, const ast_value *arg, const ast_value *const *vals, layer *l)
+{
+    int ok = arg ? get_size(ck, arg, "units", &l->units) : 1;
+    if (vals[DENSE_BIAS])
+        ok &= get_bool(ck, vals[DENSE_BIAS], "bias", &l->bias);
+    if (vals[DENSE_INIT]) {
+        int k = 0;
+        ok &= get_name(ck, vals[DENSE_INIT], "initializer", names_init.names, names_init.count, &k);
+        l->init = (init_kind)k;
+    }
+    return ok;
+}
+
+static int batchnorm_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                            layer *l)
+{
+    (void)arg;
+    int ok = 1;
+    if (vals[BN_MOMENTUM])
+        ok &= get_fraction(ck, vals[BN_MOMENTUM], "momentum", &l->momentum);
+    if (vals[BN_EPSILON])
+        ok &= get_positive(ck, vals[BN_EPSILON], "epsilon", &l->epsilon);
+    return ok;
+}
+
+static int leaky_relu_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                             layer *l)
+{
+    (void)arg;
+    const ast_value *v = vals[LEAKY_ALPHA];
+    if (!v)
+        return 1;
+    if (!get_real(ck, v, "alpha", &l->alpha))
+        return 0;
+    if (l->alpha < 0) {
+        diag_error(ck->d, v->loc, v->len, "alpha must be at least 0, got %s", v->text);
+        return 0;
+    }
+    return 1;
+}
+
+static int dropout_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                          layer *l)
+{
+    (void)vals;
+    return arg ? get_fraction(ck, arg, "dropout rate", &l->rate) : 1;
+}
+
+/* NULL: the kind takes nothing to check beyond its spec (flatten, relu...) */
+static const layer_values_fn layer_values[LAYER_KIND_COUNT] = {
+    [LAYER_INPUT] = input_values,         [LAYER_DENSE] = dense_values,
+    [LAYER_BATCHNORM] = batchnorm_values, [LAYER_LEAKY_RELU] = leaky_relu_values,
+    [LAYER_DROPOUT] = dropout_values,
+};
+
+/* Keras's defaults, for what a layer statement does not say */
+static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
+{
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->loc = loc;
+    l->line = loc.line;
+    l->bias = true;
+    l->init = SEQRT_INIT_GLOROT_UNIFORM;
+    l->momentum = 0.99;
+    l->epsilon = 0.001;
+    l->alpha = 0.3;
+}
+
 /* One layer statement to *l; returns 0 after reporting. */
 static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
 {
     const stmt_spec *sp = &layer_specs[kind];
     const ast_value *vals[4];
+    _Static_assert(COUNT_OF(vals) >= COUNT_OF(dense_keys) &&
+                       COUNT_OF(vals) >= COUNT_OF(batchnorm_keys),
+                   "room for every layer option");
     int ok = take_args(ck, s, sp);
     ok &= take_options(ck, s, sp, vals);
-
-    l->kind = kind;
-    l->loc = s->loc;
-    l->line = s->loc.line;
-    l->bias = true;
-    l->init = INIT_GLOROT_UNIFORM;
-    l->momentum = 0.99;
-    l->epsilon = 0.001;
-    l->alpha = 0.3;
-    int have_arg = s->nargs >= 1;
-    const ast_value *arg = have_arg ? &s->args[0] : NULL;
-
-    switch (kind) {
-    case LAYER_INPUT:
-        if (have_arg)
-            ok &= check_input_shape(ck, arg, l);
-        break;
-    case LAYER_DENSE:
-        if (have_arg)
-            ok &= get_size(ck, arg, "units", &l->units);
-        if (vals[DENSE_BIAS])
-            ok &= get_bool(ck, vals[DENSE_BIAS], "bias", &l->bias);
-        if (vals[DENSE_INIT]) {
-            int k = 0;
-            ok &= get_name(ck, vals[DENSE_INIT], "initializer", init_names, COUNT_OF(init_names),
-                           &k);
-            l->init = (init_kind)k;
-        }
-        break;
-    case LAYER_BATCHNORM:
-        if (vals[BN_MOMENTUM])
-            ok &= get_fraction(ck, vals[BN_MOMENTUM], "momentum", &l->momentum);
-        if (vals[BN_EPSILON])
-            ok &= get_positive(ck, vals[BN_EPSILON], "epsilon", &l->epsilon);
-        break;
-    case LAYER_LEAKY_RELU:
-        if (vals[LEAKY_ALPHA]) {
-            ok &= get_real(ck, vals[LEAKY_ALPHA], "alpha", &l->alpha);
-            if (ok && l->alpha < 0) {
-                diag_error(ck->d, vals[LEAKY_ALPHA]->loc, vals[LEAKY_ALPHA]->len,
-                           "alpha must be at least 0, got %s", vals[LEAKY_ALPHA]->text);
-                ok = 0;
-            }
-        }
-        break;
-    case LAYER_DROPOUT:
-        if (have_arg)
-            ok &= get_fraction(ck, arg, "dropout rate", &l->rate);
-        break;
-    default:
-        break;
-    }
+    layer_defaults(l, kind, s->loc);
+    if (layer_values[kind])
+        ok &= layer_values[kind](ck, s->nargs >= 1 ? &s->args[0] : NULL, vals, l);
     return ok;
 }
 
-/* The model block's statements to m->layers. */
-static void check_model_block(checker *ck, const ast_block *b, model *m)
+/* model NAME { ... }: the header's name, nothing else */
+static void check_model_head(checker *ck, const ast_block *b, model *m)
 {
     const ast_stmt *h = b->head;
     if (h->nargs == 0)
@@ -502,56 +505,82 @@ static void check_model_block(checker *ck, const ast_block *b, model *m)
         diag_error(ck->d, h->opts[0].key_loc, (int)strlen(h->opts[0].key),
                    "'model' takes no options, got '%s'", h->opts[0].key);
     m->name = b->name ? b->name : "model";
+}
 
-    m->layers = arena_array(ck->a, b->count, sizeof *m->layers);
-    m->nlayers = 0;
-    const ast_stmt *input = NULL, *first_layer = NULL;
-    for (const ast_stmt *s = b->first; s; s = s->next) {
-        int kind = layer_kind_from_name(s->keyword);
-        if (kind < 0) {
-            if (find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT) >= 0)
-                diag_error(ck->d, s->loc, kw_len(s),
-                           "'%s' is a training setting; it belongs in the 'train' block",
-                           s->keyword);
-            else
-                diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'%s", s->keyword,
-                           did_you_mean(ck, s->keyword, layer_names, LAYER_KIND_COUNT));
-            continue;
-        }
-        if (kind == LAYER_INPUT) {
-            if (input) {
-                diag_error(ck->d, s->loc, kw_len(s), "a second 'input'; a model has one input");
-                diag_note(ck->d, input->loc, (int)strlen("input"), "the first 'input' is here");
-                continue;
-            }
-            input = s;
-        } else if (!first_layer) {
-            first_layer = s;
-        }
-        layer l = {0};
-        if (check_layer(ck, s, (layer_kind)kind, &l))
-            m->layers[m->nlayers++] = l;
-    }
+/* The layer kind of s, or -1 after reporting an unknown (or misplaced)
+ * statement */
+static int layer_stmt_of(checker *ck, const ast_stmt *s)
+{
+    int kind = layer_kind_from_name(s->keyword);
+    if (kind >= 0)
+        return kind;
+    if (find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT) >= 0)
+        diag_error(ck->d, s->loc, kw_len(s),
+                   "'%s' is a training setting; it belongs in the 'train' block", s->keyword);
+    else
+        diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'%s", s->keyword,
+                   did_you_mean(ck, s->keyword, names_layer.names, names_layer.count));
+    return -1;
+}
+
+static bool loc_before(src_loc a, src_loc b)
+{
+    return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+/* One input, written before every other layer */
+static void check_input_first(checker *ck, const ast_block *b, const model *m,
+                              const ast_stmt *input, const ast_stmt *first_layer)
+{
     if (!input) {
         diag_error(ck->d, b->loc, (int)strlen(b->keyword),
                    "model '%s' has no 'input'; start it with the shape of one sample, "
                    "e.g. 'input 28x28'",
                    m->name);
-    } else if (first_layer && (first_layer->loc.line < input->loc.line ||
-                               (first_layer->loc.line == input->loc.line &&
-                                first_layer->loc.col < input->loc.col))) {
+    } else if (first_layer && loc_before(first_layer->loc, input->loc)) {
         diag_error(ck->d, first_layer->loc, kw_len(first_layer),
                    "'%s' comes before 'input'; a model starts with 'input SHAPE'",
                    first_layer->keyword);
         diag_note(ck->d, input->loc, (int)strlen("input"), "'input' is here");
     }
+}
 
-    /* likely mistakes that are still legal */
+/* likely mistakes that are still legal */
+static void warn_model(checker *ck, const model *m)
+{
     for (size_t i = 0; i + 1 < m->nlayers; i++)
         if (m->layers[i].kind == LAYER_SOFTMAX)
             diag_warning(ck->d, m->layers[i].loc, (int)strlen("softmax"),
                          "'softmax' is not the last layer; it usually turns the final outputs "
                          "into probabilities");
+}
+
+/* The model block's statements to m->layers. */
+static void check_model_block(checker *ck, const ast_block *b, model *m)
+{
+    check_model_head(ck, b, m);
+    m->layers = arena_array(ck->a, b->count, sizeof *m->layers);
+    m->nlayers = 0;
+    const ast_stmt *input = NULL, *first_layer = NULL;
+    for (const ast_stmt *s = b->first; s; s = s->next) {
+        int kind = layer_stmt_of(ck, s);
+        if (kind < 0)
+            continue;
+        if (kind == LAYER_INPUT && input) {
+            diag_error(ck->d, s->loc, kw_len(s), "a second 'input'; a model has one input");
+            diag_note(ck->d, input->loc, (int)strlen("input"), "the first 'input' is here");
+            continue;
+        }
+        if (kind == LAYER_INPUT)
+            input = s;
+        else if (!first_layer)
+            first_layer = s;
+        layer l;
+        if (check_layer(ck, s, (layer_kind)kind, &l))
+            m->layers[m->nlayers++] = l;
+    }
+    check_input_first(ck, b, m, input, first_layer);
+    warn_model(ck, m);
 }
 
 /* ----------------------------------------------------------------- train */
@@ -563,16 +592,16 @@ static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
     take_args(ck, s, sp);
     if (!take_options(ck, s, sp, vals))
         return;
-    int k = OPT_ADAM;
+    int k = SEQRT_OPT_ADAM;
     if (s->nargs < 1 ||
-        !get_name(ck, &s->args[0], "optimizer", optimizer_names, COUNT_OF(optimizer_names), &k))
+        !get_name(ck, &s->args[0], "optimizer", names_optimizer.names, names_optimizer.count, &k))
         return;
     t->optimizer = (optimizer_kind)k;
-    t->lr = k == OPT_SGD ? 0.01 : 0.001;
+    t->lr = k == SEQRT_OPT_SGD ? 0.01 : 0.001;
     /* which keys each optimizer takes */
     static const bool takes[][COUNT_OF(optimizer_keys)] = {
-        [OPT_SGD] = {[OPTK_LR] = true, [OPTK_MOMENTUM] = true, [OPTK_NESTEROV] = true},
-        [OPT_ADAM] = {[OPTK_LR] = true, [OPTK_BETA1] = true, [OPTK_BETA2] = true,
+        [SEQRT_OPT_SGD] = {[OPTK_LR] = true, [OPTK_MOMENTUM] = true, [OPTK_NESTEROV] = true},
+        [SEQRT_OPT_ADAM] = {[OPTK_LR] = true, [OPTK_BETA1] = true, [OPTK_BETA2] = true,
                       [OPTK_EPSILON] = true},
     };
     for (size_t i = 0; i < COUNT_OF(optimizer_keys); i++) {
@@ -582,7 +611,7 @@ static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
                 if (&s->opts[j].value == vals[i])
                     o = &s->opts[j];
             diag_error(ck->d, o->key_loc, (int)strlen(o->key), "'%s' does not take option '%s'",
-                       optimizer_names[k], o->key);
+                       optimizer_kind_name((optimizer_kind)k), o->key);
             vals[i] = NULL;
         }
     }
@@ -603,14 +632,14 @@ static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
 static void train_defaults(train_recipe *t)
 {
     memset(t, 0, sizeof *t);
-    t->optimizer = OPT_ADAM;
+    t->optimizer = SEQRT_OPT_ADAM;
     t->lr = 0.001;
     t->momentum = 0.0;
     t->nesterov = false;
     t->beta1 = 0.9;
     t->beta2 = 0.999;
     t->epsilon = 1e-7;
-    t->loss = LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    t->loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     t->metric_accuracy = false;
     t->epochs = 10;
     t->batch = 32;
@@ -618,9 +647,85 @@ static void train_defaults(train_recipe *t)
     t->seed = 42;
 }
 
-/* Fills *t; *loss_stmt is the `loss` statement when written. */
-static void check_train_block(checker *ck, const ast_block *b, train_recipe *t,
-                              const ast_stmt **loss_stmt)
+/* The value of one train statement (its arguments counted, no options),
+ * into *t; each reports what is wrong. */
+typedef void (*train_value_fn)(checker *ck, const ast_stmt *s, train_recipe *t);
+
+static void train_loss(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int k = 0;
+    if (get_name(ck, &s->args[0], "loss", names_loss.names, names_loss.count, &k)) {
+        t->loss = (loss_kind)k;
+        t->loss_loc = s->args[0].loc;
+        t->loss_len = s->args[0].len;
+    }
+}
+
+static void train_metrics(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int k = 0;
+    for (int i = 0; i < s->nargs; i++)
+        if (get_name(ck, &s->args[i], "metric", names_metric.names, names_metric.count, &k))
+            t->metric_accuracy = true;
+}
+
+static void train_epochs(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int64_t n;
+    if (get_size(ck, &s->args[0], "epochs", &n))
+        t->epochs = n;
+}
+
+static void train_batch(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    int64_t n;
+    if (get_size(ck, &s->args[0], "batch", &n))
+        t->batch = n;
+}
+
+static void train_shuffle(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    get_bool(ck, &s->args[0], "shuffle", &t->shuffle);
+}
+
+static void train_seed(checker *ck, const ast_stmt *s, train_recipe *t)
+{
+    const ast_value *arg = &s->args[0];
+    int64_t n;
+    if (!get_int(ck, arg, "seed", &n))
+        return;
+    if (n < 0)
+        diag_error(ck->d, arg->loc, arg->len, "seed must be at least 0, got %s", arg->text);
+    else
+        t->seed = (uint64_t)n;
+}
+
+/* the optimizer takes options: check_optimizer reads its whole statement */
+static const train_value_fn train_values[] = {
+    [TRAIN_OPTIMIZER] = NULL,         [TRAIN_LOSS] = train_loss,
+    [TRAIN_METRICS] = train_metrics,  [TRAIN_EPOCHS] = train_epochs,
+    [TRAIN_BATCH] = train_batch,      [TRAIN_SHUFFLE] = train_shuffle,
+    [TRAIN_SEED] = train_seed,
+};
+_Static_assert(COUNT_OF(train_values) == TRAIN_STMT_COUNT, "one entry per train statement");
+
+/* The index of s's keyword in train_stmt_names, or -1 after reporting an
+ * unknown (or misplaced) setting */
+static int train_stmt_of(checker *ck, const ast_stmt *s)
+{
+    int k = find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT);
+    if (k >= 0)
+        return k;
+    if (layer_kind_from_name(s->keyword) >= 0)
+        diag_error(ck->d, s->loc, kw_len(s), "'%s' is a layer; it belongs in the 'model' block",
+                   s->keyword);
+    else
+        diag_error(ck->d, s->loc, kw_len(s), "unknown training setting '%s'%s", s->keyword,
+                   did_you_mean(ck, s->keyword, train_stmt_names, TRAIN_STMT_COUNT));
+    return -1;
+}
+
+static void check_train_block(checker *ck, const ast_block *b, train_recipe *t)
 {
     const ast_stmt *h = b->head;
     if (h->nargs > 0)
@@ -633,116 +738,20 @@ static void check_train_block(checker *ck, const ast_block *b, train_recipe *t,
 
     const ast_stmt *seen[TRAIN_STMT_COUNT] = {0};
     for (const ast_stmt *s = b->first; s; s = s->next) {
-        int k = find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT);
-        if (k < 0) {
-            if (layer_kind_from_name(s->keyword) >= 0)
-                diag_error(ck->d, s->loc, kw_len(s),
-                           "'%s' is a layer; it belongs in the 'model' block", s->keyword);
-            else
-                diag_error(ck->d, s->loc, kw_len(s), "unknown training setting '%s'%s",
-                           s->keyword, did_you_mean(ck, s->keyword, train_stmt_names,
-                                                    TRAIN_STMT_COUNT));
+        int k = train_stmt_of(ck, s);
+        if (k < 0)
             continue;
-        }
         if (seen[k]) {
             diag_error(ck->d, s->loc, kw_len(s), "'%s' given twice in 'train'", s->keyword);
             diag_note(ck->d, seen[k]->loc, kw_len(seen[k]), "first given here");
             continue;
         }
         seen[k] = s;
-        const stmt_spec *sp = &train_specs[k];
-        if (k == TRAIN_OPTIMIZER) {
-            check_optimizer(ck, s, t);
-            continue;
-        }
         const ast_value *none[1];
-        if (!take_args(ck, s, sp) || !take_options(ck, s, sp, none))
-            continue;
-        const ast_value *arg = &s->args[0];
-        int idx = 0;
-        int64_t n = 0;
-        switch ((train_stmt)k) {
-        case TRAIN_LOSS:
-            if (get_name(ck, arg, "loss", loss_names, COUNT_OF(loss_names), &idx)) {
-                t->loss = (loss_kind)idx;
-                *loss_stmt = s;
-            }
-            break;
-        case TRAIN_METRICS:
-            for (int i = 0; i < s->nargs; i++)
-                if (get_name(ck, &s->args[i], "metric", metric_names, COUNT_OF(metric_names),
-                             &idx))
-                    t->metric_accuracy = true;
-            break;
-        case TRAIN_EPOCHS:
-            if (get_size(ck, arg, "epochs", &n))
-                t->epochs = n;
-            break;
-        case TRAIN_BATCH:
-            if (get_size(ck, arg, "batch", &n))
-                t->batch = n;
-            break;
-        case TRAIN_SHUFFLE:
-            get_bool(ck, arg, "shuffle", &t->shuffle);
-            break;
-        case TRAIN_SEED:
-            if (get_int(ck, arg, "seed", &n)) {
-                if (n < 0)
-                    diag_error(ck->d, arg->loc, arg->len, "seed must be at least 0, got %s",
-                               arg->text);
-                else
-                    t->seed = (uint64_t)n;
-            }
-            break;
-        default:
-            SEQC_BUG("train statement without a case");
-        }
-    }
-}
-
-/* ------------------------------------------------------- the whole model */
-
-/* The output width against the loss, and counts that fit in 64 bits.
- * Only called on a model without errors so far. */
-static void check_whole_model(checker *ck, const model *m, const ast_stmt *loss_stmt)
-{
-    layer_stats *st = arena_array(ck->a, m->nlayers, sizeof *st);
-    model_counts c;
-    const layer *first = &m->layers[0];
-    if (!summary_count(m, st, &c)) {
-        diag_error(ck->d, first->loc, (int)strlen("input"),
-                   "the model has more parameters than a 64-bit count can hold");
-        return;
-    }
-    if (c.trainable == 0) {
-        diag_error(ck->d, first->loc, (int)strlen("input"),
-                   "the model has nothing to train: add a 'dense' layer");
-        return;
-    }
-    const layer_stats *out = &st[m->nlayers - 1];
-    uint64_t width = summary_shape_size(out->ndims, out->dims);
-    loss_kind loss = m->train.loss;
-    if ((loss == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || loss == LOSS_CATEGORICAL_CROSSENTROPY) &&
-        width < 2) {
-        /* the layer that set the width: the last dense, else the input */
-        const layer *setter = first;
-        for (size_t i = 0; i < m->nlayers; i++)
-            if (m->layers[i].kind == LAYER_DENSE)
-                setter = &m->layers[i];
-        const char *what = setter->kind == LAYER_DENSE ? "dense" : "input";
-        if (loss_stmt) {
-            const ast_value *v = &loss_stmt->args[0];
-            diag_error(ck->d, v->loc, v->len,
-                       "%s needs at least 2 outputs (one per class), but the model has %llu",
-                       loss_names[loss], (unsigned long long)width);
-        } else {
-            diag_error(ck->d, setter->loc, (int)strlen(what),
-                       "the default loss sparse_categorical_crossentropy needs at least 2 "
-                       "outputs (one per class), but the model has %llu",
-                       (unsigned long long)width);
-        }
-        if (loss_stmt)
-            diag_note(ck->d, setter->loc, (int)strlen(what), "the output width is set here");
+        if (k == TRAIN_OPTIMIZER)
+            check_optimizer(ck, s, t);
+        else if (take_args(ck, s, &train_specs[k]) && take_options(ck, s, &train_specs[k], none))
+            train_values[k](ck, s, t);
     }
 }
 
@@ -761,7 +770,6 @@ int check_file(arena *a, diag *d, const ast_file *f, model *out)
                    s->keyword);
 
     const ast_block *mb = NULL, *tb = NULL;
-    const ast_stmt *loss_stmt = NULL;
     for (const ast_block *b = f->first; b; b = b->next) {
         int blen = (int)strlen(b->keyword);
         if (b->kind == AST_BLOCK_OTHER) {
@@ -779,7 +787,7 @@ int check_file(arena *a, diag *d, const ast_file *f, model *out)
         if (b->kind == AST_BLOCK_MODEL)
             check_model_block(&ck, b, out);
         else
-            check_train_block(&ck, b, &out->train, &loss_stmt);
+            check_train_block(&ck, b, &out->train);
     }
     if (!mb) {
         /* after a syntax error the model block may simply have been lost */
@@ -788,9 +796,5 @@ int check_file(arena *a, diag *d, const ast_file *f, model *out)
                                "'model NAME { input SHAPE ... }'");
         return 1;
     }
-    /* after any error (a statement lost to a syntax error, say) the
-     * whole-model checks would only repeat it in other words */
-    if (d->errors == 0 && out->nlayers > 0)
-        check_whole_model(&ck, out, loss_stmt);
     return d->errors != errors_before;
 }

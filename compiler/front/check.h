@@ -3,9 +3,9 @@
  *
  * Every name is resolved (with a suggestion when it is misspelt), every
  * argument and option is checked against its statement and range, and
- * the model as a whole is checked: an input first, a loss that suits the
- * output. Several errors are reported per run; the model is only usable
- * when d->errors is 0 afterwards.
+ * the model block starts with its input. Several errors are reported per
+ * run. The model is not usable yet: shapes_check (shapes.h) infers its
+ * shapes and checks it as a whole, which frontend.c does next.
  */
 #ifndef SEQC_CHECK_H
 #define SEQC_CHECK_H
@@ -15,15 +15,7 @@
 #include "front/diag.h"
 #include "front/model.h"
 
-/* Largest number of units, of values in an input, of epochs or of a batch:
- * the runtime indexes with int. */
-#define CHECK_MAX_SIZE INT32_MAX
-
 /* Returns 0 and fills *out (arena-owned) when no error was reported. */
 int check_file(arena *a, diag *d, const ast_file *f, model *out);
-
-const char *init_kind_name(init_kind k);
-const char *optimizer_kind_name(optimizer_kind k);
-const char *loss_kind_name(loss_kind k);
 
 #endif

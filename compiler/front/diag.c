@@ -196,12 +196,3 @@ void diag_error_noquote(diag *d, src_loc loc, const char *fmt, ...)
     va_end(ap);
     d->errors++;
 }
-
-_Noreturn void diag_bug(const char *file, int line, const char *msg)
-{
-    fflush(stdout);
-    fprintf(stderr, "seqc: internal error at %s:%d: %s\n"
-                    "this is a bug in seqc, not in the model file\n",
-            file, line, msg);
-    abort();
-}

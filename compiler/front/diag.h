@@ -7,13 +7,14 @@
  *
  * One diag per compilation: it knows the file's path and text (to quote
  * the source line) and counts errors and warnings. Internal bugs do not go
- * through here: they call diag_bug(), which aborts.
+ * through here: they call SEQC_BUG (util/bug.h), which aborts.
  */
 #ifndef SEQC_DIAG_H
 #define SEQC_DIAG_H
 
 #include <stdio.h>
 #include "front/ast.h"
+#include "util/bug.h"
 
 typedef struct diag {
     const char *path;   /* as the user wrote it */
@@ -69,9 +70,5 @@ void diag_error_noquote(diag *d, src_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-
-/* A bug in seqc itself, not in the user's file: prints and aborts. */
-_Noreturn void diag_bug(const char *file, int line, const char *msg);
-#define SEQC_BUG(msg) diag_bug(__FILE__, __LINE__, (msg))
 
 #endif

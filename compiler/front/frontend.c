@@ -2,9 +2,12 @@
  * frontend.c: a model file to a checked model, in the order a reader
  * expects:
  *
- *   read the file (at most FRONTEND_MAX_FILE_BYTES) -> is it text? -> parse (parser.y) -> check (check.c)
+ *   read the file (at most FRONTEND_MAX_FILE_BYTES) -> is it text? -> parse
+ *     (parser.y) -> check (check.c)
+ *     -> shapes and the model as a whole (shapes.c)
  *
- * and model_without(), the --without KIND variant of a checked model.
+ * and the --without KIND variant of a model, which goes through shapes.c
+ * like the file would.
  */
 #include "front/frontend.h"
 
@@ -16,6 +19,7 @@
 #include "front/diag.h"
 #include "front/parse.h"
 #include "util/fileio.h"
+#include "front/shapes.h"
 
 /* One error for a file that is not UTF-8 text: a NUL byte or a byte
  * sequence that is not UTF-8. Returns 0 when it reported. */
@@ -68,7 +72,10 @@ static int check_text(diag *d, const unsigned char *s, size_t len)
     return 1;
 }
 
-int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *out)
+static int drop_and_check(model *m, const layer_kind *kinds, int nkinds);
+
+static int load_text(arena *a, diag *d, const char *text, size_t len, const frontend_opts *o,
+                     model *out)
 {
     memset(out, 0, sizeof *out);
     out->path = d->path;
@@ -87,11 +94,29 @@ int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *o
         return 1;
     int errors = d->errors;
     ast_file *f = parse_text(a, d, d->path, copy, len);
-    check_file(a, d, f, out);
+    int ok = check_file(a, d, f, out) == 0 && d->errors == errors;
+    out->diag = d;
+    out->goal = o->goal;
+    /* after any error (a statement lost to a syntax error, say) the
+     * whole-model rules would only repeat it in other words */
+    if (ok)
+        drop_and_check(out, o->without, o->nwithout);
     return d->errors != errors;
 }
 
+int frontend_load_text(arena *a, diag *d, const char *text, size_t len, model *out)
+{
+    const frontend_opts train = {MODEL_TO_TRAIN, NULL, 0};
+    return load_text(a, d, text, len, &train, out);
+}
+
 int frontend_load(arena *a, const char *path, model *out)
+{
+    const frontend_opts train = {MODEL_TO_TRAIN, NULL, 0};
+    return frontend_load_with(a, path, &train, out);
+}
+
+int frontend_load_with(arena *a, const char *path, const frontend_opts *o, model *out)
 {
     diag d;
     diag_init(&d, path, NULL, 0, stderr);
@@ -102,18 +127,47 @@ int frontend_load(arena *a, const char *path, model *out)
         diag_file_error(&d, "%s", why);
         return 1;
     }
-    int rc = frontend_load_text(a, &d, buf, len, out);
+    /* in the arena: the model keeps it to check an edited model again */
+    diag *kept = arena_alloc(a, sizeof *kept);
+    *kept = d;
+    int rc = load_text(a, kept, buf, len, o, out);
     free(buf);
     return rc;
 }
 
-void model_without(model *m, layer_kind kind)
+/* Drops the layers of the given kinds (never the input) and runs the
+ * whole-model rules on what is left, once: on a file as written (nkinds
+ * 0) or on its variant. Returns 0, or 1 after reporting. */
+static int drop_and_check(model *m, const layer_kind *kinds, int nkinds)
 {
-    if (kind == LAYER_INPUT)
-        return;
+    /* where the first dropped layer of each kind was, for a note */
+    src_loc dropped[LAYER_KIND_COUNT] = {{0, 0}};
     size_t kept = 0;
-    for (size_t i = 0; i < m->nlayers; i++)
-        if (m->layers[i].kind != kind)
+    for (size_t i = 0; i < m->nlayers; i++) {
+        layer_kind k = m->layers[i].kind;
+        bool drop = false;
+        for (int j = 0; j < nkinds; j++)
+            drop |= kinds[j] != LAYER_INPUT && k == kinds[j];
+        if (!drop)
             m->layers[kept++] = m->layers[i];
+        else if (dropped[k].line == 0)
+            dropped[k] = m->layers[i].loc;
+    }
     m->nlayers = kept;
+    if (shapes_check(m->diag, m, m->goal) == 0)
+        return 0;
+    /* say why the model differs from the file */
+    for (int k = 0; k < LAYER_KIND_COUNT; k++)
+        if (dropped[k].line > 0)
+            diag_note(m->diag, dropped[k], (int)strlen(layer_kind_name((layer_kind)k)),
+                      "checked without this '%s' and every other one (--without %s)",
+                      layer_kind_name((layer_kind)k), layer_kind_name((layer_kind)k));
+    return 1;
+}
+
+int model_without(model *m, const layer_kind *kinds, int nkinds)
+{
+    if (!m->shaped)
+        SEQC_BUG("an edit of a model that did not pass the check");
+    return nkinds > 0 ? drop_and_check(m, kinds, nkinds) : 0;
 }

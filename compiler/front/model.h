@@ -2,9 +2,12 @@
  * model.h: a checked model, what the check pass (check.c) makes of the AST.
  *
  * Every name has been resolved to an enum, every option to a value (its
- * default when not written), every range checked. Lowering (lower.c)
- * turns this into the IR. Shapes are not inferred here beyond the input;
- * shape inference is an IR pass.
+ * default when not written), every range checked, and every layer's output
+ * shape and parameter count inferred (shapes.c) and checked against the
+ * limits of the back end and the runtime. Everything after the front end
+ * (summary.c, lowering in ir/lower.c, the passes, the C generator) reads
+ * the shapes from here and trusts them: that is what makes `seqc check`
+ * the gate.
  */
 #ifndef SEQC_MODEL_H
 #define SEQC_MODEL_H
@@ -12,6 +15,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "front/ast.h"
+#include "seqrt.h" /* the runtime's kinds: initializers, optimizers, losses */
 
 typedef enum layer_kind {
     LAYER_INPUT,
@@ -27,14 +31,27 @@ typedef enum layer_kind {
     LAYER_KIND_COUNT
 } layer_kind;
 
-/* "batchnorm" etc; layer_kind_from_name returns -1 when unknown */
+/* "batchnorm" etc; layer_kind_from_name returns -1 when unknown (names.c) */
 const char *layer_kind_name(layer_kind k);
 int layer_kind_from_name(const char *name);
 
-typedef enum init_kind {
-    INIT_ZEROS, INIT_ONES, INIT_GLOROT_UNIFORM, INIT_GLOROT_NORMAL,
-    INIT_HE_UNIFORM, INIT_HE_NORMAL
-} init_kind; /* same order as seqrt_init_kind */
+/* The runtime's enums, used as they are: a trainer receives the same
+ * numbers (names.h has their names). */
+typedef seqrt_init_kind init_kind;
+typedef seqrt_optimizer_kind optimizer_kind;
+typedef seqrt_loss_kind loss_kind;
+
+/* One sample's shape after a layer, and the layer's parameters (shapes.c). */
+typedef struct layer_shape {
+    int      ndims;
+    int64_t  dims[AST_MAX_DIMS];
+    int64_t  size;      /* values per sample, the product of dims */
+    int64_t  groups;    /* size / the last dim: the rows per sample a
+                           per-feature kernel (batchnorm, softmax) sees on
+                           the last axis, as Keras; 1 once flat */
+    uint64_t params;    /* all parameters of the layer */
+    uint64_t trainable; /* of which trained by the optimizer */
+} layer_shape;
 
 typedef struct layer {
     layer_kind kind;
@@ -54,14 +71,9 @@ typedef struct layer {
     double     alpha;      /* default 0.3 */
     /* dropout */
     double     rate;
+    /* filled by shapes.c */
+    layer_shape out;
 } layer;
-
-typedef enum optimizer_kind { OPT_SGD, OPT_ADAM } optimizer_kind;
-typedef enum loss_kind {
-    LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
-    LOSS_CATEGORICAL_CROSSENTROPY,
-    LOSS_MSE
-} loss_kind; /* same order as seqrt_loss_kind */
 
 typedef struct train_recipe {
     optimizer_kind optimizer;   /* default adam */
@@ -70,6 +82,8 @@ typedef struct train_recipe {
     bool     nesterov;          /* sgd, default false */
     double   beta1, beta2, epsilon; /* adam: 0.9, 0.999, 1e-7 */
     loss_kind loss;             /* default sparse_categorical_crossentropy */
+    src_loc  loss_loc;          /* of the loss's name when written (line 0: not) */
+    int      loss_len;
     bool     metric_accuracy;   /* metrics accuracy */
     int64_t  epochs;            /* default 10 */
     int64_t  batch;             /* default 32 */
@@ -78,12 +92,32 @@ typedef struct train_recipe {
     bool     has_train_block;
 } train_recipe;
 
+typedef struct model_counts {
+    uint64_t total, trainable, non_trainable;
+} model_counts;
+
+/* What the model is checked for (shapes.c): to be trained (check, ir,
+ * emit, build, compare), or only to be described (summary), which counts
+ * a model too large to train and warns instead of refusing it. */
+typedef enum model_goal { MODEL_TO_TRAIN, MODEL_TO_DESCRIBE } model_goal;
+
+struct diag;
+
 typedef struct model {
     const char *path;   /* the model file */
     const char *name;
     size_t      nlayers;
     layer      *layers; /* layers[0] is the input */
     train_recipe train;
+    /* filled by shapes.c */
+    model_counts counts;
+    uint64_t    train_bytes; /* memory to train at the file's batch size */
+    bool        shaped;      /* shapes are valid for these layers: an edit
+                                (model_without) clears it until checked again */
+    /* kept for checking an edited model again with diagnostics pointing
+     * at the file's lines */
+    struct diag *diag;
+    model_goal  goal;
 } model;
 
 #endif /* SEQC_MODEL_H */

@@ -5,11 +5,12 @@
  * the readable listing `seqc ir` prints.
  */
 #include "ir/ir.h"
-#include "front/diag.h"
+
+#include "front/names.h"
+#include "util/bug.h"
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,17 +144,12 @@ int ir_call_token(const ir_model *ir, const ir_op *op, ir_phase phase, const cha
     return IR_CALL_NOT_A_TENSOR;
 }
 
-static const char *const init_names[] = {"zeros", "ones", "glorot_uniform",
-                                         "glorot_normal", "he_uniform", "he_normal"};
-
 int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
                   int64_t features)
 {
     (void)a;
-    if (ir->ntensors >= ir->ntensors_cap) {
-        fprintf(stderr, "seqc: internal error: IR tensor table full\n");
-        abort();
-    }
+    if (ir->ntensors >= ir->ntensors_cap)
+        SEQC_BUG("IR tensor table full");
     int i = ir->ntensors++;
     ir_tensor *t = &ir->tensors[i];
     memset(t, 0, sizeof *t);
@@ -170,10 +166,8 @@ int ir_add_param(arena *a, ir_model *ir, int op, int k, init_kind init)
     const ir_op_desc *d = ir_op_info(ir->ops[op].kind);
     if (k < 0 || k >= 4 || !d->params[k])
         SEQC_BUG("a parameter the op table does not name");
-    if (ir->nparams >= ir->nparams_cap) {
-        fprintf(stderr, "seqc: internal error: IR parameter table full\n");
-        abort();
-    }
+    if (ir->nparams >= ir->nparams_cap)
+        SEQC_BUG("IR parameter table full");
     int i = ir->nparams++;
     ir_param *p = &ir->params[i];
     memset(p, 0, sizeof *p);
@@ -191,13 +185,14 @@ int ir_add_param(arena *a, ir_model *ir, int op, int k, init_kind init)
     return i;
 }
 
-int ir_add_saved(arena *a, ir_model *ir, int op, int k, ir_tensor_role role)
+int ir_add_saved(arena *a, ir_model *ir, int op, int k, ir_tensor_role role,
+                 int64_t features)
 {
     const ir_op_desc *d = ir_op_info(ir->ops[op].kind);
     if (k < 0 || k >= 2 || !d->saved[k])
         SEQC_BUG("a saved tensor the op table does not name");
     int t = ir_add_tensor(a, ir, arena_printf(a, "%s.%s", ir->ops[op].name, d->saved[k]),
-                          role, -1);
+                          role, features);
     ir->ops[op].save[k] = t;
     return t;
 }
@@ -220,20 +215,6 @@ void ir_op_io(const ir_model *ir, const ir_op *op, ir_phase phase, ir_io *io)
             SEQC_BUG("an op's call names more than 8 tensors");
         (write ? io->writes : io->reads)[(*n)++] = t;
     }
-}
-
-int ir_error(const ir_model *ir, int line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (line > 0)
-        fprintf(stderr, "%s:%d: error: ", ir->path, line);
-    else
-        fprintf(stderr, "%s: error: ", ir->path);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
 }
 
 int ir_infer_source(const ir_model *ir, int t)
@@ -456,7 +437,7 @@ void ir_print(FILE *out, const ir_model *ir)
         else
             snprintf(shape, sizeof shape, "[%" PRId64 ",%" PRId64 "]", p->rows, p->cols);
         fprintf(out, "  %8" PRId64 " %8" PRId64 "  %-11s %-15s %s%s\n", p->offset,
-                p->count, shape, init_names[p->init], p->name,
+                p->count, shape, init_kind_name(p->init), p->name,
                 p->trainable ? "" : "  (non-trainable)");
     }
 
@@ -493,7 +474,7 @@ void ir_print(FILE *out, const ir_model *ir)
     const train_recipe *r = &ir->train;
     fputs("\nrecipe:\n", out);
     ir_format_float(f1, sizeof f1, r->lr);
-    if (r->optimizer == OPT_ADAM) {
+    if (r->optimizer == SEQRT_OPT_ADAM) {
         ir_format_float(f2, sizeof f2, r->beta1);
         ir_format_float(f3, sizeof f3, r->beta2);
         ir_format_float(f4, sizeof f4, r->epsilon);

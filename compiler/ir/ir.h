@@ -194,8 +194,10 @@ int ir_add_tensor(arena *a, ir_model *ir, const char *name, ir_tensor_role role,
 /* Parameter k of op (ir_op_desc.params[k], trainable as the table says),
  * stored in op->param[k]. */
 int ir_add_param(arena *a, ir_model *ir, int op, int k, init_kind init);
-/* Saved tensor k of op (ir_op_desc.saved[k]), stored in op->save[k]. */
-int ir_add_saved(arena *a, ir_model *ir, int op, int k, ir_tensor_role role);
+/* Saved tensor k of op (ir_op_desc.saved[k]) of `features` values per
+ * sample, stored in op->save[k]. */
+int ir_add_saved(arena *a, ir_model *ir, int op, int k, ir_tensor_role role,
+                 int64_t features);
 /* Reports an error at the op's line; always returns 1. */
 int ir_error(const ir_model *ir, int line, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -1,15 +1,19 @@
 /*
  * lower.c: a checked model (model.h) becomes IR (ir.h), one op per layer
- * and a loss op at the end, in source order. Nothing is decided here that
- * a pass can decide: shapes are -1 until pass_shapes.c, the softmax stays
- * separate from the loss until pass_fuse.c, gradients and offsets come
- * later still.
+ * and a loss op at the end, in source order. Shapes are not inferred here:
+ * every tensor's and parameter's shape is copied from the checked model
+ * (front/shapes.c inferred and checked them once, for `check` and
+ * `summary` too). Nothing is decided here that a pass can decide: the
+ * softmax stays separate from the loss until pass_fuse.c, gradients and
+ * offsets come later still.
  */
 #include "ir/ir.h"
 #include "front/summary.h"
 
-#include <ctype.h>
 #include <string.h>
+
+#include "front/names.h"
+#include "util/bug.h"
 
 static ir_op_kind op_kind_of_layer(layer_kind k)
 {
@@ -38,13 +42,8 @@ static const char *layer_text(arena *a, const layer *l)
     case LAYER_DENSE:
         return arena_printf(a, "dense %lld%s%s%s", (long long)l->units,
                             l->bias ? "" : " bias=false",
-                            l->init == INIT_GLOROT_UNIFORM ? "" : " init=",
-                            l->init == INIT_GLOROT_UNIFORM ? ""
-                            : l->init == INIT_ZEROS        ? "zeros"
-                            : l->init == INIT_ONES         ? "ones"
-                            : l->init == INIT_GLOROT_NORMAL ? "glorot_normal"
-                            : l->init == INIT_HE_UNIFORM   ? "he_uniform"
-                                                           : "he_normal");
+                            l->init == SEQRT_INIT_GLOROT_UNIFORM ? "" : " init=",
+                            l->init == SEQRT_INIT_GLOROT_UNIFORM ? "" : init_kind_name(l->init));
     case LAYER_BATCHNORM: {
         char eps[40];
         ir_format_float(num, sizeof num, l->momentum);
@@ -62,6 +61,17 @@ static const char *layer_text(arena *a, const layer *l)
     default:
         return layer_kind_name(l->kind);
     }
+}
+
+static void set_param(ir_model *ir, int p, int64_t rows, int64_t cols, int64_t fan_in,
+                      int64_t fan_out)
+{
+    ir_param *q = &ir->params[p];
+    q->rows = rows;
+    q->cols = cols;
+    q->count = rows * cols;
+    q->fan_in = fan_in;
+    q->fan_out = fan_out;
 }
 
 static int add_op(ir_model *ir, ir_op_kind kind, const char *name, int line,
@@ -83,6 +93,9 @@ static int add_op(ir_model *ir, ir_op_kind kind, const char *name, int line,
 
 ir_model *ir_lower(arena *a, const model *m, const char *without)
 {
+    if (!m->shaped)
+        SEQC_BUG("lowering a model that was not checked (after an edit, model_without "
+                 "checks it again)");
     ir_model *ir = arena_alloc(a, sizeof *ir);
     size_t nl = m->nlayers;
     ir->arena = a;
@@ -101,9 +114,7 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
 
     /* the input: layers[0], flattened to [N, rows*cols] */
     const layer *in = &m->layers[0];
-    int64_t size = 1;
-    for (int d = 0; d < in->ndims; d++)
-        size *= in->dims[d];
+    int64_t size = in->out.size;
     ir->input_size = size;
     ir->input_rows = in->ndims > 0 ? in->dims[0] : 1;
     ir->input_cols = in->ndims > 0 ? size / ir->input_rows : 1;
@@ -123,50 +134,54 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
             arena_strdup(a, summary_layer_name(&namer, l->kind, lname, sizeof lname));
         int o = add_op(ir, k, name, l->line, layer_text(a, l));
         ir_op *op = &ir->ops[o];
+        int64_t fin = ir->tensors[cur].features, fout = l->out.size;
         op->x = cur;
+        op->groups = l->out.groups;
         if (k == IR_FLATTEN) {
             op->y = cur; /* a view */
             continue;
         }
-        op->y = ir_add_tensor(a, ir, name, IR_T_ACT, -1);
+        op->y = ir_add_tensor(a, ir, name, IR_T_ACT, fout);
         cur = op->y;
         switch (k) {
         case IR_DENSE:
             op->units = l->units;
             op->bias = l->bias;
-            ir_add_param(a, ir, o, 0, l->init);
+            set_param(ir, ir_add_param(a, ir, o, 0, l->init), fin, l->units, fin, l->units);
             if (l->bias)
-                ir_add_param(a, ir, o, 1, INIT_ZEROS);
+                set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ZEROS), 1, l->units, fin,
+                          l->units);
             break;
-        case IR_BATCHNORM:
+        case IR_BATCHNORM: {
+            /* per feature of the last axis: [features / groups] */
+            int64_t f = fout / l->out.groups;
             op->momentum = l->momentum;
             op->epsilon = l->epsilon;
-            ir_add_param(a, ir, o, 0, INIT_ONES);   /* gamma */
-            ir_add_param(a, ir, o, 1, INIT_ZEROS);  /* beta */
-            ir_add_param(a, ir, o, 2, INIT_ZEROS);  /* moving mean */
-            ir_add_param(a, ir, o, 3, INIT_ONES);   /* moving variance */
-            ir_add_saved(a, ir, o, 0, IR_T_SAVED);  /* xhat */
-            ir_add_saved(a, ir, o, 1, IR_T_STATS);  /* inv_std */
+            set_param(ir, ir_add_param(a, ir, o, 0, SEQRT_INIT_ONES), 1, f, f, f);  /* gamma */
+            set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ZEROS), 1, f, f, f); /* beta */
+            set_param(ir, ir_add_param(a, ir, o, 2, SEQRT_INIT_ZEROS), 1, f, f, f); /* moving mean */
+            set_param(ir, ir_add_param(a, ir, o, 3, SEQRT_INIT_ONES), 1, f, f, f);  /* moving variance */
+            ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* xhat */
+            ir_add_saved(a, ir, o, 1, IR_T_STATS, f);    /* inv_std */
             break;
+        }
         case IR_LEAKY_RELU:
             op->alpha = l->alpha;
             break;
         case IR_DROPOUT:
             op->rate = l->rate;
-            ir_add_saved(a, ir, o, 0, IR_T_SAVED);  /* mask */
+            ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* mask */
             break;
         default:
             break;
         }
     }
 
-    ir_op_kind lk = m->train.loss == LOSS_MSE ? IR_MSE : IR_XENT;
-    int o = add_op(ir, lk, "loss", 0,
-                   m->train.loss == LOSS_MSE ? "mse"
-                   : m->train.loss == LOSS_CATEGORICAL_CROSSENTROPY
-                       ? "categorical_crossentropy"
-                       : "sparse_categorical_crossentropy");
+    ir_op_kind lk = m->train.loss == SEQRT_LOSS_MSE ? IR_MSE : IR_XENT;
+    int o = add_op(ir, lk, "loss", 0, loss_kind_name(m->train.loss));
     ir->ops[o].x = cur;
+    ir->ops[o].groups = m->layers[nl - 1].out.groups; /* 1: shapes.c refuses the rest */
     ir->output = cur;
+    ir->classes = ir->tensors[cur].features;
     return ir;
 }

@@ -9,7 +9,7 @@
  * flatten is a view, so its input and output share one.
  */
 #include "ir/ir.h"
-#include "front/diag.h"
+#include "util/bug.h"
 
 /* whether the op table gives op a trainable parameter */
 static bool has_params(const ir_op *op)
@@ -54,7 +54,7 @@ int ir_pass_backward(ir_model *ir)
         if (op->backward && !ir_op_is_loss(op->kind))
             op->dy = grads[op->y];
         if (op->backward && !ir_op_is_loss(op->kind) && op->dy == IR_NONE)
-            SEQC_BUG("an op runs backward without its output's gradient");
+            SEQC_BUG("%s runs backward without d_%s", op->name, ir->tensors[op->y].name);
     }
     return 0;
 }

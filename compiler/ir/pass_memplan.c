@@ -34,7 +34,7 @@
  * floats, a few kB.
  */
 #include "ir/ir.h"
-#include "front/diag.h"
+#include "util/bug.h"
 
 enum { ALIGN_FLOATS = 16 };
 
@@ -61,7 +61,7 @@ static void layout_params(ir_model *ir)
             ir->trainable_count = off;
     }
     ir->param_count = off;
-    if (ir->train.optimizer == OPT_ADAM)
+    if (ir->train.optimizer == SEQRT_OPT_ADAM)
         ir->opt_state_count = 2 * ir->trainable_count; /* m, then v */
     else
         ir->opt_state_count = ir->train.momentum != 0 ? ir->trainable_count : 0;
@@ -155,9 +155,8 @@ int ir_pass_memplan(ir_model *ir)
     place(ir);
     for (int i = 0; i < ir->ntensors; i++) {
         const ir_tensor *t = &ir->tensors[i];
-        if (t->role != IR_T_INPUT && t->offset < 0) {
-            SEQC_BUG("a tensor has no place in the memory plan");
-        }
+        if (t->role != IR_T_INPUT && t->offset < 0)
+            SEQC_BUG("tensor %s has no place in the memory plan", t->name);
     }
     return 0;
 }

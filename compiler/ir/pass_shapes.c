@@ -1,99 +1,100 @@
 /*
- * pass_shapes.c: shape inference and the checks that need shapes.
+ * pass_shapes.c: the shapes lowering copied from the checked model, held
+ * to the invariants the later passes and the generated code rely on.
  *
- * Every tensor is [N, features]: dense sets features to its units, every
- * other layer keeps them. Parameter shapes follow (dense w [in, units],
- * b [units]; batchnorm gamma, beta, moving_mean, moving_var [features]).
- * The limits checked here are the ones the generated code relies on:
- * CBLAS takes int dimensions, labels are class indices.
+ * Shapes are inferred and every limit is checked once, in the front end
+ * (front/shapes.c), so that `seqc check` refuses whatever the back end
+ * would: this pass reports no error of the user's. It only asserts what
+ * the front end promised (every tensor has a size the runtime's int holds,
+ * a dense layer's weight matches its input, the parameters add up to the
+ * summary's counts, the output is flat and at least 2 wide, every real
+ * option is a finite float and the positive ones stay positive as floats);
+ * a failure is a bug in seqc (SEQC_BUG).
  */
 #include "ir/ir.h"
 
-#include <inttypes.h>
-#include <limits.h>
+#include <math.h>
 
-/* keep a whole model well inside what a size_t index and a checkpoint hold */
-#define MAX_PARAMS ((int64_t)1 << 34)
+#include "front/shapes.h"
+#include "util/bug.h"
 
-static void set_param(ir_model *ir, int p, int64_t rows, int64_t cols, int64_t fan_in,
-                      int64_t fan_out)
+/* a value the generated C writes as a float literal */
+static void check_float(const char *what, const char *name, double v, bool positive)
 {
-    if (p == IR_NONE)
+    float f = (float)v;
+    SEQC_ASSERT(isfinite(f) && (!positive || f > 0.0f), "%s of %s is %g as a float", what, name,
+                (double)f);
+}
+
+static void check_tensor(const ir_model *ir, int t, const ir_op *op)
+{
+    if (t == IR_NONE)
         return;
-    ir_param *q = &ir->params[p];
-    q->rows = rows;
-    q->cols = cols;
-    q->count = rows * cols;
-    q->fan_in = fan_in;
-    q->fan_out = fan_out;
+    int64_t f = ir->tensors[t].features;
+    SEQC_ASSERT(f >= 1 && f <= SHAPES_MAX_SIZE, "%s: tensor %s has %lld features", op->name,
+                ir->tensors[t].name, (long long)f);
 }
 
 int ir_pass_shapes(ir_model *ir)
 {
-    if (ir->input_size <= 0 || ir->input_size > INT_MAX)
-        return ir_error(ir, ir->src->layers[0].line,
-                        "input of %" PRId64 " values per sample: the limit is %d",
-                        ir->input_size, INT_MAX);
-    int64_t total = 0;
-    bool trainable = false;
-    const layer *in = &ir->src->layers[0];
-    int64_t groups = 1; /* all but the input's last axis */
-    for (int d = 0; d + 1 < in->ndims; d++)
-        groups *= in->dims[d];
+    const model *m = ir->src;
+    SEQC_ASSERT(m->shaped, "the IR of a model whose shapes were not checked");
+    const train_recipe *r = &ir->train;
+    check_float("lr", "the recipe", r->lr, true);
+    check_float("momentum", "the recipe", r->momentum, false);
+    check_float("beta1", "the recipe", r->beta1, false);
+    check_float("beta2", "the recipe", r->beta2, false);
+    check_float("epsilon", "the recipe", r->epsilon, true);
+    uint64_t total = 0, trainable = 0;
     for (int i = 0; i < ir->nops; i++) {
-        ir_op *op = &ir->ops[i];
+        const ir_op *op = &ir->ops[i];
+        check_tensor(ir, op->x, op);
+        check_tensor(ir, op->y, op);
+        check_tensor(ir, op->save[0], op);
+        check_tensor(ir, op->save[1], op);
+        check_float("alpha", op->name, op->alpha, false);
+        check_float("rate", op->name, op->rate, false);
+        check_float("momentum", op->name, op->momentum, false);
+        check_float("epsilon", op->name, op->epsilon, op->kind == IR_BATCHNORM);
         int64_t f = ir->tensors[op->x].features;
-        if (op->kind == IR_DENSE || op->kind == IR_FLATTEN)
-            groups = 1;
-        op->groups = groups;
-        if (ir_op_is_loss(op->kind)) {
-            ir->classes = f;
-            if (groups != 1)
-                return ir_error(ir, op->line, "the model's output is not flat: "
-                                "end it with a dense layer (or add flatten)");
-            if (f < 2)
-                return ir_error(ir, op->line,
-                                "the model's output has %" PRId64 " unit%s: the loss %s "
-                                "compares it with class labels, so it needs at least 2",
-                                f, f == 1 ? "" : "s", op->text);
-            continue;
+        SEQC_ASSERT(op->groups >= 1 && f % op->groups == 0, "%s: %lld features in %lld groups",
+                    op->name, (long long)f, (long long)op->groups);
+        /* the kernels that take the rows (n * groups) as an int */
+        if (op->kind == IR_BATCHNORM || op->kind == IR_SOFTMAX)
+            SEQC_ASSERT((uint64_t)op->groups * (uint64_t)m->train.batch <= SHAPES_MAX_SIZE,
+                        "%s: %lld rows per sample", op->name, (long long)op->groups);
+        if (op->kind == IR_DENSE)
+            SEQC_ASSERT(ir->params[op->param[0]].rows == f, "%s: weight rows != input features",
+                        op->name);
+        for (int k = 0; k < 4; k++) {
+            if (op->param[k] == IR_NONE)
+                continue;
+            const ir_param *p = &ir->params[op->param[k]];
+            SEQC_ASSERT(p->count == p->rows * p->cols && p->count >= 1, "%s: bad shape",
+                        p->name);
+            total += (uint64_t)p->count;
+            trainable += p->trainable ? (uint64_t)p->count : 0;
         }
-        switch (op->kind) {
-        case IR_DENSE:
-            if (op->units > INT_MAX || f * op->units > MAX_PARAMS)
-                return ir_error(ir, op->line, "dense %" PRId64 " after %" PRId64
-                                " features is too large", op->units, f);
-            set_param(ir, op->param[0], f, op->units, f, op->units);
-            set_param(ir, op->param[1], 1, op->units, f, op->units);
-            ir->tensors[op->y].features = op->units;
-            trainable = true;
-            break;
-        case IR_BATCHNORM:
-            for (int k = 0; k < 4; k++)
-                set_param(ir, op->param[k], 1, f / groups, f / groups, f / groups);
-            ir->tensors[op->y].features = f;
-            ir->tensors[op->save[0]].features = f;
-            ir->tensors[op->save[1]].features = f / groups;
-            trainable = true;
-            break;
-        case IR_FLATTEN:
-            break; /* y is x */
-        default:
-            ir->tensors[op->y].features = f;
-            if (op->save[0] != IR_NONE)
-                ir->tensors[op->save[0]].features = f;
-            break;
-        }
-        for (int k = 0; k < 4; k++)
-            if (op->param[k] != IR_NONE)
-                total += ir->params[op->param[k]].count;
-        if (total > MAX_PARAMS)
-            return ir_error(ir, op->line, "the model has more than %" PRId64
-                            " parameters", MAX_PARAMS);
+        if (ir_op_is_loss(op->kind))
+            SEQC_ASSERT(i == ir->nops - 1 && op->groups == 1 && f >= 2 && f == ir->classes,
+                        "the loss reads %lld features in %lld groups", (long long)f,
+                        (long long)op->groups);
     }
-    if (!trainable)
-        return ir_error(ir, ir->src->layers[0].line,
-                        "model '%s' has nothing to train: it needs a dense or "
-                        "batchnorm layer", ir->name);
+    SEQC_ASSERT(trainable > 0, "a model with nothing to train");
+    /* a lower bound of the memory to train (parameters, gradients,
+     * optimizer state, one activation per tensor), from the IR's own
+     * tensors: shapes.c's estimate is above it and within the limit */
+    uint64_t floats = 0;
+    for (int t = 0; t < ir->ntensors; t++)
+        floats += (uint64_t)ir->tensors[t].features;
+    uint64_t state = m->train.optimizer == SEQRT_OPT_ADAM ? 2 : m->train.momentum != 0 ? 1 : 0;
+    long double bytes = 4.0L * ((long double)total + (long double)trainable * (1 + state) +
+                                (long double)floats * (long double)m->train.batch);
+    SEQC_ASSERT(bytes <= (long double)SHAPES_MAX_TRAIN_BYTES,
+                "training needs %.0Lf bytes, over the limit", bytes);
+    SEQC_ASSERT(total == m->counts.total && trainable == m->counts.trainable,
+                "the IR has %llu parameters (%llu trainable), the summary %llu (%llu)",
+                (unsigned long long)total, (unsigned long long)trainable,
+                (unsigned long long)m->counts.total, (unsigned long long)m->counts.trainable);
     return 0;
 }

@@ -9,10 +9,20 @@
  *
  * Each pass is in its own file (pass_NAME.c); `seqc ir FILE --after NAME`
  * prints the IR as that pass leaves it.
+ *
+ * The passes trust the checked model: every rule about the user's file is
+ * the front end's (front/check.c, front/shapes.c), so that `seqc check`
+ * refuses first whatever would fail here. A pass that still has to blame
+ * the file reports through ir_error, which prints like the front end
+ * (FILE:LINE:COL: error:, the source line and a caret); a broken
+ * invariant is SEQC_BUG (util/bug.h).
  */
 #include "ir/ir.h"
 
+#include <stdarg.h>
 #include <string.h>
+
+#include "front/diag.h"
 
 static const struct {
     const char *name;
@@ -48,4 +58,29 @@ int ir_run_passes(ir_model *ir, const char *stop_after)
         ir->passes_run = i + 1;
     }
     return 0;
+}
+
+int ir_error(const ir_model *ir, int line, const char *fmt, ...)
+{
+    /* the first layer written on that line (the op's own keyword, unless
+     * a line holds several layers) gives the column */
+    const model *m = ir->src;
+    src_loc loc = {line, 1};
+    int span = 1;
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (m->layers[i].loc.line == line) {
+            loc = m->layers[i].loc;
+            span = (int)strlen(layer_kind_name(m->layers[i].kind));
+            break;
+        }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        diag_error(m->diag, loc, span, "%s", msg);
+    else
+        diag_file_error(m->diag, "%s", msg);
+    return 1;
 }

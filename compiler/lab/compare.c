@@ -283,8 +283,9 @@ static int load_variants(arena *ar, const compare_args *a, variant v[2])
                         layer_kind_name(a->without[i]));
                 return 1;
             }
-            model_without(m, a->without[i]);
         }
+        if (model_without(m, a->without, a->nwithout) != 0)
+            return 1;
         without = kind_list(ar, a, ", ");
     }
     for (int k = 0; k < 2; k++) {

@@ -116,9 +116,6 @@ typedef enum seqrt_init_kind {
 /* Fill w[0..n) for a weight of fan_in inputs and fan_out outputs. */
 void seqrt_init(float *w, size_t n, seqrt_init_kind kind, int fan_in,
                 int fan_out, seqrt_rng *rng);
-/* "glorot_uniform" -> SEQRT_INIT_GLOROT_UNIFORM; -1 when unknown */
-int seqrt_init_from_name(const char *name);
-const char *seqrt_init_name(seqrt_init_kind kind);
 
 /* ----------------------------------------------------------------- dense */
 
@@ -336,15 +333,19 @@ void seqrt_dataset_prefetch(const seqrt_dataset *d, const uint32_t *order,
 
 /* ------------------------------------------------------ the trainer's model */
 
+/* The kinds' names, as a model file spells them, are in seqrt_names.h;
+ * seqc's front end uses these enums and those names directly. */
 typedef enum seqrt_optimizer_kind {
     SEQRT_OPT_SGD,
-    SEQRT_OPT_ADAM
+    SEQRT_OPT_ADAM,
+    SEQRT_OPT_COUNT_
 } seqrt_optimizer_kind;
 
 typedef enum seqrt_loss_kind {
     SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
     SEQRT_LOSS_CATEGORICAL_CROSSENTROPY,
-    SEQRT_LOSS_MSE
+    SEQRT_LOSS_MSE,
+    SEQRT_LOSS_COUNT_
 } seqrt_loss_kind;
 
 /* What one call of a generated forward/backward sees. */

@@ -8,13 +8,16 @@
  *   - parameter layout: trainable first, contiguous, Keras's counts;
  *   - fusion: softmax + cross-entropy fused, softmax + mse not;
  *   - backward: no dx for the first layer; the structure hash follows
- *     the structure.
+ *     the structure;
+ *   - a pass's error reads like the front end's (FILE:LINE:COL, the
+ *     source line, a caret).
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, for seqc_tmpdir_make */
 #include <stdbool.h>
 #include <string.h>
 
 #include "util/arena.h"
+#include "front/diag.h"
 #include "front/frontend.h"
 #include "ir/ir.h"
 #include "testutil.h"
@@ -25,8 +28,7 @@ static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
     model *m = arena_alloc(a, sizeof *m);
     const char *path = arena_printf(a, "%s/%s", SEQC_SOURCE_DIR, rel);
     assert_int_equal(frontend_load(a, path, m), 0);
-    for (int i = 0; i < nwithout; i++)
-        model_without(m, without[i]);
+    assert_int_equal(model_without(m, without, nwithout), 0);
     ir_model *ir = ir_lower(a, m, NULL);
     ir->no_reuse = no_reuse;
     assert_int_equal(ir_run_passes(ir, NULL), 0);
@@ -239,6 +241,34 @@ static void test_structure_hash_follows_numbers_not_text(void **state)
     assert_int_equal(seqc_tmpdir_remove(dir), 0);
 }
 
+static void test_pass_errors_are_located(void **state)
+{
+    (void)state;
+    static const char src[] = "model m {\n  input 4\n  dense 8;  relu\n  dense 2\n}\n";
+    arena a;
+    arena_init(&a);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    diag d;
+    diag_init(&d, "m.seq", NULL, 0, out);
+    model m;
+    assert_int_equal(frontend_load_text(&a, &d, src, sizeof src - 1, &m), 0);
+    ir_model *ir = ir_lower(&a, &m, NULL);
+    assert_int_equal(ir_run_passes(ir, NULL), 0);
+    /* the op of line 3 that is not the first layer there still points at
+     * the line's first layer, with its column and the source line */
+    assert_int_equal(ir_error(ir, ir->ops[1].line, "relu says %d", 42), 1);
+    fclose(out);
+    assert_string_equal(text, "m.seq:3:3: error: relu says 42\n"
+                              "    3 |   dense 8;  relu\n"
+                              "      |   ^~~~~\n");
+    assert_int_equal(d.errors, 1);
+    free(text);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_fusion_and_backward),
         cmocka_unit_test(test_structure_hash),
         cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
+        cmocka_unit_test(test_pass_errors_are_located),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
 # ARGS separates arguments with '|'. A missing STDOUT/STDERR means that
 # stream must be empty, unless STDOUT_REGEX is given instead (for output
 # that changes with the build, like --help). On a mismatch the difference
-# is printed.
+# is printed. To accept a deliberate change of an existing golden file:
+#   UPDATE_GOLDEN=1 ctest -R frontend_
 string(REPLACE "|" ";" argv "${ARGS}")
 execute_process(COMMAND ${SEQC} ${argv}
                 WORKING_DIRECTORY ${WORKDIR}
@@ -21,7 +22,10 @@ function(compare stream actual expected_file)
   else()
     set(expected "")
   endif()
-  if(NOT actual STREQUAL expected)
+  if(NOT actual STREQUAL expected AND expected_file AND "$ENV{UPDATE_GOLDEN}")
+    file(WRITE ${expected_file} "${actual}")
+    message(STATUS "updated ${expected_file}")
+  elseif(NOT actual STREQUAL expected)
     set(tmp ${CMAKE_CURRENT_BINARY_DIR}/golden-${tag}-${stream}-actual.txt)
     file(WRITE ${tmp} "${actual}")
     if(NOT expected_file)

@@ -1,12 +1,15 @@
-/* test_check.c: the check pass (check.c) on whole texts: the checked
- * model's values and defaults, errors counted per run, model_without,
- * the summary's counts (64-bit), and suggestions (suggest.c). */
+/* test_check.c: the check pass (check.c, shapes.c) on whole texts: the
+ * checked model's values and defaults, errors counted per run,
+ * model_without and the check it runs again, the inferred shapes and
+ * 64-bit counts, and suggestions (suggest.c). */
 #include "testutil.h"
 #include "fe_testutil.h"
 
 #include "front/check.h"
 #include "front/frontend.h"
 #include "util/suggest.h"
+#include "front/names.h"
+#include "front/shapes.h"
 #include "front/summary.h"
 
 typedef struct checked {
@@ -68,19 +71,19 @@ static void test_mnist_model(void **state)
     assert_int_equal(m->layers[1].units, 128);
     assert_int_equal(m->layers[1].line, 3);
     assert_int_equal(m->layers[1].bias, true);
-    assert_int_equal(m->layers[1].init, INIT_GLOROT_UNIFORM);
+    assert_int_equal(m->layers[1].init, SEQRT_INIT_GLOROT_UNIFORM);
     assert_close(m->layers[2].momentum, 0.99, 0);
     assert_close(m->layers[2].epsilon, 0.001, 0);
     assert_int_equal(m->layers[7].units, 10);
     assert_int_equal(m->layers[8].loc.col, 14);
     const train_recipe *t = &m->train;
     assert_true(t->has_train_block);
-    assert_int_equal(t->optimizer, OPT_ADAM);
+    assert_int_equal(t->optimizer, SEQRT_OPT_ADAM);
     assert_close(t->lr, 0.002, 0);
     assert_close(t->beta1, 0.9, 0);
     assert_close(t->beta2, 0.999, 0);
     assert_close(t->epsilon, 1e-7, 0);
-    assert_int_equal(t->loss, LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    assert_int_equal(t->loss, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
     assert_true(t->metric_accuracy);
     assert_int_equal(t->epochs, 3);
     assert_int_equal(t->batch, 64);
@@ -97,9 +100,9 @@ static void test_train_defaults(void **state)
     assert_int_equal(C.rc, 0);
     const train_recipe *t = &C.m.train;
     assert_false(t->has_train_block);
-    assert_int_equal(t->optimizer, OPT_ADAM);
+    assert_int_equal(t->optimizer, SEQRT_OPT_ADAM);
     assert_close(t->lr, 0.001, 0);
-    assert_int_equal(t->loss, LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    assert_int_equal(t->loss, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
     assert_false(t->metric_accuracy);
     assert_int_equal(t->epochs, 10);
     assert_int_equal(t->batch, 32);
@@ -125,18 +128,18 @@ static void test_options(void **state)
     assert_int_equal(l[0].ndims, 3);
     assert_int_equal(l[0].dims[2], 5);
     assert_false(l[1].bias);
-    assert_int_equal(l[1].init, INIT_HE_NORMAL);
+    assert_int_equal(l[1].init, SEQRT_INIT_HE_NORMAL);
     assert_close(l[2].momentum, 0.0, 0);
     assert_close(l[2].epsilon, 1e-5, 1e-20);
     assert_close(l[3].alpha, 0.1, 0);
     assert_close(l[4].rate, 0.25, 0);
-    assert_int_equal(l[9].init, INIT_ZEROS);
+    assert_int_equal(l[9].init, SEQRT_INIT_ZEROS);
     const train_recipe *t = &C.m.train;
-    assert_int_equal(t->optimizer, OPT_SGD);
+    assert_int_equal(t->optimizer, SEQRT_OPT_SGD);
     assert_close(t->lr, 0.01, 0); /* SGD's default, as Keras */
     assert_close(t->momentum, 0.9, 0);
     assert_true(t->nesterov);
-    assert_int_equal(t->loss, LOSS_MSE);
+    assert_int_equal(t->loss, SEQRT_LOSS_MSE);
     done(&C);
 }
 
@@ -180,20 +183,49 @@ static void test_model_without(void **state)
     (void)state;
     checked C;
     load(&C, mnist);
-    model_without(&C.m, LAYER_BATCHNORM);
+    const layer_kind bn = LAYER_BATCHNORM, input = LAYER_INPUT, relu = LAYER_RELU;
+    assert_int_equal(model_without(&C.m, &bn, 1), 0);
     assert_int_equal(C.m.nlayers, 7);
     for (size_t i = 0; i < C.m.nlayers; i++)
         assert_int_not_equal(C.m.layers[i].kind, LAYER_BATCHNORM);
     assert_int_equal(C.m.layers[2].kind, LAYER_RELU);
-    model_counts c;
-    assert_true(summary_count(&C.m, NULL, &c));
-    assert_int_equal(c.total, 109386);
-    assert_int_equal(c.non_trainable, 0);
-    model_without(&C.m, LAYER_INPUT); /* never dropped */
+    assert_true(C.m.shaped); /* checked again: new counts */
+    assert_int_equal(C.m.counts.total, 109386);
+    assert_int_equal(C.m.counts.non_trainable, 0);
+    assert_int_equal(model_without(&C.m, &input, 1), 0); /* never dropped */
     assert_int_equal(C.m.nlayers, 7);
     assert_int_equal(C.m.layers[0].kind, LAYER_INPUT);
-    model_without(&C.m, LAYER_RELU);
+    assert_int_equal(model_without(&C.m, &relu, 1), 0);
     assert_int_equal(C.m.nlayers, 5);
+    assert_int_equal(C.d.errors, 0);
+    done(&C);
+}
+
+/* An edited model goes through the same rules as a file, and the errors
+ * point at the file's lines. */
+static void test_without_checked_again(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, mnist);
+    const layer_kind dense = LAYER_DENSE;
+    assert_int_equal(model_without(&C.m, &dense, 1), 1);
+    assert_false(C.m.shaped);
+    assert_int_equal(C.d.errors, 1);
+    /* 28x28 stays 28x28 through batchnorm, relu and softmax */
+    assert_non_null(strstr(capture_text(&C.cap),
+                           "c.seq:5:14: error: the model's output is not flat: each sample ends "
+                           "as 28x28 values"));
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:2:3: note: a sample keeps the input's"));
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:3:3: note: checked without this 'dense' "
+                                                 "and every other one (--without dense)"));
+    done(&C);
+
+    /* dropping the second dense widens the last one's input: counted again */
+    load(&C, "model m {\n  input 4\n  dense 3; tanh\n  dense 2\n}\n");
+    const layer_kind tanh_ = LAYER_TANH;
+    assert_int_equal(model_without(&C.m, &tanh_, 1), 0);
+    assert_int_equal(C.m.counts.total, 4 * 3 + 3 + 3 * 2 + 2);
     done(&C);
 }
 
@@ -202,36 +234,81 @@ static void test_counts(void **state)
     (void)state;
     checked C;
     load(&C, mnist);
-    layer_stats st[9];
-    model_counts c;
-    assert_true(summary_count(&C.m, st, &c));
-    assert_int_equal(c.total, 110154);
-    assert_int_equal(c.trainable, 109770);
-    assert_int_equal(c.non_trainable, 384);
-    assert_int_equal(st[0].ndims, 2); /* the input keeps its shape */
-    assert_int_equal(st[1].params, 100480);
-    assert_int_equal(st[1].dims[0], 128);
-    assert_int_equal(st[2].params, 512);
-    assert_int_equal(st[2].trainable, 256);
-    assert_int_equal(st[8].dims[0], 10);
+    const layer *l = C.m.layers;
+    assert_true(C.m.shaped);
+    assert_int_equal(C.m.counts.total, 110154);
+    assert_int_equal(C.m.counts.trainable, 109770);
+    assert_int_equal(C.m.counts.non_trainable, 384);
+    assert_int_equal(l[0].out.ndims, 2); /* the input keeps its shape */
+    assert_int_equal(l[0].out.size, 784);
+    assert_int_equal(l[0].out.groups, 28);
+    assert_int_equal(l[1].out.params, 100480);
+    assert_int_equal(l[1].out.dims[0], 128);
+    assert_int_equal(l[1].out.groups, 1);
+    assert_int_equal(l[2].out.params, 512);
+    assert_int_equal(l[2].out.trainable, 256);
+    assert_int_equal(l[8].out.dims[0], 10);
     done(&C);
 
-    /* 20 billion parameters: counted in 64 bits, not wrapped */
-    load(&C, "model big { input 200000; dense 100000 }");
+    /* batchnorm before flatten: one feature per value of the last axis */
+    load(&C, "model m { input 3x4x5; batchnorm; flatten; dense 2 }");
     assert_int_equal(C.rc, 0);
-    assert_true(summary_count(&C.m, NULL, &c));
-    assert_true(c.total == 20000100000ull);
-    char buf[32];
-    assert_string_equal(summary_commas(c.total, buf, sizeof buf), "20,000,100,000");
+    assert_int_equal(C.m.layers[1].out.params, 4 * 5);
+    assert_int_equal(C.m.layers[1].out.groups, 12);
+    assert_int_equal(C.m.layers[2].out.size, 60);
+    assert_int_equal(C.m.layers[3].out.params, 60 * 2 + 2);
     done(&C);
 
-    /* more than 2^64 is refused by the check pass */
+    /* 20 billion parameters: counted in 64 bits, not wrapped, but too
+     * large to train (check refuses it, with the reason) */
+    load(&C, "model big {\n  input 200000\n  dense 100000\n  dense 10\n}");
+    assert_int_equal(C.rc, 1);
+    assert_true(C.m.counts.total == 20000100000ull + 1000010ull);
+    assert_non_null(strstr(capture_text(&C.cap),
+                           "c.seq:3:3: error: the model is too large to train: with adam and a batch of 32 it needs "));
+    assert_non_null(strstr(capture_text(&C.cap), "(20,000,100,000 parameters)"));
+    char buf[32];
+    assert_string_equal(summary_commas(C.m.counts.total, buf, sizeof buf), "20,001,100,010");
+    done(&C);
+
+    /* more than 2^64 is refused, at the layer where the count overflows */
     load(&C, "model huge { input 2000000000\n"
              "  dense 2000000000; dense 2000000000; dense 2000000000\n"
              "  dense 2000000000; dense 2000000000 }");
     assert_int_equal(C.rc, 1);
-    assert_non_null(strstr(capture_text(&C.cap), "more parameters than a 64-bit count can hold"));
+    assert_non_null(strstr(capture_text(&C.cap),
+                           "c.seq:3:21: error: the model has more parameters than a 64-bit count"));
     done(&C);
+}
+
+/* The rules the back end relies on, each refused by the check. */
+static void test_whole_model_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src, *msg;
+    } cases[] = {
+        {"model m { input 28x28; batchnorm; sigmoid }\ntrain { loss mse }",
+         "c.seq:1:35: error: the model's output is not flat"},
+        {"model m { input 4; dense 1; sigmoid }\ntrain { loss mse }",
+         "c.seq:2:14: error: mse needs at least 2 outputs"},
+        {"model m { input 200000; dense 200000; dense 10 }",
+         "c.seq:1:25: error: the model is too large to train"},
+        {"model m { input 28x28; dense 2000000000 }",
+         "c.seq:1:24: error: the model is too large to train"},
+        {"model m { input 100000000x2; batchnorm; flatten; dense 2 }",
+         "c.seq:1:30: error: 'batchnorm' works on the last axis: 100000000 rows per sample here, 3200000000 for a batch of 32"},
+        {"model m { input 4; relu }", "c.seq:1:11: error: the model has nothing to train"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        checked C;
+        load(&C, cases[i].src);
+        assert_int_equal(C.rc, 1);
+        assert_false(C.m.shaped);
+        if (!strstr(capture_text(&C.cap), cases[i].msg))
+            fail_msg("%s\ngave\n%s", cases[i].src, capture_text(&C.cap));
+        done(&C);
+    }
 }
 
 static void test_commas(void **state)
@@ -267,9 +344,17 @@ static void test_layer_names(void **state)
         assert_int_equal(layer_kind_from_name(layer_kind_name((layer_kind)k)), k);
     assert_int_equal(layer_kind_from_name("batchnorm"), LAYER_BATCHNORM);
     assert_int_equal(layer_kind_from_name("BatchNorm"), -1);
-    assert_string_equal(init_kind_name(INIT_GLOROT_UNIFORM), "glorot_uniform");
-    assert_string_equal(loss_kind_name(LOSS_MSE), "mse");
-    assert_string_equal(optimizer_kind_name(OPT_SGD), "sgd");
+    assert_string_equal(init_kind_name(SEQRT_INIT_GLOROT_UNIFORM), "glorot_uniform");
+    assert_string_equal(loss_kind_name(SEQRT_LOSS_MSE), "mse");
+    assert_string_equal(optimizer_kind_name(SEQRT_OPT_SGD), "sgd");
+    /* the runtime's enums and names: every kind named, every name found */
+    assert_int_equal(names_init.count, SEQRT_INIT_COUNT_);
+    assert_int_equal(names_loss.count, SEQRT_LOSS_COUNT_);
+    assert_int_equal(names_optimizer.count, SEQRT_OPT_COUNT_);
+    for (int k = 0; k < SEQRT_INIT_COUNT_; k++)
+        assert_int_equal(names_find(&names_init, init_kind_name((init_kind)k)), k);
+    assert_int_equal(names_find(&names_init, "glorot"), -1);
+    assert_string_equal(layer_keras_class(LAYER_BATCHNORM), "BatchNormalization");
 }
 
 static void test_not_text(void **state)
@@ -347,7 +432,9 @@ int main(void)
         cmocka_unit_test(test_several_errors_in_one_run),
         cmocka_unit_test(test_warning_only),
         cmocka_unit_test(test_model_without),
+        cmocka_unit_test(test_without_checked_again),
         cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_whole_model_rules),
         cmocka_unit_test(test_commas),
         cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_layer_names),

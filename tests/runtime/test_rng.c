@@ -275,18 +275,6 @@ static void init_same_seed_same_numbers(void **state)
     }
 }
 
-static void init_names_round_trip(void **state)
-{
-    const char *names[] = {"zeros", "ones", "glorot_uniform", "glorot_normal",
-                           "he_uniform", "he_normal"};
-    for (int k = 0; k < SEQRT_INIT_COUNT_; k++) {
-        assert_string_equal(seqrt_init_name((seqrt_init_kind)k), names[k]);
-        assert_int_equal(seqrt_init_from_name(names[k]), k);
-    }
-    assert_int_equal(seqrt_init_from_name("glorot"), -1);
-    assert_int_equal(seqrt_init_from_name(""), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,7 +292,6 @@ int main(void)
         cmocka_unit_test(init_glorot_normal),
         cmocka_unit_test(init_he_normal),
         cmocka_unit_test(init_same_seed_same_numbers),
-        cmocka_unit_test(init_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,32 +12,6 @@
  * truncation is the one asked for. */
 #define SEQRT_TRUNC_STDDEV 0.87962566103423978
 
-static const char *const init_names[] = {
-    [SEQRT_INIT_ZEROS] = "zeros",
-    [SEQRT_INIT_ONES] = "ones",
-    [SEQRT_INIT_GLOROT_UNIFORM] = "glorot_uniform",
-    [SEQRT_INIT_GLOROT_NORMAL] = "glorot_normal",
-    [SEQRT_INIT_HE_UNIFORM] = "he_uniform",
-    [SEQRT_INIT_HE_NORMAL] = "he_normal",
-};
-_Static_assert(sizeof init_names / sizeof init_names[0] == SEQRT_INIT_COUNT_,
-               "init_names must name every seqrt_init_kind");
-
-int seqrt_init_from_name(const char *name)
-{
-    for (int k = 0; k < SEQRT_INIT_COUNT_; k++)
-        if (strcmp(name, init_names[k]) == 0)
-            return k;
-    return -1;
-}
-
-const char *seqrt_init_name(seqrt_init_kind kind)
-{
-    if ((int)kind < 0 || kind >= SEQRT_INIT_COUNT_)
-        return "?";
-    return init_names[kind];
-}
-
 /* uniform in [-limit, limit) */
 static void fill_uniform(float *w, size_t n, double limit, seqrt_rng *rng)
 {
