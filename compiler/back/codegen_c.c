@@ -19,6 +19,8 @@
 #include "back/codegen.h"
 #include "back/cquote.h"
 #include "front/diag.h"
+#include "front/names.h"
+#include "util/fileio.h"
 #include "util/sbuf.h"
 
 #include <inttypes.h>
@@ -47,11 +49,6 @@ static const char *flt(gen *g, double v)
     return arena_printf(g->a, "%sf", buf);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
 
 static char *upper(arena *a, const char *s)
 {
@@ -308,12 +305,12 @@ static void fn_emit(gen *g, const char *signature, const char *preamble)
     sb_free(&g->body);
 }
 
-static const char *const init_enum[] = {
-    "SEQRT_INIT_ZEROS", "SEQRT_INIT_ONES", "SEQRT_INIT_GLOROT_UNIFORM",
-    "SEQRT_INIT_GLOROT_NORMAL", "SEQRT_INIT_HE_UNIFORM", "SEQRT_INIT_HE_NORMAL"};
-
-static const char *const init_lower[] = {"zeros", "ones", "glorot_uniform",
-                                         "glorot_normal", "he_uniform", "he_normal"};
+/* The runtime's enum constant for a kind: PREFIX and the kind's name from
+ * the shared table (seqrt_names.h), upper-cased: SEQRT_INIT_GLOROT_UNIFORM. */
+static const char *enum_const(gen *g, const char *prefix, const char *name)
+{
+    return upper(g->a, arena_printf(g->a, "%s%s", prefix, name));
+}
 
 static void emit_init(gen *g)
 {
@@ -332,7 +329,7 @@ static void emit_init(gen *g)
         }
         sb_printf(&g->body, "    seqrt_init(params + %s, %" PRId64 ", %s, %" PRId64
                             ", %" PRId64 ", rng);\n",
-                  p->cname, p->count, init_enum[p->init], p->fan_in, p->fan_out);
+                  p->cname, p->count, enum_const(g, "SEQRT_INIT_", init_kind_name(p->init)), p->fan_in, p->fan_out);
     }
     if (last_op >= 0)
         layer_close(g, &ir->ops[last_op]);
@@ -422,9 +419,6 @@ static void emit_model(gen *g)
 {
     const ir_model *ir = g->ir;
     const train_recipe *r = &ir->train;
-    static const char *const loss_enum[] = {"SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY",
-                                            "SEQRT_LOSS_CATEGORICAL_CROSSENTROPY",
-                                            "SEQRT_LOSS_MSE"};
     sb_printf(&g->out, "\nstatic const seqrt_model model = {\n    .name = %s,\n"
                        "    .source = %s,\n",
               cq_string(g->a, ir->name), cq_string(g->a, ir->path));
@@ -440,13 +434,13 @@ static void emit_model(gen *g)
         sb_printf(&g->out, "    .blocks = blocks,\n"
                            "    .block_count = (int)(sizeof blocks / sizeof blocks[0]),\n");
     sb_printf(&g->out, "    .optimizer = %s,\n",
-              r->optimizer == SEQRT_OPT_ADAM ? "SEQRT_OPT_ADAM" : "SEQRT_OPT_SGD");
+              enum_const(g, "SEQRT_OPT_", optimizer_kind_name(r->optimizer)));
     sb_printf(&g->out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n"
                        "    .beta2 = %s,\n    .epsilon = %s,\n",
               flt(g, r->lr), flt(g, r->momentum), flt(g, r->beta1), flt(g, r->beta2),
               flt(g, r->epsilon));
     sb_printf(&g->out, "    .nesterov = %d,\n    .loss = %s,\n", r->nesterov ? 1 : 0,
-              loss_enum[r->loss]);
+              enum_const(g, "SEQRT_LOSS_", loss_kind_name(r->loss)));
     sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
                        "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
               r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
@@ -509,7 +503,7 @@ static void emit_defines(gen *g)
         else
             snprintf(shape, sizeof shape, "[%" PRId64 ",%" PRId64 "]", p->rows, p->cols);
         sb_printf(&g->out, "#define %-40s %8" PRId64 " /* %-10s %s%s */\n", p->cname,
-                  p->offset, shape, init_lower[p->init], p->trainable ? "" : ", non-trainable");
+                  p->offset, shape, init_kind_name(p->init), p->trainable ? "" : ", non-trainable");
     }
     sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "TRAINABLE_COUNT", ir->trainable_count);
     sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "PARAM_COUNT", ir->param_count);
@@ -554,7 +548,7 @@ int codegen_c(FILE *out, const ir_model *ir, const codegen_opts *opts)
 {
     static const codegen_opts defaults = {0};
     gen g = {.ir = ir, .opt = opts ? opts : &defaults, .a = ir->arena};
-    g.file = cq_comment(g.a, base_name(ir->path));
+    g.file = cq_comment(g.a, path_base(ir->path));
     g.used = arena_array(g.a, (size_t)ir->ntensors + 1, sizeof *g.used);
 
     emit_header(&g);
