@@ -2,17 +2,20 @@
  * build.c: `seqc build`'s second half, running the C compiler on the
  * generated trainer. No shell is involved: the command is an argv for
  * proc_start (util/proc.h), so paths with spaces or quotes are passed as
- * they are.
+ * they are. The program is compiled in a private temporary directory and
+ * put at its output through seqrt's writer (symlinks, devices, atomic).
  *
  * -O2 and no -march=native: the generated file is straight-line calls
  * into libseqrt (built by CMake with its own flags: -O3, AVX-512 kernels
  * chosen at run time), so tuning it for the machine gains nothing and
  * would make the trainer non-portable. -pthread: libseqrt runs a worker
- * thread pool (runtime/src/parallel.c).
+ * thread pool (runtime/src/loop/parallel.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "back/build.h"
 #include "util/proc.h"
+
+#include "seqrt.h" /* seqrt_outfile: the one writer that never destroys */
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +105,55 @@ static void add_words(char **argv, int *argc, int max, char *s)
         argv[(*argc)++] = w;
 }
 
+/*
+ * Copies the compiled program at tmp to out through seqrt's output writer,
+ * so a symlink is written through, a device stays a device and a crash
+ * never leaves half a program. A new file gets rwxr-xr-x less the umask;
+ * a replaced one keeps its permissions, plus execute wherever it has read.
+ */
+static int install_program(const char *tmp, const char *out)
+{
+    seqrt_error err = {{0}};
+    struct stat before;
+    int existed = stat(out, &before) == 0;
+    FILE *in = fopen(tmp, "rb");
+    seqrt_outfile o;
+    if (!in || seqrt_outfile_open(&o, out, &err) != 0) {
+        if (!in)
+            fprintf(stderr, "seqc: error: cannot read %s: %s\n", tmp, strerror(errno));
+        else
+            fprintf(stderr, "seqc: error: %s\n", err.msg);
+        if (in)
+            fclose(in);
+        return 1;
+    }
+    if (o.tmp[0] && existed) {
+        mode_t m = before.st_mode & 07777;
+        (void)fchmod(fileno(o.f), m | (m & 0444) >> 2);
+    } else if (o.tmp[0]) {
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(fileno(o.f), 0755 & ~mask);
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (seqrt_outfile_write(&o, buf, n) != 0)
+            break;
+    int bad = ferror(in);
+    fclose(in);
+    if (bad) {
+        seqrt_outfile_abort(&o);
+        fprintf(stderr, "seqc: error: cannot read %s\n", tmp);
+        return 1;
+    }
+    if (seqrt_outfile_commit(&o, 0, &err) != 0) {
+        fprintf(stderr, "seqc: error: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
 int build_trainer(const char *c_path, const char *out_path, bool verbose)
 {
     char include_dir[4096], lib_path[4096];
@@ -118,13 +170,24 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
     else
         cc = strdup("cc");
     char *libs = strdup(SEQC_LINK_LIBS);
-    char tmp_out[4200], inc_flag[4200];
-    snprintf(tmp_out, sizeof tmp_out, "%s.tmp.%ld", out_path, (long)getpid());
+    /* the compiler writes into a private directory; install_program then
+     * puts the program at out_path */
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[4200], tmp_out[4300], inc_flag[4200];
+    snprintf(dir, sizeof dir, "%s/seqc-cc-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     snprintf(inc_flag, sizeof inc_flag, "-I%s", include_dir);
     if (!cc || !libs) {
         fputs("seqc: out of memory\n", stderr);
         exit(1);
     }
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "seqc: error: cannot make a temporary directory %s: %s\n", dir,
+                strerror(errno));
+        free(cc);
+        free(libs);
+        return 1;
+    }
+    snprintf(tmp_out, sizeof tmp_out, "%s/trainer", dir);
 
     enum { MAXARGS = 64 };
     char *argv[MAXARGS];
@@ -149,17 +212,14 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
         fprintf(stderr, "seqc: error: cannot run the C compiler '%s': %s "
                         "(set CC to choose another)\n", argv[0], strerror(errno));
     } else if (rc == 0) {
-        if (rename(tmp_out, out_path) == 0)
-            status = 0;
-        else
-            fprintf(stderr, "seqc: error: cannot write %s: %s\n", out_path, strerror(errno));
+        status = install_program(tmp_out, out_path);
     } else {
         fprintf(stderr, "seqc: error: the C compiler failed on %s (its messages are "
                         "above); this is a bug in seqc or a broken runtime install\n",
                 c_path);
     }
-    if (status != 0)
-        remove(tmp_out);
+    remove(tmp_out);
+    rmdir(dir);
     free(cc);
     free(libs);
     return status;

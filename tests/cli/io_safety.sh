@@ -108,5 +108,20 @@ else
     echo "ok: check oneline.seq: $size bytes of stderr"
 fi
 
+# build's program goes through the same writer as every output: a symlink
+# is written through (the link stays a link), a new program is executable,
+# nothing is left beside the output
+mkdir bin && : >bin/real && ln -s real bin/link
+expect 0 "" -- build m.seq -o bin/link
+if [ ! -L bin/link ] || [ ! -x bin/real ] || ! bin/link --help >/dev/null 2>&1; then
+    fail "build -o bin/link: the link was replaced or the program does not run"
+elif [ "$(ls bin)" != "$(printf 'link\nreal')" ]; then
+    fail "build -o bin/link: left $(ls bin | tr '\n' ' ')"
+else
+    echo "ok: build -o symlink writes through"
+fi
+expect 0 "" -- build m.seq -o bin/new
+[ -x bin/new ] || fail "build -o bin/new: not executable"
+
 [ $failed -eq 0 ] && echo "all io_safety checks passed"
 exit $failed
