@@ -185,7 +185,7 @@ void seqrt_set_threads(int n)
 {
     if (n <= 0)
         return;
-    if (seqrt_gemm_available()) {
+    if (seqrt_gemm_kernels()) {
         pool.parts = pool_resize(n);
         openblas_set_num_threads(1);
     } else {

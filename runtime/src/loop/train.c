@@ -35,6 +35,7 @@
 
 #include "loop/checkpoint.h"
 #include "loop/history.h"
+#include "kernels/gemm.h"
 #include "loop/parallel.h"
 #include "loop/progress.h"
 
@@ -396,10 +397,10 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
     b->y = alloc_zero(cap, sizeof(int32_t));
     b->order = alloc_zero(samples, sizeof(uint32_t));
     /* The dense kernels' scratch (a transposed weight, at most
-     * trainable_count floats; per-thread partial outputs, at most
-     * act_per_sample * capacity floats per extra thread) is sized here, so
-     * the training step itself never allocates. */
-    size_t extra = (size_t)seqrt_parallel_parts() - 1;
+     * trainable_count floats; with threads, partial outputs, at most
+     * act_per_sample * capacity floats per extra chunk, gemm.h) is sized
+     * here, so the training step itself never allocates. */
+    size_t extra = seqrt_parallel_parts() > 1 ? SEQRT_DENSE_K_CHUNKS - 1 : 0;
     size_t partial = b->arena ? extra * m->act_per_sample * cap : 0;
     seqrt_parallel_scratch(partial > m->trainable_count ? partial : m->trainable_count);
     if (!b->arena || !b->x || !b->y || !b->order) {
