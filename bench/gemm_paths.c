@@ -1,12 +1,15 @@
 /* gemm_paths.c: one thread's time for the dense layer's two large
  * products at the tutorial's first-layer shape, y = x W + b with
- * x[32,784] W[784,128] and dW = x^T dy with dy[32,128], on every GEMM path
- * of libseqrt this CPU has (runtime/src/kernels/gemm.c) and on OpenBLAS's
- * cblas_sgemm. Prints the median of REPS timed calls per product, in
- * microseconds, and GFLOP/s. Built and run by bench/run.sh --gemm, or:
+ * x[32,784] W[784,128] and dW = x^T dy with dy[32,128], on every GEMM
+ * path of libseqrt this CPU has (runtime/src/kernels/gemm.c; y = x W in
+ * the fixed chunks of k that dense.c uses) and on OpenBLAS's cblas_sgemm.
+ * Prints the median of REPS timed calls per product (fewer for a path
+ * slower than MAX_US for them), in microseconds, and GFLOP/s.
+ * bench/run.sh builds and runs it; by hand, from the source tree:
  *   cc -O2 -std=c11 -Iruntime/include -Iruntime/src bench/gemm_paths.c \
  *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lz -lm -lpthread
  *   OPENBLAS_NUM_THREADS=1 ./a.out [BATCH IN OUT]
+ *   ./a.out --default    prints the path a trainer would use here
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kernels/gemm.h"
@@ -18,6 +21,7 @@
 #include <time.h>
 
 enum { REPS = 2000 };
+#define MAX_US 3e6 /* time per product and path at most (about) */
 
 static double now_us(void)
 {
@@ -52,23 +56,40 @@ static void dw_blas(const shape *s)
                 s->x, s->in, s->dy, s->out, 0.0f, s->dw, s->out);
 }
 
+/* y = x W + b as dense.c sums it on one thread: the inner dimension in
+ * SEQRT_DENSE_K_CHUNKS chunks of 16-row multiples, added into y in order */
+static void xw_chunks(const seqrt_gemm_ops *g, const shape *s)
+{
+    int units = (s->in + 15) / 16, chunks = units < SEQRT_DENSE_K_CHUNKS ? units : SEQRT_DENSE_K_CHUNKS;
+    int per = (units + chunks - 1) / chunks * 16;
+    for (int lo = 0; lo < s->in; lo += per) {
+        int kk = s->in - lo < per ? s->in - lo : per;
+        g->xw(s->batch, s->out, s->in, s->x + lo, s->w + (size_t)lo * s->out, kk,
+              lo == 0 ? s->b : NULL, s->y, lo > 0);
+    }
+}
+
 /* median microseconds of one product: g's kernel, or CBLAS when g is NULL */
 static double time_product(const seqrt_gemm_ops *g, const shape *s, int dw)
 {
     static double t[REPS];
+    double start = now_us();
+    int done = 0;
     for (int r = -REPS / 10; r < REPS; r++) { /* a tenth untimed, to warm up */
         double t0 = now_us();
+        if (r >= 8 && t0 - start > MAX_US) /* a slow path: fewer calls */
+            break;
         if (!g)
             dw ? dw_blas(s) : xw_blas(s);
         else if (dw)
             g->xtdy(s->batch, s->in, s->out, s->x, s->dy, s->dw, 0, s->in);
         else
-            g->xw(s->batch, s->out, s->in, s->x, s->w, s->in, s->b, s->y, 0);
+            xw_chunks(g, s);
         if (r >= 0)
-            t[r] = now_us() - t0;
+            t[done++] = now_us() - t0;
     }
-    qsort(t, REPS, sizeof t[0], cmp_double);
-    return t[REPS / 2];
+    qsort(t, (size_t)done, sizeof t[0], cmp_double);
+    return t[done / 2];
 }
 
 static float *filled(size_t n, unsigned seed)
@@ -88,10 +109,15 @@ static float *filled(size_t n, unsigned seed)
 int main(int argc, char **argv)
 {
     shape s = {.batch = 32, .in = 784, .out = 128};
+    if (argc == 2 && strcmp(argv[1], "--default") == 0) { /* the path trainers use */
+        const seqrt_gemm_ops *g = seqrt_gemm_kernels();
+        puts(g ? g->name : seqrt_gemm_path_name(SEQRT_GEMM_BLAS));
+        return 0;
+    }
     if (argc == 4) {
         s.batch = atoi(argv[1]), s.in = atoi(argv[2]), s.out = atoi(argv[3]);
         if (s.batch < 1 || s.in < 1 || s.out < 1) {
-            fprintf(stderr, "usage: gemm_paths [BATCH IN OUT]\n");
+            fprintf(stderr, "usage: gemm_paths [BATCH IN OUT | --default]\n");
             return 2;
         }
     }
@@ -99,7 +125,7 @@ int main(int argc, char **argv)
     s.x = filled(nx, 1), s.w = filled(nw, 2), s.b = filled((size_t)s.out, 3);
     s.dy = filled(ny, 4), s.y = filled(ny, 5), s.dw = filled(nw, 6);
     double gflop = 2.0 * (double)nx * s.out / 1e3; /* per microsecond = GFLOP/s */
-    printf("one thread, x[%d,%d] W[%d,%d]: median of %d calls\n", s.batch, s.in, s.in, s.out, REPS);
+    printf("one thread, x[%d,%d] W[%d,%d]: median of up to %d calls\n", s.batch, s.in, s.in, s.out, REPS);
     for (int p = SEQRT_GEMM_PATHS - 1; p >= SEQRT_GEMM_BLAS; p--) {
         const seqrt_gemm_ops *g = seqrt_gemm_path_ops((seqrt_gemm_path)p);
         if (!g && p != SEQRT_GEMM_BLAS)
