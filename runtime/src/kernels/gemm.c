@@ -14,10 +14,27 @@
  * over only 32 batch rows whose dy block stays in L1: 33 and 31 us, 190
  * and 205 GFLOP/s, near the core's peak.
  *
- * AVX2 (measured on an AMD EPYC Zen 3 core, AVX2+FMA, no AVX-512, one
- * thread, the same two products; bench/gemm_paths.c, medians of 2000
- * calls; the machine was shared, so each figure is the best of 3 runs):
- * AVX2_FIGURES
+ * AVX2: on one core of an AMD EPYC (Zen 3, AVX2+FMA, no AVX-512), the
+ * same two products (bench/gemm_paths.c: the median of 2000 calls; the
+ * machine was shared, other processes used about 1.5 of its 2 cores, so
+ * each figure is the best of 3 runs and only differences of 10 % or more
+ * mean anything):
+ *
+ *   tiles (y = x W, dW)    y = x W + b          dW = x^T dy
+ *   6x2, 4x2 (kept)        101 us, 64 GFLOP/s    79 us, 81 GFLOP/s
+ *   6x2, 6x2               103 us                78 us
+ *   4x3, 4x3               113 us                83 us
+ *   4x2, 6x2               134 us               105 us
+ *   OpenBLAS (Zen kernel)   86 us, 75 GFLOP/s   116 us, 55 GFLOP/s
+ *
+ * OpenBLAS is faster for y = x W by about 15 us and slower for dW by
+ * about 37 us, so a step's two large products take about 180 us on these
+ * kernels against 200 us on OpenBLAS; the kernels also run dx and the
+ * small layers without OpenBLAS's per-call packing, and, above all, sum
+ * in one fixed order whatever the thread count, which OpenBLAS does not
+ * promise. So AVX2 is the default on such CPUs, like AVX-512 on its own.
+ * (Within dense.c, y = x W runs in 4 chunks of k of at most 208 rows:
+ * their 16-column slices of W, 13 KB, stay in L1 across the row tiles.)
  *
  * Register tiles: MR rows x NV vectors accumulate in registers (AVX-512:
  * 6 x 4 for y = x W, 4 x 4 for dW, of 32 zmm; AVX2: 6 x 2 and 4 x 2 of
