@@ -18,6 +18,9 @@
  * of fused multiply-adds (fmaf in portable C): the bias or 0 first, then
  * k (or the batch row) ascending. So all paths give the same bits, and the
  * result does not depend on how a caller splits the work into ranges.
+ * SEQRT_KERNELS=blas is for comparisons: its sums are OpenBLAS's, which
+ * then also gets the threads (parallel.c) and does not promise the same
+ * bits for every thread count.
  */
 #ifndef SEQRT_GEMM_H
 #define SEQRT_GEMM_H
