@@ -1,7 +1,7 @@
 /* test_gemm.c: libseqrt's own GEMM kernels (runtime/src/kernels/gemm.c) on
  * every path this CPU has (AVX-512, AVX2, portable C; a path the CPU lacks
- * is skipped with the reason printed), and the threaded paths
- * (runtime/src/loop/parallel.c) of dense and Adam:
+ * is skipped with the reason printed), and the threaded paths of dense
+ * and Adam (runtime/src/kernels/parts.c, runtime/src/loop/parallel.c):
  *   - each kernel against a double-precision reference on shapes that hit
  *     every tile case (rows 1..7, column tails of every width, k odd), a
  *     slice of k (ldx > k), the `add` chain, and a row range that writes
@@ -11,6 +11,8 @@
  *   - dense forward/backward on each path: against the reference, and
  *     the same bits on 1, 2, 3, 5 and 64 threads; the CBLAS path against
  *     the reference;
+ *   - the kernels' parts run by another runner than the pool
+ *     (kernels/parts.h), the same bits;
  *   - the Adam step on 1, 2, 3 and 64 threads, bit for bit;
  *   - SEQRT_KERNELS's values. */
 #include "kernel_test.h"
@@ -18,6 +20,7 @@
 #include "seqrt.h"
 
 #include "kernels/gemm.h"
+#include "kernels/parts.h"
 
 #include <string.h>
 
@@ -244,6 +247,46 @@ static void dense_threads(void **state)
     assert_int_equal(seqrt_gemm_use(seqrt_gemm_choose(NULL)), 0);
 }
 
+/* The kernels only cut their work into parts; whoever installs a runner
+ * (the training loop's pool) runs them. A runner that runs the parts last
+ * first, on the calling thread, gets the 1-part bits, and is the one the
+ * large products go through. */
+static int reverse_calls;
+
+static void run_reversed(seqrt_part_fn fn, void *arg, int parts)
+{
+    reverse_calls++;
+    for (int part = parts - 1; part >= 0; part--)
+        fn(arg, part, parts);
+}
+
+static void dense_installed_runner(void **state)
+{
+    (void)state;
+    trand r = {29};
+    int batch = 32, in = 784, out = 128;
+    size_t nw = (size_t)in * out;
+    float *x = frand(&r, (size_t)batch * in, -1, 1), *w = frand(&r, nw, -0.1, 0.1);
+    float *b = frand(&r, out, -1, 1), *dy = frand(&r, (size_t)batch * out, -1, 1);
+    seqrt_set_threads(1);
+    dense_out one = dense_run(batch, in, out, x, w, b, dy);
+    for (int parts = 2; parts <= 7; parts += 5) {
+        seqrt_parallel_install(parts, run_reversed);
+        assert_int_equal(seqrt_parallel_parts(), parts);
+        reverse_calls = 0;
+        dense_out many = dense_run(batch, in, out, x, w, b, dy);
+        if (seqrt_gemm_kernels()) /* CBLAS splits nothing of ours */
+            assert_true(reverse_calls >= 2); /* y = x W and dW */
+        assert_memory_equal(one.y, many.y, (size_t)batch * out * sizeof(float));
+        assert_memory_equal(one.dw, many.dw, nw * sizeof(float));
+        dense_free(many);
+    }
+    seqrt_set_threads(1); /* the pool again, on one thread */
+    assert_int_equal(seqrt_parallel_parts(), 1);
+    dense_free(one);
+    free(x); free(w); free(b); free(dy);
+}
+
 /* SEQRT_KERNELS=blas: dense through CBLAS, against the reference. */
 static void dense_blas(void **state)
 {
@@ -332,6 +375,7 @@ int main(void)
         ON_PATH(same_bits_as_portable, avx512),
         ON_PATH(same_bits_as_portable, avx2),
         ON_EVERY_PATH(dense_threads),
+        cmocka_unit_test(dense_installed_runner),
         cmocka_unit_test(dense_blas),
         cmocka_unit_test(adam_threads),
         cmocka_unit_test(kernels_variable),

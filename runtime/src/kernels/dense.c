@@ -5,7 +5,7 @@
  * (gemm.c) unless SEQRT_KERNELS=blas asks for CBLAS (OpenBLAS) sgemm.
  *
  * Threads. A product large enough to pay for the hand-off is split over
- * the runtime's threads (parallel.c). Both large products split W's rows
+ * the runtime's threads (kernels/parts.h). Both large products split W's rows
  * (the input features), in multiples of 16 rows, so each core reads and
  * writes the same part of W, dW (and, mostly, of the Adam state) step
  * after step and it stays in that core's L2. Splitting y = x W by output
@@ -32,7 +32,7 @@
 #include "seqrt.h"
 
 #include "kernels/gemm.h"
-#include "loop/parallel.h"
+#include "kernels/parts.h"
 
 #include <cblas.h>
 
