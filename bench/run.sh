@@ -4,7 +4,8 @@
 # Builds models/fashion_bn.seq and its --without batchnorm variant with seqc
 # (timing `seqc build`), trains each on the full Fashion-MNIST at batch 32
 # with 1 and with 2 threads, measures OpenBLAS's sgemm ceiling
-# (bench/sgemm_ceiling.c), optionally runs the same recipe in PyTorch
+# (bench/sgemm_ceiling.c) and libseqrt's own GEMM paths against it
+# (bench/gemm_paths.c), optionally runs the same recipe in PyTorch
 # (bench/peers/pytorch_mnist.py), and prints the tables and the issue's
 # targets. Installs what it needs from Debian when missing.
 #
@@ -135,6 +136,11 @@ rm -f "$OUT"/*.csv "$OUT"/*.log "$OUT"/*.rss "$OUT"/times.txt
 
 cc -O2 -std=c11 -Wall -Wextra -o "$OUT/sgemm_ceiling" "$ROOT/bench/sgemm_ceiling.c" \
     $(pkg-config --cflags --libs openblas) || die "could not build bench/sgemm_ceiling.c"
+[ -f "$BUILD/libseqrt.a" ] || cmake --build "$BUILD" --parallel 2 --target seqrt >>"$BUILD/bench-cmake.log" 2>&1 \
+    || die "could not build libseqrt (log: $BUILD/bench-cmake.log)"
+cc -O2 -std=c11 -Wall -Wextra -I"$ROOT/runtime/include" -I"$ROOT/runtime/src" -o "$OUT/gemm_paths" \
+    "$ROOT/bench/gemm_paths.c" "$BUILD/libseqrt.a" $(pkg-config --cflags --libs openblas zlib) -lm -lpthread \
+    || die "could not build bench/gemm_paths.c"
 
 # ------------------------------------------------------------ the model
 # Dense layer sizes from the model file: the flattened input, then each
@@ -235,6 +241,14 @@ say "FLOP limit of one epoch at the large-GEMM ceiling ($BEST_CEIL GFLOP/s): $FL
 for t in $THREADS_LIST; do
     say "OpenBLAS time for one epoch's GEMMs at the model's shapes, $t thread(s): $(calc "%.3f" "${STEP_US[$t]} * $STEPS / 1e6") s ($STEPS steps x ${STEP_US[$t]} us)"
 done
+
+# ------------------------------------------------- libseqrt's GEMM paths
+# The trainers use the path SEQRT_KERNELS names, else the CPU's best
+# (runtime/src/kernels/gemm.c); this times each path the CPU has against
+# OpenBLAS on one thread at the first layer's batch-32 shapes.
+say ""
+say "== libseqrt's GEMM paths (bench/gemm_paths.c; default here: $(SEQRT_KERNELS= "$OUT/gemm_paths" --default))"
+"${CLEAN_ENV[@]}" OPENBLAS_NUM_THREADS=1 "$OUT/gemm_paths" | sed 's/^/  /'
 
 # ------------------------------------------------------------ seqc build
 say ""

@@ -1,6 +1,8 @@
 /*
- * gemm.c: small-batch GEMM kernels for the dense layer (see gemm.h), in
- * AVX-512F intrinsics behind a run-time CPU check.
+ * gemm.c: small-batch GEMM kernels for the dense layer (see gemm.h): the
+ * same register tiles in AVX-512F and in AVX2+FMA intrinsics
+ * (gemm_tiles.h, compiled once per ISA), and portable C; one chosen at
+ * run time.
  *
  * Why: at batch 32 the tutorial's first layer is x[32,784] W[784,128]
  * and dW = x^T dy with dy[32,128]. OpenBLAS 0.3.21 packs W, 400 KB, into
@@ -10,224 +12,297 @@
  * The kernels here read the operands where they lie: W, row-major, is
  * already the layout a row-broadcast kernel wants, and x^T dy is a sum
  * over only 32 batch rows whose dy block stays in L1: 33 and 31 us, 190
- * and 205 GFLOP/s, near the core's peak. Tile sizes below.
+ * and 205 GFLOP/s, near the core's peak.
  *
- * Register tiles: MR rows x NV vectors of 16 floats accumulate in zmm
- * registers (MR * NV of the 32); a column tail narrower than 16 uses a
- * masked load and store, so any width works. Every output is summed in a
- * fixed order (bias first, then k ascending; for dW the batch row
- * ascending) with fused multiply-adds, whatever the split across threads.
+ * AVX2: on one core of an AMD EPYC (Zen 3, AVX2+FMA, no AVX-512), the
+ * same two products (bench/gemm_paths.c: the median of 2000 calls; the
+ * machine was shared, other processes used about 1.5 of its 2 cores, so
+ * each figure is the best of 3 runs and only differences of 10 % or more
+ * mean anything):
+ *
+ *   tiles (y = x W, dW)    y = x W + b          dW = x^T dy
+ *   6x2, 4x2 (kept)        101 us, 64 GFLOP/s    79 us, 81 GFLOP/s
+ *   6x2, 6x2               103 us                78 us
+ *   4x3, 4x3               113 us                83 us
+ *   4x2, 6x2               134 us               105 us
+ *   OpenBLAS (Zen kernel)   86 us, 75 GFLOP/s   116 us, 55 GFLOP/s
+ *
+ * OpenBLAS is faster for y = x W by about 15 us and slower for dW by
+ * about 37 us, so a step's two large products take about 180 us on these
+ * kernels against 200 us on OpenBLAS; the kernels also run dx and the
+ * small layers without OpenBLAS's per-call packing, and, above all, sum
+ * in one fixed order whatever the thread count, which OpenBLAS does not
+ * promise. So AVX2 is the default on such CPUs, like AVX-512 on its own.
+ * (Within dense.c, y = x W runs in 4 chunks of k of at most 208 rows:
+ * their 16-column slices of W, 13 KB, stay in L1 across the row tiles.)
+ *
+ * Register tiles: MR rows x NV vectors accumulate in registers (AVX-512:
+ * 6 x 4 for y = x W, 4 x 4 for dW, of 32 zmm; AVX2: 6 x 2 and 4 x 2 of
+ * 16 ymm, leaving room for the NV vectors of W or dy and the broadcast);
+ * a column tail narrower than a vector uses a masked load and store, so
+ * any width works. Every output is summed in a fixed order (the bias or 0
+ * first, then k ascending; for dW the batch row ascending) with fused
+ * multiply-adds; the portable path does the same with fmaf, so every path
+ * gives the same bits, whatever the split across threads.
  */
 #include "kernels/gemm.h"
 
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SEQRT_NO_AVX512)
-#define SEQRT_GEMM_X86 1
-#include <immintrin.h>
-#endif
+/* ----------------------------------------------------------- portable C */
 
-#ifdef SEQRT_GEMM_X86
+enum { PORTABLE_BW = 64 }; /* columns summed at once, in an array on the stack */
 
-int seqrt_gemm_available(void)
+static void xw_portable(int m, int n, int ldx, const float *x, const float *w, int k,
+                        const float *b, float *y, int add)
 {
-    static int cached = -1;
-    if (cached < 0) {
-        const char *force = getenv("SEQRT_KERNELS");
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") &&
-                 !(force && strcmp(force, "blas") == 0);
-    }
-    return cached;
+    float acc[PORTABLE_BW];
+    for (int i = 0; i < m; i++)
+        for (int j0 = 0; j0 < n; j0 += PORTABLE_BW) {
+            int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
+            for (int j = 0; j < nb; j++)
+                acc[j] = b ? b[j0 + j] : 0.0f;
+            for (int p = 0; p < k; p++) {
+                const float xv = x[(size_t)i * ldx + p];
+                const float *wp = w + (size_t)p * n + j0;
+                for (int j = 0; j < nb; j++)
+                    acc[j] = fmaf(xv, wp[j], acc[j]);
+            }
+            float *yi = y + (size_t)i * n + j0;
+            for (int j = 0; j < nb; j++)
+                yi[j] = add ? yi[j] + acc[j] : acc[j];
+        }
 }
 
-#define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+static void xtdy_portable(int batch, int in, int n, const float *x, const float *dy,
+                          float *dw, int i0, int i1)
+{
+    float acc[PORTABLE_BW];
+    for (int i = i0; i < i1; i++)
+        for (int j0 = 0; j0 < n; j0 += PORTABLE_BW) {
+            int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
+            for (int j = 0; j < nb; j++)
+                acc[j] = 0.0f;
+            for (int q = 0; q < batch; q++) {
+                const float xv = x[(size_t)q * in + i];
+                const float *dq = dy + (size_t)q * n + j0;
+                for (int j = 0; j < nb; j++)
+                    acc[j] = fmaf(xv, dq[j], acc[j]);
+            }
+            float *dwi = dw + (size_t)i * n + j0;
+            for (int j = 0; j < nb; j++)
+                dwi[j] = acc[j];
+        }
+}
 
-/* Tile sizes, measured on Zen 5 for the tutorial's first layer (one
- * core, x[32,784] W[784,128]): y = x W with 4-row tiles 40 us (160
- * GFLOP/s), 6-row tiles 33 us (190 GFLOP/s: W, which streams from L2,
- * is read 6 times instead of 8); dW = x^T dy 31 us (205 GFLOP/s) with 4
- * or 6 rows. Blocking k so a block of W stays in L1 across the row tiles
- * (64 or 128 rows) measured no faster, alone or in a training step. */
-enum {
-    XW_MR = 6,   /* rows of x per tile: 24 accumulators */
-    XT_MR = 4,   /* rows of dW per tile: 16 accumulators */
-    MR_MAX = 6,  /* the tile switch below has cases up to this */
-    NV_MAX = 4   /* 16-float vectors per tile: 64 columns */
-};
+/* ------------------------------------------------------------- x86-64 */
 
-/* mask of the valid lanes in the last vector of a `width`-column tile */
-static __mmask16 tail_mask(int width)
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SEQRT_GEMM_X86 1
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static inline __mmask16 avx512_tail_mask(int width)
 {
     int r = width - 16 * ((width - 1) / 16);
     return (__mmask16)(r == 16 ? 0xFFFF : (1u << r) - 1u);
 }
 
-/* One tile of y = b + x w: rows [0,MR) of x, the NV vectors at w/b/y.
- * MR and NV are constants at every call site, so acc lives in registers. */
-AVX512 void xw_tile(const int MR, const int NV, __mmask16 last, int k,
-                    const float *x, int ldx, const float *w, int ldw,
-                    const float *b, float *y, int ldy)
-{
-    __m512 acc[MR_MAX][NV_MAX];
-    for (int c = 0; c < NV; c++) {
-        __mmask16 mk = c == NV - 1 ? last : 0xFFFF;
-        __m512 init = b ? _mm512_maskz_loadu_ps(mk, b + 16 * c) : _mm512_setzero_ps();
-        for (int r = 0; r < MR; r++)
-            acc[r][c] = init;
-    }
-    for (int p = 0; p < k; p++) {
-        __m512 wv[NV_MAX];
-        const float *wp = w + (size_t)p * ldw;
-        for (int c = 0; c < NV; c++)
-            wv[c] = _mm512_maskz_loadu_ps(c == NV - 1 ? last : 0xFFFF, wp + 16 * c);
-        for (int r = 0; r < MR; r++) {
-            __m512 xb = _mm512_set1_ps(x[(size_t)r * ldx + p]);
-            for (int c = 0; c < NV; c++)
-                acc[r][c] = _mm512_fmadd_ps(xb, wv[c], acc[r][c]);
-        }
-    }
-    for (int r = 0; r < MR; r++)
-        for (int c = 0; c < NV; c++)
-            _mm512_mask_storeu_ps(y + (size_t)r * ldy + 16 * c,
-                                  c == NV - 1 ? last : 0xFFFF, acc[r][c]);
-}
-
-/* One tile of dw = x^T dy: dW rows [0,MR) (columns of x), NV vectors. */
-AVX512 void xtdy_tile(const int MR, const int NV, __mmask16 last, int batch,
-                      const float *x, int ldx, const float *dy, int ldy,
-                      float *dw, int ldw)
-{
-    __m512 acc[MR_MAX][NV_MAX];
-    for (int r = 0; r < MR; r++)
-        for (int c = 0; c < NV; c++)
-            acc[r][c] = _mm512_setzero_ps();
-    for (int q = 0; q < batch; q++) {
-        __m512 dv[NV_MAX];
-        const float *dq = dy + (size_t)q * ldy;
-        for (int c = 0; c < NV; c++)
-            dv[c] = _mm512_maskz_loadu_ps(c == NV - 1 ? last : 0xFFFF, dq + 16 * c);
-        for (int r = 0; r < MR; r++) {
-            __m512 xb = _mm512_set1_ps(x[(size_t)q * ldx + r]);
-            for (int c = 0; c < NV; c++)
-                acc[r][c] = _mm512_fmadd_ps(xb, dv[c], acc[r][c]);
-        }
-    }
-    for (int r = 0; r < MR; r++)
-        for (int c = 0; c < NV; c++)
-            _mm512_mask_storeu_ps(dw + (size_t)r * ldw + 16 * c,
-                                  c == NV - 1 ? last : 0xFFFF, acc[r][c]);
-}
-
-/* Dispatch to a tile with constant sizes: one case per (rows, vectors). */
-#define TILE_CASES(CALL)                                                     \
+#define GT_TARGET "avx512f"
+#define GT_SUFFIX(name) name##_avx512
+#define GT_V __m512
+#define GT_LANES 16
+#define GT_MASK __mmask16
+#define GT_TAIL_MASK(width) avx512_tail_mask(width)
+#define GT_LOAD(p) _mm512_loadu_ps(p)
+#define GT_LOADM(m, p) _mm512_maskz_loadu_ps(m, p)
+#define GT_STORE(p, v) _mm512_storeu_ps(p, v)
+#define GT_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define GT_SET1(f) _mm512_set1_ps(f)
+#define GT_ZERO() _mm512_setzero_ps()
+#define GT_ADD(a, b) _mm512_add_ps(a, b)
+#define GT_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define GT_XW_MR 6
+#define GT_XT_MR 4
+#define GT_MR_MAX 6
+#define GT_NV 4
+#define GT_TILE_CASES(CALL)                                                  \
     CALL(1, 1) CALL(1, 2) CALL(1, 3) CALL(1, 4) CALL(2, 1) CALL(2, 2)        \
     CALL(2, 3) CALL(2, 4) CALL(3, 1) CALL(3, 2) CALL(3, 3) CALL(3, 4)        \
     CALL(4, 1) CALL(4, 2) CALL(4, 3) CALL(4, 4) CALL(5, 1) CALL(5, 2)        \
     CALL(5, 3) CALL(5, 4) CALL(6, 1) CALL(6, 2) CALL(6, 3) CALL(6, 4)
+#include "kernels/gemm_tiles.h"
+#undef GT_TARGET
+#undef GT_SUFFIX
+#undef GT_V
+#undef GT_LANES
+#undef GT_MASK
+#undef GT_TAIL_MASK
+#undef GT_LOAD
+#undef GT_LOADM
+#undef GT_STORE
+#undef GT_STOREM
+#undef GT_SET1
+#undef GT_ZERO
+#undef GT_ADD
+#undef GT_FMA
+#undef GT_XW_MR
+#undef GT_XT_MR
+#undef GT_MR_MAX
+#undef GT_NV
+#undef GT_TILE_CASES
 
-__attribute__((target("avx512f")))
-static void xw_cols(int m, int n, int ldx, int k, const float *x, const float *w,
-                    const float *b, float *y, int j0, int j1)
+/* lanes [0, r) of the last 8-float vector, r = width's remainder (1..8) */
+__attribute__((target("avx2"))) static inline __m256i avx2_tail_mask(int width)
 {
-    for (int j = j0; j < j1; j += 16 * NV_MAX) {
-        int width = j1 - j < 16 * NV_MAX ? j1 - j : 16 * NV_MAX;
-        int nv = (width + 15) / 16;
-        __mmask16 last = tail_mask(width);
-        const float *bj = b ? b + j : NULL;
-        for (int i = 0; i < m; i += XW_MR) {
-            int mr = m - i < XW_MR ? m - i : XW_MR;
-            const float *xi = x + (size_t)i * ldx;
-            float *yi = y + (size_t)i * n + j;
-            switch (mr * 8 + nv) {
-            default: break;
-#define XW_CASE(R, V)                                                        \
-    case R * 8 + V: xw_tile(R, V, last, k, xi, ldx, w + j, n, bj, yi, n); break;
-                TILE_CASES(XW_CASE)
-#undef XW_CASE
-            }
-        }
+    int r = width - 8 * ((width - 1) / 8);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define GT_TARGET "avx2,fma"
+#define GT_SUFFIX(name) name##_avx2
+#define GT_V __m256
+#define GT_LANES 8
+#define GT_MASK __m256i
+#define GT_TAIL_MASK(width) avx2_tail_mask(width)
+#define GT_LOAD(p) _mm256_loadu_ps(p)
+#define GT_LOADM(m, p) _mm256_maskload_ps(p, m)
+#define GT_STORE(p, v) _mm256_storeu_ps(p, v)
+#define GT_STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define GT_SET1(f) _mm256_set1_ps(f)
+#define GT_ZERO() _mm256_setzero_ps()
+#define GT_ADD(a, b) _mm256_add_ps(a, b)
+#define GT_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define GT_XW_MR 6
+#define GT_XT_MR 4
+#define GT_MR_MAX 6
+#define GT_NV 2
+#define GT_TILE_CASES(CALL)                                                  \
+    CALL(1, 1) CALL(1, 2) CALL(2, 1) CALL(2, 2) CALL(3, 1) CALL(3, 2)        \
+    CALL(4, 1) CALL(4, 2) CALL(5, 1) CALL(5, 2) CALL(6, 1) CALL(6, 2)
+#include "kernels/gemm_tiles.h"
+#undef GT_TARGET
+#undef GT_SUFFIX
+#undef GT_V
+#undef GT_LANES
+#undef GT_MASK
+#undef GT_TAIL_MASK
+#undef GT_LOAD
+#undef GT_LOADM
+#undef GT_STORE
+#undef GT_STOREM
+#undef GT_SET1
+#undef GT_ZERO
+#undef GT_ADD
+#undef GT_FMA
+#undef GT_XW_MR
+#undef GT_XT_MR
+#undef GT_MR_MAX
+#undef GT_NV
+#undef GT_TILE_CASES
+#endif /* x86-64 */
+
+/* ------------------------------------------------------- the choice */
+
+static const seqrt_gemm_ops path_ops[SEQRT_GEMM_PATHS] = {
+    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL},
+    [SEQRT_GEMM_PORTABLE] = {SEQRT_GEMM_PORTABLE, "portable", xw_portable, xtdy_portable},
+#ifdef SEQRT_GEMM_X86
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", xw_avx512, xtdy_avx512},
+#else
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL},
+#endif
+};
+
+const char *seqrt_gemm_path_name(seqrt_gemm_path path)
+{
+    return path >= 0 && path < SEQRT_GEMM_PATHS ? path_ops[path].name : "?";
+}
+
+/* 1 when this CPU (and this build) can run the path. */
+static int cpu_has(seqrt_gemm_path path)
+{
+    switch (path) {
+    case SEQRT_GEMM_BLAS:
+    case SEQRT_GEMM_PORTABLE:
+        return 1;
+#ifdef SEQRT_GEMM_X86
+    case SEQRT_GEMM_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case SEQRT_GEMM_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f");
+#endif
+    default:
+        return 0;
     }
 }
 
-void seqrt_gemm_xw(int m, int n, int k, const float *x, const float *w,
-                   const float *b, float *y, int j0, int j1)
+const seqrt_gemm_ops *seqrt_gemm_path_ops(seqrt_gemm_path path)
 {
-    xw_cols(m, n, k, k, x, w, b, y, j0, j1);
+    if (path <= SEQRT_GEMM_BLAS || path >= SEQRT_GEMM_PATHS || !cpu_has(path))
+        return NULL;
+    return &path_ops[path];
 }
 
-void seqrt_gemm_xw_k(int m, int n, int ldx, const float *x, const float *w,
-                     int kk, const float *b, float *y)
+/* The best path of this CPU: AVX-512 > AVX2 > portable. The portable
+ * path is fast only where fmaf is one instruction (FP_FAST_FMAF: AArch64,
+ * POWER, ...); on an x86-64 without FMA (before 2013) it is a library
+ * routine, 100 times slower than OpenBLAS, so CBLAS is the default there. */
+static seqrt_gemm_path best_path(void)
 {
-    xw_cols(m, n, ldx, kk, x, w, b, y, 0, n);
+    if (cpu_has(SEQRT_GEMM_AVX512))
+        return SEQRT_GEMM_AVX512;
+    if (cpu_has(SEQRT_GEMM_AVX2))
+        return SEQRT_GEMM_AVX2;
+#ifdef FP_FAST_FMAF
+    return SEQRT_GEMM_PORTABLE;
+#else
+    return SEQRT_GEMM_BLAS;
+#endif
 }
 
-__attribute__((target("avx512f")))
-void seqrt_gemm_xtdy(int batch, int in, int n, const float *x,
-                     const float *dy, float *dw, int i0, int i1)
+seqrt_gemm_path seqrt_gemm_choose(const char *value)
 {
-    for (int j = 0; j < n; j += 16 * NV_MAX) {
-        int width = n - j < 16 * NV_MAX ? n - j : 16 * NV_MAX;
-        int nv = (width + 15) / 16;
-        __mmask16 last = tail_mask(width);
-        for (int i = i0; i < i1; i += XT_MR) {
-            int mr = i1 - i < XT_MR ? i1 - i : XT_MR;
-            float *dwi = dw + (size_t)i * n + j;
-            switch (mr * 8 + nv) {
-            default: break;
-#define XT_CASE(R, V)                                                        \
-    case R * 8 + V: xtdy_tile(R, V, last, batch, x + i, in, dy + j, n, dwi, n); break;
-                TILE_CASES(XT_CASE)
-#undef XT_CASE
-            }
-        }
+    seqrt_gemm_path best = best_path();
+    if (!value || !*value)
+        return best;
+    for (int p = 0; p < SEQRT_GEMM_PATHS; p++) {
+        if (strcmp(value, path_ops[p].name) != 0)
+            continue;
+        if (cpu_has((seqrt_gemm_path)p))
+            return (seqrt_gemm_path)p;
+        fprintf(stderr, "warning: SEQRT_KERNELS=%s: this CPU lacks it; using %s\n", value,
+                path_ops[best].name);
+        return best;
     }
+    fprintf(stderr,
+            "warning: SEQRT_KERNELS=%s is none of blas, portable, avx2, avx512; using %s\n",
+            value, path_ops[best].name);
+    return best;
 }
 
-#else /* no AVX-512 kernels on this platform: dense.c uses CBLAS */
+/* The path in use: chosen at the first call, which seqrt_set_threads makes
+ * on the main thread before any worker exists. */
+static int in_use = -1;
 
-int seqrt_gemm_available(void)
+const seqrt_gemm_ops *seqrt_gemm_kernels(void)
 {
+    if (in_use < 0)
+        in_use = (int)seqrt_gemm_choose(getenv("SEQRT_KERNELS"));
+    return in_use == SEQRT_GEMM_BLAS ? NULL : &path_ops[in_use];
+}
+
+int seqrt_gemm_use(seqrt_gemm_path path)
+{
+    if (path < 0 || path >= SEQRT_GEMM_PATHS || !cpu_has(path))
+        return -1;
+    in_use = (int)path;
     return 0;
 }
-
-/* Plain loops with the same contract, so the library links everywhere;
- * dense.c never calls them when seqrt_gemm_available() is 0. */
-void seqrt_gemm_xw(int m, int n, int k, const float *x, const float *w,
-                   const float *b, float *y, int j0, int j1)
-{
-    for (int i = 0; i < m; i++)
-        for (int j = j0; j < j1; j++) {
-            float s = b ? b[j] : 0.0f;
-            for (int p = 0; p < k; p++)
-                s += x[(size_t)i * k + p] * w[(size_t)p * n + j];
-            y[(size_t)i * n + j] = s;
-        }
-}
-
-void seqrt_gemm_xw_k(int m, int n, int ldx, const float *x, const float *w,
-                     int kk, const float *b, float *y)
-{
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            float s = b ? b[j] : 0.0f;
-            for (int p = 0; p < kk; p++)
-                s += x[(size_t)i * ldx + p] * w[(size_t)p * n + j];
-            y[(size_t)i * n + j] = s;
-        }
-}
-
-void seqrt_gemm_xtdy(int batch, int in, int n, const float *x,
-                     const float *dy, float *dw, int i0, int i1)
-{
-    for (int i = i0; i < i1; i++)
-        for (int j = 0; j < n; j++) {
-            float s = 0.0f;
-            for (int q = 0; q < batch; q++)
-                s += x[(size_t)q * in + i] * dy[(size_t)q * n + j];
-            dw[(size_t)i * n + j] = s;
-        }
-}
-
-#endif

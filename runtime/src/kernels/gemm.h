@@ -6,35 +6,80 @@
  * every call, which at 32 rows costs more than the arithmetic; these
  * kernels read W and x in place (see gemm.c for the measurements).
  *
- * They exist for x86-64 CPUs with AVX-512F, checked once at run time;
- * elsewhere seqrt_gemm_available() is 0 and dense.c calls cblas_sgemm.
- * Setting SEQRT_KERNELS=blas in the environment forces the CBLAS path
- * (for comparisons and for the tests of both paths).
+ * Three implementations ("paths") of the same two kernels: AVX-512F and
+ * AVX2+FMA intrinsics, and portable C. One is chosen once, at the first
+ * call, from the CPU: AVX-512 > AVX2 > portable. SEQRT_KERNELS in the
+ * environment overrides it: `blas` makes dense.c use CBLAS sgemm instead
+ * (seqrt_gemm_kernels() returns NULL), `avx512`, `avx2` or `portable`
+ * forces that path (one the CPU lacks falls back to the default, with a
+ * warning on stderr).
  *
- * Both kernels compute a sub-range so callers can split one product
- * across threads; every output element is a fixed-order sum (k, or the
- * batch row, ascending), so the result does not depend on the split.
+ * Every path computes each output element as the same fixed-order chain
+ * of fused multiply-adds (fmaf in portable C): the bias or 0 first, then
+ * k (or the batch row) ascending. So all paths give the same bits, and the
+ * result does not depend on how a caller splits the work into ranges.
+ * SEQRT_KERNELS=blas is for comparisons: its sums are OpenBLAS's, which
+ * then also gets the threads (parallel.c) and does not promise the same
+ * bits for every thread count.
  */
 #ifndef SEQRT_GEMM_H
 #define SEQRT_GEMM_H
 
-/* 1 when the kernels below may be called on this CPU. */
-int seqrt_gemm_available(void);
+typedef enum seqrt_gemm_path {
+    SEQRT_GEMM_BLAS,     /* no kernels of ours: CBLAS sgemm in dense.c */
+    SEQRT_GEMM_PORTABLE, /* plain C with fmaf */
+    SEQRT_GEMM_AVX2,     /* x86-64 AVX2 + FMA, 8-float vectors */
+    SEQRT_GEMM_AVX512,   /* x86-64 AVX-512F, 16-float vectors */
+    SEQRT_GEMM_PATHS
+} seqrt_gemm_path;
 
-/* y[m, j0:j1) = b[j0:j1) (or 0 when b == NULL) + x[m,k] w[k, j0:j1);
- * x row-major with k columns, w and y row-major with n columns. */
-void seqrt_gemm_xw(int m, int n, int k, const float *x, const float *w,
-                   const float *b, float *y, int j0, int j1);
+typedef struct seqrt_gemm_ops {
+    seqrt_gemm_path path;
+    const char     *name; /* the SEQRT_KERNELS value that forces it */
 
-/* y[m, n) = b (or 0 when b == NULL) + x[:, 0:kk) w[0:kk, :), a slice of
- * the products's inner dimension: x has `ldx` columns in all and points
- * at the slice's first, w points at the slice's first row (n columns).
- * kk may be 0 (y = b). */
-void seqrt_gemm_xw_k(int m, int n, int ldx, const float *x, const float *w,
-                     int kk, const float *b, float *y);
+    /* y[m, n) = (add ? y : 0) + (b or 0) + x[:, 0:k) w[0:k, :): x has
+     * `ldx` columns in all (k of them are used), w is k x n, y m x n, all
+     * row-major. The product is summed from the bias (or 0) with k
+     * ascending and then, when add is set, added to y: so chunks of k
+     * computed one after the other with add set give y = ((p0 + p1) + p2)
+     * ..., the same as chunks computed apart and added in that order.
+     * k may be 0 (y = b, or y unchanged). */
+    void (*xw)(int m, int n, int ldx, const float *x, const float *w, int k,
+               const float *b, float *y, int add);
 
-/* dw[i0:i1, n) = x[batch, i0:i1)^T dy[batch, n); x has `in` columns. */
-void seqrt_gemm_xtdy(int batch, int in, int n, const float *x,
-                     const float *dy, float *dw, int i0, int i1);
+    /* dw[i0:i1, n) = x[batch, i0:i1)^T dy[batch, n); x has `in` columns;
+     * the batch row ascending. Writes only rows [i0, i1) of dw. */
+    void (*xtdy)(int batch, int in, int n, const float *x, const float *dy,
+                 float *dw, int i0, int i1);
+} seqrt_gemm_ops;
+
+/* The kernels in use (chosen once; see above), or NULL when dense.c is to
+ * use CBLAS. */
+const seqrt_gemm_ops *seqrt_gemm_kernels(void);
+
+/* The path SEQRT_KERNELS=value selects on this CPU; NULL or "" gives the
+ * default. A value that names no path, or a path this CPU lacks, gives
+ * the default and a warning on stderr (a trainer still trains). */
+seqrt_gemm_path seqrt_gemm_choose(const char *value);
+
+/* The kernels of one path, or NULL when this CPU (or this build) lacks
+ * it, or for SEQRT_GEMM_BLAS. For tests and benchmarks. */
+const seqrt_gemm_ops *seqrt_gemm_path_ops(seqrt_gemm_path path);
+
+/* Makes `path` the one in use from now on (tests: every path through
+ * dense.c). Returns 0, or -1 (nothing changed) when the CPU lacks it.
+ * Not to be called while a kernel runs. */
+int seqrt_gemm_use(seqrt_gemm_path path);
+
+/* The SEQRT_KERNELS name of a path ("blas", "portable", "avx2", "avx512"). */
+const char *seqrt_gemm_path_name(seqrt_gemm_path path);
+
+/* The fixed chunks dense.c cuts a large y = x W's inner dimension into
+ * (see dense.c): the threads share them out, so more chunks allow more
+ * threads on the product; each one costs a pass over y. 4: the 2-core
+ * machines measured (docs/performance.md). With several threads the
+ * forward pass needs (SEQRT_DENSE_K_CHUNKS - 1) x batch x out floats of
+ * seqrt_parallel_scratch. */
+enum { SEQRT_DENSE_K_CHUNKS = 4 };
 
 #endif /* SEQRT_GEMM_H */

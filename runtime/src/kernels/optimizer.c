@@ -4,7 +4,7 @@
  * step count t is the caller's too. */
 #include "seqrt.h"
 
-#include "loop/parallel.h"
+#include "kernels/parts.h"
 #include "kernels/simd.h"
 
 #include <math.h>

@@ -35,7 +35,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 enum {
     MAX_THREADS = 64,
@@ -121,17 +120,10 @@ static int pool_resize(int parts)
     return parts;
 }
 
-int seqrt_parallel_parts(void)
+/* The kernels' runner (kernels/parts.h): the job's parts shared out. */
+static void pool_run(seqrt_part_fn fn, void *arg, int parts)
 {
-    return pool.parts;
-}
-
-void seqrt_parallel(seqrt_part_fn fn, void *arg)
-{
-    if (pool.parts <= 1) {
-        fn(arg, 0, 1);
-        return;
-    }
+    (void)parts; /* pool.parts: installed together with this runner */
     pool.fn = fn;
     pool.arg = arg;
     /* done first, then next with release: a worker whose claim reads this
@@ -147,32 +139,6 @@ void seqrt_parallel(seqrt_part_fn fn, void *arg)
         cpu_relax();
 }
 
-void seqrt_parallel_range(size_t n, size_t align, int part, int parts,
-                          size_t *lo, size_t *hi)
-{
-    size_t units = (n + align - 1) / align;
-    size_t per = (units + (size_t)parts - 1) / (size_t)parts;
-    size_t slot = (size_t)(parts - 1 - part); /* part 0 takes the last range */
-    size_t a = slot * per * align, b = a + per * align;
-    *lo = a < n ? a : n;
-    *hi = b < n ? b : n;
-}
-float *seqrt_parallel_scratch(size_t n)
-{
-    static float *buf;
-    static size_t cap;
-    if (n > cap) {
-        free(buf);
-        buf = malloc(n * sizeof *buf);
-        if (!buf) {
-            fprintf(stderr, "error: out of memory for %zu floats of scratch\n", n);
-            abort();
-        }
-        cap = n;
-    }
-    return buf;
-}
-
 /* OpenBLAS's own call; declared here rather than through cblas.h, whose
  * name and location differ between BLAS builds. */
 void openblas_set_num_threads(int num_threads);
@@ -185,11 +151,12 @@ void seqrt_set_threads(int n)
 {
     if (n <= 0)
         return;
-    if (seqrt_gemm_available()) {
+    if (seqrt_gemm_kernels()) {
         pool.parts = pool_resize(n);
         openblas_set_num_threads(1);
     } else {
         pool.parts = 1;
         openblas_set_num_threads(n);
     }
+    seqrt_parallel_install(pool.parts, pool.parts > 1 ? pool_run : NULL);
 }

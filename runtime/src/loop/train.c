@@ -35,6 +35,7 @@
 
 #include "loop/checkpoint.h"
 #include "loop/history.h"
+#include "kernels/gemm.h"
 #include "loop/parallel.h"
 #include "loop/progress.h"
 
@@ -375,15 +376,14 @@ static void print_help(const seqrt_model *m)
            m->epochs, m->batch, (double)m->lr, (unsigned long long)m->seed);
     printf("evaluate prints 'val_loss: X - val_accuracy: Y' for a checkpoint on the\n"
            "DIR/t10k-* files (--limit N: the first N), in batches of the checkpoint's\n"
-           "batch size: with the --threads of training, the numbers equal the last\n"
-           "epoch's validation bit for bit (a large product is summed in one part\n"
-           "per thread, so another thread count rounds differently).\n\n"
+           "batch size: the numbers equal the last epoch's validation bit for bit,\n"
+           "whatever --threads either run used.\n\n"
            "predict prints the class the checkpoint predicts for each image of an IDX\n"
            "images file, one per line, then with --labels the accuracy.\n\n");
     printf("Notes:\n"
            "  One generator, seeded with the seed, draws the initial weights first,\n"
-           "  then each epoch's shuffle, then dropout masks. The same seed and the same\n"
-           "  --threads give the same history and weights bit for bit, and a resumed\n"
+           "  then each epoch's shuffle, then dropout masks. The same seed gives the\n"
+           "  same history and weights bit for bit, whatever --threads, and a resumed\n"
            "  run continues exactly where the checkpoint stopped.\n"
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
            "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
@@ -454,10 +454,10 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
     b->y = alloc_zero(cap, sizeof(int32_t));
     b->order = alloc_zero(samples, sizeof(uint32_t));
     /* The dense kernels' scratch (a transposed weight, at most
-     * trainable_count floats; per-thread partial outputs, at most
-     * act_per_sample * capacity floats per extra thread) is sized here, so
-     * the training step itself never allocates. */
-    size_t extra = (size_t)seqrt_parallel_parts() - 1;
+     * trainable_count floats; with threads, partial outputs, at most
+     * act_per_sample * capacity floats per extra chunk, gemm.h) is sized
+     * here, so the training step itself never allocates. */
+    size_t extra = seqrt_parallel_parts() > 1 ? SEQRT_DENSE_K_CHUNKS - 1 : 0;
     size_t partial = b->arena ? extra * m->act_per_sample * cap : 0;
     seqrt_parallel_scratch(partial > m->trainable_count ? partial : m->trainable_count);
     if (!b->arena || !b->x || !b->y || !b->order) {
