@@ -21,10 +21,10 @@ static const command commands[] = {
     {"summary", cmd_summary, "summary FILE [--without KIND]...",
      "print the layers, output shapes and parameter counts"},
 #ifdef SEQC_HAVE_BACKEND
-    {"ir", cmd_ir, "ir FILE [--without KIND]...", "print the IR after the passes"},
-    {"emit", cmd_emit, "emit FILE -o trainer.c [--without KIND]...",
+    {"ir", cmd_ir, "ir FILE [--without KIND]... [--no-reuse] [--after PASS]", "print the IR after the passes"},
+    {"emit", cmd_emit, "emit FILE [-o trainer.c] [--without KIND]... [--no-reuse] [--line-directives]",
      "write the training program as C"},
-    {"build", cmd_build, "build FILE -o trainer [--without KIND]...",
+    {"build", cmd_build, "build FILE [-o trainer] [--without KIND]... [--no-reuse] [--line-directives]",
      "write the C and compile it against libseqrt"},
 #endif
 #ifdef SEQC_HAVE_COMPARE
