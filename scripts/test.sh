@@ -36,21 +36,24 @@ cmake --build "$ROOT/build" --parallel "$JOBS"
 if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
     # ASan + UBSan: the runtime, the loop, trainers end to end, fuzzing
     stage "build-asan/: AddressSanitizer + UndefinedBehaviorSanitizer"
-    if command -v clang >/dev/null 2>&1; then ASAN_CC=clang; else ASAN_CC=cc; fi
-    CC=$ASAN_CC cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    # clang: libFuzzer for the fuzz targets, and a ThreadSanitizer that
+    # works with libseqrt (gcc builds its kernels as target_clones, whose
+    # ifunc resolvers run before TSan's runtime is up and crash)
+    if command -v clang >/dev/null 2>&1; then SAN_CC=clang; else SAN_CC=cc; fi
+    CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=address,undefined >/dev/null
     RUNTIME_TESTS="test_data test_rng test_dense test_batchnorm test_activation test_loss \
         test_optimizer test_gemm test_loop_checkpoint test_loop_progress test_loop_history"
     cmake --build "$ROOT/build-asan" --parallel "$JOBS" --target seqc $RUNTIME_TESTS \
         test_loop_trainer tiny_trainer tiny_trainer_nobias \
         fuzz_pipeline fuzz_idx fuzz_csv fuzz_checkpoint
-    (cd "$ROOT/build-asan" && ctest --output-on-failure --parallel "$JOBS" \
+    (cd "$ROOT/build-asan" && LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp" ctest --output-on-failure --parallel "$JOBS" \
         -R "^(test_(data|rng|dense|batchnorm|activation|loss|optimizer|gemm|loop_.*)|backend_e2e|trainer_threads|fuzz_.*)\$") ||
         FAILED="$FAILED build-asan"
 
     # TSan: the thread pool under the kernels and a trainer on 2 threads
     stage "build-tsan/: ThreadSanitizer"
-    cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=thread >/dev/null
     cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm
     (cd "$ROOT/build-tsan" && ctest --output-on-failure --parallel "$JOBS" \
