@@ -2,6 +2,11 @@
 # Installs the Debian packages seqc needs, when they are missing.
 # Sourced by scripts/test.sh and scripts/demo.sh; extra packages may be
 # passed as arguments. Needs root (or sudo) only when something is missing.
+
+# What scripts/test.sh adds: clang and libFuzzer for the coverage-guided
+# fuzz targets (tests/fuzz; without them a plain driver runs instead).
+SEQC_TEST_PACKAGES="clang libfuzzer-14-dev"
+
 seqc_install_deps() {
     need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libxml2-utils $*"
     missing=""

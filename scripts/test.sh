@@ -1,11 +1,68 @@
 #!/bin/sh
-# Installs what is missing, builds seqc and libseqrt into build/, and runs
-# every test through CTest. Extra arguments go to ctest (e.g. -L unit).
+# Installs what is missing, then runs the tests in three build directories:
+#
+#   build/       RelWithDebInfo, -Werror: every test (extra arguments go to
+#                this ctest, e.g. -L unit)
+#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer (clang when
+#                installed, so the fuzz targets are libFuzzer's): the runtime
+#                unit tests, the training loop's, the end-to-end trainers,
+#                the fuzz targets a few seconds each
+#   build-tsan/  ThreadSanitizer: the threaded kernels (test_gemm) and a
+#                trainer on 2 threads
+#
+# Each stage builds only the targets its tests need. SEQC_TEST_SANITIZERS=0
+# runs the first stage only. Exit status: 0 when every stage passed.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/deps.sh"
-seqc_install_deps
-cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$ROOT/build" --parallel "$(nproc 2>/dev/null || echo 2)"
-cd "$ROOT/build"
-ctest --output-on-failure --parallel "$(nproc 2>/dev/null || echo 2)" "$@"
+seqc_install_deps $SEQC_TEST_PACKAGES
+JOBS=$(nproc 2>/dev/null || echo 2)
+FAILED=""
+
+# stage NAME: prints a header and the time the previous stage took
+stage() {
+    now=$(date +%s)
+    [ -n "${STAGE_START:-}" ] && echo "== ($((now - STAGE_START)) s)"
+    STAGE_START=$now
+    [ -n "$1" ] && echo "== $1"
+    return 0
+}
+
+stage "build/: every test"
+cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEQC_WERROR=ON >/dev/null
+cmake --build "$ROOT/build" --parallel "$JOBS"
+(cd "$ROOT/build" && ctest --output-on-failure --parallel "$JOBS" "$@") || FAILED="$FAILED build"
+
+if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
+    # ASan + UBSan: the runtime, the loop, trainers end to end, fuzzing
+    stage "build-asan/: AddressSanitizer + UndefinedBehaviorSanitizer"
+    # clang: libFuzzer for the fuzz targets, and a ThreadSanitizer that
+    # works with libseqrt (gcc builds its kernels as target_clones, whose
+    # ifunc resolvers run before TSan's runtime is up and crash)
+    if command -v clang >/dev/null 2>&1; then SAN_CC=clang; else SAN_CC=cc; fi
+    CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DSEQC_WERROR=ON -DSEQC_SANITIZE=address,undefined >/dev/null
+    RUNTIME_TESTS="test_data test_rng test_dense test_batchnorm test_activation test_loss \
+        test_optimizer test_gemm test_loop_checkpoint test_loop_progress test_loop_history"
+    cmake --build "$ROOT/build-asan" --parallel "$JOBS" --target seqc $RUNTIME_TESTS \
+        test_loop_trainer tiny_trainer tiny_trainer_nobias \
+        fuzz_pipeline fuzz_idx fuzz_csv fuzz_checkpoint fuzz_selftest
+    (cd "$ROOT/build-asan" && LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp" ctest --output-on-failure --parallel "$JOBS" \
+        -R "^(test_(data|rng|dense|batchnorm|activation|loss|optimizer|gemm|loop_.*)|backend_e2e|trainer_threads|fuzz_.*)\$") ||
+        FAILED="$FAILED build-asan"
+
+    # TSan: the thread pool under the kernels and a trainer on 2 threads
+    stage "build-tsan/: ThreadSanitizer"
+    CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DSEQC_WERROR=ON -DSEQC_SANITIZE=thread >/dev/null
+    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm
+    (cd "$ROOT/build-tsan" && ctest --output-on-failure --parallel "$JOBS" \
+        -R '^(test_gemm|trainer_threads)$') || FAILED="$FAILED build-tsan"
+fi
+stage ""
+
+if [ -n "$FAILED" ]; then
+    echo "scripts/test.sh: tests failed in:$FAILED" >&2
+    exit 1
+fi
+echo "scripts/test.sh: every stage passed"

@@ -9,6 +9,10 @@
 #include "cli/commands.h"
 #include "util/suggest.h"
 
+#ifndef SEQC_DOC_DIR /* set by compiler/CMakeLists.txt: where docs/ is installed */
+#define SEQC_DOC_DIR "docs"
+#endif
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -50,7 +54,7 @@ static void print_help(void)
          "KIND is a layer kind: flatten, dense, batchnorm, relu, sigmoid, tanh,\n"
          "softmax, leaky_relu or dropout.\n"
          "exit status: 0 ok, 1 errors in the model file, 2 a bad command line.\n"
-         "The language is described in docs/language.md.");
+         "The language is described in " SEQC_DOC_DIR "/language.md.");
 }
 
 int main(int argc, char **argv)

@@ -5,8 +5,8 @@
 # ARGS separates arguments with '|'. A missing STDOUT/STDERR means that
 # stream must be empty, unless STDOUT_REGEX is given instead (for output
 # that changes with the build, like --help). On a mismatch the difference
-# is printed. To accept a deliberate change of an existing golden file:
-#   UPDATE_GOLDEN=1 ctest -R frontend_
+# is printed. With UPDATE_GOLDEN=1 in the environment the given golden
+# files are rewritten with the output instead (scripts/regen-goldens.sh).
 string(REPLACE "|" ";" argv "${ARGS}")
 execute_process(COMMAND ${SEQC} ${argv}
                 WORKING_DIRECTORY ${WORKDIR}
@@ -17,6 +17,10 @@ set(failed FALSE)
 string(MD5 tag "${ARGS}") # tests run in parallel: one scratch name per command
 
 function(compare stream actual expected_file)
+  if("$ENV{UPDATE_GOLDEN}" AND expected_file)
+    file(WRITE ${expected_file} "${actual}")
+    return()
+  endif()
   if(expected_file)
     file(READ ${expected_file} expected)
   else()

@@ -1,0 +1,35 @@
+/*
+ * fuzz_checkpoint_model.h: the model whose checkpoints fuzz_checkpoint
+ * loads and fuzz_checkpoint_seed writes (dense 3 -> 4 with bias, then
+ * batchnorm's moving statistics; Adam's two moments).
+ */
+#ifndef SEQC_FUZZ_CHECKPOINT_MODEL_H
+#define SEQC_FUZZ_CHECKPOINT_MODEL_H
+
+#include "seqrt.h"
+
+enum {
+    FUZZ_CKPT_TRAINABLE = 3 * 4 + 4,
+    FUZZ_CKPT_PARAMS = FUZZ_CKPT_TRAINABLE + 2 * 4,
+    FUZZ_CKPT_OPT = 2 * FUZZ_CKPT_TRAINABLE
+};
+
+static inline const seqrt_model *fuzz_checkpoint_model(void)
+{
+    static const seqrt_model m = {
+        .name = "fuzz_tiny",
+        .source = "tests/fuzz/fuzz_tiny.seq",
+        .structure_hash = 0x5eec0fa2d17e57ull,
+        .input_rows = 1, .input_cols = 3, .input_size = 3, .classes = 4,
+        .param_count = FUZZ_CKPT_PARAMS,
+        .trainable_count = FUZZ_CKPT_TRAINABLE,
+        .opt_state_count = FUZZ_CKPT_OPT,
+        .optimizer = SEQRT_OPT_ADAM,
+        .lr = 0.001f, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-7f,
+        .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+        .epochs = 3, .batch = 2, .shuffle = 1, .seed = 42,
+    };
+    return &m;
+}
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * fuzz_checkpoint_seed.c: writes the checkpoint seed corpus with the real
+ * writer, so the seeds follow the format whatever its version:
+ *   fuzz_checkpoint_seed tests/fuzz/corpus/checkpoint
+ * Each seed is one flags byte (see fuzz_checkpoint.c) then the file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_checkpoint_model.h"
+#include "loop/checkpoint.h"
+
+/* saves, then copies flags + the file's bytes to dir/name */
+static int write_seed(const char *dir, const char *name, unsigned char flags,
+                      const seqrt_checkpoint_meta *meta)
+{
+    const seqrt_model *m = fuzz_checkpoint_model();
+    float params[FUZZ_CKPT_PARAMS], opt[FUZZ_CKPT_OPT];
+    for (int i = 0; i < FUZZ_CKPT_PARAMS; i++)
+        params[i] = 0.25f * (float)(i - 8);
+    for (int i = 0; i < FUZZ_CKPT_OPT; i++)
+        opt[i] = 0.001f * (float)i;
+    char tmp[4096], out[4096];
+    snprintf(tmp, sizeof tmp, "%s/.seed.ckpt", dir);
+    snprintf(out, sizeof out, "%s/%s", dir, name);
+    seqrt_error err;
+    if (seqrt_checkpoint_save(tmp, m, params, opt, meta, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    FILE *in = fopen(tmp, "rb"), *o = fopen(out, "wb");
+    if (!in || !o) {
+        perror(out);
+        return 1;
+    }
+    fputc(flags, o);
+    int c;
+    while ((c = fgetc(in)) != EOF)
+        fputc(c, o);
+    fclose(in);
+    remove(tmp);
+    return fclose(o) != 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fputs("usage: fuzz_checkpoint_seed DIR\n", stderr);
+        return 2;
+    }
+    seqrt_checkpoint_meta meta = {.step = 12, .epoch = 2, .epochs = 3, .seed = 42,
+                                  .batch = 2, .lr = 0.001f};
+    seqrt_rng_seed(&meta.rng, 42);
+    int bad = write_seed(argv[1], "valid", 0, &meta);
+    bad |= write_seed(argv[1], "valid_fix_crc", 1, &meta);
+    bad |= write_seed(argv[1], "valid_no_opt_state", 2, &meta);
+    return bad;
+}
