@@ -45,7 +45,7 @@ if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
     RUNTIME_TESTS="test_data test_rng test_dense test_batchnorm test_activation test_loss \
         test_optimizer test_gemm test_loop_checkpoint test_loop_progress test_loop_history"
     cmake --build "$ROOT/build-asan" --parallel "$JOBS" --target seqc $RUNTIME_TESTS \
-        test_loop_trainer tiny_trainer tiny_trainer_nobias \
+        test_loop_trainer test_loop_outfile tiny_trainer tiny_trainer_nobias \
         fuzz_pipeline fuzz_idx fuzz_csv fuzz_checkpoint fuzz_selftest
     (cd "$ROOT/build-asan" && LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp" ctest --output-on-failure --parallel "$JOBS" \
         -R "^(test_(data|rng|dense|batchnorm|activation|loss|optimizer|gemm|loop_.*)|backend_e2e|trainer_threads|fuzz_.*)\$") ||
