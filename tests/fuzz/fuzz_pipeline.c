@@ -23,19 +23,26 @@
 #include "ir/ir.h"
 #include "util/arena.h"
 
-/* lower, run the passes, print the IR, generate the C */
-static void back_end(arena *a, FILE *null, const model *m, const char *without)
+/* lower, run the passes, print the IR, generate the C. check is the
+ * gate: a model the front end accepted that the back end refuses is a
+ * bug, reported as a crash. */
+static void back_end(arena *a, FILE *null, const model *m, const char *without, int variant)
 {
     ir_model *ir = ir_lower(a, m, without);
-    if (!ir || ir_run_passes(ir, NULL) != 0)
-        return;
+    if (ir)
+        ir->no_reuse = variant & 1;
+    if (!ir || ir_run_passes(ir, NULL) != 0) {
+        fputs("fuzz_pipeline: the back end refused a model that check accepted\n", stderr);
+        abort();
+    }
     ir_print(null, ir);
     char *c = NULL;
     size_t clen = 0;
     FILE *mem = open_memstream(&c, &clen);
     if (!mem)
         return;
-    if (codegen_c(mem, ir) != 0) {
+    codegen_opts opts = {(variant & 2) != 0, "fuzz.seq"};
+    if (codegen_c(mem, ir, &opts) != 0) {
         fputs("fuzz_pipeline: codegen_c failed on a memory stream\n", stderr);
         abort();
     }
@@ -62,10 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     model m;
     if (frontend_load_text(&a, &d, text, size, &m) == 0) {
         summary_print(null, &m);
-        back_end(&a, null, &m, NULL);
-        model_without(&m, LAYER_BATCHNORM);
-        summary_print(null, &m);
-        back_end(&a, null, &m, "batchnorm");
+        int variant = size ? data[size - 1] : 0; /* --no-reuse, --line-directives */
+        back_end(&a, null, &m, NULL, variant);
+        const layer_kind bn = LAYER_BATCHNORM;
+        if (model_without(&m, &bn, 1) == 0) {
+            summary_print(null, &m);
+            back_end(&a, null, &m, "batchnorm", variant);
+        }
     }
     arena_free(&a);
     free(text);
