@@ -58,7 +58,11 @@ static struct pool {
      * claimed on next and counted on done, and none of these may share a
      * line with the other or with anything else that is written. */
     _Alignas(64) atomic_uint gen;  /* bumped (under mu) to start a job */
-    _Alignas(64) atomic_int  next; /* the next unclaimed part of the job */
+    /* the job's part count (high 32 bits) and its next unclaimed part (low
+     * 32 bits) in one word, so a claim sees the count of the very job it
+     * claimed from: a worker that wakes late, after its job ended and the
+     * thread count changed, cannot run a part nobody handed out */
+    _Alignas(64) _Atomic uint64_t next;
     _Alignas(64) atomic_int  done; /* parts of the job finished */
     _Alignas(64) seqrt_part_fn fn; /* the job: written before next is reset */
     void           *arg;
@@ -68,9 +72,11 @@ static struct pool {
 /* Claims and runs parts of the current job until none is left. */
 static void run_parts(void)
 {
-    const int parts = pool.parts;
-    int k;
-    while ((k = atomic_fetch_add_explicit(&pool.next, 1, memory_order_acq_rel)) < parts) {
+    for (;;) {
+        uint64_t claim = atomic_fetch_add_explicit(&pool.next, 1, memory_order_acq_rel);
+        int k = (int)(uint32_t)claim, parts = (int)(claim >> 32);
+        if (k >= parts)
+            return;
         pool.fn(pool.arg, k, parts);
         atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
     }
@@ -95,8 +101,8 @@ static void *worker_main(void *p)
             break;
         }
         seen = g;
-        if (part < pool.parts)
-            run_parts();
+        (void)part; /* which worker it is never matters: parts are claimed */
+        run_parts();
     }
     return NULL;
 }
@@ -123,19 +129,18 @@ static int pool_resize(int parts)
 /* The kernels' runner (kernels/parts.h): the job's parts shared out. */
 static void pool_run(seqrt_part_fn fn, void *arg, int parts)
 {
-    (void)parts; /* pool.parts: installed together with this runner */
     pool.fn = fn;
     pool.arg = arg;
     /* done first, then next with release: a worker whose claim reads this
-     * 0 also sees fn and arg, even one that woke for an earlier job */
+     * reset also sees fn and arg, even one that woke for an earlier job */
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool.next, 0, memory_order_release);
+    atomic_store_explicit(&pool.next, (uint64_t)(uint32_t)parts << 32, memory_order_release);
     pthread_mutex_lock(&pool.mu);
     atomic_fetch_add_explicit(&pool.gen, 1, memory_order_release);
     pthread_cond_broadcast(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
     run_parts();
-    while (atomic_load_explicit(&pool.done, memory_order_acquire) < pool.parts)
+    while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts)
         cpu_relax();
 }
 
