@@ -134,26 +134,7 @@ __attribute__((target("avx512f"))) static inline __mmask16 avx512_tail_mask(int 
     CALL(2, 3) CALL(2, 4) CALL(3, 1) CALL(3, 2) CALL(3, 3) CALL(3, 4)        \
     CALL(4, 1) CALL(4, 2) CALL(4, 3) CALL(4, 4) CALL(5, 1) CALL(5, 2)        \
     CALL(5, 3) CALL(5, 4) CALL(6, 1) CALL(6, 2) CALL(6, 3) CALL(6, 4)
-#include "kernels/gemm_tiles.h"
-#undef GT_TARGET
-#undef GT_SUFFIX
-#undef GT_V
-#undef GT_LANES
-#undef GT_MASK
-#undef GT_TAIL_MASK
-#undef GT_LOAD
-#undef GT_LOADM
-#undef GT_STORE
-#undef GT_STOREM
-#undef GT_SET1
-#undef GT_ZERO
-#undef GT_ADD
-#undef GT_FMA
-#undef GT_XW_MR
-#undef GT_XT_MR
-#undef GT_MR_MAX
-#undef GT_NV
-#undef GT_TILE_CASES
+#include "kernels/gemm_tiles.h" /* undefines the GT_ parameters */
 
 /* lanes [0, r) of the last 8-float vector, r = width's remainder (1..8) */
 __attribute__((target("avx2"))) static inline __m256i avx2_tail_mask(int width)
@@ -183,26 +164,7 @@ __attribute__((target("avx2"))) static inline __m256i avx2_tail_mask(int width)
 #define GT_TILE_CASES(CALL)                                                  \
     CALL(1, 1) CALL(1, 2) CALL(2, 1) CALL(2, 2) CALL(3, 1) CALL(3, 2)        \
     CALL(4, 1) CALL(4, 2) CALL(5, 1) CALL(5, 2) CALL(6, 1) CALL(6, 2)
-#include "kernels/gemm_tiles.h"
-#undef GT_TARGET
-#undef GT_SUFFIX
-#undef GT_V
-#undef GT_LANES
-#undef GT_MASK
-#undef GT_TAIL_MASK
-#undef GT_LOAD
-#undef GT_LOADM
-#undef GT_STORE
-#undef GT_STOREM
-#undef GT_SET1
-#undef GT_ZERO
-#undef GT_ADD
-#undef GT_FMA
-#undef GT_XW_MR
-#undef GT_XT_MR
-#undef GT_MR_MAX
-#undef GT_NV
-#undef GT_TILE_CASES
+#include "kernels/gemm_tiles.h" /* undefines the GT_ parameters */
 #endif /* x86-64 */
 
 /* ------------------------------------------------------- the choice */

@@ -1,7 +1,7 @@
 /*
  * gemm_tiles.h: the register-tile kernels of gemm.c, written once and
  * compiled once per instruction set. Only gemm.c includes it, once per
- * ISA, after defining (and before undefining) these macros; hence no
+ * ISA, after defining these macros (it undefines them at its end); hence no
  * include guard:
  *
  *   GT_TARGET            the target attribute ("avx512f", "avx2,fma")
@@ -157,3 +157,24 @@ GT_FN static void GT_SUFFIX(xtdy)(int batch, int in, int n, const float *x,
 #undef GT_LD
 #undef GT_INLINE
 #undef GT_FN
+
+/* The template's parameters end here, so the next path can define its own. */
+#undef GT_TARGET
+#undef GT_SUFFIX
+#undef GT_V
+#undef GT_LANES
+#undef GT_MASK
+#undef GT_TAIL_MASK
+#undef GT_LOAD
+#undef GT_LOADM
+#undef GT_STORE
+#undef GT_STOREM
+#undef GT_SET1
+#undef GT_ZERO
+#undef GT_ADD
+#undef GT_FMA
+#undef GT_XW_MR
+#undef GT_XT_MR
+#undef GT_MR_MAX
+#undef GT_NV
+#undef GT_TILE_CASES
