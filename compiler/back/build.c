@@ -6,7 +6,7 @@
  * put at its output through seqrt's writer (symlinks, devices, atomic).
  *
  * -O2 and no -march=native: the generated file is straight-line calls
- * into libseqrt (built by CMake with its own flags: -O3, AVX-512 kernels
+ * into libseqrt (built by CMake with its own flags: -O3, AVX-512 or AVX2 kernels
  * chosen at run time), so tuning it for the machine gains nothing and
  * would make the trainer non-portable. -pthread: libseqrt runs a worker
  * thread pool (runtime/src/loop/parallel.c).
