@@ -36,6 +36,31 @@ static inline int seqc_tmpdir_remove(const char *dir)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* One scratch directory for a whole cmocka group, where its files go:
+ *   SEQC_SCRATCH_GROUP("stem")  at file scope, then
+ *   cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
+ *   scratch_dir()               the directory,
+ *   scratch_path(buf, n, name)  "DIR/name" written into buf, returned.
+ * Needs seqc_tmpdir_make (see above). */
+#define SEQC_SCRATCH_GROUP(stem)                                                 \
+    static char scratch_dir_[4200];                                              \
+    static inline const char *scratch_dir(void) { return scratch_dir_; }         \
+    static inline const char *scratch_path(char *buf, size_t n, const char *name) \
+    {                                                                            \
+        snprintf(buf, n, "%s/%s", scratch_dir_, name);                           \
+        return buf;                                                              \
+    }                                                                            \
+    static int scratch_setup(void **state)                                       \
+    {                                                                            \
+        (void)state;                                                             \
+        return seqc_tmpdir_make(scratch_dir_, sizeof scratch_dir_, stem);        \
+    }                                                                            \
+    static int scratch_teardown(void **state)                                    \
+    {                                                                            \
+        (void)state;                                                             \
+        return seqc_tmpdir_remove(scratch_dir_);                                 \
+    }
+
 /* cmocka 1.1.x lacks assert_float_equal: |a - b| <= tol, with a message
  * that shows both values. */
 #define assert_close(a, b, tol) \

@@ -12,26 +12,7 @@
 #include "util/fileio.h"
 #include "util/proc.h"
 
-static char dir[4200];
-
-static int setup(void **state)
-{
-    (void)state;
-    return seqc_tmpdir_make(dir, sizeof dir, "test_util");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return seqc_tmpdir_remove(dir);
-}
-
-/* dir/name, written into buf */
-static const char *in_dir(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/%s", dir, name);
-    return buf;
-}
+SEQC_SCRATCH_GROUP("test_util")
 
 static void write_bytes(const char *path, const char *text, size_t len)
 {
@@ -47,7 +28,7 @@ static void test_read_all_limits(void **state)
     char p[4300], *text, why[256];
     size_t len;
     /* exactly the limit is read; one byte more is refused */
-    write_bytes(in_dir(p, sizeof p, "ten"), "0123456789", 10);
+    write_bytes(scratch_path(p, sizeof p, "ten"), "0123456789", 10);
     assert_int_equal(file_read_all(p, 10, &text, &len, why, sizeof why), 0);
     assert_int_equal(len, 10);
     assert_string_equal(text, "0123456789"); /* NUL-terminated */
@@ -56,7 +37,7 @@ static void test_read_all_limits(void **state)
     assert_null(text);
     assert_string_equal(why, "larger than 9 bytes, the limit for this file");
     /* an empty file is text of length 0 */
-    write_bytes(in_dir(p, sizeof p, "empty"), "", 0);
+    write_bytes(scratch_path(p, sizeof p, "empty"), "", 0);
     assert_int_equal(file_read_all(p, 10, &text, &len, why, sizeof why), 0);
     assert_int_equal(len, 0);
     assert_string_equal(text, "");
@@ -67,7 +48,7 @@ static void test_read_all_limits(void **state)
     assert_non_null(big);
     for (size_t i = 0; i < BIG; i++)
         big[i] = (char)('a' + i % 26);
-    write_bytes(in_dir(p, sizeof p, "big"), big, BIG);
+    write_bytes(scratch_path(p, sizeof p, "big"), big, BIG);
     assert_int_equal(file_read_all(p, BIG, &text, &len, why, sizeof why), 0);
     assert_int_equal(len, BIG);
     assert_memory_equal(text, big, BIG);
@@ -80,9 +61,9 @@ static void test_read_all_not_files(void **state)
     (void)state;
     char p[4300], *text, why[256];
     size_t len;
-    assert_int_equal(file_read_all(dir, 100, &text, &len, why, sizeof why), -1);
+    assert_int_equal(file_read_all(scratch_dir(), 100, &text, &len, why, sizeof why), -1);
     assert_string_equal(why, "is a directory, not a file");
-    assert_int_equal(file_read_all(in_dir(p, sizeof p, "none"), 100, &text, &len, why, sizeof why),
+    assert_int_equal(file_read_all(scratch_path(p, sizeof p, "none"), 100, &text, &len, why, sizeof why),
                      -1);
     assert_string_equal(why, "cannot open: No such file or directory");
     /* a stream with no size goes on past the limit: refused at the limit */
@@ -95,9 +76,9 @@ static void test_check_output(void **state)
 {
     (void)state;
     char in[4300], sym[4300], hard[4300], other[4300], why[600];
-    write_bytes(in_dir(in, sizeof in, "m.seq"), "model", 5);
-    assert_int_equal(symlink(in, in_dir(sym, sizeof sym, "sym.seq")), 0);
-    assert_int_equal(link(in, in_dir(hard, sizeof hard, "hard.seq")), 0);
+    write_bytes(scratch_path(in, sizeof in, "m.seq"), "model", 5);
+    assert_int_equal(symlink(in, scratch_path(sym, sizeof sym, "sym.seq")), 0);
+    assert_int_equal(link(in, scratch_path(hard, sizeof hard, "hard.seq")), 0);
     const char *inputs[] = {in};
     /* the input itself, through a symbolic link, through a hard link */
     const char *same[] = {in, sym, hard};
@@ -108,12 +89,12 @@ static void test_check_output(void **state)
         assert_string_equal(why, want);
     }
     /* a new file, and an existing file that is another one, are fine */
-    assert_int_equal(file_check_output(in_dir(other, sizeof other, "new.c"), inputs, 1, why,
+    assert_int_equal(file_check_output(scratch_path(other, sizeof other, "new.c"), inputs, 1, why,
                                        sizeof why), 0);
     write_bytes(other, "x", 1);
     assert_int_equal(file_check_output(other, inputs, 1, why, sizeof why), 0);
     /* a directory, a name ending in '/', a missing directory, a file as a directory */
-    assert_int_equal(file_check_output(dir, inputs, 1, why, sizeof why), -1);
+    assert_int_equal(file_check_output(scratch_dir(), inputs, 1, why, sizeof why), -1);
     assert_string_equal(why, "it is a directory");
     assert_int_equal(file_check_output("sub/", inputs, 1, why, sizeof why), -1);
     assert_string_equal(why, "it names a directory, not a file");
@@ -190,5 +171,5 @@ int main(void)
         cmocka_unit_test(test_path_stem),
         cmocka_unit_test(test_proc),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -48,25 +48,7 @@
 /* Address space the child may add to what it has before the load. */
 #define AS_HEADROOM (512L * MIB)
 
-static char g_dir[4096];
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return seqc_tmpdir_make(g_dir, sizeof g_dir, "data_memory");
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return seqc_tmpdir_remove(g_dir);
-}
-
-static const char *path_in(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", g_dir, name);
-    return buf;
-}
+SEQC_SCRATCH_GROUP("data_memory")
 
 /* ----------------------------------------------------- making files */
 
@@ -251,10 +233,10 @@ static void test_idx_lying_header(void **state)
     enum { REAL = 3826, CLAIM = 3900000 };
     unsigned char h[16];
     idx_header(h, 0x803, CLAIM, 1);
-    write_gz(path_in(images, sizeof images, "lie-images.gz"), h, 16, (size_t)REAL * 784,
+    write_gz(scratch_path(images, sizeof images, "lie-images.gz"), h, 16, (size_t)REAL * 784,
              fill_noise);
     idx_header(h, 0x801, CLAIM, 0);
-    write_gz(path_in(labels, sizeof labels, "lie-labels.gz"), h, 8, REAL, fill_zero);
+    write_gz(scratch_path(labels, sizeof labels, "lie-labels.gz"), h, 8, REAL, fill_zero);
 
     measured m = load_measured(LOAD_IDX, images, labels, NULL);
     assert_int_equal(m.r.rc, -1);
@@ -273,10 +255,10 @@ static void test_idx_over_limit(void **state)
     enum { COUNT = 64 * 1024 * 1024 / 784 };
     unsigned char h[16];
     idx_header(h, 0x803, COUNT, 1);
-    write_gz(path_in(images, sizeof images, "big-images.gz"), h, 16, (size_t)COUNT * 784,
+    write_gz(scratch_path(images, sizeof images, "big-images.gz"), h, 16, (size_t)COUNT * 784,
              fill_zero);
     idx_header(h, 0x801, COUNT, 0);
-    write_gz(path_in(labels, sizeof labels, "big-labels.gz"), h, 8, COUNT, fill_zero);
+    write_gz(scratch_path(labels, sizeof labels, "big-labels.gz"), h, 8, COUNT, fill_zero);
 
     seqrt_load_opts opts = {.max_bytes = 16 * MIB};
     measured m = load_measured(LOAD_IDX, images, labels, &opts);
@@ -322,13 +304,13 @@ static void test_limit_boundary(void **state)
     put_be32(h + 8, 2);
     put_be32(h + 12, 2);
     memset(h + 16, 9, 12);
-    FILE *fi = fopen(path_in(im, sizeof im, "small-images"), "wb");
+    FILE *fi = fopen(scratch_path(im, sizeof im, "small-images"), "wb");
     assert_non_null(fi);
     assert_int_equal(fwrite(h, 1, sizeof h, fi), sizeof h);
     fclose(fi);
     idx_header(h, 0x801, 3, 0);
     memset(h + 8, 1, 3);
-    fi = fopen(path_in(lb, sizeof lb, "small-labels"), "wb");
+    fi = fopen(scratch_path(lb, sizeof lb, "small-labels"), "wb");
     assert_non_null(fi);
     assert_int_equal(fwrite(h, 1, 8 + 3, fi), 8 + 3);
     fclose(fi);
@@ -346,7 +328,7 @@ static void test_limit_boundary(void **state)
 
     /* a CSV's line being read counts too */
     char csv[4300];
-    FILE *f = fopen(path_in(csv, sizeof csv, "small.csv"), "w");
+    FILE *f = fopen(scratch_path(csv, sizeof csv, "small.csv"), "w");
     assert_non_null(f);
     fputs("1,2,3\n4,5,6\n", f);
     fclose(f);
@@ -368,7 +350,7 @@ static void test_csv_blank_lines(void **state)
     (void)state;
     char csv[4300];
     static const char head[] = "label,a,b\n7,8,9\n";
-    write_gz(path_in(csv, sizeof csv, "blank.csv.gz"), head, sizeof head - 1,
+    write_gz(scratch_path(csv, sizeof csv, "blank.csv.gz"), head, sizeof head - 1,
              100 * (size_t)MIB, fill_newlines);
     measured m = load_measured(LOAD_CSV, csv, NULL, NULL);
     assert_int_equal(m.r.rc, 0);
@@ -406,7 +388,7 @@ static void test_csv_memory_follows_values(void **state)
     (void)state;
     char csv[4300];
     const size_t row_len = 2 + (size_t)CSV_COLS * 6;
-    write_gz(path_in(csv, sizeof csv, "wide.csv.gz"), NULL, 0, CSV_ROWS * row_len,
+    write_gz(scratch_path(csv, sizeof csv, "wide.csv.gz"), NULL, 0, CSV_ROWS * row_len,
              fill_csv);
     measured m = load_measured(LOAD_CSV, csv, NULL, NULL);
     assert_int_equal(m.r.rc, 0);
@@ -450,5 +432,5 @@ int main(void)
         cmocka_unit_test(test_csv_memory_follows_values),
         cmocka_unit_test(test_parse_bytes),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -24,26 +24,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[4096];
-
-static int setup(void **state)
-{
-    (void)state;
-    return seqc_tmpdir_make(dir, sizeof dir, "loop_outfile");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return seqc_tmpdir_remove(dir);
-}
+SEQC_SCRATCH_GROUP("loop_outfile")
 
 static const char *at(const char *name)
 {
     static char buf[4][4400];
     static int next;
     char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+    snprintf(p, sizeof buf[0], "%s/%s", scratch_dir(), name);
     return p;
 }
 
@@ -87,7 +75,7 @@ static void assert_contains(const char *text, const char *part)
 /* Entries of the test directory other than the ones named. */
 static int count_entries(void)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(scratch_dir());
     assert_non_null(d);
     int n = 0;
     struct dirent *e;
@@ -150,8 +138,8 @@ static void test_symlink_is_written_through(void **state)
     assert_int_equal(symlink("loop1", at("loop2")), 0);
     assert_int_equal(put(at("loop1"), "x", &err), -1);
     assert_contains(err.msg, "Too many levels of symbolic links");
-    assert_int_equal(seqc_tmpdir_remove(dir), 0);
-    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(seqc_tmpdir_remove(scratch_dir()), 0);
+    assert_int_equal(mkdir(scratch_dir(), 0755), 0);
 }
 
 static void test_null_device_stays_a_device(void **state)
@@ -215,7 +203,7 @@ static void test_directory_and_missing_parent_refused(void **state)
     assert_int_equal(put(at("nodir/sub/x.txt"), "x", &err), -1);
     char want[9000];
     snprintf(want, sizeof want, "cannot write %s/nodir/sub/x.txt: directory %s/nodir/sub "
-             "does not exist", dir, dir);
+             "does not exist", scratch_dir(), scratch_dir());
     assert_string_equal(err.msg, want);
     assert_int_equal(put("", "x", &err), -1);
     assert_int_equal(count_entries(), 1);
@@ -280,8 +268,8 @@ static void test_stale_temporaries_removed(void **state)
     touch(stale);
     assert_int_equal(put(at("out.txt"), "x", &err), 0); /* writing cleans up too */
     assert_int_equal(access(at(stale), F_OK), -1);
-    assert_int_equal(seqc_tmpdir_remove(dir), 0);
-    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(seqc_tmpdir_remove(scratch_dir()), 0);
+    assert_int_equal(mkdir(scratch_dir(), 0755), 0);
 }
 
 int main(void)
@@ -296,5 +284,5 @@ int main(void)
         cmocka_unit_test(test_file_size_limit_is_an_error),
         cmocka_unit_test(test_stale_temporaries_removed),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
