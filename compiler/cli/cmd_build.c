@@ -45,11 +45,7 @@ typedef struct cmd_args {
     bool        line_directives; /* #line back to the model file */
 } cmd_args;
 
-static const char *const cmd_usage[] = {
-    "ir FILE [--without KIND]... [--no-reuse] [--after PASS]",
-    "emit FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer.c | -o -]",
-    "build FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer] [-v]",
-};
+static const char *const cmd_usage[] = {SEQC_USAGE_IR, SEQC_USAGE_EMIT, SEQC_USAGE_BUILD};
 
 static void help(cmd_kind k)
 {

@@ -9,8 +9,8 @@
 #include "front/frontend.h"
 #include "front/summary.h"
 
-#define CHECK_USAGE "check FILE..."
-#define SUMMARY_USAGE "summary FILE [--without KIND]..."
+#define CHECK_USAGE SEQC_USAGE_CHECK
+#define SUMMARY_USAGE SEQC_USAGE_SUMMARY
 
 /* seqc check FILE...: nothing printed and exit 0 when every file is fine */
 int cmd_check(int argc, char **argv)

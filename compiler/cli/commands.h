@@ -13,6 +13,15 @@
 
 #include "front/model.h"
 
+/* Each command's usage line, as its own --help and `seqc --help` print it */
+#define SEQC_USAGE_CHECK "check FILE..."
+#define SEQC_USAGE_SUMMARY "summary FILE [--without KIND]..."
+#define SEQC_USAGE_IR "ir FILE [--without KIND]... [--no-reuse] [--after PASS]"
+#define SEQC_USAGE_EMIT \
+    "emit FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer.c | -o -]"
+#define SEQC_USAGE_BUILD \
+    "build FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer] [-v]"
+
 int cmd_check(int argc, char **argv);   /* cmd_check.c */
 int cmd_summary(int argc, char **argv); /* cmd_check.c */
 int cmd_ir(int argc, char **argv);      /* cmd_build.c */

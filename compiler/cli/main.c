@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "front/names.h"
 #include "util/suggest.h"
 
 #ifndef SEQC_DOC_DIR /* set by compiler/CMakeLists.txt: where docs/ is installed */
@@ -21,14 +22,14 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"check", cmd_check, "check FILE...", "parse and check model files (silent when fine)"},
-    {"summary", cmd_summary, "summary FILE [--without KIND]...",
+    {"check", cmd_check, SEQC_USAGE_CHECK, "parse and check model files (silent when fine)"},
+    {"summary", cmd_summary, SEQC_USAGE_SUMMARY,
      "print the layers, output shapes and parameter counts"},
 #ifdef SEQC_HAVE_BACKEND
-    {"ir", cmd_ir, "ir FILE [--without KIND]... [--no-reuse] [--after PASS]", "print the IR after the passes"},
-    {"emit", cmd_emit, "emit FILE [-o trainer.c] [--without KIND]... [--no-reuse] [--line-directives]",
+    {"ir", cmd_ir, SEQC_USAGE_IR, "print the IR after the passes"},
+    {"emit", cmd_emit, SEQC_USAGE_EMIT,
      "write the training program as C"},
-    {"build", cmd_build, "build FILE [-o trainer] [--without KIND]... [--no-reuse] [--line-directives]",
+    {"build", cmd_build, SEQC_USAGE_BUILD,
      "write the C and compile it against libseqrt"},
 #endif
 #ifdef SEQC_HAVE_COMPARE
@@ -37,6 +38,32 @@ static const command commands[] = {
 #endif
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
+
+/* "KIND is a layer kind: ..." from the layer table (front/names.h), every
+ * kind but the input, which --without cannot drop; wrapped at 72 columns */
+static void print_kinds(void)
+{
+    int col = printf("KIND is a layer kind:");
+    for (int k = LAYER_INPUT + 1; k < LAYER_KIND_COUNT; k++) {
+        const char *sep = k == LAYER_KIND_COUNT - 1 ? " or " : k == LAYER_INPUT + 1 ? " " : ", ";
+        const char *end = k == LAYER_KIND_COUNT - 1 ? "." : "";
+        int w = (int)(strlen(sep) + strlen(layer_kind_name((layer_kind)k)) + strlen(end));
+        if (col + w > 72) {
+            /* the separator's comma stays on this line, its space goes */
+            if (sep[0] == ',') {
+                fputs(",", stdout);
+                sep = "";
+            } else {
+                sep = sep + 1;
+            }
+            fputs("\n", stdout);
+            col = 0;
+            w = (int)(strlen(sep) + strlen(layer_kind_name((layer_kind)k)) + strlen(end));
+        }
+        col += printf("%s%s%s", sep, layer_kind_name((layer_kind)k), end);
+    }
+    fputs("\n", stdout);
+}
 
 static void print_help(void)
 {
@@ -50,10 +77,9 @@ static void print_help(void)
         printf("  seqc %s\n", commands[i].usage);
     puts("\noptions:\n"
          "  -h, --help     show this help (seqc COMMAND --help for one command)\n"
-         "  --version      show the version\n\n"
-         "KIND is a layer kind: flatten, dense, batchnorm, relu, sigmoid, tanh,\n"
-         "softmax, leaky_relu or dropout.\n"
-         "exit status: 0 ok, 1 errors in the model file, 2 a bad command line.\n"
+         "  --version      show the version\n");
+    print_kinds();
+    puts("exit status: 0 ok, 1 errors in the model file, 2 a bad command line.\n"
          "The language is described in " SEQC_DOC_DIR "/language.md.");
 }
 
