@@ -41,11 +41,15 @@ static inline int seqc_tmpdir_remove(const char *dir)
  *   cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
  *   scratch_dir()               the directory,
  *   scratch_path(buf, n, name)  "DIR/name" written into buf, returned.
- * Needs seqc_tmpdir_make (see above). */
+ * Needs seqc_tmpdir_make (see above); a test may use either helper or both. */
 #define SEQC_SCRATCH_GROUP(stem)                                                 \
     static char scratch_dir_[4200];                                              \
-    static inline const char *scratch_dir(void) { return scratch_dir_; }         \
-    static inline const char *scratch_path(char *buf, size_t n, const char *name) \
+    __attribute__((unused)) static const char *scratch_dir(void)                 \
+    {                                                                            \
+        return scratch_dir_;                                                     \
+    }                                                                            \
+    __attribute__((unused)) static const char *scratch_path(char *buf, size_t n, \
+                                                            const char *name)    \
     {                                                                            \
         snprintf(buf, n, "%s/%s", scratch_dir_, name);                           \
         return buf;                                                              \

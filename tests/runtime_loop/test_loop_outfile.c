@@ -30,9 +30,7 @@ static const char *at(const char *name)
 {
     static char buf[4][4400];
     static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", scratch_dir(), name);
-    return p;
+    return scratch_path(buf[next++ % 4], sizeof buf[0], name);
 }
 
 static int write_text(FILE *f, const void *ctx)
