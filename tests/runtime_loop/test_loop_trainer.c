@@ -775,10 +775,10 @@ static void test_load_reads_at_most_a_checkpoint(void **state)
     assert_int_equal(run(TINY_TRAINER, "zeros", "evaluate --data " DATA " --load zeros.ck"), 1);
     assert_string_equal(slurp("zeros.err", NULL),
                         "error: zeros.ck: 4294967296 bytes, larger than any checkpoint of "
-                        "model 'tiny' (at most 102512 bytes): not a checkpoint of this model\n");
+                        "model 'tiny' (at most 102544 bytes): not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "devzero", "evaluate --data " DATA " --load /dev/zero"), 1);
     assert_string_equal(slurp("devzero.err", NULL),
-                        "error: /dev/zero: more than 102512 bytes, larger than any checkpoint "
+                        "error: /dev/zero: more than 102544 bytes, larger than any checkpoint "
                         "of model 'tiny': not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "rzero", COMMON " --resume /dev/zero"), 1);
     assert_contains(slurp("rzero.err", NULL), "not a checkpoint of this model");
@@ -850,7 +850,8 @@ static void test_resume_refuses_impossible_fields(void **state)
 {
     (void)state;
     /* 8 magic, 4 version, 4+4 "tiny", 4+8 "tiny.seq", 32 hash and counts,
-     * then step 8, epoch 4, epochs 4, seed 8, generator 32, batch 4, lr 4 */
+     * then step 8, epoch 4, epochs 4, seed 8, generator 32, dropout
+     * generator 32, batch 4, lr 4 */
     const size_t fixed = 8 + 4 + 4 + 4 + 4 + 8 + 32;
     static const unsigned char zeros[32];
     craft_checkpoint("zero_rng.ck", fixed + 24, zeros, sizeof zeros);
@@ -858,19 +859,85 @@ static void test_resume_refuses_impossible_fields(void **state)
     assert_string_equal(slurp("zero_rng.err", NULL),
                         "error: zero_rng.ck: bad checkpoint: the generator state is all zero, "
                         "which no seeded generator reaches\n");
+    craft_checkpoint("zero_drop.ck", fixed + 56, zeros, sizeof zeros);
+    assert_int_equal(run(TINY_TRAINER, "zero_drop", COMMON " --epochs 6 --resume zero_drop.ck"),
+                     1);
+    assert_string_equal(slurp("zero_drop.err", NULL),
+                        "error: zero_drop.ck: bad checkpoint: the dropout generator state is "
+                        "all zero, which no seeded generator reaches\n");
     const float lr = -0.1f;
     unsigned char lr_bytes[4];
     uint32_t bits;
     memcpy(&bits, &lr, 4);
     for (int i = 0; i < 4; i++)
         lr_bytes[i] = (unsigned char)(bits >> (8 * i));
-    craft_checkpoint("neg_lr.ck", fixed + 60, lr_bytes, 4);
+    craft_checkpoint("neg_lr.ck", fixed + 92, lr_bytes, 4);
     assert_int_equal(run(TINY_TRAINER, "neg_lr", COMMON " --epochs 6 --resume neg_lr.ck"), 1);
     assert_string_equal(slurp("neg_lr.err", NULL),
                         "error: neg_lr.ck: bad checkpoint: learning rate -0.1 is not a positive "
                         "finite number\n");
     assert_int_equal(run(TINY_TRAINER, "neg_lr_eval", "evaluate --data " DATA " --load neg_lr.ck"),
                      1);
+}
+
+/* --------------------------------------------------- dropout's own stream */
+
+/*
+ * Issue #12: "tiny" and "tiny_dropout" differ only in a dropout layer.
+ * With one generator the masks consumed draws between shuffles, so from
+ * epoch 2 on the two saw the samples in different orders. Now each epoch
+ * of both runs trains the same batches in the same order (TINY_TRACE
+ * hashes each training batch's inputs), while the dropout run's numbers
+ * show that its masks were drawn.
+ */
+static void test_dropout_does_not_move_the_shuffles(void **state)
+{
+    (void)state;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/plain.trace", dir);
+    setenv("TINY_TRACE", path, 1);
+    int rc = run(TINY_TRAINER, "plain", "--data " DATA " --limit 300 --threads 1 --epochs 3 "
+                 "--seed 5 --history plain.csv");
+    snprintf(path, sizeof path, "%s/drop.trace", dir);
+    setenv("TINY_TRACE", path, 1);
+    int rc_drop = run(TINY_TRAINER_DROPOUT, "drop", "--data " DATA " --limit 300 --threads 1 "
+                      "--epochs 3 --seed 5 --history drop.csv");
+    unsetenv("TINY_TRACE");
+    assert_int_equal(rc, 0);
+    assert_int_equal(rc_drop, 0);
+    char *plain = slurp("plain.trace", NULL), *drop = slurp("drop.trace", NULL);
+    assert_int_equal(count_lines(plain), 3 * 10); /* 300 samples: 9 batches of 32 and 12 */
+    assert_string_equal(plain, drop);
+    /* and the epochs are shuffled, each differently */
+    size_t epoch_len = 0;
+    for (int i = 0; i < 10; i++)
+        epoch_len += strcspn(plain + epoch_len, "\n") + 1;
+    assert_memory_not_equal(plain, plain + epoch_len, epoch_len);
+    csv a, b;
+    csv_read(&a, "plain.csv");
+    csv_read(&b, "drop.csv");
+    char ma[256], mb[256];
+    metric_columns(a.rows[1], ma, sizeof ma);
+    metric_columns(b.rows[1], mb, sizeof mb);
+    assert_string_not_equal(ma, mb);
+    free(a.text);
+    free(b.text);
+    free(plain);
+    free(drop);
+}
+
+/* The checkpoint holds the dropout stream: 3 epochs straight and 1 + 2
+ * resumed give the same file, byte for byte. */
+static void test_resume_continues_the_dropout_stream(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_DROPOUT, "d3", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 3 --save d3.ck --quiet"), 0);
+    assert_int_equal(run(TINY_TRAINER_DROPOUT, "d1", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 1 --save d1.ck --quiet"), 0);
+    assert_int_equal(run(TINY_TRAINER_DROPOUT, "d1r", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 3 --resume d1.ck --save d1.ck --quiet"), 0);
+    assert_same_file("d3.ck", "d1.ck");
 }
 
 int main(void)
@@ -903,6 +970,8 @@ int main(void)
         cmocka_unit_test(test_numeric_flags_name_their_range),
         cmocka_unit_test(test_stale_temporaries_cleared_at_start),
         cmocka_unit_test(test_resume_refuses_impossible_fields),
+        cmocka_unit_test(test_dropout_does_not_move_the_shuffles),
+        cmocka_unit_test(test_resume_continues_the_dropout_stream),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,11 +14,15 @@
  * (the loss or a weight became NaN or infinite); 2 a bad command line.
  *
  * The order of random draws, which makes a run reproducible and lets
- * --resume continue it bit for bit: one seqrt_rng is seeded with the seed;
- * model->init draws the initial weights from it; then every epoch first
- * shuffles the identity order 0..n-1 with it (when the recipe shuffles),
- * and forward_train draws its dropout masks from it during the epoch.
- * Validation never touches it. A checkpoint saves its state after each
+ * --resume continue it bit for bit: two seqrt_rng streams come from the
+ * seed. The main one, seqrt_rng_seed(seed), draws the initial weights
+ * (model->init), then at the start of every epoch the shuffle of the
+ * identity order 0..n-1 (when the recipe shuffles). The dropout stream,
+ * seqrt_rng_seed(seed ^ DROPOUT_STREAM), is the one forward_train gets
+ * (seqrt_step.rng) for its masks. So dropout never moves the shuffles:
+ * two models that differ only in dropout layers see the samples in the
+ * same order in every epoch (issue #12). Validation, evaluate and
+ * predict touch neither. A checkpoint saves both states after each
  * epoch, with the weights, the optimizer state and the step count.
  *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
@@ -63,6 +67,10 @@ enum { EXIT_USAGE = 2 };
  * a few microseconds of work.
  */
 enum { DEFAULT_MAX_THREADS = 2 };
+
+/* The dropout stream's seed is the run's seed XOR the ASCII bytes of
+ * "dropout" (docs/checkpoint.md): fixed, so a seed names one run. */
+#define DROPOUT_STREAM 0x64726f706f7574ull
 
 static int default_threads(void)
 {
@@ -381,10 +389,12 @@ static void print_help(const seqrt_model *m)
            "predict prints the class the checkpoint predicts for each image of an IDX\n"
            "images file, one per line, then with --labels the accuracy.\n\n");
     printf("Notes:\n"
-           "  One generator, seeded with the seed, draws the initial weights first,\n"
-           "  then each epoch's shuffle, then dropout masks. The same seed gives the\n"
-           "  same history and weights bit for bit, whatever --threads, and a resumed\n"
-           "  run continues exactly where the checkpoint stopped.\n"
+           "  Two generators come from the seed: one draws the initial weights, then\n"
+           "  each epoch's shuffle; the other (seed XOR 0x64726f706f7574, \"dropout\")\n"
+           "  draws the dropout masks, so models that differ only in dropout see the\n"
+           "  samples in the same order. The same seed gives the same history and\n"
+           "  weights bit for bit, whatever --threads, and a resumed run continues\n"
+           "  exactly where the checkpoint stopped.\n"
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
            "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
            "  that sample. Pick a batch size with samples %% batch != 1 to avoid it.\n"
@@ -578,7 +588,8 @@ typedef struct run {
     seqrt_history         hist;
     int                   hist_open;
     seqrt_checkpoint_lock lock;
-    seqrt_rng             rng;
+    seqrt_rng             rng;        /* weights, then each epoch's shuffle */
+    seqrt_rng             drop;       /* dropout masks (seqrt_step.rng) */
     int64_t               t;          /* optimizer steps taken */
     long                  first_epoch, epochs, batch;
     float                 lr;
@@ -623,6 +634,7 @@ static int run_resume(run *r)
         return -1;
     }
     r->rng = meta.rng;
+    r->drop = meta.dropout_rng;
     r->t = meta.step;
     r->seed = meta.seed;
     r->first_epoch = (long)meta.epoch + 1;
@@ -633,7 +645,7 @@ static int run_resume(run *r)
     if (!has(o, F_EPOCHS))
         r->epochs = (long)meta.epochs;
     if (has(o, F_SEED))
-        fprintf(stderr, "note: --seed is ignored with --resume: the generator continues "
+        fprintf(stderr, "note: --seed is ignored with --resume: the generators continue "
                         "from the checkpoint\n");
     if (r->first_epoch > r->epochs) {
         fprintf(stderr, "error: %s: already trained %u epochs; give --epochs N with N > %u "
@@ -664,6 +676,7 @@ static int run_start(run *r)
             return -1;
     } else {
         seqrt_rng_seed(&r->rng, r->seed);
+        seqrt_rng_seed(&r->drop, r->seed ^ DROPOUT_STREAM);
         m->init(r->b.params, &r->rng);
     }
     if (load_dir(o, "train", 0, m, &r->train) ||
@@ -763,7 +776,7 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
         int n = n_train - start < batch ? (int)(n_train - start) : (int)batch;
-        seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->rng);
+        seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->drop);
         if (step + 1 < r->steps) {
             size_t next = n_train - start - batch;
             seqrt_dataset_prefetch(&r->train, b->order, start + batch,
@@ -808,7 +821,8 @@ static int run_record(run *r, const seqrt_history_row *row)
     if (r->o->save) {
         seqrt_checkpoint_meta meta = {.step = r->t, .epoch = row->epoch,
                                       .epochs = (uint32_t)r->epochs, .seed = r->seed,
-                                      .rng = r->rng, .batch = (uint32_t)r->batch, .lr = r->lr};
+                                      .rng = r->rng, .dropout_rng = r->drop,
+                                      .batch = (uint32_t)r->batch, .lr = r->lr};
         if (seqrt_checkpoint_save(r->o->save, r->m, r->b.params, r->b.opt_state, &meta,
                                   &r->lock, &err)) {
             fprintf(stderr, "error: %s\n", err.msg);
