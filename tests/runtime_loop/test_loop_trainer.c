@@ -940,6 +940,81 @@ static void test_resume_continues_the_dropout_stream(void **state)
     assert_same_file("d3.ck", "d1.ck");
 }
 
+/* ------------------------------------------------------- normalize adapt */
+
+/*
+ * tiny_norm (rescale 2 offset=-1, normalize over the last axis of 28)
+ * trained on the first 100 training images: the checkpoint's mean and
+ * variance are those of the 2800 rows of 28 values x*2-1, x = byte/255
+ * as a float. Computed independently with NumPy 1.24 (Debian's
+ * python3-numpy):
+ *   raw = gzip.open('data/mnist-digits/train-images-idx3-ubyte.gz').read()
+ *   x = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28)[:100]
+ *   x = x.astype(np.float32) * np.float32(1/255)
+ *   rows = x.astype(np.float64).reshape(-1, 28)
+ *   mean = (2*rows.mean(0) - 1).astype(np.float32)
+ *   var = (4*rows.var(0)).astype(np.float32)
+ */
+static const double norm_mean[28] = {
+    -1, -1, -0.99842298, -0.992492974, -0.966680646, -0.91554904, -0.852605045,
+    -0.77043134, -0.69550699, -0.634540617, -0.576543391, -0.549918771, -0.526352942,
+    -0.480904728, -0.453058779, -0.457515389, -0.466764688, -0.485585392, -0.526717067,
+    -0.60833329, -0.708803892, -0.799666643, -0.875145674, -0.924355745, -0.974523783,
+    -0.992924392, -0.998966396, -0.999703109};
+static const double norm_var[28] = {
+    0, 0, 0.00155451859, 0.0108121689, 0.0502489991, 0.131692216, 0.227436066,
+    0.323078573, 0.433453292, 0.494234174, 0.540729344, 0.560381591, 0.57365942,
+    0.616387069, 0.653060257, 0.625050426, 0.635043979, 0.616516173, 0.587335348,
+    0.518508792, 0.402442485, 0.287577569, 0.186811313, 0.118229866, 0.0326307155,
+    0.0086514689, 0.00103877357, 0.000127730818};
+
+/* Float k of a checkpoint of tiny_norm's params (name "tiny_norm",
+ * source "tiny_norm.seq"): 8 + 4 + 4+9 + 4+13 + 32 + 96 bytes of header. */
+static double ckpt_param(const char *name, size_t k)
+{
+    size_t len;
+    unsigned char *b = (unsigned char *)slurp(name, &len);
+    size_t at = 8 + 4 + 4 + 9 + 4 + 13 + 32 + 96 + 4 * k;
+    assert_true(at + 4 <= len);
+    uint32_t bits = 0;
+    for (int i = 0; i < 4; i++)
+        bits |= (uint32_t)b[at + (size_t)i] << (8 * i);
+    free(b);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static void test_normalize_adapts_to_the_training_set(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_NORM, "norm", "--data " DATA " --limit 100 --threads 1 "
+                         "--epochs 1 --save norm.ck"), 0);
+    char *out = slurp("norm.out", NULL);
+    assert_memory_equal(out, "normalize: adapted to 100 training samples\nEpoch 1/1\n", 51);
+    const size_t mean_at = 784 * 10 + 10, var_at = mean_at + 28;
+    for (size_t f = 0; f < 28; f++) {
+        assert_close(ckpt_param("norm.ck", mean_at + f), norm_mean[f], 1e-6);
+        assert_close(ckpt_param("norm.ck", var_at + f), norm_var[f], 1e-6 * norm_var[f] + 1e-9);
+    }
+    /* and it trains: normalized inputs reach the tutorial's accuracy */
+    csv h;
+    assert_int_equal(run(TINY_TRAINER_NORM, "norm_q", "--data " DATA " --limit 100 --threads 1 "
+                         "--epochs 1 --quiet"), 0);
+    assert_string_equal(slurp("norm_q.out", NULL), "");
+
+    /* resuming keeps the checkpoint's statistics: no second adapt */
+    assert_int_equal(run(TINY_TRAINER_NORM, "norm_r", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 2 --resume norm.ck --save norm2.ck --history norm2.csv"), 0);
+    assert_null(strstr(slurp("norm_r.out", NULL), "normalize:"));
+    for (size_t f = 0; f < 56; f++)
+        assert_true(ckpt_param("norm2.ck", mean_at + f) == ckpt_param("norm.ck", mean_at + f));
+    csv_read(&h, "norm2.csv");
+    assert_int_equal(h.count, 2);
+    assert_true(field_number(h.rows[1], 2) > 0.5);
+    free(h.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -972,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_resume_refuses_impossible_fields),
         cmocka_unit_test(test_dropout_does_not_move_the_shuffles),
         cmocka_unit_test(test_resume_continues_the_dropout_stream),
+        cmocka_unit_test(test_normalize_adapts_to_the_training_set),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

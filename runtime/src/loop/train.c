@@ -25,6 +25,11 @@
  * predict touch neither. A checkpoint saves both states after each
  * epoch, with the weights, the optimizer state and the step count.
  *
+ * Before the first epoch of a fresh run (not when resuming: the
+ * checkpoint holds them) a model's `normalize` layer is adapted, as
+ * Keras's Normalization.adapt: per-feature mean and biased variance of
+ * the training inputs (run_adapt).
+ *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
  * it is trained as it is, as Keras does. That includes a last batch of a
  * single sample: batchnorm then normalizes it with its own statistics
@@ -395,6 +400,8 @@ static void print_help(const seqrt_model *m)
            "  samples in the same order. The same seed gives the same history and\n"
            "  weights bit for bit, whatever --threads, and a resumed run continues\n"
            "  exactly where the checkpoint stopped.\n"
+           "  A normalize layer learns its mean and variance from the training inputs\n"
+           "  before the first epoch (not when resuming: the checkpoint holds them).\n"
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
            "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
            "  that sample. Pick a batch size with samples %% batch != 1 to avoid it.\n"
@@ -657,6 +664,57 @@ static int run_resume(run *r)
     return 0;
 }
 
+/*
+ * Keras's Normalization.adapt for the model's `normalize` layer: the
+ * per-feature mean and biased variance of the layer's input over the
+ * training samples (the first n_train, after any validation split), taken
+ * from the inputs exactly as the batches give them (bytes scaled), each
+ * sample giving input_size/features rows of the last axis. Sums in
+ * double, in two passes (mean, then the mean squared deviation: no
+ * cancellation). The layer sees x * scale + offset (the rescale layers
+ * before it), so mean' = scale * mean + offset and var' = scale^2 * var.
+ */
+static int run_adapt(run *r)
+{
+    const seqrt_model *m = r->m;
+    const seqrt_normalize_spec *ns = m->normalize;
+    buffers *b = &r->b;
+    size_t f_count = (size_t)ns->features;
+    double *mean = calloc(2 * f_count, sizeof *mean), *var = mean + f_count;
+    if (!mean) {
+        fprintf(stderr, "error: out of memory for the normalize layer's statistics\n");
+        return -1;
+    }
+    size_t values = (size_t)b->capacity * (size_t)m->input_size;
+    double rows = (double)r->n_train * (double)((size_t)m->input_size / f_count);
+    for (int pass = 0; pass < 2; pass++) {
+        double *sum = pass == 0 ? mean : var;
+        for (size_t start = 0; start < r->n_train; start += (size_t)b->capacity) {
+            int n = r->n_train - start < (size_t)b->capacity ? (int)(r->n_train - start)
+                                                             : b->capacity;
+            seqrt_dataset_batch(&r->train, NULL, start, n, b->x, NULL, NULL, 0);
+            size_t count = (size_t)n * (size_t)m->input_size;
+            for (size_t i = 0, f = 0; i < count && i < values; i++) {
+                double x = (double)b->x[i];
+                sum[f] += pass == 0 ? x : (x - mean[f]) * (x - mean[f]);
+                if (++f == f_count)
+                    f = 0;
+            }
+        }
+        for (size_t f = 0; f < f_count; f++)
+            sum[f] /= rows;
+    }
+    double scale = (double)ns->scale, offset = (double)ns->offset;
+    for (size_t f = 0; f < f_count; f++) {
+        b->params[ns->mean_offset + f] = (float)(scale * mean[f] + offset);
+        b->params[ns->var_offset + f] = (float)(scale * scale * var[f]);
+    }
+    free(mean);
+    if (!r->o->quiet)
+        printf("normalize: adapted to %zu training samples\n", r->n_train);
+    return 0;
+}
+
 /* Where the run starts: the recipe, the parameters (fresh or resumed),
  * the data, every buffer, the history. */
 static int run_start(run *r)
@@ -703,6 +761,8 @@ static int run_start(run *r)
     if (o->resume && !o->quiet)
         printf("Resuming %s from %s after epoch %ld\n", m->name, o->resume,
                r->first_epoch - 1);
+    if (m->normalize && !o->resume && run_adapt(r))
+        return -1;
     return 0;
 }
 
@@ -989,12 +1049,26 @@ static int blocks_ok(const seqrt_model *m)
     return 1;
 }
 
+/* A normalize layer's statistics: whole rows of the input's last axis,
+ * inside the non-trainable parameters. */
+static int normalize_ok(const seqrt_model *m)
+{
+    const seqrt_normalize_spec *ns = m->normalize;
+    if (!ns)
+        return 1;
+    size_t f = ns->features > 0 ? (size_t)ns->features : 0;
+    return f > 0 && (size_t)m->input_size % f == 0 &&
+           ns->mean_offset >= m->trainable_count && ns->var_offset >= m->trainable_count &&
+           ns->mean_offset <= m->param_count && f <= m->param_count - ns->mean_offset &&
+           ns->var_offset <= m->param_count && f <= m->param_count - ns->var_offset;
+}
+
 static void check_model(const seqrt_model *m)
 {
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
         !m->backward || !m->update || m->input_size < 1 || m->outputs < 1 ||
         m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
-        !blocks_ok(m)) {
+        !blocks_ok(m) || !normalize_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");
         abort();
     }
