@@ -397,12 +397,13 @@ static void test_predict_with_and_without_labels(void **state)
         assert_true(without[2 * i] >= '0' && without[2 * i] <= '9' && without[2 * i + 1] == '\n');
     assert_memory_equal(with, without, 4000); /* same classes either way */
 
+    /* the model's metrics after the predictions: on the validation files
+     * in the checkpoint's batches, the last epoch's validation numbers */
     csv h;
     csv_read(&h, "straight.csv");
-    double val_acc = field_number(h.rows[4], 4);
-    char want[128];
-    snprintf(want, sizeof want, "accuracy: %.4f (%d/2000)\n", val_acc,
-             (int)(val_acc * 2000 + 0.5));
+    char loss[64], acc[64], want[256];
+    snprintf(want, sizeof want, "loss: %s - accuracy: %s\n",
+             field(h.rows[4], 3, loss, sizeof loss), field(h.rows[4], 4, acc, sizeof acc));
     assert_string_equal(with + 4000, want);
     free(h.text);
     free(with);
@@ -596,6 +597,15 @@ static void test_quiet_and_help(void **state)
     assert_contains(help, "model 'tiny' (tiny.seq)");
     assert_contains(help, "(default 2)");  /* epochs from the model */
     assert_contains(help, "even a single sample");
+    /* the columns and lines of this model's metrics */
+    assert_contains(help, "  --history:   epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    assert_contains(help, "test_loss: X - test_accuracy: X\n");
+    assert_contains(help, "evaluate prints 'val_loss: X - val_accuracy: X'");
+    free(help);
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "help0", "--help"), 0);
+    help = slurp("help0.out", NULL);
+    assert_contains(help, "  --history:   epoch,loss,val_loss,seconds\n");
+    assert_contains(help, "test_loss: X\n");
     free(help);
 }
 
@@ -880,6 +890,97 @@ static void test_resume_refuses_impossible_fields(void **state)
                      1);
 }
 
+/* ------------------------------------------------------- the model's metrics */
+
+/* The history's columns, the progress line and evaluate follow the
+ * model's `metrics` line: none (tiny_nobias) and two (tiny_two). */
+static void test_columns_follow_the_metrics(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "m0", COMMON " --epochs 1 --history m0.csv "
+                         "--save m0.ck"), 0);
+    csv h;
+    csv_read(&h, "m0.csv");
+    assert_int_equal(h.count, 2);
+    assert_string_equal(h.rows[0], "epoch,loss,val_loss,seconds");
+    char *out = slurp("m0.out", NULL);
+    char part[512];
+    snprintf(part, sizeof part, "s/step - loss: %.4f - val_loss: %.4f\n",
+             field_number(h.rows[1], 1), field_number(h.rows[1], 2));
+    assert_contains(out, part);
+    assert_null(strstr(out, "accuracy"));
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "m0_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load m0.ck"), 0);
+    char loss[64], want[512];
+    snprintf(want, sizeof want, "val_loss: %s\n", field(h.rows[1], 2, loss, sizeof loss));
+    assert_string_equal(slurp("m0_eval.out", NULL), want);
+    free(h.text);
+
+    assert_int_equal(run(TINY_TRAINER_TWO, "m2", COMMON " --epochs 1 --history m2.csv "
+                         "--save m2.ck"), 0);
+    csv_read(&h, "m2.csv");
+    assert_int_equal(h.count, 2);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,sparse_top_k_categorical_accuracy,"
+                                   "val_loss,val_accuracy,val_sparse_top_k_categorical_accuracy,"
+                                   "seconds");
+    /* top-3 accuracy counts every arg-max hit and more */
+    assert_true(field_number(h.rows[1], 3) >= field_number(h.rows[1], 2));
+    assert_true(field_number(h.rows[1], 6) > field_number(h.rows[1], 5));
+    assert_true(field_number(h.rows[1], 6) <= 1);
+    snprintf(part, sizeof part, " - loss: %.4f - accuracy: %.4f - "
+             "sparse_top_k_categorical_accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f - "
+             "val_sparse_top_k_categorical_accuracy: %.4f\n",
+             field_number(h.rows[1], 1), field_number(h.rows[1], 2), field_number(h.rows[1], 3),
+             field_number(h.rows[1], 4), field_number(h.rows[1], 5), field_number(h.rows[1], 6));
+    assert_contains(slurp("m2.out", NULL), part);
+    assert_int_equal(run(TINY_TRAINER_TWO, "m2_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load m2.ck"), 0);
+    char acc[64], top[64];
+    snprintf(want, sizeof want, "val_loss: %s - val_accuracy: %s - "
+             "val_sparse_top_k_categorical_accuracy: %s\n", field(h.rows[1], 4, loss, sizeof loss),
+             field(h.rows[1], 5, acc, sizeof acc), field(h.rows[1], 6, top, sizeof top));
+    assert_string_equal(slurp("m2_eval.out", NULL), want);
+    /* predict with targets: the same metrics, without the val_ prefix */
+    assert_int_equal(run(TINY_TRAINER_TWO, "m2_pred", "predict --load m2.ck --threads 1 --limit "
+                         "2000 --images " DATA "/t10k-images-idx3-ubyte.gz --labels "
+                         DATA "/t10k-labels-idx1-ubyte.gz"), 0);
+    snprintf(want, sizeof want, "loss: %s - accuracy: %s - sparse_top_k_categorical_accuracy: "
+             "%s\n", loss, acc, top);
+    out = slurp("m2_pred.out", NULL);
+    assert_string_equal(out + 4000, want);
+    free(h.text);
+}
+
+/* A resumed run keeps the history's columns and rows; a history of other
+ * columns is refused before any training. */
+static void test_resume_keeps_the_columns(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_TWO, "two4", COMMON " --epochs 3 --history two4.csv"), 0);
+    assert_int_equal(run(TINY_TRAINER_TWO, "two2", COMMON " --epochs 1 --history two2.csv "
+                         "--save two2.ck"), 0);
+    assert_int_equal(run(TINY_TRAINER_TWO, "two2r", COMMON " --epochs 3 --history two2.csv "
+                         "--resume two2.ck"), 0);
+    csv a, b;
+    csv_read(&a, "two4.csv");
+    csv_read(&b, "two2.csv");
+    assert_same_metrics(&a, &b);
+    free(a.text);
+    free(b.text);
+    /* tiny writes other columns: refused, the file untouched */
+    assert_int_equal(run(TINY_TRAINER_TWO, "two_other", COMMON " --epochs 3 --history "
+                         "straight.csv --resume two2.ck"), 1);
+    assert_contains(slurp("two_other.err", NULL),
+                    "error: straight.csv: its columns are 'epoch,loss,accuracy,val_loss,"
+                    "val_accuracy,seconds', this run writes 'epoch,loss,accuracy,"
+                    "sparse_top_k_categorical_accuracy,val_loss,val_accuracy,"
+                    "val_sparse_top_k_categorical_accuracy,seconds'");
+    assert_string_equal(slurp("two_other.out", NULL), "");
+    csv_read(&a, "straight.csv");
+    assert_int_equal(a.count, 5);
+    free(a.text);
+}
+
 /* --------------------------------------------------- dropout's own stream */
 
 /*
@@ -1045,6 +1146,8 @@ int main(void)
         cmocka_unit_test(test_numeric_flags_name_their_range),
         cmocka_unit_test(test_stale_temporaries_cleared_at_start),
         cmocka_unit_test(test_resume_refuses_impossible_fields),
+        cmocka_unit_test(test_columns_follow_the_metrics),
+        cmocka_unit_test(test_resume_keeps_the_columns),
         cmocka_unit_test(test_dropout_does_not_move_the_shuffles),
         cmocka_unit_test(test_resume_continues_the_dropout_stream),
         cmocka_unit_test(test_normalize_adapts_to_the_training_set),

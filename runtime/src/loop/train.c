@@ -21,14 +21,22 @@
  * seqrt_rng_seed(seed ^ DROPOUT_STREAM), is the one forward_train gets
  * (seqrt_step.rng) for its masks. So dropout never moves the shuffles:
  * two models that differ only in dropout layers see the samples in the
- * same order in every epoch (issue #12). Validation, evaluate and
- * predict touch neither. A checkpoint saves both states after each
- * epoch, with the weights, the optimizer state and the step count.
+ * same order in every epoch (issue #12). Validation, the test set,
+ * evaluate and predict touch neither. A checkpoint saves both states
+ * after each epoch, with the weights, the optimizer state and the step
+ * count.
  *
  * Before the first epoch of a fresh run (not when resuming: the
  * checkpoint holds them) a model's `normalize` layer is adapted, as
  * Keras's Normalization.adapt: per-feature mean and biased variance of
  * the training inputs (run_adapt).
+ *
+ * The model's metrics (seqrt_model.metrics) are accumulated with the
+ * metrics module (metrics.h) over each epoch's training batches, as
+ * Keras reports them, and over the whole validation set after the epoch;
+ * the progress line, the history and evaluate show exactly those. A test
+ * set, when the data has one besides the validation set, is evaluated
+ * once after the last epoch ("test_loss: X - test_<metric>: Y").
  *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
  * it is trained as it is, as Keras does. That includes a last batch of a
@@ -44,6 +52,7 @@
 
 #include "loop/checkpoint.h"
 #include "loop/history.h"
+#include "loop/metrics.h"
 #include "kernels/gemm.h"
 #include "loop/parallel.h"
 #include "loop/progress.h"
@@ -356,8 +365,23 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/* "loss" and the model's metrics joined with " - ", each name after
+ * prefix ("val_", "test_"), as evaluate and the test line print them. */
+static void metric_names(const seqrt_model *m, const char *prefix, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "%sloss: X", prefix);
+    for (int i = 0; i < m->metric_count && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, " - %s%s: X", prefix, m->metrics[i].name);
+}
+
 static void print_help(const seqrt_model *m)
 {
+    char header[1024], line[512], val_line[512], test_line[512];
+    seqrt_history_columns cols = seqrt_history_columns_of(m, 1);
+    seqrt_history_header(header, sizeof header, &cols);
+    metric_names(m, "", line, sizeof line);
+    metric_names(m, "val_", val_line, sizeof val_line);
+    metric_names(m, "test_", test_line, sizeof test_line);
     printf("usage: %s [train] --data DIR [options]\n"
            "       %s evaluate --data DIR --load FILE\n"
            "       %s predict --load FILE --images FILE [--labels FILE]\n"
@@ -376,8 +400,8 @@ static void print_help(const seqrt_model *m)
            "                   (default %llu)\n"
            "  --threads N      threads for the kernels; 0 = the default: the CPUs,\n"
            "                   at most 2\n"
-           "  --history FILE   CSV, one row per epoch:\n"
-           "                   " SEQRT_HISTORY_HEADER "\n"
+           "  --history FILE   CSV, one row per epoch, the model's metrics as columns\n"
+           "                   (no val_ columns when there is no validation set)\n"
            "  --save FILE      write a checkpoint after every epoch\n"
            "  --resume FILE    continue from a checkpoint (its batch size, learning rate\n"
            "                   and epoch target unless given again; give the same\n"
@@ -385,14 +409,24 @@ static void print_help(const seqrt_model *m)
            "  --limit N        use only the first N training and N validation samples\n"
            "  --max-data-bytes N  refuse data over N bytes in memory (train and test\n"
            "                   together; 512M, 2G also read; default half the memory)\n"
-           "  --quiet          print nothing per epoch\n\n",
+           "  --quiet          print nothing per epoch (the test line still)\n\n",
            m->epochs, m->batch, (double)m->lr, (unsigned long long)m->seed);
-    printf("evaluate prints 'val_loss: X - val_accuracy: Y' for a checkpoint on the\n"
-           "DIR/t10k-* files (--limit N: the first N), in batches of the checkpoint's\n"
-           "batch size: the numbers equal the last epoch's validation bit for bit,\n"
-           "whatever --threads either run used.\n\n"
-           "predict prints the class the checkpoint predicts for each image of an IDX\n"
-           "images file, one per line, then with --labels the accuracy.\n\n");
+    printf("What train prints and writes for this model's metrics (the model file's\n"
+           "`metrics` line), each epoch's training values being means over its batches:\n"
+           "  per epoch:   N/N [...] - 1s 2ms/step - %s\n"
+           "               - %s\n"
+           "  --history:   %s\n"
+           "  at the end, when the data has a test set besides the validation set,\n"
+           "  one line, also with --quiet:\n"
+           "               %s\n\n",
+           line, val_line, header, test_line);
+    printf("evaluate prints '%s' for a checkpoint\n"
+           "on the validation data (--limit N: the first N), in batches of the\n"
+           "checkpoint's batch size: the numbers equal the last epoch's validation bit\n"
+           "for bit, whatever --threads either run used (%%.9g, as the history).\n\n"
+           "predict prints the class the checkpoint predicts for each sample, one per\n"
+           "line, then with targets one line of '%s'.\n\n",
+           val_line, line);
     printf("Notes:\n"
            "  Two generators come from the seed: one draws the initial weights, then\n"
            "  each epoch's shuffle; the other (seed XOR 0x64726f706f7574, \"dropout\")\n"
@@ -539,49 +573,70 @@ static seqrt_step make_step(const seqrt_model *m, buffers *b, const seqrt_datase
     return s;
 }
 
-/* Rows whose arg-max is the class (the target row's arg-max). */
-static size_t count_correct(const seqrt_model *m, const seqrt_step *s)
+/* A step's output and targets into the metrics: the class numbers for
+ * a class loss, else the target rows (metrics.h). Called right after a
+ * forward pass, before backward may reuse the arena. */
+static void metrics_add(seqrt_metrics *acc, const seqrt_model *m, const seqrt_step *s)
 {
-    if (s->y)
-        return (size_t)seqrt_accuracy_count(s->n, m->outputs, s->output, s->y);
-    size_t correct = 0;
-    for (int i = 0; i < s->n; i++) {
-        const float *o = s->output + (size_t)i * (size_t)m->outputs;
-        const float *t = s->t + (size_t)i * (size_t)m->outputs;
-        int bo = 0, bt = 0;
-        for (int c = 1; c < m->outputs; c++) {
-            if (o[c] > o[bo])
-                bo = c;
-            if (t[c] > t[bt])
-                bt = c;
-        }
-        correct += bo == bt;
+    if (seqrt_loss_targets(m->loss) == SEQRT_TARGET_CLASS)
+        seqrt_metrics_add(acc, s->n, s->output, s->y, NULL);
+    else
+        seqrt_metrics_add(acc, s->n, s->output, NULL, s->t);
+}
+
+/* values[i] = metric i over what acc holds. */
+static void metrics_values(seqrt_metrics *acc, const seqrt_model *m, double *values)
+{
+    for (int i = 0; i < m->metric_count; i++)
+        values[i] = seqrt_metrics_value(acc, i);
+}
+
+/* Room for the metrics of sets of up to max_rows samples. */
+static int metrics_init(seqrt_metrics *acc, const seqrt_model *m, size_t max_rows)
+{
+    seqrt_error err = {{0}};
+    if (seqrt_metrics_init(acc, m, max_rows, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return -1;
     }
-    return correct;
+    return 0;
 }
 
 /*
- * Loss and accuracy of the first `count` samples of d with forward_infer,
- * in batches of b->capacity in file order: the loss is the sample-weighted
- * mean of the batch means. The generator handed to the model is a scratch
- * copy, so validation can never change the training stream.
+ * Loss and metrics (values[metric_count]) of the first `count` samples of
+ * d with forward_infer, in batches of b->capacity in file order: the loss
+ * is the sample-weighted mean of the batch means. The generator handed to
+ * the model is a scratch copy, so evaluation can never change a training
+ * stream.
  */
-static void evaluate(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
-                     size_t count, double *loss, double *accuracy)
+static double evaluate(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
+                       size_t count, seqrt_metrics *acc, double *values)
 {
     double sum = 0;
-    size_t correct = 0;
     seqrt_rng scratch;
     seqrt_rng_seed(&scratch, 0);
+    seqrt_metrics_reset(acc);
     for (size_t start = 0; start < count; start += (size_t)b->capacity) {
         int n = count - start < (size_t)b->capacity ? (int)(count - start) : b->capacity;
         seqrt_step s = make_step(m, b, d, NULL, start, n, &scratch);
         m->forward_infer(&s);
         sum += (double)s.loss * n;
-        correct += count_correct(m, &s);
+        metrics_add(acc, m, &s);
     }
-    *loss = sum / (double)count;
-    *accuracy = (double)correct / (double)count;
+    metrics_values(acc, m, values);
+    return sum / (double)count;
+}
+
+/* "PREFIXloss: X - PREFIXname: Y ..." with %.9g (the history's format, so
+ * the two compare as text) and a newline, on stdout. */
+static void print_result(const seqrt_model *m, const char *prefix, double loss,
+                         const double *values)
+{
+    printf("%sloss: %.9g", prefix, loss);
+    for (int i = 0; i < m->metric_count; i++)
+        printf(" - %s%s: %.9g", prefix, m->metrics[i].name, values[i]);
+    putchar('\n');
+    fflush(stdout);
 }
 
 /* ------------------------------------------------------------------ train */
@@ -592,16 +647,19 @@ typedef struct run {
     const options        *o;
     buffers               b;
     seqrt_dataset         train, val;
+    seqrt_dataset         test;       /* count 0: none (evaluated after the last epoch) */
     seqrt_history         hist;
     int                   hist_open;
     seqrt_checkpoint_lock lock;
     seqrt_rng             rng;        /* weights, then each epoch's shuffle */
     seqrt_rng             drop;       /* dropout masks (seqrt_step.rng) */
+    seqrt_metrics         acc;        /* the model's metrics, for any set */
+    int                   acc_ready;
     int64_t               t;          /* optimizer steps taken */
     long                  first_epoch, epochs, batch;
     float                 lr;
     uint64_t              seed;
-    size_t                n_train, n_val;
+    size_t                n_train, n_val, n_test; /* n_val 0: no validation */
     int                   steps;      /* per epoch */
     long                  saved_epoch; /* the epoch --save holds; 0 if none */
 } run;
@@ -742,6 +800,7 @@ static int run_start(run *r)
         return -1;
     r->n_train = limited(r->train.count, o);
     r->n_val = limited(r->val.count, o);
+    r->n_test = limited(r->test.count, o);
     if (r->n_train > UINT32_MAX) {
         fprintf(stderr, "error: %s: %zu samples, more than this trainer handles\n",
                 r->train.source, r->n_train);
@@ -749,9 +808,14 @@ static int run_start(run *r)
     }
     if (alloc_batch(&r->b, m, (int)r->batch, r->n_train))
         return -1;
+    size_t most = r->n_train > r->n_val ? r->n_train : r->n_val;
+    if (metrics_init(&r->acc, m, most > r->n_test ? most : r->n_test))
+        return -1;
+    r->acc_ready = 1;
     r->steps = (int)((r->n_train + (size_t)r->batch - 1) / (size_t)r->batch);
     if (o->history) {
-        if (seqrt_history_open(&r->hist, o->history, (unsigned)(r->first_epoch - 1),
+        seqrt_history_columns cols = seqrt_history_columns_of(m, r->n_val > 0);
+        if (seqrt_history_open(&r->hist, o->history, &cols, (unsigned)(r->first_epoch - 1),
                                (unsigned)(r->epochs - r->first_epoch + 1), &err)) {
             fprintf(stderr, "error: %s\n", err.msg);
             return -1;
@@ -832,7 +896,8 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
 
     double t0 = seqrt_clock_seconds();
     double loss_sum = 0;
-    size_t correct = 0, seen = 0;
+    size_t seen = 0;
+    seqrt_metrics_reset(&r->acc);
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
         int n = n_train - start < batch ? (int)(n_train - start) : (int)batch;
@@ -855,17 +920,19 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
             }
             return -1;
         }
+        metrics_add(&r->acc, m, &s);
         m->backward(&s);
         m->update(b->params, b->grads, b->opt_state, ++r->t, r->lr);
         loss_sum += (double)s.loss * n;
-        correct += count_correct(m, &s);
         seen += (size_t)n;
-        seqrt_progress_step(prog, step + 1, loss_sum / (double)seen,
-                            (double)correct / (double)seen);
+        if (seqrt_progress_due(prog, step + 1)) {
+            metrics_values(&r->acc, m, row->metrics);
+            seqrt_progress_step(prog, step + 1, loss_sum / (double)seen, row->metrics);
+        }
     }
     row->epoch = (unsigned)epoch;
     row->loss = loss_sum / (double)seen;
-    row->accuracy = (double)correct / (double)seen;
+    metrics_values(&r->acc, m, row->metrics);
     row->seconds = seqrt_clock_seconds() - t0;
     return 0;
 }
@@ -898,8 +965,11 @@ static void run_free(run *r)
     if (r->hist_open)
         seqrt_history_close(&r->hist);
     seqrt_checkpoint_lock_release(&r->lock);
+    if (r->acc_ready)
+        seqrt_metrics_free(&r->acc);
     seqrt_dataset_free(&r->train);
     seqrt_dataset_free(&r->val);
+    seqrt_dataset_free(&r->test);
     buffers_free(&r->b);
 }
 
@@ -913,18 +983,29 @@ static int cmd_train(const seqrt_model *m, const options *o)
     int status = 1;
     if (run_check_outputs(&r) || run_start(&r))
         goto done;
-    int live = !o->quiet && isatty(STDOUT_FILENO);
+    int live = !o->quiet && isatty(STDOUT_FILENO), has_val = r.n_val > 0;
+    const char *names[SEQRT_MAX_METRICS];
+    for (int i = 0; i < m->metric_count; i++)
+        names[i] = m->metrics[i].name;
     for (long epoch = r.first_epoch; epoch <= r.epochs; epoch++) {
         seqrt_progress prog;
-        seqrt_history_row row = {0};
-        seqrt_progress_begin(&prog, live, o->quiet, (int)epoch, (int)r.epochs, r.steps);
+        seqrt_history_row row;
+        memset(&row, 0, sizeof row);
+        seqrt_progress_begin(&prog, live, o->quiet, (int)epoch, (int)r.epochs, r.steps, names,
+                             m->metric_count);
         if (run_epoch(&r, epoch, &prog, &row))
             goto done;
-        evaluate(m, &r.b, &r.val, r.n_val, &row.val_loss, &row.val_accuracy);
-        seqrt_progress_end(&prog, row.seconds, row.loss, row.accuracy, row.val_loss,
-                           row.val_accuracy);
+        if (has_val)
+            row.val_loss = evaluate(m, &r.b, &r.val, r.n_val, &r.acc, row.val_metrics);
+        seqrt_progress_end(&prog, row.seconds, row.loss, row.metrics, has_val, row.val_loss,
+                           row.val_metrics);
         if (run_check_finite(&r, epoch, "") || run_record(&r, &row))
             goto done;
+    }
+    if (r.n_test > 0) {
+        double values[SEQRT_MAX_METRICS];
+        double loss = evaluate(m, &r.b, &r.test, r.n_test, &r.acc, values);
+        print_result(m, "test_", loss, values);
     }
     status = 0;
 done:
@@ -960,18 +1041,26 @@ static int cmd_evaluate(const seqrt_model *m, const options *o)
     buffers b = {0};
     seqrt_dataset val = {0};
     seqrt_checkpoint_meta meta;
+    seqrt_metrics acc;
+    int acc_ready = 0;
 
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
     if (load_dir(o, "t10k", 0, m, &val) || alloc_batch(&b, m, (int)batch, 0))
         goto done;
-    double loss, accuracy;
-    evaluate(m, &b, &val, limited(val.count, o), &loss, &accuracy);
+    size_t count = limited(val.count, o);
+    if (metrics_init(&acc, m, count))
+        goto done;
+    acc_ready = 1;
+    double values[SEQRT_MAX_METRICS];
+    double loss = evaluate(m, &b, &val, count, &acc, values);
     /* %.9g, as the history file, so the two can be compared as text */
-    printf("val_loss: %.9g - val_accuracy: %.9g\n", loss, accuracy);
+    print_result(m, "val_", loss, values);
     status = 0;
 done:
+    if (acc_ready)
+        seqrt_metrics_free(&acc);
     seqrt_dataset_free(&val);
     buffers_free(&b);
     return status;
@@ -986,6 +1075,8 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     seqrt_dataset d = {0};
     seqrt_error err = {{0}};
     seqrt_checkpoint_meta meta;
+    seqrt_metrics acc;
+    int acc_ready = 0;
 
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
@@ -1000,7 +1091,14 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     if (alloc_batch(&b, m, (int)batch, 0))
         goto done;
 
-    size_t count = limited(d.count, o), correct = 0;
+    size_t count = limited(d.count, o);
+    if (o->labels) {
+        if (metrics_init(&acc, m, count))
+            goto done;
+        acc_ready = 1;
+        seqrt_metrics_reset(&acc);
+    }
+    double loss_sum = 0;
     seqrt_rng scratch;
     seqrt_rng_seed(&scratch, 0);
     for (size_t start = 0; start < count; start += (size_t)batch) {
@@ -1009,6 +1107,10 @@ static int cmd_predict(const seqrt_model *m, const options *o)
         if (!o->labels)
             s.y = NULL, s.t = NULL;
         m->forward_infer(&s);
+        if (o->labels) {
+            loss_sum += (double)s.loss * n;
+            metrics_add(&acc, m, &s);
+        }
         for (int r = 0; r < n; r++) {
             const float *row = s.output + (size_t)r * (size_t)m->outputs;
             int best = 0;
@@ -1016,13 +1118,17 @@ static int cmd_predict(const seqrt_model *m, const options *o)
                 if (row[c] > row[best])
                     best = c;
             printf("%d\n", best);
-            correct += best == b.y[r];
         }
     }
-    if (o->labels)
-        printf("accuracy: %.4f (%zu/%zu)\n", (double)correct / (double)count, correct, count);
+    if (o->labels) {
+        double values[SEQRT_MAX_METRICS];
+        metrics_values(&acc, m, values);
+        print_result(m, "", loss_sum / (double)count, values);
+    }
     status = 0;
 done:
+    if (acc_ready)
+        seqrt_metrics_free(&acc);
     seqrt_dataset_free(&d);
     buffers_free(&b);
     return status;
@@ -1049,6 +1155,18 @@ static int blocks_ok(const seqrt_model *m)
     return 1;
 }
 
+/* The metrics line: at most SEQRT_MAX_METRICS named entries. */
+static int metrics_ok(const seqrt_model *m)
+{
+    if (m->metric_count < 0 || m->metric_count > SEQRT_MAX_METRICS ||
+        (m->metric_count > 0 && !m->metrics))
+        return 0;
+    for (int i = 0; i < m->metric_count; i++)
+        if (!m->metrics[i].name || (unsigned)m->metrics[i].kind >= SEQRT_METRIC_COUNT_)
+            return 0;
+    return 1;
+}
+
 /* A normalize layer's statistics: whole rows of the input's last axis,
  * inside the non-trainable parameters. */
 static int normalize_ok(const seqrt_model *m)
@@ -1068,7 +1186,7 @@ static void check_model(const seqrt_model *m)
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
         !m->backward || !m->update || m->input_size < 1 || m->outputs < 1 ||
         m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
-        !blocks_ok(m) || !normalize_ok(m)) {
+        !blocks_ok(m) || !metrics_ok(m) || !normalize_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");
         abort();
     }
