@@ -738,12 +738,12 @@ static int run_adapt(run *r)
     const seqrt_normalize_spec *ns = m->normalize;
     buffers *b = &r->b;
     size_t f_count = (size_t)ns->features;
-    double *mean = calloc(2 * f_count, sizeof *mean), *var = mean + f_count;
+    double *mean = calloc(2 * f_count, sizeof *mean); /* [features], then var */
     if (!mean) {
         fprintf(stderr, "error: out of memory for the normalize layer's statistics\n");
         return -1;
     }
-    size_t values = (size_t)b->capacity * (size_t)m->input_size;
+    double *var = mean + f_count; /* [features] */
     double rows = (double)r->n_train * (double)((size_t)m->input_size / f_count);
     for (int pass = 0; pass < 2; pass++) {
         double *sum = pass == 0 ? mean : var;
@@ -752,7 +752,7 @@ static int run_adapt(run *r)
                                                              : b->capacity;
             seqrt_dataset_batch(&r->train, NULL, start, n, b->x, NULL, NULL, 0);
             size_t count = (size_t)n * (size_t)m->input_size;
-            for (size_t i = 0, f = 0; i < count && i < values; i++) {
+            for (size_t i = 0, f = 0; i < count; i++) { /* f = i % features */
                 double x = (double)b->x[i];
                 sum[f] += pass == 0 ? x : (x - mean[f]) * (x - mean[f]);
                 if (++f == f_count)
