@@ -244,7 +244,8 @@ static void test_structure_hash_follows_numbers_not_text(void **state)
 static void test_pass_errors_are_located(void **state)
 {
     (void)state;
-    static const char src[] = "model m {\n  input 4\n  dense 8;  relu\n  dense 2\n}\n";
+    static const char src[] = "model m {\n  input 4\n  dense 8;  relu\n  dense 2\n}\n"
+                             "train { loss mse }\n";
     arena a;
     arena_init(&a);
     char *text = NULL;

@@ -133,7 +133,6 @@ static void forward_train(seqrt_step *s)
 
     /* loss: mnist_bn.seq:6  softmax + sparse_categorical_crossentropy (fused) */
     s->loss = seqrt_softmax_xent_forward(n, 10, dense_2, s->y, softmax);
-    s->correct = seqrt_accuracy_count(n, 10, softmax, s->y);
     s->output = softmax;
 }
 
@@ -184,12 +183,10 @@ static void forward_infer(seqrt_step *s)
     if (s->y == NULL) {
         seqrt_softmax_forward(n, 10, dense_2, softmax);
         s->loss = 0.0f;
-        s->correct = 0;
         s->output = softmax;
         return;
     }
     s->loss = seqrt_softmax_xent_forward(n, 10, dense_2, s->y, softmax);
-    s->correct = seqrt_accuracy_count(n, 10, softmax, s->y);
     s->output = softmax;
 }
 
@@ -278,14 +275,19 @@ static const seqrt_param_block blocks[] = {
     {"batch_normalization_1", "moving_variance", 5, BATCH_NORMALIZATION_1_MOVING_VARIANCE, 64},
 };
 
+/* The `metrics` line: kind, column name, k (top-k only). */
+static const seqrt_metric metrics[] = {
+    {SEQRT_METRIC_ACCURACY, "accuracy", 0},
+};
+
 static const seqrt_model model = {
     .name = "mnist_bn",
     .source = "models/mnist_bn.seq",
     .structure_hash = UINT64_C(0x70432addd64711d3),
-    .input_rows = 28,
-    .input_cols = 28,
+    .input_ndims = 2,
+    .input_dims = {28, 28},
     .input_size = 784,
-    .classes = 10,
+    .outputs = 10,
     .param_count = PARAM_COUNT,
     .trainable_count = TRAINABLE_COUNT,
     .act_per_sample = ACT_PER_SAMPLE,
@@ -300,6 +302,10 @@ static const seqrt_model model = {
     .epsilon = 1e-07f,
     .nesterov = 0,
     .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    .from_logits = 0,
+    .metrics = metrics,
+    .metric_count = (int)(sizeof metrics / sizeof metrics[0]),
+    .validation_split = 0.0f,
     .epochs = 10,
     .batch = 32,
     .shuffle = 1,
