@@ -470,6 +470,8 @@ static int rescale_values(checker *ck, const ast_value *arg, const ast_value *co
                           layer *l)
 {
     int ok = 1;
+    if (arg)
+        l->scale_text = arg->text;
     if (arg && !get_real(ck, arg, "scale", &l->scale)) {
         ok = 0;
     } else if (arg && (float)l->scale == 0.0f) {

@@ -76,6 +76,7 @@ typedef struct layer {
     double     rate;
     /* rescale */
     double     scale;      /* required */
+    const char *scale_text;/* as written ("1/255"), for comments */
     double     offset;     /* default 0 */
     /* filled by shapes.c */
     layer_shape out;

@@ -62,10 +62,15 @@ static const char *layer_text(arena *a, const layer *l)
         return arena_printf(a, "dropout %s", num);
     case LAYER_RESCALE: {
         char off[40];
-        ir_format_float(num, sizeof num, l->scale);
+        /* the scale as written: 1/255 reads better than 0.003921569 */
+        const char *scale = l->scale_text;
+        if (!scale) {
+            ir_format_float(num, sizeof num, l->scale);
+            scale = num;
+        }
         ir_format_float(off, sizeof off, l->offset);
-        return l->offset == 0 ? arena_printf(a, "rescale %s", num)
-                              : arena_printf(a, "rescale %s offset=%s", num, off);
+        return l->offset == 0 ? arena_printf(a, "rescale %s", scale)
+                              : arena_printf(a, "rescale %s offset=%s", scale, off);
     }
     default:
         return layer_kind_name(l->kind);
