@@ -272,6 +272,11 @@ static void test_structure_hash_follows_numbers_not_text(void **state)
                                   "# a comment\n\nmodel m {  # here too\n\n  input 4\n"
                                   "  dense 8;   batchnorm;relu\n\n  dense 3; softmax\n}\n"
                                   "train {\n  loss sparse_categorical_crossentropy\n}\n"));
+    /* from_logits=true without the softmax: the same step, the same hash */
+    assert_true(h == hash_of_text(&a, dir, "logits.seq",
+                                  "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3\n}\n"
+                                  "train {\n  loss sparse_categorical_crossentropy "
+                                  "from_logits=true\n}\n"));
     /* a layer's size, an option that changes the step, the loss: different */
     const char *changed[] = {
         "model m {\n  input 4\n  dense 9; batchnorm; relu\n  dense 3; softmax\n}\n"
