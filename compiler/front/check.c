@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/suggest.h"
 #include "front/names.h"
@@ -314,7 +315,13 @@ static int get_bool(checker *ck, const ast_value *v, const char *what, bool *out
         return 0;
     int k = v->kind == AST_IDENT ? find_name(v->text, bool_names, 2) : -1;
     if (k < 0) {
-        diag_error(ck->d, v->loc, v->len, "%s must be true or false, got '%s'", what, v->text);
+        /* Python's True and False, as a Keras user writes them */
+        const char *hint = v->kind != AST_IDENT                ? ""
+                           : strcasecmp(v->text, "true") == 0  ? "; write 'true'"
+                           : strcasecmp(v->text, "false") == 0 ? "; write 'false'"
+                                                               : "";
+        diag_error(ck->d, v->loc, v->len, "%s must be true or false, got '%s'%s", what, v->text,
+                   hint);
         return 0;
     }
     *out = k == 1;
