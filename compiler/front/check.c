@@ -713,12 +713,6 @@ static const ast_option *option_of(const ast_stmt *s, const ast_value *v)
     SEQC_BUG("an option value that is not the statement's");
 }
 
-static bool loss_is_crossentropy(loss_kind k)
-{
-    return k == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
-           k == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY || k == SEQRT_LOSS_BINARY_CROSSENTROPY;
-}
-
 /* loss NAME [from_logits=true] [delta=D]: from_logits only on the
  * cross-entropies, delta only on huber */
 static void train_loss(checker *ck, const ast_stmt *s, const ast_value *const *vals,

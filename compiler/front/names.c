@@ -64,6 +64,12 @@ const char *optimizer_kind_name(optimizer_kind k) { return name_of(&names_optimi
 const char *loss_kind_name(loss_kind k) { return name_of(&names_loss, (int)k); }
 const char *metric_kind_name(metric_kind k) { return name_of(&names_metric, (int)k); }
 
+bool loss_is_crossentropy(loss_kind k)
+{
+    return k == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+           k == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY || k == SEQRT_LOSS_BINARY_CROSSENTROPY;
+}
+
 const char *layer_keras_class(layer_kind k)
 {
     return (unsigned)k < LAYER_KIND_COUNT ? keras_class[k] : "?";

@@ -17,6 +17,7 @@
 #ifndef SEQC_NAMES_H
 #define SEQC_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "front/model.h"
 
@@ -34,6 +35,9 @@ const char *init_kind_name(init_kind k);
 const char *optimizer_kind_name(optimizer_kind k);
 const char *loss_kind_name(loss_kind k);
 const char *metric_kind_name(metric_kind k);
+
+/* The three cross-entropies: the losses that take from_logits= */
+bool loss_is_crossentropy(loss_kind k);
 
 /* Keras's class and snake_case name for a layer kind, as its summary
  * prints them ("BatchNormalization", "batch_normalization") */

@@ -157,12 +157,6 @@ static const layer *width_setter(const model *m)
     return setter;
 }
 
-static bool is_crossentropy(loss_kind k)
-{
-    return k == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
-           k == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY || k == SEQRT_LOSS_BINARY_CROSSENTROPY;
-}
-
 /* The layer whose values the loss reads: the last one that is not a
  * flatten (a view) */
 static const layer *output_layer(const model *m)
@@ -240,7 +234,7 @@ static int check_output(diag *d, const model *m)
                       "binary_crossentropy");
         return 0;
     }
-    if (!is_crossentropy(r->loss))
+    if (!loss_is_crossentropy(r->loss))
         return 1;
     const layer *end = output_layer(m);
     layer_kind link = r->loss == SEQRT_LOSS_BINARY_CROSSENTROPY ? LAYER_SIGMOID : LAYER_SOFTMAX;
