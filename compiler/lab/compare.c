@@ -224,8 +224,15 @@ static int set_split(compare_args *a, const char *v)
 /* "K" (a count) or "S1,S2,..." (the seeds themselves, distinct) */
 static int set_seeds(compare_args *a, const char *v)
 {
-    if (!strchr(v, ','))
-        return parse_count("--seeds", v, 1, MAX_SEEDS, &a->nseeds);
+    if (!strchr(v, ',')) {
+        char *end;
+        errno = 0;
+        long k = strtol(v, &end, 10);
+        if (end == v || *end || errno || k < 1 || k > MAX_SEEDS)
+            goto bad;
+        a->nseeds = k;
+        return 0;
+    }
     free(a->seed_list);
     a->nseed_list = 0;
     a->seed_list = malloc(MAX_SEEDS * sizeof *a->seed_list);
