@@ -203,15 +203,13 @@ static void gen_loss_forward(gen *g, const ir_op *op, ir_phase phase)
                                           : ir_infer_source(g->ir, op->x);
     layer_open(g, op, op_what(g, op), IR_NONE);
     if (phase == IR_PHASE_INFER) { /* predict may run without labels */
-        sb_printf(&g->body, "    if (s->y == NULL) {\n");
+        sb_printf(&g->body, "    if (s->y == NULL && s->t == NULL) {\n");
         if (*ir_op_call(ir_op_info(op->kind), IR_PHASE_PREDICT))
             emit_call(g, op, IR_PHASE_PREDICT, 8);
-        sb_printf(&g->body, "        s->loss = 0.0f;\n        s->correct = 0;\n"
+        sb_printf(&g->body, "        s->loss = 0.0f;\n"
                             "        s->output = %s;\n        return;\n    }\n", tn(g, out));
     }
     emit_call(g, op, phase, 4);
-    sb_printf(&g->body, "    s->correct = seqrt_accuracy_count(n, %" PRId64 ", %s, s->y);\n",
-              g->ir->classes, tn(g, out));
     sb_printf(&g->body, "    s->output = %s;\n", tn(g, out));
     layer_close(g, op);
 }
@@ -424,8 +422,8 @@ static void emit_model(gen *g)
               cq_string(g->a, ir->name), cq_string(g->a, ir->path));
     sb_printf(&g->out, "    .structure_hash = UINT64_C(0x%016" PRIx64 "),\n",
               ir_structure_hash(ir));
-    sb_printf(&g->out, "    .input_rows = %" PRId64 ",\n    .input_cols = %" PRId64 ",\n"
-                       "    .input_size = %" PRId64 ",\n    .classes = %" PRId64 ",\n",
+    sb_printf(&g->out, "    .input_ndims = 2,\n    .input_dims = {%" PRId64 ", %" PRId64 "},\n"
+                       "    .input_size = %" PRId64 ",\n    .outputs = %" PRId64 ",\n",
               ir->input_rows, ir->input_cols, ir->input_size, ir->classes);
     sb_printf(&g->out, "    .param_count = PARAM_COUNT,\n    .trainable_count = TRAINABLE_COUNT,\n"
                        "    .act_per_sample = ACT_PER_SAMPLE,\n"

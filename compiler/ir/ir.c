@@ -85,9 +85,9 @@ static const ir_op_desc op_table[] = {
     },
     [IR_MSE] = {
         .name = "mse",
-        .forward = "s->loss = seqrt_mse_forward($n, $classes, $x, s->y)",
+        .forward = "s->loss = seqrt_mse_forward($n, $classes, $x, s->t)",
         .predict = "",
-        .backward = "seqrt_mse_backward($n, $classes, $x, s->y, $dx)",
+        .backward = "seqrt_mse_backward($n, $classes, $x, s->t, $dx)",
         .is_loss = true,
     },
 };

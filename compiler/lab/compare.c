@@ -599,7 +599,8 @@ static int check_data(const compare_args *a, const variant *v)
             fprintf(stderr, "seqc compare: error: cannot read the data: %s\n", err.msg);
             return 1;
         }
-        int rc = seqrt_dataset_check(&d, (int)v->ir->input_size, (int)v->ir->classes, &err);
+        int rc = seqrt_dataset_check(&d, (int)v->ir->input_size, (int)v->ir->classes,
+                                     seqrt_loss_targets(v->m->train.loss), 1, &err);
         lim.used_bytes = seqrt_dataset_bytes(&d);
         seqrt_dataset_free(&d);
         if (rc != 0) {

@@ -187,8 +187,16 @@ void seqrt_dropout_backward(size_t n, float rate, const float *mask,
                             const float *dy, float *dx);
 
 /* ---------------------------------------------------------------- losses */
-/* Labels are class indices in [0, classes). Losses return the mean over
- * the batch; gradients are already divided by the batch size. */
+/* Every loss returns the mean over the batch (and, for the element-wise
+ * losses, over the width, as Keras); every gradient is already divided
+ * by what the mean divides by. Sums are taken in double.
+ *
+ * Targets come in two forms:
+ *   labels  int32 [batch]: class numbers in [0, classes) (sparse losses);
+ *   t       float [batch, width]: one row of targets per sample (one-hot
+ *           or probability rows for categorical_crossentropy, 0/1 or
+ *           probabilities for binary_crossentropy, real values for the
+ *           regression losses). */
 
 /* Softmax fused with sparse categorical cross-entropy, from logits:
  * probs = softmax(logits); loss = mean(logsumexp(z) - z[label]). */
@@ -198,22 +206,72 @@ float seqrt_softmax_xent_forward(int batch, int classes, const float *logits,
 void  seqrt_softmax_xent_backward(int batch, int classes, const float *probs,
                                   const int32_t *labels, float *dlogits);
 
-/* Categorical cross-entropy on probabilities (output of a softmax, or of
- * any layer), targets one-hot from labels, clipped at 1e-7 as Keras does. */
+/* Sparse categorical cross-entropy on probabilities, clipped at 1e-7 as
+ * Keras does: loss = mean(-log(clip(p[label]))). */
 float seqrt_xent_forward(int batch, int classes, const float *probs,
                          const int32_t *labels);
 void  seqrt_xent_backward(int batch, int classes, const float *probs,
                           const int32_t *labels, float *dprobs);
 
-/* Mean squared error against one-hot(label): mean over batch and classes. */
-float seqrt_mse_forward(int batch, int classes, const float *pred,
-                        const int32_t *labels);
-void  seqrt_mse_backward(int batch, int classes, const float *pred,
-                         const int32_t *labels, float *dpred);
+/* Categorical cross-entropy on probabilities against target rows t:
+ * loss = mean_rows(-sum_j t_j log(clip(p_j))); dprobs = -t/(N clip(p)),
+ * 0 where the clip is active. */
+float seqrt_cce_forward(int batch, int classes, const float *probs, const float *t);
+void  seqrt_cce_backward(int batch, int classes, const float *probs, const float *t,
+                         float *dprobs);
+/* The same from logits, fused with softmax (from_logits=true, or a softmax
+ * the compiler fused): probs = softmax(z);
+ * dlogits = (probs * sum_j t_j - t) / N. */
+float seqrt_softmax_cce_forward(int batch, int classes, const float *logits,
+                                const float *t, float *probs);
+void  seqrt_softmax_cce_backward(int batch, int classes, const float *probs,
+                                 const float *t, float *dlogits);
+
+/* Binary cross-entropy on probabilities, K independent outputs per row:
+ * loss = mean over rows and columns of -(t log p + (1-t) log(1-p)),
+ * p clipped to [1e-7, 1 - 1e-7] (Keras). */
+float seqrt_bce_forward(int batch, int width, const float *probs, const float *t);
+void  seqrt_bce_backward(int batch, int width, const float *probs, const float *t,
+                         float *dprobs);
+/* From logits, fused with the sigmoid (numerically stable:
+ * max(z,0) - z t + log1p(exp(-|z|))); probs = sigmoid(z);
+ * dlogits = (probs - t) / (N width). */
+float seqrt_sigmoid_bce_forward(int batch, int width, const float *logits,
+                                const float *t, float *probs);
+void  seqrt_sigmoid_bce_backward(int batch, int width, const float *probs,
+                                 const float *t, float *dlogits);
+
+/* Regression, mean over rows and columns: (pred - t)^2; |pred - t|
+ * (gradient sign(pred - t), 0 at 0); Huber with delta: 0.5 d^2 when
+ * |d| <= delta, else delta (|d| - 0.5 delta) (Keras). */
+float seqrt_mse_forward(int batch, int width, const float *pred, const float *t);
+void  seqrt_mse_backward(int batch, int width, const float *pred, const float *t,
+                         float *dpred);
+float seqrt_mae_forward(int batch, int width, const float *pred, const float *t);
+void  seqrt_mae_backward(int batch, int width, const float *pred, const float *t,
+                         float *dpred);
+float seqrt_huber_forward(int batch, int width, const float *pred, const float *t,
+                          float delta);
+void  seqrt_huber_backward(int batch, int width, const float *pred, const float *t,
+                           float delta, float *dpred);
 
 /* Number of rows whose arg-max (first maximum) equals the label. */
 int seqrt_accuracy_count(int batch, int classes, const float *scores,
                          const int32_t *labels);
+
+/* ------------------------------------------------------ preprocessing */
+/* Keras's Rescaling and Normalization layers, element-wise over n values
+ * of `features` per row (the last axis). */
+
+/* y = x * scale + offset;  dx = dy * scale (dx may alias dy) */
+void seqrt_rescale_forward(size_t n, float scale, float offset, const float *x, float *y);
+void seqrt_rescale_backward(size_t n, float scale, const float *dy, float *dx);
+/* y = (x - mean[f]) / max(sqrt(var[f]), 1e-7) per feature f = i % features
+ * (Keras Normalization); dx = dy / max(sqrt(var[f]), 1e-7). */
+void seqrt_normalize_forward(size_t n, int features, const float *mean,
+                             const float *var, const float *x, float *y);
+void seqrt_normalize_backward(size_t n, int features, const float *var,
+                              const float *dy, float *dx);
 
 /* ------------------------------------------------------------ optimizers */
 /* One loop over a contiguous parameter buffer. State lives in buffers the
@@ -234,14 +292,24 @@ void seqrt_adam_step(size_t n, float *param, const float *grad, float *m,
 
 /* ----------------------------------------------------------------- data */
 
-/* A labelled dataset held as bytes: count samples of sample_size bytes
- * (rows*cols), labels one byte each. Floats are made one batch at a time.
+/*
+ * A dataset: count samples of sample_size input values, and (optionally)
+ * y_width target values per sample.
  *
- * The loaders (libseqrt_data.a, also inside libseqrt.a: libc and zlib
- * only) return 0 and a whole dataset, or -1 with one message naming the
- * file and what is wrong, *out zeroed and nothing allocated. They keep no
- * state and write nothing but *out and *err, so they are safe to call on
- * any file (the fuzz targets do). The caller frees with
+ * Inputs are held as the file stored them where that is bytes (IDX ubyte,
+ * NumPy uint8: xtype SEQRT_X_U8, multiplied by `scale` = 1/255 when a
+ * batch is made: the tutorial's convention, documented in docs/data.md),
+ * and as float32 otherwise (every other IDX and NumPy dtype, CSV text:
+ * xtype SEQRT_X_F32, never scaled). Targets are always float32 rows of
+ * y_width values: a class number (y_width 1, an integer stored exactly),
+ * a one-hot or probability row, or real values. Which of these a model
+ * needs is its loss's business (seqrt_dataset_check).
+ *
+ * The loaders (libseqrt_data.a, also inside libseqrt.a: libc, zlib and
+ * libzip only) return 0 and a whole dataset, or -1 with one message naming
+ * the file and what is wrong, *out zeroed and nothing allocated. They keep
+ * no state and write nothing but *out and *err, so they are safe to call
+ * on any file (the fuzz targets do). The caller frees with
  * seqrt_dataset_free.
  *
  * Memory follows the bytes a file really holds, never a header's claim:
@@ -249,18 +317,27 @@ void seqrt_adam_step(size_t n, float *param, const float *grad, float *m,
  * arrive, so a header that announces more than the file holds is reported
  * as truncated ("header says N images, the file holds M") after reading
  * only what is there. A load that would hold more than opts->max_bytes
- * is refused with a message naming the limit and --max-data-bytes. */
+ * is refused with a message naming the limit and --max-data-bytes.
+ */
+#define SEQRT_MAX_SAMPLE_DIMS 4
+
+typedef enum seqrt_xtype { SEQRT_X_U8, SEQRT_X_F32 } seqrt_xtype;
+
 typedef struct seqrt_dataset {
-    size_t   count;
-    int      rows, cols;     /* IDX image shape; CSV: rows = 1, cols = fields-1 */
-    size_t   sample_size;    /* rows * cols */
-    uint8_t *pixels;         /* count * sample_size */
-    uint8_t *labels;         /* count */
-    float    scale;          /* multiply a byte by this: 1/255 for IDX */
-    char     source[256];    /* file the values came from, for messages */
-    char     labels_source[256]; /* file the labels came from ("" = none) */
-    size_t   first_line;     /* CSV: line of sample 0 (sample i is on line
-                                first_line + i); 0 for IDX */
+    size_t      count;
+    int         ndims;                        /* one sample's shape, */
+    int64_t     dims[SEQRT_MAX_SAMPLE_DIMS];  /* without the N axis */
+    size_t      sample_size;                  /* product of dims */
+    seqrt_xtype xtype;
+    uint8_t    *pixels;   /* SEQRT_X_U8: count * sample_size bytes */
+    float      *values;   /* SEQRT_X_F32: count * sample_size floats */
+    float       scale;    /* SEQRT_X_U8: a byte times scale (1/255) */
+    int         y_width;  /* targets per sample; 0: none (inputs only) */
+    float      *targets;  /* count * y_width */
+    char        source[256];        /* file the inputs came from, for messages */
+    char        labels_source[256]; /* file the targets came from ("" = source) */
+    size_t      first_line; /* CSV: line of sample 0 (sample i is on line
+                               first_line + i); 0 otherwise */
 } seqrt_dataset;
 
 /* Limits of a load; NULL (or zeroed) means the defaults. */
@@ -277,11 +354,16 @@ size_t seqrt_default_max_data_bytes(void);
 /* "N", "NK", "NM", "NG", "NT" (powers of 1024; "MB", "MiB" also read) ->
  * *out; -1 when s is not such a size or is 0. For --max-data-bytes. */
 int    seqrt_parse_bytes(const char *s, size_t *out);
-/* The bytes a loaded dataset holds: values and labels. */
+/* The bytes a loaded dataset holds: inputs and targets. */
 size_t seqrt_dataset_bytes(const seqrt_dataset *d);
 
-/* images.idx3 + labels.idx1, each plain or gzip (detected by content).
- * labels_path may be NULL: images only (for prediction), every label 0. */
+/* images.idx + labels.idx, each plain or gzip (detected by content), of
+ * any IDX element type (0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int,
+ * 0x0D float, 0x0E double; big-endian as the format says). Images of
+ * type ubyte stay bytes (SEQRT_X_U8, scale 1/255); every other type is
+ * read as float32. Labels: one value per sample (a 1-D file, y_width 1)
+ * or a 2-D file (N, K) of target rows. labels_path may be NULL: inputs
+ * only (y_width 0). */
 int  seqrt_load_idx(const char *images_path, const char *labels_path,
                     seqrt_dataset *out, seqrt_error *err);
 int  seqrt_load_idx_opts(const char *images_path, const char *labels_path,
@@ -294,40 +376,138 @@ int  seqrt_load_mnist_dir(const char *dir, const char *prefix,
 int  seqrt_load_mnist_dir_opts(const char *dir, const char *prefix,
                                const seqrt_load_opts *opts, seqrt_dataset *out,
                                seqrt_error *err);
-/* CSV (plain or gzip): one sample per line, the label in the first
- * column, then the values, each an integer 0..255, separated by commas.
- * The header rule: a UTF-8 byte-order mark at the start is skipped; line
- * 1 is a header iff at least one of its cells is not a number as C's
- * strtod reads one ("label,x1" is a header; "3,0,7", "nan,1,2" and
- * "1.5,2,3" are data, and the last two are errors). No other line is
- * ever skipped: a cell that is not an integer 0..255 is an error naming
- * file, line and column. Blank lines are allowed only at the end. */
-int  seqrt_load_csv(const char *path, seqrt_dataset *out, seqrt_error *err);
-int  seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
-                         seqrt_dataset *out, seqrt_error *err);
-/* The same loaders on bytes in memory (plain, or gzip when they start
- * with its magic), read exactly as a file's: for the fuzz targets and for
- * callers that hold the bytes. The caller keeps the buffers; messages
- * name "<images>", "<labels>" or "<csv>". labels may be NULL as above. */
+
+/* How a CSV file's columns become inputs and targets. */
+typedef struct seqrt_csv_opts {
+    const char *target;    /* "NAME[,NAME...]": the target columns by header
+                              name (with no_header: by number from 0);
+                              NULL: the last column */
+    int         no_header; /* line 1 is data; columns are numbered from 0 */
+    int         no_target; /* every column is an input (predict on a file
+                              without targets); target must be NULL */
+} seqrt_csv_opts;
+
+/* CSV (plain or gzip): line 1 is a header of column names (unless
+ * no_header); every later line is one sample, every cell a number as
+ * strtod reads it (integers, decimals, exponents; "nan"/"inf" are read
+ * and refused later by seqrt_dataset_check). RFC 4180 quoting ("a,b",
+ * "" inside quotes), CRLF line ends and a UTF-8 byte-order mark are
+ * handled. No line is ever skipped: a cell that is not a number, or a row
+ * with the wrong number of cells, is an error naming file, line and
+ * column. Blank lines are allowed only at the end. Inputs are float32
+ * (SEQRT_X_F32, never scaled), ndims 1. */
+int  seqrt_load_csv(const char *path, const seqrt_csv_opts *csv,
+                    const seqrt_load_opts *opts, seqrt_dataset *out,
+                    seqrt_error *err);
+
+/* NumPy's .npz (np.savez, stored, or np.savez_compressed, deflate), read
+ * with libzip: the arrays x_<split> and y_<split> (split "train", "test"
+ * or "val"; the ".npy" members). .npy versions 1, 2 and 3, little- or
+ * big-endian, C order; dtypes uint8 (kept as bytes, scale 1/255), int8,
+ * int16, int32, int64, float32, float64 (read as float32). Fortran order,
+ * object arrays, structured dtypes and a member that is not there are
+ * errors naming the file and the member. y of shape (N,) gives y_width
+ * 1, (N, K) y_width K. Returns 1 (not -1) with *out zeroed when the
+ * archive simply has no x_<split> (an optional split such as val). */
+int  seqrt_load_npz(const char *path, const char *split, const seqrt_load_opts *opts,
+                    seqrt_dataset *out, seqrt_error *err);
+
+/* The same loaders on bytes in memory, read exactly as a file's: for the
+ * fuzz targets and for callers that hold the bytes. The caller keeps the
+ * buffers; messages name "<images>", "<labels>", "<csv>" or "<npz>". */
 int  seqrt_load_idx_mem(const void *images, size_t images_len, const void *labels,
                         size_t labels_len, const seqrt_load_opts *opts,
                         seqrt_dataset *out, seqrt_error *err);
-int  seqrt_load_csv_mem(const void *text, size_t len, const seqrt_load_opts *opts,
-                        seqrt_dataset *out, seqrt_error *err);
+int  seqrt_load_csv_mem(const void *text, size_t len, const seqrt_csv_opts *csv,
+                        const seqrt_load_opts *opts, seqrt_dataset *out,
+                        seqrt_error *err);
+int  seqrt_load_npz_mem(const void *zip, size_t len, const char *split,
+                        const seqrt_load_opts *opts, seqrt_dataset *out,
+                        seqrt_error *err);
+/* One .npy array on its own (for the npz loader's fuzz target and for
+ * tests): parses the header and converts the values as above. */
+typedef struct seqrt_array {
+    int      ndims;
+    int64_t  dims[SEQRT_MAX_SAMPLE_DIMS + 1];
+    size_t   count;   /* product of dims */
+    int      is_u8;   /* values held as bytes in u8, else as floats in f32 */
+    uint8_t *u8;
+    float   *f32;
+} seqrt_array;
+int  seqrt_load_npy_mem(const void *npy, size_t len, const char *name,
+                        const seqrt_load_opts *opts, seqrt_array *out,
+                        seqrt_error *err);
+void seqrt_array_free(seqrt_array *a);
+
 void seqrt_dataset_free(seqrt_dataset *d);
-/* Error when a label is >= classes (naming the labels file, and for a CSV
- * the line) or the sample size is not features. */
-int  seqrt_dataset_check(const seqrt_dataset *d, int features, int classes,
+
+/*
+ * Where a command's data comes from (the trainer's and seqc compare's
+ * --data, --test, --target, --no-header), and the sets it gives:
+ *   DIR (a directory): IDX, train-* for training, t10k-* for test;
+ *   FILE.npz: x_train/y_train, x_test/y_test when present, x_val/y_val
+ *             when present;
+ *   FILE.csv[.gz] (any other file): the training set; --test FILE.csv
+ *             the test set, read with the same columns.
+ * seqrt_load_data loads every set there is; test and val are left empty
+ * (count 0) when the source has none.
+ */
+typedef struct seqrt_data_spec {
+    const char    *data;   /* --data */
+    const char    *test;   /* --test (CSV only; an error with DIR or .npz) */
+    seqrt_csv_opts csv;    /* --target, --no-header */
+} seqrt_data_spec;
+
+typedef struct seqrt_data_sets {
+    seqrt_dataset train, val, test;
+} seqrt_data_sets;
+
+int  seqrt_load_data(const seqrt_data_spec *spec, const seqrt_load_opts *opts,
+                     seqrt_data_sets *out, seqrt_error *err);
+void seqrt_data_sets_free(seqrt_data_sets *s);
+
+/* Keras's validation_split: moves the samples from
+ * split_at = floor(count * (1 - fraction)) on (as stored, before any
+ * shuffle) into *val (a new dataset; d keeps the first split_at). An error when either part
+ * would be empty. 0 < fraction < 1. */
+int  seqrt_dataset_split(seqrt_dataset *d, double fraction, seqrt_dataset *val,
                          seqrt_error *err);
-/* Gather n samples order[start..start+n) into x[n,sample_size] (scaled)
- * and y[n]. order == NULL means the identity order. (In libseqrt.a, not
- * in libseqrt_data.a: it uses the runtime's threads.) */
+
+/* What a model needs of a dataset's targets, from its loss. */
+typedef enum seqrt_target_kind {
+    SEQRT_TARGET_CLASS,     /* y_width 1, integers 0..outputs-1
+                               (sparse_categorical_crossentropy) */
+    SEQRT_TARGET_ROWS,      /* y_width == outputs, rows of values >= 0;
+                               or y_width 1 of class numbers, one-hot
+                               encoded per batch (categorical_crossentropy) */
+    SEQRT_TARGET_BINARY,    /* y_width == outputs, values in [0, 1]
+                               (binary_crossentropy) */
+    SEQRT_TARGET_VALUES     /* y_width == outputs, finite reals (mse, mae,
+                               huber) */
+} seqrt_target_kind;
+
+/* Every check a dataset must pass before the first epoch: samples exist;
+ * sample_size == input_size (the message shows both shapes); every input
+ * finite; targets present (unless need_targets is 0) and of the kind
+ * above, naming the file (and for a CSV the line) of the first bad one.
+ * One message, naming the file and what is wrong. */
+int  seqrt_dataset_check(const seqrt_dataset *d, int input_size, int outputs,
+                         seqrt_target_kind kind, int need_targets, seqrt_error *err);
+
+/* Gather n samples order[start..start+n) (order NULL: the identity) into
+ * x[n, sample_size] (bytes scaled), and their targets: labels[n] (the
+ * class numbers, (int32)targets[k*y_width]; skipped when labels is NULL
+ * or y_width != 1) and t[n, t_width] (skipped when t is NULL): the target
+ * rows when t_width == y_width, or one-hot rows of the class numbers when
+ * y_width == 1 and t_width > 1. (In libseqrt.a, not in libseqrt_data.a:
+ * it uses the runtime's threads.) */
 void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
-                         size_t start, int n, float *x, int32_t *y);
+                         size_t start, int n, float *x, int32_t *labels,
+                         float *t, int t_width);
 /* A hint, no value changes: starts loading the bytes of the samples that
  * seqrt_dataset_batch(d, order, start, n, ...) will read, each thread the
  * columns it will gather, so the next batch's cache misses overlap this
- * step's computation (added for issue #6). */
+ * step's computation. */
 void seqrt_dataset_prefetch(const seqrt_dataset *d, const uint32_t *order,
                             size_t start, int n);
 
@@ -344,25 +524,62 @@ typedef enum seqrt_optimizer_kind {
 typedef enum seqrt_loss_kind {
     SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
     SEQRT_LOSS_CATEGORICAL_CROSSENTROPY,
+    SEQRT_LOSS_BINARY_CROSSENTROPY,
     SEQRT_LOSS_MSE,
+    SEQRT_LOSS_MAE,
+    SEQRT_LOSS_HUBER,
     SEQRT_LOSS_COUNT_
 } seqrt_loss_kind;
+
+/* The targets a loss reads (seqrt_dataset_check, the loop's batches). */
+seqrt_target_kind seqrt_loss_targets(seqrt_loss_kind k);
+
+/* Metrics, as Keras names them in `metrics` (seqrt_names.h). The
+ * compiler resolves `accuracy` by the loss, as Keras does: sparse or
+ * categorical accuracy (arg-max against the class, or against the
+ * target row's arg-max) for the cross-entropies, binary_accuracy for
+ * binary_crossentropy (printed as "accuracy" then: seqrt_metric.name). */
+typedef enum seqrt_metric_kind {
+    SEQRT_METRIC_ACCURACY,        /* arg-max == class (or target row's arg-max) */
+    SEQRT_METRIC_BINARY_ACCURACY, /* mean over columns of (p > 0.5) == (t > 0.5) */
+    SEQRT_METRIC_TOP_K,           /* sparse_top_k_categorical_accuracy, k */
+    SEQRT_METRIC_MAE,
+    SEQRT_METRIC_MSE,
+    SEQRT_METRIC_RMSE,            /* sqrt of the epoch's mean squared error */
+    SEQRT_METRIC_AUC,             /* ROC AUC over the epoch, exact (ties
+                                     counted half), binary targets */
+    SEQRT_METRIC_COUNT_
+} seqrt_metric_kind;
+
+#define SEQRT_MAX_METRICS 8 /* entries of a `metrics` line (seqc check) */
+
+typedef struct seqrt_metric {
+    seqrt_metric_kind kind;
+    const char       *name; /* the column: "accuracy", "mae", "top_5"... as
+                               history and progress print it (val_ + name) */
+    int               k;    /* SEQRT_METRIC_TOP_K */
+} seqrt_metric;
 
 /* What one call of a generated forward/backward sees. */
 typedef struct seqrt_step {
     int            n;        /* rows in this mini-batch, 1 <= n <= capacity */
     int            capacity; /* rows the arena was sized for */
     const float   *x;        /* [n, input_size] */
-    const int32_t *y;        /* [n] class labels */
+    const int32_t *y;        /* [n] class numbers: for a SEQRT_TARGET_CLASS loss */
+    const float   *t;        /* [n, outputs] target rows: for every other loss */
     float         *params;   /* trainable parameters, then non-trainable */
     float         *grads;    /* [trainable_count] */
     float         *arena;    /* activations and their gradients:
                                 act_per_sample * capacity floats */
-    seqrt_rng     *rng;      /* for dropout */
+    seqrt_rng     *rng;      /* for dropout: the loop's dropout stream, not
+                                the one that draws weights and shuffles */
     /* outputs of forward_*: */
-    float          loss;     /* mean loss over the n rows */
-    int            correct;  /* rows whose arg-max equals the label */
-    const float   *output;   /* [n, classes]: the model's output (probs) */
+    float          loss;     /* mean loss over the n rows; 0 when y and t
+                                are both NULL (prediction) */
+    const float   *output;   /* [n, outputs]: what the model's last layer
+                                gives, with the loss's link applied when
+                                from_logits (probabilities), so metrics and
+                                predict see probabilities or values */
 } seqrt_step;
 
 /* One named block of parameters, so the loop can say which layer a value
@@ -371,20 +588,35 @@ typedef struct seqrt_step {
 typedef struct seqrt_param_block {
     const char *layer;   /* "dense", "batch_normalization_1", ... */
     const char *what;    /* "kernel", "bias", "gamma", "beta",
-                            "moving_mean", "moving_variance" */
+                            "moving_mean", "moving_variance", "mean",
+                            "variance" */
     int         line;    /* the layer's line in the model file */
     size_t      offset;  /* first float within params */
     size_t      count;   /* floats */
 } seqrt_param_block;
+
+/* A `normalize` layer (Keras Normalization): its mean and variance,
+ * `features` floats each at params[mean_offset] and params[var_offset]
+ * (non-trainable), are learned from the training set before the first
+ * epoch (not when resuming: the checkpoint has them). The layer's input
+ * is the data's input times `scale` plus `offset` (the `rescale` layers
+ * before it); statistics are per feature over the last axis, each sample
+ * giving size/features rows. */
+typedef struct seqrt_normalize_spec {
+    size_t mean_offset, var_offset;
+    int    features;
+    float  scale, offset;
+} seqrt_normalize_spec;
 
 /* Everything a generated trainer tells the shared training loop. */
 typedef struct seqrt_model {
     const char *name;             /* model name from the file */
     const char *source;           /* the model file it was generated from */
     uint64_t    structure_hash;   /* hash of layers, shapes and parameters */
-    int         input_rows, input_cols; /* input shape (cols=1 for vectors) */
+    int         input_ndims;      /* input shape as the model file gives it */
+    int64_t     input_dims[SEQRT_MAX_SAMPLE_DIMS];
     int         input_size;       /* features per sample */
-    int         classes;          /* units of the output */
+    int         outputs;          /* width of the model's output */
     size_t      param_count;      /* floats in params */
     size_t      trainable_count;  /* the first trainable_count of params */
     size_t      act_per_sample;   /* arena floats per row of capacity */
@@ -393,11 +625,17 @@ typedef struct seqrt_model {
      * block_count 0 when a trainer does not describe them */
     const seqrt_param_block *blocks;
     int         block_count;
-    /* the recipe from the file (flags may override epochs, batch, lr, seed) */
+    const seqrt_normalize_spec *normalize; /* NULL: no normalize layer */
+    /* the recipe from the file (flags may override epochs, batch, lr, seed,
+     * validation_split) */
     seqrt_optimizer_kind optimizer;
     float       lr, momentum, beta1, beta2, epsilon;
     int         nesterov;
     seqrt_loss_kind loss;
+    int         from_logits;      /* the loss applies softmax/sigmoid itself */
+    const seqrt_metric *metrics;  /* the `metrics` line, in its order */
+    int         metric_count;
+    float       validation_split; /* 0: none */
     int         epochs, batch, shuffle;
     uint64_t    seed;
     /* generated functions */

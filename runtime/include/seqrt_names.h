@@ -35,9 +35,27 @@ _Static_assert(sizeof seqrt_optimizer_names / sizeof *seqrt_optimizer_names ==
 static const char *const seqrt_loss_names[] = {
     [SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY] = "sparse_categorical_crossentropy",
     [SEQRT_LOSS_CATEGORICAL_CROSSENTROPY] = "categorical_crossentropy",
+    [SEQRT_LOSS_BINARY_CROSSENTROPY] = "binary_crossentropy",
     [SEQRT_LOSS_MSE] = "mse",
+    [SEQRT_LOSS_MAE] = "mae",
+    [SEQRT_LOSS_HUBER] = "huber",
 };
 _Static_assert(sizeof seqrt_loss_names / sizeof *seqrt_loss_names == SEQRT_LOSS_COUNT_,
                "one name per seqrt_loss_kind");
+
+/* The names a `metrics` line accepts (Keras's). "accuracy" resolves by
+ * the loss (seqrt.h); the top-k metric takes k= (default 5). */
+static const char *const seqrt_metric_names[] = {
+    [SEQRT_METRIC_ACCURACY] = "accuracy",
+    [SEQRT_METRIC_BINARY_ACCURACY] = "binary_accuracy",
+    [SEQRT_METRIC_TOP_K] = "sparse_top_k_categorical_accuracy",
+    [SEQRT_METRIC_MAE] = "mae",
+    [SEQRT_METRIC_MSE] = "mse",
+    [SEQRT_METRIC_RMSE] = "rmse",
+    [SEQRT_METRIC_AUC] = "auc",
+};
+_Static_assert(sizeof seqrt_metric_names / sizeof *seqrt_metric_names ==
+                   SEQRT_METRIC_COUNT_,
+               "one name per seqrt_metric_kind");
 
 #endif /* SEQRT_NAMES_H */

@@ -49,9 +49,14 @@ static void test_gradients_match_finite_differences(void **state)
     for (size_t i = 0; i < (size_t)m->input_size * BATCH; i++)
         x[i] = seqrt_rng_uniform(&rng);
     for (int i = 0; i < BATCH; i++)
-        y[i] = (int32_t)seqrt_rng_below(&rng, (uint32_t)m->classes);
+        y[i] = (int32_t)seqrt_rng_below(&rng, (uint32_t)m->outputs);
 
-    seqrt_step s = {.n = BATCH, .capacity = BATCH, .x = x, .y = y, .params = params,
+    /* the same classes as target rows, for the losses that read rows */
+    float *t = calloc((size_t)BATCH * (size_t)m->outputs, sizeof *t);
+    assert_non_null(t);
+    for (int i = 0; i < BATCH; i++)
+        t[(size_t)i * (size_t)m->outputs + (size_t)y[i]] = 1.0f;
+    seqrt_step s = {.n = BATCH, .capacity = BATCH, .x = x, .y = y, .t = t, .params = params,
                     .grads = grads, .arena = arena, .rng = &rng};
     m->forward_train(&s);
     assert_true(isfinite(s.loss));
@@ -84,6 +89,7 @@ static void test_gradients_match_finite_differences(void **state)
     free(grads);
     free(arena);
     free(x);
+    free(t);
 }
 
 int main(void)

@@ -88,6 +88,14 @@ static void write_gzip(const char *path, const void *data, size_t n)
     assert_int_equal(gzclose(f), Z_OK);
 }
 
+/* The targets of d (y_width 1) are the class numbers in want[0..n). */
+static void assert_targets(const seqrt_dataset *d, const uint8_t *want, size_t n)
+{
+    assert_int_equal(d->y_width, 1);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal((int)d->targets[i], want[i]);
+}
+
 /* An IDX images file: header (magic, count, rows, cols), then `have`
  * pixel bytes (pixel i = i*7 mod 256), whatever the header says. */
 static size_t idx_images(unsigned char *buf, uint32_t magic, uint32_t count,
@@ -146,9 +154,8 @@ static void assert_empty(const seqrt_dataset *d)
 {
     assert_int_equal(d->count, 0);
     assert_null(d->pixels);
-    assert_null(d->labels);
-    assert_int_equal(d->rows, 0);
-    assert_int_equal(d->cols, 0);
+    assert_null(d->targets);
+    assert_int_equal(d->sample_size, 0 * 0);
     assert_int_equal(d->sample_size, 0);
     assert_int_equal(d->source[0], '\0');
 }
@@ -209,7 +216,7 @@ static void expect_csv_failure(const char *path, const char *where,
     seqrt_dataset d;
     seqrt_error err = {{0}};
     poison(&d);
-    assert_int_equal(seqrt_load_csv(path, &d, &err), -1);
+    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), -1);
     ASSERT_MSG(&err, path, where, problem);
     assert_empty(&d);
 
@@ -217,7 +224,7 @@ static void expect_csv_failure(const char *path, const char *where,
     unsigned char *text = read_if_any(path, &n);
     if (text) {
         poison(&d);
-        assert_int_equal(seqrt_load_csv_mem(text, n, NULL, &d, &err), -1);
+        assert_int_equal(seqrt_load_csv_mem(text, n, NULL, NULL, &d, &err), -1);
         ASSERT_MSG(&err, "<csv>", where, problem);
         assert_empty(&d);
     }
@@ -235,12 +242,11 @@ static void test_mnist_train(void **state)
     seqrt_error err = {{0}};
     assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "train", &d, &err), 0);
     assert_int_equal(d.count, 8000);
-    assert_int_equal(d.rows, 28);
-    assert_int_equal(d.cols, 28);
+    assert_int_equal(d.sample_size, 28 * 28);
     assert_int_equal(d.sample_size, 784);
     assert_close(d.scale, 1.0 / 255.0, 1e-9);
     assert_non_null(strstr(d.source, "train-images-idx3-ubyte"));
-    assert_memory_equal(d.labels, first, sizeof first);
+    assert_targets(&d, first, sizeof first);
 
     /* pixels span 0..255; the first image's bytes sum to 27395, and row
      * 14 of it starts 0 0 0 0 0 153 253 145 */
@@ -260,10 +266,10 @@ static void test_mnist_train(void **state)
 
     int counts[256] = {0};
     for (size_t i = 0; i < d.count; i++)
-        counts[d.labels[i]]++;
+        counts[(int)d.targets[i]]++;
     for (int c = 10; c < 256; c++)
         assert_int_equal(counts[c], 0);
-    assert_int_equal(seqrt_dataset_check(&d, 784, 10, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 784, 10, SEQRT_TARGET_CLASS, 1, &err), 0);
 
     seqrt_dataset_free(&d);
     assert_empty(&d);
@@ -277,9 +283,8 @@ static void test_mnist_t10k(void **state)
     seqrt_error err = {{0}};
     assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &d, &err), 0);
     assert_int_equal(d.count, 2000);
-    assert_int_equal(d.rows, 28);
-    assert_int_equal(d.cols, 28);
-    assert_memory_equal(d.labels, first, sizeof first);
+    assert_int_equal(d.sample_size, 28 * 28);
+    assert_targets(&d, first, sizeof first);
     uint64_t sum0 = 0;
     for (size_t i = 0; i < 784; i++)
         sum0 += d.pixels[i];
@@ -298,8 +303,8 @@ static void test_images_only(void **state)
     assert_int_equal(only.count, full.count);
     assert_int_equal(only.sample_size, 784);
     assert_memory_equal(only.pixels, full.pixels, full.count * full.sample_size);
-    for (size_t i = 0; i < only.count; i++)
-        assert_int_equal(only.labels[i], 0);
+    assert_int_equal(only.y_width, 0); /* no targets */
+    assert_null(only.targets);
     seqrt_dataset_free(&only);
     seqrt_dataset_free(&full);
     /* a labels file where images are expected is still refused */
@@ -338,7 +343,7 @@ static void test_plain_equals_gzip(void **state)
     assert_int_equal(plain.count, gz.count);
     assert_int_equal(plain.sample_size, gz.sample_size);
     assert_memory_equal(plain.pixels, gz.pixels, gz.count * gz.sample_size);
-    assert_memory_equal(plain.labels, gz.labels, gz.count);
+    assert_memory_equal(plain.targets, gz.targets, gz.count * sizeof(float));
     seqrt_dataset_free(&gz);
     seqrt_dataset_free(&plain);
 }
@@ -360,7 +365,7 @@ static void test_mem_equals_file(void **state)
     assert_int_equal(mem.count, file.count);
     assert_int_equal(mem.sample_size, 784);
     assert_memory_equal(mem.pixels, file.pixels, file.count * 784);
-    assert_memory_equal(mem.labels, file.labels, file.count);
+    assert_memory_equal(mem.targets, file.targets, file.count * sizeof(float));
     assert_string_equal(mem.source, "<images>");
     assert_string_equal(mem.labels_source, "<labels>");
     seqrt_dataset_free(&mem);
@@ -382,17 +387,17 @@ static void test_mem_equals_file(void **state)
     fclose(f);
     size_t n;
     unsigned char *gz = read_if_any(two, &n);
-    assert_int_equal(seqrt_load_csv(two, &file, &err), 0);
-    assert_int_equal(seqrt_load_csv_mem(gz, n, NULL, &mem, &err), 0);
+    assert_int_equal(seqrt_load_csv(two, NULL, NULL, &file, &err), 0);
+    assert_int_equal(seqrt_load_csv_mem(gz, n, NULL, NULL, &mem, &err), 0);
     assert_int_equal(file.count, 2);
     assert_int_equal(mem.count, 2);
     assert_memory_equal(mem.pixels, file.pixels, 2);
-    assert_memory_equal(mem.labels, file.labels, 2);
+    assert_memory_equal(mem.targets, file.targets, 2 * sizeof(float));
     seqrt_dataset_free(&mem);
     seqrt_dataset_free(&file);
     free(gz);
-    assert_int_equal(seqrt_load_csv_mem("5,6\n", 4, NULL, &mem, &err), 0);
-    assert_int_equal(mem.labels[0], 5);
+    assert_int_equal(seqrt_load_csv_mem("5,6\n", 4, NULL, NULL, &mem, &err), 0);
+    assert_int_equal(mem.targets[0], 5);
     seqrt_dataset_free(&mem);
 }
 
@@ -403,19 +408,21 @@ static void test_batch_gather(void **state)
     (void)state;
     /* 4 samples of 3 bytes; sample k holds k*10, k*10+1, 255 - k */
     uint8_t pixels[12], labels[4] = {7, 1, 9, 3};
+    float targets[4] = {7, 1, 9, 3};
     for (int k = 0; k < 4; k++) {
         pixels[k * 3] = (uint8_t)(k * 10);
         pixels[k * 3 + 1] = (uint8_t)(k * 10 + 1);
         pixels[k * 3 + 2] = (uint8_t)(255 - k);
     }
-    seqrt_dataset d = {.count = 4, .rows = 1, .cols = 3, .sample_size = 3,
-                       .pixels = pixels, .labels = labels, .scale = 0.5f};
+    seqrt_dataset d = {.count = 4, .ndims = 1, .dims = {3}, .sample_size = 3,
+                       .pixels = pixels, .targets = targets, .y_width = 1, .scale = 0.5f};
+    (void)labels;
     const uint32_t order[5] = {3, 0, 2, 1, 0};
     float x[9];
     int32_t y[3] = {-1, -1, -1};
 
     /* order[1..4) = samples 0, 2, 1 */
-    seqrt_dataset_batch(&d, order, 1, 3, x, y);
+    seqrt_dataset_batch(&d, order, 1, 3, x, y, NULL, 0);
     const float want[9] = {0, 0.5f, 127.5f, 10, 10.5f, 126.5f, 5, 5.5f, 127};
     for (int i = 0; i < 9; i++)
         assert_close(x[i], want[i], 0);
@@ -424,7 +431,7 @@ static void test_batch_gather(void **state)
     assert_int_equal(y[2], 1);
 
     /* no order: the identity, from start */
-    seqrt_dataset_batch(&d, NULL, 2, 2, x, y);
+    seqrt_dataset_batch(&d, NULL, 2, 2, x, y, NULL, 0);
     assert_close(x[0], 10, 0);
     assert_close(x[5], 126, 0);
     assert_int_equal(y[0], 9);
@@ -441,9 +448,9 @@ static void test_batch_mnist_scaled(void **state)
     const uint32_t order[4] = {1999, 0, 1234, 7};
     static float x[4 * 784];
     int32_t y[4];
-    seqrt_dataset_batch(&d, order, 0, 4, x, y);
+    seqrt_dataset_batch(&d, order, 0, 4, x, y, NULL, 0);
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(y[i], d.labels[order[i]]);
+        assert_int_equal(y[i], d.targets[order[i]]);
         for (int j = 0; j < 784; j++) {
             float want = (float)d.pixels[order[i] * 784 + (size_t)j] * (1.0f / 255.0f);
             assert_close(x[i * 784 + j], want, 0);
@@ -466,21 +473,20 @@ static void test_csv_header_crlf(void **state)
                      "9,255,255,0,0\r\n\r\n");
     seqrt_dataset d;
     seqrt_error err = {{0}};
-    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
+    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
     assert_int_equal(d.count, 3);
-    assert_int_equal(d.rows, 1);
-    assert_int_equal(d.cols, 4);
+    assert_int_equal(d.sample_size, 1 * 4);
     assert_int_equal(d.sample_size, 4);
     assert_close(d.scale, 1.0 / 255.0, 1e-9);
     static const uint8_t pixels[12] = {0, 128, 255, 7, 1, 2, 3, 4, 255, 255, 0, 0};
     static const uint8_t labels[3] = {3, 0, 9};
     assert_memory_equal(d.pixels, pixels, sizeof pixels);
-    assert_memory_equal(d.labels, labels, sizeof labels);
+    assert_targets(&d, labels, sizeof labels);
     assert_string_equal(d.source, path);
 
     float x[4];
     int32_t y;
-    seqrt_dataset_batch(&d, NULL, 0, 1, x, &y);
+    seqrt_dataset_batch(&d, NULL, 0, 1, x, &y, NULL, 0);
     assert_int_equal(y, 3);
     assert_close(x[1], 128.0 / 255.0, 1e-7);
     assert_close(x[2], 1.0, 1e-7);
@@ -495,11 +501,11 @@ static void test_csv_no_header(void **state)
     write_text(path, "1,2,3\n4,5,6");
     seqrt_dataset d;
     seqrt_error err = {{0}};
-    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
+    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
     assert_int_equal(d.count, 2);
-    assert_int_equal(d.cols, 2);
-    assert_int_equal(d.labels[0], 1);
-    assert_int_equal(d.labels[1], 4);
+    assert_int_equal(d.sample_size, 2);
+    assert_int_equal(d.targets[0], 1);
+    assert_int_equal(d.targets[1], 4);
     assert_int_equal(d.pixels[3], 6);
     seqrt_dataset_free(&d);
 }
@@ -545,7 +551,7 @@ static void test_csv_empty(void **state)
 static void load_csv_ok(const char *path, size_t count, seqrt_dataset *d)
 {
     seqrt_error err = {{0}};
-    if (seqrt_load_csv(path, d, &err) != 0) {
+    if (seqrt_load_csv(path, NULL, NULL, d, &err) != 0) {
         print_error("%s: %s\n", path, err.msg);
         fail();
     }
@@ -561,7 +567,7 @@ static void test_csv_bom(void **state)
     const char *data = tmp_path("bom_data.csv");
     write_text(data, "\xEF\xBB\xBF" "1,2,3\n4,5,6\n");
     load_csv_ok(data, 2, &d);
-    assert_int_equal(d.labels[0], 1);
+    assert_int_equal(d.targets[0], 1);
     assert_int_equal(d.pixels[0], 2);
     assert_int_equal(d.first_line, 1);
     seqrt_dataset_free(&d);
@@ -569,7 +575,7 @@ static void test_csv_bom(void **state)
     const char *head = tmp_path("bom_head.csv");
     write_text(head, "\xEF\xBB\xBF" "label,a,b\n7,8,9\n");
     load_csv_ok(head, 1, &d);
-    assert_int_equal(d.labels[0], 7);
+    assert_int_equal(d.targets[0], 7);
     assert_int_equal(d.first_line, 2);
     seqrt_dataset_free(&d);
 }
@@ -599,7 +605,7 @@ static void test_csv_header_rule(void **state)
     const char *names = tmp_path("names.csv");
     write_text(names, "label,0,1\n5,1,2\n");
     load_csv_ok(names, 1, &d);
-    assert_int_equal(d.labels[0], 5);
+    assert_int_equal(d.targets[0], 5);
     seqrt_dataset_free(&d);
 
     const char *empty_cell = tmp_path("empty_cell.csv"); /* pandas' unnamed index */
@@ -632,14 +638,14 @@ static void test_check_label_names_its_file(void **state)
     const char *csv = tmp_path("label_line.csv");
     write_text(csv, "label,a\n3,0\n12,1\n");
     load_csv_ok(csv, 2, &d);
-    assert_int_equal(seqrt_dataset_check(&d, 1, 10, &err), -1);
+    assert_int_equal(seqrt_dataset_check(&d, 1, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
     ASSERT_MSG(&err, csv, ":3: sample 1 has label 12", "10 classes");
     seqrt_dataset_free(&d);
 
     const char *images = tmp_path("l-images"), *labels = tmp_path("l-labels");
     write_good_pair(images, labels); /* labels 0, 1, 2 */
     assert_int_equal(seqrt_load_idx(images, labels, &d, &err), 0);
-    assert_int_equal(seqrt_dataset_check(&d, 4, 2, &err), -1);
+    assert_int_equal(seqrt_dataset_check(&d, 4, 2, SEQRT_TARGET_CLASS, 1, &err), -1);
     ASSERT_MSG(&err, labels, "sample 2 has label 2", "2 classes (labels 0..1)");
     assert_null(strstr(err.msg, images));
     seqrt_dataset_free(&d);
@@ -819,9 +825,9 @@ static void test_check_label_out_of_range(void **state)
     write_text(path, "3,0,0\n12,1,1\n4,2,2\n");
     seqrt_dataset d;
     seqrt_error err = {{0}};
-    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
-    assert_int_equal(seqrt_dataset_check(&d, 2, 13, &err), 0);
-    assert_int_equal(seqrt_dataset_check(&d, 2, 10, &err), -1);
+    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 2, 13, SEQRT_TARGET_CLASS, 1, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 2, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
     ASSERT_MSG(&err, path, "sample 1 has label 12", "10 classes");
     seqrt_dataset_free(&d);
 }
@@ -832,15 +838,15 @@ static void test_check_sample_size(void **state)
     seqrt_dataset d;
     seqrt_error err = {{0}};
     assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &d, &err), 0);
-    assert_int_equal(seqrt_dataset_check(&d, 100, 10, &err), -1);
+    assert_int_equal(seqrt_dataset_check(&d, 100, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
     ASSERT_MSG(&err, "t10k-images-idx3-ubyte",
                "images are 28x28 = 784 values, the model's input takes 100");
     seqrt_dataset_free(&d);
 
     const char *path = tmp_path("size.csv");
     write_text(path, "1,2,3\n");
-    assert_int_equal(seqrt_load_csv(path, &d, &err), 0);
-    assert_int_equal(seqrt_dataset_check(&d, 784, 10, &err), -1);
+    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
+    assert_int_equal(seqrt_dataset_check(&d, 784, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
     ASSERT_MSG(&err, path, "samples have 2 values, the model's input takes 784");
     seqrt_dataset_free(&d);
 }

@@ -161,7 +161,7 @@ static void child_load(int fd, load_kind kind, const char *a, const char *b,
     seqrt_dataset d;
     seqrt_error err = {{0}};
     r.rc = kind == LOAD_IDX ? seqrt_load_idx_opts(a, b, opts, &d, &err)
-                            : seqrt_load_csv_opts(a, opts, &d, &err);
+                            : seqrt_load_csv(a, NULL, opts, &d, &err);
     snprintf(r.msg, sizeof r.msg, "%s", err.msg);
     r.count = d.count;
     for (size_t i = 0; i < 4 && i < d.count * d.sample_size; i++)
@@ -276,21 +276,22 @@ static void test_idx_over_limit(void **state)
 }
 
 /* The limit counts every byte held: values and labels, and what earlier
- * loads hold (used_bytes). t10k holds 2000 * 784 + 2000 = 1,570,000. */
+ * loads hold (used_bytes). t10k holds 2000 * 784 bytes of pixels and 2000
+ * float labels: 1,576,000. */
 static void test_limit_boundary(void **state)
 {
     (void)state;
     seqrt_dataset d;
     seqrt_error err = {{0}};
-    seqrt_load_opts opts = {.max_bytes = 1570000};
+    seqrt_load_opts opts = {.max_bytes = 1576000};
     assert_int_equal(seqrt_load_mnist_dir_opts(MNIST_DIR, "t10k", &opts, &d, &err), 0);
-    assert_int_equal(seqrt_dataset_bytes(&d), 1570000);
+    assert_int_equal(seqrt_dataset_bytes(&d), 1576000);
     seqrt_dataset_free(&d);
 
-    opts.max_bytes = 1569999;
+    opts.max_bytes = 1575999;
     assert_int_equal(seqrt_load_mnist_dir_opts(MNIST_DIR, "t10k", &opts, &d, &err), -1);
     assert_has(err.msg, "t10k-");
-    assert_has(err.msg, "limit of 1569999 bytes (as given)");
+    assert_has(err.msg, "limit of 1575999 bytes (as given)");
     assert_null(d.pixels);
 
     opts = (seqrt_load_opts){.max_bytes = 2000000, .used_bytes = 1000000};
@@ -314,16 +315,16 @@ static void test_limit_boundary(void **state)
     assert_non_null(fi);
     assert_int_equal(fwrite(h, 1, 8 + 3, fi), 8 + 3);
     fclose(fi);
-    opts = (seqrt_load_opts){.max_bytes = 14};
+    opts = (seqrt_load_opts){.max_bytes = 23}; /* labels are held as floats */
     assert_int_equal(seqrt_load_idx_opts(im, lb, &opts, &d, &err), -1);
     assert_has(err.msg, lb);
-    assert_has(err.msg, "limit of 14 bytes");
+    assert_has(err.msg, "limit of 23 bytes");
     opts.max_bytes = 11; /* the images alone: refused from the file's size */
     assert_int_equal(seqrt_load_idx_opts(im, lb, &opts, &d, &err), -1);
     assert_has(err.msg, im);
-    opts.max_bytes = 15;
+    opts.max_bytes = 24;
     assert_int_equal(seqrt_load_idx_opts(im, lb, &opts, &d, &err), 0);
-    assert_int_equal(seqrt_dataset_bytes(&d), 15);
+    assert_int_equal(seqrt_dataset_bytes(&d), 24);
     seqrt_dataset_free(&d);
 
     /* a CSV's line being read counts too */
@@ -333,10 +334,10 @@ static void test_limit_boundary(void **state)
     fputs("1,2,3\n4,5,6\n", f);
     fclose(f);
     opts = (seqrt_load_opts){.max_bytes = 5};
-    assert_int_equal(seqrt_load_csv_opts(csv, &opts, &d, &err), -1);
+    assert_int_equal(seqrt_load_csv(csv, NULL, &opts, &d, &err), -1);
     assert_has(err.msg, "limit of 5 bytes");
     opts.max_bytes = 1 << 20;
-    assert_int_equal(seqrt_load_csv_opts(csv, &opts, &d, &err), 0);
+    assert_int_equal(seqrt_load_csv(csv, NULL, &opts, &d, &err), 0);
     seqrt_dataset_free(&d);
 }
 

@@ -111,10 +111,10 @@ static void mse_hand(void **state)
     /* pred [[0.5,0.2],[1,0]], labels [0,1] -> targets [[1,0],[0,1]]:
      * squares 0.25 + 0.04 + 1 + 1 = 2.29, mean over 4 = 0.5725 */
     const float pred[4] = {0.5f, 0.2f, 1.0f, 0.0f};
-    const int32_t labels[2] = {0, 1};
-    assert_close(seqrt_mse_forward(2, 2, pred, labels), 0.5725, 1e-7);
+    const float t[4] = {1, 0, 0, 1};
+    assert_close(seqrt_mse_forward(2, 2, pred, t), 0.5725, 1e-7);
     float d[4];
-    seqrt_mse_backward(2, 2, pred, labels, d);
+    seqrt_mse_backward(2, 2, pred, t, d);
     /* 2 (p - t) / 4 */
     assert_close(d[0], -0.25, 1e-7);
     assert_close(d[1], 0.1, 1e-7);
@@ -188,6 +188,9 @@ static void loss_gradcheck(enum loss_kind kind, const char *name)
         assert_non_null(labels);
         for (int i = 0; i < batch; i++)
             labels[i] = (int32_t)(trand_unit(&r) * classes);
+        float *onehot = falloc(n); /* the mse's targets: the labels one-hot */
+        for (size_t i = 0; i < n; i++)
+            onehot[i] = (int)(i % (size_t)classes) == labels[i / (size_t)classes] ? 1.0f : 0.0f;
         switch (kind) {
         case LOSS_SOFTMAX_XENT:
             seqrt_softmax_xent_forward(batch, classes, in, labels, probs);
@@ -197,14 +200,14 @@ static void loss_gradcheck(enum loss_kind kind, const char *name)
             seqrt_xent_backward(batch, classes, in, labels, d);
             break;
         case LOSS_MSE:
-            seqrt_mse_backward(batch, classes, in, labels, d);
+            seqrt_mse_backward(batch, classes, in, onehot, d);
             break;
         }
         loss_ctx c = {kind, batch, classes, widen(in, n), labels};
         /* the float forward agrees with the double reference too */
         float fwd = kind == LOSS_SOFTMAX_XENT ? seqrt_softmax_xent_forward(batch, classes, in, labels, probs)
                   : kind == LOSS_XENT         ? seqrt_xent_forward(batch, classes, in, labels)
-                                              : seqrt_mse_forward(batch, classes, in, labels);
+                                              : seqrt_mse_forward(batch, classes, in, onehot);
         double ref = loss_ref(&c);
         assert_close(fwd, ref, 1e-6 * (1.0 + fabs(ref)));
         double *num = dalloc(n);
@@ -213,7 +216,7 @@ static void loss_gradcheck(enum loss_kind kind, const char *name)
         worst = e > worst ? e : worst;
         free(num);
         free(c.in);
-        free(in); free(probs); free(d); free(labels);
+        free(in); free(probs); free(d); free(labels); free(onehot);
     }
     gc_report(name, worst);
 }

@@ -53,8 +53,12 @@ static void tiny_forward(seqrt_step *s)
     float *logits = s->arena;                         /* [n,10] */
     float *probs = s->arena + (size_t)s->capacity * OUT; /* [n,10] */
     seqrt_dense_forward(s->n, IN, OUT, s->x, s->params, bias(s->params), logits);
-    s->loss = seqrt_softmax_xent_forward(s->n, OUT, logits, s->y, probs);
-    s->correct = seqrt_accuracy_count(s->n, OUT, probs, s->y);
+    if (s->y) {
+        s->loss = seqrt_softmax_xent_forward(s->n, OUT, logits, s->y, probs);
+    } else { /* prediction without labels */
+        seqrt_softmax_forward(s->n, OUT, logits, probs);
+        s->loss = 0.0f;
+    }
     s->output = probs;
 }
 
@@ -90,7 +94,7 @@ int main(int argc, char **argv)
         .name = TINY_BIAS ? "tiny" : "tiny_nobias",
         .source = TINY_BIAS ? "tiny.seq" : "tiny_nobias.seq",
         .structure_hash = TINY_BIAS ? 0x74696e7900000001ull : 0x74696e7900000002ull,
-        .input_rows = 28, .input_cols = 28, .input_size = IN, .classes = OUT,
+        .input_ndims = 2, .input_dims = {28, 28}, .input_size = IN, .outputs = OUT,
         .param_count = P_COUNT, .trainable_count = P_COUNT,
         .act_per_sample = 3 * OUT, .opt_state_count = 2 * P_COUNT,
         .blocks = tiny_blocks, .block_count = (int)(sizeof tiny_blocks / sizeof tiny_blocks[0]),

@@ -317,16 +317,24 @@ static int csv_read(csv_reader *r, seqrt_dataset *out, seqrt_error *err)
         goto fail;
     }
     out->pixels = shrink(rows.pixels, count * out->sample_size);
-    out->labels = shrink(rows.labels, count);
+    rows.pixels = NULL;
+    if (data_bytes_to_targets(r->b, rows.labels, count, &out->targets, err) < 0) {
+        rows.labels = NULL;
+        goto fail;
+    }
+    out->y_width = 1;
     out->count = count;
-    out->rows = 1;
-    out->cols = (int)out->sample_size;
+    out->xtype = SEQRT_X_U8;
+    out->ndims = 1;
+    out->dims[0] = (int64_t)out->sample_size;
     out->scale = 1.0f / 255.0f;
     out->first_line = first_data;
     snprintf(out->source, sizeof out->source, "%s", path);
     snprintf(out->labels_source, sizeof out->labels_source, "%s", path);
     return 0;
 fail:
+    free(out->pixels);
+    out->pixels = NULL;
     free(rows.pixels);
     free(rows.labels);
     return -1;
@@ -353,9 +361,10 @@ static int csv_load(csv_reader *r, const seqrt_load_opts *opts, seqrt_dataset *o
     return rc;
 }
 
-int seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
-                        seqrt_dataset *out, seqrt_error *err)
+int seqrt_load_csv(const char *path, const seqrt_csv_opts *csv,
+                   const seqrt_load_opts *opts, seqrt_dataset *out, seqrt_error *err)
 {
+    (void)csv;
     csv_reader r = {.path = path};
     memset(out, 0, sizeof *out);
     if (data_src_open(&r.src, path, err) < 0)
@@ -363,16 +372,13 @@ int seqrt_load_csv_opts(const char *path, const seqrt_load_opts *opts,
     return csv_load(&r, opts, out, err);
 }
 
-int seqrt_load_csv_mem(const void *text, size_t len, const seqrt_load_opts *opts,
-                       seqrt_dataset *out, seqrt_error *err)
+int seqrt_load_csv_mem(const void *text, size_t len, const seqrt_csv_opts *csv,
+                       const seqrt_load_opts *opts, seqrt_dataset *out, seqrt_error *err)
 {
+    (void)csv;
     csv_reader r = {.path = "<csv>"};
     memset(out, 0, sizeof *out);
     data_src_mem(&r.src, r.path, text, len);
     return csv_load(&r, opts, out, err);
 }
 
-int seqrt_load_csv(const char *path, seqrt_dataset *out, seqrt_error *err)
-{
-    return seqrt_load_csv_opts(path, NULL, out, err);
-}

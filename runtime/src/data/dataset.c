@@ -8,6 +8,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,13 +22,15 @@ void seqrt_dataset_free(seqrt_dataset *d)
     if (!d)
         return;
     free(d->pixels);
-    free(d->labels);
+    free(d->values);
+    free(d->targets);
     memset(d, 0, sizeof *d);
 }
 
 size_t seqrt_dataset_bytes(const seqrt_dataset *d)
 {
-    return d->count * d->sample_size + d->count;
+    size_t each = d->xtype == SEQRT_X_U8 ? 1 : sizeof(float);
+    return d->count * (d->sample_size * each + (size_t)d->y_width * sizeof(float));
 }
 
 /* Half of the physical memory: a dataset larger than that would push the
@@ -73,33 +78,85 @@ int seqrt_parse_bytes(const char *s, size_t *out)
     return 0;
 }
 
-int seqrt_dataset_check(const seqrt_dataset *d, int features, int classes,
-                        seqrt_error *err)
+seqrt_target_kind seqrt_loss_targets(seqrt_loss_kind k)
 {
-    if (d->count == 0 || !d->pixels || !d->labels)
+    switch (k) {
+    case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: return SEQRT_TARGET_CLASS;
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:        return SEQRT_TARGET_ROWS;
+    case SEQRT_LOSS_BINARY_CROSSENTROPY:             return SEQRT_TARGET_BINARY;
+    case SEQRT_LOSS_MSE:
+    case SEQRT_LOSS_MAE:
+    case SEQRT_LOSS_HUBER:
+    case SEQRT_LOSS_COUNT_:                          break;
+    }
+    return SEQRT_TARGET_VALUES;
+}
+
+/* "FILE:LINE: sample I" for a CSV, "FILE: sample I" otherwise */
+static const char *where(const seqrt_dataset *d, size_t i, char *buf, size_t len)
+{
+    const char *file = d->labels_source[0] ? d->labels_source : d->source;
+    if (d->first_line)
+        snprintf(buf, len, "%s:%zu: sample %zu", file, d->first_line + i, i);
+    else
+        snprintf(buf, len, "%s: sample %zu", file, i);
+    return buf;
+}
+
+int seqrt_dataset_check(const seqrt_dataset *d, int input_size, int outputs,
+                        seqrt_target_kind kind, int need_targets, seqrt_error *err)
+{
+    char at[600];
+    if (d->count == 0 || (!d->pixels && !d->values))
         return seqrt_fail(err, "%s: the dataset holds no samples", d->source);
-    if (features <= 0 || d->sample_size != (size_t)features) {
-        if (d->rows > 1)
-            return seqrt_fail(err, "%s: images are %dx%d = %zu values, the model's "
-                              "input takes %d", d->source, d->rows, d->cols,
-                              d->sample_size, features);
+    if (input_size <= 0 || d->sample_size != (size_t)input_size) {
+        if (d->ndims > 1)
+            return seqrt_fail(err, "%s: images are %" PRId64 "x%" PRId64 " = %zu values, "
+                              "the model's input takes %d", d->source, d->dims[0], d->dims[1],
+                              d->sample_size, input_size);
         return seqrt_fail(err, "%s: samples have %zu value%s, the model's input "
                           "takes %d", d->source, d->sample_size,
-                          d->sample_size == 1 ? "" : "s", features);
+                          d->sample_size == 1 ? "" : "s", input_size);
     }
-    /* a label is wrong in the file the labels came from */
-    const char *where = d->labels_source[0] ? d->labels_source : d->source;
+    if (d->xtype == SEQRT_X_F32) {
+        for (size_t i = 0; i < d->count * d->sample_size; i++)
+            if (!isfinite(d->values[i]))
+                return seqrt_fail(err, "%s: value %zu is %s: inputs must be finite",
+                                  where(d, i / d->sample_size, at, sizeof at),
+                                  i % d->sample_size, isnan(d->values[i]) ? "nan" : "inf");
+    }
+    if (!need_targets)
+        return 0;
+    const char *tfile = d->labels_source[0] ? d->labels_source : d->source;
+    if (d->y_width == 0 || !d->targets)
+        return seqrt_fail(err, "%s: the data has no targets", tfile);
+    int w = d->y_width;
+    int classes = kind == SEQRT_TARGET_CLASS || (kind == SEQRT_TARGET_ROWS && w == 1);
+    if (classes && w != 1)
+        return seqrt_fail(err, "%s: targets have %d values per sample; the loss takes one "
+                          "class number per sample", tfile, w);
+    if (!classes && w != outputs)
+        return seqrt_fail(err, "%s: targets have %d value%s per sample, the model has %d "
+                          "output%s", tfile, w, w == 1 ? "" : "s", outputs,
+                          outputs == 1 ? "" : "s");
     for (size_t i = 0; i < d->count; i++) {
-        if ((int)d->labels[i] < classes)
-            continue;
-        if (d->first_line) /* a CSV file: its line */
-            return seqrt_fail(err, "%s:%zu: sample %zu has label %d, but the model "
-                              "has %d classes (labels 0..%d)", where,
-                              d->first_line + i, i, (int)d->labels[i], classes,
-                              classes - 1);
-        return seqrt_fail(err, "%s: sample %zu has label %d, but the model has %d "
-                          "classes (labels 0..%d)", where, i, (int)d->labels[i],
-                          classes, classes - 1);
+        for (int j = 0; j < w; j++) {
+            float v = d->targets[i * (size_t)w + (size_t)j];
+            if (!isfinite(v))
+                return seqrt_fail(err, "%s has target %s: targets must be finite",
+                                  where(d, i, at, sizeof at), isnan(v) ? "nan" : "inf");
+            if (classes && (v < 0 || v >= (float)outputs || v != floorf(v)))
+                return seqrt_fail(err, "%s has label %g, but the model has %d classes "
+                                  "(labels 0..%d)", where(d, i, at, sizeof at), (double)v,
+                                  outputs, outputs - 1);
+            if (kind == SEQRT_TARGET_BINARY && (v < 0 || v > 1))
+                return seqrt_fail(err, "%s has target %g: binary_crossentropy takes "
+                                  "targets in [0, 1]", where(d, i, at, sizeof at), (double)v);
+            if (kind == SEQRT_TARGET_ROWS && !classes && v < 0)
+                return seqrt_fail(err, "%s has target %g: categorical_crossentropy takes "
+                                  "rows of values >= 0 (one-hot or probabilities)",
+                                  where(d, i, at, sizeof at), (double)v);
+        }
     }
     return 0;
 }

@@ -211,17 +211,23 @@ static int idx_load(idx_file *im, idx_file *lb, const seqrt_load_opts *opts,
             free(zeros);
             goto done;
         }
-        memset(zeros, 0, im->count);
-        out->labels = zeros;
+        free(zeros);
+        out->y_width = 0;
     } else {
+        uint8_t *bytes = NULL;
         b.path = labels_path;
-        if (idx_read_payload(lb, &b, &out->labels, err) < 0)
+        if (idx_read_payload(lb, &b, &bytes, err) < 0)
             goto done;
+        if (data_bytes_to_targets(&b, bytes, im->count, &out->targets, err) < 0)
+            goto done;
+        out->y_width = 1;
     }
 
     out->count = im->count;
-    out->rows = (int)im->rows;
-    out->cols = (int)im->cols;
+    out->ndims = 2;
+    out->dims[0] = (int64_t)im->rows;
+    out->dims[1] = (int64_t)im->cols;
+    out->xtype = SEQRT_X_U8;
     out->sample_size = (size_t)im->rows * im->cols;
     out->scale = 1.0f / 255.0f;
     snprintf(out->source, sizeof out->source, "%s", images_path);

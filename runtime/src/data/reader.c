@@ -239,3 +239,24 @@ void data_src_close(data_src *s)
     s->f = NULL;
     s->z_ready = 0;
 }
+
+int data_bytes_to_targets(data_budget *b, uint8_t *bytes, size_t count, float **out,
+                          seqrt_error *err)
+{
+    /* in place, from the end: the budget sees the bytes grow to floats,
+     * never both at once */
+    void *buf = bytes;
+    size_t cap = count;
+    *out = NULL;
+    if (data_grow(b, &buf, &cap, (count ? count : 1) * sizeof(float),
+                  (count ? count : 1) * sizeof(float), err) < 0) {
+        free(buf);
+        return -1;
+    }
+    const uint8_t *src = buf;
+    float *f = buf;
+    for (size_t i = count; i-- > 0;)
+        f[i] = (float)src[i];
+    *out = f;
+    return 0;
+}

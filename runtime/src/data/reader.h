@@ -41,6 +41,10 @@ int data_grow(data_budget *b, void **buf, size_t *cap, size_t need, size_t most,
 int data_fits(const data_budget *b, size_t bytes, seqrt_error *err);
 /* Gives back what a freed buffer of cap bytes held. */
 void data_release(data_budget *b, size_t cap);
+/* Replaces bytes[0..count) (malloc'd; freed here in every case) by
+ * count float targets in *out, within the budget. */
+int data_bytes_to_targets(data_budget *b, uint8_t *bytes, size_t count, float **out,
+                          seqrt_error *err);
 /* The message for a file that holds more than the limit allows. */
 int data_over_limit(const data_budget *b, seqrt_error *err);
 

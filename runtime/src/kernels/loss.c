@@ -85,33 +85,26 @@ void seqrt_xent_backward(int batch, int classes, const float *probs,
     }
 }
 
-/* loss = mean over rows and columns of (pred - onehot(label))^2 */
-float seqrt_mse_forward(int batch, int classes, const float *pred,
-                        const int32_t *labels)
+/* loss = mean over rows and columns of (pred - t)^2 */
+float seqrt_mse_forward(int batch, int width, const float *pred, const float *t)
 {
     double total = 0.0;
-    for (int i = 0; i < batch; i++) {
-        const float *pr = pred + (size_t)i * classes;
-        for (int j = 0; j < classes; j++) {
-            double d = (double)pr[j] - (j == labels[i] ? 1.0 : 0.0);
-            total += d * d;
-        }
+    size_t n = (size_t)batch * (size_t)width;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)pred[i] - (double)t[i];
+        total += d * d;
     }
-    double count = (double)batch * (double)classes;
-    return count > 0 ? (float)(total / count) : 0.0f;
+    return n > 0 ? (float)(total / (double)n) : 0.0f;
 }
 
-/* dpred = 2 (pred - onehot) / (batch * classes) */
-void seqrt_mse_backward(int batch, int classes, const float *pred,
-                        const int32_t *labels, float *dpred)
+/* dpred = 2 (pred - t) / (batch * width) */
+void seqrt_mse_backward(int batch, int width, const float *pred, const float *t,
+                        float *dpred)
 {
-    const float k = 2.0f / ((float)batch * (float)classes);
-    for (int i = 0; i < batch; i++) {
-        const float *pr = pred + (size_t)i * classes;
-        float *dr = dpred + (size_t)i * classes;
-        for (int j = 0; j < classes; j++)
-            dr[j] = k * (pr[j] - (j == labels[i] ? 1.0f : 0.0f));
-    }
+    const float k = 2.0f / ((float)batch * (float)width);
+    size_t n = (size_t)batch * (size_t)width;
+    for (size_t i = 0; i < n; i++)
+        dpred[i] = k * (pred[i] - t[i]);
 }
 
 /* Ties go to the first maximum, as numpy's and TF's argmax do. */

@@ -15,6 +15,7 @@
 #include "kernels/simd.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* dst[j] = src[j] * scale for one sample of m bytes. Fixed-width blocks of
  * 16: GCC's -O2 vectorizer takes these (it leaves a loop alone when the
@@ -38,11 +39,15 @@ static void prefetch_rows(const seqrt_dataset *d, const uint32_t *order, size_t 
     for (int i = 0; i < n; i++) {
         size_t k = order ? order[start + (size_t)i] : start + (size_t)i;
         /* every 64-byte line that holds a byte of [lo, hi) */
-        uintptr_t a = (uintptr_t)(d->pixels + k * d->sample_size + lo) & ~(uintptr_t)63;
-        uintptr_t end = (uintptr_t)(d->pixels + k * d->sample_size + hi);
+        size_t each = d->xtype == SEQRT_X_U8 ? 1 : sizeof(float);
+        const char *base = d->xtype == SEQRT_X_U8 ? (const char *)d->pixels
+                                                  : (const char *)d->values;
+        uintptr_t a = (uintptr_t)(base + (k * d->sample_size + lo) * each) & ~(uintptr_t)63;
+        uintptr_t end = (uintptr_t)(base + (k * d->sample_size + hi) * each);
         for (; a < end; a += 64)
             __builtin_prefetch((const void *)a);
-        __builtin_prefetch(d->labels + k);
+        if (d->targets)
+            __builtin_prefetch(d->targets + k * (size_t)d->y_width);
     }
 #else
     (void)d, (void)order, (void)start, (void)n, (void)lo, (void)hi;
@@ -66,7 +71,12 @@ static void batch_part(void *arg, int part, int parts)
     seqrt_parallel_range(m, 16, part, parts, &lo, &hi);
     for (int i = 0; i < j->n; i++) {
         size_t k = j->order ? j->order[j->start + (size_t)i] : j->start + (size_t)i;
-        scale_row(hi - lo, j->d->scale, j->d->pixels + k * m + lo, j->x + (size_t)i * m + lo);
+        if (j->d->xtype == SEQRT_X_U8)
+            scale_row(hi - lo, j->d->scale, j->d->pixels + k * m + lo,
+                      j->x + (size_t)i * m + lo);
+        else
+            memcpy(j->x + (size_t)i * m + lo, j->d->values + k * m + lo,
+                   (hi - lo) * sizeof(float));
     }
 }
 
@@ -86,16 +96,33 @@ static void prefetch_part(void *arg, int part, int parts)
  * core writes the part of x that it alone reads next: a row split made x
  * cross cores every step. */
 void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
-                         size_t start, int n, float *x, int32_t *y)
+                         size_t start, int n, float *x, int32_t *labels,
+                         float *t, int t_width)
 {
     batch_job j = {.d = d, .order = order, .start = start, .n = n, .x = x};
     if (seqrt_parallel_parts() > 1 && (size_t)n * d->sample_size >= BATCH_SPLIT_MIN)
         seqrt_parallel(batch_part, &j);
     else
         batch_part(&j, 0, 1);
+    const size_t w = (size_t)d->y_width;
     for (int i = 0; i < n; i++) {
         size_t k = order ? order[start + (size_t)i] : start + (size_t)i;
-        y[i] = d->labels[k];
+        const float *row = d->targets ? d->targets + k * w : NULL;
+        if (labels && w == 1)
+            labels[i] = row ? (int32_t)row[0] : 0;
+        if (!t || t_width < 1)
+            continue;
+        float *dst = t + (size_t)i * (size_t)t_width;
+        if (!row) {
+            memset(dst, 0, (size_t)t_width * sizeof *dst);
+        } else if ((size_t)t_width == w) {
+            memcpy(dst, row, w * sizeof *dst);
+        } else { /* class numbers, one-hot encoded (categorical_crossentropy) */
+            memset(dst, 0, (size_t)t_width * sizeof *dst);
+            int c = (int)row[0];
+            if (c >= 0 && c < t_width)
+                dst[c] = 1.0f;
+        }
     }
 }
 

@@ -406,7 +406,8 @@ typedef struct buffers {
     float    *opt_state; /* [opt_state_count], zeroed */
     float    *arena;     /* [act_per_sample * capacity] */
     float    *x;         /* [capacity, input_size] */
-    int32_t  *y;         /* [capacity] */
+    int32_t  *y;         /* [capacity] class numbers */
+    float    *t;         /* [capacity, outputs] target rows */
     uint32_t *order;     /* [samples] */
     int       capacity;
 } buffers;
@@ -419,6 +420,7 @@ static void buffers_free(buffers *b)
     free(b->arena);
     free(b->x);
     free(b->y);
+    free(b->t);
     free(b->order);
     memset(b, 0, sizeof *b);
 }
@@ -452,6 +454,8 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
     b->x = (size_t)m->input_size > SIZE_MAX / cap ? NULL
                                                   : alloc_zero((size_t)m->input_size * cap, sizeof(float));
     b->y = alloc_zero(cap, sizeof(int32_t));
+    b->t = (size_t)m->outputs > SIZE_MAX / cap ? NULL
+                                               : alloc_zero((size_t)m->outputs * cap, sizeof(float));
     b->order = alloc_zero(samples, sizeof(uint32_t));
     /* The dense kernels' scratch (a transposed weight, at most
      * trainable_count floats; with threads, partial outputs, at most
@@ -460,7 +464,7 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
     size_t extra = seqrt_parallel_parts() > 1 ? SEQRT_DENSE_K_CHUNKS - 1 : 0;
     size_t partial = b->arena ? extra * m->act_per_sample * cap : 0;
     seqrt_parallel_scratch(partial > m->trainable_count ? partial : m->trainable_count);
-    if (!b->arena || !b->x || !b->y || !b->order) {
+    if (!b->arena || !b->x || !b->y || !b->t || !b->order) {
         fprintf(stderr, "error: out of memory for a batch of %d (%zu floats of activations "
                         "per sample)\n", capacity, m->act_per_sample);
         return -1;
@@ -484,7 +488,8 @@ static int load_dir(const options *o, const char *prefix, size_t used,
     }
     seqrt_error err = {{0}};
     if (seqrt_load_mnist_dir_opts(dir, prefix, &lim, d, &err) != 0 ||
-        seqrt_dataset_check(d, m->input_size, m->classes, &err) != 0) {
+        seqrt_dataset_check(d, m->input_size, m->outputs, seqrt_loss_targets(m->loss), 1,
+                            &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         return -1;
     }
@@ -502,6 +507,42 @@ static size_t limited(size_t count, const options *o)
 
 /* ------------------------------------------------------------ evaluation */
 
+/* Batch n samples order[start..) of d into b and describe them as a step:
+ * the class numbers (when the data has one target per sample) and the
+ * target rows (one-hot rows of class numbers when the model has more
+ * outputs than the data has targets). */
+static seqrt_step make_step(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
+                            const uint32_t *order, size_t start, int n, seqrt_rng *rng)
+{
+    int labels = d->y_width == 1;
+    seqrt_dataset_batch(d, order, start, n, b->x, b->y, b->t, m->outputs);
+    seqrt_step s = {.n = n, .capacity = b->capacity, .x = b->x,
+                    .y = labels ? b->y : NULL, .t = b->t,
+                    .params = b->params, .grads = b->grads, .arena = b->arena, .rng = rng};
+    return s;
+}
+
+/* Rows whose arg-max is the class (the target row's arg-max). */
+static size_t count_correct(const seqrt_model *m, const seqrt_step *s)
+{
+    if (s->y)
+        return (size_t)seqrt_accuracy_count(s->n, m->outputs, s->output, s->y);
+    size_t correct = 0;
+    for (int i = 0; i < s->n; i++) {
+        const float *o = s->output + (size_t)i * (size_t)m->outputs;
+        const float *t = s->t + (size_t)i * (size_t)m->outputs;
+        int bo = 0, bt = 0;
+        for (int c = 1; c < m->outputs; c++) {
+            if (o[c] > o[bo])
+                bo = c;
+            if (t[c] > t[bt])
+                bt = c;
+        }
+        correct += bo == bt;
+    }
+    return correct;
+}
+
 /*
  * Loss and accuracy of the first `count` samples of d with forward_infer,
  * in batches of b->capacity in file order: the loss is the sample-weighted
@@ -517,13 +558,10 @@ static void evaluate(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
     seqrt_rng_seed(&scratch, 0);
     for (size_t start = 0; start < count; start += (size_t)b->capacity) {
         int n = count - start < (size_t)b->capacity ? (int)(count - start) : b->capacity;
-        seqrt_dataset_batch(d, NULL, start, n, b->x, b->y);
-        seqrt_step s = {.n = n, .capacity = b->capacity, .x = b->x, .y = b->y,
-                        .params = b->params, .grads = b->grads, .arena = b->arena,
-                        .rng = &scratch};
+        seqrt_step s = make_step(m, b, d, NULL, start, n, &scratch);
         m->forward_infer(&s);
         sum += (double)s.loss * n;
-        correct += (size_t)s.correct;
+        correct += count_correct(m, &s);
     }
     *loss = sum / (double)count;
     *accuracy = (double)correct / (double)count;
@@ -725,15 +763,12 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
         int n = n_train - start < batch ? (int)(n_train - start) : (int)batch;
-        seqrt_dataset_batch(&r->train, b->order, start, n, b->x, b->y);
+        seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->rng);
         if (step + 1 < r->steps) {
             size_t next = n_train - start - batch;
             seqrt_dataset_prefetch(&r->train, b->order, start + batch,
                                    next < batch ? (int)next : (int)batch);
         }
-        seqrt_step s = {.n = n, .capacity = (int)batch, .x = b->x, .y = b->y,
-                        .params = b->params, .grads = b->grads, .arena = b->arena,
-                        .rng = &r->rng};
         m->forward_train(&s);
         if (!isfinite(s.loss)) {
             char when[64];
@@ -750,7 +785,7 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
         m->backward(&s);
         m->update(b->params, b->grads, b->opt_state, ++r->t, r->lr);
         loss_sum += (double)s.loss * n;
-        correct += (size_t)s.correct;
+        correct += count_correct(m, &s);
         seen += (size_t)n;
         seqrt_progress_step(prog, step + 1, loss_sum / (double)seen,
                             (double)correct / (double)seen);
@@ -882,7 +917,9 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
     int loaded = seqrt_load_idx_opts(o->images, o->labels, &o->data_limit, &d, &err);
-    if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->classes, &err) != 0) {
+    if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->outputs,
+                                           seqrt_loss_targets(m->loss), o->labels != NULL,
+                                           &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         goto done;
     }
@@ -894,15 +931,14 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     seqrt_rng_seed(&scratch, 0);
     for (size_t start = 0; start < count; start += (size_t)batch) {
         int n = count - start < (size_t)batch ? (int)(count - start) : (int)batch;
-        seqrt_dataset_batch(&d, NULL, start, n, b.x, b.y);
-        seqrt_step s = {.n = n, .capacity = (int)batch, .x = b.x, .y = b.y,
-                        .params = b.params, .grads = b.grads, .arena = b.arena,
-                        .rng = &scratch};
+        seqrt_step s = make_step(m, &b, &d, NULL, start, n, &scratch);
+        if (!o->labels)
+            s.y = NULL, s.t = NULL;
         m->forward_infer(&s);
         for (int r = 0; r < n; r++) {
-            const float *row = s.output + (size_t)r * (size_t)m->classes;
+            const float *row = s.output + (size_t)r * (size_t)m->outputs;
             int best = 0;
-            for (int c = 1; c < m->classes; c++)
+            for (int c = 1; c < m->outputs; c++)
                 if (row[c] > row[best])
                     best = c;
             printf("%d\n", best);
@@ -942,7 +978,7 @@ static int blocks_ok(const seqrt_model *m)
 static void check_model(const seqrt_model *m)
 {
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
-        !m->backward || !m->update || m->input_size < 1 || m->classes < 1 ||
+        !m->backward || !m->update || m->input_size < 1 || m->outputs < 1 ||
         m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
         !blocks_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");

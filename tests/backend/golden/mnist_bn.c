@@ -133,7 +133,6 @@ static void forward_train(seqrt_step *s)
 
     /* loss: mnist_bn.seq:6  softmax + sparse_categorical_crossentropy (fused) */
     s->loss = seqrt_softmax_xent_forward(n, 10, dense_2, s->y, softmax);
-    s->correct = seqrt_accuracy_count(n, 10, softmax, s->y);
     s->output = softmax;
 }
 
@@ -181,15 +180,13 @@ static void forward_infer(seqrt_step *s)
     seqrt_dense_forward(n, 64, 10, re_lu_1, p + DENSE_2_KERNEL, p + DENSE_2_BIAS, dense_2);
 
     /* loss: mnist_bn.seq:6  softmax + sparse_categorical_crossentropy (fused) */
-    if (s->y == NULL) {
+    if (s->y == NULL && s->t == NULL) {
         seqrt_softmax_forward(n, 10, dense_2, softmax);
         s->loss = 0.0f;
-        s->correct = 0;
         s->output = softmax;
         return;
     }
     s->loss = seqrt_softmax_xent_forward(n, 10, dense_2, s->y, softmax);
-    s->correct = seqrt_accuracy_count(n, 10, softmax, s->y);
     s->output = softmax;
 }
 
@@ -282,10 +279,10 @@ static const seqrt_model model = {
     .name = "mnist_bn",
     .source = "models/mnist_bn.seq",
     .structure_hash = UINT64_C(0x70432addd64711d3),
-    .input_rows = 28,
-    .input_cols = 28,
+    .input_ndims = 2,
+    .input_dims = {28, 28},
     .input_size = 784,
-    .classes = 10,
+    .outputs = 10,
     .param_count = PARAM_COUNT,
     .trainable_count = TRAINABLE_COUNT,
     .act_per_sample = ACT_PER_SAMPLE,
