@@ -898,7 +898,19 @@ static int train_all(arena *ar, const compare_args *a, const plan *p)
            p->nseeds == 1 ? "" : "s", n, jobs_max, a->threads ? a->threads : 1L,
            (a->threads ? a->threads : 1L) == 1 ? "" : "s");
     fflush(stdout);
-    return runs_execute(jobs, n, (int)jobs_max, stdout, isatty(STDOUT_FILENO)) == 0 ? 0 : 1;
+    if (runs_execute(jobs, n, (int)jobs_max, stdout, isatty(STDOUT_FILENO)) != 0)
+        return 1;
+    for (size_t arm = 0; arm < p->narms; arm++) {
+        bool *d = arena_alloc(ar, p->nseeds * sizeof *d);
+        for (size_t i = 0; i < p->nseeds; i++) {
+            const run_job *j = &jobs[arm * p->nseeds + i];
+            d[i] = j->diverged;
+            if (d[i])
+                printf("seqc compare: note: %s diverged (log: %s)\n", j->label, j->log_path);
+        }
+        p->arms[arm].diverged = d;
+    }
+    return 0;
 }
 
 /* Reads every history and test line back. */
@@ -909,11 +921,16 @@ static int read_results(arena *ar, plan *p)
         for (size_t i = 0; i < p->nseeds; i++) {
             cmp_arm *A = &p->arms[arm];
             const char *csv = arm_csv(ar, p, arm, i), *log = arm_log(ar, p, arm, i);
-            if (history_read(csv, &A->hist[i], err, sizeof err) != 0) {
+            bool diverged = A->diverged && A->diverged[i];
+            struct stat st;
+            if (diverged && stat(csv, &st) != 0) {
+                /* stopped before its first epoch ended: no history */
+                memset(&A->hist[i], 0, sizeof A->hist[i]);
+            } else if (history_read(csv, &A->hist[i], err, sizeof err) != 0) {
                 fprintf(stderr, "seqc compare: error: %s\n", err);
                 return 1;
             }
-            if ((long)A->hist[i].count != A->set.epochs) {
+            if (!diverged && (long)A->hist[i].count != A->set.epochs) {
                 fprintf(stderr, "seqc compare: error: %s holds %zu epochs, %ld were trained\n",
                         csv, A->hist[i].count, A->set.epochs);
                 return 1;

@@ -116,7 +116,12 @@ void report_write_verdict(FILE *out, const cmp_study *s, int markdown)
     for (size_t h = 0; h < nh; h++)
         for (size_t k = 0; k < s->npairs; k++) {
             const cmp_pair *p = &s->pairs[k];
+            const cmp_metric *m = &s->metrics[p->metric];
             if (idx[h] != (int)p->metric)
+                continue;
+            /* on a terminal, the last epoch's values, the test accuracy and
+             * the target; report.md has the rest */
+            if (!markdown && (m->kind == CMP_BEST || (m->kind == CMP_TEST && m->is_loss)))
                 continue;
             char label[160];
             metric_label(label, sizeof label, s, &s->metrics[p->metric]);
@@ -129,6 +134,17 @@ void report_write_verdict(FILE *out, const cmp_study *s, int markdown)
             cmp_write_verdict(out, s, p, markdown);
             fputc('\n', out);
         }
+    for (size_t a = 0; a < s->narms; a++) {
+        size_t k = 0;
+        for (size_t i = 0; i < s->nseeds; i++)
+            k += s->arms[a].diverged && s->arms[a].diverged[i];
+        if (k)
+            fprintf(out, "- %s diverged (a NaN or infinite loss or weight) in %zu of %zu "
+                         "seed%s: those runs have no final, best or test values (see "
+                         "runs/%s-seed*.log).\n",
+                    s->arms[a].name, k, s->nseeds, s->nseeds == 1 ? "" : "s",
+                    s->arms[a].slug);
+    }
     if (s->nseeds < 2)
         fputs("- One seed: no interval can be given and no winner named; run with "
               "--seeds 5 or more.\n", out);

@@ -20,7 +20,8 @@ int report_write_md(FILE *out, const cmp_study *s);
 int report_write_svg(FILE *out, const cmp_study *s);
 
 /* The verdict lines (report.md's "Verdict" section, also printed by
- * seqc compare): for each pair, the headline metrics. */
+ * seqc compare): for each pair, the headline metrics (on a terminal,
+ * markdown 0, without the best-epoch and test-loss lines). */
 void report_write_verdict(FILE *out, const cmp_study *s, int markdown);
 /* The per-arm table: mean, sd, interval and n per headline metric. */
 void report_write_arms(FILE *out, const cmp_study *s);

@@ -62,6 +62,24 @@ static void print_log_tail(const char *path)
     free(text);
 }
 
+bool runs_log_diverged(const char *text)
+{
+    return strstr(text, "error: loss became ") || strstr(text, "became non-finite");
+}
+
+/* Whether the finished job j diverged: status 1 and the message in its log. */
+static bool job_diverged(const run_job *j)
+{
+    char *text, why[256];
+    size_t len;
+    if (j->status != 1 ||
+        file_read_all(j->log_path, (size_t)64 << 20, &text, &len, why, sizeof why) != 0)
+        return false;
+    bool d = runs_log_diverged(text);
+    free(text);
+    return d;
+}
+
 static pid_t start_job(run_job *j)
 {
     int fd = open(j->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -87,8 +105,10 @@ int runs_execute(run_job *jobs, size_t n, int parallel, FILE *progress, bool tty
         fputs("seqc: out of memory\n", stderr);
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         jobs[i].status = -2;
+        jobs[i].diverged = false;
+    }
     size_t next = 0, running = 0, done = 0;
     bool failed = false;
     double t0 = now_seconds();
@@ -125,7 +145,8 @@ int runs_execute(run_job *jobs, size_t n, int parallel, FILE *progress, bool tty
         running--;
         done++;
         jobs[k].status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        if (jobs[k].status != 0 && !failed) {
+        jobs[k].diverged = job_diverged(&jobs[k]);
+        if (jobs[k].status != 0 && !jobs[k].diverged && !failed) {
             failed = true;
             if (progress && tty)
                 fputc('\n', progress);

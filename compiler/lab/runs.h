@@ -22,15 +22,24 @@ typedef struct run_job {
     const char *label;    /* "mnist_bn seed 3", for messages */
     int         status;   /* after runs_execute: the exit status, -1 killed
                              or not started, -2 not run (an earlier failure) */
+    bool        diverged; /* it stopped because training diverged (below) */
 } run_job;
 
 /* Runs jobs[0..n) with at most `parallel` at a time, in order of start.
  * Progress ("runs 3/10 done, ETA 12 s") goes to `progress` (NULL: none),
  * rewritten in place when tty is true, one line per finished run
- * otherwise. After a run fails no new run starts; the ones running finish.
- * Returns 0 when every run exited 0, else -1 after printing to stderr which
- * run failed, its exit status, its log's path and its last lines. */
+ * otherwise. A run that diverged (exit status 1 and the trainer's message
+ * that the loss or the weights became NaN or infinite) is a result, not a
+ * failure: it is marked and the others go on. After any other failure no
+ * new run starts; the ones running finish. Returns 0 when every run exited
+ * 0 or diverged, else -1 after printing to stderr which run failed, its
+ * exit status, its log's path and its last lines. */
 int runs_execute(run_job *jobs, size_t n, int parallel, FILE *progress, bool tty);
+
+/* Whether a trainer's output says training diverged: "loss became nan",
+ * "the weights became non-finite", "the optimizer state became
+ * non-finite" (runtime/src/loop/train.c). */
+bool runs_log_diverged(const char *text);
 
 #define RUNS_TEST_MAX 32
 typedef struct run_test {

@@ -97,6 +97,8 @@ static double metric_value(const cmp_study *s, const cmp_arm *arm, size_t seed,
 {
     const history *h = &arm->hist[seed];
     int col = history_col(h, m->source);
+    if (arm->diverged && arm->diverged[seed] && m->kind != CMP_REACH)
+        return NAN;
     switch (m->kind) {
     case CMP_FINAL:
         return h->count ? history_at(h, h->count - 1, col) : NAN;
@@ -136,22 +138,28 @@ static double metric_value(const cmp_study *s, const cmp_arm *arm, size_t seed,
 static size_t choose_pairs(const cmp_study *s, size_t *pa, size_t *pb)
 {
     size_t n = 0;
+    bool one_variant = true;
+    for (size_t a = 1; a < s->narms; a++)
+        one_variant &= s->arms[a].variant == s->arms[0].variant;
+    if (s->nlr > 1 && !one_variant) {
+        /* each variant against the first variant at the same learning rate */
+        for (size_t b = 0; b < s->narms; b++)
+            for (size_t a = 0; a < b; a++)
+                if (s->arms[a].lr_index == s->arms[b].lr_index &&
+                    s->arms[a].variant != s->arms[b].variant) {
+                    pa[n] = a, pb[n++] = b;
+                    break;
+                }
+        return n;
+    }
     if (s->narms <= 4) {
         for (size_t a = 0; a < s->narms; a++)
             for (size_t b = a + 1; b < s->narms; b++)
                 pa[n] = a, pb[n++] = b;
         return n;
     }
-    for (size_t b = 1; b < s->narms; b++) {
-        size_t a = 0;
-        if (s->nlr > 1) { /* the first arm at b's learning rate */
-            while (a < b && s->arms[a].lr_index != s->arms[b].lr_index)
-                a++;
-            if (a == b)
-                continue;
-        }
-        pa[n] = a, pb[n++] = b;
-    }
+    for (size_t b = 1; b < s->narms; b++)
+        pa[n] = 0, pb[n++] = b;
     return n;
 }
 
@@ -422,6 +430,10 @@ int cmp_write_json(FILE *out, const cmp_study *s)
         fputs(",\n      \"seeds\": [", out);
         for (size_t i = 0; i < s->nseeds; i++)
             fprintf(out, "%s%llu", i ? ", " : "", (unsigned long long)s->seeds[i]);
+        fputs("],\n      \"diverged\": [", out);
+        for (size_t i = 0, k = 0; i < s->nseeds; i++)
+            if (arm->diverged && arm->diverged[i])
+                fprintf(out, "%s%llu", k++ ? ", " : "", (unsigned long long)s->seeds[i]);
         fputc(']', out);
         json_group(out, s, a, "final", CMP_FINAL, CMP_TEST);
         json_group(out, s, a, "best", CMP_BEST, CMP_BEST);

@@ -15,9 +15,10 @@
  *   reach  with a target (val_accuracy=0.95): the first epoch the metric
  *          reached it (NaN for a seed that never did);
  *   time   seconds of training, all epochs.
- * Pairs: every pair of arms when there are at most 4; with more, each arm
- * against the first arm at the same learning rate when there is a
- * learning-rate axis, else each arm against the first.
+ * Pairs: with a learning-rate axis and several variants, each variant
+ * against the first variant at the same learning rate (BN against no BN at
+ * each rate); otherwise every pair of arms when there are at most 4, else
+ * each arm against the first.
  */
 #ifndef SEQC_LAB_SUMMARY_H
 #define SEQC_LAB_SUMMARY_H
@@ -59,6 +60,9 @@ typedef struct cmp_arm {
     const char  *summary;  /* the model's summary table (may be NULL) */
     history     *hist;     /* [nseeds], one history per seed */
     run_test    *test;     /* [nseeds], the test line of each run */
+    const bool  *diverged; /* [nseeds]: the run stopped on a NaN or infinite loss
+                              or weight (NULL: none did); its values are missing,
+                              but for the epochs to the target it reached before */
 } cmp_arm;
 
 typedef enum cmp_kind { CMP_FINAL, CMP_BEST, CMP_TEST, CMP_REACH, CMP_TIME } cmp_kind;

@@ -343,6 +343,34 @@ static void test_svg_bands(void **state)
     assert_non_null(strstr(svg, "class=\"zero\""));
 }
 
+/* A diverged run is a result: its final, best and test values are
+ * missing (n drops), its epochs to the target stand, and the report and
+ * summary.json say so. */
+static void test_diverged(void **state)
+{
+    fixture *f = *state;
+    const bool d[3] = {false, true, false};
+    f->arms[1].diverged = d;
+    assert_int_equal(cmp_analyze(&f->s), 0);
+    const cmp_study *s = &f->s;
+    assert_int_equal(cmp_stats(s, 1, (size_t)cmp_metric_index(s, "val_accuracy"))->n, 2);
+    assert_int_equal(cmp_stats(s, 1, (size_t)cmp_metric_index(s, "test_loss"))->n, 1);
+    assert_int_equal(cmp_stats(s, 0, (size_t)cmp_metric_index(s, "val_accuracy"))->n, 3);
+    assert_close(cmp_value(s, 1, (size_t)cmp_metric_index(s, "epochs_to_target"), 1), 2, 0);
+    assert_int_equal(find_pair(s, "val_accuracy")->p.diff.n, 2);
+    const char *md = render(report_write_md, s);
+    assert_non_null(strstr(md, "- m without batchnorm diverged (a NaN or infinite loss or "
+                               "weight) in 1 of 3 seeds"));
+    const char *json = render(cmp_write_json, s);
+    assert_non_null(strstr(json, "\"diverged\": [2]"));
+    assert_non_null(strstr(json, "\"diverged\": []"));
+    assert_true(runs_log_diverged("Epoch 3/10\nerror: loss became nan at epoch 3, step 7; "
+                                  "stopping (try a smaller --lr)\n"));
+    assert_true(runs_log_diverged("error: epoch 2: the weights became non-finite (nan at "
+                                  "dense_1)\n"));
+    assert_false(runs_log_diverged("error: data/x.csv:3: not a number\n"));
+}
+
 static void test_test_line(void **state)
 {
     (void)state;
@@ -383,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_unsupported_bold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_svg_bands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diverged, setup, teardown),
         cmocka_unit_test(test_test_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
