@@ -371,6 +371,33 @@ static void test_diverged(void **state)
     assert_false(runs_log_diverged("error: data/x.csv:3: not a number\n"));
 }
 
+/* With an --lr axis and two variants, each variant is paired with the
+ * first at the same learning rate: (0, 1) and (2, 3), never across rates. */
+static void test_pairs_lr(void **state)
+{
+    fixture *f = *state;
+    cmp_arm arms[4] = {f->arms[0], f->arms[1], f->arms[0], f->arms[1]};
+    arms[0].lr_index = arms[1].lr_index = 0;
+    arms[2].lr_index = arms[3].lr_index = 1;
+    arms[2].name = "m lr=0.1";
+    arms[3].name = "m without batchnorm lr=0.1";
+    f->s.arms = arms;
+    f->s.narms = 4;
+    f->s.nlr = 2;
+    assert_int_equal(cmp_analyze(&f->s), 0);
+    for (size_t k = 0; k < f->s.npairs; k++) {
+        const cmp_pair *p = &f->s.pairs[k];
+        assert_true((p->a == 0 && p->b == 1) || (p->a == 2 && p->b == 3));
+    }
+    assert_int_equal(f->s.npairs, 2 * 7); /* 2 pairs x 7 paired metrics */
+    cmp_free(&f->s);
+    f->s.nlr = 0; /* no axis: 4 arms, every pair */
+    assert_int_equal(cmp_analyze(&f->s), 0);
+    assert_int_equal(f->s.npairs, 6 * 7);
+    f->s.arms = f->arms;
+    f->s.narms = 2;
+}
+
 static void test_test_line(void **state)
 {
     (void)state;
@@ -412,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_svg_bands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diverged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pairs_lr, setup, teardown),
         cmocka_unit_test(test_test_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
