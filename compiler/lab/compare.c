@@ -685,8 +685,7 @@ static int make_arms(arena *ar, const compare_args *a, plan *p)
     p->narms = (size_t)p->nv * nlr;
     p->arms = arena_alloc(ar, p->narms * sizeof *p->arms);
     memset(p->arms, 0, p->narms * sizeof *p->arms);
-    /* TODO(lead): when the front end reads the model's validation_split, the
-     * model's own value should win over this default (issue #12). */
+    /* TODO(lead, issue #12): once the front end reads a model's validation_split, it wins over this default. */
     p->split = a->val_split ? a->val_split : DEFAULT_VALIDATION_SPLIT;
     char *data = arena_printf(ar, "--data %s", a->data);
     if (a->test)
