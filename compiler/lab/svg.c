@@ -36,6 +36,10 @@ static const char *const palette[] = {
     "#d62728", /* red */
     "#9467bd", /* purple */
     "#8c564b", /* brown */
+    "#e377c2", /* pink */
+    "#7f7f7f", /* grey */
+    "#bcbd22", /* olive */
+    "#17becf", /* cyan: the ten of matplotlib's tab10, in its order */
 };
 
 const char *svg_color(int index)
