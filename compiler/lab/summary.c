@@ -376,8 +376,10 @@ static void json_settings(FILE *out, const cmp_settings *c)
     json_string(out, c->data);
     fputs(", \"validation_split\": ", out);
     json_number(out, strtod(c->val_split, NULL));
-    fprintf(out, ", \"shuffle\": %s, \"dropout_layers\": %d}", c->shuffle ? "true" : "false",
-            c->dropout_layers);
+    fprintf(out, ", \"shuffle\": %s, \"dropout_layers\": %d, \"dense_layers\": ",
+            c->shuffle ? "true" : "false", c->dropout_layers);
+    json_string(out, c->dense);
+    fputc('}', out);
 }
 
 /* One group of a variant ("final", "best"): "key": {stats}, ... */
