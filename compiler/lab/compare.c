@@ -1044,7 +1044,10 @@ static int write_outputs(arena *ar, const compare_args *a, plan *p, int argc, ch
         file_write_atomic(md, "seqc compare", write_md, &s) ||
         file_write_atomic(svg, "seqc compare", write_svg, &s))
         goto done;
-    printf("\n%s (%zu seed%s)\n\n", s.title, s.nseeds, s.nseeds == 1 ? "" : "s");
+    printf("\n%s (%zu seed%s; mean and 95 %% interval at the last epoch)\n", s.title,
+           s.nseeds, s.nseeds == 1 ? "" : "s");
+    report_write_arm_lines(stdout, &s);
+    putchar('\n');
     report_write_verdict(stdout, &s, 0);
     printf("\nwrote %s, %s, %s and %s/runs/\n", md, json, svg, p->out);
     rc = fflush(stdout) == 0 ? 0 : 1;

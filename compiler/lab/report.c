@@ -203,6 +203,30 @@ void report_write_arms(FILE *out, const cmp_study *s)
     fputc('\n', out);
 }
 
+void report_write_arm_lines(FILE *out, const cmp_study *s)
+{
+    const char *vm = first_val_metric(s);
+    const char *keys[2] = {vm ? vm : "val_loss", vm ? "val_loss" : NULL};
+    size_t width = 0;
+    for (size_t a = 0; a < s->narms; a++)
+        if (strlen(s->arms[a].name) > width)
+            width = strlen(s->arms[a].name);
+    for (size_t a = 0; a < s->narms; a++) {
+        fprintf(out, "  %-*s", (int)width, s->arms[a].name);
+        for (int k = 0; k < 2 && keys[k]; k++) {
+            int m = cmp_metric_index(s, keys[k]);
+            if (m < 0)
+                continue;
+            const stats_summary *st = cmp_stats(s, a, (size_t)m);
+            int dec = s->metrics[m].points ? 4 : 3;
+            fprintf(out, "  %s %.*f", keys[k], dec, st->mean);
+            if (st->has_ci)
+                fprintf(out, " [%.*f, %.*f]", dec, st->lo, dec, st->hi);
+        }
+        fputc('\n', out);
+    }
+}
+
 static void write_pairs(FILE *out, const cmp_study *s)
 {
     fputs("| metric | A | B | mean A - B | 95 % interval | seeds A better | seeds B better "

@@ -23,7 +23,10 @@ int report_write_svg(FILE *out, const cmp_study *s);
  * seqc compare): for each pair, the headline metrics (on a terminal,
  * markdown 0, without the best-epoch and test-loss lines). */
 void report_write_verdict(FILE *out, const cmp_study *s, int markdown);
-/* The per-arm table: mean, sd, interval and n per headline metric. */
+/* One line per arm for a terminal: the mean and 95 % interval of the
+ * first validation metric and of val_loss at the last epoch. */
+void report_write_arm_lines(FILE *out, const cmp_study *s);
+/* The per-arm table: mean, sd, interval and n per metric. */
 void report_write_arms(FILE *out, const cmp_study *s);
 
 /* What the arms share at the start, worded for the report: whether every
