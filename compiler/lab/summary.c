@@ -20,8 +20,9 @@ static const char *base_name(const char *name)
 
 bool cmp_higher_better(const char *name)
 {
-    static const char *const lower[] = {"loss", "mae", "mse", "error", "crossentropy",
-                                        "hinge", "seconds", "epochs"};
+    static const char *const lower[] = {"loss", "mae", "mse", "mape", "msle", "huber",
+                                        "logcosh", "divergence", "poisson", "error",
+                                        "crossentropy", "hinge", "seconds", "epochs"};
     const char *b = base_name(name);
     for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
         if (strstr(b, lower[i]))
@@ -32,8 +33,8 @@ bool cmp_higher_better(const char *name)
 static bool is_fraction(const char *name)
 {
     const char *b = base_name(name);
-    return strstr(b, "accuracy") || strcmp(b, "auc") == 0 || strcmp(b, "precision") == 0 ||
-           strcmp(b, "recall") == 0;
+    return strstr(b, "accuracy") || strncmp(b, "top_", 4) == 0 || strcmp(b, "auc") == 0 ||
+           strcmp(b, "precision") == 0 || strcmp(b, "recall") == 0;
 }
 
 static int find_metric(const cmp_metric *ms, size_t n, cmp_kind kind, const char *source)

@@ -398,6 +398,20 @@ static void test_pairs_lr(void **state)
     f->s.narms = 2;
 }
 
+/* Directions by name, as the trainer names its metrics (seqrt.h) */
+static void test_directions(void **state)
+{
+    (void)state;
+    const char *up[] = {"val_accuracy", "binary_accuracy", "test_auc", "val_top_5",
+                        "best_val_accuracy"};
+    const char *down[] = {"val_loss", "test_mae", "mse", "val_rmse", "test_loss",
+                          "best_val_loss"};
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++)
+        assert_true(cmp_higher_better(up[i]));
+    for (size_t i = 0; i < sizeof down / sizeof down[0]; i++)
+        assert_false(cmp_higher_better(down[i]));
+}
+
 static void test_test_line(void **state)
 {
     (void)state;
@@ -440,6 +454,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_svg_bands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diverged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_lr, setup, teardown),
+        cmocka_unit_test(test_directions),
         cmocka_unit_test(test_test_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
