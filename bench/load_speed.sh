@@ -144,6 +144,7 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 fi
 cmake --build "$BUILD" --parallel 2 --target seqrt_data >>"$DIR/cmake.log" 2>&1 \
     || { tail -30 "$DIR/cmake.log" >&2; die "could not build libseqrt_data"; }
+# shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
 cc -O2 -std=c11 -Wall -Wextra -I"$ROOT/runtime/include" -o "$DIR/load_data" \
     "$ROOT/bench/load_data.c" "$BUILD/libseqrt_data.a" \
     $(pkg-config --cflags --libs libzip zlib) -lm \

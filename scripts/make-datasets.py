@@ -101,6 +101,10 @@ def write_npz(path, arrays):
                 sys.exit(f"make-datasets: {path}: {key} does not read back")
 
 
+def class_counts(y):
+    return " ".join(str(c) for c in np.bincount(y))
+
+
 def make(out_dir, name, x, y, names, classify):
     x = x.astype(np.float32)
     y = y.astype(np.int64) if classify else y.astype(np.float32)
@@ -117,9 +121,8 @@ def make(out_dir, name, x, y, names, classify):
     write_npz(os.path.join(folder, name + ".npz"),
               {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test})
     if classify:
-        counts = lambda v: " ".join(str(c) for c in np.bincount(v))  # noqa: E731
-        print(f"{name}: train {x_train.shape} classes {counts(y_train)};"
-              f" test {x_test.shape} classes {counts(y_test)}")
+        print(f"{name}: train {x_train.shape} classes {class_counts(y_train)};"
+              f" test {x_test.shape} classes {class_counts(y_test)}")
     else:
         mse = float(np.mean((y_test.astype(np.float64) - y_train.mean(dtype=np.float64)) ** 2))
         print(f"{name}: train {x_train.shape}; test {x_test.shape};"
