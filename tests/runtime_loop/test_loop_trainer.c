@@ -1116,6 +1116,113 @@ static void test_normalize_adapts_to_the_training_set(void **state)
     free(h.text);
 }
 
+/* ------------------------------------------- validation split and test set */
+
+/* The test set and training without validation come from the data
+ * flags (--validation-split, CSV sources: docs/data.md); until the
+ * trainer has them these tests are skipped, not failed. */
+static int trainer_has_data_flags(void)
+{
+    assert_int_equal(run(TINY_TRAINER, "flags", "--help"), 0);
+    char *help = slurp("flags.out", NULL);
+    int has = strstr(help, "--validation-split") != NULL;
+    free(help);
+    return has;
+}
+
+/*
+ * A DIR source with --validation-split: the split validates every epoch
+ * and the t10k files are the test set, evaluated once at the end: one
+ * line on stdout, also with --quiet, whose numbers are evaluate's on the
+ * same files (evaluate reads a DIR's t10k) with test_ for val_.
+ */
+static void test_test_set_is_evaluated_once_at_the_end(void **state)
+{
+    (void)state;
+    if (!trainer_has_data_flags())
+        skip();
+    assert_int_equal(run(TINY_TRAINER_TWO, "tsplit", COMMON " --epochs 2 --validation-split 0.25 "
+                         "--quiet --history tsplit.csv --save tsplit.ck"), 0);
+    char *out = slurp("tsplit.out", NULL);
+    assert_int_equal(count_lines(out), 1);
+    assert_int_equal(run(TINY_TRAINER_TWO, "tsplit_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load tsplit.ck"), 0);
+    char *ev = slurp("tsplit_eval.out", NULL);
+    char want[512];
+    double loss, acc, top;
+    assert_int_equal(sscanf(ev, "val_loss: %lf - val_accuracy: %lf - "
+                                "val_sparse_top_k_categorical_accuracy: %lf", &loss, &acc, &top), 3);
+    snprintf(want, sizeof want, "test_loss: %s", strchr(ev, ' ') + 1);
+    /* "val_loss: A - val_accuracy: B - val_sparse...: C" -> test_ names */
+    char *p;
+    while ((p = strstr(want, "val_")) != NULL) {
+        memmove(p + 5, p + 4, strlen(p + 4) + 1);
+        memcpy(p, "test_", 5);
+    }
+    assert_string_equal(out, want);
+    /* the history validated on the split, not on the test set */
+    csv h;
+    csv_read(&h, "tsplit.csv");
+    assert_int_equal(h.count, 3);
+    assert_true(field_number(h.rows[2], 4) != loss);
+    free(h.text);
+    /* without --quiet the line comes after the last epoch's */
+    assert_int_equal(run(TINY_TRAINER_TWO, "tsplit_loud", COMMON " --epochs 1 "
+                         "--validation-split 0.25"), 0);
+    out = slurp("tsplit_loud.out", NULL);
+    char *last = out + strlen(out) - 1;
+    while (last > out && last[-1] != '\n')
+        last--;
+    assert_memory_equal(last, "test_loss: ", 11);
+    assert_int_equal(count_lines(out), 3);
+}
+
+/* A CSV with no --test and no split: no validation at all. The history
+ * has no val_ columns, the progress line no val_ values, and there is no
+ * test line. */
+static void test_training_without_validation(void **state)
+{
+    (void)state;
+    if (!trainer_has_data_flags())
+        skip();
+    char path[4300];
+    snprintf(path, sizeof path, "%s/noval.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int j = 0; j < 784; j++)
+        fprintf(f, "p%d,", j);
+    fputs("label\n", f);
+    for (int i = 0; i < 40; i++) {
+        for (int j = 0; j < 784; j++)
+            fprintf(f, "%g,", (double)((i * 7 + j * 13) % 256) / 255.0);
+        fprintf(f, "%d\n", i % 10);
+    }
+    fclose(f);
+    assert_int_equal(run(TINY_TRAINER, "noval", "--data noval.csv --threads 1 --epochs 2 "
+                         "--history noval.csv.hist --save noval.ck"), 0);
+    csv h;
+    csv_read(&h, "noval.csv.hist");
+    assert_int_equal(h.count, 3);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,seconds");
+    char *out = slurp("noval.out", NULL);
+    char part[256];
+    snprintf(part, sizeof part, "2/2 [==============================] - ");
+    assert_contains(out, part);
+    snprintf(part, sizeof part, " - loss: %.4f - accuracy: %.4f\n", field_number(h.rows[2], 1),
+             field_number(h.rows[2], 2));
+    assert_contains(out, part);
+    assert_null(strstr(out, "val_"));
+    assert_null(strstr(out, "test_"));
+    free(h.text);
+    /* resuming keeps the columns */
+    assert_int_equal(run(TINY_TRAINER, "noval_r", "--data noval.csv --threads 1 --epochs 3 "
+                         "--history noval.csv.hist --resume noval.ck"), 0);
+    csv_read(&h, "noval.csv.hist");
+    assert_int_equal(h.count, 4);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,seconds");
+    free(h.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1151,6 +1258,8 @@ int main(void)
         cmocka_unit_test(test_dropout_does_not_move_the_shuffles),
         cmocka_unit_test(test_resume_continues_the_dropout_stream),
         cmocka_unit_test(test_normalize_adapts_to_the_training_set),
+        cmocka_unit_test(test_test_set_is_evaluated_once_at_the_end),
+        cmocka_unit_test(test_training_without_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
