@@ -490,6 +490,8 @@ int seqrt_load_npz_mem(const void *bytes, size_t len, const char *split,
 {
     const char *path = "<npz>";
     memset(out, 0, sizeof *out);
+    if (len == 0) /* libzip would open it as an empty archive; a file of 0 bytes is not */
+        return zip_open_error(path, ZIP_ER_NOZIP, err);
     zip_error_t ze;
     zip_error_init(&ze);
     zip_source_t *src = zip_source_buffer_create(len ? bytes : "", len, 0, &ze);

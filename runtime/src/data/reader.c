@@ -68,8 +68,8 @@ int data_grow(data_budget *b, void **buf, size_t *cap, size_t need, size_t most,
         want = GROW_FIRST;
     if (want > most)
         want = most;
-    if (want > room)
-        want = room;
+    if (want > room) /* near the limit: leave room for the load's other buffers */
+        want = need > room / 2 ? need : room / 2;
     if (want < need)
         want = need;
     void *grown = realloc(*buf, want);
