@@ -53,7 +53,7 @@ expect 1 "the models take different inputs: mnist_bn ($MODEL) takes 784 values p
     "$MODEL" input32.seq --data "$DATA"
 expect 1 "the models predict different numbers of classes: mnist_bn ($MODEL) has 10, mnist_bn (classes5.seq) has 5" -- \
     "$MODEL" classes5.seq --data "$DATA"
-expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz: images are 28x28 = 784 values, the model's input takes 1024" -- \
+expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz has shape (8000, 28, 28): 784 values per sample, the model's input takes 1024" -- \
     input32.seq --without batchnorm --data "$DATA"
 expect 1 "the data does not fit model mnist_bn: $DATA/train-labels-idx1-ubyte.gz: sample 0 has label 5, but the model has 5 classes (labels 0..4)" -- \
     classes5.seq --without batchnorm --data "$DATA"
