@@ -120,6 +120,29 @@ def main():
     open(path('crc.npz'), 'wb').write(bytes(raw))
     open(path('empty.npz'), 'wb').close()
 
+    # blobs: 3 well separated Gaussian classes in 4 features (centres 6
+    # apart, sd 1) for the trainer's end-to-end test (data_e2e.sh), as CSV
+    # (train, test) and as .npz (with and without x_val)
+    rng = np.random.default_rng(11)
+    centres = np.array([[0, 0, 0, 0], [6, 0, 6, 0], [0, 6, 0, 6]], dtype=np.float64)
+
+    def blobs(n):
+        y = np.arange(n) % 3
+        x = centres[y] + rng.normal(size=(n, 4))
+        return x.astype(np.float32), y.astype(np.int64)
+
+    xtr, ytr = blobs(300)
+    xte, yte = blobs(90)
+    xva, yva = blobs(60)
+    for name, x, y in (('blobs_train.csv', xtr, ytr), ('blobs_test.csv', xte, yte)):
+        with open(path(name), 'w') as f:
+            f.write('f0,f1,f2,f3,label\n')
+            for row, label in zip(x, y):
+                f.write(','.join('%.6g' % v for v in row) + ',%d\n' % label)
+    np.savez(path('blobs.npz'), x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
+    np.savez_compressed(path('blobs_val.npz'), x_train=xtr, y_train=ytr, x_test=xte,
+                        y_test=yte, x_val=xva, y_val=yva)
+
 
 if __name__ == '__main__':
     main()
