@@ -25,7 +25,7 @@ static int write_seed(const char *dir, const char *name, unsigned char flags,
     snprintf(tmp, sizeof tmp, "%s/.seed.ckpt", dir);
     snprintf(out, sizeof out, "%s/%s", dir, name);
     seqrt_error err;
-    if (seqrt_checkpoint_save(tmp, m, params, opt, meta, &err) != 0) {
+    if (seqrt_checkpoint_save(tmp, m, params, opt, meta, NULL, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

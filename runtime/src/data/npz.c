@@ -16,11 +16,13 @@
 
 #include "data/reader.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zip.h>
 
 enum {
@@ -476,8 +478,16 @@ int seqrt_load_npz(const char *path, const char *split, const seqrt_load_opts *o
                    seqrt_dataset *out, seqrt_error *err)
 {
     memset(out, 0, sizeof *out);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return seqrt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return seqrt_fail(err, "%s: cannot open: %s", path, strerror(EISDIR));
     int code = 0;
+    errno = 0;
     zip_t *za = zip_open(path, ZIP_RDONLY, &code);
+    if (!za && code == ZIP_ER_OPEN && errno)
+        return seqrt_fail(err, "%s: cannot open: %s", path, strerror(errno));
     if (!za)
         return zip_open_error(path, code, err);
     int rc = npz_load(za, path, split, opts, out, err);
