@@ -779,6 +779,106 @@ static void test_check_label_names_its_file(void **state)
     seqrt_dataset_free(&d);
 }
 
+/* ------------------------------------------------- IDX element types */
+
+/* An IDX file of type `type` (0x08..0x0E) with dims[0..nd), its values
+ * v[i] = 3*i - 5 (0x08: 3*i) in the type's big-endian encoding. */
+static size_t idx_typed(unsigned char *buf, unsigned type, int nd, const uint32_t *dims)
+{
+    put_be32(buf, type << 8 | (unsigned)nd);
+    size_t count = 1, at = 4 + 4 * (size_t)nd;
+    for (int i = 0; i < nd; i++) {
+        put_be32(buf + 4 + 4 * i, dims[i]);
+        count *= dims[i];
+    }
+    for (size_t i = 0; i < count; i++) {
+        double v = type == 0x08 ? 3.0 * (double)i : 3.0 * (double)i - 5;
+        unsigned char b[8];
+        size_t n = 0;
+        switch (type) {
+        case 0x08: b[0] = (unsigned char)v; n = 1; break;
+        case 0x09: b[0] = (unsigned char)(int8_t)v; n = 1; break;
+        case 0x0B: { uint16_t u = (uint16_t)(int16_t)v; b[0] = (unsigned char)(u >> 8);
+                     b[1] = (unsigned char)u; n = 2; break; }
+        case 0x0C: put_be32(b, (uint32_t)(int32_t)v); n = 4; break;
+        case 0x0D: { float f = (float)v; uint32_t u; memcpy(&u, &f, 4); put_be32(b, u);
+                     n = 4; break; }
+        case 0x0E: { uint64_t u; memcpy(&u, &v, 8); put_be32(b, (uint32_t)(u >> 32));
+                     put_be32(b + 4, (uint32_t)u); n = 8; break; }
+        default: fail();
+        }
+        memcpy(buf + at, b, n);
+        at += n;
+    }
+    return at;
+}
+
+/* Every IDX element type, 1 to 4 sample dimensions, labels of one value
+ * or a row per sample: ubyte images stay bytes, the rest float32. */
+static void test_idx_every_type(void **state)
+{
+    (void)state;
+    static unsigned char im[4096], lb[256];
+    static const unsigned types[] = {0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E};
+    static const uint32_t shapes[4][5] = {{2, 6}, {2, 2, 3}, {2, 1, 2, 3}, {2, 1, 1, 2, 3}};
+    const char *images = tmp_path("typed-images"), *labels = tmp_path("typed-labels");
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        for (int nd = 2; nd <= 5; nd++) {
+            write_bytes(images, im, idx_typed(im, types[t], nd, shapes[nd - 2]));
+            const uint32_t ldims[2] = {2, 2};
+            /* labels: float32 rows (2 x 2) for the odd types, ubyte class numbers else */
+            write_bytes(labels, lb, t % 2 ? idx_typed(lb, 0x0D, 2, ldims)
+                                          : idx_labels(lb, 0x801, 2, 2));
+            seqrt_dataset d;
+            seqrt_error err = {{0}};
+            if (seqrt_load_idx(images, labels, &d, &err) != 0) {
+                print_error("type 0x%02x, %d dims: %s\n", types[t], nd, err.msg);
+                fail();
+            }
+            assert_int_equal(d.count, 2);
+            assert_int_equal(d.ndims, nd - 1);
+            for (int i = 1; i < nd; i++)
+                assert_int_equal(d.dims[i - 1], shapes[nd - 2][i]);
+            assert_int_equal(d.sample_size, 6);
+            int bytes = types[t] == 0x08;
+            assert_int_equal(d.xtype, bytes ? SEQRT_X_U8 : SEQRT_X_F32);
+            for (int i = 0; i < 12; i++) {
+                double want = bytes ? 3.0 * i : 3.0 * i - 5;
+                assert_close(bytes ? d.pixels[i] : d.values[i], want, 0);
+            }
+            if (t % 2) {
+                assert_int_equal(d.y_width, 2);
+                assert_close(d.targets[3], 3.0 * 3 - 5, 0);
+            } else {
+                assert_int_equal(d.y_width, 1);
+                assert_close(d.targets[1], 1, 0);
+            }
+            seqrt_dataset_free(&d);
+        }
+    }
+    /* too many dimensions, and a labels file of 3 */
+    const uint32_t six[6] = {2, 1, 1, 1, 2, 3};
+    write_bytes(images, im, idx_typed(im, 0x0D, 6, six));
+    expect_idx_failure(images, labels, images, "wrong magic number 0x00000d06, expected "
+                       "0x00000803 (IDX images: 0x0000TTDD, type TT 08/09/0B/0C/0D/0E, 2 to 5 "
+                       "dimensions)");
+    write_bytes(images, im, idx_typed(im, 0x0D, 2, shapes[0]));
+    write_bytes(labels, lb, idx_typed(lb, 0x0D, 3, shapes[1]));
+    expect_idx_failure(images, labels, labels, "wrong magic number 0x00000d03, expected "
+                       "0x00000801 (IDX labels: 0x0000TTDD, type TT 08/09/0B/0C/0D/0E, 1 or 2 "
+                       "dimensions): this looks like an IDX images file");
+    /* an unknown element type */
+    write_bytes(images, im, idx_typed(im, 0x0D, 2, shapes[0]));
+    im[2] = 0x0A;
+    write_bytes(images, im, 4 + 8 + 24);
+    expect_idx_failure(images, labels, images, "wrong magic number 0x00000a02");
+    /* float images cut short: the values that arrived are counted */
+    write_bytes(images, im, idx_typed(im, 0x0E, 2, shapes[0]) - 9);
+    write_bytes(labels, lb, idx_labels(lb, 0x801, 2, 2));
+    expect_idx_failure(images, labels, images, "truncated: header says 2 images of 6, the file "
+                       "holds 1 (80 of 96 bytes of pixels)");
+}
+
 /* --------------------------------------------------------- broken IDX */
 
 static void test_missing_file(void **state)
@@ -1002,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_csv_empty),
         cmocka_unit_test(test_csv_nan_checked),
         cmocka_unit_test(test_check_label_names_its_file),
+        cmocka_unit_test(test_idx_every_type),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_wrong_magic),
         cmocka_unit_test(test_truncated_pixels),
