@@ -360,8 +360,9 @@ void seqrt_array_free(seqrt_array *a)
 /* ------------------------------------------------------------ archive */
 
 /* Reads member `member` of za ("x_train.npy"); 1 when it is not there. */
-static int npz_member(zip_t *za, const char *path, const char *member, data_budget *b,
-                      seqrt_array *a, char *name, size_t name_len, seqrt_error *err)
+static int npz_member(zip_t *za, size_t archive_len, const char *path, const char *member,
+                      data_budget *b, seqrt_array *a, char *name, size_t name_len,
+                      seqrt_error *err)
 {
     snprintf(name, name_len, "%s:%s", path, member);
     memset(a, 0, sizeof *a);
@@ -374,13 +375,20 @@ static int npz_member(zip_t *za, const char *path, const char *member, data_budg
                           zip_error_strerror(zip_get_error(za)));
     data_src s;
     data_src_zip(&s, name, zf);
+    /* a stored member's size is bytes of the archive, which are real: the
+     * values can be read into one buffer of their size */
+    zip_stat_t st;
+    if (zip_stat_index(za, (zip_uint64_t)at, 0, &st) == 0 &&
+        (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE &&
+        (st.valid & ZIP_STAT_SIZE) && st.size <= archive_len)
+        s.size_hint = (size_t)st.size;
     int rc = npy_read(&s, name, b, a, err);
     zip_fclose(zf);
     return rc;
 }
 
 /* x_<split> and y_<split> of an open archive into *out. */
-static int npz_load(zip_t *za, const char *path, const char *split,
+static int npz_load(zip_t *za, size_t archive_len, const char *path, const char *split,
                     const seqrt_load_opts *opts, seqrt_dataset *out, seqrt_error *err)
 {
     char xm[32], ym[32], xname[256], yname[256], shape[160];
@@ -390,7 +398,7 @@ static int npz_load(zip_t *za, const char *path, const char *split,
     data_budget_init(&b, path, opts);
     snprintf(xm, sizeof xm, "x_%s.npy", split);
     snprintf(ym, sizeof ym, "y_%s.npy", split);
-    int rc = npz_member(za, path, xm, &b, &x, xname, sizeof xname, err);
+    int rc = npz_member(za, archive_len, path, xm, &b, &x, xname, sizeof xname, err);
     if (rc != 0)
         return rc; /* 1: no such split */
     rc = -1;
@@ -404,7 +412,7 @@ static int npz_load(zip_t *za, const char *path, const char *split,
                    (unsigned long)UINT32_MAX);
         goto fail;
     }
-    int yrc = npz_member(za, path, ym, &b, &y, yname, sizeof yname, err);
+    int yrc = npz_member(za, archive_len, path, ym, &b, &y, yname, sizeof yname, err);
     if (yrc < 0)
         goto fail;
     if (yrc == 0) {
@@ -490,7 +498,7 @@ int seqrt_load_npz(const char *path, const char *split, const seqrt_load_opts *o
         return seqrt_fail(err, "%s: cannot open: %s", path, strerror(errno));
     if (!za)
         return zip_open_error(path, code, err);
-    int rc = npz_load(za, path, split, opts, out, err);
+    int rc = npz_load(za, (size_t)st.st_size, path, split, opts, out, err);
     zip_discard(za);
     return rc;
 }
@@ -517,7 +525,7 @@ int seqrt_load_npz_mem(const void *bytes, size_t len, const char *split,
         return zip_open_error(path, code, err);
     }
     zip_error_fini(&ze);
-    int rc = npz_load(za, path, split, opts, out, err);
+    int rc = npz_load(za, len, path, split, opts, out, err);
     zip_discard(za);
     return rc;
 }

@@ -58,6 +58,7 @@ typedef struct data_src {
     const char          *path;    /* the file's name, for messages */
     gzFile               f;       /* a file; NULL when reading memory */
     zip_file_t          *zf;      /* a zip member (closed by the caller) */
+    size_t               size_hint; /* bytes it surely holds, 0: unknown */
     const unsigned char *mem;     /* memory: the bytes */
     size_t               mem_len, mem_pos;
     int                  gzip;    /* memory: the bytes are gzip */

@@ -96,19 +96,35 @@ int data_read_values(data_src *s, data_budget *b, data_dtype t, int big, size_t 
     /* the most the result can take: what the caller's count asks for */
     size_t most = count > SIZE_MAX / out_each ? SIZE_MAX : count * out_each;
 
-    if (bytes) { /* straight into the result, one read per buffer size */
+    /* bytes the source surely holds: the result's first size, so a large
+     * array is read with no copies from growing */
+    size_t plain, hint = s->size_hint;
+    if (!hint && data_src_plain_size(s, &plain))
+        hint = plain;
+    if (hint / each) {
+        size_t first = hint / each < count ? hint / each : count;
+        if (data_grow(b, &buf, &v->cap, first * out_each, most, err) < 0)
+            goto fail;
+    }
+    if (bytes || (t == DATA_F32 && !swap)) {
+        /* stored as the result holds them: straight into it, one read
+         * per buffer size */
         while (v->got < count) {
-            if (v->got == v->cap &&
-                data_grow(b, &buf, &v->cap, v->got + 1, most, err) < 0)
+            if (v->got == v->cap / out_each &&
+                data_grow(b, &buf, &v->cap, (v->got + 1) * out_each, most, err) < 0)
                 goto fail;
-            size_t n;
-            if (data_src_read(s, (uint8_t *)buf + v->got, v->cap - v->got, &n, err) < 0)
+            size_t room = v->cap / out_each - v->got, n;
+            if (data_src_read(s, (uint8_t *)buf + v->got * out_each, room * out_each, &n,
+                              err) < 0)
                 goto fail;
-            v->got += n;
-            if (v->got < v->cap)
-                break; /* the end of the bytes */
+            v->got += n / out_each;
+            if (n < room * out_each)
+                break; /* the end of the bytes (a partial element is dropped) */
         }
-        v->u8 = buf;
+        if (bytes)
+            v->u8 = buf;
+        else
+            v->f32 = buf;
         return 0;
     }
     chunk = malloc(VALUES_CHUNK);
