@@ -52,6 +52,8 @@ static void newline(lexer *lx)
     exp    = [eE] [+-]? digit+;
     float  = "-"? (digit+ "." digit* exp? | "." digit+ exp? | digit+ exp);
     shape  = digit+ ([xX] digit+)+;
+    decimal = digit+ ("." digit*)?;
+    ratio  = "-"? decimal "/" decimal;
     badnum = "-"? (digit | "." digit) (alpha | digit | ".")*;
     space  = [ \t\r\v\f]+;
     comment = "#" [^\n\x00]*;
@@ -79,6 +81,9 @@ int sylex(SYSTYPE *lval, SYLTYPE *lloc, parse_state *ps)
         int | float       { set_loc(lx, lloc); set_value(ps, lloc, &lval->TOK_NUMBER, AST_INT);
                             lexer_number(ps, &lval->TOK_NUMBER);
                             return TOK_NUMBER; }
+        ratio             { set_loc(lx, lloc); set_value(ps, lloc, &lval->TOK_NUMBER, AST_FLOAT);
+                            lexer_ratio(ps, &lval->TOK_NUMBER);
+                            return lval->TOK_NUMBER.kind == AST_BAD ? TOK_BADNUM : TOK_NUMBER; }
         shape             { set_loc(lx, lloc); set_value(ps, lloc, &lval->TOK_SHAPE, AST_SHAPE);
                             lexer_shape(ps, &lval->TOK_SHAPE);
                             return TOK_SHAPE; }

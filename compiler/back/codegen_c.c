@@ -119,6 +119,12 @@ static const char *token_text(gen *g, const ir_op *op, ir_phase phase, const cha
         return flt(g, op->alpha);
     if (IS("rate"))
         return flt(g, op->rate);
+    if (IS("scale"))
+        return flt(g, op->scale);
+    if (IS("offset"))
+        return flt(g, op->offset);
+    if (IS("delta"))
+        return flt(g, op->delta);
 #undef IS
     SEQC_BUG("a call template names an unknown value");
 }
@@ -156,8 +162,9 @@ static const char *op_what(gen *g, const ir_op *op)
 {
     if (!ir_op_is_loss(op->kind))
         return op->text;
-    return op->fused_softmax ? arena_printf(g->a, "softmax + %s (fused)", op->text)
-                             : op->text;
+    return op->fused_softmax
+               ? arena_printf(g->a, "%s + %s (fused)", ir_op_info(op->kind)->link, op->text)
+               : op->text;
 }
 
 /* The comment over a layer's calls, and its #line when asked for. */
@@ -201,10 +208,12 @@ static void gen_loss_forward(gen *g, const ir_op *op, ir_phase phase)
     int out = op->y != IR_NONE             ? op->y
               : phase == IR_PHASE_FORWARD ? op->x
                                           : ir_infer_source(g->ir, op->x);
+    const ir_op_desc *d = ir_op_info(op->kind);
     layer_open(g, op, op_what(g, op), IR_NONE);
-    if (phase == IR_PHASE_INFER) { /* predict may run without labels */
-        sb_printf(&g->body, "    if (s->y == NULL && s->t == NULL) {\n");
-        if (*ir_op_call(ir_op_info(op->kind), IR_PHASE_PREDICT))
+    if (phase == IR_PHASE_INFER) { /* predict runs without targets */
+        sb_printf(&g->body, "    if (%s == NULL) {\n",
+                  strcmp(d->targets, "labels") == 0 ? "s->y" : "s->t");
+        if (*ir_op_call(d, IR_PHASE_PREDICT))
             emit_call(g, op, IR_PHASE_PREDICT, 8);
         sb_printf(&g->body, "        s->loss = 0.0f;\n"
                             "        s->output = %s;\n        return;\n    }\n", tn(g, out));
@@ -413,6 +422,69 @@ static void emit_blocks(gen *g)
     sb_printf(&g->out, "};\n");
 }
 
+/* The normalize op, or IR_NONE */
+static int normalize_op(const ir_model *ir)
+{
+    for (int i = 0; i < ir->nops; i++)
+        if (ir->ops[i].kind == IR_NORMALIZE)
+            return i;
+    return IR_NONE;
+}
+
+/* The `metrics` line as the loop reads it: kind (accuracy resolved by the
+ * loss), column name as written, k. */
+static void emit_metrics(gen *g)
+{
+    static const char *const kind_const[] = {
+        [SEQRT_METRIC_ACCURACY] = "SEQRT_METRIC_ACCURACY",
+        [SEQRT_METRIC_BINARY_ACCURACY] = "SEQRT_METRIC_BINARY_ACCURACY",
+        [SEQRT_METRIC_TOP_K] = "SEQRT_METRIC_TOP_K",
+        [SEQRT_METRIC_MAE] = "SEQRT_METRIC_MAE",
+        [SEQRT_METRIC_MSE] = "SEQRT_METRIC_MSE",
+        [SEQRT_METRIC_RMSE] = "SEQRT_METRIC_RMSE",
+        [SEQRT_METRIC_AUC] = "SEQRT_METRIC_AUC",
+    };
+    _Static_assert(sizeof kind_const / sizeof *kind_const == SEQRT_METRIC_COUNT_,
+                   "one C name per seqrt_metric_kind");
+    const train_recipe *r = &g->ir->train;
+    if (r->nmetrics == 0)
+        return;
+    sb_printf(&g->out, "\n/* The `metrics` line: kind, column name, k (top-k only). */\n"
+                       "static const seqrt_metric metrics[] = {\n");
+    for (int i = 0; i < r->nmetrics; i++)
+        sb_printf(&g->out, "    {%s, %s, %d},\n", kind_const[r->metrics[i].kind],
+                  cq_string(g->a, r->metrics[i].name),
+                  r->metrics[i].kind == SEQRT_METRIC_TOP_K ? r->metrics[i].k : 0);
+    sb_printf(&g->out, "};\n");
+}
+
+/* The normalize layer's statistics, and the rescales before it folded
+ * into one scale and offset (the loop learns the statistics of what the
+ * layer sees: the data times scale plus offset). */
+static void emit_normalize(gen *g)
+{
+    const ir_model *ir = g->ir;
+    int k = normalize_op(ir);
+    if (k == IR_NONE)
+        return;
+    double scale = 1.0, offset = 0.0;
+    for (int i = 0; i < k; i++)
+        if (ir->ops[i].kind == IR_RESCALE) {
+            scale *= ir->ops[i].scale;
+            offset = offset * ir->ops[i].scale + ir->ops[i].offset;
+        }
+    const ir_op *op = &ir->ops[k];
+    const ir_param *mean = &ir->params[op->param[0]], *var = &ir->params[op->param[1]];
+    sb_printf(&g->out, "\n/* %s (line %d): its statistics, learned from the training set "
+                       "before the\n * first epoch, of the input times scale plus offset (the "
+                       "rescales before it). */\n",
+              op->name, op->line);
+    sb_printf(&g->out, "static const seqrt_normalize_spec normalize = {\n"
+                       "    .mean_offset = %s,\n    .var_offset = %s,\n"
+                       "    .features = %" PRId64 ",\n    .scale = %s,\n    .offset = %s,\n};\n",
+              mean->cname, var->cname, mean->count, flt(g, scale), flt(g, offset));
+}
+
 static void emit_model(gen *g)
 {
     const ir_model *ir = g->ir;
@@ -422,23 +494,32 @@ static void emit_model(gen *g)
               cq_string(g->a, ir->name), cq_string(g->a, ir->path));
     sb_printf(&g->out, "    .structure_hash = UINT64_C(0x%016" PRIx64 "),\n",
               ir_structure_hash(ir));
-    sb_printf(&g->out, "    .input_ndims = 2,\n    .input_dims = {%" PRId64 ", %" PRId64 "},\n"
-                       "    .input_size = %" PRId64 ",\n    .outputs = %" PRId64 ",\n",
-              ir->input_rows, ir->input_cols, ir->input_size, ir->classes);
+    sb_printf(&g->out, "    .input_ndims = %d,\n    .input_dims = {", ir->input_ndims);
+    for (int d = 0; d < ir->input_ndims; d++)
+        sb_printf(&g->out, "%s%" PRId64, d ? ", " : "", ir->input_dims[d]);
+    sb_printf(&g->out, "},\n    .input_size = %" PRId64 ",\n    .outputs = %" PRId64 ",\n",
+              ir->input_size, ir->classes);
     sb_printf(&g->out, "    .param_count = PARAM_COUNT,\n    .trainable_count = TRAINABLE_COUNT,\n"
                        "    .act_per_sample = ACT_PER_SAMPLE,\n"
                        "    .opt_state_count = OPT_STATE_COUNT,\n");
     if (ir->nparams)
         sb_printf(&g->out, "    .blocks = blocks,\n"
                            "    .block_count = (int)(sizeof blocks / sizeof blocks[0]),\n");
+    if (normalize_op(ir) != IR_NONE)
+        sb_printf(&g->out, "    .normalize = &normalize,\n");
     sb_printf(&g->out, "    .optimizer = %s,\n",
               enum_const(g, "SEQRT_OPT_", optimizer_kind_name(r->optimizer)));
     sb_printf(&g->out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n"
                        "    .beta2 = %s,\n    .epsilon = %s,\n",
               flt(g, r->lr), flt(g, r->momentum), flt(g, r->beta1), flt(g, r->beta2),
               flt(g, r->epsilon));
-    sb_printf(&g->out, "    .nesterov = %d,\n    .loss = %s,\n", r->nesterov ? 1 : 0,
-              enum_const(g, "SEQRT_LOSS_", loss_kind_name(r->loss)));
+    sb_printf(&g->out, "    .nesterov = %d,\n    .loss = %s,\n    .from_logits = %d,\n",
+              r->nesterov ? 1 : 0, enum_const(g, "SEQRT_LOSS_", loss_kind_name(r->loss)),
+              r->from_logits ? 1 : 0);
+    if (r->nmetrics > 0)
+        sb_printf(&g->out, "    .metrics = metrics,\n"
+                           "    .metric_count = (int)(sizeof metrics / sizeof metrics[0]),\n");
+    sb_printf(&g->out, "    .validation_split = %s,\n", flt(g, r->validation_split));
     sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
                        "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
               r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
@@ -575,6 +656,8 @@ int codegen_c(FILE *out, const ir_model *ir, const codegen_opts *opts)
 
     emit_update(&g);
     emit_blocks(&g);
+    emit_metrics(&g);
+    emit_normalize(&g);
     emit_model(&g);
     sb_printf(&g.out, "\n#ifndef SEQRT_NO_MAIN\nint main(int argc, char **argv)\n{\n"
                       "    return seqrt_main(argc, argv, &model);\n}\n#endif\n");

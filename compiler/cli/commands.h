@@ -21,6 +21,9 @@
     "emit FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer.c | -o -]"
 #define SEQC_USAGE_BUILD \
     "build FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer] [-v]"
+#define SEQC_USAGE_COMPARE                                                              \
+    "compare FILE --without KIND[,KIND]... | A.seq B.seq... --data D [--seeds K|LIST]\n" \
+    "       [--lr LIST] [--jobs J] [--target METRIC=X] [--validation-split F] [-o DIR]"
 
 int cmd_check(int argc, char **argv);   /* cmd_check.c */
 int cmd_summary(int argc, char **argv); /* cmd_check.c */

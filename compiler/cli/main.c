@@ -33,8 +33,8 @@ static const command commands[] = {
      "write the C and compile it against libseqrt"},
 #endif
 #ifdef SEQC_HAVE_COMPARE
-    {"compare", cmd_compare, "compare FILE --without KIND | A.seq B.seq --data DIR [-o DIR]",
-     "train a model and its variant, write a report and curves"},
+    {"compare", cmd_compare, SEQC_USAGE_COMPARE,
+     "train variants over several seeds, compare them with paired statistics"},
 #endif
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };

@@ -23,7 +23,7 @@ typedef struct src_loc {
 
 typedef enum ast_value_kind {
     AST_INT,    /* 128 */
-    AST_FLOAT,  /* 0.001, 1e-7 */
+    AST_FLOAT,  /* 0.001, 1e-7, 1/255 */
     AST_IDENT,  /* adam, true, glorot_uniform */
     AST_SHAPE,  /* 28x28 (a single number is an AST_INT) */
     AST_BAD     /* a malformed token the lexer reported (e.g. "28x") */

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/suggest.h"
 #include "front/names.h"
@@ -55,6 +56,8 @@ static const char *const batchnorm_keys[] = {"momentum", "epsilon"};
 enum { BN_MOMENTUM, BN_EPSILON };
 static const char *const leaky_keys[] = {"alpha"};
 enum { LEAKY_ALPHA };
+static const char *const rescale_keys[] = {"offset"};
+enum { RESCALE_OFFSET };
 
 static const stmt_spec layer_specs[] = {
     [LAYER_INPUT] = {1, 1, "the shape of one sample", "input SHAPE (e.g. input 28x28)", NULL, 0},
@@ -71,17 +74,24 @@ static const stmt_spec layer_specs[] = {
     [LAYER_LEAKY_RELU] = {0, 0, NULL, "leaky_relu [alpha=0.3]", leaky_keys,
                           COUNT_OF(leaky_keys)},
     [LAYER_DROPOUT] = {1, 1, "a rate", "dropout RATE (e.g. dropout 0.2)", NULL, 0},
+    [LAYER_RESCALE] = {1, 1, "a scale", "rescale SCALE [offset=0] (e.g. rescale 1/255)",
+                       rescale_keys, COUNT_OF(rescale_keys)},
+    [LAYER_NORMALIZE] = {0, 0, NULL, "normalize", NULL, 0},
 };
 _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer kind");
 
 typedef enum train_stmt {
     TRAIN_OPTIMIZER, TRAIN_LOSS, TRAIN_METRICS, TRAIN_EPOCHS, TRAIN_BATCH,
-    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_STMT_COUNT
+    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_VALIDATION_SPLIT, TRAIN_STMT_COUNT
 } train_stmt;
 
 static const char *const optimizer_keys[] = {"lr", "momentum", "nesterov", "beta1", "beta2",
                                              "epsilon"};
 enum { OPTK_LR, OPTK_MOMENTUM, OPTK_NESTEROV, OPTK_BETA1, OPTK_BETA2, OPTK_EPSILON };
+static const char *const loss_keys[] = {"from_logits", "delta"};
+enum { LOSSK_FROM_LOGITS, LOSSK_DELTA };
+static const char *const metrics_keys[] = {"k"};
+enum { METK_K };
 
 static const stmt_spec train_specs[] = {
     [TRAIN_OPTIMIZER] = {1, 1, "an optimizer name",
@@ -89,17 +99,23 @@ static const stmt_spec train_specs[] = {
                          "[beta1=...] [beta2=...] [epsilon=...]",
                          optimizer_keys, COUNT_OF(optimizer_keys)},
     [TRAIN_LOSS] = {1, 1, "a loss name",
-                    "loss sparse_categorical_crossentropy|categorical_crossentropy|mse", NULL, 0},
-    [TRAIN_METRICS] = {1, -1, "a metric name", "metrics accuracy", NULL, 0},
+                    "loss sparse_categorical_crossentropy|categorical_crossentropy|"
+                    "binary_crossentropy [from_logits=true], or loss mse|mae|huber [delta=1.0]",
+                    loss_keys, COUNT_OF(loss_keys)},
+    [TRAIN_METRICS] = {1, -1, "a metric name",
+                       "metrics NAME... (accuracy, binary_accuracy, "
+                       "sparse_top_k_categorical_accuracy [k=5], mae, mse, rmse, auc)",
+                       metrics_keys, COUNT_OF(metrics_keys)},
     [TRAIN_EPOCHS] = {1, 1, "a number of epochs", "epochs N", NULL, 0},
     [TRAIN_BATCH] = {1, 1, "a batch size", "batch N", NULL, 0},
     [TRAIN_SHUFFLE] = {1, 1, "true or false", "shuffle true|false", NULL, 0},
     [TRAIN_SEED] = {1, 1, "a seed", "seed N", NULL, 0},
+    [TRAIN_VALIDATION_SPLIT] = {1, 1, "a fraction", "validation_split F (e.g. 0.2)", NULL, 0},
 };
 _Static_assert(COUNT_OF(train_specs) == TRAIN_STMT_COUNT, "one spec per train statement");
 
 static const char *const train_stmt_names[] = {"optimizer", "loss", "metrics", "epochs",
-                                               "batch", "shuffle", "seed"};
+                                               "batch", "shuffle", "seed", "validation_split"};
 _Static_assert(COUNT_OF(train_stmt_names) == TRAIN_STMT_COUNT, "one name per train statement");
 
 /* ----------------------------------------------------------- the checker */
@@ -299,7 +315,13 @@ static int get_bool(checker *ck, const ast_value *v, const char *what, bool *out
         return 0;
     int k = v->kind == AST_IDENT ? find_name(v->text, bool_names, 2) : -1;
     if (k < 0) {
-        diag_error(ck->d, v->loc, v->len, "%s must be true or false, got '%s'", what, v->text);
+        /* Python's True and False, as a Keras user writes them */
+        const char *hint = v->kind != AST_IDENT                ? ""
+                           : strcasecmp(v->text, "true") == 0  ? "; write 'true'"
+                           : strcasecmp(v->text, "false") == 0 ? "; write 'false'"
+                                                               : "";
+        diag_error(ck->d, v->loc, v->len, "%s must be true or false, got '%s'%s", what, v->text,
+                   hint);
         return 0;
     }
     *out = k == 1;
@@ -451,11 +473,31 @@ static int dropout_values(checker *ck, const ast_value *arg, const ast_value *co
     return arg ? get_fraction(ck, arg, "dropout rate", &l->rate) : 1;
 }
 
+static int rescale_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                          layer *l)
+{
+    int ok = 1;
+    if (arg)
+        l->scale_text = arg->text;
+    if (arg && !get_real(ck, arg, "scale", &l->scale)) {
+        ok = 0;
+    } else if (arg && (float)l->scale == 0.0f) {
+        diag_error(ck->d, arg->loc, arg->len,
+                   "scale %s makes every value 0 (as a float); write a nonzero scale, "
+                   "e.g. 1/255",
+                   arg->text);
+        ok = 0;
+    }
+    if (vals[RESCALE_OFFSET])
+        ok &= get_real(ck, vals[RESCALE_OFFSET], "offset", &l->offset);
+    return ok;
+}
+
 /* NULL: the kind takes nothing to check beyond its spec (flatten, relu...) */
 static const layer_values_fn layer_values[LAYER_KIND_COUNT] = {
     [LAYER_INPUT] = input_values,         [LAYER_DENSE] = dense_values,
     [LAYER_BATCHNORM] = batchnorm_values, [LAYER_LEAKY_RELU] = leaky_relu_values,
-    [LAYER_DROPOUT] = dropout_values,
+    [LAYER_DROPOUT] = dropout_values,     [LAYER_RESCALE] = rescale_values,
 };
 
 /* Keras's defaults, for what a layer statement does not say */
@@ -470,6 +512,8 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->momentum = 0.99;
     l->epsilon = 0.001;
     l->alpha = 0.3;
+    l->scale = 1.0;
+    l->offset = 0.0;
 }
 
 /* One layer statement to *l; returns 0 after reporting. */
@@ -548,7 +592,11 @@ static void check_input_first(checker *ck, const ast_block *b, const model *m,
 /* likely mistakes that are still legal */
 static void warn_model(checker *ck, const model *m)
 {
-    for (size_t i = 0; i + 1 < m->nlayers; i++)
+    /* the last layer that is not a flatten (a view) gives the output */
+    size_t last = m->nlayers;
+    while (last > 1 && m->layers[last - 1].kind == LAYER_FLATTEN)
+        last--;
+    for (size_t i = 0; i + 1 < last; i++)
         if (m->layers[i].kind == LAYER_SOFTMAX)
             diag_warning(ck->d, m->layers[i].loc, (int)strlen("softmax"),
                          "'softmax' is not the last layer; it usually turns the final outputs "
@@ -640,56 +688,157 @@ static void train_defaults(train_recipe *t)
     t->beta2 = 0.999;
     t->epsilon = 1e-7;
     t->loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
-    t->metric_accuracy = false;
+    t->from_logits = false;
+    t->delta = 1.0;
+    t->nmetrics = 0;
+    t->validation_split = 0.0;
     t->epochs = 10;
     t->batch = 32;
     t->shuffle = true;
     t->seed = 42;
 }
 
-/* The value of one train statement (its arguments counted, no options),
- * into *t; each reports what is wrong. */
-typedef void (*train_value_fn)(checker *ck, const ast_stmt *s, train_recipe *t);
+/* The value of one train statement (its arguments counted, its options
+ * sorted into vals[] in the order of its spec's keys), into *t; each
+ * reports what is wrong. */
+typedef void (*train_value_fn)(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                               train_recipe *t);
 
-static void train_loss(checker *ck, const ast_stmt *s, train_recipe *t)
+/* the option of s whose value is v: for pointing at its key */
+static const ast_option *option_of(const ast_stmt *s, const ast_value *v)
+{
+    for (int j = 0; j < s->nopts; j++)
+        if (&s->opts[j].value == v)
+            return &s->opts[j];
+    SEQC_BUG("an option value that is not the statement's");
+}
+
+/* loss NAME [from_logits=true] [delta=D]: from_logits only on the
+ * cross-entropies, delta only on huber */
+static void train_loss(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                       train_recipe *t)
 {
     int k = 0;
-    if (get_name(ck, &s->args[0], "loss", names_loss.names, names_loss.count, &k)) {
-        t->loss = (loss_kind)k;
-        t->loss_loc = s->args[0].loc;
-        t->loss_len = s->args[0].len;
+    if (!get_name(ck, &s->args[0], "loss", names_loss.names, names_loss.count, &k))
+        return;
+    t->loss = (loss_kind)k;
+    t->loss_loc = s->args[0].loc;
+    t->loss_len = s->args[0].len;
+    const ast_value *v = vals[LOSSK_FROM_LOGITS];
+    if (v) {
+        const ast_option *o = option_of(s, v);
+        if (!loss_is_crossentropy(t->loss))
+            diag_error(ck->d, o->key_loc, (int)strlen(o->key),
+                       "'from_logits' is an option of the cross-entropy losses; %s compares "
+                       "the outputs with the targets as they are",
+                       loss_kind_name(t->loss));
+        else if (get_bool(ck, v, "from_logits", &t->from_logits))
+            t->from_logits_loc = o->key_loc;
+    }
+    v = vals[LOSSK_DELTA];
+    if (v) {
+        const ast_option *o = option_of(s, v);
+        if (t->loss != SEQRT_LOSS_HUBER)
+            diag_error(ck->d, o->key_loc, (int)strlen(o->key),
+                       "'delta' is an option of huber, not of %s", loss_kind_name(t->loss));
+        else
+            get_positive(ck, v, "delta", &t->delta);
     }
 }
 
-static void train_metrics(checker *ck, const ast_stmt *s, train_recipe *t)
+/* metrics NAME... [k=K]: Keras's names, each once; what each needs of the
+ * loss and the output is shapes.c's (it knows both) */
+static void train_metrics(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                          train_recipe *t)
 {
-    int k = 0;
-    for (int i = 0; i < s->nargs; i++)
-        if (get_name(ck, &s->args[i], "metric", names_metric.names, names_metric.count, &k))
-            t->metric_accuracy = true;
+    /* every name at most once, so a line never holds more than there are */
+    _Static_assert(SEQRT_METRIC_COUNT_ <= SEQRT_MAX_METRICS, "room for every metric once");
+    bool top_k = false;
+    for (int i = 0; i < s->nargs; i++) {
+        const ast_value *a = &s->args[i];
+        int k = 0;
+        if (!get_name(ck, a, "metric", names_metric.names, names_metric.count, &k))
+            continue;
+        int first = -1;
+        for (int j = 0; j < t->nmetrics; j++)
+            if (strcmp(t->metrics[j].name, a->text) == 0)
+                first = j;
+        if (first >= 0) {
+            diag_error(ck->d, a->loc, a->len, "metric '%s' written twice", a->text);
+            diag_note(ck->d, t->metrics[first].loc, t->metrics[first].len, "first written here");
+            continue;
+        }
+        t->metrics[t->nmetrics++] = (struct train_metric){
+            (metric_kind)k, names_metric.names[k], 5, a->loc, a->len};
+        top_k |= k == SEQRT_METRIC_TOP_K;
+    }
+    const ast_value *v = vals[METK_K];
+    if (!v)
+        return;
+    const ast_option *o = option_of(s, v);
+    if (!top_k) {
+        diag_error(ck->d, o->key_loc, (int)strlen(o->key),
+                   "'k' is an option of sparse_top_k_categorical_accuracy, which this line "
+                   "does not ask for");
+        return;
+    }
+    int64_t k;
+    if (!get_size(ck, v, "k", &k))
+        return;
+    t->k_loc = v->loc;
+    t->k_len = v->len;
+    for (int j = 0; j < t->nmetrics; j++)
+        if (t->metrics[j].kind == SEQRT_METRIC_TOP_K)
+            t->metrics[j].k = (int)k;
 }
 
-static void train_epochs(checker *ck, const ast_stmt *s, train_recipe *t)
+/* validation_split F: Keras's, 0 < F < 1 */
+static void train_validation_split(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                                   train_recipe *t)
 {
+    (void)vals;
+    const ast_value *arg = &s->args[0];
+    double f;
+    if (!get_real(ck, arg, "validation_split", &f))
+        return;
+    if (!(f > 0.0 && f < 1.0))
+        diag_error(ck->d, arg->loc, arg->len,
+                   "validation_split must be between 0 and 1 (the fraction of the training "
+                   "set kept for validation), got %s%s",
+                   arg->text, f == 0.0 ? "; for no validation split leave the line out" : "");
+    else
+        t->validation_split = f;
+}
+
+static void train_epochs(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                         train_recipe *t)
+{
+    (void)vals;
     int64_t n;
     if (get_size(ck, &s->args[0], "epochs", &n))
         t->epochs = n;
 }
 
-static void train_batch(checker *ck, const ast_stmt *s, train_recipe *t)
+static void train_batch(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                        train_recipe *t)
 {
+    (void)vals;
     int64_t n;
     if (get_size(ck, &s->args[0], "batch", &n))
         t->batch = n;
 }
 
-static void train_shuffle(checker *ck, const ast_stmt *s, train_recipe *t)
+static void train_shuffle(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                          train_recipe *t)
 {
+    (void)vals;
     get_bool(ck, &s->args[0], "shuffle", &t->shuffle);
 }
 
-static void train_seed(checker *ck, const ast_stmt *s, train_recipe *t)
+static void train_seed(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                       train_recipe *t)
 {
+    (void)vals;
     const ast_value *arg = &s->args[0];
     int64_t n;
     if (!get_int(ck, arg, "seed", &n))
@@ -705,7 +854,7 @@ static const train_value_fn train_values[] = {
     [TRAIN_OPTIMIZER] = NULL,         [TRAIN_LOSS] = train_loss,
     [TRAIN_METRICS] = train_metrics,  [TRAIN_EPOCHS] = train_epochs,
     [TRAIN_BATCH] = train_batch,      [TRAIN_SHUFFLE] = train_shuffle,
-    [TRAIN_SEED] = train_seed,
+    [TRAIN_SEED] = train_seed,        [TRAIN_VALIDATION_SPLIT] = train_validation_split,
 };
 _Static_assert(COUNT_OF(train_values) == TRAIN_STMT_COUNT, "one entry per train statement");
 
@@ -747,11 +896,14 @@ static void check_train_block(checker *ck, const ast_block *b, train_recipe *t)
             continue;
         }
         seen[k] = s;
-        const ast_value *none[1];
+        const ast_value *vals[2];
+        _Static_assert(COUNT_OF(vals) >= COUNT_OF(loss_keys) &&
+                           COUNT_OF(vals) >= COUNT_OF(metrics_keys),
+                       "room for every train option");
         if (k == TRAIN_OPTIMIZER)
             check_optimizer(ck, s, t);
-        else if (take_args(ck, s, &train_specs[k]) && take_options(ck, s, &train_specs[k], none))
-            train_values[k](ck, s, t);
+        else if (take_args(ck, s, &train_specs[k]) && take_options(ck, s, &train_specs[k], vals))
+            train_values[k](ck, s, vals, t);
     }
 }
 

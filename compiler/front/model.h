@@ -28,6 +28,8 @@ typedef enum layer_kind {
     LAYER_SOFTMAX,
     LAYER_LEAKY_RELU,
     LAYER_DROPOUT,
+    LAYER_RESCALE,   /* Keras Rescaling: x * scale + offset */
+    LAYER_NORMALIZE, /* Keras Normalization: (x - mean) / sqrt(variance) */
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -40,6 +42,7 @@ int layer_kind_from_name(const char *name);
 typedef seqrt_init_kind init_kind;
 typedef seqrt_optimizer_kind optimizer_kind;
 typedef seqrt_loss_kind loss_kind;
+typedef seqrt_metric_kind metric_kind;
 
 /* One sample's shape after a layer, and the layer's parameters (shapes.c). */
 typedef struct layer_shape {
@@ -71,6 +74,10 @@ typedef struct layer {
     double     alpha;      /* default 0.3 */
     /* dropout */
     double     rate;
+    /* rescale */
+    double     scale;      /* required */
+    const char *scale_text;/* as written ("1/255"), for comments */
+    double     offset;     /* default 0 */
     /* filled by shapes.c */
     layer_shape out;
 } layer;
@@ -84,7 +91,22 @@ typedef struct train_recipe {
     loss_kind loss;             /* default sparse_categorical_crossentropy */
     src_loc  loss_loc;          /* of the loss's name when written (line 0: not) */
     int      loss_len;
-    bool     metric_accuracy;   /* metrics accuracy */
+    bool     from_logits;       /* the cross-entropies: the loss applies
+                                   softmax/sigmoid itself (default false) */
+    src_loc  from_logits_loc;   /* of the key when written */
+    double   delta;             /* huber, default 1.0 */
+    /* metrics NAME... [k=K]: in the order written, each at most once */
+    int      nmetrics;
+    struct train_metric {
+        metric_kind kind;       /* `accuracy` resolved by the loss (shapes.c) */
+        const char *name;       /* as written: the history's column */
+        int         k;          /* top-k: default 5 */
+        src_loc     loc;        /* of the name */
+        int         len;
+    } metrics[SEQRT_MAX_METRICS];
+    src_loc  k_loc;             /* of k='s value when written (line 0: not) */
+    int      k_len;
+    double   validation_split;  /* 0: none; else in (0, 1) */
     int64_t  epochs;            /* default 10 */
     int64_t  batch;             /* default 32 */
     bool     shuffle;           /* default true */

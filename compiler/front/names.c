@@ -13,6 +13,7 @@ static const char *const layer_names[] = {
     [LAYER_RELU] = "relu",             [LAYER_SIGMOID] = "sigmoid",
     [LAYER_TANH] = "tanh",             [LAYER_SOFTMAX] = "softmax",
     [LAYER_LEAKY_RELU] = "leaky_relu", [LAYER_DROPOUT] = "dropout",
+    [LAYER_RESCALE] = "rescale",       [LAYER_NORMALIZE] = "normalize",
 };
 _Static_assert(COUNT_OF(layer_names) == LAYER_KIND_COUNT, "one name per layer kind");
 
@@ -22,6 +23,7 @@ static const char *const keras_class[] = {
     [LAYER_RELU] = "ReLU",            [LAYER_SIGMOID] = "Activation",
     [LAYER_TANH] = "Activation",      [LAYER_SOFTMAX] = "Softmax",
     [LAYER_LEAKY_RELU] = "LeakyReLU", [LAYER_DROPOUT] = "Dropout",
+    [LAYER_RESCALE] = "Rescaling",    [LAYER_NORMALIZE] = "Normalization",
 };
 _Static_assert(COUNT_OF(keras_class) == LAYER_KIND_COUNT, "one Keras class per layer kind");
 
@@ -31,16 +33,15 @@ static const char *const keras_name[] = {
     [LAYER_RELU] = "re_lu",             [LAYER_SIGMOID] = "activation",
     [LAYER_TANH] = "activation",        [LAYER_SOFTMAX] = "softmax",
     [LAYER_LEAKY_RELU] = "leaky_re_lu", [LAYER_DROPOUT] = "dropout",
+    [LAYER_RESCALE] = "rescaling",      [LAYER_NORMALIZE] = "normalization",
 };
 _Static_assert(COUNT_OF(keras_name) == LAYER_KIND_COUNT, "one Keras name per layer kind");
-
-static const char *const metric_names[] = {"accuracy"};
 
 const name_table names_layer = {layer_names, COUNT_OF(layer_names)};
 const name_table names_init = {seqrt_init_names, COUNT_OF(seqrt_init_names)};
 const name_table names_optimizer = {seqrt_optimizer_names, COUNT_OF(seqrt_optimizer_names)};
 const name_table names_loss = {seqrt_loss_names, COUNT_OF(seqrt_loss_names)};
-const name_table names_metric = {metric_names, COUNT_OF(metric_names)};
+const name_table names_metric = {seqrt_metric_names, COUNT_OF(seqrt_metric_names)};
 
 int names_find(const name_table *t, const char *name)
 {
@@ -61,6 +62,13 @@ int layer_kind_from_name(const char *name) { return names_find(&names_layer, nam
 const char *init_kind_name(init_kind k) { return name_of(&names_init, (int)k); }
 const char *optimizer_kind_name(optimizer_kind k) { return name_of(&names_optimizer, (int)k); }
 const char *loss_kind_name(loss_kind k) { return name_of(&names_loss, (int)k); }
+const char *metric_kind_name(metric_kind k) { return name_of(&names_metric, (int)k); }
+
+bool loss_is_crossentropy(loss_kind k)
+{
+    return k == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+           k == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY || k == SEQRT_LOSS_BINARY_CROSSENTROPY;
+}
 
 const char *layer_keras_class(layer_kind k)
 {

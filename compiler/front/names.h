@@ -7,7 +7,7 @@
  *   initializers  zeros, glorot_uniform, ...        seqrt_names.h
  *   optimizers    sgd, adam                         seqrt_names.h
  *   losses        sparse_categorical_crossentropy   seqrt_names.h
- *   metrics       accuracy
+ *   metrics       accuracy, auc, ...               seqrt_names.h
  *
  * The runtime's kinds are the runtime's enums (seqrt.h) with the runtime's
  * name tables (seqrt_names.h), so the compiler and the trainers it
@@ -17,6 +17,7 @@
 #ifndef SEQC_NAMES_H
 #define SEQC_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "front/model.h"
 
@@ -33,6 +34,10 @@ int names_find(const name_table *t, const char *name);
 const char *init_kind_name(init_kind k);
 const char *optimizer_kind_name(optimizer_kind k);
 const char *loss_kind_name(loss_kind k);
+const char *metric_kind_name(metric_kind k);
+
+/* The three cross-entropies: the losses that take from_logits= */
+bool loss_is_crossentropy(loss_kind k);
 
 /* Keras's class and snake_case name for a layer kind, as its summary
  * prints them ("BatchNormalization", "batch_normalization") */

@@ -263,6 +263,23 @@ void lexer_number(parse_state *ps, ast_value *v)
     (void)ps;
 }
 
+void lexer_ratio(parse_state *ps, ast_value *v)
+{
+    char *slash;
+    double num = strtod(v->text, &slash);
+    double den = strtod(slash + 1, NULL);
+    if (den == 0.0) {
+        v->kind = AST_BAD;
+        diag_error(ps->diag, v->loc, v->len, "'%s' divides by zero", v->text);
+        return;
+    }
+    v->kind = AST_FLOAT;
+    v->f = num / den;
+    /* 1e400/1 is inf; the check pass reports a value out of range */
+    if (!(v->f <= 1e308 && v->f >= -1e308))
+        v->overflow = 1;
+}
+
 /* "28x28": every dimension is kept in ndims even past AST_MAX_DIMS, so the
  * check pass can say how many were written; only the first AST_MAX_DIMS
  * values are stored. */

@@ -67,6 +67,9 @@ void parse_report_unexpected(parse_state *ps, const SYLTYPE *loc, const char *to
 void lexer_error_char(parse_state *ps, const SYLTYPE *loc);
 void lexer_bad_number(parse_state *ps, ast_value *v);
 void lexer_number(parse_state *ps, ast_value *v);
+/* "1/255": a number written as a fraction, for scales (AST_FLOAT; a zero
+ * denominator is reported and gives AST_BAD) */
+void lexer_ratio(parse_state *ps, ast_value *v);
 void lexer_shape(parse_state *ps, ast_value *v);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "front/shapes.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,7 +70,18 @@ static void infer_layer(const layer *l, const layer_shape *in, layer_shape *out)
         out->trainable = 2 * features;
         return;
     }
-    default: /* activations and dropout keep the shape */
+    case LAYER_NORMALIZE: {
+        /* Keras Normalization(axis=-1): a mean and a variance per feature
+         * of the last axis, learned from the data before training, never
+         * by the optimizer. (Keras also keeps a `count` scalar and shows
+         * 2F+1 parameters; seqc keeps no count: 2F.) */
+        uint64_t features = (uint64_t)(in->size / in->groups);
+        *out = *in;
+        out->params = 2 * features;
+        out->trainable = 0;
+        return;
+    }
+    default: /* activations, dropout and rescale keep the shape */
         *out = *in;
         out->params = out->trainable = 0;
         return;
@@ -145,12 +157,52 @@ static const layer *width_setter(const model *m)
     return setter;
 }
 
-/* The output against the loss: flat, and at least 2 wide (every loss
- * compares it with one-hot class labels). Returns 0 after reporting. */
+/* The layer whose values the loss reads: the last one that is not a
+ * flatten (a view) */
+static const layer *output_layer(const model *m)
+{
+    size_t i = m->nlayers - 1;
+    while (i > 0 && m->layers[i].kind == LAYER_FLATTEN)
+        i--;
+    return &m->layers[i];
+}
+
+/* Reports at the loss's name when written, else at `at` naming the loss
+ * as the default: "LOSS ..." / "the default loss LOSS ..." */
+static void loss_error(diag *d, const model *m, const layer *at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static void loss_error(diag *d, const model *m, const layer *at, const char *fmt, ...)
+{
+    const train_recipe *r = &m->train;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r->loss_loc.line > 0)
+        diag_error(d, r->loss_loc, r->loss_len, "%s %s", loss_kind_name(r->loss), msg);
+    else
+        diag_error(d, at->loc, kw_span(at), "the default loss %s %s", loss_kind_name(r->loss),
+                   msg);
+}
+
+/* The output against the loss (Keras's pairings, docs/language.md):
+ *   - flat: one row of outputs per sample;
+ *   - sparse and categorical cross-entropy: at least 2 outputs;
+ *   - a cross-entropy reads probabilities: the model ends in softmax (the
+ *     categorical ones) or sigmoid (binary), unless from_logits=true, and
+ *     then it must not (the loss applies it);
+ *   - the regression losses take any output.
+ * Returns 0 after reporting. */
 static int check_output(diag *d, const model *m)
 {
     const layer *last = &m->layers[m->nlayers - 1];
     const layer_shape *out = &last->out;
+    const train_recipe *r = &m->train;
     if (out->groups != 1) {
         char shape[96];
         size_t used = 0;
@@ -159,30 +211,159 @@ static int check_output(diag *d, const model *m)
                                      (long long)out->dims[i]);
         diag_error(d, last->loc, kw_span(last),
                    "the model's output is not flat: each sample ends as %s values, but the "
-                   "loss needs one score per class; end the model with a 'dense' layer (or "
-                   "add 'flatten')",
+                   "loss needs one row of outputs per sample; end the model with a 'dense' "
+                   "layer (or add 'flatten')",
                    shape);
         diag_note(d, m->layers[0].loc, kw_span(&m->layers[0]),
                   "a sample keeps the input's shape until a 'flatten' or 'dense'");
         return 0;
     }
-    const int min_outputs = 2;
-    if (out->size >= min_outputs)
-        return 1;
     const layer *setter = width_setter(m);
-    const train_recipe *r = &m->train;
-    if (r->loss_loc.line > 0) {
-        diag_error(d, r->loss_loc, r->loss_len,
-                   "%s needs at least %d outputs (one per class), but the model has %lld",
-                   loss_kind_name(r->loss), min_outputs, (long long)out->size);
-        diag_note(d, setter->loc, kw_span(setter), "the output width is set here");
-    } else {
-        diag_error(d, setter->loc, kw_span(setter),
-                   "the default loss %s needs at least %d outputs (one per class), but the "
-                   "model has %lld",
-                   loss_kind_name(r->loss), min_outputs, (long long)out->size);
+    bool categorical = r->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+                       r->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY;
+    const int min_outputs = 2;
+    if (categorical && out->size < min_outputs) {
+        loss_error(d, m, setter,
+                   "needs at least %d outputs (one per class), but the model has %lld%s",
+                   min_outputs, (long long)out->size,
+                   r->loss_loc.line > 0 ? ""
+                                        : "; for one yes/no output use binary_crossentropy");
+        if (r->loss_loc.line > 0)
+            diag_note(d, setter->loc, kw_span(setter),
+                      "the output width is set here; for one yes/no output use "
+                      "binary_crossentropy");
+        return 0;
     }
+    if (!loss_is_crossentropy(r->loss))
+        return 1;
+    const layer *end = output_layer(m);
+    layer_kind link = r->loss == SEQRT_LOSS_BINARY_CROSSENTROPY ? LAYER_SIGMOID : LAYER_SOFTMAX;
+    bool ends_in_link = end->kind == LAYER_SOFTMAX || end->kind == LAYER_SIGMOID;
+    if (r->from_logits) {
+        if (!ends_in_link)
+            return 1;
+        diag_error(d, end->loc, kw_span(end),
+                   "the model ends in '%s', but with from_logits=true the loss applies %s "
+                   "itself; remove this '%s' (or drop from_logits=true)",
+                   layer_kind_name(end->kind), layer_kind_name(link), layer_kind_name(end->kind));
+        diag_note(d, r->from_logits_loc, (int)strlen("from_logits"), "from_logits is set here");
+        return 0;
+    }
+    if (end->kind == link)
+        return 1;
+    if (ends_in_link) /* the other one: softmax before binary, sigmoid before categorical */
+        loss_error(d, m, end,
+                   "needs %s probabilities, but the model ends in '%s'; end it with '%s'%s",
+                   layer_kind_name(link), layer_kind_name(end->kind), layer_kind_name(link),
+                   link == LAYER_SIGMOID ? " (one independent probability per output)"
+                                         : " (probabilities that sum to 1)");
+    else
+        loss_error(d, m, end,
+                   "needs probabilities, but the model ends in '%s'; end it with '%s', or "
+                   "write 'from_logits=true' after the loss to have the loss apply %s itself",
+                   layer_kind_name(end->kind), layer_kind_name(link), layer_kind_name(link));
+    if (r->loss_loc.line > 0)
+        diag_note(d, end->loc, kw_span(end), "the model's output comes from here");
     return 0;
+}
+
+/* The metrics against the loss and the output. `accuracy` is resolved
+ * here as Keras resolves it: binary accuracy for binary_crossentropy,
+ * (sparse) categorical accuracy for the other cross-entropies. Returns 0
+ * after reporting. */
+static int check_metrics(diag *d, model *m)
+{
+    train_recipe *r = &m->train;
+    int64_t outputs = shapes_output(m)->size;
+    bool binary = r->loss == SEQRT_LOSS_BINARY_CROSSENTROPY;
+    bool categorical = r->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+                       r->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY;
+    int ok = 1;
+    for (int i = 0; i < r->nmetrics; i++) {
+        struct train_metric *mt = &r->metrics[i];
+        int written = names_find(&names_metric, mt->name);
+        if (written < 0)
+            SEQC_BUG("metric '%s' has no kind", mt->name);
+        mt->kind = (metric_kind)written;
+        const char *why = NULL;
+        switch (mt->kind) {
+        case SEQRT_METRIC_ACCURACY:
+            if (binary)
+                mt->kind = SEQRT_METRIC_BINARY_ACCURACY;
+            else if (!categorical)
+                why = "needs a classification loss (a cross-entropy); for a regression loss "
+                      "use mae, mse or rmse";
+            break;
+        case SEQRT_METRIC_TOP_K:
+            if (!categorical)
+                why = "needs sparse_categorical_crossentropy or categorical_crossentropy";
+            else if (mt->k >= outputs) {
+                diag_error(d, r->k_loc.line > 0 ? r->k_loc : mt->loc,
+                           r->k_loc.line > 0 ? r->k_len : mt->len,
+                           "%s with k=%d: k must be less than the model's %lld outputs (with "
+                           "k >= outputs every sample counts as correct)",
+                           mt->name, mt->k, (long long)outputs);
+                ok = 0;
+            }
+            break;
+        case SEQRT_METRIC_BINARY_ACCURACY:
+        case SEQRT_METRIC_AUC:
+            if (!binary)
+                why = categorical ? "needs binary_crossentropy; for classes use accuracy"
+                                  : "needs binary_crossentropy (targets of 0 and 1)";
+            break;
+        case SEQRT_METRIC_MAE:
+        case SEQRT_METRIC_MSE:
+        case SEQRT_METRIC_RMSE:
+            if (r->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
+                why = "compares the outputs with target rows, and "
+                      "sparse_categorical_crossentropy's targets are class numbers";
+            break;
+        case SEQRT_METRIC_COUNT_:
+            SEQC_BUG("metric of no kind");
+        }
+        if (why) {
+            diag_error(d, mt->loc, mt->len, "metric '%s' %s; the loss is %s", mt->name, why,
+                       loss_kind_name(r->loss));
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
+/* normalize (Keras Normalization, statistics of the raw data) comes before
+ * anything that changes the values other than rescale: only input,
+ * flatten and rescale before it; at most one. Returns 0 after reporting. */
+static int check_normalize(diag *d, const model *m)
+{
+    const layer *first = NULL, *changer = NULL;
+    int ok = 1;
+    for (size_t i = 1; i < m->nlayers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind == LAYER_NORMALIZE) {
+            if (first) {
+                diag_error(d, l->loc, kw_span(l),
+                           "a second 'normalize'; a model normalizes its input once");
+                diag_note(d, first->loc, kw_span(first), "the first 'normalize' is here");
+                ok = 0;
+                continue;
+            }
+            first = l;
+            if (changer) {
+                diag_error(d, l->loc, kw_span(l),
+                           "'normalize' learns the statistics of the input, so it comes "
+                           "before any other layer (only 'flatten' and 'rescale' may come "
+                           "first); move it above this '%s'",
+                           layer_kind_name(changer->kind));
+                diag_note(d, changer->loc, kw_span(changer), "'%s' is here",
+                          layer_kind_name(changer->kind));
+                ok = 0;
+            }
+        } else if (!changer && l->kind != LAYER_FLATTEN && l->kind != LAYER_RESCALE) {
+            changer = l;
+        }
+    }
+    return ok;
 }
 
 /* batchnorm and softmax on a sample that is not flat yet see batch *
@@ -232,8 +413,11 @@ int shapes_check(diag *d, model *m, model_goal goal)
                    "the model has nothing to train: add a 'dense' layer");
         return 1;
     }
-    if (!check_output(d, m))
-        return 1;
+    /* independent rules: each reports its own mistakes */
+    int ok = check_normalize(d, m);
+    ok &= check_output(d, m);
+    if (ok)
+        check_metrics(d, m);
     check_memory(d, m, goal);
     m->shaped = d->errors == errors;
     return !m->shaped;

@@ -12,6 +12,12 @@
  *     (batchnorm or softmax on a sample that is not flat yet, times the
  *     batch);
  *   - an output that is not flat, or narrower than the loss needs;
+ *   - a cross-entropy without the softmax/sigmoid it reads, or with one
+ *     when from_logits=true (the loss applies it);
+ *   - a metric the loss cannot feed (accuracy with a regression loss,
+ *     auc without binary_crossentropy, top-k with k >= outputs...); here
+ *     `accuracy` is resolved by the loss, as Keras does;
+ *   - a normalize after a layer that changes the values, or a second one;
  *   - nothing to train;
  *   - more memory to train than SHAPES_MAX_TRAIN_BYTES.
  *
@@ -21,7 +27,8 @@
  * The language's shape rule (docs/language.md): a sample keeps the input's
  * shape through element-wise layers (batchnorm, activations, dropout) until
  * a `flatten` or `dense`; `dense` consumes all of a sample's values and
- * outputs [units]; batchnorm and softmax work on the last axis, as Keras.
+ * outputs [units]; batchnorm, softmax and normalize work on the last axis,
+ * as Keras.
  */
 #ifndef SEQC_SHAPES_H
 #define SEQC_SHAPES_H

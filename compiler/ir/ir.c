@@ -69,26 +69,80 @@ static const ir_op_desc op_table[] = {
         .saved = {"mask"},
     },
     [IR_FLATTEN] = {.name = "flatten"},
+    [IR_RESCALE] = {
+        .name = "rescale",
+        .forward = "seqrt_rescale_forward($size, $scale, $offset, $x, $y)",
+        .backward = "seqrt_rescale_backward($size, $scale, $dy, $dx)",
+    },
+    [IR_NORMALIZE] = {
+        .name = "normalize",
+        .forward = "seqrt_normalize_forward($size, $cols, $p0, $p1,\n$x, $y)",
+        .backward = "seqrt_normalize_backward($size, $cols, $p1, $dy, $dx)",
+        .params = {"mean", "variance"},
+        .trainable = {false, false},
+    },
     [IR_SOFTMAX_XENT] = {
         .name = "softmax_xent",
         .forward = "s->loss = seqrt_softmax_xent_forward($n, $classes, $x, s->y, $y)",
         .predict = "seqrt_softmax_forward($n, $classes, $x, $y)",
         .backward = "seqrt_softmax_xent_backward($n, $classes, $y, s->y, $dx)",
-        .is_loss = true,
+        .is_loss = true, .link = "softmax", .targets = "labels",
     },
     [IR_XENT] = {
         .name = "xent",
         .forward = "s->loss = seqrt_xent_forward($n, $classes, $x, s->y)",
         .predict = "",
         .backward = "seqrt_xent_backward($n, $classes, $x, s->y, $dx)",
-        .is_loss = true,
+        .is_loss = true, .targets = "labels",
+    },
+    [IR_SOFTMAX_CCE] = {
+        .name = "softmax_cce",
+        .forward = "s->loss = seqrt_softmax_cce_forward($n, $classes, $x, s->t, $y)",
+        .predict = "seqrt_softmax_forward($n, $classes, $x, $y)",
+        .backward = "seqrt_softmax_cce_backward($n, $classes, $y, s->t, $dx)",
+        .is_loss = true, .link = "softmax", .targets = "targets",
+    },
+    [IR_CCE] = {
+        .name = "cce",
+        .forward = "s->loss = seqrt_cce_forward($n, $classes, $x, s->t)",
+        .predict = "",
+        .backward = "seqrt_cce_backward($n, $classes, $x, s->t, $dx)",
+        .is_loss = true, .targets = "targets",
+    },
+    [IR_SIGMOID_BCE] = {
+        .name = "sigmoid_bce",
+        .forward = "s->loss = seqrt_sigmoid_bce_forward($n, $classes, $x, s->t, $y)",
+        .predict = "seqrt_sigmoid_forward($size, $x, $y)",
+        .backward = "seqrt_sigmoid_bce_backward($n, $classes, $y, s->t, $dx)",
+        .is_loss = true, .link = "sigmoid", .targets = "targets",
+    },
+    [IR_BCE] = {
+        .name = "bce",
+        .forward = "s->loss = seqrt_bce_forward($n, $classes, $x, s->t)",
+        .predict = "",
+        .backward = "seqrt_bce_backward($n, $classes, $x, s->t, $dx)",
+        .is_loss = true, .targets = "targets",
     },
     [IR_MSE] = {
         .name = "mse",
         .forward = "s->loss = seqrt_mse_forward($n, $classes, $x, s->t)",
         .predict = "",
         .backward = "seqrt_mse_backward($n, $classes, $x, s->t, $dx)",
-        .is_loss = true,
+        .is_loss = true, .targets = "targets",
+    },
+    [IR_MAE] = {
+        .name = "mae",
+        .forward = "s->loss = seqrt_mae_forward($n, $classes, $x, s->t)",
+        .predict = "",
+        .backward = "seqrt_mae_backward($n, $classes, $x, s->t, $dx)",
+        .is_loss = true, .targets = "targets",
+    },
+    [IR_HUBER] = {
+        .name = "huber",
+        .forward = "s->loss = seqrt_huber_forward($n, $classes, $x, s->t, $delta)",
+        .predict = "",
+        .backward = "seqrt_huber_backward($n, $classes, $x, s->t, $delta, $dx)",
+        .is_loss = true, .targets = "targets",
     },
 };
 _Static_assert(sizeof op_table / sizeof op_table[0] == IR_OP_KIND_COUNT,
@@ -273,6 +327,13 @@ char *ir_structure_text(arena *a, const ir_model *ir)
         case IR_DROPOUT:
             n += (size_t)snprintf(buf + n, cap - n, " rate %a", (double)(float)op->rate);
             break;
+        case IR_RESCALE:
+            n += (size_t)snprintf(buf + n, cap - n, " scale %a offset %a",
+                                  (double)(float)op->scale, (double)(float)op->offset);
+            break;
+        case IR_HUBER:
+            n += (size_t)snprintf(buf + n, cap - n, " delta %a", (double)(float)op->delta);
+            break;
         default:
             break;
         }
@@ -346,8 +407,8 @@ static void print_call(FILE *out, const ir_model *ir, const ir_op *op, ir_phase 
                 any = true;
             }
         }
-        if (pass == 1 && loss) /* the labels: s->y */
-            fputs(any ? ", labels" : "labels", out);
+        if (pass == 1 && loss) /* s->y or s->t */
+            fprintf(out, "%s%s", any ? ", " : "", ir_op_info(op->kind)->targets);
         if (pass == 0)
             fprintf(out, " = %s%s(", ir_op_kind_name(op->kind),
                     phase == IR_PHASE_BACKWARD ? "_grad" : "");
@@ -363,9 +424,11 @@ static void print_forward(FILE *out, const ir_model *ir, const ir_op *op)
         fputs(" is already flat\n", out);
         return;
     }
-    if (ir_op_is_loss(op->kind))
-        fprintf(out, "  ; loss %s%s\n  ", op->text,
-                op->fused_softmax ? ", fused with the final softmax" : "");
+    if (ir_op_is_loss(op->kind) && op->fused_softmax)
+        fprintf(out, "  ; loss %s, fused with the final %s\n  ", op->text,
+                ir_op_info(op->kind)->link);
+    else if (ir_op_is_loss(op->kind))
+        fprintf(out, "  ; loss %s\n  ", op->text);
     else
         fprintf(out, "  ; %s, line %d: %s\n  ", op->name, op->line, op->text);
     print_call(out, ir, op, IR_PHASE_FORWARD);
@@ -413,7 +476,7 @@ void ir_print(FILE *out, const ir_model *ir)
     fprintf(out, "  (%" PRId64 "x%" PRId64 ")\n  output ", ir->input_rows,
             ir->input_cols);
     print_tensor(out, ir, ir->output);
-    fprintf(out, "  (%" PRId64 " classes)\n", ir->classes);
+    fprintf(out, "  (%" PRId64 " outputs)\n", ir->classes);
 
     fputs("\nforward:\n", out);
     for (int i = 0; i < ir->nops; i++)
@@ -486,6 +549,19 @@ void ir_print(FILE *out, const ir_model *ir)
     }
     fprintf(out, "  optimizer state: %" PRId64 " floats\n", ir->opt_state_count);
     fprintf(out, "  loss %s\n", ir->ops[ir->nops - 1].text);
+    if (r->nmetrics > 0) {
+        fputs("  metrics", out);
+        for (int i = 0; i < r->nmetrics; i++)
+            fprintf(out, " %s", r->metrics[i].name);
+        for (int i = 0; i < r->nmetrics; i++)
+            if (r->metrics[i].kind == SEQRT_METRIC_TOP_K)
+                fprintf(out, " k=%d", r->metrics[i].k);
+        fputc('\n', out);
+    }
+    if (r->validation_split > 0) {
+        ir_format_float(f1, sizeof f1, r->validation_split);
+        fprintf(out, "  validation_split %s\n", f1);
+    }
     fprintf(out, "  epochs %" PRId64 ", batch %" PRId64 ", shuffle %s, seed %" PRIu64 "\n",
             r->epochs, r->batch, r->shuffle ? "true" : "false", r->seed);
     if (ir->passes_run >= 4)

@@ -36,10 +36,21 @@ typedef enum ir_op_kind {
     IR_SOFTMAX,
     IR_DROPOUT,
     IR_FLATTEN,      /* a view: every tensor is already [N, features] */
-    /* losses: always the last op */
-    IR_SOFTMAX_XENT, /* softmax fused with cross-entropy, from logits */
-    IR_XENT,         /* cross-entropy on probabilities */
-    IR_MSE,
+    IR_RESCALE,      /* x * scale + offset */
+    IR_NORMALIZE,    /* (x - mean) / sqrt(variance), per last-axis feature */
+    /* losses: always the last op. The cross-entropies come in two forms:
+     * on probabilities, and from logits with the link (softmax, sigmoid)
+     * fused in, which pass_fuse.c makes of a final softmax/sigmoid and
+     * lowering makes of from_logits=true. */
+    IR_SOFTMAX_XENT, /* sparse categorical cross-entropy, from logits (labels) */
+    IR_XENT,         /* sparse categorical cross-entropy on probabilities */
+    IR_SOFTMAX_CCE,  /* categorical cross-entropy, from logits (target rows) */
+    IR_CCE,          /* categorical cross-entropy on probabilities */
+    IR_SIGMOID_BCE,  /* binary cross-entropy, from logits */
+    IR_BCE,          /* binary cross-entropy on probabilities */
+    IR_MSE,          /* the regression losses: against target rows */
+    IR_MAE,
+    IR_HUBER,
     IR_OP_KIND_COUNT
 } ir_op_kind;
 
@@ -55,9 +66,11 @@ typedef enum ir_op_kind {
  * $s0, $s1 (the saved tensors, named by `saved`). Parameters: $p0..$p3
  * (values, named by `params`), $g0, $g1 (the trainable ones' gradients).
  * Numbers: $n (batch rows), $rows, $cols (the rows and columns the kernel
- * sees: the last axis for batchnorm and softmax), $size (values in the
- * batch), $fi, $fo (features in and out), $classes, and the options
- * $momentum, $epsilon, $alpha, $rate.
+ * sees: the last axis for batchnorm, softmax and normalize), $size (values
+ * in the batch), $fi, $fo (features in and out), $classes (the output's
+ * width), and the options $momentum, $epsilon, $alpha, $rate, $scale,
+ * $offset, $delta. A loss names its targets as the step has them: s->y
+ * (class numbers) or s->t (target rows).
  *
  * Reads and writes: a forward call writes $y, $s0 and $s1, a backward
  * call writes $dx and the $g's; every other tensor it names is read. No op
@@ -75,6 +88,9 @@ typedef struct ir_op_desc {
     bool        trainable[4];
     const char *saved[2];  /* names of $s0, $s1 */
     bool        is_loss;   /* always the last op; sets s->loss */
+    const char *link;      /* a loss from logits: the activation it applies,
+                              "softmax" or "sigmoid"; NULL otherwise */
+    const char *targets;   /* a loss: "labels" (s->y) or "targets" (s->t) */
 } ir_op_desc;
 
 const ir_op_desc *ir_op_info(ir_op_kind k);
@@ -141,8 +157,12 @@ typedef struct ir_op {
     double      momentum, epsilon; /* batchnorm */
     double      alpha;   /* leaky_relu */
     double      rate;    /* dropout */
+    double      scale, offset; /* rescale */
+    double      delta;   /* huber */
     bool        backward;/* runs in backward (pass_backward.c) */
-    bool        fused_softmax; /* loss: absorbed the model's final softmax */
+    bool        fused_softmax; /* loss: absorbed the model's final softmax or
+                                  sigmoid (pass_fuse.c) */
+    bool        from_logits;   /* loss: from_logits=true in the file */
 } ir_op;
 
 typedef struct ir_model {
@@ -152,7 +172,9 @@ typedef struct ir_model {
     const char *path;
     const char *without; /* "batchnorm, dropout" or NULL: for comments */
     int64_t     input_rows, input_cols, input_size;
-    int64_t     classes;
+    int         input_ndims;   /* the input's shape as the file writes it */
+    int64_t     input_dims[AST_MAX_DIMS];
+    int64_t     classes;       /* the output's width (seqrt_model.outputs) */
     int         nops, nops_cap;
     ir_op      *ops;
     int         ntensors, ntensors_cap;

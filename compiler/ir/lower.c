@@ -27,6 +27,8 @@ static ir_op_kind op_kind_of_layer(layer_kind k)
     case LAYER_SOFTMAX:    return IR_SOFTMAX;
     case LAYER_DROPOUT:    return IR_DROPOUT;
     case LAYER_FLATTEN:    return IR_FLATTEN;
+    case LAYER_RESCALE:    return IR_RESCALE;
+    case LAYER_NORMALIZE:  return IR_NORMALIZE;
     case LAYER_INPUT:
     case LAYER_KIND_COUNT: break;
     }
@@ -58,9 +60,51 @@ static const char *layer_text(arena *a, const layer *l)
     case LAYER_DROPOUT:
         ir_format_float(num, sizeof num, l->rate);
         return arena_printf(a, "dropout %s", num);
+    case LAYER_RESCALE: {
+        char off[40];
+        /* the scale as written: 1/255 reads better than 0.003921569 */
+        const char *scale = l->scale_text;
+        if (!scale) {
+            ir_format_float(num, sizeof num, l->scale);
+            scale = num;
+        }
+        ir_format_float(off, sizeof off, l->offset);
+        return l->offset == 0 ? arena_printf(a, "rescale %s", scale)
+                              : arena_printf(a, "rescale %s offset=%s", scale, off);
+    }
     default:
         return layer_kind_name(l->kind);
     }
+}
+
+/* The loss op: on probabilities, or from logits with the link fused in
+ * when the file says from_logits=true (pass_fuse.c fuses a final
+ * softmax/sigmoid into the probabilities' form later). */
+static ir_op_kind loss_op_kind(const train_recipe *r)
+{
+    bool logits = r->from_logits;
+    switch (r->loss) {
+    case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: return logits ? IR_SOFTMAX_XENT : IR_XENT;
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:        return logits ? IR_SOFTMAX_CCE : IR_CCE;
+    case SEQRT_LOSS_BINARY_CROSSENTROPY:             return logits ? IR_SIGMOID_BCE : IR_BCE;
+    case SEQRT_LOSS_MSE:                             return IR_MSE;
+    case SEQRT_LOSS_MAE:                             return IR_MAE;
+    case SEQRT_LOSS_HUBER:                           return IR_HUBER;
+    case SEQRT_LOSS_COUNT_:                          break;
+    }
+    SEQC_BUG("a loss of no kind");
+}
+
+/* "binary_crossentropy from_logits=true", "huber delta=2.0", "mse" */
+static const char *loss_text(arena *a, const train_recipe *r)
+{
+    char num[40];
+    if (r->loss == SEQRT_LOSS_HUBER && (float)r->delta != 1.0f) {
+        ir_format_float(num, sizeof num, r->delta);
+        return arena_printf(a, "huber delta=%s", num);
+    }
+    return arena_printf(a, "%s%s", loss_kind_name(r->loss),
+                        r->from_logits ? " from_logits=true" : "");
 }
 
 static void set_param(ir_model *ir, int p, int64_t rows, int64_t cols, int64_t fan_in,
@@ -107,7 +151,7 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     ir->nops_cap = (int)nl + 1;
     ir->ops = arena_array(a, (size_t)ir->nops_cap, sizeof *ir->ops);
     /* per layer at most: an activation, its gradient, two saved values */
-    ir->ntensors_cap = 4 * (int)nl + 4;
+    ir->ntensors_cap = 4 * (int)nl + 5; /* + the loss's probabilities */
     ir->tensors = arena_array(a, (size_t)ir->ntensors_cap, sizeof *ir->tensors);
     ir->nparams_cap = 4 * (int)nl;
     ir->params = arena_array(a, (size_t)ir->nparams_cap + 1, sizeof *ir->params);
@@ -118,6 +162,9 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     ir->input_size = size;
     ir->input_rows = in->ndims > 0 ? in->dims[0] : 1;
     ir->input_cols = in->ndims > 0 ? size / ir->input_rows : 1;
+    ir->input_ndims = in->ndims;
+    for (int d = 0; d < in->ndims && d < AST_MAX_DIMS; d++)
+        ir->input_dims[d] = in->dims[d];
     ir->input = ir_add_tensor(a, ir, "x", IR_T_INPUT, size);
 
     int cur = ir->input;
@@ -172,16 +219,36 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
             op->rate = l->rate;
             ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* mask */
             break;
+        case IR_RESCALE:
+            op->scale = l->scale;
+            op->offset = l->offset;
+            break;
+        case IR_NORMALIZE: {
+            /* per feature of the last axis; Keras's state before adapt():
+             * mean 0, variance 1 (the loop learns them from the data) */
+            int64_t f = fout / l->out.groups;
+            set_param(ir, ir_add_param(a, ir, o, 0, SEQRT_INIT_ZEROS), 1, f, f, f); /* mean */
+            set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ONES), 1, f, f, f);  /* variance */
+            break;
+        }
         default:
             break;
         }
     }
 
-    ir_op_kind lk = m->train.loss == SEQRT_LOSS_MSE ? IR_MSE : IR_XENT;
-    int o = add_op(ir, lk, "loss", 0, loss_kind_name(m->train.loss));
-    ir->ops[o].x = cur;
-    ir->ops[o].groups = m->layers[nl - 1].out.groups; /* 1: shapes.c refuses the rest */
+    const train_recipe *r = &m->train;
+    int o = add_op(ir, loss_op_kind(r), "loss", 0, loss_text(a, r));
+    ir_op *loss = &ir->ops[o];
+    loss->x = cur;
+    loss->groups = m->layers[nl - 1].out.groups; /* 1: shapes.c refuses the rest */
+    loss->delta = r->delta;
+    loss->from_logits = r->from_logits;
     ir->output = cur;
     ir->classes = ir->tensors[cur].features;
+    if (r->from_logits) {
+        /* the loss applies the link: its probabilities are the output */
+        loss->y = ir_add_tensor(a, ir, "probs", IR_T_ACT, ir->classes);
+        ir->output = loss->y;
+    }
     return ir;
 }

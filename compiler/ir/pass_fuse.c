@@ -1,12 +1,14 @@
 /*
  * pass_fuse.c: fusions that pay.
  *
- * softmax + cross-entropy (sparse or categorical: both take class labels):
- * the loss takes the logits and returns the probabilities, and its
- * gradient is (probs - onehot) / N, cheaper and far more accurate than
- * chaining the two backward passes through a clipped log. The softmax op
- * disappears; its output tensor becomes the loss's probabilities, so the
- * trainer's output is unchanged.
+ * softmax + cross-entropy (sparse: class labels; categorical: target
+ * rows) and sigmoid + binary cross-entropy: the loss takes the logits and
+ * returns the probabilities, and its gradient is (probs - targets) / N
+ * (for the categorical form, probs * sum(t) - t), cheaper and far more
+ * accurate than chaining the two backward passes through a clipped log.
+ * The activation op disappears; its output tensor becomes the loss's
+ * probabilities, so the trainer's output is unchanged. (from_logits=true
+ * gives the same fused loss directly, at lowering.)
  *
  * Considered and not done: dropping a dense layer's bias when a batchnorm
  * follows (the bias cancels in the normalisation). Keras keeps the bias,
@@ -24,22 +26,35 @@
 
 #include <string.h>
 
+/* The fused form of a loss on probabilities, and the activation it
+ * absorbs; IR_OP_KIND_COUNT when there is none. */
+static ir_op_kind fused_form(ir_op_kind loss, ir_op_kind *link)
+{
+    switch (loss) {
+    case IR_XENT: *link = IR_SOFTMAX; return IR_SOFTMAX_XENT;
+    case IR_CCE:  *link = IR_SOFTMAX; return IR_SOFTMAX_CCE;
+    case IR_BCE:  *link = IR_SIGMOID; return IR_SIGMOID_BCE;
+    default:      return IR_OP_KIND_COUNT;
+    }
+}
+
 int ir_pass_fuse(ir_model *ir)
 {
     int l = ir->nops - 1;
     ir_op *loss = &ir->ops[l];
-    if (loss->kind != IR_XENT || l == 0)
+    ir_op_kind link = IR_OP_KIND_COUNT, fused = fused_form(loss->kind, &link);
+    if (fused == IR_OP_KIND_COUNT || l == 0)
         return 0;
-    ir_op *sm = &ir->ops[l - 1];
-    if (sm->kind != IR_SOFTMAX || sm->y != loss->x)
+    ir_op *act = &ir->ops[l - 1];
+    if (act->kind != link || act->y != loss->x)
         return 0;
-    loss->kind = IR_SOFTMAX_XENT;
+    loss->kind = fused;
     loss->fused_softmax = true;
-    loss->x = sm->x;
-    loss->y = sm->y;
-    loss->line = sm->line;
+    loss->x = act->x;
+    loss->y = act->y;
+    loss->line = act->line;
     ir->output = loss->y;
-    *sm = *loss;
+    *act = *loss;
     ir->nops--;
     return 0;
 }

@@ -7,7 +7,8 @@
  * would: this pass reports no error of the user's. It only asserts what
  * the front end promised (every tensor has a size the runtime's int holds,
  * a dense layer's weight matches its input, the parameters add up to the
- * summary's counts, the output is flat and at least 2 wide, every real
+ * summary's counts, the output is flat (and at least 2 wide for the
+ * categorical cross-entropies), every real
  * option is a finite float and the positive ones stay positive as floats);
  * a failure is a bug in seqc (SEQC_BUG).
  */
@@ -56,6 +57,9 @@ int ir_pass_shapes(ir_model *ir)
         check_float("rate", op->name, op->rate, false);
         check_float("momentum", op->name, op->momentum, false);
         check_float("epsilon", op->name, op->epsilon, op->kind == IR_BATCHNORM);
+        check_float("scale", op->name, op->scale, false);
+        check_float("offset", op->name, op->offset, false);
+        check_float("delta", op->name, op->delta, op->kind == IR_HUBER);
         int64_t f = ir->tensors[op->x].features;
         SEQC_ASSERT(op->groups >= 1 && f % op->groups == 0, "%s: %lld features in %lld groups",
                     op->name, (long long)f, (long long)op->groups);
@@ -76,7 +80,9 @@ int ir_pass_shapes(ir_model *ir)
             trainable += p->trainable ? (uint64_t)p->count : 0;
         }
         if (ir_op_is_loss(op->kind))
-            SEQC_ASSERT(i == ir->nops - 1 && op->groups == 1 && f >= 2 && f == ir->classes,
+            SEQC_ASSERT(i == ir->nops - 1 && op->groups == 1 && f >= 1 && f == ir->classes &&
+                            (f >= 2 || (op->kind != IR_XENT && op->kind != IR_SOFTMAX_XENT &&
+                                        op->kind != IR_CCE && op->kind != IR_SOFTMAX_CCE)),
                         "the loss reads %lld features in %lld groups", (long long)f,
                         (long long)op->groups);
     }

@@ -2,7 +2,8 @@
  * passes.c: the passes, in the order they run. Read this first.
  *
  *   shapes   infer every tensor's and parameter's shape; check the limits
- *   fuse     softmax followed by a cross-entropy loss -> softmax_xent
+ *   fuse     softmax/sigmoid followed by a cross-entropy loss -> the loss
+ *            from logits (softmax_xent, softmax_cce, sigmoid_bce)
  *   backward decide which ops run backward and add the gradient tensors
  *   memplan  parameter layout, then one arena for activations, gradients
  *            and saved values, with dead buffers reused

@@ -1,46 +1,48 @@
 /*
- * compare.c: `seqc compare`, two variants of a model trained side by side.
+ * compare.c: `seqc compare`, variants of a model trained over several
+ * seeds, side by side, with paired statistics.
  *
- *   seqc compare FILE --without KIND [--without KIND]... --data DIR [options]
- *   seqc compare A.seq B.seq --data DIR [options]
+ *   seqc compare FILE --without KIND[,KIND]... [--without ...] --data D [options]
+ *   seqc compare A.seq B.seq [C.seq...] --data D [options]
+ *
+ * An arm is one variant (a file as written, the file less the layers of a
+ * --without, or another file) at one learning rate (the file's own, or
+ * each of --lr LIST). Every arm trains once per seed.
  *
  * The steps, in order; everything that can be wrong with the command line,
  * the models or the data is found in steps 1-4, before anything is written
  * or trained:
  *
  *   1. arguments (a usage error exits 2);
- *   2. load and check both models (the file as written and the file less
- *      every --without kind; or the two files), lower them and run the
- *      passes; a --without kind the model does not have is an error;
- *   3. two files: same input size and same number of classes;
- *   4. the data: DIR's training and validation sets load and fit the model;
+ *   2. load and check every variant, lower it and run the passes; a
+ *      --without kind the model does not have is an error;
+ *   3. several files: same input size and same number of classes;
+ *   4. the data (a folder of IDX files): it loads and fits the model;
  *   5. write each variant's C into OUT/trainers/ and compile it;
- *   6. run the two trainers one after the other with the same --seed and
- *      --epochs, each writing its history CSV into OUT, their output
- *      prefixed with the variant's name;
- *   7. read the histories back and write OUT/report.md and OUT/curves.svg.
+ *   6. run every (arm, seed) as its own process, J at a time (lab/runs.c),
+ *      each with --threads 1 unless --threads is given, its history in
+ *      OUT/runs/ARM-seedS.csv and its output in OUT/runs/ARM-seedS.log;
+ *   7. read the histories and test lines back, do the statistics
+ *      (lab/summary.c) and write OUT/summary.json, OUT/report.md and
+ *      OUT/curves.svg.
  *
  * Same seed, same start: a trainer draws every initial weight from one
  * generator, layer by layer, and then each epoch's shuffle from the same
- * generator (runtime/src/train.c). Batchnorm's parameters start at
+ * generator (runtime/src/loop/train.c). Batchnorm's parameters start at
  * constants and draw nothing, so dropping batchnorm layers leaves both
  * the dense weights and the order of the mini-batches unchanged
- * (tests/compare/same_init.sh checks the weights, the generator's state
- * after init and the first shuffle). Dropout is the exception: its masks
- * come from that generator during training, so when the variants differ
- * in dropout layers the shuffles differ from the second epoch on; compare
- * says so in a note rather than pretending otherwise.
- *
- * The trainers run one after the other: each uses every core through
- * OpenBLAS, and two at once only compete for them.
+ * (tests/compare/same_init.sh). Dropout draws its masks from a stream of
+ * its own, so dropout differences keep the shuffles aligned too. A
+ * different batch size changes the batches; report.md says which of
+ * these hold (report_same_start).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/commands.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,62 +51,100 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "util/arena.h"
 #include "back/build.h"
 #include "back/codegen.h"
 #include "front/frontend.h"
-#include "lab/history.h"
-#include "ir/ir.h"
-#include "lab/report.h"
-#include "util/fileio.h"
-#include "util/proc.h"
-#include "seqrt.h"
+#include "front/names.h"
 #include "front/summary.h"
+#include "ir/ir.h"
+#include "lab/history.h"
+#include "lab/report.h"
+#include "lab/runs.h"
+#include "lab/summary.h"
+#include "seqrt.h"
+#include "util/arena.h"
+#include "util/fileio.h"
 
 #define CMD "compare"
-#define USAGE "compare FILE --without KIND [--without KIND]... --data DIR [options]\n" \
-              "       seqc compare A.seq B.seq --data DIR [options]"
+#define USAGE SEQC_USAGE_COMPARE
+
+#define MAX_VARIANTS 8
+#define MAX_LRS      8
+#define MAX_SEEDS    1000
+#define DEFAULT_SEEDS 5
+#define DEFAULT_VALIDATION_SPLIT "0.1"
 
 static void print_help(void)
 {
     puts("usage: seqc " USAGE "\n"
          "\n"
-         "Builds two variants of a model, trains both on the same data with the same\n"
-         "seed (so the layers they share start from the same weights and the\n"
-         "mini-batches come in the same order), and writes into the output folder:\n"
-         "  VARIANT.csv   each variant's history, one row per epoch\n"
-         "  report.md     both summaries, a per-epoch table and a verdict per metric\n"
-         "  curves.svg    loss and accuracy by epoch, training solid, validation dashed\n"
-         "  trainers/     the generated C and the two trainers\n"
+         "Builds variants of a model and trains each once per seed, as separate\n"
+         "processes, then compares them with paired statistics: for each seed every\n"
+         "arm starts from the same weights in the layers it shares and sees the\n"
+         "mini-batches in the same order, so the per-seed differences cancel most of\n"
+         "the seed's noise. Writes into the output folder:\n"
+         "  report.md     settings of every arm (the differing ones marked), verdicts\n"
+         "                worded from 95 % intervals, per-arm and paired tables\n"
+         "  summary.json  the same numbers, machine-readable (docs/compare.md)\n"
+         "  curves.svg    each arm's mean curve with a +-sd band, and the paired\n"
+         "                difference over the epochs\n"
+         "  runs/         ARM-seedS.csv (history) and ARM-seedS.log (trainer output)\n"
+         "  trainers/     the generated C and the trainers\n"
          "\n"
-         "The variants: FILE as written and FILE without every layer of each KIND\n"
-         "(--without batchnorm), or the two model files A.seq and B.seq.\n"
+         "The variants: FILE as written and FILE without the layers of each --without\n"
+         "(--without batchnorm --without dropout: two variants; --without\n"
+         "batchnorm,dropout: one without both), or the model files given.\n"
          "\n"
          "options:\n"
-         "  --data DIR      MNIST-style IDX files: DIR/train-* and DIR/t10k-* (required)\n"
-         "  -o DIR          output folder (default compare-NAME, NAME the model's name)\n"
-         "  --epochs N      epochs for both (default: the first model's train block)\n"
-         "  --seed N        seed for both (default: the first model's train block)\n"
-         "  --threads N     OpenBLAS threads for each trainer (default: OpenBLAS's)\n"
-         "  --limit N       train on the first N samples and validate on the first N\n"
-         "  --max-data-bytes N  refuse data over N bytes in memory, train and test\n"
-         "                  together (512M, 2G also read; default: half the memory)");
+         "  --data D        training data: a folder of MNIST-style IDX files, FILE.npz or\n"
+         "                  FILE.csv (required); passed to each trainer as it is\n"
+         "  --test FILE     a test set (CSV), evaluated once after training\n"
+         "  --target NAMES  the CSV's target columns (passed on)\n"
+         "  --no-header     the CSV has no header line (passed on)\n"
+         "  --validation-split F  the last fraction F of the training data validates\n"
+         "                  (default " DEFAULT_VALIDATION_SPLIT ")\n"
+         "  --target METRIC=X  also count the epochs until METRIC reaches X\n"
+         "                  (val_accuracy=0.95; for a loss, until it falls to X)\n"
+         "  --seeds K|LIST  K seeds from --seed on (default 5), or the seeds 1,5,9\n"
+         "  --seed N        the first seed (default: the first model's)\n"
+         "  --lr LIST       learning rates, each crossed with every variant (0.001,0.01)\n"
+         "  --epochs N      epochs for every arm (default: each file's own)\n"
+         "  --jobs J        runs at a time (default: the online CPUs)\n"
+         "  --threads N     threads for each trainer (default 1)\n"
+         "  -o DIR          output folder (default compare-NAME)\n"
+         "  --limit N       train on the first N samples and test on the first N\n"
+         "  --max-data-bytes N  refuse data over N bytes in memory (512M, 2G also read)");
 }
 
+typedef struct without_set {
+    layer_kind kinds[LAYER_KIND_COUNT];
+    int        n;
+} without_set;
+
 typedef struct compare_args {
-    const char *files[2];
+    const char *files[MAX_VARIANTS];
     int         nfiles;
-    layer_kind  without[LAYER_KIND_COUNT];
+    without_set without[MAX_VARIANTS];
     int         nwithout;
-    const char *data;
-    const char *out;
-    long        epochs;  /* 0: the first model's */
-    long        threads; /* 0: the trainer's default */
+    const char *data, *test, *columns, *out, *val_split;
+    bool        no_header;
+    bool        has_target;
+    char        target_metric[64];
+    double      target_value;
+    long        epochs;  /* 0: each model's own */
+    long        threads; /* 0: 1 per trainer */
+    long        jobs;    /* 0: the online CPUs */
     long        limit;   /* 0: all */
     const char *max_data; /* --max-data-bytes as given, passed on; NULL: default */
     seqrt_load_opts data_limit;
     bool        has_seed;
     uint64_t    seed;
+    long        nseeds;  /* --seeds K */
+    uint64_t   *seed_list; /* --seeds LIST (malloc'd) */
+    size_t      nseed_list;
+    const char *lr_text[MAX_LRS];
+    double      lr[MAX_LRS];
+    int         nlr;
 } compare_args;
 
 /* A whole number in [lo, hi]; 0 or a usage error (2). */
@@ -120,9 +160,23 @@ static int parse_count(const char *opt, const char *s, long lo, long hi, long *o
     return 0;
 }
 
+
+/* A decimal unsigned 64-bit number; 0, or -1 when s is not one. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+        return -1;
+    *out = (uint64_t)u;
+    return 0;
+}
+
 /* The options that take a value, each with its setter: 0, or a usage
  * error (2) for a value out of range. */
 static int set_data(compare_args *a, const char *v) { a->data = v; return 0; }
+static int set_test(compare_args *a, const char *v) { a->test = v; return 0; }
 static int set_out(compare_args *a, const char *v) { a->out = v; return 0; }
 static int set_epochs(compare_args *a, const char *v)
 {
@@ -131,6 +185,10 @@ static int set_epochs(compare_args *a, const char *v)
 static int set_threads(compare_args *a, const char *v)
 {
     return parse_count("--threads", v, 1, 1024, &a->threads);
+}
+static int set_jobs(compare_args *a, const char *v)
+{
+    return parse_count("--jobs", v, 1, 1024, &a->jobs);
 }
 static int set_limit(compare_args *a, const char *v)
 {
@@ -146,21 +204,149 @@ static int set_max_data(compare_args *a, const char *v)
 }
 static int set_seed(compare_args *a, const char *v) /* any unsigned 64-bit number */
 {
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(v, &end, 10);
-    if (end == v || *end || errno || v[0] == '-')
+    if (parse_u64(v, &a->seed) != 0)
         return cli_usage_error(CMD, USAGE, "--seed expects a whole number from 0 to %llu, got '%s'",
                                ULLONG_MAX, v);
-    a->seed = (uint64_t)u;
     a->has_seed = true;
     return 0;
 }
+static int set_split(compare_args *a, const char *v)
+{
+    char *end;
+    errno = 0;
+    double f = strtod(v, &end);
+    if (end == v || *end || errno || !(f > 0 && f < 1))
+        return cli_usage_error(CMD, USAGE, "--validation-split expects a fraction between 0 "
+                               "and 1 (exclusive), such as 0.1, got '%s'", v);
+    a->val_split = v;
+    return 0;
+}
+/* "K" (a count) or "S1,S2,..." (the seeds themselves, distinct) */
+static int set_seeds(compare_args *a, const char *v)
+{
+    if (!strchr(v, ',')) {
+        char *end;
+        errno = 0;
+        long k = strtol(v, &end, 10);
+        if (end == v || *end || errno || k < 1 || k > MAX_SEEDS)
+            goto bad;
+        a->nseeds = k;
+        return 0;
+    }
+    free(a->seed_list);
+    a->nseed_list = 0;
+    a->seed_list = malloc(MAX_SEEDS * sizeof *a->seed_list);
+    if (!a->seed_list) {
+        fputs("seqc: out of memory\n", stderr);
+        return 2;
+    }
+    for (const char *p = v;;) {
+        size_t len = strcspn(p, ",");
+        char item[32];
+        uint64_t s;
+        if (len == 0 || len >= sizeof item || a->nseed_list == MAX_SEEDS)
+            goto bad;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (parse_u64(item, &s) != 0)
+            goto bad;
+        for (size_t i = 0; i < a->nseed_list; i++)
+            if (a->seed_list[i] == s)
+                return cli_usage_error(CMD, USAGE, "--seeds: seed %s is listed twice", item);
+        a->seed_list[a->nseed_list++] = s;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+bad:
+    return cli_usage_error(CMD, USAGE, "--seeds expects a count from 1 to %d or a list of "
+                           "seeds such as 1,5,9, got '%s'", MAX_SEEDS, v);
+}
+/* "0.001,0.01,0.1": distinct positive learning rates */
+static int set_lr(compare_args *a, const char *v)
+{
+    a->nlr = 0;
+    for (const char *p = v;;) {
+        size_t len = strcspn(p, ",");
+        char *item = strndup(p, len), *end;
+        if (!item) {
+            fputs("seqc: out of memory\n", stderr);
+            return 2;
+        }
+        errno = 0;
+        double x = strtod(item, &end);
+        bool ok = len > 0 && end != item && !*end && !errno && x > 0 && isfinite(x) &&
+                  a->nlr < MAX_LRS;
+        for (int i = 0; ok && i < a->nlr; i++)
+            ok = a->lr[i] != x;
+        if (!ok) {
+            free(item);
+            return cli_usage_error(CMD, USAGE, "--lr expects up to %d distinct positive "
+                                   "learning rates separated by commas, such as "
+                                   "0.001,0.01,0.1, got '%s'", MAX_LRS, v);
+        }
+        a->lr_text[a->nlr] = item; /* freed with the args */
+        a->lr[a->nlr++] = x;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+/* --target: "METRIC=X" is compare's own (epochs to reach X); a value with
+ * no '=' names the CSV's target columns and goes to the trainers. */
+static int set_target(compare_args *a, const char *v)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq) {
+        a->columns = v;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(eq + 1, &end);
+    size_t len = (size_t)(eq - v);
+    if (len == 0 || len >= sizeof a->target_metric || end == eq + 1 || *end || errno ||
+        !isfinite(x) || strncmp(v, "val_", 4) != 0)
+        return cli_usage_error(CMD, USAGE, "--target expects METRIC=VALUE with a validation "
+                               "metric, such as val_accuracy=0.95, got '%s'", v);
+    memcpy(a->target_metric, v, len);
+    a->target_metric[len] = '\0';
+    a->target_value = x;
+    a->has_target = true;
+    return 0;
+}
+static int set_without(compare_args *a, const char *v)
+{
+    if (a->nwithout == MAX_VARIANTS - 1)
+        return cli_usage_error(CMD, USAGE, "at most %d --without options", MAX_VARIANTS - 1);
+    without_set *w = &a->without[a->nwithout];
+    w->n = 0;
+    for (const char *p = v;;) {
+        size_t len = strcspn(p, ",");
+        char kind[64];
+        snprintf(kind, sizeof kind, "%.*s", (int)(len < 63 ? len : 63), p);
+        layer_kind k;
+        if (cli_layer_kind(CMD, USAGE, kind, &k) != 0)
+            return 2;
+        bool dup = false;
+        for (int i = 0; i < w->n; i++)
+            dup |= w->kinds[i] == k;
+        if (!dup)
+            w->kinds[w->n++] = k;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    a->nwithout++;
+    return 0;
+}
 
-static const char *const value_names[] = {"--data", "-o", "--epochs", "--seed", "--threads",
-                                          "--limit", "--max-data-bytes"};
+static const char *const value_names[] = {
+    "--data", "-o", "--epochs", "--seed", "--threads", "--limit", "--max-data-bytes",
+    "--test", "--target", "--validation-split", "--seeds", "--jobs", "--lr", "--without"};
 static int (*const value_setters[])(compare_args *, const char *) = {
-    set_data, set_out, set_epochs, set_seed, set_threads, set_limit, set_max_data};
+    set_data, set_out, set_epochs, set_seed, set_threads, set_limit, set_max_data,
+    set_test, set_target, set_split, set_seeds, set_jobs, set_lr, set_without};
 enum { NVALUE_OPTIONS = sizeof value_names / sizeof value_names[0] };
 _Static_assert(sizeof value_setters / sizeof value_setters[0] == NVALUE_OPTIONS,
                "value_setters out of step with value_names");
@@ -170,18 +356,28 @@ static int check_args(const compare_args *a)
 {
     if (a->nfiles == 0)
         return cli_usage_error(CMD, USAGE, "no model file given");
-    if (a->nfiles == 1 && a->nwithout == 0)
+    if (a->nfiles == 1 && a->nwithout == 0 && a->nlr < 2)
         return cli_usage_error(CMD, USAGE,
-                               "nothing to compare %s with: give --without KIND or a second "
-                               "model file", a->files[0]);
-    if (a->nfiles == 2 && a->nwithout > 0)
+                               "nothing to compare %s with: give --without KIND, a second "
+                               "model file or several learning rates (--lr 0.001,0.01)",
+                               a->files[0]);
+    if (a->nfiles >= 2 && a->nwithout > 0)
         return cli_usage_error(CMD, USAGE,
-                               "--without goes with one model file, not two (drop the "
-                               "layers in the second file instead)");
+                               "--without goes with one model file, not several (drop the "
+                               "layers in the other files instead)");
     if (!a->data)
-        return cli_usage_error(CMD, USAGE, "--data DIR is required (the folder of "
-                                           "train-* and t10k-* IDX files)");
+        return cli_usage_error(CMD, USAGE, "--data is required (a folder of train-* and "
+                                           "t10k-* IDX files, an .npz or a .csv file)");
     return 0;
+}
+
+static void free_args(compare_args *a)
+{
+    free(a->seed_list);
+    for (int i = 0; i < a->nlr; i++)
+        free((char *)a->lr_text[i]);
+    a->seed_list = NULL;
+    a->nlr = 0;
 }
 
 /* argv[0] is "compare". Returns 0, 2 for a usage error, -1 after --help. */
@@ -190,14 +386,14 @@ static int parse_args(int argc, char **argv, compare_args *a)
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc;) {
         const char *s = argv[i], *val;
-        int took = cli_take_without(CMD, USAGE, argc, argv, &i, a->without, &a->nwithout);
-        if (took == 2)
-            return 2;
-        if (took == 1)
-            continue;
         if (cli_is_help(s)) {
             print_help();
             return -1;
+        }
+        if (strcmp(s, "--no-header") == 0) {
+            a->no_header = true;
+            i++;
+            continue;
         }
         int k = cli_take_value(CMD, USAGE, argc, argv, &i, value_names, NVALUE_OPTIONS, &val);
         if (k == -2 || (k >= 0 && value_setters[k](a, val) != 0))
@@ -206,8 +402,9 @@ static int parse_args(int argc, char **argv, compare_args *a)
             continue;
         if (s[0] == '-' && s[1] != '\0')
             return cli_usage_error(CMD, USAGE, "unknown option '%s'", s);
-        if (a->nfiles == 2)
-            return cli_usage_error(CMD, USAGE, "at most two model files ('%s' is a third)", s);
+        if (a->nfiles == MAX_VARIANTS)
+            return cli_usage_error(CMD, USAGE, "at most %d model files ('%s' is one more)",
+                                   MAX_VARIANTS, s);
         a->files[a->nfiles++] = s;
         i++;
     }
@@ -220,11 +417,12 @@ typedef struct variant {
     const char *file;
     model      *m;
     ir_model   *ir;
-    const char *name;    /* shown in progress, report and picture */
-    const char *slug;    /* file stem: NAME.csv, trainers/NAME */
+    const char *name;    /* "mnist_bn", "mnist_bn without batchnorm" */
+    const char *slug;    /* "mnist_bn", "mnist_bn-no-batchnorm" */
+    const char *without; /* "batchnorm and dropout", "" */
+    const char *dense;   /* the dense layers, for report_same_start */
     char       *summary; /* summary_print's table, malloc'd */
-    const char *c_path, *exe_path, *csv_path, *csv_name;
-    history     hist;
+    const char *c_path, *exe_path;
 } variant;
 
 /* summary_print into a string (malloc'd; NULL when out of memory). */
@@ -252,46 +450,58 @@ static bool has_kind(const model *m, layer_kind k)
 }
 
 /* "batchnorm", "batchnorm and dropout", "batchnorm, dropout and tanh" */
-static char *kind_list(arena *ar, const compare_args *a, const char *sep_last)
+static char *kind_list(arena *ar, const without_set *w)
 {
     char *s = arena_strdup(ar, "");
-    for (int i = 0; i < a->nwithout; i++) {
-        const char *sep = i == 0 ? "" : i + 1 == a->nwithout ? sep_last : ", ";
-        s = arena_printf(ar, "%s%s%s", s, sep, layer_kind_name(a->without[i]));
+    for (int i = 0; i < w->n; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == w->n ? " and " : ", ";
+        s = arena_printf(ar, "%s%s%s", s, sep, layer_kind_name(w->kinds[i]));
     }
     return s;
 }
 
-/* Loads, checks and lowers the two variants. Returns 0, or 1 after an
- * error was printed. */
-static int load_variants(arena *ar, const compare_args *a, variant v[2])
+/* "784x128 bias glorot_uniform, 128x64 ..." */
+static const char *dense_signature(arena *ar, const model *m)
 {
-    for (int k = 0; k < 2; k++) {
-        v[k].file = a->files[a->nfiles == 2 ? k : 0];
+    char *s = arena_strdup(ar, "");
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind != LAYER_DENSE)
+            continue;
+        s = arena_printf(ar, "%s%s%" PRId64 "%s %s", s, *s ? ", " : "", l->units,
+                         l->bias ? "" : " no-bias", init_kind_name(l->init));
+    }
+    return *s ? s : "-";
+}
+
+/* Loads, checks and lowers every variant. Returns 0, or 1 after an error
+ * was printed. */
+static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
+{
+    for (int k = 0; k < nv; k++) {
+        v[k].file = a->files[a->nfiles >= 2 ? k : 0];
         v[k].m = arena_alloc(ar, sizeof(model));
+        v[k].without = "";
         if (frontend_load(ar, v[k].file, v[k].m) != 0)
             return 1;
-    }
-    char *without = NULL;
-    if (a->nwithout > 0) {
-        model *m = v[1].m;
-        for (int i = 0; i < a->nwithout; i++) {
-            if (!has_kind(m, a->without[i])) {
-                fprintf(stderr, "seqc compare: error: model %s (%s) has no %s layer: "
-                                "nothing to drop with --without %s\n",
-                        m->name, v[0].file, layer_kind_name(a->without[i]),
-                        layer_kind_name(a->without[i]));
+        if (a->nfiles == 1 && k > 0) {
+            const without_set *w = &a->without[k - 1];
+            for (int i = 0; i < w->n; i++)
+                if (!has_kind(v[k].m, w->kinds[i])) {
+                    fprintf(stderr, "seqc compare: error: model %s (%s) has no %s layer: "
+                                    "nothing to drop with --without %s\n",
+                            v[k].m->name, v[k].file, layer_kind_name(w->kinds[i]),
+                            layer_kind_name(w->kinds[i]));
+                    return 1;
+                }
+            if (model_without(v[k].m, w->kinds, w->n) != 0)
                 return 1;
-            }
+            v[k].without = kind_list(ar, w);
         }
-        if (model_without(m, a->without, a->nwithout) != 0)
-            return 1;
-        without = kind_list(ar, a, ", ");
-    }
-    for (int k = 0; k < 2; k++) {
-        v[k].ir = ir_lower(ar, v[k].m, k == 1 ? without : NULL);
+        v[k].ir = ir_lower(ar, v[k].m, *v[k].without ? v[k].without : NULL);
         if (!v[k].ir || ir_run_passes(v[k].ir, NULL) != 0)
             return 1;
+        v[k].dense = dense_signature(ar, v[k].m);
     }
     return 0;
 }
@@ -309,71 +519,83 @@ static const char *slug_of(arena *ar, const char *text)
     return arena_strdup(ar, buf);
 }
 
+
 /* Display names and file stems, distinct from each other. */
-static void name_variants(arena *ar, const compare_args *a, variant v[2])
+static void name_variants(arena *ar, const compare_args *a, variant *v, int nv)
 {
-    if (a->nwithout > 0) {
-        v[0].name = v[0].m->name;
-        v[1].name = arena_printf(ar, "%s without %s", v[0].m->name, kind_list(ar, a, " and "));
-        v[0].slug = slug_of(ar, v[0].m->name);
-        char *s = arena_strdup(ar, v[0].slug);
-        for (int i = 0; i < a->nwithout; i++)
-            s = arena_printf(ar, "%s-no-%s", s, layer_kind_name(a->without[i]));
-        v[1].slug = s;
+    if (a->nfiles == 1) {
+        for (int k = 0; k < nv; k++) {
+            const char *base = v[0].m->name;
+            v[k].name = k ? arena_printf(ar, "%s without %s", base, v[k].without) : base;
+            char *s = arena_strdup(ar, slug_of(ar, base));
+            if (k)
+                for (int i = 0; i < a->without[k - 1].n; i++)
+                    s = arena_printf(ar, "%s-no-%s", s,
+                                     layer_kind_name(a->without[k - 1].kinds[i]));
+            v[k].slug = s;
+        }
         return;
     }
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < nv; k++) {
         v[k].name = v[k].m->name;
         v[k].slug = slug_of(ar, v[k].m->name);
     }
-    if (strcmp(v[0].name, v[1].name) == 0) {
-        /* same model name: tell them apart by file, else by position */
-        const char *s0 = file_stem(ar, v[0].file), *s1 = file_stem(ar, v[1].file);
-        bool by_file = strcmp(s0, s1) != 0;
-        for (int k = 0; k < 2; k++) {
-            const char *tag = by_file ? (k ? s1 : s0) : (k ? "B" : "A");
-            v[k].name = arena_printf(ar, "%s (%s)", v[k].m->name, tag);
-            v[k].slug = slug_of(ar, arena_printf(ar, "%s-%s", v[k].m->name, tag));
-        }
+    for (int k = 0; k < nv; k++) {
+        bool clash = false;
+        for (int j = 0; j < nv; j++)
+            clash |= j != k && strcmp(v[j].m->name, v[k].m->name) == 0;
+        if (!clash)
+            continue;
+        /* same model name: tell them apart by file stem and position */
+        const char *tag = arena_printf(ar, "%s #%d", file_stem(ar, v[k].file), k + 1);
+        v[k].name = arena_printf(ar, "%s (%s)", v[k].m->name, tag);
+        v[k].slug = slug_of(ar, arena_printf(ar, "%s-%s", v[k].m->name, tag));
     }
-    if (strcmp(v[0].slug, v[1].slug) == 0) { /* names that differ only in odd bytes */
-        v[0].slug = arena_printf(ar, "%s-A", v[0].slug);
-        v[1].slug = arena_printf(ar, "%s-B", v[1].slug);
-    }
+    for (int k = 0; k < nv; k++) /* names that differ only in odd bytes */
+        for (int j = 0; j < k; j++)
+            if (strcmp(v[j].slug, v[k].slug) == 0)
+                v[k].slug = arena_printf(ar, "%s-%d", v[k].slug, k + 1);
 }
 
-/* Two files must take the same samples and predict the same classes. */
-static int check_pair(const variant v[2])
+/* Several files must take the same samples and predict the same classes. */
+static int check_files(const variant *v, int nv)
 {
-    const ir_model *x = v[0].ir, *y = v[1].ir;
-    if (x->input_size != y->input_size) {
-        fprintf(stderr, "seqc compare: error: the models take different inputs: %s (%s) "
-                        "takes %" PRId64 " values per sample (%" PRId64 "x%" PRId64 "), "
-                        "%s (%s) takes %" PRId64 " (%" PRId64 "x%" PRId64 ")\n",
-                v[0].m->name, v[0].file, x->input_size, x->input_rows, x->input_cols,
-                v[1].m->name, v[1].file, y->input_size, y->input_rows, y->input_cols);
-        return 1;
-    }
-    if (x->classes != y->classes) {
-        fprintf(stderr, "seqc compare: error: the models predict different numbers of "
-                        "classes: %s (%s) has %" PRId64 ", %s (%s) has %" PRId64 "\n",
-                v[0].m->name, v[0].file, x->classes, v[1].m->name, v[1].file, y->classes);
-        return 1;
+    const ir_model *x = v[0].ir;
+    for (int k = 1; k < nv; k++) {
+        const ir_model *y = v[k].ir;
+        if (x->input_size != y->input_size) {
+            fprintf(stderr, "seqc compare: error: the models take different inputs: %s (%s) "
+                            "takes %" PRId64 " values per sample (%" PRId64 "x%" PRId64 "), "
+                            "%s (%s) takes %" PRId64 " (%" PRId64 "x%" PRId64 ")\n",
+                    v[0].m->name, v[0].file, x->input_size, x->input_rows, x->input_cols,
+                    v[k].m->name, v[k].file, y->input_size, y->input_rows, y->input_cols);
+            return 1;
+        }
+        if (x->classes != y->classes) {
+            fprintf(stderr, "seqc compare: error: the models predict different numbers of "
+                            "classes: %s (%s) has %" PRId64 ", %s (%s) has %" PRId64 "\n",
+                    v[0].m->name, v[0].file, x->classes, v[k].m->name, v[k].file, y->classes);
+            return 1;
+        }
     }
     return 0;
 }
 
-/* Both datasets load and fit the (common) input and classes. */
+/* A folder of IDX files: both sets load and fit the (common) input and
+ * classes. Files (.npz, .csv) and their --target/--no-header are the
+ * trainer's to read: it reports their mistakes, and compare shows its log. */
 static int check_data(const compare_args *a, const variant *v)
 {
     static const char *const prefixes[] = {"train", "t10k"};
-    const char *dir = a->data;
+    struct stat st;
+    if (stat(a->data, &st) == 0 && !S_ISDIR(st.st_mode))
+        return 0;
     seqrt_load_opts lim = a->data_limit; /* as the trainer: both sets count */
     for (int i = 0; i < 2; i++) {
         seqrt_dataset d;
         seqrt_error err;
         memset(&d, 0, sizeof d);
-        if (seqrt_load_mnist_dir_opts(dir, prefixes[i], &lim, &d, &err) != 0) {
+        if (seqrt_load_mnist_dir_opts(a->data, prefixes[i], &lim, &d, &err) != 0) {
             fprintf(stderr, "seqc compare: error: cannot read the data: %s\n", err.msg);
             return 1;
         }
@@ -429,108 +651,300 @@ static int build_variant(const variant *v)
     return build_trainer(v->c_path, v->exe_path, false);
 }
 
-/* Copies the child's output to stdout, "[NAME] " before every line. */
-static void relay(int fd, const char *name)
+/* ---------------------------------------------------------------- arms */
+
+/* The run plan: arms, seeds and paths, all decided before anything runs. */
+typedef struct plan {
+    const char *out;
+    int         nv;
+    variant     v[MAX_VARIANTS];
+    size_t      narms;
+    cmp_arm    *arms;
+    size_t      nseeds;
+    uint64_t   *seeds;
+    const char *data_text; /* the data flags, for the report */
+    const char *split;     /* as passed to the trainers */
+} plan;
+
+static const char *arm_csv(arena *ar, const plan *p, size_t a, size_t i)
 {
-    char buf[4096];
-    bool at_start = true;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        for (ssize_t i = 0; i < n; i++) {
-            if (at_start) {
-                printf("[%s] ", name);
-                at_start = false;
-            }
-            putchar(buf[i]);
-            if (buf[i] == '\n' || buf[i] == '\r') {
-                at_start = true;
-                fflush(stdout);
-            }
+    return arena_printf(ar, "%s/runs/%s-seed%" PRIu64 ".csv", p->out, p->arms[a].slug,
+                        p->seeds[i]);
+}
+
+static const char *arm_log(arena *ar, const plan *p, size_t a, size_t i)
+{
+    return arena_printf(ar, "%s/runs/%s-seed%" PRIu64 ".log", p->out, p->arms[a].slug,
+                        p->seeds[i]);
+}
+
+/* Every variant at every learning rate (the variant's own without --lr). */
+static int make_arms(arena *ar, const compare_args *a, plan *p)
+{
+    size_t nlr = a->nlr ? (size_t)a->nlr : 1;
+    p->narms = (size_t)p->nv * nlr;
+    p->arms = arena_alloc(ar, p->narms * sizeof *p->arms);
+    memset(p->arms, 0, p->narms * sizeof *p->arms);
+    /* TODO(lead, issue #12): once the front end reads a model's validation_split, it wins over this default. */
+    p->split = a->val_split ? a->val_split : DEFAULT_VALIDATION_SPLIT;
+    char *data = arena_printf(ar, "--data %s", a->data);
+    if (a->test)
+        data = arena_printf(ar, "%s --test %s", data, a->test);
+    if (a->columns)
+        data = arena_printf(ar, "%s --target %s", data, a->columns);
+    if (a->no_header)
+        data = arena_printf(ar, "%s --no-header", data);
+    if (a->limit)
+        data = arena_printf(ar, "%s --limit %ld", data, a->limit);
+    p->data_text = data;
+    for (size_t l = 0; l < nlr; l++)
+        for (int k = 0; k < p->nv; k++) {
+            cmp_arm *arm = &p->arms[l * (size_t)p->nv + (size_t)k];
+            const variant *v = &p->v[k];
+            const train_recipe *r = &v->m->train;
+            arm->variant = k;
+            arm->lr_index = a->nlr ? (int)l : -1;
+            arm->name = a->nlr ? arena_printf(ar, "%s lr=%s", v->name, a->lr_text[l]) : v->name;
+            arm->slug = a->nlr ? slug_of(ar, arena_printf(ar, "%s-lr%s", v->slug, a->lr_text[l]))
+                               : v->slug;
+            arm->summary = v->summary;
+            arm->set = (cmp_settings){
+                .file = v->file,
+                .model = v->m->name,
+                .without = v->without,
+                .optimizer = optimizer_kind_name(r->optimizer),
+                .lr = a->nlr ? a->lr[l] : r->lr,
+                .batch = (long)r->batch,
+                .epochs = a->epochs ? a->epochs : (long)r->epochs,
+                .loss = loss_kind_name(r->loss),
+                .data = data,
+                .val_split = p->split,
+                .shuffle = r->shuffle,
+                .dropout_layers = 0,
+                .dense = v->dense,
+            };
+            for (size_t i = 0; i < v->m->nlayers; i++)
+                arm->set.dropout_layers += v->m->layers[i].kind == LAYER_DROPOUT;
+            arm->hist = arena_alloc(ar, p->nseeds * sizeof *arm->hist);
+            arm->test = arena_alloc(ar, p->nseeds * sizeof *arm->test);
+            memset(arm->hist, 0, p->nseeds * sizeof *arm->hist);
+            memset(arm->test, 0, p->nseeds * sizeof *arm->test);
         }
-    }
-    if (!at_start)
-        putchar('\n');
-    fflush(stdout);
+    return 0;
 }
 
-/* Runs argv (argv[0] a path), its stdout and stderr relayed with a prefix.
- * Returns the exit status, or -1 when it could not run or was killed. */
-static int run_relayed(char **argv, const char *name)
+static void make_seeds(arena *ar, const compare_args *a, plan *p)
 {
-    int fds[2];
-    if (pipe(fds) != 0) {
-        fprintf(stderr, "seqc compare: error: pipe: %s\n", strerror(errno));
-        return -1;
+    if (a->nseed_list) {
+        p->nseeds = a->nseed_list;
+        p->seeds = arena_alloc(ar, p->nseeds * sizeof *p->seeds);
+        memcpy(p->seeds, a->seed_list, p->nseeds * sizeof *p->seeds);
+        return;
     }
-    /* the child gets the write end as stdout and stderr only (dup2 clears
-     * the flag), so the relay sees the end of output when it exits */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    pid_t pid = proc_start(argv, fds[1]);
-    int start_errno = errno;
-    close(fds[1]);
-    if (pid < 0) {
-        fprintf(stderr, "seqc compare: error: cannot run %s: %s\n", argv[0],
-                strerror(start_errno));
-        close(fds[0]);
-        return -1;
-    }
-    relay(fds[0], name);
-    close(fds[0]);
-    int sig, rc = proc_wait(pid, &sig);
-    if (rc < 0 && sig)
-        fprintf(stderr, "seqc compare: %s was killed by signal %d\n", argv[0], sig);
-    return rc;
+    uint64_t first = a->has_seed ? a->seed : p->v[0].m->train.seed;
+    p->nseeds = a->nseeds ? (size_t)a->nseeds : DEFAULT_SEEDS;
+    p->seeds = arena_alloc(ar, p->nseeds * sizeof *p->seeds);
+    for (size_t i = 0; i < p->nseeds; i++)
+        p->seeds[i] = first + i; /* wraps past 2^64 - 1, as the generator would */
 }
 
-static int train_variant(const variant *v, const compare_args *a, long epochs, uint64_t seed)
+/* The output folder and every path in it, checked before anything is
+ * built: none may be a model file named on the command line (through a
+ * link too) or a directory, and the folder must be one. */
+static int plan_outputs(arena *ar, const compare_args *a, plan *p)
 {
-    char s_epochs[32], s_seed[32], s_threads[32], s_limit[32];
-    snprintf(s_epochs, sizeof s_epochs, "%ld", epochs);
-    snprintf(s_seed, sizeof s_seed, "%" PRIu64, seed);
-    snprintf(s_threads, sizeof s_threads, "%ld", a->threads);
-    snprintf(s_limit, sizeof s_limit, "%ld", a->limit);
-    char *argv[20];
+    if (a->out) {
+        p->out = a->out;
+    } else {
+        char *o = arena_printf(ar, "compare-%s", p->v[0].slug);
+        for (int k = 1; a->nfiles >= 2 && k < p->nv; k++)
+            o = arena_printf(ar, "%s-%s", o, p->v[k].slug);
+        p->out = o;
+    }
+    const char *tdir = arena_printf(ar, "%s/trainers", p->out);
+    for (int k = 0; k < p->nv; k++) {
+        p->v[k].c_path = arena_printf(ar, "%s/%s.c", tdir, p->v[k].slug);
+        const char *exe = arena_printf(ar, "%s/%s", tdir, p->v[k].slug);
+        if (exe[0] != '/' && strncmp(exe, "./", 2) != 0)
+            exe = arena_printf(ar, "./%s", exe); /* a path, not a name */
+        p->v[k].exe_path = exe;
+    }
+    struct stat st;
+    if (stat(p->out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "seqc compare: error: cannot write into %s: it is not a folder\n",
+                p->out);
+        return 1;
+    }
+    size_t nfiles = 3 + 2 * (size_t)p->nv + 2 * p->narms * p->nseeds, n = 0;
+    const char **files = arena_alloc(ar, nfiles * sizeof *files);
+    files[n++] = arena_printf(ar, "%s/report.md", p->out);
+    files[n++] = arena_printf(ar, "%s/curves.svg", p->out);
+    files[n++] = arena_printf(ar, "%s/summary.json", p->out);
+    for (int k = 0; k < p->nv; k++) {
+        files[n++] = p->v[k].c_path;
+        files[n++] = p->v[k].exe_path;
+    }
+    for (size_t arm = 0; arm < p->narms; arm++)
+        for (size_t i = 0; i < p->nseeds; i++) {
+            files[n++] = arm_csv(ar, p, arm, i);
+            files[n++] = arm_log(ar, p, arm, i);
+        }
+    char why[600];
+    for (size_t i = 0; i < n; i++)
+        if (file_check_target(files[i], a->files, (size_t)a->nfiles, why, sizeof why) != 0) {
+            fprintf(stderr, "seqc compare: error: cannot write %s: %s; choose another "
+                            "folder with -o\n", files[i], why);
+            return 1;
+        }
+    return 0;
+}
+
+/* Makes OUT/trainers and OUT/runs, writes and compiles every trainer. */
+static int build_variants(arena *ar, plan *p)
+{
+    const char *dirs[] = {arena_printf(ar, "%s/trainers", p->out),
+                          arena_printf(ar, "%s/runs", p->out)};
+    for (int i = 0; i < 2; i++)
+        if (make_dirs(dirs[i]) != 0) {
+            fprintf(stderr, "seqc compare: error: cannot make the folder %s: %s\n", dirs[i],
+                    strerror(errno));
+            return 1;
+        }
+    for (int k = 0; k < p->nv; k++) {
+        printf("seqc compare: building %s -> %s\n", p->v[k].name, p->v[k].exe_path);
+        fflush(stdout);
+        if (build_variant(&p->v[k]) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* One trainer's command line (arena-owned). */
+static char **run_argv(arena *ar, const compare_args *a, const plan *p, size_t arm, size_t i)
+{
+    const cmp_arm *A = &p->arms[arm];
+    char **argv = arena_alloc(ar, 40 * sizeof *argv);
     int n = 0;
-    argv[n++] = (char *)v->exe_path;
+    argv[n++] = (char *)p->v[A->variant].exe_path;
     argv[n++] = "train";
     argv[n++] = "--data";
     argv[n++] = (char *)a->data;
-    argv[n++] = "--epochs";
-    argv[n++] = s_epochs;
-    argv[n++] = "--seed";
-    argv[n++] = s_seed;
-    argv[n++] = "--history";
-    argv[n++] = (char *)v->csv_path;
-    if (a->threads > 0) {
-        argv[n++] = "--threads";
-        argv[n++] = s_threads;
+    if (a->test) {
+        argv[n++] = "--test";
+        argv[n++] = (char *)a->test;
     }
+    if (a->columns) {
+        argv[n++] = "--target";
+        argv[n++] = (char *)a->columns;
+    }
+    if (a->no_header)
+        argv[n++] = "--no-header";
+    argv[n++] = "--validation-split";
+    argv[n++] = (char *)p->split;
+    argv[n++] = "--epochs";
+    argv[n++] = arena_printf(ar, "%ld", A->set.epochs);
+    argv[n++] = "--seed";
+    argv[n++] = arena_printf(ar, "%" PRIu64, p->seeds[i]);
+    if (A->lr_index >= 0) {
+        argv[n++] = "--lr";
+        argv[n++] = (char *)a->lr_text[A->lr_index];
+    }
+    argv[n++] = "--threads";
+    argv[n++] = arena_printf(ar, "%ld", a->threads ? a->threads : 1L);
+    argv[n++] = "--history";
+    argv[n++] = (char *)arm_csv(ar, p, arm, i);
+    argv[n++] = "--quiet";
     if (a->limit > 0) {
         argv[n++] = "--limit";
-        argv[n++] = s_limit;
+        argv[n++] = arena_printf(ar, "%ld", a->limit);
     }
     if (a->max_data) {
         argv[n++] = "--max-data-bytes";
         argv[n++] = (char *)a->max_data;
     }
     argv[n] = NULL;
-    /* a CSV from an earlier run must not pass for this run's */
-    if (remove(v->csv_path) != 0 && errno != ENOENT) {
-        fprintf(stderr, "seqc compare: error: cannot replace %s: %s\n", v->csv_path,
-                strerror(errno));
+    return argv;
+}
+
+static long online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+/* Every (arm, seed), J at a time; a CSV from an earlier run must not pass
+ * for this run's, so each is removed first. */
+static int train_all(arena *ar, const compare_args *a, const plan *p)
+{
+    size_t n = p->narms * p->nseeds;
+    run_job *jobs = arena_alloc(ar, n * sizeof *jobs);
+    for (size_t arm = 0; arm < p->narms; arm++)
+        for (size_t i = 0; i < p->nseeds; i++) {
+            run_job *j = &jobs[arm * p->nseeds + i];
+            j->argv = run_argv(ar, a, p, arm, i);
+            j->log_path = arm_log(ar, p, arm, i);
+            j->label = arena_printf(ar, "%s, seed %" PRIu64, p->arms[arm].name, p->seeds[i]);
+            const char *csv = arm_csv(ar, p, arm, i);
+            if (remove(csv) != 0 && errno != ENOENT) {
+                fprintf(stderr, "seqc compare: error: cannot replace %s: %s\n", csv,
+                        strerror(errno));
+                return 1;
+            }
+        }
+    long jobs_max = a->jobs ? a->jobs : online_cpus();
+    printf("seqc compare: training %zu arm%s x %zu seed%s = %zu runs, %ld at a time, "
+           "%ld thread%s each\n", p->narms, p->narms == 1 ? "" : "s", p->nseeds,
+           p->nseeds == 1 ? "" : "s", n, jobs_max, a->threads ? a->threads : 1L,
+           (a->threads ? a->threads : 1L) == 1 ? "" : "s");
+    fflush(stdout);
+    if (runs_execute(jobs, n, (int)jobs_max, stdout, isatty(STDOUT_FILENO)) != 0)
         return 1;
+    for (size_t arm = 0; arm < p->narms; arm++) {
+        bool *d = arena_alloc(ar, p->nseeds * sizeof *d);
+        for (size_t i = 0; i < p->nseeds; i++) {
+            const run_job *j = &jobs[arm * p->nseeds + i];
+            d[i] = j->diverged;
+            if (d[i])
+                printf("seqc compare: note: %s diverged (log: %s)\n", j->label, j->log_path);
+        }
+        p->arms[arm].diverged = d;
     }
-    int rc = run_relayed(argv, v->name);
-    if (rc != 0) {
-        fprintf(stderr, "seqc compare: error: training %s failed (exit status %d)\n",
-                v->name, rc);
-        return 1;
-    }
+    return 0;
+}
+
+/* Reads every history and test line back. */
+static int read_results(arena *ar, plan *p)
+{
+    char err[600];
+    for (size_t arm = 0; arm < p->narms; arm++)
+        for (size_t i = 0; i < p->nseeds; i++) {
+            cmp_arm *A = &p->arms[arm];
+            const char *csv = arm_csv(ar, p, arm, i), *log = arm_log(ar, p, arm, i);
+            bool diverged = A->diverged && A->diverged[i];
+            struct stat st;
+            if (diverged && stat(csv, &st) != 0) {
+                /* stopped before its first epoch ended: no history */
+                memset(&A->hist[i], 0, sizeof A->hist[i]);
+            } else if (history_read(csv, &A->hist[i], err, sizeof err) != 0) {
+                fprintf(stderr, "seqc compare: error: %s\n", err);
+                return 1;
+            }
+            if (!diverged && (long)A->hist[i].count != A->set.epochs) {
+                fprintf(stderr, "seqc compare: error: %s holds %zu epochs, %ld were trained\n",
+                        csv, A->hist[i].count, A->set.epochs);
+                return 1;
+            }
+            char *text, why[256];
+            size_t len;
+            if (file_read_all(log, (size_t)64 << 20, &text, &len, why, sizeof why) != 0) {
+                fprintf(stderr, "seqc compare: error: %s: %s\n", log, why);
+                return 1;
+            }
+            if (runs_parse_test_line(text, &A->test[i], err, sizeof err) != 0)
+                fprintf(stderr, "seqc compare: warning: %s: %s; no test metrics for this "
+                                "run\n", log, err);
+            free(text);
+        }
     return 0;
 }
 
@@ -557,8 +971,9 @@ static char *command_line(arena *ar, int argc, char **argv)
     return s;
 }
 
-static int write_md(FILE *f, const void *r) { return report_write_md(f, r); }
-static int write_svg(FILE *f, const void *r) { return report_write_svg(f, r); }
+static int write_md(FILE *f, const void *s) { return report_write_md(f, s); }
+static int write_svg(FILE *f, const void *s) { return report_write_svg(f, s); }
+static int write_json(FILE *f, const void *s) { return cmp_write_json(f, s); }
 
 /* "data/mnist-digits/" -> "mnist-digits" */
 static const char *dataset_name(arena *ar, const char *dir)
@@ -574,184 +989,110 @@ static const char *dataset_name(arena *ar, const char *dir)
     return arena_strndup(ar, dir + start, n - start);
 }
 
-static int count_kind(const model *m, layer_kind k)
+/* "mnist_bn with and without batchnorm", "a vs b", "+ at lr 0.001, 0.01" */
+static const char *study_title(arena *ar, const compare_args *a, const plan *p)
 {
-    int n = 0;
-    for (size_t i = 0; i < m->nlayers; i++)
-        n += m->layers[i].kind == k;
-    return n;
-}
-
-/* The note for the report when the variants' shuffles part ways, or NULL. */
-static const char *dropout_note(const variant v[2])
-{
-    if (count_kind(v[0].m, LAYER_DROPOUT) == count_kind(v[1].m, LAYER_DROPOUT))
-        return NULL;
-    return "the variants differ in dropout layers; dropout masks draw from the "
-           "generator that also shuffles, so the mini-batches come in a different "
-           "order from epoch 2 on";
-}
-
-/* The output folder and every path in it, checked before anything is
- * built: none may be a model file named on the command line (through a
- * link too) or a directory, and the folder must be one. */
-static int plan_outputs(arena *ar, const compare_args *a, variant v[2], const char **out)
-{
-    *out = a->out ? a->out
-           : a->nfiles == 2 ? arena_printf(ar, "compare-%s-%s", v[0].slug, v[1].slug)
-                            : arena_printf(ar, "compare-%s", v[0].slug);
-    const char *tdir = arena_printf(ar, "%s/trainers", *out);
-    for (int k = 0; k < 2; k++) {
-        v[k].c_path = arena_printf(ar, "%s/%s.c", tdir, v[k].slug);
-        v[k].exe_path = arena_printf(ar, "%s/%s", tdir, v[k].slug);
-        if (v[k].exe_path[0] != '/' && strncmp(v[k].exe_path, "./", 2) != 0)
-            v[k].exe_path = arena_printf(ar, "./%s", v[k].exe_path); /* a path, not a name */
-        v[k].csv_name = arena_printf(ar, "%s.csv", v[k].slug);
-        v[k].csv_path = arena_printf(ar, "%s/%s", *out, v[k].csv_name);
+    char *t;
+    if (a->nfiles >= 2) {
+        t = arena_strdup(ar, p->v[0].name);
+        for (int k = 1; k < p->nv; k++)
+            t = arena_printf(ar, "%s vs %s", t, p->v[k].name);
+    } else if (p->nv == 2) {
+        t = arena_printf(ar, "%s with and without %s", p->v[0].name, p->v[1].without);
+    } else if (p->nv == 1) {
+        t = arena_strdup(ar, p->v[0].name);
+    } else {
+        t = arena_printf(ar, "%s as written", p->v[0].name);
+        for (int k = 1; k < p->nv; k++)
+            t = arena_printf(ar, "%s%s without %s", t, k + 1 == p->nv ? " and" : ",",
+                             p->v[k].without);
     }
-    const char *files[] = {
-        arena_printf(ar, "%s/report.md", *out), arena_printf(ar, "%s/curves.svg", *out),
-        v[0].c_path, v[0].exe_path, v[0].csv_path, v[1].c_path, v[1].exe_path, v[1].csv_path,
-    };
-    struct stat st;
-    if (stat(*out, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "seqc compare: error: cannot write into %s: it is not a folder\n",
-                *out);
+    for (int l = 0; l < a->nlr; l++)
+        t = arena_printf(ar, "%s%s%s", t, l ? ", " : " at lr ", a->lr_text[l]);
+    return t;
+}
+
+/* OUT/summary.json, OUT/report.md and OUT/curves.svg, then the verdict
+ * on stdout */
+static int write_outputs(arena *ar, const compare_args *a, plan *p, int argc, char **argv)
+{
+    cmp_study s;
+    memset(&s, 0, sizeof s);
+    s.title = study_title(ar, a, p);
+    s.command = command_line(ar, argc, argv);
+    s.version = cli_version();
+    s.dataset = dataset_name(ar, a->data);
+    s.nseeds = p->nseeds;
+    s.seeds = p->seeds;
+    s.narms = p->narms;
+    s.arms = p->arms;
+    s.nlr = a->nlr;
+    s.has_target = a->has_target;
+    snprintf(s.target_metric, sizeof s.target_metric, "%s", a->target_metric);
+    s.target_value = a->target_value;
+    s.val_split_default = !a->val_split;
+    s.limit = a->limit;
+    if (cmp_analyze(&s) != 0) {
+        fputs("seqc: out of memory\n", stderr);
         return 1;
     }
-    char why[600];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        if (file_check_target(files[i], a->files, (size_t)a->nfiles, why, sizeof why) != 0) {
-            fprintf(stderr, "seqc compare: error: cannot write %s: %s; choose another "
-                            "folder with -o\n", files[i], why);
-            return 1;
-        }
-    return 0;
+    const char *md = arena_printf(ar, "%s/report.md", p->out);
+    const char *svg = arena_printf(ar, "%s/curves.svg", p->out);
+    const char *json = arena_printf(ar, "%s/summary.json", p->out);
+    int rc = 1;
+    if (file_write_atomic(json, "seqc compare", write_json, &s) ||
+        file_write_atomic(md, "seqc compare", write_md, &s) ||
+        file_write_atomic(svg, "seqc compare", write_svg, &s))
+        goto done;
+    printf("\n%s (%zu seed%s; mean and 95 %% interval at the last epoch)\n", s.title,
+           s.nseeds, s.nseeds == 1 ? "" : "s");
+    report_write_arm_lines(stdout, &s);
+    putchar('\n');
+    report_write_verdict(stdout, &s, 0);
+    printf("\nwrote %s, %s, %s and %s/runs/\n", md, json, svg, p->out);
+    rc = fflush(stdout) == 0 ? 0 : 1;
+done:
+    cmp_free(&s);
+    return rc;
 }
 
-/* Makes OUT/trainers and writes and compiles both trainers there. */
-static int build_variants(arena *ar, const char *out, variant v[2])
+/* Steps 2-7 of the header comment; the caller frees p's histories and
+ * summaries. */
+static int run_steps(arena *ar, const compare_args *a, plan *p, int argc, char **argv)
 {
-    const char *tdir = arena_printf(ar, "%s/trainers", out);
-    if (make_dirs(tdir) != 0) {
-        fprintf(stderr, "seqc compare: error: cannot make the folder %s: %s\n", tdir,
-                strerror(errno));
+    p->nv = a->nfiles >= 2 ? a->nfiles : 1 + a->nwithout;
+    if (load_variants(ar, a, p->v, p->nv) != 0)
         return 1;
-    }
-    for (int k = 0; k < 2; k++) {
-        printf("seqc compare: building %s -> %s\n", v[k].name, v[k].exe_path);
-        fflush(stdout);
-        if (build_variant(&v[k]) != 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Reads both histories back and renders both summaries. */
-static int read_results(variant v[2], long epochs)
-{
-    char err[600];
-    for (int k = 0; k < 2; k++) {
-        if (history_read(v[k].csv_path, &v[k].hist, err, sizeof err) != 0) {
-            fprintf(stderr, "seqc compare: error: %s\n", err);
-            return 1;
-        }
-        if ((long)v[k].hist.count != epochs) {
-            fprintf(stderr, "seqc compare: error: %s holds %zu epochs, %ld were trained\n",
-                    v[k].csv_path, v[k].hist.count, epochs);
-            return 1;
-        }
-        if (!(v[k].summary = summary_text(v[k].m))) {
+    name_variants(ar, a, p->v, p->nv);
+    if (a->nfiles >= 2 && check_files(p->v, p->nv) != 0)
+        return 1;
+    for (int k = 0; k < p->nv; k++)
+        if (!(p->v[k].summary = summary_text(p->v[k].m))) {
             fputs("seqc: out of memory\n", stderr);
             return 1;
         }
-    }
-    return 0;
-}
-
-/* The run's settings, shown in the report */
-typedef struct run_info {
-    const char *out;
-    const char *note;
-    long        epochs;
-    uint64_t    seed;
-    int         argc;
-    char      **argv;
-} run_info;
-
-/* OUT/report.md and OUT/curves.svg, then the verdict and table on stdout */
-static int write_report(arena *ar, const compare_args *a, const variant v[2],
-                        const run_info *ri)
-{
-    report_info r;
-    memset(&r, 0, sizeof r);
-    r.title = a->nwithout > 0 ? arena_printf(ar, "%s with and without %s", v[0].m->name,
-                                             kind_list(ar, a, " and "))
-                              : arena_printf(ar, "%s vs %s", v[0].name, v[1].name);
-    r.data_dir = a->data;
-    r.dataset = dataset_name(ar, a->data);
-    r.epochs = (int)ri->epochs;
-    r.seed = ri->seed;
-    r.limit = a->limit;
-    r.command = command_line(ar, ri->argc, ri->argv);
-    r.note = ri->note;
-    for (int k = 0; k < 2; k++)
-        r.v[k] = (report_variant){v[k].name, v[k].slug, v[k].csv_name, v[k].summary,
-                                  &v[k].hist};
-    const char *md = arena_printf(ar, "%s/report.md", ri->out);
-    const char *svg = arena_printf(ar, "%s/curves.svg", ri->out);
-    if (file_write_atomic(md, "seqc compare", write_md, &r) ||
-        file_write_atomic(svg, "seqc compare", write_svg, &r))
+    make_seeds(ar, a, p);
+    if (make_arms(ar, a, p) != 0 || plan_outputs(ar, a, p) != 0 ||
+        check_data(a, &p->v[0]) != 0)
         return 1;
-    putchar('\n');
-    report_write_verdict(stdout, &r);
-    report_write_table(stdout, &r);
-    printf("wrote %s, %s, %s/%s and %s/%s\n", md, svg, ri->out, v[0].csv_name, ri->out,
-           v[1].csv_name);
-    return fflush(stdout) == 0 ? 0 : 1;
-}
-
-/* Steps 2-7 of the header comment, given the variants; v's histories and
- * summaries are freed by the caller. */
-static int run_steps(arena *ar, const compare_args *a, variant v[2], run_info *ri)
-{
-    if (load_variants(ar, a, v) != 0)
+    if (!a->val_split)
+        printf("seqc compare: validating on the last %g %% of the training data "
+               "(--validation-split %s, the default)\n", strtod(p->split, NULL) * 100, p->split);
+    if (build_variants(ar, p) != 0 || train_all(ar, a, p) != 0 || read_results(ar, p) != 0)
         return 1;
-    name_variants(ar, a, v);
-    if (a->nfiles == 2 && check_pair(v) != 0)
-        return 1;
-    if (plan_outputs(ar, a, v, &ri->out) != 0 || check_data(a, &v[0]) != 0)
-        return 1;
-    ri->note = dropout_note(v);
-    if (ri->note)
-        fprintf(stderr, "seqc compare: note: %s\n", ri->note);
-    const train_recipe *recipe = &v[0].m->train;
-    ri->epochs = a->epochs ? a->epochs : (long)recipe->epochs;
-    ri->seed = a->has_seed ? a->seed : recipe->seed;
-    if (build_variants(ar, ri->out, v) != 0)
-        return 1;
-    for (int k = 0; k < 2; k++) {
-        printf("seqc compare: training %s: %ld epoch%s, seed %" PRIu64 "\n", v[k].name,
-               ri->epochs, ri->epochs == 1 ? "" : "s", ri->seed);
-        fflush(stdout);
-        if (train_variant(&v[k], a, ri->epochs, ri->seed) != 0)
-            return 1;
-    }
-    if (read_results(v, ri->epochs) != 0)
-        return 1;
-    return write_report(ar, a, v, ri);
+    return write_outputs(ar, a, p, argc, argv);
 }
 
 static int run(arena *ar, const compare_args *a, int argc, char **argv)
 {
-    variant v[2];
-    memset(v, 0, sizeof v);
-    run_info ri = {.argc = argc, .argv = argv};
-    int rc = run_steps(ar, a, v, &ri);
-    for (int k = 0; k < 2; k++) {
-        history_free(&v[k].hist);
-        free(v[k].summary);
-    }
+    plan p;
+    memset(&p, 0, sizeof p);
+    int rc = run_steps(ar, a, &p, argc, argv);
+    for (size_t arm = 0; arm < p.narms; arm++)
+        for (size_t i = 0; i < p.nseeds; i++)
+            history_free(&p.arms[arm].hist[i]);
+    for (int k = 0; k < p.nv; k++)
+        free(p.v[k].summary);
     return rc;
 }
 
@@ -759,13 +1100,12 @@ int cmd_compare(int argc, char **argv)
 {
     compare_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc == -1)
-        return 0;
-    if (rc != 0)
-        return rc;
-    arena ar;
-    arena_init(&ar);
-    rc = run(&ar, &a, argc, argv);
-    arena_free(&ar);
-    return rc;
+    if (rc == 0) {
+        arena ar;
+        arena_init(&ar);
+        rc = run(&ar, &a, argc, argv);
+        arena_free(&ar);
+    }
+    free_args(&a);
+    return rc == -1 ? 0 : rc;
 }

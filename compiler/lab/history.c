@@ -16,18 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const metric_names[HIST_METRIC_COUNT] = {
-    "loss", "accuracy", "val_loss", "val_accuracy", "seconds",
-};
-_Static_assert(sizeof metric_names / sizeof metric_names[0] == HIST_METRIC_COUNT,
-               "metric_names out of step with history_metric");
-
-const char *history_metric_name(history_metric m)
-{
-    return (unsigned)m < HIST_METRIC_COUNT ? metric_names[m] : "?";
-}
-
-#define MAX_COLUMNS 64
+#define MAX_COLUMNS HISTORY_MAX_COLUMNS
 
 static int fail(char *err, size_t errlen, const char *name, int line,
                 const char *fmt, ...)
@@ -97,41 +86,46 @@ typedef struct hist_parser {
     int         lineno;
     int         ncols;
     int         epoch_col;
-    int         col_of[HIST_METRIC_COUNT];
+    int         col_of[MAX_COLUMNS]; /* field -> metric column, -1 for epoch */
 } hist_parser;
 
 #define PARSE_FAIL(hp, ...) fail((hp)->err, (hp)->errlen, (hp)->name, (hp)->lineno, __VA_ARGS__)
 
-/* The header: the epoch column and every metric, each once, no quotes. */
-static int parse_header(hist_parser *hp, char **fields, int n)
+/* The header: an epoch and a loss column, each name once, no quotes; the
+ * other columns are metrics, kept in order. */
+static int parse_header(hist_parser *hp, char **fields, int n, history *h)
 {
     hp->ncols = n;
     for (int i = 0; i < n; i++) {
         if (strchr(fields[i], '"'))
             return PARSE_FAIL(hp, "quoted column names are not supported");
-        if (strcmp(fields[i], "epoch") == 0)
+        if (fields[i][0] == '\0')
+            return PARSE_FAIL(hp, "column %d has no name", i + 1);
+        if (strlen(fields[i]) >= HISTORY_NAME_MAX)
+            return PARSE_FAIL(hp, "column name '%.20s...' is longer than %d bytes", fields[i],
+                              HISTORY_NAME_MAX - 1);
+        for (int j = 0; j < i; j++)
+            if (strcmp(fields[i], fields[j]) == 0)
+                return PARSE_FAIL(hp, "column '%s' appears twice", fields[i]);
+        if (strcmp(fields[i], "epoch") == 0) {
             hp->epoch_col = i;
-        for (int m = 0; m < HIST_METRIC_COUNT; m++) {
-            if (strcmp(fields[i], metric_names[m]) != 0)
-                continue;
-            if (hp->col_of[m] >= 0)
-                return PARSE_FAIL(hp, "column '%s' appears twice", metric_names[m]);
-            hp->col_of[m] = i;
+            hp->col_of[i] = -1;
+            continue;
         }
+        hp->col_of[i] = (int)h->ncols;
+        strcpy(h->names[h->ncols++], fields[i]);
     }
     if (hp->epoch_col < 0)
         return PARSE_FAIL(hp, "no 'epoch' column in the header (is this a history CSV?)");
-    for (int m = 0; m < HIST_METRIC_COUNT; m++)
-        if (hp->col_of[m] < 0)
-            return PARSE_FAIL(hp, "no '%s' column in the header (expected "
-                                  "epoch,loss,accuracy,val_loss,val_accuracy,seconds)",
-                              metric_names[m]);
+    if (history_col(h, "loss") < 0)
+        return PARSE_FAIL(hp, "no 'loss' column in the header (expected "
+                              "epoch,loss,...,val_loss,...,seconds)");
     return 0;
 }
 
 /* One data row: as many fields as the header, the epoch after the last
- * row's, every metric a number. */
-static int parse_row(hist_parser *hp, char **fields, int n, const history *h, history_row *row)
+ * row's, every metric a number. Appends it to h. */
+static int parse_row(hist_parser *hp, char **fields, int n, history *h, size_t *cap)
 {
     if (n != hp->ncols)
         return PARSE_FAIL(hp, "%d fields, the header has %d", n, hp->ncols);
@@ -141,28 +135,26 @@ static int parse_row(hist_parser *hp, char **fields, int n, const history *h, hi
     long ep = strtol(ep_text, &end, 10);
     if (end == ep_text || *end != '\0' || errno || ep < 0 || ep > 1000000)
         return PARSE_FAIL(hp, "epoch '%s' is not an epoch number", ep_text);
-    row->epoch = (int)ep;
-    if (h->count > 0 && row->epoch != h->rows[h->count - 1].epoch + 1)
-        return PARSE_FAIL(hp, "epoch %d follows epoch %d", row->epoch,
-                          h->rows[h->count - 1].epoch);
-    for (int m = 0; m < HIST_METRIC_COUNT; m++)
-        if (parse_number(fields[hp->col_of[m]], &row->v[m]) != 0)
-            return PARSE_FAIL(hp, "%s '%s' is not a number", metric_names[m],
-                              fields[hp->col_of[m]]);
-    return 0;
-}
-
-static int append_row(hist_parser *hp, history *h, size_t *cap, const history_row *row)
-{
+    if (h->count > 0 && ep != h->epochs[h->count - 1] + 1)
+        return PARSE_FAIL(hp, "epoch %ld follows epoch %d", ep, h->epochs[h->count - 1]);
     if (h->count == *cap) {
         size_t bigger = *cap ? *cap * 2 : 16;
-        history_row *nr = realloc(h->rows, bigger * sizeof *nr);
-        if (!nr)
+        int *ne = realloc(h->epochs, bigger * sizeof *ne);
+        if (ne)
+            h->epochs = ne;
+        double *nv = ne ? realloc(h->v, bigger * (h->ncols ? h->ncols : 1) * sizeof *nv) : NULL;
+        if (!nv)
             return fail(hp->err, hp->errlen, hp->name, 0, "out of memory");
-        h->rows = nr;
+        h->v = nv;
         *cap = bigger;
     }
-    h->rows[h->count++] = *row;
+    double *row = h->v + h->count * h->ncols;
+    for (int i = 0; i < n; i++) {
+        int c = hp->col_of[i];
+        if (c >= 0 && parse_number(fields[i], &row[c]) != 0)
+            return PARSE_FAIL(hp, "%s '%s' is not a number", h->names[c], fields[i]);
+    }
+    h->epochs[h->count++] = (int)ep;
     return 0;
 }
 
@@ -209,8 +201,6 @@ int history_parse(const char *text, const char *name, history *out,
 {
     memset(out, 0, sizeof *out);
     hist_parser hp = {.name = name, .err = err, .errlen = errlen, .epoch_col = -1};
-    for (int m = 0; m < HIST_METRIC_COUNT; m++)
-        hp.col_of[m] = -1;
     size_t cap = 0, bufcap = 0;
     char *buf = NULL, *fields[MAX_COLUMNS];
     int rc = 0;
@@ -226,13 +216,12 @@ int history_parse(const char *text, const char *name, history *out,
             break;
         }
         int n = line_fields(&hp, line, len, &buf, &bufcap, fields);
-        history_row row;
         if (n < 0)
             rc = -1;
         else if (hp.lineno == 1)
-            rc = parse_header(&hp, fields, n);
-        else if ((rc = parse_row(&hp, fields, n, out, &row)) == 0)
-            rc = append_row(&hp, out, &cap, &row);
+            rc = parse_header(&hp, fields, n, out);
+        else
+            rc = parse_row(&hp, fields, n, out, &cap);
     }
     if (rc == 0 && hp.lineno == 0)
         rc = fail(err, errlen, name, 0, "empty file (no header)");
@@ -260,14 +249,29 @@ int history_read(const char *path, history *out, char *err, size_t errlen)
 
 void history_free(history *h)
 {
-    free(h->rows);
-    h->rows = NULL;
-    h->count = 0;
+    free(h->epochs);
+    free(h->v);
+    h->epochs = NULL;
+    h->v = NULL;
+    h->count = h->ncols = 0;
 }
 
-double history_get(const history *h, size_t i, history_metric m)
+int history_col(const history *h, const char *name)
 {
-    if (i >= h->count || (unsigned)m >= HIST_METRIC_COUNT)
+    for (size_t c = 0; c < h->ncols; c++)
+        if (strcmp(h->names[c], name) == 0)
+            return (int)c;
+    return -1;
+}
+
+double history_at(const history *h, size_t i, int col)
+{
+    if (i >= h->count || col < 0 || (size_t)col >= h->ncols)
         return NAN;
-    return h->rows[i].v[m];
+    return h->v[i * h->ncols + (size_t)col];
+}
+
+double history_get(const history *h, size_t i, const char *name)
+{
+    return history_at(h, i, history_col(h, name));
 }

@@ -1,56 +1,42 @@
 /*
- * report.h: what `seqc compare` writes once both variants have trained:
- * report.md (summaries, a per-epoch table, verdict lines) and curves.svg
- * (loss and accuracy by epoch, the tutorial's two panels), both made from
- * two history CSVs (history.h) and the two models' summaries.
+ * report.h: what `seqc compare` writes once every run has trained and
+ * summary.c has done its statistics: report.md (the command, every
+ * setting of every arm with the differing ones marked, what the arms
+ * share at the start, the verdicts worded from their intervals, per-arm
+ * and paired tables, per-seed values, the models) and curves.svg (each
+ * arm's mean curve with a translucent +-sd band, training and validation,
+ * and a panel for the paired difference over the epochs).
  */
 #ifndef SEQC_REPORT_H
 #define SEQC_REPORT_H
 
-#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
-#include "lab/history.h"
 
-#define REPORT_VARIANTS 2
-
-typedef struct report_variant {
-    const char    *name;    /* "mnist_bn", "mnist_bn without batchnorm" */
-    const char    *slug;    /* file-safe: "mnist_bn", "mnist_bn-no-batchnorm" */
-    const char    *csv;     /* its history file, relative to the report */
-    const char    *summary; /* the model's summary table (may be NULL) */
-    const history *hist;
-} report_variant;
-
-typedef struct report_info {
-    const char    *title;    /* e.g. "mnist_bn with and without batchnorm" */
-    const char    *data_dir; /* as given on the command line */
-    const char    *dataset;  /* short name for the picture: "mnist-digits" */
-    int            epochs;
-    uint64_t       seed;
-    long           limit;    /* --limit: samples used of each set, 0 = all */
-    const char    *command;  /* the command line that made it (may be NULL) */
-    const char    *note;     /* a caveat printed under the header (may be NULL) */
-    report_variant v[REPORT_VARIANTS];
-} report_info;
+#include "lab/summary.h"
 
 /* Both return 0, or -1 when writing failed. */
-int report_write_md(FILE *out, const report_info *r);
-int report_write_svg(FILE *out, const report_info *r);
+int report_write_md(FILE *out, const cmp_study *s);
+int report_write_svg(FILE *out, const cmp_study *s);
 
-/* The two parts of report.md that `seqc compare` also prints: the verdict
- * lines (one per metric, the validation-accuracy milestones, the time)
- * and the per-epoch table (A and B columns side by side per metric). */
-void report_write_verdict(FILE *out, const report_info *r);
-void report_write_table(FILE *out, const report_info *r);
+/* The verdict lines (report.md's "Verdict" section, also printed by
+ * seqc compare): for each pair, the headline metrics (on a terminal,
+ * markdown 0, without the best-epoch and test-loss lines). */
+void report_write_verdict(FILE *out, const cmp_study *s, int markdown);
+/* One line per arm for a terminal: the mean and 95 % interval of the
+ * first validation metric and of val_loss at the last epoch. */
+void report_write_arm_lines(FILE *out, const cmp_study *s);
+/* The per-arm table: mean, sd, interval and n per metric. */
+void report_write_arms(FILE *out, const cmp_study *s);
+
+/* What the arms share at the start, worded for the report: whether every
+ * arm draws the same initial weights (same dense layers) and sees the
+ * mini-batches in the same order (same batch size, data, split and
+ * shuffle). Fills both flags. */
+void report_same_start(const cmp_study *s, int *same_weights, int *same_order);
 
 /* Copies name into buf as a file-safe slug: letters, digits, '_', '-' and
  * '.' kept, every other run of bytes becomes one '-'. Never empty. */
 void report_slug(const char *name, char *buf, size_t len);
-
-/* 1-based epoch with the best value of m (the largest when higher_better,
- * else the smallest; the first one on a tie), 0 when no value is finite. */
-int report_best_epoch(const history *h, history_metric m, int higher_better);
-/* 1-based epoch at which m first reached >= threshold, 0 when never. */
-int report_first_reach(const history *h, history_metric m, double threshold);
 
 #endif

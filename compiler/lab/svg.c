@@ -36,6 +36,10 @@ static const char *const palette[] = {
     "#d62728", /* red */
     "#9467bd", /* purple */
     "#8c564b", /* brown */
+    "#e377c2", /* pink */
+    "#7f7f7f", /* grey */
+    "#bcbd22", /* olive */
+    "#17becf", /* cyan: the ten of matplotlib's tab10, in its order */
 };
 
 const char *svg_color(int index)
@@ -156,6 +160,20 @@ static void data_range(const svg_panel *p, int want_y, double *lo, double *hi)
                 *hi = v;
         }
     }
+    for (size_t b = 0; b < p->nbands; b++) {
+        const svg_band *bd = &p->bands[b];
+        for (size_t i = 0; i < bd->n; i++) {
+            if (!isfinite(bd->x[i]) || !isfinite(bd->lo[i]) || !isfinite(bd->hi[i]))
+                continue;
+            double v0 = want_y ? bd->lo[i] : bd->x[i], v1 = want_y ? bd->hi[i] : bd->x[i];
+            *lo = fmin(*lo, fmin(v0, v1));
+            *hi = fmax(*hi, fmax(v0, v1));
+        }
+    }
+    if (p->zero_line && want_y) {
+        *lo = fmin(*lo, 0.0);
+        *hi = fmax(*hi, 0.0);
+    }
     if (*lo > *hi) /* nothing finite: svg_nice_ticks picks [0, 1] */
         *lo = *hi = NAN;
 }
@@ -266,6 +284,44 @@ static void write_series(FILE *out, const frame *f, const svg_series *s)
     fputs("</g>\n", out);
 }
 
+static int band_ok(const svg_band *b, size_t i)
+{
+    return isfinite(b->x[i]) && isfinite(b->lo[i]) && isfinite(b->hi[i]);
+}
+
+/* The band as one path: each run of finite points is a closed piece, the
+ * upper edge left to right, then the lower edge back. */
+static void write_band(FILE *out, const frame *f, const svg_band *b)
+{
+    fputs("<path class=\"band", out);
+    if (b->cls && *b->cls) {
+        fputc(' ', out);
+        svg_write_escaped(out, b->cls);
+    }
+    fputs("\" id=\"", out);
+    svg_write_escaped(out, b->id);
+    fputs("\" d=\"", out);
+    int written = 0;
+    for (size_t i = 0; i < b->n;) {
+        if (!band_ok(b, i)) {
+            i++;
+            continue;
+        }
+        size_t end = i;
+        while (end < b->n && band_ok(b, end))
+            end++;
+        for (size_t k = i; k < end; k++)
+            fprintf(out, "%s%c%.2f %.2f", written++ ? " " : "", k == i ? 'M' : 'L',
+                    map_x(f, b->x[k]), map_y(f, b->hi[k]));
+        for (size_t k = end; k-- > i;)
+            fprintf(out, " L%.2f %.2f", map_x(f, b->x[k]), map_y(f, b->lo[k]));
+        fputs(" Z", out);
+        i = end;
+    }
+    fprintf(out, "\" fill=\"%s\" fill-opacity=\"0.18\" stroke=\"none\"/>\n",
+            svg_color(b->color));
+}
+
 /* Pulls the ends of t in to [limit_lo, limit_hi] where the data (lo, hi)
  * allows; the limits are whole multiples of any 1-2-5 step used for
  * values in [0, 1], so the ticks stay on round numbers. */
@@ -300,6 +356,12 @@ static void write_panel(FILE *out, double left, double top, const svg_panel *p)
 
     fputs("<g class=\"panel\">\n", out);
     write_axes(out, &f, p);
+    for (size_t b = 0; b < p->nbands; b++)
+        write_band(out, &f, &p->bands[b]);
+    if (p->zero_line && f.yt.lo < 0 && f.yt.hi > 0)
+        fprintf(out, "<line class=\"zero\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" "
+                     "y2=\"%.2f\" stroke=\"#555\" stroke-dasharray=\"3 3\"/>\n",
+                f.x0, map_y(&f, 0), f.x0 + f.w, map_y(&f, 0));
     for (size_t s = 0; s < p->nseries; s++)
         write_series(out, &f, &p->series[s]);
     fputs("</g>\n", out);

@@ -8,6 +8,7 @@
  * find them). Points whose x or y is NaN or infinite are skipped and break
  * the line; a flat series gets a non-zero range around its value; short
  * series also get a marker per point so a single epoch is still visible.
+ * A panel may also hold bands (a translucent area between two curves).
  * All caller text is escaped for XML and made valid UTF-8.
  */
 #ifndef SEQC_SVG_H
@@ -25,6 +26,17 @@ typedef struct svg_series {
     const double *x, *y;  /* x[n], y[n] */
 } svg_series;
 
+/* A translucent band between lo and hi along x (mean -+ sd, an
+ * interval), drawn under the curves as one <path class="band ...">;
+ * non-finite points break it into pieces. */
+typedef struct svg_band {
+    const char   *id;     /* unique id attribute */
+    const char   *cls;    /* extra class names */
+    int           color;  /* palette index, as the curve it goes with */
+    size_t        n;
+    const double *x, *lo, *hi; /* x[n], lo[n], hi[n] */
+} svg_band;
+
 typedef struct svg_panel {
     const char       *title;    /* above the plot area */
     const char       *xlabel, *ylabel;
@@ -36,6 +48,9 @@ typedef struct svg_panel {
      * rounding to whole ticks would do; data outside still widens it */
     int               y_limited;
     double            y_lo, y_hi;
+    size_t            nbands;   /* bands under the series (may be 0) */
+    const svg_band   *bands;
+    int               zero_line;/* a line at y = 0 (a difference's "no effect") */
 } svg_panel;
 
 typedef struct svg_legend_item {

@@ -157,6 +157,63 @@ void seqrt_batchnorm_backward(int batch, int features, const float *xhat,
                               const float *dy, float *dx, float *dgamma,
                               float *dbeta);
 
+/* ------------------------------------------------- convolution, pooling */
+/*
+ * Images are NHWC (channels last, Keras's default): x[batch, h, w, c].
+ * conv2d weights are Keras's layout [kh, kw, cin, cout], bias [cout].
+ * Padding as Keras/TensorFlow: `valid` pads nothing; `same` gives
+ * out = ceil(in / stride) and pads total = max((out - 1) * stride +
+ * (k - 1) * dilation + 1 - in, 0), top/left = total / 2 (the extra row or
+ * column goes to the bottom/right). The compiler computes every field.
+ */
+typedef struct seqrt_conv2d_shape {
+    int h, w, cin;          /* input */
+    int kh, kw, cout;       /* kernel and filters */
+    int sh, sw;             /* strides */
+    int dh, dw;             /* dilations */
+    int pad_top, pad_left;  /* zeros before the first row / column */
+    int oh, ow;             /* output */
+} seqrt_conv2d_shape;
+
+/* Scratch floats a conv2d call may use per sample of the batch (e.g. an
+ * im2col buffer); the caller provides scratch_per_sample * capacity. */
+size_t seqrt_conv2d_scratch_per_sample(const seqrt_conv2d_shape *c);
+/* y[batch, oh, ow, cout] = conv(x, w) (+ b when b != NULL) */
+void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x,
+                          const float *w, const float *b, float *y, float *scratch);
+/* dw, db (db skipped when NULL) overwritten; dx (skipped when NULL, the
+ * first layer) overwritten. */
+void seqrt_conv2d_backward(int batch, const seqrt_conv2d_shape *c, const float *x,
+                           const float *w, const float *dy, float *dx, float *dw,
+                           float *db, float *scratch);
+
+typedef struct seqrt_pool2d_shape {
+    int h, w, c;            /* input */
+    int ph, pw;             /* pool size */
+    int sh, sw;             /* strides (default: the pool size) */
+    int pad_top, pad_left;  /* `same` padding, as conv2d; padded cells never win
+                               a max and are not counted in an average (Keras) */
+    int oh, ow;             /* output */
+} seqrt_pool2d_shape;
+
+/* argmax[batch, oh, ow, c]: the index within the sample's input (h*w*c
+ * flat) of each maximum, saved for backward (first maximum on ties). */
+void seqrt_maxpool2d_forward(int batch, const seqrt_pool2d_shape *p, const float *x,
+                             float *y, int32_t *argmax);
+void seqrt_maxpool2d_backward(int batch, const seqrt_pool2d_shape *p,
+                              const int32_t *argmax, const float *dy, float *dx);
+void seqrt_avgpool2d_forward(int batch, const seqrt_pool2d_shape *p, const float *x,
+                             float *y);
+void seqrt_avgpool2d_backward(int batch, const seqrt_pool2d_shape *p, const float *dy,
+                              float *dx);
+/* Over all hw = h*w positions of each channel: y[batch, c]. */
+void seqrt_global_avgpool2d_forward(int batch, int hw, int c, const float *x, float *y);
+void seqrt_global_avgpool2d_backward(int batch, int hw, int c, const float *dy, float *dx);
+void seqrt_global_maxpool2d_forward(int batch, int hw, int c, const float *x, float *y,
+                                    int32_t *argmax);
+void seqrt_global_maxpool2d_backward(int batch, int hw, int c, const int32_t *argmax,
+                                     const float *dy, float *dx);
+
 /* ----------------------------------------------------------- activations */
 /* Elementwise over n values. Backward takes x and y (forward's input and
  * output) so each activation uses whichever is cheaper; dx may alias dy. */

@@ -4,7 +4,8 @@
 # 1. mnist_bn, 3 epochs: final val_accuracy >= 0.93;
 # 2. the same run again: identical epoch/loss/accuracy/val_* columns;
 # 3. evaluate --load on the saved checkpoint: the final val_accuracy again;
-# 4. --without batchnorm, 3 epochs: val_accuracy >= 0.90.
+# 4. --without batchnorm, 3 epochs: val_accuracy >= 0.90;
+# 5. from_logits=true in place of the final softmax: identical columns.
 set -eu
 SEQC=$1 SRC=$2 WORK=$3
 DATA=$SRC/data/mnist-digits
@@ -47,3 +48,17 @@ echo "evaluate --load: val_accuracy $eval_acc"
 acc=$(col "$WORK/c.csv" 5)
 echo "mnist_bn --without batchnorm: 3 epochs, val_accuracy $acc"
 at_least "$acc" 0.90 || fail "without batchnorm val_accuracy $acc < 0.90"
+
+# 5. the same model ending in dense 10 with from_logits=true: the loss
+#    applies the softmax (the same fused kernel), so the run is the same
+sed -e 's/dense 10; *softmax/dense 10/' \
+    -e 's/loss sparse_categorical_crossentropy/& from_logits=true/' \
+    "$SRC/models/mnist_bn.seq" > "$WORK/mnist_logits.seq"
+grep -q 'from_logits=true' "$WORK/mnist_logits.seq" && ! grep -q softmax "$WORK/mnist_logits.seq" ||
+    fail "could not make the from_logits variant of mnist_bn.seq"
+"$SEQC" build "$WORK/mnist_logits.seq" -o "$WORK/mnist_logits" || fail "seqc build (from_logits)"
+"$WORK/mnist_logits" --data "$DATA" --epochs 3 --quiet --history "$WORK/d.csv" ||
+    fail "training with from_logits=true"
+cut -d, -f1-5 "$WORK/d.csv" > "$WORK/d.cols"
+cmp -s "$WORK/a.cols" "$WORK/d.cols" || { diff "$WORK/a.cols" "$WORK/d.cols"; fail "from_logits=true and a final softmax train differently"; }
+echo "from_logits=true without the softmax: identical metric columns"

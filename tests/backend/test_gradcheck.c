@@ -8,10 +8,17 @@
  * (L(p+h) - L(p-h)) / 2h of forward_train's loss, in float. forward_train
  * also moves the batchnorm moving statistics; they do not enter the
  * training-mode loss, so the differences are unaffected.
+ *
+ * The targets are what the model's loss reads (seqrt_loss_targets):
+ * class numbers for sparse_categorical_crossentropy, else rows of
+ * targets: probability rows (categorical), values in [0, 1] (binary),
+ * reals (regression). A normalize layer's mean and variance are set to
+ * values away from the identity, as if learned from data.
  */
 #define SEQRT_NO_MAIN
 #include GRADCHECK_C
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +41,9 @@ static void test_gradients_match_finite_differences(void **state)
     float *arena = calloc(m->act_per_sample * BATCH, sizeof *arena);
     float *x = calloc((size_t)m->input_size * BATCH, sizeof *x);
     int32_t y[BATCH];
+    const int width = m->outputs;
+    float *t = calloc((size_t)width * BATCH, sizeof *t);
+    assert_non_null(t);
     assert_non_null(params);
     assert_non_null(grads);
     assert_non_null(arena);
@@ -48,18 +58,37 @@ static void test_gradients_match_finite_differences(void **state)
         params[i] += 0.3f * (seqrt_rng_uniform(&rng) - 0.5f);
     for (size_t i = 0; i < (size_t)m->input_size * BATCH; i++)
         x[i] = seqrt_rng_uniform(&rng);
-    for (int i = 0; i < BATCH; i++)
-        y[i] = (int32_t)seqrt_rng_below(&rng, (uint32_t)m->outputs);
+    if (m->normalize) {
+        const seqrt_normalize_spec *nz = m->normalize;
+        for (int f = 0; f < nz->features; f++) {
+            params[nz->mean_offset + (size_t)f] = seqrt_rng_uniform(&rng) - 0.5f;
+            params[nz->var_offset + (size_t)f] = 0.5f + 1.5f * seqrt_rng_uniform(&rng);
+        }
+    }
+    bool labels = m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    for (int i = 0; i < BATCH; i++) {
+        y[i] = (int32_t)seqrt_rng_below(&rng, (uint32_t)width);
+        float sum = 0;
+        for (int j = 0; j < width; j++) {
+            float u = seqrt_rng_uniform(&rng);
+            float *v = &t[(size_t)i * (size_t)width + (size_t)j];
+            switch (m->loss) {
+            case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY: *v = 0.05f + u; sum += *v; break;
+            case SEQRT_LOSS_BINARY_CROSSENTROPY:      *v = u; break;
+            default:                                  *v = 2.0f * u - 1.0f; break;
+            }
+        }
+        for (int j = 0; sum > 0 && j < width; j++) /* a probability row */
+            t[(size_t)i * (size_t)width + (size_t)j] /= sum;
+    }
 
-    /* the same classes as target rows, for the losses that read rows */
-    float *t = calloc((size_t)BATCH * (size_t)m->outputs, sizeof *t);
-    assert_non_null(t);
-    for (int i = 0; i < BATCH; i++)
-        t[(size_t)i * (size_t)m->outputs + (size_t)y[i]] = 1.0f;
-    seqrt_step s = {.n = BATCH, .capacity = BATCH, .x = x, .y = y, .t = t, .params = params,
-                    .grads = grads, .arena = arena, .rng = &rng};
+    seqrt_step s = {.n = BATCH, .capacity = BATCH, .x = x, .y = labels ? y : NULL,
+                    .t = labels ? NULL : t, .params = params, .grads = grads, .arena = arena,
+                    .rng = &rng};
     m->forward_train(&s);
     assert_true(isfinite(s.loss));
+    assert_true(s.loss > 0);
+    assert_non_null(s.output);
     m->backward(&s);
 
     const float h = 1e-2f;

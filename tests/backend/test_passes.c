@@ -175,6 +175,55 @@ static void test_fusion_and_backward(void **state)
     assert_int_equal(g->ops[0].groups, 4);
     assert_int_equal(g->params[g->ops[0].param[0]].count, 5);
     assert_false(g->ops[0].dx != IR_NONE); /* nothing before it to train */
+
+    /* binary cross-entropy on a final sigmoid: fused like softmax */
+    ir_model *s = compile(&a, "tests/backend/models/gradcheck_bce_sigmoid.seq", 0, NULL);
+    const ir_op *sl = &s->ops[s->nops - 1];
+    assert_int_equal(sl->kind, IR_SIGMOID_BCE);
+    assert_true(sl->fused_softmax);
+    assert_int_equal(s->output, sl->y);
+    assert_int_not_equal(s->ops[s->nops - 2].kind, IR_SIGMOID);
+
+    /* from_logits: the same fused loss made at lowering, its probabilities
+     * a tensor of their own and the step's output */
+    ir_model *l = compile(&a, "tests/backend/models/gradcheck_bce_logits.seq", 0, NULL);
+    const ir_op *ll = &l->ops[l->nops - 1];
+    assert_int_equal(ll->kind, IR_SIGMOID_BCE);
+    assert_false(ll->fused_softmax);
+    assert_true(ll->from_logits);
+    assert_int_equal(l->output, ll->y);
+    assert_int_not_equal(ll->y, ll->x);
+    assert_int_equal(l->tensors[ll->y].features, 3);
+
+    /* categorical cross-entropy: fused after softmax; on probabilities
+     * when a flatten stands between (the softmax keeps its backward) */
+    ir_model *c = compile(&a, "tests/backend/models/gradcheck_cce.seq", 0, NULL);
+    assert_int_equal(c->ops[c->nops - 1].kind, IR_SOFTMAX_CCE);
+    ir_model *cp = compile(&a, "tests/backend/models/gradcheck_cce_probs.seq", 0, NULL);
+    assert_int_equal(cp->ops[cp->nops - 1].kind, IR_CCE);
+    assert_int_equal(cp->ops[cp->nops - 2].kind, IR_FLATTEN);
+    assert_int_equal(cp->ops[cp->nops - 3].kind, IR_SOFTMAX);
+    assert_true(cp->ops[cp->nops - 3].backward);
+
+    /* huber carries its delta; rescale and normalize in front run no backward */
+    ir_model *h = compile(&a, "tests/backend/models/gradcheck_huber.seq", 0, NULL);
+    assert_int_equal(h->ops[h->nops - 1].kind, IR_HUBER);
+    assert_true((float)h->ops[h->nops - 1].delta == 0.3f);
+    ir_model *p = compile(&a, "tests/backend/models/gradcheck_preprocess.seq", 0, NULL);
+    assert_int_equal(p->ops[0].kind, IR_RESCALE);
+    assert_true((float)p->ops[0].scale == (float)(1.0 / 255.0));
+    assert_int_equal(p->ops[1].kind, IR_NORMALIZE);
+    assert_false(p->ops[0].backward);
+    assert_false(p->ops[1].backward);
+    const ir_param *mean = &p->params[p->ops[1].param[0]];
+    assert_int_equal(mean->count, 4); /* the last axis of 3x4 */
+    assert_false(mean->trainable);
+    assert_true(mean->offset >= p->trainable_count);
+    /* the rescale after a dense does run backward */
+    bool rescale_backward = false;
+    for (int i = 2; i < p->nops; i++)
+        rescale_backward |= p->ops[i].kind == IR_RESCALE && p->ops[i].backward;
+    assert_true(rescale_backward);
     arena_free(&a);
 }
 
@@ -223,6 +272,11 @@ static void test_structure_hash_follows_numbers_not_text(void **state)
                                   "# a comment\n\nmodel m {  # here too\n\n  input 4\n"
                                   "  dense 8;   batchnorm;relu\n\n  dense 3; softmax\n}\n"
                                   "train {\n  loss sparse_categorical_crossentropy\n}\n"));
+    /* from_logits=true without the softmax: the same step, the same hash */
+    assert_true(h == hash_of_text(&a, dir, "logits.seq",
+                                  "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3\n}\n"
+                                  "train {\n  loss sparse_categorical_crossentropy "
+                                  "from_logits=true\n}\n"));
     /* a layer's size, an option that changes the step, the loss: different */
     const char *changed[] = {
         "model m {\n  input 4\n  dense 9; batchnorm; relu\n  dense 3; softmax\n}\n"
@@ -233,10 +287,19 @@ static void test_structure_hash_follows_numbers_not_text(void **state)
         "train {\n  loss mse\n}\n",
         "model m {\n  input 4\n  dense 8; batchnorm; tanh\n  dense 3; softmax\n}\n"
         "train {\n  loss sparse_categorical_crossentropy\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss huber\n}\n",
+        "model m {\n  input 4\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss huber delta=2\n}\n",
+        "model m {\n  input 4\n  rescale 2\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n"
+        "train {\n  loss sparse_categorical_crossentropy\n}\n",
     };
     for (size_t i = 0; i < sizeof changed / sizeof *changed; i++)
         if (hash_of_text(&a, dir, "b.seq", changed[i]) == h)
             fail_msg("change %zu keeps the structure hash", i);
+    /* huber's delta changes the step: the two huber files differ */
+    assert_true(hash_of_text(&a, dir, "c.seq", changed[4]) !=
+                hash_of_text(&a, dir, "d.seq", changed[5]));
     arena_free(&a);
     assert_int_equal(seqc_tmpdir_remove(dir), 0);
 }
@@ -244,7 +307,8 @@ static void test_structure_hash_follows_numbers_not_text(void **state)
 static void test_pass_errors_are_located(void **state)
 {
     (void)state;
-    static const char src[] = "model m {\n  input 4\n  dense 8;  relu\n  dense 2\n}\n";
+    static const char src[] = "model m {\n  input 4\n  dense 8;  relu\n  dense 2\n}\n"
+                             "train { loss mse }\n";
     arena a;
     arena_init(&a);
     char *text = NULL;

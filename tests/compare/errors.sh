@@ -43,9 +43,9 @@ expect 1 "has no dropout layer" -- \
     "$MODEL" --without batchnorm --without dropout --data "$DATA"
 expect 2 "unknown layer kind 'batchnorn' for --without; did you mean 'batchnorm'?" -- \
     "$MODEL" --without batchnorn --data "$DATA"
-expect 2 "--data DIR is required" -- "$MODEL" --without batchnorm
+expect 2 "--data is required" -- "$MODEL" --without batchnorm
 expect 2 "nothing to compare" -- "$MODEL" --data "$DATA"
-expect 2 "--without goes with one model file" -- \
+expect 2 "--without goes with one model file, not several" -- \
     "$MODEL" other.seq --without batchnorm --data "$DATA"
 expect 2 "--epochs expects a whole number" -- \
     "$MODEL" --without batchnorm --data "$DATA" --epochs 0
@@ -63,6 +63,21 @@ expect 1 "cannot read the data: $DATA/train-images-idx3-ubyte.gz: the data does 
     "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes 1M
 expect 2 "--max-data-bytes expects a size in bytes" -- \
     "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes lots
+expect 2 "--seeds expects a count from 1 to 1000 or a list of seeds such as 1,5,9, got '0'" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --seeds 0
+expect 2 "--seeds: seed 5 is listed twice" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --seeds 5,1,5
+expect 2 "--seeds expects a count from 1 to 1000 or a list of seeds such as 1,5,9, got '1,,2'" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --seeds 1,,2
+expect 2 "--lr expects up to 8 distinct positive learning rates separated by commas, such as 0.001,0.01,0.1, got '0.01,-1'" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --lr 0.01,-1
+expect 2 "--validation-split expects a fraction between 0 and 1 (exclusive), such as 0.1, got '1'" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --validation-split 1
+expect 2 "--target expects METRIC=VALUE with a validation metric, such as val_accuracy=0.95, got 'accuracy=0.9'" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --target accuracy=0.9
+expect 2 "--jobs expects a whole number from 1 to 1024, got '0'" -- \
+    "$MODEL" --without batchnorm --data "$DATA" --jobs 0
+expect 2 "nothing to compare" -- "$MODEL" --data "$DATA" --lr 0.01
 expect 1 "missing.seq: error: cannot open: No such file or directory" -- \
     missing.seq --without batchnorm --data "$DATA"
 exit $failed

@@ -3,15 +3,22 @@
 # start from the same weights in the dense layers they share, and their
 # generator is in the same state afterwards, so the first shuffle (and
 # every later one: batchnorm draws nothing) orders the batches alike.
-#   usage: same_init.sh CC INCLUDE_DIR LIBSEQRT "LINK FLAGS" SOURCE_DIR WORK_DIR E2E_OUT
+# When e2e.sh did not run (skipped), the same C comes from seqc emit.
+#   usage: same_init.sh CC INCLUDE_DIR LIBSEQRT "LINK FLAGS" SOURCE_DIR WORK_DIR E2E_OUT SEQC
 set -u
-CC=$1 INC=$2 LIB=$3 LIBS=$4 SRC=$5 WORK=$6 OUT=$7
+CC=$1 INC=$2 LIB=$3 LIBS=$4 SRC=$5 WORK=$6 OUT=$7 SEQC=$8
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 rm -rf "$WORK" && mkdir -p "$WORK" || fail "cannot make $WORK"
 for v in mnist_bn mnist_bn-no-batchnorm; do
     c=$OUT/trainers/$v.c
-    [ -f "$c" ] || fail "$c missing: run the compare_e2e test first"
+    if [ ! -f "$c" ]; then
+        c=$WORK/$v.c
+        without=""
+        [ "$v" = mnist_bn ] || without="--without batchnorm"
+        # shellcheck disable=SC2086 # without is empty or two words
+        "$SEQC" emit "$SRC/models/mnist_bn.seq" $without -o "$c" || fail "seqc emit $v failed"
+    fi
     # shellcheck disable=SC2086 # LIBS is a list of flags
     "$CC" -std=c11 -O0 -Wall -Wextra -I"$INC" "-DTRAINER_C=\"$c\"" \
         "$SRC/tests/compare/init_dump.c" "$LIB" $LIBS -o "$WORK/dump-$v" \

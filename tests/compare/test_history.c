@@ -21,16 +21,24 @@ static void test_good(void **state)
     char err[256] = "";
     assert_int_equal(history_parse(good, "h.csv", &h, err, sizeof err), 0);
     assert_int_equal(h.count, 3);
-    assert_int_equal(h.rows[0].epoch, 1);
-    assert_int_equal(h.rows[2].epoch, 3);
-    assert_close(history_get(&h, 0, HIST_LOSS), 0.5123, 1e-12);
-    assert_close(history_get(&h, 1, HIST_ACCURACY), 0.93, 1e-12);
-    assert_close(history_get(&h, 2, HIST_VAL_LOSS), 0.21, 1e-12);
-    assert_close(history_get(&h, 2, HIST_VAL_ACCURACY), 0.9455, 1e-12);
-    assert_close(history_get(&h, 1, HIST_SECONDS), 1.5, 1e-12);
-    assert_true(isnan(history_get(&h, 3, HIST_LOSS)));
+    assert_int_equal(h.epochs[0], 1);
+    assert_int_equal(h.epochs[2], 3);
+    /* every column but epoch, in the header's order */
+    assert_int_equal(h.ncols, 5);
+    assert_string_equal(h.names[0], "loss");
+    assert_string_equal(h.names[4], "seconds");
+    assert_int_equal(history_col(&h, "val_loss"), 2);
+    assert_int_equal(history_col(&h, "auc"), -1);
+    assert_close(history_get(&h, 0, "loss"), 0.5123, 1e-12);
+    assert_close(history_get(&h, 1, "accuracy"), 0.93, 1e-12);
+    assert_close(history_get(&h, 2, "val_loss"), 0.21, 1e-12);
+    assert_close(history_get(&h, 2, "val_accuracy"), 0.9455, 1e-12);
+    assert_close(history_get(&h, 1, "seconds"), 1.5, 1e-12);
+    assert_true(isnan(history_get(&h, 3, "loss")));
+    assert_true(isnan(history_get(&h, 0, "auc")));
     history_free(&h);
-    assert_null(h.rows);
+    assert_null(h.v);
+    assert_null(h.epochs);
 }
 
 /* Columns are found by name: Keras' CSVLogger order, CRLF line ends, an
@@ -46,12 +54,13 @@ static void test_other_order(void **state)
     char err[256] = "";
     assert_int_equal(history_parse(text, "k.csv", &h, err, sizeof err), 0);
     assert_int_equal(h.count, 2);
-    assert_int_equal(h.rows[0].epoch, 0);
-    assert_close(h.rows[1].v[HIST_LOSS], 0.4, 1e-12);
-    assert_close(h.rows[1].v[HIST_ACCURACY], 0.9, 1e-12);
-    assert_close(h.rows[1].v[HIST_VAL_LOSS], 0.3, 1e-12);
-    assert_close(h.rows[1].v[HIST_VAL_ACCURACY], 0.91, 1e-12);
-    assert_close(h.rows[1].v[HIST_SECONDS], 2.5, 1e-12);
+    assert_int_equal(h.epochs[0], 0);
+    assert_close(history_get(&h, 1, "loss"), 0.4, 1e-12);
+    assert_close(history_get(&h, 1, "accuracy"), 0.9, 1e-12);
+    assert_close(history_get(&h, 1, "val_loss"), 0.3, 1e-12);
+    assert_close(history_get(&h, 1, "val_accuracy"), 0.91, 1e-12);
+    assert_close(history_get(&h, 1, "seconds"), 2.5, 1e-12);
+    assert_close(history_get(&h, 1, "lr"), 0.001, 1e-12);
     history_free(&h);
 }
 
@@ -67,11 +76,28 @@ static void test_nan_inf_empty(void **state)
     char err[256] = "";
     assert_int_equal(history_parse(text, "n.csv", &h, err, sizeof err), 0);
     assert_int_equal(h.count, 2);
-    assert_true(isnan(h.rows[0].v[HIST_LOSS]));
-    assert_true(isinf(h.rows[0].v[HIST_VAL_LOSS]) && h.rows[0].v[HIST_VAL_LOSS] > 0);
-    assert_true(isnan(h.rows[0].v[HIST_VAL_ACCURACY]));
-    assert_true(isinf(h.rows[1].v[HIST_LOSS]) && h.rows[1].v[HIST_LOSS] < 0);
-    assert_true(isnan(h.rows[1].v[HIST_ACCURACY]));
+    assert_true(isnan(history_get(&h, 0, "loss")));
+    assert_true(isinf(history_get(&h, 0, "val_loss")) && history_get(&h, 0, "val_loss") > 0);
+    assert_true(isnan(history_get(&h, 0, "val_accuracy")));
+    assert_true(isinf(history_get(&h, 1, "loss")) && history_get(&h, 1, "loss") < 0);
+    assert_true(isnan(history_get(&h, 1, "accuracy")));
+    history_free(&h);
+}
+
+/* Any metric the model names becomes a column, read by name. */
+static void test_any_metrics(void **state)
+{
+    (void)state;
+    const char text[] =
+        "epoch,loss,auc,mae,val_loss,val_auc,val_mae,seconds\n"
+        "1,0.7,0.81,0.4,0.6,0.79,0.45,0.5\n";
+    history h;
+    char err[256] = "";
+    assert_int_equal(history_parse(text, "m.csv", &h, err, sizeof err), 0);
+    assert_int_equal(h.ncols, 7);
+    assert_close(history_get(&h, 0, "val_auc"), 0.79, 1e-12);
+    assert_close(history_get(&h, 0, "val_mae"), 0.45, 1e-12);
+    assert_true(isnan(history_get(&h, 0, "accuracy")));
     history_free(&h);
 }
 
@@ -95,9 +121,10 @@ static const struct {
     {"", "b.csv: empty file (no header)"},
     {"loss,accuracy,val_loss,val_accuracy,seconds\n1,2,3,4,5\n",
      "b.csv:1: no 'epoch' column in the header (is this a history CSV?)"},
-    {"epoch,loss,accuracy,val_loss,seconds\n",
-     "b.csv:1: no 'val_accuracy' column in the header (expected "
-     "epoch,loss,accuracy,val_loss,val_accuracy,seconds)"},
+    {"epoch,accuracy,val_loss,seconds\n",
+     "b.csv:1: no 'loss' column in the header (expected "
+     "epoch,loss,...,val_loss,...,seconds)"},
+    {"epoch,loss,,val_loss\n", "b.csv:1: column 3 has no name"},
     {"epoch,loss,loss,accuracy,val_loss,val_accuracy,seconds\n",
      "b.csv:1: column 'loss' appears twice"},
     {"epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,0.5,0.9,0.4\n",
@@ -127,7 +154,7 @@ static void test_malformed(void **state)
         assert_int_equal(rc, -1);
         assert_string_equal(err, bad[i].message);
         assert_int_equal(h.count, 0);
-        assert_null(h.rows);
+        assert_null(h.v);
     }
 }
 
@@ -170,7 +197,7 @@ static void test_read_too_large(void **state)
     char want[300];
     snprintf(want, sizeof want, "%s: larger than 128 MiB, the limit for this file", path);
     assert_string_equal(err, want);
-    assert_null(h.rows);
+    assert_null(h.v);
 }
 
 int main(void)
@@ -180,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_other_order),
         cmocka_unit_test(test_nan_inf_empty),
         cmocka_unit_test(test_header_only),
+        cmocka_unit_test(test_any_metrics),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_read_too_large),

@@ -142,8 +142,8 @@ static void test_figure(void **state)
         {"b-accuracy-val", "variant-1 accuracy val", 1, 1, 1, x, one},
     };
     svg_panel panels[2] = {
-        {"Loss", "Epoch", "Loss", 1, 4, left, 0, 0, 0},
-        {"Accuracy & <friends>", "Epoch", "Accuracy", 1, 4, right, 0, 0, 0},
+        {"Loss", "Epoch", "Loss", 1, 4, left, 0, 0, 0, 0, NULL, 0},
+        {"Accuracy & <friends>", "Epoch", "Accuracy", 1, 4, right, 0, 0, 0, 0, NULL, 0},
     };
     svg_legend_item legend[2] = {{"a \"quoted\" <name>", 0, 0}, {"b & c", 1, 1}};
     svg_figure fig = {"title <with> & 'marks'", 2, panels, 2, legend};
@@ -194,7 +194,7 @@ static void test_y_limits(void **state)
     (void)state;
     double x[3] = {1, 2, 3}, y[3] = {0.84, 0.95, 0.9956};
     svg_series s = {"acc", "", 0, 0, 3, x, y};
-    svg_panel p = {"Accuracy", "Epoch", "Accuracy", 1, 1, &s, 1, 0.0, 1.0};
+    svg_panel p = {"Accuracy", "Epoch", "Accuracy", 1, 1, &s, 1, 0.0, 1.0, 0, NULL, 0};
     const char *svg = figure_text(&p);
     assert_non_null(strstr(svg, ">1.00</text>"));
     assert_null(strstr(svg, ">1.02</text>"));
@@ -206,6 +206,42 @@ static void test_y_limits(void **state)
 
 /* A file that is not well-formed XML makes xmllint fail: the check above
  * can fail. */
+/* Bands: one closed piece per run of finite points, drawn before the
+ * curves, widening the y range; a zero line when 0 is inside it. */
+static void test_bands(void **state)
+{
+    (void)state;
+    double x[4] = {1, 2, 3, 4};
+    double mean[4] = {0.1, 0.2, 0.3, 0.4};
+    double lo[4] = {0.05, NAN, 0.25, 0.35}, hi[4] = {0.15, 0.3, 0.35, 0.45};
+    double lo2[4] = {-0.5, -0.4, -0.3, -0.2}, hi2[4] = {0.1, 0.1, 0.1, 2.0};
+    svg_series s = {"m", "", 0, 0, 4, x, mean};
+    svg_band b[2] = {{"m-band", "variant-0", 0, 4, x, lo, hi},
+                     {"n-band", "variant-1", 1, 4, x, lo2, hi2}};
+    svg_panel p = {"D", "Epoch", "d", 1, 1, &s, 0, 0, 0, 2, b, 1};
+    const char *svg = figure_text(&p);
+    assert_int_equal(count(svg, "<path class=\"band"), 2);
+    assert_int_equal(count(svg, "fill-opacity=\"0.18\""), 2);
+    assert_true(strstr(svg, "id=\"n-band\"") < strstr(svg, "<path class=\"curve"));
+    /* m-band: the NaN at epoch 2 leaves two pieces, each closed */
+    const char *key = "id=\"m-band\" d=\"", *m = strstr(svg, key);
+    assert_non_null(m);
+    m += strlen(key);
+    const char *end = strchr(m, '"');
+    size_t moves = 0, closes = 0;
+    for (const char *c = m; c < end; c++) {
+        moves += *c == 'M';
+        closes += *c == 'Z';
+    }
+    assert_int_equal(moves, 2);
+    assert_int_equal(closes, 2);
+    /* n-band's 2.0 and -0.5 are inside the axis: ticks reach them */
+    assert_non_null(strstr(svg, ">2.0</text>"));
+    assert_non_null(strstr(svg, ">-0.5</text>"));
+    assert_int_equal(count(svg, "class=\"zero\""), 1);
+    assert_null(strstr(svg, "nan"));
+}
+
 static void test_xmllint_rejects(void **state)
 {
     (void)state;
@@ -228,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_figure),
         cmocka_unit_test(test_y_limits),
+        cmocka_unit_test(test_bands),
         cmocka_unit_test(test_xmllint_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,7 +84,11 @@ static void test_mnist_model(void **state)
     assert_close(t->beta2, 0.999, 0);
     assert_close(t->epsilon, 1e-7, 0);
     assert_int_equal(t->loss, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
-    assert_true(t->metric_accuracy);
+    assert_int_equal(t->nmetrics, 1);
+    assert_int_equal(t->metrics[0].kind, SEQRT_METRIC_ACCURACY);
+    assert_string_equal(t->metrics[0].name, "accuracy");
+    assert_false(t->from_logits);
+    assert_close(t->validation_split, 0.0, 0);
     assert_int_equal(t->epochs, 3);
     assert_int_equal(t->batch, 64);
     assert_false(t->shuffle);
@@ -103,7 +107,9 @@ static void test_train_defaults(void **state)
     assert_int_equal(t->optimizer, SEQRT_OPT_ADAM);
     assert_close(t->lr, 0.001, 0);
     assert_int_equal(t->loss, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
-    assert_false(t->metric_accuracy);
+    assert_int_equal(t->nmetrics, 0); /* Keras: no metrics line, no metrics */
+    assert_false(t->from_logits);
+    assert_close(t->delta, 1.0, 0);
     assert_int_equal(t->epochs, 10);
     assert_int_equal(t->batch, 32);
     assert_true(t->shuffle);
@@ -143,6 +149,74 @@ static void test_options(void **state)
     done(&C);
 }
 
+/* The losses, metrics and preprocessing layers of issue #11, as Keras
+ * spells and resolves them. */
+static void test_losses_metrics_preprocessing(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m {\n"
+             "  input 6x4\n"
+             "  rescale 1/255 offset=-0.5\n"
+             "  normalize\n"
+             "  flatten; dense 3; sigmoid\n"
+             "}\n"
+             "train {\n"
+             "  loss binary_crossentropy\n"
+             "  metrics accuracy auc binary_accuracy\n"
+             "  validation_split 0.25\n"
+             "}\n");
+    assert_int_equal(C.rc, 0);
+    const layer *l = C.m.layers;
+    assert_int_equal(l[1].kind, LAYER_RESCALE);
+    assert_close(l[1].scale, 1.0 / 255.0, 0);
+    assert_close(l[1].offset, -0.5, 0);
+    assert_int_equal(l[1].out.params, 0);
+    assert_int_equal(l[2].kind, LAYER_NORMALIZE);
+    /* one mean and one variance per feature of the last axis (4), none
+     * trained (Keras's count scalar is not kept) */
+    assert_int_equal(l[2].out.params, 8);
+    assert_int_equal(l[2].out.trainable, 0);
+    assert_int_equal(C.m.counts.non_trainable, 8);
+    const train_recipe *t = &C.m.train;
+    assert_int_equal(t->loss, SEQRT_LOSS_BINARY_CROSSENTROPY);
+    assert_int_equal(t->nmetrics, 3);
+    /* `accuracy` with binary cross-entropy is binary accuracy, named as written */
+    assert_int_equal(t->metrics[0].kind, SEQRT_METRIC_BINARY_ACCURACY);
+    assert_string_equal(t->metrics[0].name, "accuracy");
+    assert_int_equal(t->metrics[1].kind, SEQRT_METRIC_AUC);
+    assert_int_equal(t->metrics[2].kind, SEQRT_METRIC_BINARY_ACCURACY);
+    assert_string_equal(t->metrics[2].name, "binary_accuracy");
+    assert_close(t->validation_split, 0.25, 0);
+    done(&C);
+
+    load(&C, "model m { input 8; dense 5 }\n"
+             "train { loss categorical_crossentropy from_logits=true\n"
+             "  metrics accuracy sparse_top_k_categorical_accuracy mse k=3 }\n");
+    assert_int_equal(C.rc, 0);
+    t = &C.m.train;
+    assert_true(t->from_logits);
+    assert_int_equal(t->metrics[0].kind, SEQRT_METRIC_ACCURACY);
+    assert_int_equal(t->metrics[1].kind, SEQRT_METRIC_TOP_K);
+    assert_int_equal(t->metrics[1].k, 3);
+    assert_int_equal(t->metrics[2].kind, SEQRT_METRIC_MSE);
+    done(&C);
+
+    /* regression: any width, any last layer; huber's delta */
+    load(&C, "model m { input 8; dense 1 }\ntrain { loss huber delta=0.5; metrics mae rmse }");
+    assert_int_equal(C.rc, 0);
+    assert_int_equal(C.m.train.loss, SEQRT_LOSS_HUBER);
+    assert_close(C.m.train.delta, 0.5, 0);
+    done(&C);
+    load(&C, "model m { input 8; dense 3; softmax }\ntrain { loss mse }");
+    assert_int_equal(C.rc, 0);
+    done(&C);
+    /* binary cross-entropy: K independent labels, K >= 1 */
+    load(&C, "model m { input 8; dense 1; sigmoid }\ntrain { loss binary_crossentropy }");
+    assert_int_equal(C.rc, 0);
+    done(&C);
+}
+
 static void test_several_errors_in_one_run(void **state)
 {
     (void)state;
@@ -170,7 +244,7 @@ static void test_warning_only(void **state)
 {
     (void)state;
     checked C;
-    load(&C, "model m { input 4; dense 3; softmax; dense 2 }");
+    load(&C, "model m { input 4; dense 3; softmax; dense 2; softmax }");
     assert_int_equal(C.rc, 0);
     assert_int_equal(C.d.warnings, 1);
     assert_int_equal(C.d.errors, 0);
@@ -222,7 +296,7 @@ static void test_without_checked_again(void **state)
     done(&C);
 
     /* dropping the second dense widens the last one's input: counted again */
-    load(&C, "model m {\n  input 4\n  dense 3; tanh\n  dense 2\n}\n");
+    load(&C, "model m {\n  input 4\n  dense 3; tanh\n  dense 2\n}\ntrain { loss mse }\n");
     const layer_kind tanh_ = LAYER_TANH;
     assert_int_equal(model_without(&C.m, &tanh_, 1), 0);
     assert_int_equal(C.m.counts.total, 4 * 3 + 3 + 3 * 2 + 2);
@@ -251,7 +325,7 @@ static void test_counts(void **state)
     done(&C);
 
     /* batchnorm before flatten: one feature per value of the last axis */
-    load(&C, "model m { input 3x4x5; batchnorm; flatten; dense 2 }");
+    load(&C, "model m { input 3x4x5; batchnorm; flatten; dense 2; softmax }");
     assert_int_equal(C.rc, 0);
     assert_int_equal(C.m.layers[1].out.params, 4 * 5);
     assert_int_equal(C.m.layers[1].out.groups, 12);
@@ -290,8 +364,18 @@ static void test_whole_model_rules(void **state)
     } cases[] = {
         {"model m { input 28x28; batchnorm; sigmoid }\ntrain { loss mse }",
          "c.seq:1:35: error: the model's output is not flat"},
-        {"model m { input 4; dense 1; sigmoid }\ntrain { loss mse }",
-         "c.seq:2:14: error: mse needs at least 2 outputs"},
+        {"model m { input 4; dense 1; sigmoid }\ntrain { loss categorical_crossentropy }",
+         "c.seq:2:14: error: categorical_crossentropy needs at least 2 outputs"},
+        {"model m { input 4; dense 3 }\ntrain { loss sparse_categorical_crossentropy }",
+         "c.seq:2:14: error: sparse_categorical_crossentropy needs probabilities, but the "
+         "model ends in 'dense'"},
+        {"model m { input 4; dense 3; sigmoid }\ntrain { loss binary_crossentropy "
+         "from_logits=true }",
+         "c.seq:1:29: error: the model ends in 'sigmoid', but with from_logits=true"},
+        {"model m { input 4; dense 3; normalize; softmax }",
+         "c.seq:1:29: error: 'normalize' learns the statistics of the input"},
+        {"model m { input 4; dense 3; softmax }\ntrain { metrics auc }",
+         "c.seq:2:17: error: metric 'auc' needs binary_crossentropy"},
         {"model m { input 200000; dense 200000; dense 10 }",
          "c.seq:1:25: error: the model is too large to train"},
         {"model m { input 28x28; dense 2000000000 }",
@@ -384,7 +468,7 @@ static void test_not_text(void **state)
     }
     /* UTF-8 in a comment is fine */
     checked C;
-    load(&C, "# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\nmodel m { input 4; dense 2 }");
+    load(&C, "# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\nmodel m { input 4; dense 2; softmax }");
     assert_int_equal(C.rc, 0);
     done(&C);
 }
@@ -429,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_mnist_model),
         cmocka_unit_test(test_train_defaults),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_losses_metrics_preprocessing),
         cmocka_unit_test(test_several_errors_in_one_run),
         cmocka_unit_test(test_warning_only),
         cmocka_unit_test(test_model_without),

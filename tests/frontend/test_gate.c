@@ -5,13 +5,15 @@
  * random, syntactically valid model files: every layer kind and option,
  * sizes from 1 to past the limits (2147483648 units, 200000x200000
  * inputs), odd combinations (a model with no dense, batchnorm on an input
- * that is not flat, a 1-wide output with each loss, huge batches). Each
+ * that is not flat, a 1-wide output with each loss, every loss after
+ * softmax, sigmoid or neither, with and without from_logits, every metric
+ * with every loss, normalize anywhere, huge batches). Each
  * goes through the check exactly as `seqc check` runs it, and then:
  *
  *   - accepted: lowering, every pass and the C generator (to a memory
  *     stream: the functions `seqc build` uses) must succeed, the IR must
  *     count the parameters the summary counts, and the summary prints;
- *     one file in 25 also goes through the C compiler (-Werror);
+ *     one file in 20 also goes through the C compiler (-Werror);
  *   - refused: every error must be located (FILE:LINE:COL: error:);
  *
  * and the same again for the model without one random layer kind, as
@@ -80,6 +82,8 @@ static void gen_shape(gen *g)
 static void gen_layer(gen *g)
 {
     layer_kind k = (layer_kind)(1 + rnd(g, LAYER_KIND_COUNT - 1)); /* not the input */
+    if (k == LAYER_NORMALIZE && rnd(g, 3)) /* mostly misplaced here: fewer of them */
+        k = LAYER_RELU;
     sb_printf(&g->out, "%s", layer_kind_name(k));
     switch (k) {
     case LAYER_DENSE:
@@ -102,12 +106,23 @@ static void gen_layer(gen *g)
     case LAYER_DROPOUT:
         sb_printf(&g->out, " %s", PICK(g, fractions));
         break;
+    case LAYER_RESCALE: {
+        static const char *const scales[] = {"1/255", "0.5", "2", "-1", "1/255", "0.5", "2", "-1", "0", "1e-50",
+                                             "9999999999999999999999999999999999999999/1"};
+        sb_printf(&g->out, " %s", PICK(g, scales));
+        if (rnd(g, 3) == 0)
+            sb_printf(&g->out, " offset=%s", PICK(g, positives));
+        break;
+    }
     default:
         break;
     }
 }
 
-static void gen_train(gen *g)
+/* The model's last layer: what the loss is mostly paired with */
+typedef enum gen_end { END_SOFTMAX, END_SIGMOID, END_NONE } gen_end;
+
+static void gen_train(gen *g, gen_end end)
 {
     static const char *const batches[] = {"1", "32", "1000", "100000", "2147483647"};
     sb_printf(&g->out, "train {\n");
@@ -122,10 +137,38 @@ static void gen_train(gen *g)
             sb_printf(&g->out, " beta2=%s", PICK(g, fractions));
         sb_printf(&g->out, "\n");
     }
-    if (rnd(g, 4))
-        sb_printf(&g->out, "  loss %s\n", names_loss.names[rnd(g, (uint32_t)names_loss.count)]);
-    if (rnd(g, 2))
+    if (rnd(g, 4)) {
+        /* mostly a loss that fits the model's end, else any */
+        static const int fits[][3] = {
+            [END_SOFTMAX] = {SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+                             SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, SEQRT_LOSS_MSE},
+            [END_SIGMOID] = {SEQRT_LOSS_BINARY_CROSSENTROPY, SEQRT_LOSS_BINARY_CROSSENTROPY,
+                             SEQRT_LOSS_MAE},
+            [END_NONE] = {SEQRT_LOSS_HUBER, SEQRT_LOSS_MSE, SEQRT_LOSS_CATEGORICAL_CROSSENTROPY},
+        };
+        int k = rnd(g, 4) ? fits[end][rnd(g, 3)] : (int)rnd(g, (uint32_t)names_loss.count);
+        sb_printf(&g->out, "  loss %s", names_loss.names[k]);
+        if (end == END_NONE && k == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY)
+            sb_printf(&g->out, " from_logits=true");
+        else if (rnd(g, 6) == 0)
+            sb_printf(&g->out, " from_logits=%s", PICK(g, bools));
+        if (k == SEQRT_LOSS_HUBER && rnd(g, 2))
+            sb_printf(&g->out, " delta=%s", PICK(g, positives));
+        sb_printf(&g->out, "\n");
+    }
+    if (rnd(g, 3) == 0) {
         sb_printf(&g->out, "  metrics accuracy\n");
+    } else if (rnd(g, 3) == 0) {
+        sb_printf(&g->out, "  metrics %s",
+                  names_metric.names[rnd(g, (uint32_t)names_metric.count)]);
+        if (rnd(g, 2))
+            sb_printf(&g->out, " %s", names_metric.names[rnd(g, (uint32_t)names_metric.count)]);
+        if (rnd(g, 3) == 0)
+            sb_printf(&g->out, " k=%s", PICK(g, small_sizes));
+        sb_printf(&g->out, "\n");
+    }
+    if (rnd(g, 5) == 0)
+        sb_printf(&g->out, "  validation_split %s\n", PICK(g, fractions));
     if (rnd(g, 2))
         sb_printf(&g->out, "  batch %s\n", PICK(g, batches));
     if (rnd(g, 3) == 0)
@@ -143,18 +186,28 @@ static void gen_file(gen *g)
     sb_printf(&g->out, "model m%u {\n  input ", rnd(g, 100));
     gen_shape(g);
     sb_printf(&g->out, "\n");
+    if (rnd(g, 8) == 0)
+        sb_printf(&g->out, "  rescale 1/255\n");
+    if (rnd(g, 6) == 0)
+        sb_printf(&g->out, "  normalize\n");
     int nlayers = (int)rnd(g, 7);
     for (int i = 0; i < nlayers; i++) {
         sb_printf(&g->out, "  ");
         gen_layer(g);
         sb_printf(&g->out, rnd(g, 3) ? "\n" : "; ");
     }
-    if (rnd(g, 4))
+    static const gen_end ends[] = {END_SOFTMAX, END_SOFTMAX, END_SOFTMAX, END_SIGMOID, END_NONE};
+    static const char *const end_text[] = {
+        [END_SOFTMAX] = "; softmax", [END_SIGMOID] = "; sigmoid", [END_NONE] = ""};
+    bool train = rnd(g, 2);
+    /* the default loss wants a softmax: most files without a train block end in one */
+    gen_end end = train || rnd(g, 5) == 0 ? PICK(g, ends) : END_SOFTMAX;
+    if (rnd(g, 6))
         sb_printf(&g->out, "\n  dense %s%s\n", rnd(g, 5) ? PICK(g, small_sizes) : PICK(g, sizes),
-                  rnd(g, 2) ? "; softmax" : "");
+                  end_text[end]);
     sb_printf(&g->out, "}\n");
-    if (rnd(g, 2))
-        gen_train(g);
+    if (train)
+        gen_train(g, end);
 }
 
 /* ------------------------------------------------------------- checking */
@@ -194,7 +247,7 @@ static void assert_located(const char *diags, const char *file)
 /* The generated C through the C compiler (syntax and warnings only, as
  * -Werror): catches a value the C cannot spell, like a float past
  * FLT_MAX. One file in COMPILE_EVERY, to keep the test at a few seconds. */
-enum { COMPILE_EVERY = 25 };
+enum { COMPILE_EVERY = 20 };
 static int compiled;
 
 static void compile_c(const char *c, size_t len, const char *file)

@@ -117,6 +117,26 @@ static void test_numbers(void **state)
     done(&L);
 }
 
+/* Fractions, for scales: rescale 1/255 */
+static void test_fractions(void **state)
+{
+    (void)state;
+    lexed L;
+    lex(&L, "1/255 -1/2 2.5/0.5 1/0");
+    assert_int_equal(L.n, 5);
+    assert_tok(&L.t[0], TOK_NUMBER, 1, 1, 6);
+    assert_int_equal(L.t[0].v.kind, AST_FLOAT);
+    assert_close(L.t[0].v.f, 1.0 / 255.0, 0);
+    assert_string_equal(L.t[0].v.text, "1/255");
+    assert_close(L.t[1].v.f, -0.5, 0);
+    assert_close(L.t[2].v.f, 5.0, 0);
+    assert_int_equal(L.t[3].kind, TOK_BADNUM);
+    assert_int_equal(L.t[3].v.kind, AST_BAD);
+    assert_int_equal(L.d.errors, 1);
+    assert_non_null(strstr(capture_text(&L.cap), "t.seq:1:20: error: '1/0' divides by zero"));
+    done(&L);
+}
+
 static void test_overflow(void **state)
 {
     (void)state;
@@ -235,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_tokens),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_fractions),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_malformed_numbers),

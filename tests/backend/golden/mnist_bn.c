@@ -180,7 +180,7 @@ static void forward_infer(seqrt_step *s)
     seqrt_dense_forward(n, 64, 10, re_lu_1, p + DENSE_2_KERNEL, p + DENSE_2_BIAS, dense_2);
 
     /* loss: mnist_bn.seq:6  softmax + sparse_categorical_crossentropy (fused) */
-    if (s->y == NULL && s->t == NULL) {
+    if (s->y == NULL) {
         seqrt_softmax_forward(n, 10, dense_2, softmax);
         s->loss = 0.0f;
         s->output = softmax;
@@ -275,6 +275,11 @@ static const seqrt_param_block blocks[] = {
     {"batch_normalization_1", "moving_variance", 5, BATCH_NORMALIZATION_1_MOVING_VARIANCE, 64},
 };
 
+/* The `metrics` line: kind, column name, k (top-k only). */
+static const seqrt_metric metrics[] = {
+    {SEQRT_METRIC_ACCURACY, "accuracy", 0},
+};
+
 static const seqrt_model model = {
     .name = "mnist_bn",
     .source = "models/mnist_bn.seq",
@@ -297,6 +302,10 @@ static const seqrt_model model = {
     .epsilon = 1e-07f,
     .nesterov = 0,
     .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    .from_logits = 0,
+    .metrics = metrics,
+    .metric_count = (int)(sizeof metrics / sizeof metrics[0]),
+    .validation_split = 0.0f,
     .epochs = 10,
     .batch = 32,
     .shuffle = 1,
