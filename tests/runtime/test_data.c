@@ -648,6 +648,10 @@ static void test_csv_quotes(void **state)
     const char *open = tmp_path("open.csv");
     write_text(open, "a,b\n1,\"2\n");
     expect_csv_error(open, NULL, ":2: column 2: a quoted cell is not closed");
+    /* a line break inside quotes counts as a line in later messages */
+    const char *later = tmp_path("later.csv");
+    write_text(later, "\"a\nb\",c\n1,2\n3,x\n");
+    expect_csv_error(later, NULL, ":4: column 2 'c': 'x' is not a number");
     const char *after = tmp_path("after.csv");
     write_text(after, "a,b\n1,\"2\"x\n");
     expect_csv_error(after, NULL, ":2: column 2: text after the closing quote of a "

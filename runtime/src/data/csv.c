@@ -413,6 +413,7 @@ static int csv_logical_line(csv_file *f, size_t *blank, seqrt_error *err)
             r->line[r->len] = '\0';
             break; /* the cell's parser reports the open quote */
         }
+        f->line++; /* a line break inside quotes: messages count it */
     }
     return 1;
 }
