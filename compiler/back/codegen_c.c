@@ -687,9 +687,11 @@ static void emit_main(gen *g)
         int64_t have = ir->tensors[op->scratch[0]].features;
         sb_printf(&g->out,
                   "    if (seqrt_conv2d_scratch_per_sample(&%s_shape) > %" PRId64 ") {\n"
-                  "        fprintf(stderr, \"%%s: layer %s needs more conv2d scratch than the "
-                  "%" PRId64 " floats per sample this trainer reserves; generate it again "
-                  "with the seqc of this libseqrt\\n\", argv[0]);\n"
+                  "        fprintf(stderr, \"%%s: layer %s needs more scratch than the %" PRId64
+                  " floats per sample \"\n"
+                  "                        \"this trainer reserves; generate it again with the "
+                  "seqc of this libseqrt\\n\",\n"
+                  "                argv[0]);\n"
                   "        return 1;\n    }\n",
                   op->name, have, op->name, have);
     }

@@ -84,7 +84,7 @@ static const ir_op_desc op_table[] = {
     [IR_CONV2D] = {
         .name = "conv2d",
         .forward = "seqrt_conv2d_forward($n, $shape, $x,\n$p0, $p1,\n$y, $scratch)",
-        .backward = "seqrt_conv2d_backward($n, $shape, $x, $p0, $dy, $dx,\n$g0, $g1,\n"
+        .backward = "seqrt_conv2d_backward($n, $shape, $x, $p0,\n$dy, $dx,\n$g0, $g1,\n"
                     "$scratch)",
         .params = {"kernel", "bias"},
         .trainable = {true, true},

@@ -325,7 +325,8 @@ static void backward(seqrt_step *s)
                              g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA);
 
     /* conv2d_1: mnist_cnn_bn.seq:16  conv2d 64 kernel=3 */
-    seqrt_conv2d_backward(n, &conv2d_1_shape, max_pooling2d, p + CONV2D_1_KERNEL, d_conv2d_1, d_max_pooling2d,
+    seqrt_conv2d_backward(n, &conv2d_1_shape, max_pooling2d, p + CONV2D_1_KERNEL,
+                          d_conv2d_1, d_max_pooling2d,
                           g + CONV2D_1_KERNEL, g + CONV2D_1_BIAS,
                           conv2d_1_scratch_backward);
 
@@ -341,7 +342,8 @@ static void backward(seqrt_step *s)
                              g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA);
 
     /* conv2d: mnist_cnn_bn.seq:14  conv2d 32 kernel=3 padding=same */
-    seqrt_conv2d_backward(n, &conv2d_shape, x, p + CONV2D_KERNEL, d_conv2d, NULL,
+    seqrt_conv2d_backward(n, &conv2d_shape, x, p + CONV2D_KERNEL,
+                          d_conv2d, NULL,
                           g + CONV2D_KERNEL, g + CONV2D_BIAS,
                           conv2d_scratch_backward);
 }
@@ -420,11 +422,15 @@ static const seqrt_model model = {
 int main(int argc, char **argv)
 {
     if (seqrt_conv2d_scratch_per_sample(&conv2d_shape) > 14112) {
-        fprintf(stderr, "%s: layer conv2d needs more conv2d scratch than the 14112 floats per sample this trainer reserves; generate it again with the seqc of this libseqrt\n", argv[0]);
+        fprintf(stderr, "%s: layer conv2d needs more scratch than the 14112 floats per sample "
+                        "this trainer reserves; generate it again with the seqc of this libseqrt\n",
+                argv[0]);
         return 1;
     }
     if (seqrt_conv2d_scratch_per_sample(&conv2d_1_shape) > 82944) {
-        fprintf(stderr, "%s: layer conv2d_1 needs more conv2d scratch than the 82944 floats per sample this trainer reserves; generate it again with the seqc of this libseqrt\n", argv[0]);
+        fprintf(stderr, "%s: layer conv2d_1 needs more scratch than the 82944 floats per sample "
+                        "this trainer reserves; generate it again with the seqc of this libseqrt\n",
+                argv[0]);
         return 1;
     }
     return seqrt_main(argc, argv, &model);
