@@ -64,7 +64,7 @@
 
 /* Convolutions and pools (NHWC): input, kernel or pool, strides,
  * `same` padding before the first row and column, output. */
-/* conv2d: mnist_cnn_bn.seq:14  conv2d 32 kernel=3 padding=same */
+/* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same */
 static const seqrt_conv2d_shape conv2d_shape = {
     .h = 28, .w = 28, .cin = 1,
     .kh = 3, .kw = 3, .cout = 32,
@@ -72,14 +72,14 @@ static const seqrt_conv2d_shape conv2d_shape = {
     .pad_top = 1, .pad_left = 1,
     .oh = 28, .ow = 28,
 };
-/* max_pooling2d: mnist_cnn_bn.seq:15  maxpool2d 2 */
+/* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 */
 static const seqrt_pool2d_shape max_pooling2d_shape = {
     .h = 28, .w = 28, .c = 32,
     .ph = 2, .pw = 2, .sh = 2, .sw = 2,
     .pad_top = 0, .pad_left = 0,
     .oh = 14, .ow = 14,
 };
-/* conv2d_1: mnist_cnn_bn.seq:16  conv2d 64 kernel=3 */
+/* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 */
 static const seqrt_conv2d_shape conv2d_1_shape = {
     .h = 14, .w = 14, .cin = 32,
     .kh = 3, .kw = 3, .cout = 64,
@@ -87,7 +87,7 @@ static const seqrt_conv2d_shape conv2d_1_shape = {
     .pad_top = 0, .pad_left = 0,
     .oh = 12, .ow = 12,
 };
-/* max_pooling2d_1: mnist_cnn_bn.seq:17  maxpool2d 2 */
+/* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 */
 static const seqrt_pool2d_shape max_pooling2d_1_shape = {
     .h = 12, .w = 12, .c = 64,
     .ph = 2, .pw = 2, .sh = 2, .sw = 2,
@@ -98,27 +98,27 @@ static const seqrt_pool2d_shape max_pooling2d_1_shape = {
 /* Initial weights, layer by layer as Keras draws them. */
 static void init(float *params, seqrt_rng *rng)
 {
-    /* conv2d: mnist_cnn_bn.seq:14  conv2d 32 kernel=3 padding=same */
+    /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same */
     seqrt_init(params + CONV2D_KERNEL, 288, SEQRT_INIT_GLOROT_UNIFORM, 9, 288, rng);
     seqrt_init(params + CONV2D_BIAS, 32, SEQRT_INIT_ZEROS, 9, 288, rng);
 
-    /* batch_normalization: mnist_cnn_bn.seq:14  batchnorm */
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 */
     seqrt_init(params + BATCH_NORMALIZATION_GAMMA, 32, SEQRT_INIT_ONES, 32, 32, rng);
     seqrt_init(params + BATCH_NORMALIZATION_BETA, 32, SEQRT_INIT_ZEROS, 32, 32, rng);
     seqrt_init(params + BATCH_NORMALIZATION_MOVING_MEAN, 32, SEQRT_INIT_ZEROS, 32, 32, rng);
     seqrt_init(params + BATCH_NORMALIZATION_MOVING_VARIANCE, 32, SEQRT_INIT_ONES, 32, 32, rng);
 
-    /* conv2d_1: mnist_cnn_bn.seq:16  conv2d 64 kernel=3 */
+    /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 */
     seqrt_init(params + CONV2D_1_KERNEL, 18432, SEQRT_INIT_GLOROT_UNIFORM, 288, 576, rng);
     seqrt_init(params + CONV2D_1_BIAS, 64, SEQRT_INIT_ZEROS, 288, 576, rng);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:16  batchnorm */
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 */
     seqrt_init(params + BATCH_NORMALIZATION_1_GAMMA, 64, SEQRT_INIT_ONES, 64, 64, rng);
     seqrt_init(params + BATCH_NORMALIZATION_1_BETA, 64, SEQRT_INIT_ZEROS, 64, 64, rng);
     seqrt_init(params + BATCH_NORMALIZATION_1_MOVING_MEAN, 64, SEQRT_INIT_ZEROS, 64, 64, rng);
     seqrt_init(params + BATCH_NORMALIZATION_1_MOVING_VARIANCE, 64, SEQRT_INIT_ONES, 64, 64, rng);
 
-    /* dense: mnist_cnn_bn.seq:19  dense 10 */
+    /* dense: mnist_cnn_bn.seq:27  dense 10 */
     seqrt_init(params + DENSE_KERNEL, 23040, SEQRT_INIT_GLOROT_UNIFORM, 2304, 10, rng);
     seqrt_init(params + DENSE_BIAS, 10, SEQRT_INIT_ZEROS, 2304, 10, rng);
 }
@@ -149,52 +149,52 @@ static void forward_train(seqrt_step *s)
     float *dense = s->arena + ARENA_DENSE * cap; /* [N,10] output */
     float *softmax = s->arena + ARENA_SOFTMAX * cap; /* [N,10] output: probabilities */
 
-    /* conv2d: mnist_cnn_bn.seq:14  conv2d 32 kernel=3 padding=same -> [N,28,28,32] */
+    /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same -> [N,28,28,32] */
     seqrt_conv2d_forward(n, &conv2d_shape, x,
                          p + CONV2D_KERNEL, p + CONV2D_BIAS,
                          conv2d, conv2d_scratch);
 
-    /* batch_normalization: mnist_cnn_bn.seq:14  batchnorm -> [N,28,28,32] */
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 -> [N,28,28,32] */
     seqrt_batchnorm_forward_train(n * 784, 32, conv2d,
                                   p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
                                   p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                  0.99f, 0.001f,
+                                  0.9f, 0.001f,
                                   batch_normalization, batch_normalization_xhat,
                                   batch_normalization_inv_std);
 
-    /* re_lu: mnist_cnn_bn.seq:14  relu -> [N,28,28,32] */
+    /* re_lu: mnist_cnn_bn.seq:22  relu -> [N,28,28,32] */
     seqrt_relu_forward((size_t)n * 25088, batch_normalization, re_lu);
 
-    /* max_pooling2d: mnist_cnn_bn.seq:15  maxpool2d 2 -> [N,14,14,32] */
+    /* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 -> [N,14,14,32] */
     seqrt_maxpool2d_forward(n, &max_pooling2d_shape, re_lu,
                             max_pooling2d, max_pooling2d_argmax);
 
-    /* conv2d_1: mnist_cnn_bn.seq:16  conv2d 64 kernel=3 -> [N,12,12,64] */
+    /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 -> [N,12,12,64] */
     seqrt_conv2d_forward(n, &conv2d_1_shape, max_pooling2d,
                          p + CONV2D_1_KERNEL, p + CONV2D_1_BIAS,
                          conv2d_1, conv2d_1_scratch);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:16  batchnorm -> [N,12,12,64] */
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 -> [N,12,12,64] */
     seqrt_batchnorm_forward_train(n * 144, 64, conv2d_1,
                                   p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
                                   p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                  0.99f, 0.001f,
+                                  0.9f, 0.001f,
                                   batch_normalization_1, batch_normalization_1_xhat,
                                   batch_normalization_1_inv_std);
 
-    /* re_lu_1: mnist_cnn_bn.seq:16  relu -> [N,12,12,64] */
+    /* re_lu_1: mnist_cnn_bn.seq:24  relu -> [N,12,12,64] */
     seqrt_relu_forward((size_t)n * 9216, batch_normalization_1, re_lu_1);
 
-    /* max_pooling2d_1: mnist_cnn_bn.seq:17  maxpool2d 2 -> [N,6,6,64] */
+    /* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 -> [N,6,6,64] */
     seqrt_maxpool2d_forward(n, &max_pooling2d_1_shape, re_lu_1,
                             max_pooling2d_1, max_pooling2d_1_argmax);
 
-    /* flatten: mnist_cnn_bn.seq:18  flatten: a view, nothing to do -> [N,6,6,64] */
+    /* flatten: mnist_cnn_bn.seq:26  flatten: a view, nothing to do -> [N,6,6,64] */
 
-    /* dense: mnist_cnn_bn.seq:19  dense 10 -> [N,10] */
+    /* dense: mnist_cnn_bn.seq:27  dense 10 -> [N,10] */
     seqrt_dense_forward(n, 2304, 10, max_pooling2d_1, p + DENSE_KERNEL, p + DENSE_BIAS, dense);
 
-    /* loss: mnist_cnn_bn.seq:19  softmax + sparse_categorical_crossentropy (fused) */
+    /* loss: mnist_cnn_bn.seq:27  softmax + sparse_categorical_crossentropy (fused) */
     s->loss = seqrt_softmax_xent_forward(n, 10, dense, s->y, softmax);
     s->output = softmax;
 }
@@ -221,48 +221,48 @@ static void forward_infer(seqrt_step *s)
     float *dense = s->arena + ARENA_DENSE * cap; /* [N,10] output */
     float *softmax = s->arena + ARENA_SOFTMAX * cap; /* [N,10] output: probabilities */
 
-    /* conv2d: mnist_cnn_bn.seq:14  conv2d 32 kernel=3 padding=same -> [N,28,28,32] */
+    /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same -> [N,28,28,32] */
     seqrt_conv2d_forward(n, &conv2d_shape, x,
                          p + CONV2D_KERNEL, p + CONV2D_BIAS,
                          conv2d, conv2d_scratch);
 
-    /* batch_normalization: mnist_cnn_bn.seq:14  batchnorm -> [N,28,28,32] */
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 -> [N,28,28,32] */
     seqrt_batchnorm_forward_infer(n * 784, 32, conv2d,
                                   p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
                                   p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
                                   0.001f, batch_normalization);
 
-    /* re_lu: mnist_cnn_bn.seq:14  relu -> [N,28,28,32] */
+    /* re_lu: mnist_cnn_bn.seq:22  relu -> [N,28,28,32] */
     seqrt_relu_forward((size_t)n * 25088, batch_normalization, re_lu);
 
-    /* max_pooling2d: mnist_cnn_bn.seq:15  maxpool2d 2 -> [N,14,14,32] */
+    /* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 -> [N,14,14,32] */
     seqrt_maxpool2d_forward(n, &max_pooling2d_shape, re_lu,
                             max_pooling2d, max_pooling2d_argmax);
 
-    /* conv2d_1: mnist_cnn_bn.seq:16  conv2d 64 kernel=3 -> [N,12,12,64] */
+    /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 -> [N,12,12,64] */
     seqrt_conv2d_forward(n, &conv2d_1_shape, max_pooling2d,
                          p + CONV2D_1_KERNEL, p + CONV2D_1_BIAS,
                          conv2d_1, conv2d_1_scratch);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:16  batchnorm -> [N,12,12,64] */
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 -> [N,12,12,64] */
     seqrt_batchnorm_forward_infer(n * 144, 64, conv2d_1,
                                   p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
                                   p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
                                   0.001f, batch_normalization_1);
 
-    /* re_lu_1: mnist_cnn_bn.seq:16  relu -> [N,12,12,64] */
+    /* re_lu_1: mnist_cnn_bn.seq:24  relu -> [N,12,12,64] */
     seqrt_relu_forward((size_t)n * 9216, batch_normalization_1, re_lu_1);
 
-    /* max_pooling2d_1: mnist_cnn_bn.seq:17  maxpool2d 2 -> [N,6,6,64] */
+    /* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 -> [N,6,6,64] */
     seqrt_maxpool2d_forward(n, &max_pooling2d_1_shape, re_lu_1,
                             max_pooling2d_1, max_pooling2d_1_argmax);
 
-    /* flatten: mnist_cnn_bn.seq:18  flatten: a view, nothing to do -> [N,6,6,64] */
+    /* flatten: mnist_cnn_bn.seq:26  flatten: a view, nothing to do -> [N,6,6,64] */
 
-    /* dense: mnist_cnn_bn.seq:19  dense 10 -> [N,10] */
+    /* dense: mnist_cnn_bn.seq:27  dense 10 -> [N,10] */
     seqrt_dense_forward(n, 2304, 10, max_pooling2d_1, p + DENSE_KERNEL, p + DENSE_BIAS, dense);
 
-    /* loss: mnist_cnn_bn.seq:19  softmax + sparse_categorical_crossentropy (fused) */
+    /* loss: mnist_cnn_bn.seq:27  softmax + sparse_categorical_crossentropy (fused) */
     if (s->y == NULL) {
         seqrt_softmax_forward(n, 10, dense, softmax);
         s->loss = 0.0f;
@@ -306,42 +306,42 @@ static void backward(seqrt_step *s)
     float *d_max_pooling2d_1 = s->arena + ARENA_D_MAX_POOLING2D_1 * cap; /* [N,6,6,64] gradient */
     float *d_dense = s->arena + ARENA_D_DENSE * cap; /* [N,10] gradient */
 
-    /* loss: mnist_cnn_bn.seq:19  softmax + sparse_categorical_crossentropy (fused) */
+    /* loss: mnist_cnn_bn.seq:27  softmax + sparse_categorical_crossentropy (fused) */
     seqrt_softmax_xent_backward(n, 10, softmax, s->y, d_dense);
 
-    /* dense: mnist_cnn_bn.seq:19  dense 10 */
+    /* dense: mnist_cnn_bn.seq:27  dense 10 */
     seqrt_dense_backward(n, 2304, 10, max_pooling2d_1, p + DENSE_KERNEL, d_dense, d_max_pooling2d_1,
                          g + DENSE_KERNEL, g + DENSE_BIAS);
 
-    /* max_pooling2d_1: mnist_cnn_bn.seq:17  maxpool2d 2 */
+    /* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 */
     seqrt_maxpool2d_backward(n, &max_pooling2d_1_shape, max_pooling2d_1_argmax, d_max_pooling2d_1, d_re_lu_1);
 
-    /* re_lu_1: mnist_cnn_bn.seq:16  relu */
+    /* re_lu_1: mnist_cnn_bn.seq:24  relu */
     seqrt_relu_backward((size_t)n * 9216, batch_normalization_1, re_lu_1, d_re_lu_1, d_batch_normalization_1);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:16  batchnorm */
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 */
     seqrt_batchnorm_backward(n * 144, 64, batch_normalization_1_xhat, p + BATCH_NORMALIZATION_1_GAMMA,
                              batch_normalization_1_inv_std, d_batch_normalization_1, d_conv2d_1,
                              g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA);
 
-    /* conv2d_1: mnist_cnn_bn.seq:16  conv2d 64 kernel=3 */
+    /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 */
     seqrt_conv2d_backward(n, &conv2d_1_shape, max_pooling2d, p + CONV2D_1_KERNEL,
                           d_conv2d_1, d_max_pooling2d,
                           g + CONV2D_1_KERNEL, g + CONV2D_1_BIAS,
                           conv2d_1_scratch_backward);
 
-    /* max_pooling2d: mnist_cnn_bn.seq:15  maxpool2d 2 */
+    /* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 */
     seqrt_maxpool2d_backward(n, &max_pooling2d_shape, max_pooling2d_argmax, d_max_pooling2d, d_re_lu);
 
-    /* re_lu: mnist_cnn_bn.seq:14  relu */
+    /* re_lu: mnist_cnn_bn.seq:22  relu */
     seqrt_relu_backward((size_t)n * 25088, batch_normalization, re_lu, d_re_lu, d_batch_normalization);
 
-    /* batch_normalization: mnist_cnn_bn.seq:14  batchnorm */
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 */
     seqrt_batchnorm_backward(n * 784, 32, batch_normalization_xhat, p + BATCH_NORMALIZATION_GAMMA,
                              batch_normalization_inv_std, d_batch_normalization, d_conv2d,
                              g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA);
 
-    /* conv2d: mnist_cnn_bn.seq:14  conv2d 32 kernel=3 padding=same */
+    /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same */
     seqrt_conv2d_backward(n, &conv2d_shape, x, p + CONV2D_KERNEL,
                           d_conv2d, NULL,
                           g + CONV2D_KERNEL, g + CONV2D_BIAS,
@@ -360,20 +360,20 @@ static void update(float *params, const float *grads, float *opt_state, int64_t 
 /* The parameters as named blocks, in offset order: layer (as `seqc summary`
  * names it), weight, model-file line, offset, count. */
 static const seqrt_param_block blocks[] = {
-    {"conv2d", "kernel", 14, CONV2D_KERNEL, 288},
-    {"conv2d", "bias", 14, CONV2D_BIAS, 32},
-    {"batch_normalization", "gamma", 14, BATCH_NORMALIZATION_GAMMA, 32},
-    {"batch_normalization", "beta", 14, BATCH_NORMALIZATION_BETA, 32},
-    {"conv2d_1", "kernel", 16, CONV2D_1_KERNEL, 18432},
-    {"conv2d_1", "bias", 16, CONV2D_1_BIAS, 64},
-    {"batch_normalization_1", "gamma", 16, BATCH_NORMALIZATION_1_GAMMA, 64},
-    {"batch_normalization_1", "beta", 16, BATCH_NORMALIZATION_1_BETA, 64},
-    {"dense", "kernel", 19, DENSE_KERNEL, 23040},
-    {"dense", "bias", 19, DENSE_BIAS, 10},
-    {"batch_normalization", "moving_mean", 14, BATCH_NORMALIZATION_MOVING_MEAN, 32},
-    {"batch_normalization", "moving_variance", 14, BATCH_NORMALIZATION_MOVING_VARIANCE, 32},
-    {"batch_normalization_1", "moving_mean", 16, BATCH_NORMALIZATION_1_MOVING_MEAN, 64},
-    {"batch_normalization_1", "moving_variance", 16, BATCH_NORMALIZATION_1_MOVING_VARIANCE, 64},
+    {"conv2d", "kernel", 22, CONV2D_KERNEL, 288},
+    {"conv2d", "bias", 22, CONV2D_BIAS, 32},
+    {"batch_normalization", "gamma", 22, BATCH_NORMALIZATION_GAMMA, 32},
+    {"batch_normalization", "beta", 22, BATCH_NORMALIZATION_BETA, 32},
+    {"conv2d_1", "kernel", 24, CONV2D_1_KERNEL, 18432},
+    {"conv2d_1", "bias", 24, CONV2D_1_BIAS, 64},
+    {"batch_normalization_1", "gamma", 24, BATCH_NORMALIZATION_1_GAMMA, 64},
+    {"batch_normalization_1", "beta", 24, BATCH_NORMALIZATION_1_BETA, 64},
+    {"dense", "kernel", 27, DENSE_KERNEL, 23040},
+    {"dense", "bias", 27, DENSE_BIAS, 10},
+    {"batch_normalization", "moving_mean", 22, BATCH_NORMALIZATION_MOVING_MEAN, 32},
+    {"batch_normalization", "moving_variance", 22, BATCH_NORMALIZATION_MOVING_VARIANCE, 32},
+    {"batch_normalization_1", "moving_mean", 24, BATCH_NORMALIZATION_1_MOVING_MEAN, 64},
+    {"batch_normalization_1", "moving_variance", 24, BATCH_NORMALIZATION_1_MOVING_VARIANCE, 64},
 };
 
 /* The `metrics` line: kind, column name, k (top-k only). */
@@ -384,7 +384,7 @@ static const seqrt_metric metrics[] = {
 static const seqrt_model model = {
     .name = "mnist_cnn_bn",
     .source = "models/mnist_cnn_bn.seq",
-    .structure_hash = UINT64_C(0x641a9150f02a1fdd),
+    .structure_hash = UINT64_C(0x9148061f3018a109),
     .input_ndims = 3,
     .input_dims = {28, 28, 1},
     .input_size = 784,
