@@ -473,7 +473,10 @@ static void print_forward(FILE *out, const ir_model *ir, const ir_op *op)
     if (op->kind == IR_FLATTEN) {
         fprintf(out, "  ; %s, line %d: flatten: a view, ", op->name, op->line);
         print_tensor(out, ir, op->x);
-        fputs(" is already flat\n", out);
+        /* an image is NHWC: its h*w*c floats are already the flat order */
+        fputs(ir->tensors[op->x].image[0] > 0 ? " is already flat in memory (NHWC)\n"
+                                              : " is already flat\n",
+              out);
         return;
     }
     if (ir_op_is_loss(op->kind) && op->fused_softmax)
