@@ -528,8 +528,10 @@ void ir_print(FILE *out, const ir_model *ir)
     fputs("\n\nmodel ", out);
     fprintf(out, "%s\n  input  ", ir->name);
     print_tensor(out, ir, ir->input);
-    fprintf(out, "  (%" PRId64 "x%" PRId64 ")\n  output ", ir->input_rows,
-            ir->input_cols);
+    fputs("  (", out); /* the shape as the file writes it */
+    for (int d = 0; d < ir->input_ndims; d++)
+        fprintf(out, "%s%" PRId64, d ? "x" : "", ir->input_dims[d]);
+    fputs(")\n  output ", out);
     print_tensor(out, ir, ir->output);
     fprintf(out, "  (%" PRId64 " outputs)\n", ir->classes);
 
