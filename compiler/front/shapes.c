@@ -502,15 +502,25 @@ static int check_image(diag *d, const model *m, const layer *l, const layer_shap
                        "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is %s; "
                        "for one channel write 'input %sx1'",
                        kw, shape, shape);
-        else if (in->ndims == 1)
+        else if (in->ndims == 1) {
+            /* the layer that made the sample flat, if not the input */
+            const layer *flat = NULL;
+            for (const layer *p = l - 1; p > input && !flat; p--)
+                if (p->kind == LAYER_FLATTEN || p->kind == LAYER_DENSE || is_global_pool(p->kind))
+                    flat = p;
+            if (flat) {
+                diag_error(d, l->loc, kw_span(l),
+                           "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is "
+                           "flat (%s values) since the '%s' on line %d; convolutions and pools "
+                           "come before 'flatten', 'dense' and the global pools",
+                           kw, shape, layer_kind_name(flat->kind), flat->line);
+                return 0;
+            }
             diag_error(d, l->loc, kw_span(l),
                        "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is flat "
-                       "(%s values)%s",
-                       kw, shape,
-                       l - 1 > input ? "; convolutions and pools come before 'flatten' and "
-                                       "'dense'"
-                                     : "; write the input's shape as HxWxC, e.g. 28x28x1");
-        else
+                       "(%s values); write the input's shape as HxWxC, e.g. 28x28x1",
+                       kw, shape);
+        } else
             diag_error(d, l->loc, kw_span(l),
                        "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is %s "
                        "(%d dimensions)",
