@@ -3,11 +3,14 @@
  * seqc generates (seqrt_main). A generated trainer's main() only fills a
  * seqrt_model and calls seqrt_main(argc, argv, &model).
  *
- *   ./trainer [train] --data DIR [--epochs N] [--batch N] [--lr X] [--seed N]
+ *   ./trainer [train] --data DIR|FILE.npz|FILE.csv [--test FILE.csv]
+ *                     [--target NAMES] [--no-header] [--validation-split F]
+ *                     [--epochs N] [--batch N] [--lr X] [--seed N]
  *                     [--threads N] [--history FILE] [--save FILE]
  *                     [--resume FILE] [--limit N] [--quiet]
- *   ./trainer evaluate --data DIR --load FILE
- *   ./trainer predict --load FILE --images FILE [--labels FILE]
+ *   ./trainer evaluate --data SOURCE --load FILE
+ *   ./trainer predict --load FILE (--data SOURCE | --images FILE [--labels FILE])
+ *                     [--output FILE.csv]
  *   ./trainer --help
  *
  * Exit status: 0 success; 1 an error in the data, a file, or training
@@ -65,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,6 +110,8 @@ typedef enum command {
 typedef enum flag_id {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_HISTORY, F_SAVE,
     F_RESUME, F_QUIET, F_LIMIT, F_LOAD, F_IMAGES, F_LABELS, F_MAX_DATA_BYTES,
+    /* where the data comes from (seqrt_load_data) and where predictions go */
+    F_TEST, F_TARGET, F_NO_HEADER, F_VALIDATION_SPLIT, F_OUTPUT,
     F_COUNT_
 } flag_id;
 
@@ -119,6 +125,9 @@ typedef struct options {
     size_t      limit;
     seqrt_load_opts data_limit; /* --max-data-bytes (0: the default) */
     int         quiet;
+    const char *test, *target, *output; /* --test, --target, --output */
+    int         no_header;
+    float       validation_split;
 } options;
 
 static int cmd_train(const seqrt_model *m, const options *o);
@@ -134,11 +143,14 @@ static const struct command_spec {
     const char *needs;
     int (*run)(const seqrt_model *m, const options *o);
 } commands[] = {
-    [CMD_TRAIN]    = {"train", 1u << F_DATA, "train needs --data DIR", cmd_train},
+    [CMD_TRAIN]    = {"train", 1u << F_DATA, "train needs --data DIR, FILE.npz or FILE.csv",
+                      cmd_train},
     [CMD_EVALUATE] = {"evaluate", 1u << F_DATA | 1u << F_LOAD,
-                      "evaluate needs --data DIR and --load FILE", cmd_evaluate},
-    [CMD_PREDICT]  = {"predict", 1u << F_LOAD | 1u << F_IMAGES,
-                      "predict needs --load FILE and --images FILE", cmd_predict},
+                      "evaluate needs --data SOURCE and --load FILE", cmd_evaluate},
+    /* and --data or --images: predict_source() */
+    [CMD_PREDICT]  = {"predict", 1u << F_LOAD,
+                      "predict needs --load FILE and --data SOURCE or --images FILE",
+                      cmd_predict},
     [CMD_HELP]     = {"help", 0, "", cmd_help},
 };
 
@@ -153,6 +165,7 @@ typedef enum value_kind {
     V_SIZE,   /* size_t, in [min, max] */
     V_U64,    /* uint64_t, in [min, max] */
     V_FLOAT,  /* float, positive and finite */
+    V_FRACTION, /* float, 0 < F < 1 */
     V_BYTES   /* size_t, a byte count such as 500000000, 512M or 2G */
 } value_kind;
 
@@ -167,7 +180,7 @@ static const struct flag_spec {
     unsigned           commands;
 } flag_specs[] = {
 #define FIELD(f) offsetof(options, f)
-    [F_DATA]    = {"data",    V_STRING, FIELD(data),    0, 0, ON_TRAIN | ON_EVALUATE},
+    [F_DATA]    = {"data",    V_STRING, FIELD(data),    0, 0, ON_ALL},
     [F_EPOCHS]  = {"epochs",  V_LONG,   FIELD(epochs),  1, SEQRT_MAX_EPOCHS, ON_TRAIN},
     [F_BATCH]   = {"batch",   V_LONG,   FIELD(batch),   1, SEQRT_MAX_BATCH, ON_ALL},
     [F_LR]      = {"lr",      V_FLOAT,  FIELD(lr),      0, 0, ON_TRAIN},
@@ -183,6 +196,12 @@ static const struct flag_spec {
     [F_LABELS]  = {"labels",  V_STRING, FIELD(labels),  0, 0, ON_PREDICT},
     /* read here; the data loaders' limit on decompressed bytes */
     [F_MAX_DATA_BYTES] = {"max-data-bytes", V_BYTES, FIELD(data_limit.max_bytes), 0, 0, ON_ALL},
+    [F_TEST]    = {"test",    V_STRING, FIELD(test),    0, 0, ON_TRAIN | ON_EVALUATE},
+    [F_TARGET]  = {"target",  V_STRING, FIELD(target),  0, 0, ON_ALL},
+    [F_NO_HEADER] = {"no-header", V_NONE, FIELD(no_header), 0, 0, ON_ALL},
+    [F_VALIDATION_SPLIT] = {"validation-split", V_FRACTION, FIELD(validation_split), 0, 0,
+                            ON_TRAIN},
+    [F_OUTPUT]  = {"output",  V_STRING, FIELD(output),  0, 0, ON_PREDICT},
 #undef FIELD
 };
 _Static_assert(sizeof flag_specs / sizeof flag_specs[0] == F_COUNT_,
@@ -254,6 +273,18 @@ static int parse_float(const struct flag_spec *spec, const char *s, float *out)
     return 0;
 }
 
+/* A fraction strictly between 0 and 1 (--validation-split). */
+static int parse_fraction(const struct flag_spec *spec, const char *s, float *out)
+{
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || *end != '\0' || !(x > 0 && x < 1))
+        return usage_error("--%s expects a fraction between 0 and 1 (exclusive), got '%s'",
+                           spec->name, s);
+    *out = (float)x;
+    return 0;
+}
+
 /* Stores the value of flag f into its options field. */
 static int parse_value(options *o, flag_id f, const char *v)
 {
@@ -269,6 +300,8 @@ static int parse_value(options *o, flag_id f, const char *v)
         return 0;
     case V_FLOAT:
         return parse_float(spec, v, (float *)field);
+    case V_FRACTION:
+        return parse_fraction(spec, v, (float *)field);
     case V_BYTES:
         if (seqrt_parse_bytes(v, (size_t *)field) != 0)
             return usage_error("--%s expects a size in bytes such as 500000000, 512M or 2G, "
@@ -382,17 +415,36 @@ static void print_help(const seqrt_model *m)
     metric_names(m, "", line, sizeof line);
     metric_names(m, "val_", val_line, sizeof val_line);
     metric_names(m, "test_", test_line, sizeof test_line);
-    printf("usage: %s [train] --data DIR [options]\n"
-           "       %s evaluate --data DIR --load FILE\n"
-           "       %s predict --load FILE --images FILE [--labels FILE]\n"
+    printf("usage: %s [train] --data SOURCE [options]\n"
+           "       %s evaluate --data SOURCE --load FILE\n"
+           "       %s predict --load FILE (--data SOURCE | --images FILE [--labels FILE])\n"
+           "                  [--output FILE.csv]\n"
            "       %s --help\n\n",
            progname, progname, progname, progname);
     printf("Trainer for model '%s' (%s), generated by seqc; libseqrt %s.\n\n", m->name,
            m->source ? m->source : "?", SEQRT_VERSION);
-    printf("train (the default command) trains on DIR/train-images-idx3-ubyte[.gz] and\n"
-           "DIR/train-labels-idx1-ubyte[.gz] and validates after every epoch on the\n"
-           "DIR/t10k-* files. Defaults come from the model file:\n"
-           "  --data DIR       directory of MNIST-style IDX files (plain or gzip)\n"
+    printf("SOURCE is one of (docs/data.md):\n"
+           "  DIR              MNIST-style IDX files: DIR/train-{images-idx3,labels-idx1}-\n"
+           "                   ubyte[.gz] to train, the t10k-* pair to test\n"
+           "  FILE.npz         NumPy arrays x_train, y_train; optional x_test, y_test\n"
+           "                   and x_val, y_val (np.savez or np.savez_compressed)\n"
+           "  FILE.csv[.gz]    (any other file) a header row of column names, then one\n"
+           "                   sample per row; the target is the last column\n"
+           "  --test FILE.csv  the test set of a CSV source, with the same columns\n"
+           "  --target NAMES   the target column(s) of a CSV, by name, comma-separated\n"
+           "  --no-header      the CSV's line 1 is data; columns are numbered from 0\n"
+           "                   (--target then takes numbers)\n"
+           "Bytes (IDX ubyte, NumPy uint8) are divided by 255; every other value is\n"
+           "used as it is.\n\n");
+    printf("train (the default command) trains on the training set and validates after\n"
+           "every epoch on x_val/y_val if the source has them, else on the last\n"
+           "fraction F of the training set (--validation-split F, or the model's\n"
+           "validation_split), else on the test set. When validation is x_val or the\n"
+           "split, the test set is evaluated once at the end. Defaults come from the\n"
+           "model file:\n"
+           "  --data SOURCE    the data, as above\n"
+           "  --validation-split F  hold out the last fraction F (0 < F < 1) of the\n"
+           "                   training data, before shuffling, as Keras does (default %g)\n"
            "  --epochs N       epochs to train, in total when resuming (default %d)\n"
            "  --batch N        mini-batch size (default %d)\n"
            "  --lr X           learning rate (default %g)\n"
@@ -410,22 +462,31 @@ static void print_help(const seqrt_model *m)
            "  --max-data-bytes N  refuse data over N bytes in memory (train and test\n"
            "                   together; 512M, 2G also read; default half the memory)\n"
            "  --quiet          print nothing per epoch (the test line still)\n\n",
-           m->epochs, m->batch, (double)m->lr, (unsigned long long)m->seed);
+           (double)m->validation_split, m->epochs, m->batch, (double)m->lr,
+           (unsigned long long)m->seed);
     printf("What train prints and writes for this model's metrics (the model file's\n"
            "`metrics` line), each epoch's training values being means over its batches:\n"
            "  per epoch:   N/N [...] - 1s 2ms/step - %s\n"
            "               - %s\n"
            "  --history:   %s\n"
-           "  at the end, when the data has a test set besides the validation set,\n"
-           "  one line, also with --quiet:\n"
+           "               (no val_ columns when there is no validation set)\n"
+           "  at the end, when the test set is not the validation set, one line, also\n"
+           "  with --quiet:\n"
            "               %s\n\n",
            line, val_line, header, test_line);
-    printf("evaluate prints '%s' for a checkpoint\n"
-           "on the validation data (--limit N: the first N), in batches of the\n"
-           "checkpoint's batch size: the numbers equal the last epoch's validation bit\n"
-           "for bit, whatever --threads either run used (%%.9g, as the history).\n\n"
+    printf("evaluate prints '%s'\n"
+           "for a checkpoint on the test set of SOURCE (x_val if it has no test set; a\n"
+           "CSV without --test: the file itself; --limit N: the first N), in batches of\n"
+           "the checkpoint's batch size: the numbers equal the last epoch's validation\n"
+           "bit for bit, whatever --threads either run used (%%.9g, as the history).\n\n"
            "predict prints the class the checkpoint predicts for each sample, one per\n"
-           "line, then with targets one line of '%s'.\n\n",
+           "line: of an IDX images file (--images, with --labels the targets), or of\n"
+           "--data: a CSV's every row (the targets are optional), an .npz's x_test, a\n"
+           "DIR's t10k files; with targets, then one line of\n"
+           "'%s'.\n"
+           "--output FILE.csv writes instead one row per sample: for a\n"
+           "classifier 'class,probability_0,...,probability_<K-1>', for\n"
+           "binary_crossentropy 'probability_0,...', for regression 'output_0,...'.\n\n",
            val_line, line);
     printf("Notes:\n"
            "  Two generators come from the seed: one draws the initial weights, then\n"
@@ -525,30 +586,200 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
 
 /* ---------------------------------------------------------------- data */
 
-/* used: bytes of data already loaded, counted against --max-data-bytes */
-static int load_dir(const options *o, const char *prefix, size_t used,
-                    const seqrt_model *m, seqrt_dataset *d)
+/* seqrt_load_data's rule: a file named *.npz is an archive. */
+static int is_npz(const char *path)
 {
-    const char *dir = o->data;
-    seqrt_load_opts lim = o->data_limit;
-    lim.used_bytes = used;
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "error: %s: no such data directory\n", dir);
-        return -1;
-    }
+    size_t n = strlen(path);
+    return n >= 4 && strcasecmp(path + n - 4, ".npz") == 0;
+}
+
+/* The data flags as seqrt_load_data takes them. */
+static seqrt_data_spec data_spec(const options *o)
+{
+    seqrt_data_spec spec = {.data = o->data, .test = o->test,
+                            .csv = {.target = o->target, .no_header = o->no_header}};
+    return spec;
+}
+
+/* Every set is checked before any work: its shape against the model's
+ * input, finite inputs, targets of the kind the loss needs. */
+static int check_set(const seqrt_model *m, const seqrt_dataset *d, int need_targets)
+{
     seqrt_error err = {{0}};
-    if (seqrt_load_mnist_dir_opts(dir, prefix, &lim, d, &err) != 0 ||
-        seqrt_dataset_check(d, m->input_size, m->outputs, seqrt_loss_targets(m->loss), 1,
-                            &err) != 0) {
+    if (seqrt_dataset_check(d, m->input_size, m->outputs, seqrt_loss_targets(m->loss),
+                            need_targets, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         return -1;
     }
-    if (d->count == 0) {
-        fprintf(stderr, "error: %s: no samples\n", d->source);
+    return 0;
+}
+
+/*
+ * A training run's sets (docs/data.md): validation is the source's x_val
+ * when it has one, else the last fraction of the training set when a
+ * validation split is asked for (--validation-split, else the model's),
+ * else the test set (the tutorial's way: t10k validates every epoch).
+ * *test is the test set only when validation is something else (count 0
+ * otherwise): it is evaluated once, after training. *val may be empty
+ * (a CSV without --test and no split): training without validation.
+ */
+static int load_run_sets(const options *o, const seqrt_model *m, seqrt_dataset *train,
+                         seqrt_dataset *val, seqrt_dataset *test)
+{
+    seqrt_data_spec spec = data_spec(o);
+    seqrt_data_sets s;
+    seqrt_error err = {{0}};
+    float split = has(o, F_VALIDATION_SPLIT) ? o->validation_split : m->validation_split;
+    memset(val, 0, sizeof *val);
+    memset(test, 0, sizeof *test);
+    if (seqrt_load_data(&spec, &o->data_limit, &s, &err) != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
         return -1;
     }
+    *train = s.train;
+    if (s.val.count) {
+        *val = s.val;
+        *test = s.test;
+    } else if (split > 0) {
+        if (seqrt_dataset_split(train, split, val, &err) != 0) {
+            fprintf(stderr, "error: %s\n", err.msg);
+            seqrt_dataset_free(&s.test);
+            return -1;
+        }
+        *test = s.test;
+    } else {
+        *val = s.test;
+    }
+    if (check_set(m, train, 1) || (val->count && check_set(m, val, 1)) ||
+        (test->count && check_set(m, test, 1)))
+        return -1; /* the caller frees the three */
     return 0;
+}
+
+/* The set `evaluate` reads, and only that: a DIR's t10k files; an .npz's
+ * x_test, else its x_val; a CSV's --test file, else the file itself. */
+static int load_eval_set(const options *o, const seqrt_model *m, seqrt_dataset *d)
+{
+    seqrt_data_spec spec = data_spec(o);
+    seqrt_error err = {{0}};
+    struct stat st;
+    int rc;
+    memset(d, 0, sizeof *d);
+    if (stat(o->data, &st) != 0) {
+        rc = seqrt_fail(&err, "%s: cannot open: %s", o->data, strerror(errno));
+    } else if (S_ISDIR(st.st_mode) || is_npz(o->data)) {
+        seqrt_data_spec flags = spec; /* the CSV flags are errors here */
+        flags.data = o->data;
+        seqrt_data_sets none;
+        if (o->test || o->target || o->no_header) {
+            /* refused before anything is read, with seqrt_load_data's message */
+            (void)seqrt_load_data(&flags, &o->data_limit, &none, &err);
+            seqrt_data_sets_free(&none);
+            rc = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = seqrt_load_mnist_dir_opts(o->data, "t10k", &o->data_limit, d, &err);
+        } else {
+            rc = seqrt_load_npz(o->data, "test", &o->data_limit, d, &err);
+            if (rc == 1)
+                rc = seqrt_load_npz(o->data, "val", &o->data_limit, d, &err);
+            if (rc == 1)
+                rc = seqrt_fail(&err, "%s: no test set (x_test, y_test) and no validation "
+                                "set (x_val, y_val) to evaluate", o->data);
+        }
+    } else {
+        rc = seqrt_load_csv(o->test ? o->test : o->data, &spec.csv, &o->data_limit, d, &err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return -1;
+    }
+    return check_set(m, d, 1);
+}
+
+/* predict's sources: --data or --images (with its --labels), not both. */
+static int predict_usage(const options *o)
+{
+    if (!!o->images == !!o->data || (o->labels && !o->images))
+        return usage_error(o->labels && !o->images ? "--labels goes with --images"
+                           : o->images ? "give --data or --images, not both"
+                                       : "predict needs --data SOURCE or --images FILE");
+    return 0;
+}
+
+/* The samples `predict` reads: --images [--labels] (IDX), or --data: a
+ * CSV's every row (the target columns optional), an .npz's x_test, a
+ * DIR's t10k files. *targets: the set has the targets to score. */
+static int load_predict_set(const options *o, const seqrt_model *m, seqrt_dataset *d,
+                            int *targets)
+{
+    seqrt_error err = {{0}};
+    struct stat st;
+    int rc;
+    memset(d, 0, sizeof *d);
+    if (o->images) {
+        rc = seqrt_load_idx_opts(o->images, o->labels, &o->data_limit, d, &err);
+    } else if (stat(o->data, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = seqrt_load_mnist_dir_opts(o->data, "t10k", &o->data_limit, d, &err);
+    } else if (is_npz(o->data)) {
+        rc = seqrt_load_npz(o->data, "test", &o->data_limit, d, &err);
+        if (rc == 1)
+            rc = seqrt_fail(&err, "%s: no x_test.npy in the archive: predict reads x_test",
+                            o->data);
+    } else {
+        seqrt_csv_opts csv = {.target = o->target, .no_header = o->no_header};
+        rc = seqrt_load_csv(o->data, &csv, &o->data_limit, d, &err);
+        /* without --target, a file of inputs only: its last column is no target */
+        if (rc == 0 && !o->target && d->sample_size != (size_t)m->input_size &&
+            d->sample_size + (size_t)d->y_width == (size_t)m->input_size) {
+            seqrt_dataset_free(d);
+            csv.no_target = 1;
+            rc = seqrt_load_csv(o->data, &csv, &o->data_limit, d, &err);
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return -1;
+    }
+    *targets = d->y_width > 0;
+    return check_set(m, d, *targets);
+}
+
+/* What predict --output writes: one row per sample of the model's outputs
+ * (probabilities when the loss is a cross-entropy, with the arg-max class
+ * first for a classifier). */
+typedef struct predictions {
+    const seqrt_model *m;
+    const float       *rows; /* [count, outputs] */
+    size_t             count;
+} predictions;
+
+static int write_predictions(FILE *f, const void *ctx)
+{
+    const predictions *p = ctx;
+    const int k = p->m->outputs;
+    seqrt_target_kind kind = seqrt_loss_targets(p->m->loss);
+    int classifier = kind == SEQRT_TARGET_CLASS || kind == SEQRT_TARGET_ROWS;
+    const char *name = kind == SEQRT_TARGET_VALUES ? "output" : "probability";
+    if (classifier)
+        fputs("class,", f);
+    for (int c = 0; c < k; c++)
+        fprintf(f, "%s%s_%d", c ? "," : "", name, c);
+    fputc('\n', f);
+    for (size_t i = 0; i < p->count; i++) {
+        const float *row = p->rows + i * (size_t)k;
+        if (classifier) {
+            int best = 0;
+            for (int c = 1; c < k; c++)
+                if (row[c] > row[best])
+                    best = c;
+            fprintf(f, "%d,", best);
+        }
+        for (int c = 0; c < k; c++)
+            fprintf(f, "%s%.9g", c ? "," : "", (double)row[c]);
+        if (fputc('\n', f) == EOF)
+            return -1;
+    }
+    return ferror(f) ? -1 : 0;
 }
 
 static size_t limited(size_t count, const options *o)
@@ -647,7 +878,8 @@ typedef struct run {
     const options        *o;
     buffers               b;
     seqrt_dataset         train, val;
-    seqrt_dataset         test;       /* count 0: none (evaluated after the last epoch) */
+    seqrt_dataset         test;       /* evaluated once after training; count 0:
+                                         none (validation is the test set) */
     seqrt_history         hist;
     int                   hist_open;
     seqrt_checkpoint_lock lock;
@@ -795,8 +1027,7 @@ static int run_start(run *r)
         seqrt_rng_seed(&r->drop, r->seed ^ DROPOUT_STREAM);
         m->init(r->b.params, &r->rng);
     }
-    if (load_dir(o, "train", 0, m, &r->train) ||
-        load_dir(o, "t10k", seqrt_dataset_bytes(&r->train), m, &r->val))
+    if (load_run_sets(o, m, &r->train, &r->val, &r->test))
         return -1;
     r->n_train = limited(r->train.count, o);
     r->n_val = limited(r->val.count, o);
@@ -1047,7 +1278,7 @@ static int cmd_evaluate(const seqrt_model *m, const options *o)
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    if (load_dir(o, "t10k", 0, m, &val) || alloc_batch(&b, m, (int)batch, 0))
+    if (load_eval_set(o, m, &val) || alloc_batch(&b, m, (int)batch, 0))
         goto done;
     size_t count = limited(val.count, o);
     if (metrics_init(&acc, m, count))
@@ -1079,20 +1310,32 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     int acc_ready = 0;
 
     long batch;
+    int targets = 0;
+    float *outputs = NULL; /* --output: [count, outputs] */
+    if (predict_usage(o))
+        return EXIT_USAGE;
+    if (o->output && seqrt_outfile_check(o->output, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return 1;
+    }
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    int loaded = seqrt_load_idx_opts(o->images, o->labels, &o->data_limit, &d, &err);
-    if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->outputs,
-                                           seqrt_loss_targets(m->loss), o->labels != NULL,
-                                           &err) != 0) {
-        fprintf(stderr, "error: %s\n", err.msg);
+    if (load_predict_set(o, m, &d, &targets))
         goto done;
-    }
     if (alloc_batch(&b, m, (int)batch, 0))
         goto done;
 
     size_t count = limited(d.count, o);
-    if (o->labels) {
+    if (o->output) {
+        outputs = (size_t)m->outputs > SIZE_MAX / sizeof(float) / count ? NULL
+                  : malloc(count * (size_t)m->outputs * sizeof(float));
+        if (!outputs) {
+            fprintf(stderr, "error: out of memory for %zu predictions\n", count);
+            goto done;
+        }
+    }
+    /* with targets, the model's metrics over every sample */
+    if (targets) {
         if (metrics_init(&acc, m, count))
             goto done;
         acc_ready = 1;
@@ -1104,23 +1347,34 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     for (size_t start = 0; start < count; start += (size_t)batch) {
         int n = count - start < (size_t)batch ? (int)(count - start) : (int)batch;
         seqrt_step s = make_step(m, &b, &d, NULL, start, n, &scratch);
-        if (!o->labels)
+        if (!targets)
             s.y = NULL, s.t = NULL;
         m->forward_infer(&s);
-        if (o->labels) {
+        if (targets) {
             loss_sum += (double)s.loss * n;
             metrics_add(&acc, m, &s);
         }
+        if (outputs)
+            memcpy(outputs + start * (size_t)m->outputs, s.output,
+                   (size_t)n * (size_t)m->outputs * sizeof(float));
         for (int r = 0; r < n; r++) {
             const float *row = s.output + (size_t)r * (size_t)m->outputs;
             int best = 0;
             for (int c = 1; c < m->outputs; c++)
                 if (row[c] > row[best])
                     best = c;
-            printf("%d\n", best);
+            if (!outputs)
+                printf("%d\n", best);
         }
     }
-    if (o->labels) {
+    if (outputs) {
+        predictions p = {.m = m, .rows = outputs, .count = count};
+        if (seqrt_write_file(o->output, write_predictions, &p, &err) != 0) {
+            fprintf(stderr, "error: %s\n", err.msg);
+            goto done;
+        }
+    }
+    if (targets) {
         double values[SEQRT_MAX_METRICS];
         metrics_values(&acc, m, values);
         print_result(m, "", loss_sum / (double)count, values);
@@ -1129,6 +1383,7 @@ static int cmd_predict(const seqrt_model *m, const options *o)
 done:
     if (acc_ready)
         seqrt_metrics_free(&acc);
+    free(outputs);
     seqrt_dataset_free(&d);
     buffers_free(&b);
     return status;
