@@ -538,7 +538,9 @@ static void emit_model(gen *g)
     if (r->nmetrics > 0)
         sb_printf(&g->out, "    .metrics = metrics,\n"
                            "    .metric_count = (int)(sizeof metrics / sizeof metrics[0]),\n");
-    sb_printf(&g->out, "    .validation_split = %s,\n", flt(g, r->validation_split));
+    char split[48];
+    ir_format_float(split, sizeof split, r->validation_split);
+    sb_printf(&g->out, "    .validation_split = %s,\n", split);
     sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
                        "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
               r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);

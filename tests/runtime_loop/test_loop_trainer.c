@@ -1118,18 +1118,6 @@ static void test_normalize_adapts_to_the_training_set(void **state)
 
 /* ------------------------------------------- validation split and test set */
 
-/* The test set and training without validation come from the data
- * flags (--validation-split, CSV sources: docs/data.md); until the
- * trainer has them these tests are skipped, not failed. */
-static int trainer_has_data_flags(void)
-{
-    assert_int_equal(run(TINY_TRAINER, "flags", "--help"), 0);
-    char *help = slurp("flags.out", NULL);
-    int has = strstr(help, "--validation-split") != NULL;
-    free(help);
-    return has;
-}
-
 /*
  * A DIR source with --validation-split: the split validates every epoch
  * and the t10k files are the test set, evaluated once at the end: one
@@ -1139,8 +1127,6 @@ static int trainer_has_data_flags(void)
 static void test_test_set_is_evaluated_once_at_the_end(void **state)
 {
     (void)state;
-    if (!trainer_has_data_flags())
-        skip();
     assert_int_equal(run(TINY_TRAINER_TWO, "tsplit", COMMON " --epochs 2 --validation-split 0.25 "
                          "--quiet --history tsplit.csv --save tsplit.ck"), 0);
     char *out = slurp("tsplit.out", NULL);
@@ -1183,8 +1169,6 @@ static void test_test_set_is_evaluated_once_at_the_end(void **state)
 static void test_training_without_validation(void **state)
 {
     (void)state;
-    if (!trainer_has_data_flags())
-        skip();
     char path[4300];
     snprintf(path, sizeof path, "%s/noval.csv", dir);
     FILE *f = fopen(path, "w");

@@ -127,7 +127,7 @@ typedef struct options {
     int         quiet;
     const char *test, *target, *output; /* --test, --target, --output */
     int         no_header;
-    float       validation_split;
+    double      validation_split;
 } options;
 
 static int cmd_train(const seqrt_model *m, const options *o);
@@ -165,7 +165,7 @@ typedef enum value_kind {
     V_SIZE,   /* size_t, in [min, max] */
     V_U64,    /* uint64_t, in [min, max] */
     V_FLOAT,  /* float, positive and finite */
-    V_FRACTION, /* float, 0 < F < 1 */
+    V_FRACTION, /* double, 0 < F < 1 */
     V_BYTES   /* size_t, a byte count such as 500000000, 512M or 2G */
 } value_kind;
 
@@ -274,14 +274,14 @@ static int parse_float(const struct flag_spec *spec, const char *s, float *out)
 }
 
 /* A fraction strictly between 0 and 1 (--validation-split). */
-static int parse_fraction(const struct flag_spec *spec, const char *s, float *out)
+static int parse_fraction(const struct flag_spec *spec, const char *s, double *out)
 {
     char *end;
     double x = strtod(s, &end);
     if (end == s || *end != '\0' || !(x > 0 && x < 1))
         return usage_error("--%s expects a fraction between 0 and 1 (exclusive), got '%s'",
                            spec->name, s);
-    *out = (float)x;
+    *out = x;
     return 0;
 }
 
@@ -301,7 +301,7 @@ static int parse_value(options *o, flag_id f, const char *v)
     case V_FLOAT:
         return parse_float(spec, v, (float *)field);
     case V_FRACTION:
-        return parse_fraction(spec, v, (float *)field);
+        return parse_fraction(spec, v, (double *)field);
     case V_BYTES:
         if (seqrt_parse_bytes(v, (size_t *)field) != 0)
             return usage_error("--%s expects a size in bytes such as 500000000, 512M or 2G, "
@@ -463,7 +463,7 @@ static void print_help(const seqrt_model *m)
            "  --max-data-bytes N  refuse data over N bytes in memory (train and test\n"
            "                   together; 512M, 2G also read; default half the memory)\n"
            "  --quiet          print nothing per epoch (the test line still)\n\n",
-           (double)m->validation_split, m->epochs, m->batch, (double)m->lr,
+           m->validation_split, m->epochs, m->batch, (double)m->lr,
            (unsigned long long)m->seed);
     printf("What train prints and writes for this model's metrics (the model file's\n"
            "`metrics` line), each epoch's training values being means over its batches:\n"
@@ -481,8 +481,9 @@ static void print_help(const seqrt_model *m)
            "the checkpoint's batch size: the numbers equal, bit for bit, the last\n"
            "epoch's validation or the test line on the same set, whatever --threads\n"
            "either run used (%%.9g, as the history).\n\n"
-           "predict prints the class the checkpoint predicts for each sample, one per\n"
-           "line: of an IDX images file (--images, with --labels the targets), or of\n"
+           "predict prints what the checkpoint predicts for each sample, one line each\n"
+           "(the class for a categorical loss, 0 or 1 per output for\n"
+           "binary_crossentropy, the values for regression): of an IDX images file (--images, with --labels the targets), or of\n"
            "--data: a CSV's every row (the targets are optional), an .npz's x_test, a\n"
            "DIR's t10k files; with targets, then one line of\n"
            "'%s'.\n"
@@ -631,7 +632,7 @@ static int load_run_sets(const options *o, const seqrt_model *m, seqrt_dataset *
     seqrt_data_spec spec = data_spec(o);
     seqrt_data_sets s;
     seqrt_error err = {{0}};
-    float split = has(o, F_VALIDATION_SPLIT) ? o->validation_split : m->validation_split;
+    double split = has(o, F_VALIDATION_SPLIT) ? o->validation_split : m->validation_split;
     memset(val, 0, sizeof *val);
     memset(test, 0, sizeof *test);
     if (seqrt_load_data(&spec, &o->data_limit, &s, &err) != 0) {
@@ -1301,6 +1302,30 @@ done:
 
 /* ---------------------------------------------------------------- predict */
 
+/* One line per sample on stdout, what the task predicts: the class (the
+ * arg-max) for the categorical losses, 0 or 1 per output (p > 0.5) for
+ * binary_crossentropy, the values for regression. --output FILE writes
+ * the probabilities or values themselves. */
+static void print_prediction(const seqrt_model *m, const float *row)
+{
+    seqrt_target_kind kind = seqrt_loss_targets(m->loss);
+    if (kind == SEQRT_TARGET_CLASS || kind == SEQRT_TARGET_ROWS) {
+        int best = 0;
+        for (int c = 1; c < m->outputs; c++)
+            if (row[c] > row[best])
+                best = c;
+        printf("%d\n", best);
+        return;
+    }
+    for (int c = 0; c < m->outputs; c++) {
+        if (kind == SEQRT_TARGET_BINARY)
+            printf("%s%d", c ? "," : "", row[c] > 0.5f);
+        else
+            printf("%s%.9g", c ? "," : "", (double)row[c]);
+    }
+    putchar('\n');
+}
+
 static int cmd_predict(const seqrt_model *m, const options *o)
 {
     int status = 1;
@@ -1359,15 +1384,8 @@ static int cmd_predict(const seqrt_model *m, const options *o)
         if (outputs)
             memcpy(outputs + start * (size_t)m->outputs, s.output,
                    (size_t)n * (size_t)m->outputs * sizeof(float));
-        for (int r = 0; r < n; r++) {
-            const float *row = s.output + (size_t)r * (size_t)m->outputs;
-            int best = 0;
-            for (int c = 1; c < m->outputs; c++)
-                if (row[c] > row[best])
-                    best = c;
-            if (!outputs)
-                printf("%d\n", best);
-        }
+        for (int r = 0; !outputs && r < n; r++)
+            print_prediction(m, s.output + (size_t)r * (size_t)m->outputs);
     }
     if (outputs) {
         predictions p = {.m = m, .rows = outputs, .count = count};
