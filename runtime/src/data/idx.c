@@ -262,15 +262,7 @@ static int idx_load(idx_file *im, idx_file *lb, const seqrt_load_opts *opts,
     out->sample_size = im->each;
     for (int i = 1; i < im->ndims; i++)
         out->dims[i - 1] = (int64_t)im->dims[i];
-    if (x.u8) {
-        out->xtype = SEQRT_X_U8;
-        out->pixels = x.u8;
-        out->scale = 1.0f / 255.0f;
-    } else {
-        out->xtype = SEQRT_X_F32;
-        out->values = x.f32;
-        out->scale = 1.0f;
-    }
+    data_set_inputs(out, x.u8, x.f32);
     snprintf(out->source, sizeof out->source, "%s", images_path);
     if (labels_path)
         snprintf(out->labels_source, sizeof out->labels_source, "%s", labels_path);

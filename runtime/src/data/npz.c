@@ -452,15 +452,7 @@ static int npz_load(zip_t *za, size_t archive_len, const char *path, const char 
         out->dims[i] = x.ndims == 1 ? 1 : x.dims[i + 1];
         out->sample_size *= (size_t)out->dims[i];
     }
-    if (x.is_u8) {
-        out->xtype = SEQRT_X_U8;
-        out->pixels = x.u8;
-        out->scale = 1.0f / 255.0f;
-    } else {
-        out->xtype = SEQRT_X_F32;
-        out->values = x.f32;
-        out->scale = 1.0f;
-    }
+    data_set_inputs(out, x.is_u8 ? x.u8 : NULL, x.f32);
     snprintf(out->source, sizeof out->source, "%s", xname);
     return 0;
 fail:

@@ -293,3 +293,16 @@ int data_bytes_to_targets(data_budget *b, uint8_t *bytes, size_t count, float **
     *out = f;
     return 0;
 }
+
+void data_set_inputs(seqrt_dataset *out, uint8_t *u8, float *f32)
+{
+    if (u8) {
+        out->xtype = SEQRT_X_U8;
+        out->pixels = u8;
+        out->scale = 1.0f / 255.0f;
+    } else {
+        out->xtype = SEQRT_X_F32;
+        out->values = f32;
+        out->scale = 1.0f;
+    }
+}

@@ -125,4 +125,10 @@ typedef struct data_values {
 int data_read_values(data_src *s, data_budget *b, data_dtype t, int big, size_t count,
                      int keep_u8, data_values *v, seqrt_error *err);
 
+/* Gives out the inputs a loader read: bytes (u8 != NULL) become
+ * SEQRT_X_U8, multiplied by 1/255 when a batch is made (the one place
+ * that rule is written: IDX ubyte and NumPy uint8 only); otherwise the
+ * floats become SEQRT_X_F32, used as stored. */
+void data_set_inputs(seqrt_dataset *out, uint8_t *u8, float *f32);
+
 #endif /* SEQRT_DATA_READER_H */
