@@ -57,6 +57,7 @@ case $SEEDS in ''|*[!0-9]*) echo "bench/tabular.sh: --seeds takes a number" >&2;
 
 die() { printf 'bench/tabular.sh: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
+trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
 # The same environment as bench/run.sh: OpenBLAS picks its kernels from the CPU.
 CLEAN_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 
@@ -140,7 +141,7 @@ for name in $NAMES; do
         die "$name: the NPZ run's checkpoint differs from the CSV run's (seed 1)"
     fi
     # wall time of one training run (seed 1, from the CSV), median of 3
-    SEQC_SECONDS[$name]=$(for r in 1 2 3; do
+    SEQC_SECONDS[$name]=$(for _ in 1 2 3; do
         t0=$(now)
         "${CLEAN_ENV[@]}" "$trainer" --data "$DATA/$name/train.csv" --test "$DATA/$name/test.csv" \
             --seed 1 --threads 1 --quiet >/dev/null 2>&1 || exit 1
@@ -164,12 +165,12 @@ if [ "$WITH_PYTORCH" = 1 ]; then
     grep -m1 "^PyTorch " "$OUT/pytorch.txt" || true
     # | name | recipe | metric | mean ± sd | validation |
     while IFS='|' read -r _ name _ metric test _; do
-        name=$(echo $name); metric=$(echo $metric); test=$(echo $test)
+        name=$(trim "$name"); metric=$(trim "$metric"); test=$(trim "$test")
         PT_CELL[$name.$metric]=$test
     done < <(grep -E '^\| (breast_cancer|diabetes|digits8x8) ' "$OUT/pytorch.txt")
     for name in $NAMES; do
         PT_LOOP[$name]=$(awk -v n="$name seed 1:" 'index($0, n) == 1 { sub("s$", "", $4); print $4 }' "$OUT/pytorch.txt")
-        PT_WALL[$name]=$(for r in 1 2 3; do
+        PT_WALL[$name]=$(for _ in 1 2 3; do
             t0=$(now)
             "${CLEAN_ENV[@]}" "$PYTHON" "$ROOT/bench/peers/pytorch_tabular.py" --data-dir "$DATA" \
                 --only "$name" --seeds 1 --threads 1 >/dev/null || exit 1
