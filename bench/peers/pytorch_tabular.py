@@ -30,7 +30,8 @@ Prints a Markdown table of the test metrics over the seeds (mean and
 sample standard deviation), and with --verbose one line per seed with the
 last epoch's validation numbers too. --epochs, --lr and
 --validation-split override a recipe's (to choose a recipe by its
-validation numbers, never by the test set's).
+validation numbers, never by the test set's). --adam keras swaps
+torch.optim.Adam for Keras's form of the update (the one libseqrt uses).
 
   /usr/bin/python3 bench/peers/pytorch_tabular.py --data-dir data [--seeds 5]
 """
@@ -66,6 +67,10 @@ def parse_args():
     p.add_argument("--lr", type=float, help="override the recipe's learning rate")
     p.add_argument("--validation-split", type=float,
                    help="override the recipe's validation_split (0: none)")
+    p.add_argument("--adam", choices=("torch", "keras"), default="torch",
+                   help="torch: torch.optim.Adam (eps added to sqrt(v_hat)); "
+                        "keras: Keras's update, eps added to sqrt(v) and the bias "
+                        "corrections folded into the step size, as libseqrt does")
     p.add_argument("--verbose", action="store_true",
                    help="one line per seed, with the validation numbers")
     return p.parse_args()
@@ -197,6 +202,32 @@ def measure(recipe, model, x, y):
     return res
 
 
+class KerasAdam:
+    """Keras's (and libseqrt's) Adam: p -= lr_t * m / (sqrt(v) + eps) with
+    lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); torch.optim.Adam adds eps
+    to sqrt(v / (1 - beta2^t)) instead."""
+
+    def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-7):
+        self.params = list(params)
+        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
+        self.m = [torch.zeros_like(q) for q in self.params]
+        self.v = [torch.zeros_like(q) for q in self.params]
+
+    def zero_grad(self, set_to_none=True):
+        for q in self.params:
+            q.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        self.t += 1
+        lr_t = self.lr * math.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        for q, m, v in zip(self.params, self.m, self.v):
+            g = q.grad
+            m.mul_(self.beta1).add_(g, alpha=1 - self.beta1)
+            v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+            q.sub_(lr_t * m / (v.sqrt() + self.eps))
+
+
 def run(recipe, data, seed):
     torch.manual_seed(seed)
     x, y = data["x_train"], targets(recipe, data["y_train"])
@@ -206,7 +237,10 @@ def run(recipe, data, seed):
         at = int(x.shape[0] * (1.0 - split))  # Keras: the last fraction, unshuffled
         x, x_val, y, y_val = x[:at], x[at:], y[:at], y[at:]
     model = build(recipe, x)
-    opt = torch.optim.Adam(model.parameters(), lr=recipe["lr"], eps=1e-7)
+    if args.adam == "keras":
+        opt = KerasAdam(model.parameters(), recipe["lr"])
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=recipe["lr"], eps=1e-7)
     gen = torch.Generator().manual_seed(seed)
     n, bs = x.shape[0], recipe["batch"]
     t0 = time.perf_counter()
@@ -261,7 +295,7 @@ def main():
                             if recipe["validation_split"] else ""),
                          m, f"{fmt(vs.mean(), m)} ± {fmt(sd, m)}", val_col))
     print(f"\nPyTorch {torch.__version__}, {args.seeds} seeds (1..{args.seeds}), "
-          f"{args.threads} thread(s); mean ± sample sd\n")
+          f"{args.threads} thread(s), {args.adam}'s Adam; mean ± sample sd\n")
     print("| data set | recipe | metric | test | validation (last epoch) |")
     print("|---|---|---|---:|---:|")
     for r in rows:
