@@ -1,0 +1,316 @@
+/*
+ * conv.c: 2-D convolution, NHWC, forward and backward, as im2col and the
+ * runtime's own GEMM kernels (gemm.c).
+ *
+ * MEASUREMENTS: see the end of this comment (filled in from
+ * bench/conv_paths.c).
+ */
+#include "kernels/conv.h"
+
+#include "kernels/gemm.h"
+#include "kernels/parts.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* Multiply-adds from which a call is split over the threads (as dense.c:
+ * a hand-off costs about a microsecond). A function of the shape alone. */
+#define SPLIT_MIN_MACS ((size_t)1 << 19)
+
+/* Fixed groups of samples dW and db are summed in (see the header). */
+enum { DW_GROUPS = 8 };
+
+static size_t conv_k(const seqrt_conv2d_shape *c)
+{
+    return (size_t)c->kh * (size_t)c->kw * (size_t)c->cin;
+}
+
+static size_t conv_p(const seqrt_conv2d_shape *c)
+{
+    return (size_t)c->oh * (size_t)c->ow;
+}
+
+/* one group's partial dW [K, cout] then db [cout] */
+static size_t slot_size(const seqrt_conv2d_shape *c)
+{
+    return conv_k(c) * (size_t)c->cout + (size_t)c->cout;
+}
+
+/* scratch: [batch][P, K] im2col rows (backward: then dcol), then
+ * [groups][K*cout + cout] partial sums of dW and db (groups <= batch) */
+size_t seqrt_conv2d_scratch_per_sample(const seqrt_conv2d_shape *c)
+{
+    return conv_p(c) * conv_k(c) + slot_size(c);
+}
+
+int seqrt_conv2d_is_pointwise(const seqrt_conv2d_shape *c)
+{
+    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_top == 0 &&
+           c->pad_left == 0 && c->oh == c->h && c->ow == c->w;
+}
+
+/* n floats from s to d: a loop, not memcpy, since the runs are short
+ * (a 3x3 kernel on one channel copies 3 floats) and a call costs more */
+static inline void copy(float *restrict d, const float *restrict s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
+static inline void zero(float *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = 0.0f;
+}
+
+void seqrt_conv2d_im2col(const seqrt_conv2d_shape *c, const float *x, float *col)
+{
+    const size_t K = conv_k(c), cin = (size_t)c->cin, seg = (size_t)c->kw * cin;
+    for (int oy = 0; oy < c->oh; oy++)
+        for (int ox = 0; ox < c->ow; ox++) {
+            float *row = col + ((size_t)oy * c->ow + ox) * K;
+            const int ix0 = ox * c->sw - c->pad_left;
+            for (int ky = 0; ky < c->kh; ky++) {
+                const int iy = oy * c->sh - c->pad_top + ky * c->dh;
+                float *dst = row + (size_t)ky * seg;
+                if (iy < 0 || iy >= c->h) {
+                    zero(dst, seg);
+                    continue;
+                }
+                const float *xr = x + (size_t)iy * c->w * cin;
+                if (c->dw == 1 && ix0 >= 0 && ix0 + c->kw <= c->w) {
+                    /* the whole kernel row lies inside: one run */
+                    copy(dst, xr + (size_t)ix0 * cin, seg);
+                    continue;
+                }
+                for (int kx = 0; kx < c->kw; kx++) {
+                    const int ix = ix0 + kx * c->dw;
+                    float *d = dst + (size_t)kx * cin;
+                    if (ix < 0 || ix >= c->w)
+                        zero(d, cin);
+                    else
+                        copy(d, xr + (size_t)ix * cin, cin);
+                }
+            }
+        }
+}
+
+void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+    const size_t K = conv_k(c), cin = (size_t)c->cin;
+    memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
+    for (int oy = 0; oy < c->oh; oy++)
+        for (int ox = 0; ox < c->ow; ox++) {
+            const float *row = dcol + ((size_t)oy * c->ow + ox) * K;
+            for (int ky = 0; ky < c->kh; ky++) {
+                const int iy = oy * c->sh - c->pad_top + ky * c->dh;
+                if (iy < 0 || iy >= c->h)
+                    continue;
+                for (int kx = 0; kx < c->kw; kx++) {
+                    const int ix = ox * c->sw - c->pad_left + kx * c->dw;
+                    if (ix < 0 || ix >= c->w)
+                        continue;
+                    float *restrict d = dx + ((size_t)iy * c->w + ix) * cin;
+                    const float *restrict s = row + ((size_t)ky * c->kw + kx) * cin;
+                    for (size_t ci = 0; ci < cin; ci++)
+                        d[ci] += s[ci];
+                }
+            }
+        }
+}
+
+/* ------------------------------------------------------ the two GEMMs */
+
+/* y[m, n] = x[m, 0:k) w[k, n] (+ b): ldx columns in x */
+static void mm_xw(const seqrt_gemm_ops *g, int m, int n, int ldx, const float *x,
+                  const float *w, int k, const float *b, float *y)
+{
+    if (g) {
+        g->xw(m, n, ldx, x, w, k, b, y, 0);
+        return;
+    }
+    float beta = 0.0f;
+    if (b) {
+        for (int i = 0; i < m; i++)
+            memcpy(y + (size_t)i * n, b, (size_t)n * sizeof *y);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, x, ldx, w, n,
+                beta, y, n);
+}
+
+/* dw[in, n] = x[rows, in]^T dy[rows, n] */
+static void mm_xtdy(const seqrt_gemm_ops *g, int rows, int in, int n, const float *x,
+                    const float *dy, float *dw)
+{
+    if (g) {
+        g->xtdy(rows, in, n, x, dy, dw, 0, in);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, n, rows, 1.0f, x, in, dy, n,
+                0.0f, dw, n);
+}
+
+/* ------------------------------------------------------------ the jobs */
+
+typedef struct conv_job {
+    const seqrt_gemm_ops     *g;
+    const seqrt_conv2d_shape *c;
+    int                       batch, groups, per_group, pointwise;
+    const float              *x, *w, *b, *dy, *wt;
+    float                    *y, *dx, *dw, *db, *scratch, *slots;
+} conv_job;
+
+/* split over the threads? our kernels only (CBLAS has its own threads),
+ * more than one sample, and enough work */
+static int split(const seqrt_gemm_ops *g, int batch, const seqrt_conv2d_shape *c)
+{
+    size_t macs = (size_t)batch * conv_p(c) * conv_k(c) * (size_t)c->cout;
+    return g && batch > 1 && macs >= SPLIT_MIN_MACS && seqrt_parallel_parts() > 1;
+}
+
+static void run(int parallel, seqrt_part_fn fn, conv_job *j)
+{
+    if (parallel)
+        seqrt_parallel(fn, j);
+    else
+        fn(j, 0, 1);
+}
+
+static void forward_part(void *arg, int part, int parts)
+{
+    const conv_job *j = arg;
+    const seqrt_conv2d_shape *c = j->c;
+    const size_t K = conv_k(c), P = conv_p(c), in_size = (size_t)c->h * c->w * c->cin;
+    size_t lo, hi;
+    seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
+    for (size_t n = lo; n < hi; n++) {
+        const float *col = j->x + n * in_size;
+        if (!j->pointwise) {
+            float *cn = j->scratch + n * P * K;
+            seqrt_conv2d_im2col(c, col, cn);
+            col = cn;
+        }
+        mm_xw(j->g, (int)P, c->cout, (int)K, col, j->w, (int)K, j->b,
+              j->y + n * P * (size_t)c->cout);
+    }
+}
+
+void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x,
+                          const float *w, const float *b, float *y, float *scratch)
+{
+    if (batch <= 0)
+        return;
+    conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch,
+                  .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .b = b,
+                  .y = y, .scratch = scratch};
+    run(split(j.g, batch, c), forward_part, &j);
+}
+
+/* Group gi: im2col of its samples, its partial dW (one GEMM over all its
+ * samples' rows) and db, then dx of each of its samples (dcol over the
+ * sample's im2col rows, which dW no longer needs). */
+static void backward_part(void *arg, int part, int parts)
+{
+    const conv_job *j = arg;
+    const seqrt_conv2d_shape *c = j->c;
+    const size_t K = conv_k(c), P = conv_p(c), cout = (size_t)c->cout;
+    const size_t in_size = (size_t)c->h * c->w * c->cin;
+    size_t g0, g1;
+    seqrt_parallel_range((size_t)j->groups, 1, part, parts, &g0, &g1);
+    for (size_t gi = g0; gi < g1; gi++) {
+        size_t n0 = gi * (size_t)j->per_group, n1 = n0 + (size_t)j->per_group;
+        if (n1 > (size_t)j->batch)
+            n1 = (size_t)j->batch;
+        const float *col0 = j->x + n0 * in_size; /* pointwise: x is its im2col */
+        if (!j->pointwise) {
+            for (size_t n = n0; n < n1; n++)
+                seqrt_conv2d_im2col(c, j->x + n * in_size, j->scratch + n * P * K);
+            col0 = j->scratch + n0 * P * K;
+        }
+        const float *dy0 = j->dy + n0 * P * cout;
+        const size_t rows = (n1 - n0) * P;
+        float *slot = j->slots + gi * slot_size(c);
+        mm_xtdy(j->g, (int)rows, (int)K, c->cout, col0, dy0, slot);
+        if (j->db) {
+            float *sb = slot + K * cout;
+            for (size_t o = 0; o < cout; o++)
+                sb[o] = 0.0f;
+            for (size_t r = 0; r < rows; r++)
+                for (size_t o = 0; o < cout; o++)
+                    sb[o] += dy0[r * cout + o];
+        }
+        if (!j->dx)
+            continue;
+        for (size_t n = n0; n < n1; n++) {
+            float *dxn = j->dx + n * in_size;
+            const float *dyn = j->dy + n * P * cout;
+            if (j->pointwise) {
+                mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, dxn);
+                continue;
+            }
+            float *dcol = j->scratch + n * P * K;
+            mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, dcol);
+            seqrt_conv2d_col2im(c, dcol, dxn);
+        }
+    }
+}
+
+/* dw, db = the groups' partial sums added in group order; elements split */
+static void sum_part(void *arg, int part, int parts)
+{
+    const conv_job *j = arg;
+    const size_t nw = conv_k(j->c) * (size_t)j->c->cout, size = slot_size(j->c);
+    const size_t n = j->db ? size : nw;
+    size_t lo, hi;
+    seqrt_parallel_range(n, 16, part, parts, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        float *d = i < nw ? j->dw + i : j->db + (i - nw);
+        *d = j->slots[i];
+    }
+    for (int gi = 1; gi < j->groups; gi++) {
+        const float *s = j->slots + (size_t)gi * size;
+        size_t mid = hi < nw ? hi : nw;
+        for (size_t i = lo; i < mid; i++)
+            j->dw[i] += s[i];
+        for (size_t i = mid > lo ? mid : lo; i < hi; i++)
+            j->db[i - nw] += s[i];
+    }
+}
+
+void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const float *x,
+                                  const float *w, const float *dy, float *dx, float *dw,
+                                  float *db, float *scratch, int groups)
+{
+    if (batch <= 0)
+        return;
+    const size_t K = conv_k(c), cout = (size_t)c->cout;
+    if (groups < 1)
+        groups = 1;
+    if (groups > batch)
+        groups = batch;
+    int per = (batch + groups - 1) / groups;
+    conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch, .per_group = per,
+                  .groups = (batch + per - 1) / per,
+                  .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .dy = dy,
+                  .dx = dx, .dw = dw, .db = db, .scratch = scratch,
+                  .slots = scratch + (size_t)batch * conv_p(c) * K};
+    if (dx) {
+        /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
+         * the groups are done, so it holds w^T until then */
+        for (size_t k = 0; k < K; k++)
+            for (size_t o = 0; o < cout; o++)
+                dw[o * K + k] = w[k * cout + o];
+        j.wt = dw;
+    }
+    int parallel = split(j.g, batch, c);
+    run(parallel, backward_part, &j);
+    run(parallel, sum_part, &j);
+}
+
+void seqrt_conv2d_backward(int batch, const seqrt_conv2d_shape *c, const float *x,
+                           const float *w, const float *dy, float *dx, float *dw,
+                           float *db, float *scratch)
+{
+    seqrt_conv2d_backward_groups(batch, c, x, w, dy, dx, dw, db, scratch, DW_GROUPS);
+}
