@@ -8,6 +8,7 @@
  * 1 and 3 channels, batches 1 and 3). */
 #include "kernel_test.h"
 
+#include "kernels/parts.h"
 #include "seqrt.h"
 
 #include <string.h>
@@ -328,6 +329,81 @@ static void global_pools(void **state)
     gc_report("global_avgpool2d.dx", worst_avg);
 }
 
+typedef struct pool_out {
+    float   *ym, *ya, *dxm, *dxa;
+    int32_t *arg;
+} pool_out;
+
+static pool_out pool_all(const pool_case *k, const seqrt_pool2d_shape *p, const float *x,
+                         const float *dy)
+{
+    size_t nin = n_in(k), nout = n_out(k, p);
+    pool_out o = {falloc(nout), falloc(nout), falloc(nin), falloc(nin), malloc(nout * sizeof(int32_t))};
+    assert_non_null(o.arg);
+    seqrt_maxpool2d_forward(k->batch, p, x, o.ym, o.arg);
+    seqrt_maxpool2d_backward(k->batch, p, o.arg, dy, o.dxm);
+    seqrt_avgpool2d_forward(k->batch, p, x, o.ya);
+    seqrt_avgpool2d_backward(k->batch, p, dy, o.dxa);
+    return o;
+}
+
+static void pool_out_free(pool_out o)
+{
+    free(o.ym); free(o.ya); free(o.dxm); free(o.dxa); free(o.arg);
+}
+
+static int reverse_calls;
+
+static void run_reversed(seqrt_part_fn fn, void *arg, int parts)
+{
+    reverse_calls++;
+    for (int part = parts - 1; part >= 0; part--)
+        fn(arg, part, parts);
+}
+
+/* The CNN's first pool (large enough to be split over the threads) and an
+ * overlapping `same` one: the same bits for 1, 2 and 3 threads and for
+ * 2 and 7 parts run last first. */
+static void pool_threads(void **state)
+{
+    (void)state;
+    static const pool_case tc[] = {
+        {32, 28, 28, 32, 2, 2, 2, 2, 0},
+        {9, 13, 11, 64, 3, 3, 2, 2, 1},
+    };
+    trand r = {73};
+    for (size_t s = 0; s < sizeof tc / sizeof tc[0]; s++) {
+        const pool_case *k = &tc[s];
+        seqrt_pool2d_shape p = shape_of(k);
+        size_t nin = n_in(k), nout = n_out(k, &p);
+        float *x = frand(&r, nin, -1, 1), *dy = frand(&r, nout, -1, 1);
+        seqrt_set_threads(1);
+        pool_out one = pool_all(k, &p, x, dy);
+        for (int t = 2; t <= 9; t++) {
+            if (t <= 3) {
+                seqrt_set_threads(t);
+            } else if (t == 4 || t == 9) {
+                seqrt_parallel_install(t == 4 ? 2 : 7, run_reversed);
+            } else {
+                continue;
+            }
+            reverse_calls = 0;
+            pool_out many = pool_all(k, &p, x, dy);
+            if (t > 3)
+                assert_int_equal(reverse_calls, 4); /* all four were split */
+            assert_memory_equal(one.ym, many.ym, nout * sizeof(float));
+            assert_memory_equal(one.ya, many.ya, nout * sizeof(float));
+            assert_memory_equal(one.arg, many.arg, nout * sizeof(int32_t));
+            assert_memory_equal(one.dxm, many.dxm, nin * sizeof(float));
+            assert_memory_equal(one.dxa, many.dxa, nin * sizeof(float));
+            pool_out_free(many);
+        }
+        seqrt_set_threads(1);
+        pool_out_free(one);
+        free(x); free(dy);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +412,7 @@ int main(void)
         cmocka_unit_test(pool_forward_torch),
         cmocka_unit_test(pool_gradcheck),
         cmocka_unit_test(global_pools),
+        cmocka_unit_test(pool_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
