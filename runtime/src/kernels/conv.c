@@ -1,9 +1,70 @@
 /*
- * conv.c: 2-D convolution, NHWC, forward and backward, as im2col and the
- * runtime's own GEMM kernels (gemm.c).
+ * conv.c: 2-D convolution over NHWC images with Keras's weight layout
+ * [kh, kw, cin, cout], forward and backward, as im2col and the runtime's
+ * own GEMM kernels (gemm.c).
  *
- * MEASUREMENTS: see the end of this comment (filled in from
- * bench/conv_paths.c).
+ * The method. With K = kh*kw*cin and P = oh*ow, one sample's im2col is a
+ * [P, K] matrix whose row p holds the receptive field of output p in the
+ * order (ky, kx, ci), the order of the weights' rows; so in NHWC the
+ * convolution IS a GEMM with no reordering of anything else:
+ *   forward   y_n[P, cout]  = col_n[P, K] W[K, cout] + b      (gemm.h xw)
+ *   weights   dW[K, cout]   = sum_n col_n^T dy_n               (gemm.h xtdy)
+ *   input     dcol_n[P, K]  = dy_n W^T, then col2im (a scatter-add) to dx_n
+ * and the GEMMs are the dense layer's register-tile kernels (AVX-512 6x64
+ * and 4x64 tiles here), which read W in place and need no packing. A
+ * direct convolution (a loop nest over NHWC) would avoid im2col's copy,
+ * but at the issue's shapes the copy is small next to the products (the
+ * second layer's im2col is 0.11 ms of a 3.3 ms forward + backward) and the
+ * GEMM tiles already run at 170-220 GFLOP/s on one core, 70-90 % of the
+ * per-core sgemm ceiling (about 235 GFLOP/s, issue #13); a direct kernel would have to match those tiles for every kernel
+ * size, stride and dilation.
+ *
+ * Measured on one core of the Zen 5 development machine (AVX-512),
+ * bench/conv_paths.c and micro-timings of the same calls, the issue's
+ * CNN at batch 32: conv1 28x28x1 -> 28x28x32 (3x3 same: K = 9, P = 784),
+ * conv2 14x14x32 -> 12x12x64 (3x3 valid: K = 288, P = 144). The machine
+ * was shared with other engineers' jobs, so figures are the fastest of
+ * 30-200 calls; differences under 10 % mean nothing.
+ *
+ *   forward, one GEMM per sample vs one GEMM over the whole batch's
+ *   im2col rows (m = 4608): 0.99 vs 1.00 ms (conv2), 0.188 vs 0.185 ms
+ *   (conv1): the same. Per sample is kept: each part of a thread split
+ *   is a run of whole samples, and a sample's im2col (166 KB for conv2)
+ *   is still in L2 when the GEMM reads it.
+ *
+ *   dW = col^T dy, conv2, the 32 samples' products only: one xtdy over
+ *   all 4608 rows 1.32 ms (129 GFLOP/s); one xtdy per sample (P = 144
+ *   rows: its col and dy stay in L2) 0.89 ms (191 GFLOP/s); dW^T = dy^T
+ *   col through xw (dy transposed first) 0.84 + 0.09 ms. So dW is summed
+ *   per sample: each sample's product goes into a slot and is added to
+ *   its group's sum; the samples are cut into DW_GROUPS fixed groups, the
+ *   threads take whole groups, and the group sums are added in group
+ *   order after the join. The groups depend on the batch alone, so dW has
+ *   the same bits for every thread count. The first version (one xtdy
+ *   over each group's rows) took 7 ms for conv2's backward on a busy
+ *   machine against 2.0-2.4 ms now.
+ *
+ *   dx per sample, right after its dW, while its im2col rows are in
+ *   cache: dcol = dy_n W^T 0.77 ms for the 32 samples (221 GFLOP/s),
+ *   then col2im 0.19 ms. dcol overwrites the sample's im2col rows, which
+ *   dW no longer needs; W^T is built once in dw (overwritten at the end
+ *   anyway), so scratch holds no copy of the weights.
+ *
+ *   im2col row by row (each position's K values, runs of kw*cin floats
+ *   behind bounds tests): conv1's 32 samples 0.27 ms, more than its
+ *   GEMM (0.08 ms). Column by column (one kernel offset at a time, the
+ *   valid output columns one range without tests): 0.10 ms.
+ *
+ *   Both layers, forward + backward (conv1 without dx, as a first
+ *   layer), one thread: 3.9 ms, 139 GFLOP/s on the AVX-512 tiles; 7.0 ms
+ *   on the AVX2 tiles; 4.0 ms on OpenBLAS sgemm (SEQRT_KERNELS=blas, its
+ *   Zen AVX-512 kernels); PyTorch 1.13's conv2d (oneDNN) in the same run
+ *   3.8 ms. docs/performance.md has the table and the 2-thread figures.
+ *
+ * Threads: forward splits the batch by samples; backward by the fixed
+ * groups of samples, then the final sums by element ranges. A 1x1 kernel
+ * with stride 1 and no padding skips im2col: x is its own im2col matrix
+ * and dx its dcol.
  */
 #include "kernels/conv.h"
 
@@ -327,6 +388,7 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
     run(parallel, sum_part, &j);
 }
 
+/* dw must not alias w, x or dy: it holds w^T until the end (above) */
 void seqrt_conv2d_backward(int batch, const seqrt_conv2d_shape *c, const float *x,
                            const float *w, const float *dy, float *dx, float *dw,
                            float *db, float *scratch)
