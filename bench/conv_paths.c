@@ -128,7 +128,7 @@ int main(int argc, char **argv)
                                             SEQRT_GEMM_BLAS};
     for (int i = 0; i < 2; i++)
         setup(&layers[i], batch);
-    printf("batch %d, median of %d calls, ms (GFLOP/s)\n", batch, REPS);
+    printf("batch %d, the fastest and the median of %d calls; GFLOP/s of the fastest\n", batch, REPS);
     for (size_t pi = 0; pi < sizeof paths / sizeof paths[0]; pi++) {
         if (seqrt_gemm_use(paths[pi]) != 0 ||
             (paths[pi] != SEQRT_GEMM_BLAS && !seqrt_gemm_path_ops(paths[pi])))
