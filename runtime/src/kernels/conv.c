@@ -56,10 +56,11 @@
  *   valid output columns one range without tests): 0.10 ms.
  *
  *   Both layers, forward + backward (conv1 without dx, as a first
- *   layer), one thread: 3.9 ms, 139 GFLOP/s on the AVX-512 tiles; 7.0 ms
- *   on the AVX2 tiles; 4.0 ms on OpenBLAS sgemm (SEQRT_KERNELS=blas, its
- *   Zen AVX-512 kernels); PyTorch 1.13's conv2d (oneDNN) in the same run
- *   3.8 ms. docs/performance.md has the table and the 2-thread figures.
+ *   layer), in a quiet moment: 3.51 ms on one thread (154 GFLOP/s) and
+ *   2.03 ms on two (265 GFLOP/s) on the AVX-512 tiles; 6.6 ms on the
+ *   AVX2 tiles (1 thread); 4.2 ms on OpenBLAS sgemm (SEQRT_KERNELS=blas,
+ *   its Zen AVX-512 kernels, 1 thread); PyTorch 1.13's conv2d (oneDNN)
+ *   3.8 ms on 1 thread. docs/performance.md has the table.
  *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. A 1x1 kernel
