@@ -6,7 +6,7 @@
 #
 # SECONDS per target (one after another), JOBS parallel fuzzing processes
 # per target (libFuzzer's -fork; default 1), TARGETs among pipeline, idx,
-# csv, checkpoint (default all). Builds the targets in build-asan/ (clang,
+# csv, npz, npy, checkpoint (default all). Builds the targets in build-asan/ (clang,
 # -DSEQC_SANITIZE=address,undefined: the configuration scripts/test.sh
 # uses); the corpus each run finds is kept in build-asan/tests/fuzz/corpus/
 # and the next run starts from it. A crash, a leak, a sanitizer report,
@@ -21,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_PER=$1; shift
 JOBS=1
 if [ $# -ge 1 ]; then JOBS=$1; shift; fi
-TARGETS=${*:-pipeline idx csv checkpoint}
+TARGETS=${*:-pipeline idx csv npz npy checkpoint}
 BUILD=${SEQC_FUZZ_BUILD:-$ROOT/build-asan}
 command -v clang >/dev/null 2>&1 ||
     { echo "bench/fuzz.sh: needs clang and libFuzzer (apt-get install clang libfuzzer-14-dev)" >&2; exit 1; }

@@ -7,7 +7,7 @@
  * slower than MAX_US for them), in microseconds, and GFLOP/s.
  * bench/run.sh builds and runs it; by hand, from the source tree:
  *   cc -O2 -std=c11 -Iruntime/include -Iruntime/src bench/gemm_paths.c \
- *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lz -lm -lpthread
+ *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lzip -lz -lm -lpthread
  *   OPENBLAS_NUM_THREADS=1 ./a.out [BATCH IN OUT]
  *   ./a.out --default    prints the path a trainer would use here
  */

@@ -1,17 +1,20 @@
 #!/bin/sh
 # The tutorial in one command: installs what is missing, builds seqc, shows
 # the model, then trains it on the embedded MNIST digits with and without
-# batch normalization and prints the comparison.
+# batch normalization, 5 seeds each, and prints the paired comparison.
 #
-#   scripts/demo.sh [--epochs N]        (default: the model file's 10 epochs)
+#   scripts/demo.sh [--epochs N] [--seeds K]   (defaults: the model's 10, 5)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EPOCHS=""
+SEEDS=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --epochs) [ $# -ge 2 ] || { echo "demo.sh: --epochs needs a number" >&2; exit 2; }
                   EPOCHS="--epochs $2"; shift 2 ;;
-        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+        --seeds) [ $# -ge 2 ] || { echo "demo.sh: --seeds needs a number" >&2; exit 2; }
+                  SEEDS="--seeds $2"; shift 2 ;;
+        -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
         *) echo "demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -38,9 +41,12 @@ echo
 echo "== seqc summary models/mnist_bn.seq --without batchnorm"
 "$SEQC" summary "$MODEL" --without batchnorm
 echo
-echo "== training both variants on $DATA (8,000 train / 2,000 validation digits)"
+echo "== training both variants on $DATA: 8,000 training digits (the last 10 %"
+echo "   validate every epoch) and 2,000 test digits (evaluated once at the end)"
 # shellcheck disable=SC2086
-"$SEQC" compare "$MODEL" --without batchnorm --data "$DATA" -o "$OUT" $EPOCHS
+"$SEQC" compare "$MODEL" --without batchnorm --data "$DATA" -o "$OUT" $EPOCHS $SEEDS
 echo
 echo "Report: $OUT/report.md"
-echo "Curves (loss and accuracy; training solid, validation dashed): $OUT/curves.svg"
+echo "Curves (mean of the seeds with +-1 sd bands; training solid, validation dashed;"
+echo "the paired difference on the right): $OUT/curves.svg"
+echo "Numbers for scripts: $OUT/summary.json (docs/compare.md)"

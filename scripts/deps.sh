@@ -8,7 +8,7 @@
 SEQC_TEST_PACKAGES="clang libfuzzer-14-dev"
 
 seqc_install_deps() {
-    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libxml2-utils libgsl-dev $*"
+    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libzip-dev libxml2-utils libgsl-dev $*"
     missing=""
     for p in $need; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

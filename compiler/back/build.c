@@ -29,7 +29,7 @@
 #define SEQC_C_COMPILER "cc"
 #endif
 #ifndef SEQC_LINK_LIBS
-#define SEQC_LINK_LIBS "-lopenblas;-lz;-lm"
+#define SEQC_LINK_LIBS "-lopenblas;-lzip;-lz;-lm"
 #endif
 
 static bool is_file(const char *path)

@@ -99,6 +99,12 @@ static const char *token_text(gen *g, const ir_op *op, ir_phase phase, const cha
     }
     if (IS("n"))
         return "n";
+    if (IS("shape"))
+        return arena_printf(g->a, "&%s_shape", op->name);
+    if (IS("hw"))
+        return arena_printf(g->a, "%" PRId64, op->in_hwc[0] * op->in_hwc[1]);
+    if (IS("ch"))
+        return arena_printf(g->a, "%" PRId64, op->in_hwc[2]);
     if (IS("rows"))
         return groups == 1 ? "n" : arena_printf(g->a, "n * %" PRId64, groups);
     if (IS("cols"))
@@ -176,7 +182,11 @@ static void layer_open(gen *g, const ir_op *op, const char *what, int out)
         sb_printf(&g->body, ": %s:%d  %s", g->file, op->line, what);
     else
         sb_printf(&g->body, ": %s", what);
-    if (out != IR_NONE)
+    const int64_t *img = out != IR_NONE ? g->ir->tensors[out].image : NULL;
+    if (img && img[0] > 0)
+        sb_printf(&g->body, " -> [N,%" PRId64 ",%" PRId64 ",%" PRId64 "]", img[0], img[1],
+                  img[2]);
+    else if (out != IR_NONE)
         sb_printf(&g->body, " -> [N,%" PRId64 "]", feat(g, out));
     sb_printf(&g->body, " */\n");
     g->block = g->body.n;
@@ -273,6 +283,7 @@ static const char *role_comment(const ir_model *ir, int t)
     case IR_T_GRAD:  return "gradient";
     case IR_T_SAVED:
     case IR_T_STATS: return "saved for backward";
+    case IR_T_SCRATCH: return "scratch";
     default:         return "";
     }
 }
@@ -298,13 +309,21 @@ static void fn_emit(gen *g, const char *signature, const char *preamble)
             continue;
         }
         const char *name = tn(g, t);
-        char shape[48];
+        char shape[80];
         if (x->role == IR_T_STATS)
             snprintf(shape, sizeof shape, "[%" PRId64 "]", x->features);
+        else if (x->image[0] > 0)
+            snprintf(shape, sizeof shape, "[N,%" PRId64 ",%" PRId64 ",%" PRId64 "]",
+                     x->image[0], x->image[1], x->image[2]);
         else
             snprintf(shape, sizeof shape, "[N,%" PRId64 "]", x->features);
-        sb_printf(&g->out, "    float *%s = s->arena + ARENA_%s * cap; /* %s %s */\n", name,
-                  upper(g->a, x->name), shape, role_comment(ir, t));
+        if (x->index) /* int32 in the float arena: same size and alignment */
+            sb_printf(&g->out,
+                      "    int32_t *%s = (int32_t *)(s->arena + ARENA_%s * cap); /* %s %s */\n",
+                      name, upper(g->a, x->name), shape, role_comment(ir, t));
+        else
+            sb_printf(&g->out, "    float *%s = s->arena + ARENA_%s * cap; /* %s %s */\n", name,
+                      upper(g->a, x->name), shape, role_comment(ir, t));
     }
     if (g->body.n)
         sb_printf(&g->out, "%s", g->body.p);
@@ -519,7 +538,9 @@ static void emit_model(gen *g)
     if (r->nmetrics > 0)
         sb_printf(&g->out, "    .metrics = metrics,\n"
                            "    .metric_count = (int)(sizeof metrics / sizeof metrics[0]),\n");
-    sb_printf(&g->out, "    .validation_split = %s,\n", flt(g, r->validation_split));
+    char split[48];
+    ir_format_float(split, sizeof split, r->validation_split);
+    sb_printf(&g->out, "    .validation_split = %s,\n", split);
     sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
                        "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
               r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
@@ -605,6 +626,80 @@ static void emit_defines(gen *g)
     sb_printf(&g->out, "#define %-40s %8" PRId64 "\n", "ACT_PER_SAMPLE", ir->act_per_sample);
 }
 
+static bool is_image_op(ir_op_kind k)
+{
+    return k == IR_CONV2D || k == IR_MAXPOOL2D || k == IR_AVGPOOL2D;
+}
+
+/* Each conv2d's and pool's geometry as the kernels take it (seqrt.h),
+ * every field computed here: the kernels trust them. */
+static void emit_image_shapes(gen *g)
+{
+    const ir_model *ir = g->ir;
+    bool any = false;
+    for (int i = 0; i < ir->nops; i++) {
+        const ir_op *op = &ir->ops[i];
+        if (!is_image_op(op->kind))
+            continue;
+        if (!any)
+            sb_printf(&g->out, "\n/* Convolutions and pools (NHWC): input, kernel or pool, "
+                               "strides,%s\n * `same` padding before the first row and "
+                               "column, output. */\n",
+                      "");
+        any = true;
+        sb_printf(&g->out, "/* %s: %s:%d  %s */\n", op->name, g->file, op->line,
+                  cq_comment(g->a, op->text));
+        if (op->kind == IR_CONV2D)
+            sb_printf(&g->out,
+                      "static const seqrt_conv2d_shape %s_shape = {\n"
+                      "    .h = %" PRId64 ", .w = %" PRId64 ", .cin = %" PRId64 ",\n"
+                      "    .kh = %" PRId64 ", .kw = %" PRId64 ", .cout = %" PRId64 ",\n"
+                      "    .sh = %" PRId64 ", .sw = %" PRId64 ", .dh = %" PRId64
+                      ", .dw = %" PRId64 ",\n"
+                      "    .pad_top = %" PRId64 ", .pad_left = %" PRId64 ",\n"
+                      "    .oh = %" PRId64 ", .ow = %" PRId64 ",\n};\n",
+                      op->name, op->in_hwc[0], op->in_hwc[1], op->in_hwc[2], op->kernel[0],
+                      op->kernel[1], op->filters, op->stride[0], op->stride[1], op->dilation[0],
+                      op->dilation[1], op->pad[0], op->pad[1], op->out_hw[0], op->out_hw[1]);
+        else
+            sb_printf(&g->out,
+                      "static const seqrt_pool2d_shape %s_shape = {\n"
+                      "    .h = %" PRId64 ", .w = %" PRId64 ", .c = %" PRId64 ",\n"
+                      "    .ph = %" PRId64 ", .pw = %" PRId64 ", .sh = %" PRId64
+                      ", .sw = %" PRId64 ",\n"
+                      "    .pad_top = %" PRId64 ", .pad_left = %" PRId64 ",\n"
+                      "    .oh = %" PRId64 ", .ow = %" PRId64 ",\n};\n",
+                      op->name, op->in_hwc[0], op->in_hwc[1], op->in_hwc[2], op->kernel[0],
+                      op->kernel[1], op->stride[0], op->stride[1], op->pad[0], op->pad[1],
+                      op->out_hw[0], op->out_hw[1]);
+    }
+}
+
+/* main: before anything runs, every conv2d's scratch in the memory plan
+ * against what the linked libseqrt asks for (the plan reserves an upper
+ * bound, shapes.h: shapes_conv_scratch) */
+static void emit_main(gen *g)
+{
+    const ir_model *ir = g->ir;
+    sb_printf(&g->out, "\n#ifndef SEQRT_NO_MAIN\nint main(int argc, char **argv)\n{\n");
+    for (int i = 0; i < ir->nops; i++) {
+        const ir_op *op = &ir->ops[i];
+        if (op->kind != IR_CONV2D)
+            continue;
+        int64_t have = ir->tensors[op->scratch[0]].features;
+        sb_printf(&g->out,
+                  "    if (seqrt_conv2d_scratch_per_sample(&%s_shape) > %" PRId64 ") {\n"
+                  "        fprintf(stderr, \"%%s: layer %s needs more scratch than the %" PRId64
+                  " floats per sample \"\n"
+                  "                        \"this trainer reserves; generate it again with the "
+                  "seqc of this libseqrt\\n\",\n"
+                  "                argv[0]);\n"
+                  "        return 1;\n    }\n",
+                  op->name, have, op->name, have);
+    }
+    sb_printf(&g->out, "    return seqrt_main(argc, argv, &model);\n}\n#endif\n");
+}
+
 /* Replaces each LINE_BACK with `#line N "C FILE"`, N the next line's. */
 static void resolve_line_back(gen *g, FILE *out)
 {
@@ -632,6 +727,7 @@ int codegen_c(FILE *out, const ir_model *ir, const codegen_opts *opts)
 
     emit_header(&g);
     emit_defines(&g);
+    emit_image_shapes(&g);
     emit_init(&g);
 
     const char *pre = "    const int n = s->n;\n    const size_t cap = (size_t)s->capacity;\n";
@@ -659,8 +755,7 @@ int codegen_c(FILE *out, const ir_model *ir, const codegen_opts *opts)
     emit_metrics(&g);
     emit_normalize(&g);
     emit_model(&g);
-    sb_printf(&g.out, "\n#ifndef SEQRT_NO_MAIN\nint main(int argc, char **argv)\n{\n"
-                      "    return seqrt_main(argc, argv, &model);\n}\n#endif\n");
+    emit_main(&g);
     resolve_line_back(&g, out);
     sb_free(&g.out);
     fflush(out);

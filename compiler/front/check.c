@@ -58,6 +58,11 @@ static const char *const leaky_keys[] = {"alpha"};
 enum { LEAKY_ALPHA };
 static const char *const rescale_keys[] = {"offset"};
 enum { RESCALE_OFFSET };
+static const char *const conv_keys[] = {"kernel", "stride", "padding", "dilation", "bias", "init"};
+enum { CONV_KERNEL, CONV_STRIDE, CONV_PADDING, CONV_DILATION, CONV_BIAS, CONV_INIT };
+static const char *const pool_keys[] = {"stride", "padding"};
+enum { POOL_STRIDE, POOL_PADDING };
+static const char *const padding_names[] = {"valid", "same"};
 
 static const stmt_spec layer_specs[] = {
     [LAYER_INPUT] = {1, 1, "the shape of one sample", "input SHAPE (e.g. input 28x28)", NULL, 0},
@@ -77,6 +82,18 @@ static const stmt_spec layer_specs[] = {
     [LAYER_RESCALE] = {1, 1, "a scale", "rescale SCALE [offset=0] (e.g. rescale 1/255)",
                        rescale_keys, COUNT_OF(rescale_keys)},
     [LAYER_NORMALIZE] = {0, 0, NULL, "normalize", NULL, 0},
+    [LAYER_CONV2D] = {1, 1, "the number of filters",
+                      "conv2d FILTERS kernel=K|KHxKW [stride=1] [padding=valid|same] "
+                      "[dilation=1] [bias=true|false] [init=INITIALIZER]",
+                      conv_keys, COUNT_OF(conv_keys)},
+    [LAYER_MAXPOOL2D] = {1, 1, "the pool size",
+                         "maxpool2d P|PHxPW [stride=P] [padding=valid|same] (e.g. maxpool2d 2)",
+                         pool_keys, COUNT_OF(pool_keys)},
+    [LAYER_AVGPOOL2D] = {1, 1, "the pool size",
+                         "avgpool2d P|PHxPW [stride=P] [padding=valid|same] (e.g. avgpool2d 2)",
+                         pool_keys, COUNT_OF(pool_keys)},
+    [LAYER_GLOBAL_AVGPOOL2D] = {0, 0, NULL, "global_avgpool2d", NULL, 0},
+    [LAYER_GLOBAL_MAXPOOL2D] = {0, 0, NULL, "global_maxpool2d", NULL, 0},
 };
 _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer kind");
 
@@ -192,7 +209,10 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
             /* Keras's spelling of an option we spell shorter */
             static const char *const keras[][2] = {{"learning_rate", "lr"}, {"eps", "epsilon"},
                                                    {"use_bias", "bias"},
-                                                   {"kernel_initializer", "init"}};
+                                                   {"kernel_initializer", "init"},
+                                                   {"kernel_size", "kernel"},
+                                                   {"strides", "stride"},
+                                                   {"dilation_rate", "dilation"}};
             const char *hint = did_you_mean(ck, o->key, sp->keys, sp->nkeys);
             for (size_t j = 0; j < COUNT_OF(keras); j++)
                 if (strcmp(o->key, keras[j][0]) == 0 &&
@@ -286,6 +306,47 @@ static int get_size(checker *ck, const ast_value *v, const char *what, int64_t *
         return 0;
     }
     *out = i;
+    return 1;
+}
+
+/* K or KHxKW (a kernel, a pool, a stride, a dilation): each in
+ * [1, SHAPES_MAX_SIZE], out[0] the rows, out[1] the columns. */
+static int get_pair(checker *ck, const ast_value *v, const char *what, int64_t out[2])
+{
+    if (v->kind == AST_BAD)
+        return 0;
+    if (v->kind == AST_SHAPE) {
+        if (v->ndims != 2) {
+            diag_error(ck->d, v->loc, v->len,
+                       "%s must be one number or ROWSxCOLUMNS (e.g. 3 or 3x5), got '%s'", what,
+                       v->text);
+            return 0;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (v->overflow || v->dims[i] > SHAPES_MAX_SIZE) {
+                diag_error(ck->d, v->loc, v->len, "%s %s is too large (the limit is %d)", what,
+                           v->text, SHAPES_MAX_SIZE);
+                return 0;
+            }
+            if (v->dims[i] < 1) {
+                diag_error(ck->d, v->loc, v->len, "%s must be at least 1, got %s", what,
+                           v->text);
+                return 0;
+            }
+            out[i] = v->dims[i];
+        }
+        return 1;
+    }
+    if (v->kind != AST_INT) {
+        diag_error(ck->d, v->loc, v->len,
+                   "%s must be one number or ROWSxCOLUMNS (e.g. 3 or 3x5), got '%s'", what,
+                   v->text);
+        return 0;
+    }
+    int64_t n;
+    if (!get_size(ck, v, what, &n))
+        return 0;
+    out[0] = out[1] = n;
     return 1;
 }
 
@@ -493,11 +554,76 @@ static int rescale_values(checker *ck, const ast_value *arg, const ast_value *co
     return ok;
 }
 
+static int padding_value(checker *ck, const ast_value *v, layer *l)
+{
+    int k = 0;
+    if (!get_name(ck, v, "padding", padding_names, COUNT_OF(padding_names), &k))
+        return 0;
+    l->same = k == 1;
+    return 1;
+}
+
+/* conv2d FILTERS kernel=K|KHxKW [stride=] [padding=] [dilation=] [bias=] [init=]:
+ * Keras refuses a dilation > 1 with a stride > 1, and so does seqc */
+static int conv2d_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                         layer *l)
+{
+    int ok = arg ? get_size(ck, arg, "filters", &l->filters) : 1;
+    if (!vals[CONV_KERNEL]) {
+        if (arg)
+            diag_error(ck->d, l->loc, (int)strlen("conv2d"), "'conv2d' needs kernel=K: %s",
+                       layer_specs[LAYER_CONV2D].usage);
+        ok = 0;
+    } else {
+        ok &= get_pair(ck, vals[CONV_KERNEL], "kernel", l->kernel);
+    }
+    int stride_ok = 1, dilation_ok = 1;
+    if (vals[CONV_STRIDE])
+        ok &= stride_ok = get_pair(ck, vals[CONV_STRIDE], "stride", l->stride);
+    if (vals[CONV_PADDING])
+        ok &= padding_value(ck, vals[CONV_PADDING], l);
+    if (vals[CONV_DILATION])
+        ok &= dilation_ok = get_pair(ck, vals[CONV_DILATION], "dilation", l->dilation);
+    if (stride_ok && dilation_ok && vals[CONV_STRIDE] && vals[CONV_DILATION] &&
+        (l->stride[0] > 1 || l->stride[1] > 1) && (l->dilation[0] > 1 || l->dilation[1] > 1)) {
+        const ast_value *d = vals[CONV_DILATION];
+        diag_error(ck->d, d->loc, d->len,
+                   "dilation %s with stride %s: a convolution takes a dilation above 1 or a "
+                   "stride above 1, not both (as Keras)",
+                   d->text, vals[CONV_STRIDE]->text);
+        ok = 0;
+    }
+    if (vals[CONV_BIAS])
+        ok &= get_bool(ck, vals[CONV_BIAS], "bias", &l->bias);
+    if (vals[CONV_INIT]) {
+        int k = 0;
+        ok &= get_name(ck, vals[CONV_INIT], "initializer", names_init.names, names_init.count, &k);
+        l->init = (init_kind)k;
+    }
+    return ok;
+}
+
+/* maxpool2d / avgpool2d P|PHxPW [stride=P] [padding=valid|same] */
+static int pool2d_values(checker *ck, const ast_value *arg, const ast_value *const *vals,
+                         layer *l)
+{
+    int ok = arg ? get_pair(ck, arg, "pool size", l->kernel) : 1;
+    l->stride[0] = l->kernel[0]; /* Keras: strides default to the pool size */
+    l->stride[1] = l->kernel[1];
+    if (vals[POOL_STRIDE])
+        ok &= get_pair(ck, vals[POOL_STRIDE], "stride", l->stride);
+    if (vals[POOL_PADDING])
+        ok &= padding_value(ck, vals[POOL_PADDING], l);
+    return ok;
+}
+
 /* NULL: the kind takes nothing to check beyond its spec (flatten, relu...) */
 static const layer_values_fn layer_values[LAYER_KIND_COUNT] = {
     [LAYER_INPUT] = input_values,         [LAYER_DENSE] = dense_values,
     [LAYER_BATCHNORM] = batchnorm_values, [LAYER_LEAKY_RELU] = leaky_relu_values,
     [LAYER_DROPOUT] = dropout_values,     [LAYER_RESCALE] = rescale_values,
+    [LAYER_CONV2D] = conv2d_values,       [LAYER_MAXPOOL2D] = pool2d_values,
+    [LAYER_AVGPOOL2D] = pool2d_values,
 };
 
 /* Keras's defaults, for what a layer statement does not say */
@@ -514,15 +640,21 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->alpha = 0.3;
     l->scale = 1.0;
     l->offset = 0.0;
+    l->kernel[0] = l->kernel[1] = 1;
+    l->stride[0] = l->stride[1] = 1;
+    l->dilation[0] = l->dilation[1] = 1;
+    l->same = false;
 }
 
 /* One layer statement to *l; returns 0 after reporting. */
 static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
 {
     const stmt_spec *sp = &layer_specs[kind];
-    const ast_value *vals[4];
+    const ast_value *vals[8];
     _Static_assert(COUNT_OF(vals) >= COUNT_OF(dense_keys) &&
-                       COUNT_OF(vals) >= COUNT_OF(batchnorm_keys),
+                       COUNT_OF(vals) >= COUNT_OF(batchnorm_keys) &&
+                       COUNT_OF(vals) >= COUNT_OF(conv_keys) &&
+                       COUNT_OF(vals) >= COUNT_OF(pool_keys),
                    "room for every layer option");
     int ok = take_args(ck, s, sp);
     ok &= take_options(ck, s, sp, vals);

@@ -30,6 +30,11 @@ typedef enum layer_kind {
     LAYER_DROPOUT,
     LAYER_RESCALE,   /* Keras Rescaling: x * scale + offset */
     LAYER_NORMALIZE, /* Keras Normalization: (x - mean) / sqrt(variance) */
+    LAYER_CONV2D,    /* Keras Conv2D, channels last */
+    LAYER_MAXPOOL2D, /* Keras MaxPooling2D */
+    LAYER_AVGPOOL2D, /* Keras AveragePooling2D */
+    LAYER_GLOBAL_AVGPOOL2D, /* Keras GlobalAveragePooling2D */
+    LAYER_GLOBAL_MAXPOOL2D, /* Keras GlobalMaxPooling2D */
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -78,8 +83,19 @@ typedef struct layer {
     double     scale;      /* required */
     const char *scale_text;/* as written ("1/255"), for comments */
     double     offset;     /* default 0 */
+    /* conv2d (filters, kernel) and the pools (kernel = the pool size):
+     * [0] rows, [1] columns */
+    int64_t    filters;
+    int64_t    kernel[2];
+    int64_t    stride[2];  /* conv2d default 1; pools default the pool size */
+    int64_t    dilation[2];/* conv2d, default 1 */
+    bool       same;       /* padding=same (default valid) */
     /* filled by shapes.c */
     layer_shape out;
+    /* conv2d and the pools, filled by shapes.c: `same` padding before the
+     * first row and column (Keras: the extra one goes after the last) */
+    int64_t    pad[2];
+    int64_t    in_dims[3]; /* the image it reads: height, width, channels */
 } layer;
 
 typedef struct train_recipe {

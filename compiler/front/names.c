@@ -14,6 +14,10 @@ static const char *const layer_names[] = {
     [LAYER_TANH] = "tanh",             [LAYER_SOFTMAX] = "softmax",
     [LAYER_LEAKY_RELU] = "leaky_relu", [LAYER_DROPOUT] = "dropout",
     [LAYER_RESCALE] = "rescale",       [LAYER_NORMALIZE] = "normalize",
+    [LAYER_CONV2D] = "conv2d",         [LAYER_MAXPOOL2D] = "maxpool2d",
+    [LAYER_AVGPOOL2D] = "avgpool2d",
+    [LAYER_GLOBAL_AVGPOOL2D] = "global_avgpool2d",
+    [LAYER_GLOBAL_MAXPOOL2D] = "global_maxpool2d",
 };
 _Static_assert(COUNT_OF(layer_names) == LAYER_KIND_COUNT, "one name per layer kind");
 
@@ -24,6 +28,10 @@ static const char *const keras_class[] = {
     [LAYER_TANH] = "Activation",      [LAYER_SOFTMAX] = "Softmax",
     [LAYER_LEAKY_RELU] = "LeakyReLU", [LAYER_DROPOUT] = "Dropout",
     [LAYER_RESCALE] = "Rescaling",    [LAYER_NORMALIZE] = "Normalization",
+    [LAYER_CONV2D] = "Conv2D",        [LAYER_MAXPOOL2D] = "MaxPooling2D",
+    [LAYER_AVGPOOL2D] = "AveragePooling2D",
+    [LAYER_GLOBAL_AVGPOOL2D] = "GlobalAveragePooling2D",
+    [LAYER_GLOBAL_MAXPOOL2D] = "GlobalMaxPooling2D",
 };
 _Static_assert(COUNT_OF(keras_class) == LAYER_KIND_COUNT, "one Keras class per layer kind");
 
@@ -34,6 +42,10 @@ static const char *const keras_name[] = {
     [LAYER_TANH] = "activation",        [LAYER_SOFTMAX] = "softmax",
     [LAYER_LEAKY_RELU] = "leaky_re_lu", [LAYER_DROPOUT] = "dropout",
     [LAYER_RESCALE] = "rescaling",      [LAYER_NORMALIZE] = "normalization",
+    [LAYER_CONV2D] = "conv2d",          [LAYER_MAXPOOL2D] = "max_pooling2d",
+    [LAYER_AVGPOOL2D] = "average_pooling2d",
+    [LAYER_GLOBAL_AVGPOOL2D] = "global_average_pooling2d",
+    [LAYER_GLOBAL_MAXPOOL2D] = "global_max_pooling2d",
 };
 _Static_assert(COUNT_OF(keras_name) == LAYER_KIND_COUNT, "one Keras name per layer kind");
 

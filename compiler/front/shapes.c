@@ -42,11 +42,78 @@ static void set_dims(layer_shape *s, int ndims, const int64_t *dims)
     s->groups = ndims > 0 ? s->size / dims[ndims - 1] : 1;
 }
 
+/* "28x28x1" */
+static const char *shape_str(const layer_shape *s, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < s->ndims && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? "x" : "",
+                                 (long long)s->dims[i]);
+    return buf;
+}
+
+static bool is_conv_or_pool(layer_kind k)
+{
+    return k == LAYER_CONV2D || k == LAYER_MAXPOOL2D || k == LAYER_AVGPOOL2D;
+}
+
+static bool is_global_pool(layer_kind k)
+{
+    return k == LAYER_GLOBAL_AVGPOOL2D || k == LAYER_GLOBAL_MAXPOOL2D;
+}
+
+/* One spatial axis of a convolution or pool, as Keras/TensorFlow compute
+ * it: `valid` gives floor((in - span) / stride) + 1 (0 when the span,
+ * (k - 1) * dilation + 1, is wider than the input) and no padding;
+ * `same` gives ceil(in / stride) and pads max((out - 1) * stride + span -
+ * in, 0) in all, half of it (rounded down) before the first row. */
+static int64_t axis_out(int64_t in, int64_t k, int64_t stride, int64_t dilation, bool same,
+                        int64_t *pad_before)
+{
+    /* every value <= SHAPES_MAX_SIZE: no product below overflows */
+    int64_t span = (k - 1) * dilation + 1;
+    *pad_before = 0;
+    if (!same)
+        return in < span ? 0 : (in - span) / stride + 1;
+    int64_t out = (in + stride - 1) / stride;
+    int64_t total = (out - 1) * stride + span - in;
+    *pad_before = total > 0 ? total / 2 : 0;
+    return out;
+}
+
 /* The output shape and parameters of l, given the shape it reads. */
-static void infer_layer(const layer *l, const layer_shape *in, layer_shape *out)
+static void infer_layer(layer *l, const layer_shape *in, layer_shape *out)
 {
     memset(out, 0, sizeof *out);
     switch (l->kind) {
+    case LAYER_CONV2D:
+    case LAYER_MAXPOOL2D:
+    case LAYER_AVGPOOL2D: {
+        /* check_image has made sure in is HxWxC and the output not empty */
+        int64_t dims[AST_MAX_DIMS] = {0};
+        memcpy(l->in_dims, in->dims, sizeof l->in_dims);
+        for (int a = 0; a < 2; a++)
+            dims[a] = axis_out(in->dims[a], l->kernel[a], l->stride[a], l->dilation[a], l->same,
+                               &l->pad[a]);
+        dims[2] = l->kind == LAYER_CONV2D ? l->filters : in->dims[2];
+        set_dims(out, 3, dims);
+        if (l->kind == LAYER_CONV2D) {
+            /* Keras: kernel [kh, kw, cin, filters] (+ bias [filters]); each
+             * factor <= 2^31 and kh*kw*cin <= 2^31 (check_image): < 2^62 */
+            uint64_t filters = (uint64_t)l->filters;
+            uint64_t patch = (uint64_t)l->kernel[0] * (uint64_t)l->kernel[1] *
+                             (uint64_t)in->dims[2];
+            out->params = patch * filters + (l->bias ? filters : 0);
+            out->trainable = out->params;
+        }
+        return;
+    }
+    case LAYER_GLOBAL_AVGPOOL2D:
+    case LAYER_GLOBAL_MAXPOOL2D:
+        memcpy(l->in_dims, in->dims, sizeof l->in_dims);
+        set_dims(out, 1, (int64_t[AST_MAX_DIMS]){in->dims[2]});
+        return;
     case LAYER_INPUT:
         set_dims(out, l->ndims, l->dims);
         return;
@@ -99,6 +166,11 @@ static uint64_t act_floats(const layer *l)
     case LAYER_FLATTEN:   return 0;                 /* a view */
     case LAYER_BATCHNORM: return 3 * n + n / (uint64_t)l->out.groups; /* + xhat, inv_std */
     case LAYER_DROPOUT:   return 3 * n;             /* + mask */
+    case LAYER_MAXPOOL2D:
+    case LAYER_GLOBAL_MAXPOOL2D:
+        return 3 * n;                               /* + argmax */
+    case LAYER_CONV2D: /* + forward's and backward's scratch (shapes.h) */
+        return add_sat(2 * n, mul_sat(2, shapes_conv_scratch(l)));
     default:              return 2 * n;
     }
 }
@@ -152,7 +224,8 @@ static const layer *width_setter(const model *m)
 {
     const layer *setter = &m->layers[0];
     for (size_t i = 0; i < m->nlayers; i++)
-        if (m->layers[i].kind == LAYER_DENSE || m->layers[i].kind == LAYER_FLATTEN)
+        if (m->layers[i].kind == LAYER_DENSE || m->layers[i].kind == LAYER_FLATTEN ||
+            m->layers[i].kind == LAYER_CONV2D || is_global_pool(m->layers[i].kind))
             setter = &m->layers[i];
     return setter;
 }
@@ -205,10 +278,7 @@ static int check_output(diag *d, const model *m)
     const train_recipe *r = &m->train;
     if (out->groups != 1) {
         char shape[96];
-        size_t used = 0;
-        for (int i = 0; i < out->ndims; i++)
-            used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", i ? "x" : "",
-                                     (long long)out->dims[i]);
+        shape_str(out, shape, sizeof shape);
         diag_error(d, last->loc, kw_span(last),
                    "the model's output is not flat: each sample ends as %s values, but the "
                    "loss needs one row of outputs per sample; end the model with a 'dense' "
@@ -367,20 +437,158 @@ static int check_normalize(diag *d, const model *m)
 }
 
 /* batchnorm and softmax on a sample that is not flat yet see batch *
- * groups rows: the runtime's int must hold that. Returns 0 after reporting. */
+ * groups rows, and a conv2d's GEMM batch * oh * ow: the runtime's int must
+ * hold that. Returns 0 after reporting. */
 static int check_rows(diag *d, const model *m, const layer *l)
 {
-    if (l->kind != LAYER_BATCHNORM && l->kind != LAYER_SOFTMAX)
+    if (l->kind != LAYER_BATCHNORM && l->kind != LAYER_SOFTMAX && l->kind != LAYER_CONV2D)
         return 1;
     uint64_t rows = (uint64_t)l->out.groups * (uint64_t)m->train.batch;
     if (rows <= SHAPES_MAX_SIZE)
         return 1;
+    if (l->kind == LAYER_CONV2D) {
+        diag_error(d, l->loc, kw_span(l),
+                   "'conv2d' computes %lld output positions per sample here, %llu for a batch "
+                   "of %lld, more than the limit of %d; use a smaller batch",
+                   (long long)l->out.groups, (unsigned long long)rows,
+                   (long long)m->train.batch, SHAPES_MAX_SIZE);
+        return 0;
+    }
     diag_error(d, l->loc, kw_span(l),
                "'%s' works on the last axis: %lld rows per sample here, %llu for a batch of "
                "%lld, more than the limit of %d; add 'flatten' before it or use a smaller batch",
                layer_kind_name(l->kind), (long long)l->out.groups, (unsigned long long)rows,
                (long long)m->train.batch, SHAPES_MAX_SIZE);
     return 0;
+}
+
+uint64_t shapes_conv_scratch(const layer *l)
+{
+    if (l->kind != LAYER_CONV2D)
+        return 0;
+    /* the column matrix of one sample: oh * ow rows of kh * kw * cin */
+    uint64_t patch = (uint64_t)l->kernel[0] * (uint64_t)l->kernel[1] * (uint64_t)l->in_dims[2];
+    return mul_sat(2, mul_sat((uint64_t)l->out.groups, patch));
+}
+
+/* What conv2d and the pools need of the sample they read (an image
+ * HxWxC, big enough for the kernel), and dense after them (a flatten or
+ * a global pool first). in is the previous layer's output; spatial the
+ * last conv2d or pool since the last flatten or dense (NULL: none).
+ * Returns 0 after reporting. */
+static int check_image(diag *d, const model *m, const layer *l, const layer_shape *in,
+                       const layer *spatial)
+{
+    char shape[96];
+    const char *kw = layer_kind_name(l->kind);
+    shape_str(in, shape, sizeof shape);
+    if (l->kind == LAYER_DENSE) {
+        if (!spatial || in->ndims != 3)
+            return 1;
+        diag_error(d, l->loc, kw_span(l),
+                   "'dense' after '%s' would read a %s image; add 'flatten' (or a global "
+                   "pool) before it: Keras applies Dense to the last axis of each position, "
+                   "so seqc asks which one is meant",
+                   layer_kind_name(spatial->kind), shape);
+        diag_note(d, spatial->loc, kw_span(spatial), "the image comes from here");
+        return 0;
+    }
+    if (!is_conv_or_pool(l->kind) && !is_global_pool(l->kind))
+        return 1;
+    if (in->ndims != 3) {
+        const layer *input = &m->layers[0];
+        if (in->ndims == 2 && l > input && input->out.ndims == 2 && in->size == input->out.size)
+            diag_error(d, l->loc, kw_span(l),
+                       "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is %s; "
+                       "for one channel write 'input %sx1'",
+                       kw, shape, shape);
+        else if (in->ndims == 1) {
+            /* the layer that made the sample flat, if not the input */
+            const layer *flat = NULL;
+            for (const layer *p = l - 1; p > input && !flat; p--)
+                if (p->kind == LAYER_FLATTEN || p->kind == LAYER_DENSE || is_global_pool(p->kind))
+                    flat = p;
+            if (flat) {
+                diag_error(d, l->loc, kw_span(l),
+                           "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is "
+                           "flat (%s values) since the '%s' on line %d; convolutions and pools "
+                           "come before 'flatten', 'dense' and the global pools",
+                           kw, shape, layer_kind_name(flat->kind), flat->line);
+                return 0;
+            }
+            diag_error(d, l->loc, kw_span(l),
+                       "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is flat "
+                       "(%s values); write the input's shape as HxWxC, e.g. 28x28x1",
+                       kw, shape);
+        } else
+            diag_error(d, l->loc, kw_span(l),
+                       "'%s' needs an image HEIGHTxWIDTHxCHANNELS, but the sample here is %s "
+                       "(%d dimensions)",
+                       kw, shape, in->ndims);
+        diag_note(d, input->loc, kw_span(input), "the input's shape is given here");
+        return 0;
+    }
+    if (is_global_pool(l->kind))
+        return 1;
+    for (int a = 0; a < 2; a++)
+        if ((uint64_t)(l->kernel[a] - 1) * (uint64_t)l->dilation[a] + 1 > SHAPES_MAX_SIZE) {
+            diag_error(d, l->loc, kw_span(l),
+                       "'conv2d' kernel %lldx%lld dilated by %lldx%lld spans more than %d %s",
+                       (long long)l->kernel[0], (long long)l->kernel[1],
+                       (long long)l->dilation[0], (long long)l->dilation[1], SHAPES_MAX_SIZE,
+                       a == 0 ? "rows" : "columns");
+            return 0;
+        }
+    int64_t out[2], pad;
+    for (int a = 0; a < 2; a++)
+        out[a] = axis_out(in->dims[a], l->kernel[a], l->stride[a], l->dilation[a], l->same, &pad);
+    if (out[0] == 0 || out[1] == 0) {
+        int a = out[0] == 0 ? 0 : 1;
+        int64_t span = (l->kernel[a] - 1) * l->dilation[a] + 1;
+        const char *axis = a == 0 ? "rows" : "columns";
+        if (l->kind == LAYER_CONV2D && l->dilation[a] > 1)
+            diag_error(d, l->loc, kw_span(l),
+                       "'conv2d' kernel %lldx%lld dilated by %lld spans %lld %s, more than the "
+                       "%s image it reads has; with padding=valid it leaves 0 %s (use a "
+                       "smaller kernel or dilation, or padding=same)",
+                       (long long)l->kernel[0], (long long)l->kernel[1],
+                       (long long)l->dilation[a], (long long)span, axis, shape, axis);
+        else if (l->kind == LAYER_CONV2D)
+            diag_error(d, l->loc, kw_span(l),
+                       "'conv2d' kernel %lldx%lld is larger than the %s image it reads; with "
+                       "padding=valid it leaves 0 %s (use a smaller kernel, or padding=same)",
+                       (long long)l->kernel[0], (long long)l->kernel[1], shape, axis);
+        else
+            diag_error(d, l->loc, kw_span(l),
+                       "'%s' %lldx%lld is larger than the %s image it reads; with "
+                       "padding=valid it leaves 0 %s (use a smaller pool, or padding=same)",
+                       kw, (long long)l->kernel[0], (long long)l->kernel[1], shape, axis);
+        return 0;
+    }
+    int64_t c = l->kind == LAYER_CONV2D ? l->filters : in->dims[2];
+    uint64_t values = (uint64_t)out[0] * (uint64_t)out[1]; /* < 2^62 */
+    if (values > SHAPES_MAX_SIZE || values * (uint64_t)c > SHAPES_MAX_SIZE) {
+        diag_error(d, l->loc, kw_span(l),
+                   "'%s' outputs %lldx%lldx%lld values per sample from the %s image it reads, "
+                   "more than the limit of %d",
+                   kw, (long long)out[0], (long long)out[1], (long long)c, shape,
+                   SHAPES_MAX_SIZE);
+        return 0;
+    }
+    if (l->kind == LAYER_CONV2D) {
+        uint64_t patch = (uint64_t)l->kernel[0] * (uint64_t)l->kernel[1];
+        if (patch > SHAPES_MAX_SIZE || patch * (uint64_t)in->dims[2] > SHAPES_MAX_SIZE) {
+            diag_error(d, l->loc, kw_span(l),
+                       "'conv2d' kernel %lldx%lld on the %s image it reads takes %llu values "
+                       "per output position (rows x columns x channels), more than the limit "
+                       "of %d",
+                       (long long)l->kernel[0], (long long)l->kernel[1], shape,
+                       (unsigned long long)mul_sat(patch, (uint64_t)in->dims[2]),
+                       SHAPES_MAX_SIZE);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int shapes_check(diag *d, model *m, model_goal goal)
@@ -393,8 +601,16 @@ int shapes_check(diag *d, model *m, model_goal goal)
         SEQC_BUG("shapes of a model without its input layer");
 
     const layer_shape *in = NULL;
+    const layer *spatial = NULL; /* the last conv2d or pool before a flatten or dense */
     for (size_t i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
+        /* the shapes after a wrong one would only repeat it */
+        if (i > 0 && !check_image(d, m, l, in, spatial))
+            return 1;
+        if (is_conv_or_pool(l->kind))
+            spatial = l;
+        else if (l->kind == LAYER_FLATTEN || l->kind == LAYER_DENSE || is_global_pool(l->kind))
+            spatial = NULL;
         infer_layer(l, in, &l->out);
         in = &l->out;
         model_counts *c = &m->counts;

@@ -53,6 +53,13 @@
  * (with MODEL_TO_DESCRIBE, a model too large to train is a warning). */
 int shapes_check(diag *d, model *m, model_goal goal);
 
+/* Floats per sample a conv2d layer's scratch takes in the memory plan
+ * (0 for other layers): twice the column matrix of one sample, 2 * oh * ow
+ * * kh * kw * cin, saturating. The generated trainer checks at start that
+ * the runtime's seqrt_conv2d_scratch_per_sample asks for no more
+ * (docs/generated-c.md). Valid after shapes_check. */
+uint64_t shapes_conv_scratch(const layer *l);
+
 /* The layer whose output is the model's: the last one */
 static inline const layer_shape *shapes_output(const model *m)
 {

@@ -81,6 +81,36 @@ static const ir_op_desc op_table[] = {
         .params = {"mean", "variance"},
         .trainable = {false, false},
     },
+    [IR_CONV2D] = {
+        .name = "conv2d",
+        .forward = "seqrt_conv2d_forward($n, $shape, $x,\n$p0, $p1,\n$y, $scratch)",
+        .backward = "seqrt_conv2d_backward($n, $shape, $x, $p0,\n$dy, $dx,\n$g0, $g1,\n"
+                    "$scratch)",
+        .params = {"kernel", "bias"},
+        .trainable = {true, true},
+    },
+    [IR_MAXPOOL2D] = {
+        .name = "maxpool2d",
+        .forward = "seqrt_maxpool2d_forward($n, $shape, $x,\n$y, $s0)",
+        .backward = "seqrt_maxpool2d_backward($n, $shape, $s0, $dy, $dx)",
+        .saved = {"argmax"},
+    },
+    [IR_AVGPOOL2D] = {
+        .name = "avgpool2d",
+        .forward = "seqrt_avgpool2d_forward($n, $shape, $x, $y)",
+        .backward = "seqrt_avgpool2d_backward($n, $shape, $dy, $dx)",
+    },
+    [IR_GLOBAL_AVGPOOL2D] = {
+        .name = "global_avgpool2d",
+        .forward = "seqrt_global_avgpool2d_forward($n, $hw, $ch, $x, $y)",
+        .backward = "seqrt_global_avgpool2d_backward($n, $hw, $ch, $dy, $dx)",
+    },
+    [IR_GLOBAL_MAXPOOL2D] = {
+        .name = "global_maxpool2d",
+        .forward = "seqrt_global_maxpool2d_forward($n, $hw, $ch, $x, $y, $s0)",
+        .backward = "seqrt_global_maxpool2d_backward($n, $hw, $ch, $s0, $dy, $dx)",
+        .saved = {"argmax"},
+    },
     [IR_SOFTMAX_XENT] = {
         .name = "softmax_xent",
         .forward = "s->loss = seqrt_softmax_xent_forward($n, $classes, $x, s->y, $y)",
@@ -194,6 +224,10 @@ int ir_call_token(const ir_model *ir, const ir_op *op, ir_phase phase, const cha
         *write = true;
         return op->dx;
     }
+    if (IS("scratch")) {
+        *write = true;
+        return op->scratch[phase == IR_PHASE_BACKWARD];
+    }
 #undef IS
     return IR_CALL_NOT_A_TENSOR;
 }
@@ -302,7 +336,7 @@ char *ir_structure_text(arena *a, const ir_model *ir)
     /* one line per op and per parameter, positional: names, source lines
      * and the op's text are left out, so renaming or commenting a model
      * keeps its checkpoints; the numbers are written exactly (%a) */
-    size_t cap = 256 + (size_t)(ir->nops + ir->nparams) * 256;
+    size_t cap = 256 + (size_t)(ir->nops + ir->nparams) * 512;
     char *buf = arena_alloc(a, cap);
     size_t n = 0;
     n += (size_t)snprintf(buf + n, cap - n, "input %" PRId64 "x%" PRId64 "\n",
@@ -333,6 +367,21 @@ char *ir_structure_text(arena *a, const ir_model *ir)
             break;
         case IR_HUBER:
             n += (size_t)snprintf(buf + n, cap - n, " delta %a", (double)(float)op->delta);
+            break;
+        case IR_CONV2D:
+        case IR_MAXPOOL2D:
+        case IR_AVGPOOL2D:
+        case IR_GLOBAL_AVGPOOL2D:
+        case IR_GLOBAL_MAXPOOL2D:
+            n += (size_t)snprintf(buf + n, cap - n,
+                                  " image %" PRId64 "x%" PRId64 "x%" PRId64 " kernel %" PRId64
+                                  "x%" PRId64 " stride %" PRId64 "x%" PRId64
+                                  " dilation %" PRId64 "x%" PRId64 " pad %" PRId64 "x%" PRId64
+                                  " out %" PRId64 "x%" PRId64 " filters %" PRId64 " bias %d",
+                                  op->in_hwc[0], op->in_hwc[1], op->in_hwc[2], op->kernel[0],
+                                  op->kernel[1], op->stride[0], op->stride[1],
+                                  op->dilation[0], op->dilation[1], op->pad[0], op->pad[1],
+                                  op->out_hw[0], op->out_hw[1], op->filters, op->bias);
             break;
         default:
             break;
@@ -375,8 +424,11 @@ static void print_tensor(FILE *out, const ir_model *ir, int t)
         fprintf(out, x->role == IR_T_STATS ? "%s [?]" : "%s [N,?]", x->name);
     else if (x->role == IR_T_STATS)
         fprintf(out, "%s [%" PRId64 "]", x->name, x->features);
+    else if (x->image[0] > 0)
+        fprintf(out, "%s [N,%" PRId64 ",%" PRId64 ",%" PRId64 "]", x->name, x->image[0],
+                x->image[1], x->image[2]);
     else
-        fprintf(out, "%s [N,%" PRId64 "]", x->name, x->features);
+        fprintf(out, "%s [N,%" PRId64 "]%s", x->name, x->features, x->index ? " int32" : "");
 }
 
 /* Prints op's call in phase as "WRITES = KIND(READS)": the tensors and
@@ -421,7 +473,10 @@ static void print_forward(FILE *out, const ir_model *ir, const ir_op *op)
     if (op->kind == IR_FLATTEN) {
         fprintf(out, "  ; %s, line %d: flatten: a view, ", op->name, op->line);
         print_tensor(out, ir, op->x);
-        fputs(" is already flat\n", out);
+        /* an image is NHWC: its h*w*c floats are already the flat order */
+        fputs(ir->tensors[op->x].image[0] > 0 ? " is already flat in memory (NHWC)\n"
+                                              : " is already flat\n",
+              out);
         return;
     }
     if (ir_op_is_loss(op->kind) && op->fused_softmax)
@@ -443,7 +498,7 @@ static void print_backward(FILE *out, const ir_model *ir, const ir_op *op)
 }
 
 static const char *const role_names[] = {"input", "activation", "gradient",
-                                         "saved", "stats"};
+                                         "saved", "stats", "scratch"};
 _Static_assert(sizeof role_names / sizeof role_names[0] == IR_T_ROLE_COUNT,
                "role_names out of step with ir_tensor_role");
 
@@ -473,8 +528,10 @@ void ir_print(FILE *out, const ir_model *ir)
     fputs("\n\nmodel ", out);
     fprintf(out, "%s\n  input  ", ir->name);
     print_tensor(out, ir, ir->input);
-    fprintf(out, "  (%" PRId64 "x%" PRId64 ")\n  output ", ir->input_rows,
-            ir->input_cols);
+    fputs("  (", out); /* the shape as the file writes it */
+    for (int d = 0; d < ir->input_ndims; d++)
+        fprintf(out, "%s%" PRId64, d ? "x" : "", ir->input_dims[d]);
+    fputs(")\n  output ", out);
     print_tensor(out, ir, ir->output);
     fprintf(out, "  (%" PRId64 " outputs)\n", ir->classes);
 

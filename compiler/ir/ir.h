@@ -38,6 +38,12 @@ typedef enum ir_op_kind {
     IR_FLATTEN,      /* a view: every tensor is already [N, features] */
     IR_RESCALE,      /* x * scale + offset */
     IR_NORMALIZE,    /* (x - mean) / sqrt(variance), per last-axis feature */
+    /* images, NHWC: a sample [h, w, c] is h*w*c features in that order */
+    IR_CONV2D,       /* Keras Conv2D: kernel [kh, kw, cin, cout] */
+    IR_MAXPOOL2D,    /* saves argmax (int32) for backward */
+    IR_AVGPOOL2D,
+    IR_GLOBAL_AVGPOOL2D,
+    IR_GLOBAL_MAXPOOL2D, /* saves argmax (int32) */
     /* losses: always the last op. The cross-entropies come in two forms:
      * on probabilities, and from logits with the link (softmax, sigmoid)
      * fused in, which pass_fuse.c makes of a final softmax/sigmoid and
@@ -68,8 +74,13 @@ typedef enum ir_op_kind {
  * Numbers: $n (batch rows), $rows, $cols (the rows and columns the kernel
  * sees: the last axis for batchnorm, softmax and normalize), $size (values
  * in the batch), $fi, $fo (features in and out), $classes (the output's
- * width), and the options $momentum, $epsilon, $alpha, $rate, $scale,
- * $offset, $delta. A loss names its targets as the step has them: s->y
+ * width), $hw and $ch (an image's positions h*w and channels, for the
+ * global pools), $shape (the address of the layer's static
+ * seqrt_conv2d_shape or seqrt_pool2d_shape), and the options $momentum,
+ * $epsilon, $alpha, $rate, $scale, $offset, $delta. $scratch is a conv2d
+ * call's scratch buffer: a tensor of its own per phase (forward and
+ * inference share one, backward has another), written by the call and
+ * alive only during it. A loss names its targets as the step has them: s->y
  * (class numbers) or s->t (target rows).
  *
  * Reads and writes: a forward call writes $y, $s0 and $s1, a backward
@@ -109,6 +120,7 @@ typedef enum ir_tensor_role {
     IR_T_GRAD,    /* the loss's gradient with respect to an activation */
     IR_T_SAVED,   /* kept from forward for backward: xhat, dropout mask */
     IR_T_STATS,   /* [features] only: a batchnorm's inv_std */
+    IR_T_SCRATCH, /* a conv2d call's scratch, alive during that call only */
     IR_T_ROLE_COUNT
 } ir_tensor_role;
 
@@ -117,6 +129,11 @@ typedef struct ir_tensor {
                                 "d_dense_1"; saved: "batch_normalization.xhat" */
     ir_tensor_role role;
     int64_t        features; /* per sample; -1 until shape inference */
+    bool           index;    /* int32 values (a max pool's argmax), held in
+                                the float arena through a cast: same size
+                                and alignment (pass_memplan.c) */
+    int64_t        image[3]; /* an activation that is an image: h, w, c
+                                (0 otherwise), for comments */
     /* memory plan (pass_memplan.c) */
     int            def, last; /* schedule steps: written first, read last */
     int64_t        offset;    /* floats per sample into the arena; -1 = input */
@@ -146,14 +163,21 @@ typedef struct ir_op {
     int         x, y;    /* input and output tensors (flatten: y == x) */
     int         dx, dy;  /* their gradients, IR_NONE when not computed */
     int         param[4];/* dense: w, b; batchnorm: gamma, beta, mean, var */
-    int         save[2]; /* batchnorm: xhat, inv_std; dropout: mask */
+    int         save[2]; /* batchnorm: xhat, inv_std; dropout: mask;
+                            max pools: argmax */
+    int         scratch[2]; /* conv2d: forward's, backward's */
+    /* conv2d and the pools: the image read (h, w, c), kernel (pool size),
+     * strides, dilations, `same` padding before the first row/column, and
+     * the output's rows and columns (seqrt_conv2d_shape's fields) */
+    int64_t     in_hwc[3], kernel[2], stride[2], dilation[2], pad[2], out_hw[2];
+    int64_t     filters; /* conv2d */
     int64_t     groups;  /* rows per sample the op sees: a sample keeps the
                             input's shape until flatten or dense, and
                             batchnorm and softmax work on its last axis
                             (Keras), so their kernel sees [N*groups,
                             features/groups]; 1 once flat (pass_shapes.c) */
     int64_t     units;   /* dense */
-    bool        bias;    /* dense */
+    bool        bias;    /* dense, conv2d */
     double      momentum, epsilon; /* batchnorm */
     double      alpha;   /* leaky_relu */
     double      rate;    /* dropout */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "front/names.h"
+#include "front/shapes.h"
 #include "util/bug.h"
 
 static ir_op_kind op_kind_of_layer(layer_kind k)
@@ -29,6 +30,11 @@ static ir_op_kind op_kind_of_layer(layer_kind k)
     case LAYER_FLATTEN:    return IR_FLATTEN;
     case LAYER_RESCALE:    return IR_RESCALE;
     case LAYER_NORMALIZE:  return IR_NORMALIZE;
+    case LAYER_CONV2D:     return IR_CONV2D;
+    case LAYER_MAXPOOL2D:  return IR_MAXPOOL2D;
+    case LAYER_AVGPOOL2D:  return IR_AVGPOOL2D;
+    case LAYER_GLOBAL_AVGPOOL2D: return IR_GLOBAL_AVGPOOL2D;
+    case LAYER_GLOBAL_MAXPOOL2D: return IR_GLOBAL_MAXPOOL2D;
     case LAYER_INPUT:
     case LAYER_KIND_COUNT: break;
     }
@@ -72,9 +78,53 @@ static const char *layer_text(arena *a, const layer *l)
         return l->offset == 0 ? arena_printf(a, "rescale %s", scale)
                               : arena_printf(a, "rescale %s offset=%s", scale, off);
     }
+    case LAYER_CONV2D:
+    case LAYER_MAXPOOL2D:
+    case LAYER_AVGPOOL2D: {
+        /* "conv2d 32 kernel=3 padding=same", "maxpool2d 2" */
+        char size[48], opts[160] = "";
+        size_t n = 0;
+        snprintf(size, sizeof size, "%lld", (long long)l->kernel[0]);
+        if (l->kernel[1] != l->kernel[0])
+            snprintf(size, sizeof size, "%lldx%lld", (long long)l->kernel[0],
+                     (long long)l->kernel[1]);
+        bool conv = l->kind == LAYER_CONV2D;
+        bool default_stride = conv ? l->stride[0] == 1 && l->stride[1] == 1
+                                   : l->stride[0] == l->kernel[0] && l->stride[1] == l->kernel[1];
+        if (!default_stride)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " stride=%lldx%lld",
+                                  (long long)l->stride[0], (long long)l->stride[1]);
+        if (l->same)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " padding=same");
+        if (conv && (l->dilation[0] != 1 || l->dilation[1] != 1))
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " dilation=%lldx%lld",
+                                  (long long)l->dilation[0], (long long)l->dilation[1]);
+        if (conv && !l->bias)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " bias=false");
+        if (conv && l->init != SEQRT_INIT_GLOROT_UNIFORM)
+            snprintf(opts + n, sizeof opts - n, " init=%s", init_kind_name(l->init));
+        if (conv)
+            return arena_printf(a, "conv2d %lld kernel=%s%s", (long long)l->filters, size, opts);
+        return arena_printf(a, "%s %s%s", layer_kind_name(l->kind), size, opts);
+    }
     default:
         return layer_kind_name(l->kind);
     }
+}
+
+/* A conv2d's or pool's geometry, from the checked layer */
+static void set_image_op(ir_op *op, const layer *l)
+{
+    for (int a = 0; a < 3; a++)
+        op->in_hwc[a] = l->in_dims[a];
+    for (int a = 0; a < 2; a++) {
+        op->kernel[a] = l->kernel[a];
+        op->stride[a] = l->stride[a];
+        op->dilation[a] = l->dilation[a];
+        op->pad[a] = l->pad[a];
+        op->out_hw[a] = l->out.ndims == 3 ? l->out.dims[a] : 1;
+    }
+    op->filters = l->kind == LAYER_CONV2D ? l->filters : 0;
 }
 
 /* The loss op: on probabilities, or from logits with the link fused in
@@ -132,6 +182,7 @@ static int add_op(ir_model *ir, ir_op_kind kind, const char *name, int line,
     for (int k = 0; k < 4; k++)
         op->param[k] = IR_NONE;
     op->save[0] = op->save[1] = IR_NONE;
+    op->scratch[0] = op->scratch[1] = IR_NONE;
     return i;
 }
 
@@ -150,7 +201,8 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     ir->train = m->train;
     ir->nops_cap = (int)nl + 1;
     ir->ops = arena_array(a, (size_t)ir->nops_cap, sizeof *ir->ops);
-    /* per layer at most: an activation, its gradient, two saved values */
+    /* per layer at most: an activation, its gradient, two saved values or
+     * two scratch buffers */
     ir->ntensors_cap = 4 * (int)nl + 5; /* + the loss's probabilities */
     ir->tensors = arena_array(a, (size_t)ir->ntensors_cap, sizeof *ir->tensors);
     ir->nparams_cap = 4 * (int)nl;
@@ -166,6 +218,8 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     for (int d = 0; d < in->ndims && d < AST_MAX_DIMS; d++)
         ir->input_dims[d] = in->dims[d];
     ir->input = ir_add_tensor(a, ir, "x", IR_T_INPUT, size);
+    if (in->out.ndims == 3)
+        memcpy(ir->tensors[ir->input].image, in->out.dims, sizeof ir->tensors[ir->input].image);
 
     int cur = ir->input;
     summary_namer namer = {{0}};
@@ -189,8 +243,38 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
             continue;
         }
         op->y = ir_add_tensor(a, ir, name, IR_T_ACT, fout);
+        if (l->out.ndims == 3)
+            memcpy(ir->tensors[op->y].image, l->out.dims, sizeof ir->tensors[op->y].image);
         cur = op->y;
         switch (k) {
+        case IR_CONV2D: {
+            /* Keras's kernel [kh, kw, cin, filters] is the row-major matrix
+             * [kh*kw*cin, filters]; glorot's fans are Keras's: the
+             * receptive field times the channels in and out */
+            int64_t field = l->kernel[0] * l->kernel[1], patch = field * l->in_dims[2];
+            set_image_op(op, l);
+            op->bias = l->bias;
+            set_param(ir, ir_add_param(a, ir, o, 0, l->init), patch, l->filters, patch,
+                      field * l->filters);
+            if (l->bias)
+                set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ZEROS), 1, l->filters, patch,
+                          field * l->filters);
+            int64_t scratch = (int64_t)shapes_conv_scratch(l);
+            op->scratch[0] = ir_add_tensor(a, ir, arena_printf(a, "%s.scratch", name),
+                                           IR_T_SCRATCH, scratch);
+            op->scratch[1] = ir_add_tensor(a, ir, arena_printf(a, "%s.scratch_backward", name),
+                                           IR_T_SCRATCH, scratch);
+            break;
+        }
+        case IR_MAXPOOL2D:
+        case IR_GLOBAL_MAXPOOL2D:
+            set_image_op(op, l);
+            ir->tensors[ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout)].index = true; /* argmax */
+            break;
+        case IR_AVGPOOL2D:
+        case IR_GLOBAL_AVGPOOL2D:
+            set_image_op(op, l);
+            break;
         case IR_DENSE:
             op->units = l->units;
             op->bias = l->bias;

@@ -11,6 +11,8 @@
 #include "ir/ir.h"
 #include "util/bug.h"
 
+#include <string.h>
+
 /* whether the op table gives op a trainable parameter */
 static bool has_params(const ir_op *op)
 {
@@ -28,6 +30,8 @@ static int grad_of(ir_model *ir, int *grads, int t)
         grads[t] = ir_add_tensor(ir->arena, ir,
                                  arena_printf(ir->arena, "d_%s", ir->tensors[t].name),
                                  IR_T_GRAD, ir->tensors[t].features);
+    /* an image's gradient is an image of the same shape */
+    memcpy(ir->tensors[grads[t]].image, ir->tensors[t].image, sizeof ir->tensors[t].image);
     return grads[t];
 }
 

@@ -61,8 +61,13 @@ int ir_pass_shapes(ir_model *ir)
         check_float("offset", op->name, op->offset, false);
         check_float("delta", op->name, op->delta, op->kind == IR_HUBER);
         int64_t f = ir->tensors[op->x].features;
-        SEQC_ASSERT(op->groups >= 1 && f % op->groups == 0, "%s: %lld features in %lld groups",
-                    op->name, (long long)f, (long long)op->groups);
+        bool image_op = op->kind == IR_CONV2D || op->kind == IR_MAXPOOL2D ||
+                        op->kind == IR_AVGPOOL2D || op->kind == IR_GLOBAL_AVGPOOL2D ||
+                        op->kind == IR_GLOBAL_MAXPOOL2D;
+        /* groups are the output's: an image op changes them */
+        SEQC_ASSERT(op->groups >= 1 && (image_op || f % op->groups == 0),
+                    "%s: %lld features in %lld groups", op->name, (long long)f,
+                    (long long)op->groups);
         /* the kernels that take the rows (n * groups) as an int */
         if (op->kind == IR_BATCHNORM || op->kind == IR_SOFTMAX)
             SEQC_ASSERT((uint64_t)op->groups * (uint64_t)m->train.batch <= SHAPES_MAX_SIZE,
@@ -70,6 +75,27 @@ int ir_pass_shapes(ir_model *ir)
         if (op->kind == IR_DENSE)
             SEQC_ASSERT(ir->params[op->param[0]].rows == f, "%s: weight rows != input features",
                         op->name);
+        /* an image op reads the image its geometry says, and its output
+         * holds the rows and columns it computes */
+        if (image_op) {
+            int64_t c = op->kind == IR_CONV2D ? op->filters : op->in_hwc[2];
+            bool global = op->kind == IR_GLOBAL_AVGPOOL2D || op->kind == IR_GLOBAL_MAXPOOL2D;
+            SEQC_ASSERT(op->in_hwc[0] * op->in_hwc[1] * op->in_hwc[2] == f &&
+                            ir->tensors[op->y].features ==
+                                (global ? c : op->out_hw[0] * op->out_hw[1] * c),
+                        "%s: image shapes do not add up", op->name);
+            for (int a = 0; a < 2 && !global; a++)
+                SEQC_ASSERT(op->out_hw[a] >= 1 && op->pad[a] >= 0 &&
+                                (op->out_hw[a] - 1) * op->stride[a] +
+                                        (op->kernel[a] - 1) * op->dilation[a] + 1 <=
+                                    op->in_hwc[a] + 2 * op->pad[a] + op->stride[a],
+                            "%s: a window outside the padded image", op->name);
+        }
+        if (op->kind == IR_CONV2D)
+            SEQC_ASSERT(ir->params[op->param[0]].rows ==
+                                op->kernel[0] * op->kernel[1] * op->in_hwc[2] &&
+                            ir->params[op->param[0]].cols == op->filters,
+                        "%s: kernel is not [kh*kw*cin, filters]", op->name);
         for (int k = 0; k < 4; k++) {
             if (op->param[k] == IR_NONE)
                 continue;

@@ -581,33 +581,35 @@ static int check_files(const variant *v, int nv)
     return 0;
 }
 
-/* A folder of IDX files: both sets load and fit the (common) input and
- * classes. Files (.npz, .csv) and their --target/--no-header are the
- * trainer's to read: it reports their mistakes, and compare shows its log. */
+/* The data as the trainers will read it (seqrt_load_data: an IDX folder,
+ * an .npz, or CSV files with --test/--target/--no-header): every set
+ * loads and fits the (common) input, outputs and loss, before anything
+ * is built or trained. The split of validation data is the trainer's;
+ * it changes no sample, so checking the whole training set covers it. */
 static int check_data(const compare_args *a, const variant *v)
 {
-    static const char *const prefixes[] = {"train", "t10k"};
-    struct stat st;
-    if (stat(a->data, &st) == 0 && !S_ISDIR(st.st_mode))
-        return 0;
-    seqrt_load_opts lim = a->data_limit; /* as the trainer: both sets count */
-    for (int i = 0; i < 2; i++) {
-        seqrt_dataset d;
-        seqrt_error err;
-        memset(&d, 0, sizeof d);
-        if (seqrt_load_mnist_dir_opts(a->data, prefixes[i], &lim, &d, &err) != 0) {
-            fprintf(stderr, "seqc compare: error: cannot read the data: %s\n", err.msg);
-            return 1;
-        }
-        int rc = seqrt_dataset_check(&d, (int)v->ir->input_size, (int)v->ir->classes,
-                                     seqrt_loss_targets(v->m->train.loss), 1, &err);
-        lim.used_bytes = seqrt_dataset_bytes(&d);
-        seqrt_dataset_free(&d);
-        if (rc != 0) {
-            fprintf(stderr, "seqc compare: error: the data does not fit model %s: %s\n",
-                    v->m->name, err.msg);
-            return 1;
-        }
+    seqrt_data_spec spec = {.data = a->data, .test = a->test,
+                            .csv = {.target = a->columns, .no_header = a->no_header}};
+    seqrt_data_sets sets;
+    seqrt_error err;
+    memset(&sets, 0, sizeof sets);
+    if (seqrt_load_data(&spec, &a->data_limit, &sets, &err) != 0) {
+        fprintf(stderr, "seqc compare: error: cannot read the data: %s\n", err.msg);
+        return 1;
+    }
+    const seqrt_dataset *each[] = {&sets.train, &sets.val, &sets.test};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof each / sizeof *each && rc == 0; i++) {
+        if (each[i]->count == 0 && i > 0)
+            continue;
+        rc = seqrt_dataset_check(each[i], (int)v->ir->input_size, (int)v->ir->classes,
+                                 seqrt_loss_targets(v->m->train.loss), 1, &err);
+    }
+    seqrt_data_sets_free(&sets);
+    if (rc != 0) {
+        fprintf(stderr, "seqc compare: error: the data does not fit model %s: %s\n",
+                v->m->name, err.msg);
+        return 1;
     }
     return 0;
 }
@@ -685,7 +687,7 @@ static int make_arms(arena *ar, const compare_args *a, plan *p)
     p->narms = (size_t)p->nv * nlr;
     p->arms = arena_alloc(ar, p->narms * sizeof *p->arms);
     memset(p->arms, 0, p->narms * sizeof *p->arms);
-    /* TODO(lead, issue #12): once the front end reads a model's validation_split, it wins over this default. */
+    /* the split: --validation-split, else each model file's own, else 0.1 */
     p->split = a->val_split ? a->val_split : DEFAULT_VALIDATION_SPLIT;
     char *data = arena_printf(ar, "--data %s", a->data);
     if (a->test)
@@ -718,7 +720,13 @@ static int make_arms(arena *ar, const compare_args *a, plan *p)
                 .epochs = a->epochs ? a->epochs : (long)r->epochs,
                 .loss = loss_kind_name(r->loss),
                 .data = data,
-                .val_split = p->split,
+                .val_split = a->val_split                 ? a->val_split
+                             : r->validation_split > 0 ? arena_printf(ar, "%g",
+                                                                      r->validation_split)
+                                                       : DEFAULT_VALIDATION_SPLIT,
+                .val_split_from = a->val_split                 ? "--validation-split"
+                                  : r->validation_split > 0 ? "the model file"
+                                                            : "compare's default",
                 .shuffle = r->shuffle,
                 .dropout_layers = 0,
                 .dense = v->dense,
@@ -840,7 +848,7 @@ static char **run_argv(arena *ar, const compare_args *a, const plan *p, size_t a
     if (a->no_header)
         argv[n++] = "--no-header";
     argv[n++] = "--validation-split";
-    argv[n++] = (char *)p->split;
+    argv[n++] = (char *)A->set.val_split;
     argv[n++] = "--epochs";
     argv[n++] = arena_printf(ar, "%ld", A->set.epochs);
     argv[n++] = "--seed";
@@ -1030,7 +1038,6 @@ static int write_outputs(arena *ar, const compare_args *a, plan *p, int argc, ch
     s.has_target = a->has_target;
     snprintf(s.target_metric, sizeof s.target_metric, "%s", a->target_metric);
     s.target_value = a->target_value;
-    s.val_split_default = !a->val_split;
     s.limit = a->limit;
     if (cmp_analyze(&s) != 0) {
         fputs("seqc: out of memory\n", stderr);
@@ -1076,8 +1083,14 @@ static int run_steps(arena *ar, const compare_args *a, plan *p, int argc, char *
         check_data(a, &p->v[0]) != 0)
         return 1;
     if (!a->val_split)
-        printf("seqc compare: validating on the last %g %% of the training data "
-               "(--validation-split %s, the default)\n", strtod(p->split, NULL) * 100, p->split);
+        for (size_t k = 0; k < p->narms; k++)
+            if (strcmp(p->arms[k].set.val_split_from, "compare's default") == 0) {
+                printf("seqc compare: %s validates on the last %g %% of the training data "
+                       "(--validation-split %s, the default when the model sets none)\n",
+                       p->arms[k].name, strtod(p->arms[k].set.val_split, NULL) * 100,
+                       p->arms[k].set.val_split);
+                break;
+            }
     if (build_variants(ar, p) != 0 || train_all(ar, a, p) != 0 || read_results(ar, p) != 0)
         return 1;
     return write_outputs(ar, a, p, argc, argv);

@@ -406,12 +406,16 @@ static void write_start(FILE *out, const cmp_study *s)
 static void write_validation(FILE *out, const cmp_study *s)
 {
     const char *split = s->arms[0].set.val_split;
-    fprintf(out, "Validation: the last %g %% of the training data (--validation-split %s%s), "
-                 "before shuffling, as Keras takes it: per-epoch curves and the best epoch "
-                 "come from it, never from the test set.",
-            strtod(split, NULL) * 100, split, s->val_split_default
-                              ? ", compare's default: no --validation-split was given"
-                              : ", as given");
+    if (setting_differs(s, SET_SPLIT))
+        fputs("Validation: the last fraction of the training data that each arm's settings "
+              "give (above)", out);
+    else
+        fprintf(out, "Validation: the last %g %% of the training data (--validation-split "
+                     "%s, from %s)", strtod(split, NULL) * 100, split,
+                s->arms[0].set.val_split_from);
+    fputs(", before shuffling, as Keras takes it (an .npz with x_val validates on x_val "
+          "instead): per-epoch curves and the best epoch come from it, never from the test "
+          "set.", out);
     size_t with_test = 0, runs = 0;
     for (size_t a = 0; a < s->narms; a++)
         for (size_t i = 0; i < s->nseeds; i++, runs++)

@@ -45,6 +45,8 @@ typedef struct cmp_settings {
     const char *loss;       /* "sparse_categorical_crossentropy" */
     const char *data;       /* the data flags as passed: "--data DIR" */
     const char *val_split;  /* "0.1" */
+    const char *val_split_from; /* "--validation-split", "the model file" or
+                                   "compare's default" */
     bool        shuffle;
     int         dropout_layers;
     const char *dense;      /* the dense layers in order, "784x128 bias glorot_uniform, ...":
@@ -98,7 +100,6 @@ typedef struct cmp_study {
     bool            has_target;
     char            target_metric[64];
     double          target_value;
-    bool            val_split_default; /* compare chose the split, not the user */
     long            limit;
     /* filled by cmp_analyze, freed by cmp_free */
     size_t          nmetrics;

@@ -692,7 +692,8 @@ typedef struct seqrt_model {
     int         from_logits;      /* the loss applies softmax/sigmoid itself */
     const seqrt_metric *metrics;  /* the `metrics` line, in its order */
     int         metric_count;
-    float       validation_split; /* 0: none */
+    double      validation_split; /* 0: none; a double, so that the split
+                                     point is Keras's int(N * (1 - F)) */
     int         epochs, batch, shuffle;
     uint64_t    seed;
     /* generated functions */

@@ -46,6 +46,10 @@ static const char *const files[] = {
     "tests/backend/models/gradcheck_a.seq",
     "tests/backend/models/gradcheck_b.seq",
     "tests/backend/models/dropout_xent.seq",
+    "models/mnist_cnn_bn.seq",
+    "tests/backend/models/gradcheck_cnn_a.seq",
+    "tests/backend/models/gradcheck_cnn_b.seq",
+    "tests/backend/models/gradcheck_cnn_c.seq",
 };
 
 static void check_plan(const ir_model *ir)
@@ -227,6 +231,89 @@ static void test_fusion_and_backward(void **state)
     arena_free(&a);
 }
 
+static uint64_t hash_of_text(arena *a, const char *dir, const char *name, const char *src);
+
+/* The CNN: geometry from Keras's rules (worked out by hand in
+ * models/mnist_cnn_bn.seq), the first conv2d computes no dx, each conv2d
+ * call has a scratch of its own that lives during that call only, the
+ * argmax buffers are int32, and the parameter layout is Keras's kernel
+ * [kh*kw*cin, filters] with its fans. */
+static void test_cnn_geometry_scratch_and_argmax(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    ir_model *ir = compile(&a, "models/mnist_cnn_bn.seq", 0, NULL);
+    const ir_op *c0 = &ir->ops[0], *c1 = NULL, *p0 = NULL;
+    for (int i = 0; i < ir->nops; i++) {
+        if (ir->ops[i].kind == IR_CONV2D && i > 0)
+            c1 = &ir->ops[i];
+        if (ir->ops[i].kind == IR_MAXPOOL2D && !p0)
+            p0 = &ir->ops[i];
+    }
+    assert_non_null(c1);
+    assert_non_null(p0);
+    assert_int_equal(c0->kind, IR_CONV2D);
+    /* conv2d 32 kernel=3 padding=same on 28x28x1: pad 1, out 28x28 */
+    assert_int_equal(c0->in_hwc[0], 28);
+    assert_int_equal(c0->in_hwc[2], 1);
+    assert_int_equal(c0->pad[0], 1);
+    assert_int_equal(c0->pad[1], 1);
+    assert_int_equal(c0->out_hw[0], 28);
+    /* conv2d 64 kernel=3 on 14x14x32: no pad, out 12x12 */
+    assert_int_equal(c1->in_hwc[0], 14);
+    assert_int_equal(c1->in_hwc[2], 32);
+    assert_int_equal(c1->pad[0], 0);
+    assert_int_equal(c1->out_hw[1], 12);
+    /* maxpool2d 2: stride 2, 28 -> 14 */
+    assert_int_equal(p0->stride[0], 2);
+    assert_int_equal(p0->out_hw[0], 14);
+    assert_true(c0->backward);
+    assert_int_equal(c0->dx, IR_NONE);
+    assert_true(c1->dx != IR_NONE);
+    const ir_param *k1 = &ir->params[c1->param[0]];
+    assert_int_equal(k1->rows, 3 * 3 * 32);
+    assert_int_equal(k1->cols, 64);
+    assert_int_equal(k1->fan_in, 3 * 3 * 32);
+    assert_int_equal(k1->fan_out, 3 * 3 * 64);
+    for (int k = 0; k < 2; k++) {
+        const ir_tensor *sc = &ir->tensors[c1->scratch[k]];
+        assert_int_equal(sc->role, IR_T_SCRATCH);
+        assert_int_equal(sc->def, sc->last); /* one call */
+        /* twice the column matrix of a sample: 2 * 12*12 * 3*3*32 */
+        assert_int_equal(sc->features, 2 * 144 * 288);
+    }
+    assert_int_equal(ir->tensors[c1->scratch[0]].def, (int)(c1 - ir->ops));
+    assert_int_equal(ir->tensors[c1->scratch[1]].def, 2 * ir->nops - 1 - (int)(c1 - ir->ops));
+    assert_true(ir->tensors[p0->save[0]].index);
+    assert_int_equal(ir->tensors[p0->save[0]].features, 14 * 14 * 32);
+    /* the argmax lives from the pool's forward to its backward */
+    assert_int_equal(ir->tensors[p0->save[0]].last, 2 * ir->nops - 1 - (int)(p0 - ir->ops));
+    arena_free(&a);
+}
+
+/* Two CNNs that differ in padding only have different structures */
+static void test_cnn_structure_hash(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    char dir[256];
+    assert_int_equal(seqc_tmpdir_make(dir, sizeof dir, "cnnhash"), 0);
+    const char *base = "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; maxpool2d 2\n"
+                       "  flatten\n  dense 3; softmax\n}\n";
+    const char *same = "model m {\n  input 8x8x1\n  conv2d 4 kernel=3 padding=same; "
+                       "maxpool2d 2\n  flatten\n  dense 3; softmax\n}\n";
+    const char *stride = "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; maxpool2d 2 stride=1\n"
+                         "  flatten\n  dense 3; softmax\n}\n";
+    uint64_t h = hash_of_text(&a, dir, "a.seq", base);
+    assert_true(h == hash_of_text(&a, dir, "b.seq", base));
+    assert_true(h != hash_of_text(&a, dir, "c.seq", same));
+    assert_true(h != hash_of_text(&a, dir, "d.seq", stride));
+    assert_int_equal(seqc_tmpdir_remove(dir), 0);
+    arena_free(&a);
+}
+
 static void test_structure_hash(void **state)
 {
     (void)state;
@@ -341,6 +428,8 @@ int main(void)
         cmocka_unit_test(test_no_reuse_shares_nothing),
         cmocka_unit_test(test_fusion_and_backward),
         cmocka_unit_test(test_structure_hash),
+        cmocka_unit_test(test_cnn_geometry_scratch_and_argmax),
+        cmocka_unit_test(test_cnn_structure_hash),
         cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
         cmocka_unit_test(test_pass_errors_are_located),
     };

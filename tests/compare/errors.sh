@@ -53,12 +53,17 @@ expect 1 "the models take different inputs: mnist_bn ($MODEL) takes 784 values p
     "$MODEL" input32.seq --data "$DATA"
 expect 1 "the models predict different numbers of classes: mnist_bn ($MODEL) has 10, mnist_bn (classes5.seq) has 5" -- \
     "$MODEL" classes5.seq --data "$DATA"
-expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz: images are 28x28 = 784 values, the model's input takes 1024" -- \
+expect 1 "the data does not fit model mnist_bn: $DATA/train-images-idx3-ubyte.gz has shape (8000, 28, 28): 784 values per sample, the model's input takes 1024" -- \
     input32.seq --without batchnorm --data "$DATA"
 expect 1 "the data does not fit model mnist_bn: $DATA/train-labels-idx1-ubyte.gz: sample 0 has label 5, but the model has 5 classes (labels 0..4)" -- \
     classes5.seq --without batchnorm --data "$DATA"
-expect 1 "cannot read the data: $WORK/no-such-dir/train-images-idx3-ubyte[.gz]: cannot open: No such file or directory" -- \
+expect 1 "cannot read the data: $WORK/no-such-dir: cannot open: No such file or directory" -- \
     "$MODEL" --without batchnorm --data "$WORK/no-such-dir"
+# CSV data is checked as the trainers will read it, before anything is built
+expect 1 "cannot read the data: $SRC/data/breast_cancer/train.csv: --target 'nope': no such column; the header has 'mean_radius'" -- \
+    "$SRC/models/breast_cancer.seq" --without normalize --data "$SRC/data/breast_cancer/train.csv" --target nope
+expect 1 "the data does not fit model breast_cancer: $SRC/data/diabetes/train.csv has shape (353, 10): 10 values per sample, the model's input takes 30" -- \
+    "$SRC/models/breast_cancer.seq" --without normalize --data "$SRC/data/diabetes/train.csv"
 expect 1 "cannot read the data: $DATA/train-images-idx3-ubyte.gz: the data does not fit in the limit of 1048576 bytes (as given); raise it with --max-data-bytes N" -- \
     "$MODEL" --without batchnorm --data "$DATA" --max-data-bytes 1M
 expect 2 "--max-data-bytes expects a size in bytes" -- \

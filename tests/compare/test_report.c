@@ -59,7 +59,8 @@ typedef struct fixture {
 static const cmp_settings base = {
     .file = "models/m.seq", .model = "m", .without = "", .optimizer = "adam", .lr = 0.001,
     .batch = 32, .epochs = 2, .loss = "sparse_categorical_crossentropy",
-    .data = "--data data/mnist-digits", .val_split = "0.1", .shuffle = true,
+    .data = "--data data/mnist-digits", .val_split = "0.1",
+    .val_split_from = "compare's default", .shuffle = true,
     .dropout_layers = 0, .dense = "128 glorot_uniform, 10 glorot_uniform"};
 
 static int setup(void **state)
@@ -99,7 +100,6 @@ static int setup(void **state)
     s->has_target = true;
     strcpy(s->target_metric, "val_accuracy");
     s->target_value = 0.95;
-    s->val_split_default = true;
     *state = f;
     return 0;
 }

@@ -5,7 +5,8 @@
  * random, syntactically valid model files: every layer kind and option,
  * sizes from 1 to past the limits (2147483648 units, 200000x200000
  * inputs), odd combinations (a model with no dense, batchnorm on an input
- * that is not flat, a 1-wide output with each loss, every loss after
+ * that is not flat, convolutions and pools on images, on flat samples,
+ * with kernels larger than the image and past the limits, a 1-wide output with each loss, every loss after
  * softmax, sigmoid or neither, with and without from_logits, every metric
  * with every loss, normalize anywhere, huge batches). Each
  * goes through the check exactly as `seqc check` runs it, and then:
@@ -79,9 +80,27 @@ static void gen_shape(gen *g)
         sb_printf(&g->out, "%s%s", d ? "x" : "", rnd(g, 3) ? PICK(g, small_sizes) : PICK(g, sizes));
 }
 
-static void gen_layer(gen *g)
+static void gen_layer_kind(gen *g, layer_kind k);
+
+/* image: the sample is HxWxC so far; then half the layers come from
+ * those that keep it one */
+static void gen_layer(gen *g, bool image)
 {
-    layer_kind k = (layer_kind)(1 + rnd(g, LAYER_KIND_COUNT - 1)); /* not the input */
+    static const layer_kind on_images[] = {LAYER_CONV2D, LAYER_CONV2D, LAYER_MAXPOOL2D,
+                                           LAYER_AVGPOOL2D, LAYER_BATCHNORM, LAYER_RELU,
+                                           LAYER_DROPOUT};
+    layer_kind k = image && rnd(g, 2) ? PICK(g, on_images)
+                                      : (layer_kind)(1 + rnd(g, LAYER_KIND_COUNT - 1));
+    bool spatial = k == LAYER_CONV2D || k == LAYER_MAXPOOL2D || k == LAYER_AVGPOOL2D ||
+                   k == LAYER_GLOBAL_AVGPOOL2D || k == LAYER_GLOBAL_MAXPOOL2D;
+    if (spatial && !image && rnd(g, 4)) /* mostly refused on other samples: fewer */
+        k = LAYER_RELU;
+    gen_layer_kind(g, k);
+}
+
+/* A layer of kind k with random arguments and options */
+static void gen_layer_kind(gen *g, layer_kind k)
+{
     if (k == LAYER_NORMALIZE && rnd(g, 3)) /* mostly misplaced here: fewer of them */
         k = LAYER_RELU;
     sb_printf(&g->out, "%s", layer_kind_name(k));
@@ -112,6 +131,43 @@ static void gen_layer(gen *g)
         sb_printf(&g->out, " %s", PICK(g, scales));
         if (rnd(g, 3) == 0)
             sb_printf(&g->out, " offset=%s", PICK(g, positives));
+        break;
+    }
+    case LAYER_CONV2D: {
+        /* kernels, strides and dilations that fit, and (one in eight)
+         * values that do not or that pass every limit */
+        static const char *const kernels[] = {"1", "2", "3", "3", "5", "3x5", "1x7"};
+        static const char *const bad_kernels[] = {"0", "65536", "2147483647", "3x3x3"};
+        static const char *const strides[] = {"1", "2", "2x1", "3"};
+        static const char *const dilations[] = {"1", "2", "3x1"};
+        static const char *const paddings[] = {"valid", "same"};
+        static const char *const bad[] = {"0", "full", "-1", "2147483648"};
+        sb_printf(&g->out, " %s", rnd(g, 6) ? PICK(g, small_sizes) : PICK(g, sizes));
+        if (rnd(g, 12))
+            sb_printf(&g->out, " kernel=%s", rnd(g, 8) ? PICK(g, kernels) : PICK(g, bad_kernels));
+        if (rnd(g, 3) == 0)
+            sb_printf(&g->out, " stride=%s", rnd(g, 8) ? PICK(g, strides) : PICK(g, bad));
+        if (rnd(g, 2) == 0)
+            sb_printf(&g->out, " padding=%s", rnd(g, 8) ? PICK(g, paddings) : PICK(g, bad));
+        if (rnd(g, 4) == 0)
+            sb_printf(&g->out, " dilation=%s", rnd(g, 8) ? PICK(g, dilations) : PICK(g, bad));
+        if (rnd(g, 4) == 0)
+            sb_printf(&g->out, " bias=%s", PICK(g, bools));
+        if (rnd(g, 4) == 0)
+            sb_printf(&g->out, " init=%s", names_init.names[rnd(g, (uint32_t)names_init.count)]);
+        break;
+    }
+    case LAYER_MAXPOOL2D:
+    case LAYER_AVGPOOL2D: {
+        static const char *const pools[] = {"1", "2", "2", "3", "2x1"};
+        static const char *const strides[] = {"1", "2", "1x2"};
+        static const char *const bad[] = {"0", "100000", "2x2x2", "same"};
+        if (rnd(g, 12))
+            sb_printf(&g->out, " %s", rnd(g, 8) ? PICK(g, pools) : PICK(g, bad));
+        if (rnd(g, 3) == 0)
+            sb_printf(&g->out, " stride=%s", rnd(g, 8) ? PICK(g, strides) : PICK(g, bad));
+        if (rnd(g, 3) == 0)
+            sb_printf(&g->out, " padding=%s", rnd(g, 2) ? "same" : "valid");
         break;
     }
     default:
@@ -184,17 +240,41 @@ static void gen_file(gen *g)
 {
     g->out.n = 0;
     sb_printf(&g->out, "model m%u {\n  input ", rnd(g, 100));
-    gen_shape(g);
+    /* a third are images HxWxC, where the convolutions and pools fit */
+    bool image = rnd(g, 3) == 0;
+    if (image) {
+        static const char *const sides[] = {"1", "2", "5", "8", "28", "32", "100"};
+        static const char *const channels[] = {"1", "1", "3", "4"};
+        sb_printf(&g->out, "%sx%sx%s", PICK(g, sides), PICK(g, sides), PICK(g, channels));
+    } else {
+        gen_shape(g);
+    }
     sb_printf(&g->out, "\n");
     if (rnd(g, 8) == 0)
         sb_printf(&g->out, "  rescale 1/255\n");
     if (rnd(g, 6) == 0)
         sb_printf(&g->out, "  normalize\n");
+    if (image && rnd(g, 2)) {
+        /* half the images open as CNNs do: a convolution, then a pool,
+         * with values that are each fine (together they may not fit) */
+        static const char *const kernels[] = {"1", "2", "3", "5", "2x3"};
+        static const char *const options[] = {"", " padding=same", " stride=2",
+                                              " dilation=2", " bias=false"};
+        static const char *const pools[] = {"2", "3", "2x1", "2 stride=1", "2 padding=same"};
+        sb_printf(&g->out, "  conv2d %s kernel=%s%s; %s %s\n", PICK(g, small_sizes),
+                  PICK(g, kernels), PICK(g, options), rnd(g, 2) ? "maxpool2d" : "avgpool2d",
+                  PICK(g, pools));
+    }
     int nlayers = (int)rnd(g, 7);
     for (int i = 0; i < nlayers; i++) {
         sb_printf(&g->out, "  ");
-        gen_layer(g);
+        gen_layer(g, image);
         sb_printf(&g->out, rnd(g, 3) ? "\n" : "; ");
+    }
+    /* an image is mostly flattened or pooled before the dense layer */
+    if (image && rnd(g, 4)) {
+        static const char *const to_flat[] = {"flatten", "global_avgpool2d", "global_maxpool2d"};
+        sb_printf(&g->out, "  %s\n", PICK(g, to_flat));
     }
     static const gen_end ends[] = {END_SOFTMAX, END_SOFTMAX, END_SOFTMAX, END_SIGMOID, END_NONE};
     static const char *const end_text[] = {
@@ -227,6 +307,8 @@ static void on_crash(int sig)
 
 typedef struct tally {
     int accepted, refused, without_accepted, without_refused;
+    int accepted_images; /* accepted with a conv2d and a pool: the image ops
+                            reach the back end too */
 } tally;
 
 /* Every "error:" in the diagnostics is located: "gen.seq:LINE:COL: error: " */
@@ -314,6 +396,12 @@ static void run_one(gen *g, tally *t)
         t->refused++;
     } else {
         t->accepted++;
+        bool conv = false, pool = false;
+        for (size_t i = 0; i < m.nlayers; i++) {
+            conv |= m.layers[i].kind == LAYER_CONV2D;
+            pool |= m.layers[i].kind == LAYER_MAXPOOL2D || m.layers[i].kind == LAYER_AVGPOOL2D;
+        }
+        t->accepted_images += conv && pool;
         back_end(&a, &m, file, t->accepted % COMPILE_EVERY == 0);
         /* --without KIND: the edited model is checked again */
         layer_kind k = (layer_kind)(1 + rnd(g, LAYER_KIND_COUNT - 1));
@@ -344,11 +432,13 @@ static void test_check_is_the_gate(void **state)
         run_one(&g, &t);
     }
     sb_free(&g.out);
-    printf("%d files: %d accepted (without a kind: %d accepted, %d refused), %d refused; "
-           "%d compiled\n",
-           NFILES, t.accepted, t.without_accepted, t.without_refused, t.refused, compiled);
+    printf("%d files: %d accepted (%d with conv2d and a pool; without a kind: %d accepted, "
+           "%d refused), %d refused; %d compiled\n",
+           NFILES, t.accepted, t.accepted_images, t.without_accepted, t.without_refused,
+           t.refused, compiled);
     /* the generator is worth its name only when both sides are well fed */
     assert_true(t.accepted >= NFILES / 5);
+    assert_true(t.accepted_images >= 10);
     assert_true(t.refused >= NFILES / 5);
     assert_true(t.without_refused >= 10);
     assert_true(compiled >= 10);

@@ -20,7 +20,7 @@ static inline const seqrt_model *fuzz_checkpoint_model(void)
         .name = "fuzz_tiny",
         .source = "tests/fuzz/fuzz_tiny.seq",
         .structure_hash = 0x5eec0fa2d17e57ull,
-        .input_rows = 1, .input_cols = 3, .input_size = 3, .classes = 4,
+        .input_ndims = 1, .input_dims = {3}, .input_size = 3, .outputs = 4,
         .param_count = FUZZ_CKPT_PARAMS,
         .trainable_count = FUZZ_CKPT_TRAINABLE,
         .opt_state_count = FUZZ_CKPT_OPT,

@@ -25,7 +25,7 @@ static int write_seed(const char *dir, const char *name, unsigned char flags,
     snprintf(tmp, sizeof tmp, "%s/.seed.ckpt", dir);
     snprintf(out, sizeof out, "%s/%s", dir, name);
     seqrt_error err;
-    if (seqrt_checkpoint_save(tmp, m, params, opt, meta, &err) != 0) {
+    if (seqrt_checkpoint_save(tmp, m, params, opt, meta, NULL, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -52,6 +52,7 @@ int main(int argc, char **argv)
     seqrt_checkpoint_meta meta = {.step = 12, .epoch = 2, .epochs = 3, .seed = 42,
                                   .batch = 2, .lr = 0.001f};
     seqrt_rng_seed(&meta.rng, 42);
+    seqrt_rng_seed(&meta.dropout_rng, 42 ^ 0x64726f706f7574ull);
     int bad = write_seed(argv[1], "valid", 0, &meta);
     bad |= write_seed(argv[1], "valid_fix_crc", 1, &meta);
     bad |= write_seed(argv[1], "valid_no_opt_state", 2, &meta);

@@ -12,6 +12,7 @@
 
 #include "seqrt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -377,7 +378,7 @@ static void test_mem_equals_file(void **state)
     const char *two = tmp_path("two.csv.gz");
     FILE *f = fopen(two, "wb");
     assert_non_null(f);
-    const char *parts[2] = {"label,a\n1,2\n", "3,4\n"};
+    const char *parts[2] = {"a,label\n2,1\n", "4,3\n"};
     for (int i = 0; i < 2; i++) {
         gzFile g = gzdopen(dup(fileno(f)), "ab");
         assert_non_null(g);
@@ -391,13 +392,15 @@ static void test_mem_equals_file(void **state)
     assert_int_equal(seqrt_load_csv_mem(gz, n, NULL, NULL, &mem, &err), 0);
     assert_int_equal(file.count, 2);
     assert_int_equal(mem.count, 2);
-    assert_memory_equal(mem.pixels, file.pixels, 2);
+    assert_memory_equal(mem.values, file.values, 2 * sizeof(float));
     assert_memory_equal(mem.targets, file.targets, 2 * sizeof(float));
+    assert_close(mem.targets[1], 3, 0);
     seqrt_dataset_free(&mem);
     seqrt_dataset_free(&file);
     free(gz);
-    assert_int_equal(seqrt_load_csv_mem("5,6\n", 4, NULL, NULL, &mem, &err), 0);
-    assert_int_equal(mem.targets[0], 5);
+    seqrt_csv_opts raw = {.no_header = 1};
+    assert_int_equal(seqrt_load_csv_mem("5,6\n", 4, &raw, NULL, &mem, &err), 0);
+    assert_int_equal(mem.targets[0], 6);
     seqrt_dataset_free(&mem);
 }
 
@@ -463,75 +466,251 @@ static void test_batch_mnist_scaled(void **state)
 
 /* ------------------------------------------------------------- CSV */
 
+/* Loading path with opts (NULL: defaults) fails with exactly
+ * "<path><rest>", and the same bytes from memory with "<csv><rest>". */
+static void expect_csv_error(const char *path, const seqrt_csv_opts *opts,
+                             const char *rest)
+{
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    char want[1024];
+    poison(&d);
+    assert_int_equal(seqrt_load_csv(path, opts, NULL, &d, &err), -1);
+    snprintf(want, sizeof want, "%s%s", path, rest);
+    assert_string_equal(err.msg, want);
+    assert_empty(&d);
+    size_t n;
+    unsigned char *text = read_if_any(path, &n);
+    assert_non_null(text);
+    poison(&d);
+    assert_int_equal(seqrt_load_csv_mem(text, n, opts, NULL, &d, &err), -1);
+    snprintf(want, sizeof want, "<csv>%s", rest);
+    assert_string_equal(err.msg, want);
+    assert_empty(&d);
+    free(text);
+}
+
+/* Loads path, expecting success and `count` samples. */
+static void load_csv_ok(const char *path, const seqrt_csv_opts *opts, size_t count,
+                        seqrt_dataset *d)
+{
+    seqrt_error err = {{0}};
+    if (seqrt_load_csv(path, opts, NULL, d, &err) != 0) {
+        print_error("%s: %s\n", path, err.msg);
+        fail();
+    }
+    assert_int_equal(d->count, count);
+}
+
+/* A header, CRLF, the full number syntax of strtod, blanks around cells,
+ * blank lines at the end; the target is the last column; values are
+ * float32 as written, never scaled. */
 static void test_csv_header_crlf(void **state)
 {
     (void)state;
     const char *path = tmp_path("good.csv");
-    write_text(path, "label,p0,p1,p2,p3\r\n"
-                     "3,0,128,255,7\r\n"
-                     "0, 1 ,2,3,4\r\n"
-                     "9,255,255,0,0\r\n\r\n");
+    write_text(path, "a,b,c,label\r\n"
+                     "0.5,1e3,-2,3\r\n"
+                     " 7 ,+.25,0x10,0\r\n"
+                     "255,-1.5E-2,1,9\r\n\r\n");
     seqrt_dataset d;
-    seqrt_error err = {{0}};
-    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
-    assert_int_equal(d.count, 3);
-    assert_int_equal(d.sample_size, 1 * 4);
-    assert_int_equal(d.sample_size, 4);
-    assert_close(d.scale, 1.0 / 255.0, 1e-9);
-    static const uint8_t pixels[12] = {0, 128, 255, 7, 1, 2, 3, 4, 255, 255, 0, 0};
+    load_csv_ok(path, NULL, 3, &d);
+    assert_int_equal(d.xtype, SEQRT_X_F32);
+    assert_null(d.pixels);
+    assert_int_equal(d.sample_size, 3);
+    assert_int_equal(d.ndims, 1);
+    assert_int_equal(d.dims[0], 3);
+    assert_int_equal(d.y_width, 1);
+    assert_int_equal(d.first_line, 2);
+    static const float values[9] = {0.5f, 1000, -2, 7, 0.25f, 16, 255, -0.015f, 1};
+    for (int i = 0; i < 9; i++)
+        assert_close(d.values[i], values[i], 0);
     static const uint8_t labels[3] = {3, 0, 9};
-    assert_memory_equal(d.pixels, pixels, sizeof pixels);
     assert_targets(&d, labels, sizeof labels);
     assert_string_equal(d.source, path);
+    assert_string_equal(d.labels_source, path);
 
-    float x[4];
+    float x[3];
     int32_t y;
-    seqrt_dataset_batch(&d, NULL, 0, 1, x, &y, NULL, 0);
-    assert_int_equal(y, 3);
-    assert_close(x[1], 128.0 / 255.0, 1e-7);
-    assert_close(x[2], 1.0, 1e-7);
+    seqrt_dataset_batch(&d, NULL, 2, 1, x, &y, NULL, 0);
+    assert_int_equal(y, 9);
+    assert_close(x[0], 255, 0); /* not divided by 255: CSV values are taken as they are */
+    assert_close(x[1], -0.015f, 0);
     seqrt_dataset_free(&d);
 }
 
-/* No header, no final newline: the first line is data. */
+/* --no-header: line 1 is data, columns are numbered from 0 (for --target
+ * too); no final newline. */
 static void test_csv_no_header(void **state)
 {
     (void)state;
     const char *path = tmp_path("plain.csv");
     write_text(path, "1,2,3\n4,5,6");
     seqrt_dataset d;
-    seqrt_error err = {{0}};
-    assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
-    assert_int_equal(d.count, 2);
+    seqrt_csv_opts o = {.no_header = 1};
+    load_csv_ok(path, &o, 2, &d);
     assert_int_equal(d.sample_size, 2);
-    assert_int_equal(d.targets[0], 1);
-    assert_int_equal(d.targets[1], 4);
-    assert_int_equal(d.pixels[3], 6);
+    assert_int_equal(d.first_line, 1);
+    assert_close(d.targets[0], 3, 0);
+    assert_close(d.targets[1], 6, 0);
+    assert_close(d.values[2], 4, 0);
+    seqrt_dataset_free(&d);
+
+    o.target = "0";
+    load_csv_ok(path, &o, 2, &d);
+    assert_close(d.targets[1], 4, 0);
+    assert_close(d.values[0], 2, 0);
+    assert_close(d.values[3], 6, 0);
+    seqrt_dataset_free(&d);
+
+    o.target = "3";
+    expect_csv_error(path, &o, ": --target '3': without a header, targets are column "
+                               "numbers from 0 to 2");
+    /* with a header, the first line is never dropped as one when it is not */
+    const char *nan = tmp_path("nan_first.csv");
+    write_text(nan, "nan,1,2\n3,4,5\n");
+    seqrt_csv_opts n = {.no_header = 1};
+    load_csv_ok(nan, &n, 2, &d);
+    assert_true(isnan(d.values[0]));
     seqrt_dataset_free(&d);
 }
 
-static void test_csv_non_numeric(void **state)
+/* --target by names, in the order given, from anywhere in the row. */
+static void test_csv_target_names(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("targets.csv");
+    write_text(path, "x0,t1,x1,t0\n1,10,2,20\n3,30,4,40\n");
+    seqrt_dataset d;
+    seqrt_csv_opts o = {.target = "t0,t1"};
+    load_csv_ok(path, &o, 2, &d);
+    assert_int_equal(d.y_width, 2);
+    assert_int_equal(d.sample_size, 2);
+    static const float t[4] = {20, 10, 40, 30}, x[4] = {1, 2, 3, 4};
+    for (int i = 0; i < 4; i++) {
+        assert_close(d.targets[i], t[i], 0);
+        assert_close(d.values[i], x[i], 0);
+    }
+    seqrt_dataset_free(&d);
+
+    o.target = "t2";
+    expect_csv_error(path, &o, ": --target 't2': no such column; the header has 'x0', "
+                               "'t1', 'x1', 't0'");
+    o.target = "t1,t1";
+    expect_csv_error(path, &o, ": --target names column 't1' twice");
+    const char *wide = tmp_path("wide.csv");
+    write_text(wide, "a,b,c,d,e,f,g,h,i,j\n1,2,3,4,5,6,7,8,9,0\n");
+    o.target = "k";
+    expect_csv_error(wide, &o, ": --target 'k': no such column; the header has 'a', 'b', "
+                               "'c', 'd', 'e', 'f', 'g', 'h' and 2 more");
+    const char *one = tmp_path("one.csv");
+    write_text(one, "y\n1\n");
+    expect_csv_error(one, NULL, ": every column is a target: no input columns are left");
+
+    /* no_target: every column an input (predict on a file without targets) */
+    seqrt_csv_opts none = {.no_target = 1};
+    load_csv_ok(path, &none, 2, &d);
+    assert_int_equal(d.y_width, 0);
+    assert_null(d.targets);
+    assert_int_equal(d.sample_size, 4);
+    assert_close(d.values[7], 40, 0);
+    assert_string_equal(d.labels_source, "");
+    seqrt_dataset_free(&d);
+}
+
+/* RFC 4180: quoted cells (a comma, "" for a quote, a line break inside),
+ * and a quoted number. */
+static void test_csv_quotes(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("quoted.csv");
+    write_text(path, "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+                     "\"1.5\", 2 ,\"3\"\r\n"
+                     "4,\" 5 \",6\r\n");
+    seqrt_dataset d;
+    load_csv_ok(path, NULL, 2, &d); /* the last column, 'two\nlines' */
+    assert_int_equal(d.y_width, 1);
+    assert_close(d.values[0], 1.5f, 0);
+    assert_close(d.values[1], 2, 0);
+    assert_close(d.targets[0], 3, 0);
+    assert_close(d.values[3], 5, 0);
+    seqrt_dataset_free(&d);
+    seqrt_csv_opts o = {.target = "say \"hi\""};
+    load_csv_ok(path, &o, 2, &d);
+    assert_close(d.targets[1], 5, 0);
+    assert_close(d.values[3], 6, 0);
+    seqrt_dataset_free(&d);
+    /* --target splits at commas: a name with a comma cannot be a target */
+    o.target = "a,b";
+    expect_csv_error(path, &o, ": --target 'a': no such column; the header has 'a,b', "
+                               "'say \"hi\"', 'two\nlines'");
+
+    const char *open = tmp_path("open.csv");
+    write_text(open, "a,b\n1,\"2\n");
+    expect_csv_error(open, NULL, ":2: column 2: a quoted cell is not closed");
+    /* a line break inside quotes counts as a line in later messages */
+    const char *later = tmp_path("later.csv");
+    write_text(later, "\"a\nb\",c\n1,2\n3,x\n");
+    expect_csv_error(later, NULL, ":4: column 2 'c': 'x' is not a number");
+    const char *after = tmp_path("after.csv");
+    write_text(after, "a,b\n1,\"2\"x\n");
+    expect_csv_error(after, NULL, ":2: column 2: text after the closing quote of a "
+                                  "quoted cell");
+}
+
+/* A UTF-8 byte-order mark is skipped, before a header or (--no-header)
+ * before data: the first sample is never lost. */
+static void test_csv_bom(void **state)
+{
+    (void)state;
+    seqrt_dataset d;
+    const char *data = tmp_path("bom_data.csv");
+    write_text(data, "\xEF\xBB\xBF" "1,2,3\n4,5,6\n");
+    seqrt_csv_opts o = {.no_header = 1};
+    load_csv_ok(data, &o, 2, &d);
+    assert_close(d.values[0], 1, 0);
+    assert_close(d.targets[0], 3, 0);
+    assert_int_equal(d.first_line, 1);
+    seqrt_dataset_free(&d);
+
+    const char *head = tmp_path("bom_head.csv");
+    write_text(head, "\xEF\xBB\xBF" "label,a,b\n7,8,9\n");
+    seqrt_csv_opts t = {.target = "label"};
+    load_csv_ok(head, &t, 1, &d);
+    assert_close(d.targets[0], 7, 0);
+    assert_int_equal(d.first_line, 2);
+    seqrt_dataset_free(&d);
+}
+
+static void test_csv_bad_cells(void **state)
 {
     (void)state;
     const char *path = tmp_path("word.csv");
     write_text(path, "label,a,b\n1,2,3\n2,x7,4\n");
-    expect_csv_failure(path, ":3:3: field 2", "'x7' is not a number");
+    expect_csv_error(path, NULL, ":3: column 2 'a': 'x7' is not a number");
+    write_text(path, "label,a,b\n1,2,3\n2,,4\n");
+    expect_csv_error(path, NULL, ":3: column 2 'a' is empty: every cell must be a number");
+    write_text(path, "label,a,b\n1,2,3\n2,3,4 5\n");
+    expect_csv_error(path, NULL, ":3: column 3 'b': '4 5' is not a number");
+    seqrt_csv_opts o = {.no_header = 1};
+    write_text(path, "1,2,3\n2,3,abc\n");
+    expect_csv_error(path, &o, ":2: column 3: 'abc' is not a number");
+    /* a header-like second line is a bad row, not a second header */
+    write_text(path, "1,2\nlabel,x\n");
+    expect_csv_error(path, &o, ":2: column 1: 'label' is not a number");
 }
 
 static void test_csv_ragged_row(void **state)
 {
     (void)state;
     const char *path = tmp_path("ragged.csv");
-    write_text(path, "1,2,3\r\n4,5,6\r\n7,8\r\n");
-    expect_csv_failure(path, ":3:", "2 fields, expected 3");
-}
-
-static void test_csv_value_256(void **state)
-{
-    (void)state;
-    const char *path = tmp_path("big.csv");
-    write_text(path, "1,2,3\n4,256,6\n");
-    expect_csv_failure(path, ":2:3: field 2", "'256' is out of range 0..255");
+    write_text(path, "a,b,c\r\n4,5,6\r\n7,8\r\n");
+    expect_csv_error(path, NULL, ":3: 2 cells, expected 3 like the header on line 1");
+    write_text(path, "a,b,c\r\n4,5,6,7\r\n");
+    expect_csv_error(path, NULL, ":2: 4 cells, expected 3 like the header on line 1");
+    seqrt_csv_opts o = {.no_header = 1};
+    write_text(path, "1,2,3\n4,5\n");
+    expect_csv_error(path, &o, ":2: 2 cells, expected 3 like line 1");
 }
 
 static void test_csv_empty(void **state)
@@ -539,94 +718,47 @@ static void test_csv_empty(void **state)
     (void)state;
     const char *path = tmp_path("empty.csv");
     write_text(path, "");
-    expect_csv_failure(path, "empty file", "no samples");
+    expect_csv_error(path, NULL, ": empty file: no samples");
     const char *head = tmp_path("header_only.csv");
     write_text(head, "label,p0\n");
-    expect_csv_failure(head, "no samples", "header");
-}
-
-/* ------------------------------------------------- the CSV header rule */
-
-/* Loads path, expecting success and `count` samples. */
-static void load_csv_ok(const char *path, size_t count, seqrt_dataset *d)
-{
-    seqrt_error err = {{0}};
-    if (seqrt_load_csv(path, NULL, NULL, d, &err) != 0) {
-        print_error("%s: %s\n", path, err.msg);
-        fail();
-    }
-    assert_int_equal(d->count, count);
-}
-
-/* A UTF-8 byte-order mark is skipped: it neither makes a data line a
- * header (the sample used to be dropped) nor breaks a header. */
-static void test_csv_bom(void **state)
-{
-    (void)state;
-    seqrt_dataset d;
-    const char *data = tmp_path("bom_data.csv");
-    write_text(data, "\xEF\xBB\xBF" "1,2,3\n4,5,6\n");
-    load_csv_ok(data, 2, &d);
-    assert_int_equal(d.targets[0], 1);
-    assert_int_equal(d.pixels[0], 2);
-    assert_int_equal(d.first_line, 1);
-    seqrt_dataset_free(&d);
-
-    const char *head = tmp_path("bom_head.csv");
-    write_text(head, "\xEF\xBB\xBF" "label,a,b\n7,8,9\n");
-    load_csv_ok(head, 1, &d);
-    assert_int_equal(d.targets[0], 7);
-    assert_int_equal(d.first_line, 2);
-    seqrt_dataset_free(&d);
-}
-
-/* A first line of numbers is data, even when they are not integers 0..255:
- * then it is an error at its line and column, never a dropped header. */
-static void test_csv_numeric_first_line(void **state)
-{
-    (void)state;
-    const char *nan = tmp_path("nan.csv");
-    write_text(nan, "nan,1,2\n3,4,5\n");
-    expect_csv_failure(nan, ":1:1: field 1", "'nan' is not an integer");
-    const char *frac = tmp_path("frac.csv");
-    write_text(frac, "1,2.5,3\n3,4,5\n");
-    expect_csv_failure(frac, ":1:3: field 2", "'2.5' is not an integer");
-    const char *neg = tmp_path("neg.csv");
-    write_text(neg, "-1,2,3\n3,4,5\n");
-    expect_csv_failure(neg, ":1:1: field 1", "the label '-1' is out of range 0..255");
-}
-
-/* Line 1 is a header iff one of its cells is not a number: numeric column
- * names after a text one still make a header, and only line 1 may be one. */
-static void test_csv_header_rule(void **state)
-{
-    (void)state;
-    seqrt_dataset d;
-    const char *names = tmp_path("names.csv");
-    write_text(names, "label,0,1\n5,1,2\n");
-    load_csv_ok(names, 1, &d);
-    assert_int_equal(d.targets[0], 5);
-    seqrt_dataset_free(&d);
-
-    const char *empty_cell = tmp_path("empty_cell.csv"); /* pandas' unnamed index */
-    write_text(empty_cell, ",a,b\n5,1,2\n");
-    load_csv_ok(empty_cell, 1, &d);
-    seqrt_dataset_free(&d);
-
-    const char *second = tmp_path("second.csv"); /* a header-like line 2 is an error */
-    write_text(second, "1,2\nlabel,x\n");
-    expect_csv_failure(second, ":2:1: field 1", "'label' is not a number");
-
-    const char *gap = tmp_path("gap.csv"); /* blank lines only at the end */
-    write_text(gap, "label,a\n1,2\n\n\n3,4\n");
-    expect_csv_failure(gap, ":3:", "empty line between samples");
-    write_text(gap, "label,a\n1,2\n\n\r\n\n");
-    load_csv_ok(gap, 1, &d);
-    seqrt_dataset_free(&d);
-
+    expect_csv_error(head, NULL, ": no samples, only a header line");
     const char *blanks = tmp_path("blanks.csv");
     write_text(blanks, "\n\n\r\n");
-    expect_csv_failure(blanks, "no samples", "only blank lines");
+    expect_csv_error(blanks, NULL, ": no samples, only blank lines");
+    const char *gap = tmp_path("gap.csv"); /* blank lines only at the end */
+    write_text(gap, "label,a\n1,2\n\n\n3,4\n");
+    expect_csv_error(gap, NULL, ":3: empty line between samples");
+    write_text(gap, "label,a\n\n3,4\n");
+    expect_csv_error(gap, NULL, ":2: empty line between the header and the samples");
+    seqrt_dataset d;
+    write_text(gap, "label,a\n1,2\n\n\r\n\n");
+    load_csv_ok(gap, NULL, 1, &d);
+    seqrt_dataset_free(&d);
+}
+
+/* "nan" and "inf" are read as numbers, and refused by the check with the
+ * line, the sample and the input. */
+static void test_csv_nan_checked(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("nan.csv");
+    write_text(path, "a,b,y\n1,2,0\n3,inf,1\n");
+    seqrt_dataset d;
+    seqrt_error err = {{0}};
+    char want[600];
+    load_csv_ok(path, NULL, 2, &d);
+    assert_true(isinf(d.values[3]));
+    assert_int_equal(seqrt_dataset_check(&d, 2, 2, SEQRT_TARGET_CLASS, 1, &err), -1);
+    snprintf(want, sizeof want, "%s:3: sample 1, input 2 of 2 is inf: inputs must be finite",
+             path);
+    assert_string_equal(err.msg, want);
+    seqrt_dataset_free(&d);
+    write_text(path, "a,b,y\n1,2,0\n3,4,NaN\n");
+    load_csv_ok(path, NULL, 2, &d);
+    assert_int_equal(seqrt_dataset_check(&d, 2, 1, SEQRT_TARGET_VALUES, 1, &err), -1);
+    snprintf(want, sizeof want, "%s:3: sample 1 has target nan: targets must be finite", path);
+    assert_string_equal(err.msg, want);
+    seqrt_dataset_free(&d);
 }
 
 /* A bad label is reported where it is: the CSV's line, the labels file. */
@@ -636,8 +768,8 @@ static void test_check_label_names_its_file(void **state)
     seqrt_dataset d;
     seqrt_error err = {{0}};
     const char *csv = tmp_path("label_line.csv");
-    write_text(csv, "label,a\n3,0\n12,1\n");
-    load_csv_ok(csv, 2, &d);
+    write_text(csv, "a,label\n0,3\n1,12\n");
+    load_csv_ok(csv, NULL, 2, &d);
     assert_int_equal(seqrt_dataset_check(&d, 1, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
     ASSERT_MSG(&err, csv, ":3: sample 1 has label 12", "10 classes");
     seqrt_dataset_free(&d);
@@ -649,6 +781,106 @@ static void test_check_label_names_its_file(void **state)
     ASSERT_MSG(&err, labels, "sample 2 has label 2", "2 classes (labels 0..1)");
     assert_null(strstr(err.msg, images));
     seqrt_dataset_free(&d);
+}
+
+/* ------------------------------------------------- IDX element types */
+
+/* An IDX file of type `type` (0x08..0x0E) with dims[0..nd), its values
+ * v[i] = 3*i - 5 (0x08: 3*i) in the type's big-endian encoding. */
+static size_t idx_typed(unsigned char *buf, unsigned type, int nd, const uint32_t *dims)
+{
+    put_be32(buf, type << 8 | (unsigned)nd);
+    size_t count = 1, at = 4 + 4 * (size_t)nd;
+    for (int i = 0; i < nd; i++) {
+        put_be32(buf + 4 + 4 * i, dims[i]);
+        count *= dims[i];
+    }
+    for (size_t i = 0; i < count; i++) {
+        double v = type == 0x08 ? 3.0 * (double)i : 3.0 * (double)i - 5;
+        unsigned char b[8];
+        size_t n = 0;
+        switch (type) {
+        case 0x08: b[0] = (unsigned char)v; n = 1; break;
+        case 0x09: b[0] = (unsigned char)(int8_t)v; n = 1; break;
+        case 0x0B: { uint16_t u = (uint16_t)(int16_t)v; b[0] = (unsigned char)(u >> 8);
+                     b[1] = (unsigned char)u; n = 2; break; }
+        case 0x0C: put_be32(b, (uint32_t)(int32_t)v); n = 4; break;
+        case 0x0D: { float f = (float)v; uint32_t u; memcpy(&u, &f, 4); put_be32(b, u);
+                     n = 4; break; }
+        case 0x0E: { uint64_t u; memcpy(&u, &v, 8); put_be32(b, (uint32_t)(u >> 32));
+                     put_be32(b + 4, (uint32_t)u); n = 8; break; }
+        default: fail();
+        }
+        memcpy(buf + at, b, n);
+        at += n;
+    }
+    return at;
+}
+
+/* Every IDX element type, 1 to 4 sample dimensions, labels of one value
+ * or a row per sample: ubyte images stay bytes, the rest float32. */
+static void test_idx_every_type(void **state)
+{
+    (void)state;
+    static unsigned char im[4096], lb[256];
+    static const unsigned types[] = {0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E};
+    static const uint32_t shapes[4][5] = {{2, 6}, {2, 2, 3}, {2, 1, 2, 3}, {2, 1, 1, 2, 3}};
+    const char *images = tmp_path("typed-images"), *labels = tmp_path("typed-labels");
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        for (int nd = 2; nd <= 5; nd++) {
+            write_bytes(images, im, idx_typed(im, types[t], nd, shapes[nd - 2]));
+            const uint32_t ldims[2] = {2, 2};
+            /* labels: float32 rows (2 x 2) for the odd types, ubyte class numbers else */
+            write_bytes(labels, lb, t % 2 ? idx_typed(lb, 0x0D, 2, ldims)
+                                          : idx_labels(lb, 0x801, 2, 2));
+            seqrt_dataset d;
+            seqrt_error err = {{0}};
+            if (seqrt_load_idx(images, labels, &d, &err) != 0) {
+                print_error("type 0x%02x, %d dims: %s\n", types[t], nd, err.msg);
+                fail();
+            }
+            assert_int_equal(d.count, 2);
+            assert_int_equal(d.ndims, nd - 1);
+            for (int i = 1; i < nd; i++)
+                assert_int_equal(d.dims[i - 1], shapes[nd - 2][i]);
+            assert_int_equal(d.sample_size, 6);
+            int bytes = types[t] == 0x08;
+            assert_int_equal(d.xtype, bytes ? SEQRT_X_U8 : SEQRT_X_F32);
+            for (int i = 0; i < 12; i++) {
+                double want = bytes ? 3.0 * i : 3.0 * i - 5;
+                assert_close(bytes ? d.pixels[i] : d.values[i], want, 0);
+            }
+            if (t % 2) {
+                assert_int_equal(d.y_width, 2);
+                assert_close(d.targets[3], 3.0 * 3 - 5, 0);
+            } else {
+                assert_int_equal(d.y_width, 1);
+                assert_close(d.targets[1], 1, 0);
+            }
+            seqrt_dataset_free(&d);
+        }
+    }
+    /* too many dimensions, and a labels file of 3 */
+    const uint32_t six[6] = {2, 1, 1, 1, 2, 3};
+    write_bytes(images, im, idx_typed(im, 0x0D, 6, six));
+    expect_idx_failure(images, labels, images, "wrong magic number 0x00000d06, expected "
+                       "0x00000803 (IDX images: 0x0000TTDD, type TT 08/09/0B/0C/0D/0E, 2 to 5 "
+                       "dimensions)");
+    write_bytes(images, im, idx_typed(im, 0x0D, 2, shapes[0]));
+    write_bytes(labels, lb, idx_typed(lb, 0x0D, 3, shapes[1]));
+    expect_idx_failure(images, labels, labels, "wrong magic number 0x00000d03, expected "
+                       "0x00000801 (IDX labels: 0x0000TTDD, type TT 08/09/0B/0C/0D/0E, 1 or 2 "
+                       "dimensions): this looks like an IDX images file");
+    /* an unknown element type */
+    write_bytes(images, im, idx_typed(im, 0x0D, 2, shapes[0]));
+    im[2] = 0x0A;
+    write_bytes(images, im, 4 + 8 + 24);
+    expect_idx_failure(images, labels, images, "wrong magic number 0x00000a02");
+    /* float images cut short: the values that arrived are counted */
+    write_bytes(images, im, idx_typed(im, 0x0E, 2, shapes[0]) - 9);
+    write_bytes(labels, lb, idx_labels(lb, 0x801, 2, 2));
+    expect_idx_failure(images, labels, images, "truncated: header says 2 images of 6, the file "
+                       "holds 1 (80 of 96 bytes of pixels)");
 }
 
 /* --------------------------------------------------------- broken IDX */
@@ -822,7 +1054,7 @@ static void test_check_label_out_of_range(void **state)
 {
     (void)state;
     const char *path = tmp_path("labels.csv");
-    write_text(path, "3,0,0\n12,1,1\n4,2,2\n");
+    write_text(path, "a,b,y\n0,0,3\n1,1,12\n2,2,4\n");
     seqrt_dataset d;
     seqrt_error err = {{0}};
     assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
@@ -839,15 +1071,18 @@ static void test_check_sample_size(void **state)
     seqrt_error err = {{0}};
     assert_int_equal(seqrt_load_mnist_dir(MNIST_DIR, "t10k", &d, &err), 0);
     assert_int_equal(seqrt_dataset_check(&d, 100, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
-    ASSERT_MSG(&err, "t10k-images-idx3-ubyte",
-               "images are 28x28 = 784 values, the model's input takes 100");
+    ASSERT_MSG(&err, "t10k-images-idx3-ubyte.gz has shape (2000, 28, 28): 784 values per "
+               "sample, the model's input takes 100");
     seqrt_dataset_free(&d);
 
     const char *path = tmp_path("size.csv");
-    write_text(path, "1,2,3\n");
+    write_text(path, "a,b,c\n1,2,3\n");
     assert_int_equal(seqrt_load_csv(path, NULL, NULL, &d, &err), 0);
     assert_int_equal(seqrt_dataset_check(&d, 784, 10, SEQRT_TARGET_CLASS, 1, &err), -1);
-    ASSERT_MSG(&err, path, "samples have 2 values, the model's input takes 784");
+    char want[600];
+    snprintf(want, sizeof want, "%s has shape (1, 2): 2 values per sample, the model's "
+             "input takes 784", path);
+    assert_string_equal(err.msg, want);
     seqrt_dataset_free(&d);
 }
 
@@ -863,14 +1098,15 @@ int main(void)
         cmocka_unit_test(test_batch_mnist_scaled),
         cmocka_unit_test(test_csv_header_crlf),
         cmocka_unit_test(test_csv_no_header),
-        cmocka_unit_test(test_csv_non_numeric),
-        cmocka_unit_test(test_csv_ragged_row),
-        cmocka_unit_test(test_csv_value_256),
-        cmocka_unit_test(test_csv_empty),
+        cmocka_unit_test(test_csv_target_names),
+        cmocka_unit_test(test_csv_quotes),
         cmocka_unit_test(test_csv_bom),
-        cmocka_unit_test(test_csv_numeric_first_line),
-        cmocka_unit_test(test_csv_header_rule),
+        cmocka_unit_test(test_csv_bad_cells),
+        cmocka_unit_test(test_csv_ragged_row),
+        cmocka_unit_test(test_csv_empty),
+        cmocka_unit_test(test_csv_nan_checked),
         cmocka_unit_test(test_check_label_names_its_file),
+        cmocka_unit_test(test_idx_every_type),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_wrong_magic),
         cmocka_unit_test(test_truncated_pixels),

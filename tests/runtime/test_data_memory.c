@@ -160,12 +160,14 @@ static void child_load(int fd, load_kind kind, const char *a, const char *b,
     r.rss_before_kb = status_kb("VmRSS");
     seqrt_dataset d;
     seqrt_error err = {{0}};
+    /* the CSV files here have no header: every line is a sample */
+    static const seqrt_csv_opts raw = {.no_header = 1};
     r.rc = kind == LOAD_IDX ? seqrt_load_idx_opts(a, b, opts, &d, &err)
-                            : seqrt_load_csv(a, NULL, opts, &d, &err);
+                            : seqrt_load_csv(a, &raw, opts, &d, &err);
     snprintf(r.msg, sizeof r.msg, "%s", err.msg);
     r.count = d.count;
     for (size_t i = 0; i < 4 && i < d.count * d.sample_size; i++)
-        r.first_values[i] = d.pixels[i];
+        r.first_values[i] = d.xtype == SEQRT_X_U8 ? d.pixels[i] : (int)d.values[i];
     seqrt_dataset_free(&d);
     _exit(write(fd, &r, sizeof r) == (ssize_t)sizeof r ? 0 : 4);
 }
@@ -331,7 +333,7 @@ static void test_limit_boundary(void **state)
     char csv[4300];
     FILE *f = fopen(scratch_path(csv, sizeof csv, "small.csv"), "w");
     assert_non_null(f);
-    fputs("1,2,3\n4,5,6\n", f);
+    fputs("a,b,c\n1,2,3\n4,5,6\n", f);
     fclose(f);
     opts = (seqrt_load_opts){.max_bytes = 5};
     assert_int_equal(seqrt_load_csv(csv, NULL, &opts, &d, &err), -1);
@@ -350,7 +352,7 @@ static void test_csv_blank_lines(void **state)
 {
     (void)state;
     char csv[4300];
-    static const char head[] = "label,a,b\n7,8,9\n";
+    static const char head[] = "8,9,7\n";
     write_gz(scratch_path(csv, sizeof csv, "blank.csv.gz"), head, sizeof head - 1,
              100 * (size_t)MIB, fill_newlines);
     measured m = load_measured(LOAD_CSV, csv, NULL, NULL);
@@ -362,11 +364,11 @@ static void test_csv_blank_lines(void **state)
 
 enum { CSV_ROWS = 4000, CSV_COLS = 784 };
 
-/* Row r: label r % 10, then cells "    V" with V = (r + c) % 256: six
- * bytes of text per value. */
+/* Row r: r % 10, then cells "          V" with V = (r + c) % 10: twelve
+ * bytes of text per value (the last cell is the target). */
 static void fill_csv(unsigned char *buf, size_t len, size_t at)
 {
-    const size_t row_len = 2 + (size_t)CSV_COLS * 6; /* "L" + ",    V"... + "\n" */
+    const size_t row_len = 2 + (size_t)CSV_COLS * 12; /* "L" + ",          V"... + "\n" */
     for (size_t i = 0; i < len; i++) {
         size_t pos = at + i, r = pos / row_len, k = pos % row_len;
         char c;
@@ -375,28 +377,29 @@ static void fill_csv(unsigned char *buf, size_t len, size_t at)
         else if (k == row_len - 1)
             c = '\n';
         else {
-            size_t col = (k - 1) / 6, j = (k - 1) % 6;
+            size_t col = (k - 1) / 12, j = (k - 1) % 12;
             unsigned v = (unsigned)((r + col) % 10);
-            c = j == 0 ? ',' : j < 5 ? ' ' : (char)('0' + v);
+            c = j == 0 ? ',' : j < 11 ? ' ' : (char)('0' + v);
         }
         buf[i] = (unsigned char)c;
     }
 }
 
-/* Memory proportional to the values (3.1 MB), not to the text (18.8 MB). */
+/* Memory proportional to the values (4 bytes each: 12.5 MB), not to the
+ * text (37.6 MB). */
 static void test_csv_memory_follows_values(void **state)
 {
     (void)state;
     char csv[4300];
-    const size_t row_len = 2 + (size_t)CSV_COLS * 6;
+    const size_t row_len = 2 + (size_t)CSV_COLS * 12;
     write_gz(scratch_path(csv, sizeof csv, "wide.csv.gz"), NULL, 0, CSV_ROWS * row_len,
              fill_csv);
     measured m = load_measured(LOAD_CSV, csv, NULL, NULL);
     assert_int_equal(m.r.rc, 0);
     assert_int_equal(m.r.count, CSV_ROWS);
     assert_int_equal(m.r.first_values[0], 0);
-    assert_int_equal(m.r.first_values[3], 3);
-    long values_kb = (long)CSV_ROWS * (CSV_COLS + 1) / 1024;
+    assert_int_equal(m.r.first_values[3], 2);
+    long values_kb = (long)CSV_ROWS * (CSV_COLS + 1) * 4 / 1024;
     assert_grew_below(&m, values_kb * 3 / 2 + 4 * 1024);
 }
 

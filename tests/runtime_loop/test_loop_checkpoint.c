@@ -54,8 +54,10 @@ static seqrt_checkpoint_meta make_meta(void)
 {
     seqrt_checkpoint_meta meta = {.step = 12345678901ll, .epoch = 3, .epochs = 10,
                                   .seed = 0xfedcba9876543210ull, .batch = 32, .lr = 0.001f};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         meta.rng.s[i] = 0x0101010101010101ull * (uint64_t)(i + 1);
+        meta.dropout_rng.s[i] = 0x1010101010101010ull * (uint64_t)(i + 1);
+    }
     return meta;
 }
 
@@ -122,6 +124,7 @@ static void test_round_trip_is_bit_exact(void **state)
     assert_int_equal(got.epochs, want.epochs);
     assert_true(got.seed == want.seed);
     assert_memory_equal(got.rng.s, want.rng.s, sizeof want.rng.s);
+    assert_memory_equal(got.dropout_rng.s, want.dropout_rng.s, sizeof want.dropout_rng.s);
     assert_int_equal(got.batch, want.batch);
     assert_true(got.lr == want.lr);
 }
@@ -134,14 +137,22 @@ static void test_layout_matches_the_documentation(void **state)
     size_t size;
     unsigned char *b = read_bytes(path, &size);
     const size_t name = 3, source = strlen("models/test.seq");
-    const size_t header = 8 + 4 + 4 + name + 4 + source + 96;
+    const size_t header = 8 + 4 + 4 + name + 4 + source + 128;
     assert_int_equal(size, header + 4 * (P + O) + 4);
     assert_memory_equal(b, "SEQCKPT\0", 8);
-    assert_int_equal(b[8], 2);                       /* version 2, little-endian */
+    assert_int_equal(b[8], 3);                       /* version 3, little-endian */
     assert_int_equal(b[9] | b[10] | b[11], 0);
     assert_int_equal(b[12], name);                   /* name length */
     assert_memory_equal(b + 16, "net", 3);
     assert_int_equal(b[16 + name + 4 + source], 42); /* structure hash LE */
+    /* after the 32 bytes of hash and counts: step 8, epoch 4, epochs 4,
+     * seed 8, then the generator (32) and the dropout generator (32) */
+    const unsigned char *gen = b + 16 + name + 4 + source + 32 + 24;
+    assert_int_equal(gen[0], 0x01);                  /* rng.s[0] LE */
+    assert_int_equal(gen[8], 0x02);                  /* rng.s[1] */
+    assert_int_equal(gen[32], 0x10);                 /* dropout_rng.s[0] */
+    assert_int_equal(gen[40], 0x20);                 /* dropout_rng.s[1] */
+    assert_int_equal(gen[64], 32);                   /* batch */
     /* params[4] = 0.1f = 0x3dcccccd, little-endian */
     const unsigned char *p4 = b + header + 4 * 4;
     assert_int_equal(p4[0], 0xcd);
@@ -258,9 +269,14 @@ static void test_refuses_other_files(void **state)
     save_default();
     size_t size;
     unsigned char *b = read_bytes(path, &size);
-    b[8] = 3;
+    b[8] = 4;
     write_bytes(path, b, size);
-    expect_refused(&m, "checkpoint format version 3, this trainer reads version 2");
+    expect_refused(&m, "checkpoint format version 4, this trainer reads version 3");
+    b[8] = 2;
+    write_bytes(path, b, size);
+    expect_refused(&m, "checkpoint format version 2, written by an older seqc; this trainer "
+                       "reads version 3 (dropout has its own generator, whose state version "
+                       "2 lacks)");
     b[8] = 1;
     write_bytes(path, b, size);
     expect_refused(&m, "checkpoint format version 1, written by an older seqc");
@@ -328,6 +344,8 @@ static void test_every_field_is_range_checked(void **state)
     REFUSE_META(k.step = -5, "-5 optimizer steps cannot be 3 epochs");
     REFUSE_META(k.step = 3ll * UINT32_MAX + 1, "optimizer steps cannot be 3 epochs");
     REFUSE_META(memset(k.rng.s, 0, sizeof k.rng.s), "the generator state is all zero");
+    REFUSE_META(memset(k.dropout_rng.s, 0, sizeof k.dropout_rng.s),
+                "the dropout generator state is all zero");
     REFUSE_META(k.batch = 0, "batch size 0, not in 1..1048576");
     REFUSE_META(k.batch = (1u << 20) + 1, "batch size 1048577, not in 1..1048576");
     REFUSE_META(k.lr = -0.1f, "learning rate -0.1 is not a positive finite number");
@@ -343,6 +361,8 @@ static void test_every_field_is_range_checked(void **state)
     edge.lr = FLT_MAX;
     edge.rng.s[0] = edge.rng.s[1] = edge.rng.s[2] = 0;
     edge.rng.s[3] = 1;
+    edge.dropout_rng.s[1] = edge.dropout_rng.s[2] = edge.dropout_rng.s[3] = 0;
+    edge.dropout_rng.s[0] = 1;
     save_as(&m, &edge, params, opt);
     load_ok(&m);
 }
@@ -430,13 +450,13 @@ static void test_reads_at_most_a_checkpoints_size(void **state)
     for (int i = 0; i < 16; i++) /* 1 MiB of zeros */
         assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
     fclose(f);
-    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8356 "
+    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8388 "
                        "bytes)");
 
     seqrt_error err = {{0}};
     float p[P], o[O];
     assert_int_equal(seqrt_checkpoint_load("/dev/zero", &m, p, o, NULL, &err), -1);
-    assert_string_equal(err.msg, "/dev/zero: more than 8356 bytes, larger than any checkpoint "
+    assert_string_equal(err.msg, "/dev/zero: more than 8388 bytes, larger than any checkpoint "
                                  "of model 'net': not a checkpoint of this model");
     assert_int_equal(seqrt_checkpoint_load(dir, &m, p, o, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "is a directory"));

@@ -397,12 +397,13 @@ static void test_predict_with_and_without_labels(void **state)
         assert_true(without[2 * i] >= '0' && without[2 * i] <= '9' && without[2 * i + 1] == '\n');
     assert_memory_equal(with, without, 4000); /* same classes either way */
 
+    /* the model's metrics after the predictions: on the validation files
+     * in the checkpoint's batches, the last epoch's validation numbers */
     csv h;
     csv_read(&h, "straight.csv");
-    double val_acc = field_number(h.rows[4], 4);
-    char want[128];
-    snprintf(want, sizeof want, "accuracy: %.4f (%d/2000)\n", val_acc,
-             (int)(val_acc * 2000 + 0.5));
+    char loss[64], acc[64], want[256];
+    snprintf(want, sizeof want, "loss: %s - accuracy: %s\n",
+             field(h.rows[4], 3, loss, sizeof loss), field(h.rows[4], 4, acc, sizeof acc));
     assert_string_equal(with + 4000, want);
     free(h.text);
     free(with);
@@ -492,7 +493,7 @@ static void test_missing_or_wrong_data_exit_1(void **state)
 {
     (void)state;
     assert_int_equal(run(TINY_TRAINER, "nodata", "--data nowhere --save nodata.ck"), 1);
-    assert_string_equal(slurp("nodata.err", NULL), "error: nowhere: no such data directory\n");
+    assert_string_equal(slurp("nodata.err", NULL), "error: nowhere: cannot open: No such file or directory\n");
     assert_string_equal(slurp("nodata.out", NULL), "");
     assert_false(exists("nodata.ck"));
 
@@ -502,8 +503,8 @@ static void test_missing_or_wrong_data_exit_1(void **state)
     write_idx("small", "t10k", 3, 2, 2, 1);
     assert_int_equal(run(TINY_TRAINER, "small", "--data small"), 1);
     assert_contains(slurp("small.err", NULL),
-                    "small/train-images-idx3-ubyte: images are 2x2 = 4 values, the model's "
-                    "input takes 784");
+                    "small/train-images-idx3-ubyte has shape (3, 2, 2): 4 values per sample, "
+                    "the model's input takes 784");
     assert_string_equal(slurp("small.out", NULL), "");
 
     /* a label the model cannot output */
@@ -596,6 +597,15 @@ static void test_quiet_and_help(void **state)
     assert_contains(help, "model 'tiny' (tiny.seq)");
     assert_contains(help, "(default 2)");  /* epochs from the model */
     assert_contains(help, "even a single sample");
+    /* the columns and lines of this model's metrics */
+    assert_contains(help, "  --history:   epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    assert_contains(help, "test_loss: X - test_accuracy: X\n");
+    assert_contains(help, "evaluate prints 'val_loss: X - val_accuracy: X'");
+    free(help);
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "help0", "--help"), 0);
+    help = slurp("help0.out", NULL);
+    assert_contains(help, "  --history:   epoch,loss,val_loss,seconds\n");
+    assert_contains(help, "test_loss: X\n");
     free(help);
 }
 
@@ -775,10 +785,10 @@ static void test_load_reads_at_most_a_checkpoint(void **state)
     assert_int_equal(run(TINY_TRAINER, "zeros", "evaluate --data " DATA " --load zeros.ck"), 1);
     assert_string_equal(slurp("zeros.err", NULL),
                         "error: zeros.ck: 4294967296 bytes, larger than any checkpoint of "
-                        "model 'tiny' (at most 102512 bytes): not a checkpoint of this model\n");
+                        "model 'tiny' (at most 102544 bytes): not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "devzero", "evaluate --data " DATA " --load /dev/zero"), 1);
     assert_string_equal(slurp("devzero.err", NULL),
-                        "error: /dev/zero: more than 102512 bytes, larger than any checkpoint "
+                        "error: /dev/zero: more than 102544 bytes, larger than any checkpoint "
                         "of model 'tiny': not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "rzero", COMMON " --resume /dev/zero"), 1);
     assert_contains(slurp("rzero.err", NULL), "not a checkpoint of this model");
@@ -850,7 +860,8 @@ static void test_resume_refuses_impossible_fields(void **state)
 {
     (void)state;
     /* 8 magic, 4 version, 4+4 "tiny", 4+8 "tiny.seq", 32 hash and counts,
-     * then step 8, epoch 4, epochs 4, seed 8, generator 32, batch 4, lr 4 */
+     * then step 8, epoch 4, epochs 4, seed 8, generator 32, dropout
+     * generator 32, batch 4, lr 4 */
     const size_t fixed = 8 + 4 + 4 + 4 + 4 + 8 + 32;
     static const unsigned char zeros[32];
     craft_checkpoint("zero_rng.ck", fixed + 24, zeros, sizeof zeros);
@@ -858,19 +869,342 @@ static void test_resume_refuses_impossible_fields(void **state)
     assert_string_equal(slurp("zero_rng.err", NULL),
                         "error: zero_rng.ck: bad checkpoint: the generator state is all zero, "
                         "which no seeded generator reaches\n");
+    craft_checkpoint("zero_drop.ck", fixed + 56, zeros, sizeof zeros);
+    assert_int_equal(run(TINY_TRAINER, "zero_drop", COMMON " --epochs 6 --resume zero_drop.ck"),
+                     1);
+    assert_string_equal(slurp("zero_drop.err", NULL),
+                        "error: zero_drop.ck: bad checkpoint: the dropout generator state is "
+                        "all zero, which no seeded generator reaches\n");
     const float lr = -0.1f;
     unsigned char lr_bytes[4];
     uint32_t bits;
     memcpy(&bits, &lr, 4);
     for (int i = 0; i < 4; i++)
         lr_bytes[i] = (unsigned char)(bits >> (8 * i));
-    craft_checkpoint("neg_lr.ck", fixed + 60, lr_bytes, 4);
+    craft_checkpoint("neg_lr.ck", fixed + 92, lr_bytes, 4);
     assert_int_equal(run(TINY_TRAINER, "neg_lr", COMMON " --epochs 6 --resume neg_lr.ck"), 1);
     assert_string_equal(slurp("neg_lr.err", NULL),
                         "error: neg_lr.ck: bad checkpoint: learning rate -0.1 is not a positive "
                         "finite number\n");
     assert_int_equal(run(TINY_TRAINER, "neg_lr_eval", "evaluate --data " DATA " --load neg_lr.ck"),
                      1);
+}
+
+/* ------------------------------------------------------- the model's metrics */
+
+/* The history's columns, the progress line and evaluate follow the
+ * model's `metrics` line: none (tiny_nobias) and two (tiny_two). */
+static void test_columns_follow_the_metrics(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "m0", COMMON " --epochs 1 --history m0.csv "
+                         "--save m0.ck"), 0);
+    csv h;
+    csv_read(&h, "m0.csv");
+    assert_int_equal(h.count, 2);
+    assert_string_equal(h.rows[0], "epoch,loss,val_loss,seconds");
+    char *out = slurp("m0.out", NULL);
+    char part[512];
+    snprintf(part, sizeof part, "s/step - loss: %.4f - val_loss: %.4f\n",
+             field_number(h.rows[1], 1), field_number(h.rows[1], 2));
+    assert_contains(out, part);
+    assert_null(strstr(out, "accuracy"));
+    assert_int_equal(run(TINY_TRAINER_NOBIAS, "m0_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load m0.ck"), 0);
+    char loss[64], want[512];
+    snprintf(want, sizeof want, "val_loss: %s\n", field(h.rows[1], 2, loss, sizeof loss));
+    assert_string_equal(slurp("m0_eval.out", NULL), want);
+    free(h.text);
+
+    assert_int_equal(run(TINY_TRAINER_TWO, "m2", COMMON " --epochs 1 --history m2.csv "
+                         "--save m2.ck"), 0);
+    csv_read(&h, "m2.csv");
+    assert_int_equal(h.count, 2);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,sparse_top_k_categorical_accuracy,"
+                                   "val_loss,val_accuracy,val_sparse_top_k_categorical_accuracy,"
+                                   "seconds");
+    /* top-3 accuracy counts every arg-max hit and more */
+    assert_true(field_number(h.rows[1], 3) >= field_number(h.rows[1], 2));
+    assert_true(field_number(h.rows[1], 6) > field_number(h.rows[1], 5));
+    assert_true(field_number(h.rows[1], 6) <= 1);
+    snprintf(part, sizeof part, " - loss: %.4f - accuracy: %.4f - "
+             "sparse_top_k_categorical_accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f - "
+             "val_sparse_top_k_categorical_accuracy: %.4f\n",
+             field_number(h.rows[1], 1), field_number(h.rows[1], 2), field_number(h.rows[1], 3),
+             field_number(h.rows[1], 4), field_number(h.rows[1], 5), field_number(h.rows[1], 6));
+    assert_contains(slurp("m2.out", NULL), part);
+    assert_int_equal(run(TINY_TRAINER_TWO, "m2_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load m2.ck"), 0);
+    char acc[64], top[64];
+    snprintf(want, sizeof want, "val_loss: %s - val_accuracy: %s - "
+             "val_sparse_top_k_categorical_accuracy: %s\n", field(h.rows[1], 4, loss, sizeof loss),
+             field(h.rows[1], 5, acc, sizeof acc), field(h.rows[1], 6, top, sizeof top));
+    assert_string_equal(slurp("m2_eval.out", NULL), want);
+    /* predict with targets: the same metrics, without the val_ prefix */
+    assert_int_equal(run(TINY_TRAINER_TWO, "m2_pred", "predict --load m2.ck --threads 1 --limit "
+                         "2000 --images " DATA "/t10k-images-idx3-ubyte.gz --labels "
+                         DATA "/t10k-labels-idx1-ubyte.gz"), 0);
+    snprintf(want, sizeof want, "loss: %s - accuracy: %s - sparse_top_k_categorical_accuracy: "
+             "%s\n", loss, acc, top);
+    out = slurp("m2_pred.out", NULL);
+    assert_string_equal(out + 4000, want);
+    free(h.text);
+}
+
+/* A resumed run keeps the history's columns and rows; a history of other
+ * columns is refused before any training. */
+static void test_resume_keeps_the_columns(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_TWO, "two4", COMMON " --epochs 3 --history two4.csv"), 0);
+    assert_int_equal(run(TINY_TRAINER_TWO, "two2", COMMON " --epochs 1 --history two2.csv "
+                         "--save two2.ck"), 0);
+    assert_int_equal(run(TINY_TRAINER_TWO, "two2r", COMMON " --epochs 3 --history two2.csv "
+                         "--resume two2.ck"), 0);
+    csv a, b;
+    csv_read(&a, "two4.csv");
+    csv_read(&b, "two2.csv");
+    assert_same_metrics(&a, &b);
+    free(a.text);
+    free(b.text);
+    /* tiny writes other columns: refused, the file untouched */
+    assert_int_equal(run(TINY_TRAINER_TWO, "two_other", COMMON " --epochs 3 --history "
+                         "straight.csv --resume two2.ck"), 1);
+    assert_contains(slurp("two_other.err", NULL),
+                    "error: straight.csv: its columns are 'epoch,loss,accuracy,val_loss,"
+                    "val_accuracy,seconds', this run writes 'epoch,loss,accuracy,"
+                    "sparse_top_k_categorical_accuracy,val_loss,val_accuracy,"
+                    "val_sparse_top_k_categorical_accuracy,seconds'");
+    assert_string_equal(slurp("two_other.out", NULL), "");
+    csv_read(&a, "straight.csv");
+    assert_int_equal(a.count, 5);
+    free(a.text);
+}
+
+/* --------------------------------------------------- dropout's own stream */
+
+/*
+ * Issue #12: "tiny" and "tiny_dropout" differ only in a dropout layer.
+ * With one generator the masks consumed draws between shuffles, so from
+ * epoch 2 on the two saw the samples in different orders. Now each epoch
+ * of both runs trains the same batches in the same order (TINY_TRACE
+ * hashes each training batch's inputs), while the dropout run's numbers
+ * show that its masks were drawn.
+ */
+static void test_dropout_does_not_move_the_shuffles(void **state)
+{
+    (void)state;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/plain.trace", dir);
+    setenv("TINY_TRACE", path, 1);
+    int rc = run(TINY_TRAINER, "plain", "--data " DATA " --limit 300 --threads 1 --epochs 3 "
+                 "--seed 5 --history plain.csv");
+    snprintf(path, sizeof path, "%s/drop.trace", dir);
+    setenv("TINY_TRACE", path, 1);
+    int rc_drop = run(TINY_TRAINER_DROPOUT, "drop", "--data " DATA " --limit 300 --threads 1 "
+                      "--epochs 3 --seed 5 --history drop.csv");
+    unsetenv("TINY_TRACE");
+    assert_int_equal(rc, 0);
+    assert_int_equal(rc_drop, 0);
+    char *plain = slurp("plain.trace", NULL), *drop = slurp("drop.trace", NULL);
+    assert_int_equal(count_lines(plain), 3 * 10); /* 300 samples: 9 batches of 32 and 12 */
+    assert_string_equal(plain, drop);
+    /* and the epochs are shuffled, each differently */
+    size_t epoch_len = 0;
+    for (int i = 0; i < 10; i++)
+        epoch_len += strcspn(plain + epoch_len, "\n") + 1;
+    assert_memory_not_equal(plain, plain + epoch_len, epoch_len);
+    csv a, b;
+    csv_read(&a, "plain.csv");
+    csv_read(&b, "drop.csv");
+    char ma[256], mb[256];
+    metric_columns(a.rows[1], ma, sizeof ma);
+    metric_columns(b.rows[1], mb, sizeof mb);
+    assert_string_not_equal(ma, mb);
+    free(a.text);
+    free(b.text);
+    free(plain);
+    free(drop);
+}
+
+/* The checkpoint holds the dropout stream: 3 epochs straight and 1 + 2
+ * resumed give the same file, byte for byte. */
+static void test_resume_continues_the_dropout_stream(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_DROPOUT, "d3", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 3 --save d3.ck --quiet"), 0);
+    assert_int_equal(run(TINY_TRAINER_DROPOUT, "d1", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 1 --save d1.ck --quiet"), 0);
+    assert_int_equal(run(TINY_TRAINER_DROPOUT, "d1r", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 3 --resume d1.ck --save d1.ck --quiet"), 0);
+    assert_same_file("d3.ck", "d1.ck");
+}
+
+/* ------------------------------------------------------- normalize adapt */
+
+/*
+ * tiny_norm (rescale 2 offset=-1, normalize over the last axis of 28)
+ * trained on the first 100 training images: the checkpoint's mean and
+ * variance are those of the 2800 rows of 28 values x*2-1, x = byte/255
+ * as a float. Computed independently with NumPy 1.24 (Debian's
+ * python3-numpy):
+ *   raw = gzip.open('data/mnist-digits/train-images-idx3-ubyte.gz').read()
+ *   x = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28)[:100]
+ *   x = x.astype(np.float32) * np.float32(1/255)
+ *   rows = x.astype(np.float64).reshape(-1, 28)
+ *   mean = (2*rows.mean(0) - 1).astype(np.float32)
+ *   var = (4*rows.var(0)).astype(np.float32)
+ */
+static const double norm_mean[28] = {
+    -1, -1, -0.99842298, -0.992492974, -0.966680646, -0.91554904, -0.852605045,
+    -0.77043134, -0.69550699, -0.634540617, -0.576543391, -0.549918771, -0.526352942,
+    -0.480904728, -0.453058779, -0.457515389, -0.466764688, -0.485585392, -0.526717067,
+    -0.60833329, -0.708803892, -0.799666643, -0.875145674, -0.924355745, -0.974523783,
+    -0.992924392, -0.998966396, -0.999703109};
+static const double norm_var[28] = {
+    0, 0, 0.00155451859, 0.0108121689, 0.0502489991, 0.131692216, 0.227436066,
+    0.323078573, 0.433453292, 0.494234174, 0.540729344, 0.560381591, 0.57365942,
+    0.616387069, 0.653060257, 0.625050426, 0.635043979, 0.616516173, 0.587335348,
+    0.518508792, 0.402442485, 0.287577569, 0.186811313, 0.118229866, 0.0326307155,
+    0.0086514689, 0.00103877357, 0.000127730818};
+
+/* Float k of a checkpoint of tiny_norm's params (name "tiny_norm",
+ * source "tiny_norm.seq"): 8 + 4 + 4+9 + 4+13 + 32 + 96 bytes of header. */
+static double ckpt_param(const char *name, size_t k)
+{
+    size_t len;
+    unsigned char *b = (unsigned char *)slurp(name, &len);
+    size_t at = 8 + 4 + 4 + 9 + 4 + 13 + 32 + 96 + 4 * k;
+    assert_true(at + 4 <= len);
+    uint32_t bits = 0;
+    for (int i = 0; i < 4; i++)
+        bits |= (uint32_t)b[at + (size_t)i] << (8 * i);
+    free(b);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static void test_normalize_adapts_to_the_training_set(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_NORM, "norm", "--data " DATA " --limit 100 --threads 1 "
+                         "--epochs 1 --save norm.ck"), 0);
+    char *out = slurp("norm.out", NULL);
+    assert_memory_equal(out, "normalize: adapted to 100 training samples\nEpoch 1/1\n", 51);
+    const size_t mean_at = 784 * 10 + 10, var_at = mean_at + 28;
+    for (size_t f = 0; f < 28; f++) {
+        assert_close(ckpt_param("norm.ck", mean_at + f), norm_mean[f], 1e-6);
+        assert_close(ckpt_param("norm.ck", var_at + f), norm_var[f], 1e-6 * norm_var[f] + 1e-9);
+    }
+    /* and it trains: normalized inputs reach the tutorial's accuracy */
+    csv h;
+    assert_int_equal(run(TINY_TRAINER_NORM, "norm_q", "--data " DATA " --limit 100 --threads 1 "
+                         "--epochs 1 --quiet"), 0);
+    assert_string_equal(slurp("norm_q.out", NULL), "");
+
+    /* resuming keeps the checkpoint's statistics: no second adapt */
+    assert_int_equal(run(TINY_TRAINER_NORM, "norm_r", "--data " DATA " --limit 300 --threads 1 "
+                         "--epochs 2 --resume norm.ck --save norm2.ck --history norm2.csv"), 0);
+    assert_null(strstr(slurp("norm_r.out", NULL), "normalize:"));
+    for (size_t f = 0; f < 56; f++)
+        assert_true(ckpt_param("norm2.ck", mean_at + f) == ckpt_param("norm.ck", mean_at + f));
+    csv_read(&h, "norm2.csv");
+    assert_int_equal(h.count, 2);
+    assert_true(field_number(h.rows[1], 2) > 0.5);
+    free(h.text);
+}
+
+/* ------------------------------------------- validation split and test set */
+
+/*
+ * A DIR source with --validation-split: the split validates every epoch
+ * and the t10k files are the test set, evaluated once at the end: one
+ * line on stdout, also with --quiet, whose numbers are evaluate's on the
+ * same files (evaluate reads a DIR's t10k) with test_ for val_.
+ */
+static void test_test_set_is_evaluated_once_at_the_end(void **state)
+{
+    (void)state;
+    assert_int_equal(run(TINY_TRAINER_TWO, "tsplit", COMMON " --epochs 2 --validation-split 0.25 "
+                         "--quiet --history tsplit.csv --save tsplit.ck"), 0);
+    char *out = slurp("tsplit.out", NULL);
+    assert_int_equal(count_lines(out), 1);
+    assert_int_equal(run(TINY_TRAINER_TWO, "tsplit_eval", "evaluate --data " DATA " --limit 2000 "
+                         "--threads 1 --load tsplit.ck"), 0);
+    char *ev = slurp("tsplit_eval.out", NULL);
+    char want[512];
+    double loss, acc, top;
+    assert_int_equal(sscanf(ev, "val_loss: %lf - val_accuracy: %lf - "
+                                "val_sparse_top_k_categorical_accuracy: %lf", &loss, &acc, &top), 3);
+    snprintf(want, sizeof want, "test_loss: %s", strchr(ev, ' ') + 1);
+    /* "val_loss: A - val_accuracy: B - val_sparse...: C" -> test_ names */
+    char *p;
+    while ((p = strstr(want, "val_")) != NULL) {
+        memmove(p + 5, p + 4, strlen(p + 4) + 1);
+        memcpy(p, "test_", 5);
+    }
+    assert_string_equal(out, want);
+    /* the history validated on the split, not on the test set */
+    csv h;
+    csv_read(&h, "tsplit.csv");
+    assert_int_equal(h.count, 3);
+    assert_true(field_number(h.rows[2], 4) != loss);
+    free(h.text);
+    /* without --quiet the line comes after the last epoch's */
+    assert_int_equal(run(TINY_TRAINER_TWO, "tsplit_loud", COMMON " --epochs 1 "
+                         "--validation-split 0.25"), 0);
+    out = slurp("tsplit_loud.out", NULL);
+    char *last = out + strlen(out) - 1;
+    while (last > out && last[-1] != '\n')
+        last--;
+    assert_memory_equal(last, "test_loss: ", 11);
+    assert_int_equal(count_lines(out), 3);
+}
+
+/* A CSV with no --test and no split: no validation at all. The history
+ * has no val_ columns, the progress line no val_ values, and there is no
+ * test line. */
+static void test_training_without_validation(void **state)
+{
+    (void)state;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/noval.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int j = 0; j < 784; j++)
+        fprintf(f, "p%d,", j);
+    fputs("label\n", f);
+    for (int i = 0; i < 40; i++) {
+        for (int j = 0; j < 784; j++)
+            fprintf(f, "%g,", (double)((i * 7 + j * 13) % 256) / 255.0);
+        fprintf(f, "%d\n", i % 10);
+    }
+    fclose(f);
+    assert_int_equal(run(TINY_TRAINER, "noval", "--data noval.csv --threads 1 --epochs 2 "
+                         "--history noval.csv.hist --save noval.ck"), 0);
+    csv h;
+    csv_read(&h, "noval.csv.hist");
+    assert_int_equal(h.count, 3);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,seconds");
+    char *out = slurp("noval.out", NULL);
+    char part[256];
+    snprintf(part, sizeof part, "2/2 [==============================] - ");
+    assert_contains(out, part);
+    snprintf(part, sizeof part, " - loss: %.4f - accuracy: %.4f\n", field_number(h.rows[2], 1),
+             field_number(h.rows[2], 2));
+    assert_contains(out, part);
+    assert_null(strstr(out, "val_"));
+    assert_null(strstr(out, "test_"));
+    free(h.text);
+    /* resuming keeps the columns */
+    assert_int_equal(run(TINY_TRAINER, "noval_r", "--data noval.csv --threads 1 --epochs 3 "
+                         "--history noval.csv.hist --resume noval.ck"), 0);
+    csv_read(&h, "noval.csv.hist");
+    assert_int_equal(h.count, 4);
+    assert_string_equal(h.rows[0], "epoch,loss,accuracy,seconds");
+    free(h.text);
 }
 
 int main(void)
@@ -903,6 +1237,13 @@ int main(void)
         cmocka_unit_test(test_numeric_flags_name_their_range),
         cmocka_unit_test(test_stale_temporaries_cleared_at_start),
         cmocka_unit_test(test_resume_refuses_impossible_fields),
+        cmocka_unit_test(test_columns_follow_the_metrics),
+        cmocka_unit_test(test_resume_keeps_the_columns),
+        cmocka_unit_test(test_dropout_does_not_move_the_shuffles),
+        cmocka_unit_test(test_resume_continues_the_dropout_stream),
+        cmocka_unit_test(test_normalize_adapts_to_the_training_set),
+        cmocka_unit_test(test_test_set_is_evaluated_once_at_the_end),
+        cmocka_unit_test(test_training_without_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

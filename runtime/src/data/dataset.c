@@ -92,10 +92,12 @@ seqrt_target_kind seqrt_loss_targets(seqrt_loss_kind k)
     return SEQRT_TARGET_VALUES;
 }
 
-/* "FILE:LINE: sample I" for a CSV, "FILE: sample I" otherwise */
-static const char *where(const seqrt_dataset *d, size_t i, char *buf, size_t len)
+/* "FILE:LINE: sample I" for a CSV, "FILE: sample I" otherwise; the
+ * targets' file (IDX labels, an .npz's y member) when targets. */
+static const char *where(const seqrt_dataset *d, size_t i, int targets, char *buf,
+                         size_t len)
 {
-    const char *file = d->labels_source[0] ? d->labels_source : d->source;
+    const char *file = targets && d->labels_source[0] ? d->labels_source : d->source;
     if (d->first_line)
         snprintf(buf, len, "%s:%zu: sample %zu", file, d->first_line + i, i);
     else
@@ -103,27 +105,35 @@ static const char *where(const seqrt_dataset *d, size_t i, char *buf, size_t len
     return buf;
 }
 
+/* "(60000, 28, 28)": the dataset's shape, N first */
+static void shape_text(const seqrt_dataset *d, char *buf, size_t len)
+{
+    size_t at = (size_t)snprintf(buf, len, "(%zu", d->count);
+    for (int i = 0; i < d->ndims && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, ", %" PRId64, d->dims[i]);
+    if (at < len)
+        snprintf(buf + at, len - at, ")");
+}
+
 int seqrt_dataset_check(const seqrt_dataset *d, int input_size, int outputs,
                         seqrt_target_kind kind, int need_targets, seqrt_error *err)
 {
-    char at[600];
+    char at[600], shape[200];
     if (d->count == 0 || (!d->pixels && !d->values))
         return seqrt_fail(err, "%s: the dataset holds no samples", d->source);
     if (input_size <= 0 || d->sample_size != (size_t)input_size) {
-        if (d->ndims > 1)
-            return seqrt_fail(err, "%s: images are %" PRId64 "x%" PRId64 " = %zu values, "
-                              "the model's input takes %d", d->source, d->dims[0], d->dims[1],
-                              d->sample_size, input_size);
-        return seqrt_fail(err, "%s: samples have %zu value%s, the model's input "
-                          "takes %d", d->source, d->sample_size,
+        shape_text(d, shape, sizeof shape);
+        return seqrt_fail(err, "%s has shape %s: %zu value%s per sample, the model's input "
+                          "takes %d", d->source, shape, d->sample_size,
                           d->sample_size == 1 ? "" : "s", input_size);
     }
     if (d->xtype == SEQRT_X_F32) {
         for (size_t i = 0; i < d->count * d->sample_size; i++)
             if (!isfinite(d->values[i]))
-                return seqrt_fail(err, "%s: value %zu is %s: inputs must be finite",
-                                  where(d, i / d->sample_size, at, sizeof at),
-                                  i % d->sample_size, isnan(d->values[i]) ? "nan" : "inf");
+                return seqrt_fail(err, "%s, input %zu of %zu is %s: inputs must be finite",
+                                  where(d, i / d->sample_size, 0, at, sizeof at),
+                                  i % d->sample_size + 1, d->sample_size,
+                                  isnan(d->values[i]) ? "nan" : "inf");
     }
     if (!need_targets)
         return 0;
@@ -144,18 +154,19 @@ int seqrt_dataset_check(const seqrt_dataset *d, int input_size, int outputs,
             float v = d->targets[i * (size_t)w + (size_t)j];
             if (!isfinite(v))
                 return seqrt_fail(err, "%s has target %s: targets must be finite",
-                                  where(d, i, at, sizeof at), isnan(v) ? "nan" : "inf");
+                                  where(d, i, 1, at, sizeof at), isnan(v) ? "nan" : "inf");
             if (classes && (v < 0 || v >= (float)outputs || v != floorf(v)))
                 return seqrt_fail(err, "%s has label %g, but the model has %d classes "
-                                  "(labels 0..%d)", where(d, i, at, sizeof at), (double)v,
+                                  "(labels 0..%d)", where(d, i, 1, at, sizeof at), (double)v,
                                   outputs, outputs - 1);
             if (kind == SEQRT_TARGET_BINARY && (v < 0 || v > 1))
                 return seqrt_fail(err, "%s has target %g: binary_crossentropy takes "
-                                  "targets in [0, 1]", where(d, i, at, sizeof at), (double)v);
+                                  "targets in [0, 1]", where(d, i, 1, at, sizeof at),
+                                  (double)v);
             if (kind == SEQRT_TARGET_ROWS && !classes && v < 0)
                 return seqrt_fail(err, "%s has target %g: categorical_crossentropy takes "
                                   "rows of values >= 0 (one-hot or probabilities)",
-                                  where(d, i, at, sizeof at), (double)v);
+                                  where(d, i, 1, at, sizeof at), (double)v);
         }
     }
     return 0;

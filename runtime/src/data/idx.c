@@ -23,11 +23,10 @@
 #include <unistd.h>
 
 enum {
-    IDX_IMAGES_MAGIC = 0x00000803, /* unsigned bytes, 3 dimensions */
-    IDX_LABELS_MAGIC = 0x00000801, /* unsigned bytes, 1 dimension */
-    IDX_IMAGES_HEADER = 16,        /* magic, count, rows, cols */
-    IDX_LABELS_HEADER = 8,         /* magic, count */
-    IDX_MAX_SIDE = 1 << 15         /* a larger image side is a broken header */
+    IDX_IMAGES_MAGIC = 0x00000803, /* unsigned bytes, 3 dimensions (MNIST) */
+    IDX_LABELS_MAGIC = 0x00000801, /* unsigned bytes, 1 dimension (MNIST) */
+    IDX_MAX_DIMS = SEQRT_MAX_SAMPLE_DIMS + 1,
+    IDX_MAX_SIDE = 1 << 15         /* a larger dimension is a broken header */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -40,20 +39,49 @@ typedef struct idx_file {
     const char *path;
     data_src    src;
     int         images;            /* 1: images file, 0: labels file */
-    uint32_t    count, rows, cols; /* rows = cols = 1 for labels */
-    size_t      payload;           /* bytes after the header, as the header says */
+    data_dtype  type;
+    int         ndims;
+    uint32_t    dims[IDX_MAX_DIMS]; /* dims[0]: the count */
+    uint32_t    count;
+    size_t      each;              /* values per sample */
+    size_t      values;            /* count * each, as the header says */
 } idx_file;
+
+/* The IDX element type of a magic number's third byte. */
+static int idx_type(unsigned code, data_dtype *t)
+{
+    switch (code) {
+    case 0x08: *t = DATA_U8; return 0;
+    case 0x09: *t = DATA_I8; return 0;
+    case 0x0B: *t = DATA_I16; return 0;
+    case 0x0C: *t = DATA_I32; return 0;
+    case 0x0D: *t = DATA_F32; return 0;
+    case 0x0E: *t = DATA_F64; return 0;
+    default: return -1;
+    }
+}
 
 static const char *idx_kind(uint32_t magic)
 {
-    switch (magic) {
-    case IDX_IMAGES_MAGIC: return "an IDX images file";
-    case IDX_LABELS_MAGIC: return "an IDX labels file";
-    default: break;
-    }
+    data_dtype t;
     if ((magic >> 16) == 0x1f8b)
         return "a file gzipped twice: gunzip it once";
+    if ((magic >> 16) != 0 || idx_type((magic >> 8) & 0xff, &t) < 0)
+        return NULL;
+    if ((magic & 0xff) == 1)
+        return "an IDX labels file";
+    if ((magic & 0xff) >= 2 && (magic & 0xff) <= IDX_MAX_DIMS)
+        return "an IDX images file";
     return NULL;
+}
+
+/* "2x2" */
+static void idx_sample_shape(const idx_file *x, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 1; i < x->ndims && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%" PRIu32, i > 1 ? "x" : "", x->dims[i]);
 }
 
 /* "truncated: header says 3 images of 2x2, the file holds 2 (10 of 12
@@ -61,97 +89,115 @@ static const char *idx_kind(uint32_t magic)
 static int idx_truncated(const idx_file *x, size_t got, int cut, seqrt_error *err)
 {
     const char *why = cut ? " (the gzip stream ends early)" : "";
+    size_t size = data_dtype_size(x->type);
     if (!x->images)
         return seqrt_fail(err, "%s: truncated: header says %" PRIu32 " labels, the "
-                          "file holds %zu%s", x->path, x->count, got, why);
-    size_t each = (size_t)x->rows * x->cols;
-    return seqrt_fail(err, "%s: truncated: header says %" PRIu32 " images of %" PRIu32
-                      "x%" PRIu32 ", the file holds %zu (%zu of %zu bytes of pixels)%s",
-                      x->path, x->count, x->rows, x->cols, got / each, got, x->payload,
-                      why);
+                          "file holds %zu%s", x->path, x->count, got / x->each, why);
+    char shape[96];
+    idx_sample_shape(x, shape, sizeof shape);
+    return seqrt_fail(err, "%s: truncated: header says %" PRIu32 " images of %s, the file "
+                      "holds %zu (%zu of %zu bytes of pixels)%s", x->path, x->count, shape,
+                      got / x->each, got * size, x->values * size, why);
 }
 
-/* Opens an IDX file and checks its header: the magic number, then the
- * dimensions. A plain file's size is known, so a short or over-limit one
- * is refused before any allocation. */
-static int idx_open(idx_file *x, uint32_t magic, const data_budget *b,
-                    seqrt_error *err)
+/* Opens an IDX file and checks its header: the magic number (element
+ * type and dimensions), then the dimensions. A plain file's size is
+ * known, so a short or over-limit one is refused before any allocation. */
+static int idx_open(idx_file *x, int images, const data_budget *b, seqrt_error *err)
 {
     const char *path = x->src.path;
-    const size_t header = magic == IDX_IMAGES_MAGIC ? IDX_IMAGES_HEADER
-                                                    : IDX_LABELS_HEADER;
-    const char *what = magic == IDX_IMAGES_MAGIC ? "images" : "labels";
-    unsigned char h[IDX_IMAGES_HEADER];
+    const char *what = images ? "images" : "labels";
+    const uint32_t usual = images ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC;
+    unsigned char h[4 + 4 * IDX_MAX_DIMS];
     size_t got;
 
     x->path = path;
-    x->images = magic == IDX_IMAGES_MAGIC;
-    if (data_src_read(&x->src, h, header, &got, err) < 0)
+    x->images = images;
+    if (data_src_read(&x->src, h, 4, &got, err) < 0)
         return -1;
     if (got == 0)
         return seqrt_fail(err, "%s: empty file, expected an IDX %s file", path, what);
-    if (got >= 4 && be32(h) != magic) {
-        const char *kind = idx_kind(be32(h));
+    uint32_t magic = got == 4 ? be32(h) : 0;
+    unsigned nd = magic & 0xff;
+    int ok_dims = images ? nd >= 2 && nd <= IDX_MAX_DIMS : nd == 1 || nd == 2;
+    if (got == 4 && ((magic >> 16) != 0 || idx_type((magic >> 8) & 0xff, &x->type) < 0 ||
+                     !ok_dims)) {
+        /* garbage from a damaged gzip stream: say so, not "wrong magic" */
+        unsigned char probe[256];
+        size_t n;
+        if (data_src_read(&x->src, probe, sizeof probe, &n, err) < 0)
+            return -1;
+        const char *kind = idx_kind(magic);
         return seqrt_fail(err, "%s: wrong magic number 0x%08x, expected 0x%08x "
-                          "(IDX %s)%s%s", path, (unsigned)be32(h), (unsigned)magic,
-                          what, kind ? ": this looks like " : "", kind ? kind : "");
+                          "(IDX %s: 0x0000TTDD, type TT 08/09/0B/0C/0D/0E, %s dimensions)"
+                          "%s%s", path, (unsigned)magic, (unsigned)usual, what,
+                          images ? "2 to 5" : "1 or 2", kind ? ": this looks like " : "",
+                          kind ? kind : "");
+    }
+    size_t header = 4 + 4 * (size_t)nd;
+    if (got == 4) {
+        size_t more;
+        if (data_src_read(&x->src, h + 4, header - 4, &more, err) < 0)
+            return -1;
+        got += more;
     }
     if (got < header)
         return seqrt_fail(err, "%s: truncated header: expected %zu bytes, found %zu%s",
                           path, header, got,
                           data_src_cut_short(&x->src) ? " (the gzip stream ends early)" : "");
-
-    x->count = be32(h + 4);
-    x->rows = x->cols = 1;
-    if (x->images) {
-        x->rows = be32(h + 8);
-        x->cols = be32(h + 12);
-        if (x->rows == 0 || x->cols == 0 || x->rows > IDX_MAX_SIDE ||
-            x->cols > IDX_MAX_SIDE)
-            return seqrt_fail(err, "%s: absurd image size %" PRIu32 "x%" PRIu32
-                              " in the header (each side must be 1..%d)",
-                              path, x->rows, x->cols, IDX_MAX_SIDE);
+    x->ndims = (int)nd;
+    for (int i = 0; i < x->ndims; i++)
+        x->dims[i] = be32(h + 4 + 4 * i);
+    uint64_t each = 1;
+    for (int i = 1; i < x->ndims; i++) {
+        if (x->dims[i] == 0 || x->dims[i] > IDX_MAX_SIDE) {
+            char shape[96];
+            idx_sample_shape(x, shape, sizeof shape);
+            return seqrt_fail(err, "%s: absurd %s size %s in the header (each dimension "
+                              "must be 1..%d)", path, images ? "image" : "label", shape,
+                              IDX_MAX_SIDE);
+        }
+        each *= x->dims[i];
     }
+    x->count = x->dims[0];
+    if (each > ((uint64_t)1 << 31))
+        return seqrt_fail(err, "%s: %" PRIu64 " values per sample in the header, more than "
+                          "2^31", path, each);
+    x->each = (size_t)each;
     if (x->count == 0)
         return seqrt_fail(err, "%s: the header says the file holds 0 %s", path, what);
 
-    /* rows*cols <= 2^30 and count < 2^32, so the product needs 62 bits */
-    uint64_t bytes = (uint64_t)x->count * x->rows * x->cols;
-    x->payload = bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+    /* each <= 2^31 and count < 2^32: the product needs 63 bits */
+    uint64_t values = (uint64_t)x->count * each;
+    x->values = values > SIZE_MAX / 8 ? SIZE_MAX / 8 : (size_t)values;
 
     size_t size;
     if (data_src_plain_size(&x->src, &size)) {
-        size_t have = size > header ? size - header : 0;
-        if (have < x->payload)
-            return idx_truncated(x, have, 0, err);
+        size_t have = size > header ? size - header : 0, esize = data_dtype_size(x->type);
+        if (have < x->values * esize)
+            return idx_truncated(x, have / esize, 0, err);
         data_budget mine = *b; /* the message names this file */
         mine.path = path;
-        if (data_fits(&mine, x->payload, err) < 0)
+        size_t keep = images && x->type == DATA_U8 ? 1 : sizeof(float);
+        if (data_fits(&mine, x->values * keep, err) < 0)
             return -1;
     }
     return 0;
 }
 
-/* Reads the payload into a new buffer that grows as bytes arrive, up to
- * what the header says, and checks that nothing follows. */
-static int idx_read_payload(idx_file *x, data_budget *b, uint8_t **out,
-                            seqrt_error *err)
+/* Reads the values into a new buffer that grows as bytes arrive, up to
+ * what the header says, and checks that nothing follows. Images of
+ * ubyte stay bytes (v->u8); everything else becomes float32 (v->f32). */
+static int idx_read_payload(idx_file *x, data_budget *b, data_values *v, seqrt_error *err)
 {
-    void *buf = NULL;
-    size_t cap = 0, got = 0;
-    while (got < x->payload) {
-        if (got == cap && data_grow(b, &buf, &cap, got + 1, x->payload, err) < 0)
-            goto fail;
-        size_t n;
-        /* one gzread per buffer size: no per-sample calls */
-        if (data_src_read(&x->src, (uint8_t *)buf + got, cap - got, &n, err) < 0)
-            goto fail;
-        got += n;
-        if (got < cap)
-            break; /* the end of the file */
-    }
-    if (got < x->payload) {
-        idx_truncated(x, got, data_src_cut_short(&x->src), err);
+    const char *saved = b->path;
+    b->path = x->path;
+    int rc = data_read_values(&x->src, b, x->type, 1, x->values, x->images, v, err);
+    b->path = saved;
+    if (rc < 0)
+        return -1;
+    if (v->got < x->values) {
+        idx_truncated(x, v->got, data_src_cut_short(&x->src), err);
         goto fail;
     }
     /* Anything after the payload means the header's count is wrong or the
@@ -163,7 +209,8 @@ static int idx_read_payload(idx_file *x, data_budget *b, uint8_t **out,
         goto fail;
     if (n) {
         seqrt_fail(err, "%s: trailing data after the %zu bytes of %s that the header "
-                   "announces", x->path, x->payload, x->images ? "pixels" : "labels");
+                   "announces", x->path, x->values * data_dtype_size(x->type),
+                   x->images ? "pixels" : "labels");
         goto fail;
     }
     if (data_src_cut_short(&x->src)) {
@@ -171,11 +218,12 @@ static int idx_read_payload(idx_file *x, data_budget *b, uint8_t **out,
                    x->path);
         goto fail;
     }
-    *out = buf;
     return 0;
 fail:
-    free(buf);
-    data_release(b, cap);
+    free(v->u8);
+    free(v->f32);
+    data_release(b, v->cap);
+    memset(v, 0, sizeof *v);
     return -1;
 }
 
@@ -186,12 +234,13 @@ static int idx_load(idx_file *im, idx_file *lb, const seqrt_load_opts *opts,
 {
     const char *images_path = im->src.path, *labels_path = lb->src.path;
     data_budget b;
+    data_values x = {0}, y = {0};
     int rc = -1;
 
     data_budget_init(&b, images_path, opts);
-    if (idx_open(im, IDX_IMAGES_MAGIC, &b, err) < 0)
+    if (idx_open(im, 1, &b, err) < 0)
         goto done;
-    if (labels_path && idx_open(lb, IDX_LABELS_MAGIC, &b, err) < 0)
+    if (labels_path && idx_open(lb, 0, &b, err) < 0)
         goto done;
     /* both headers first: a mismatch is found before megabytes are read */
     if (labels_path && im->count != lb->count) {
@@ -200,36 +249,20 @@ static int idx_load(idx_file *im, idx_file *lb, const seqrt_load_opts *opts,
                    images_path, im->count);
         goto done;
     }
-    if (idx_read_payload(im, &b, &out->pixels, err) < 0)
+    if (idx_read_payload(im, &b, &x, err) < 0)
         goto done;
-    if (!labels_path) {
-        /* images only (prediction): every label 0; the images arrived, so
-         * count is real, not a header's claim */
-        void *zeros = NULL;
-        size_t cap = 0;
-        if (data_grow(&b, &zeros, &cap, im->count, im->count, err) < 0) {
-            free(zeros);
+    if (labels_path) {
+        if (idx_read_payload(lb, &b, &y, err) < 0)
             goto done;
-        }
-        free(zeros);
-        out->y_width = 0;
-    } else {
-        uint8_t *bytes = NULL;
-        b.path = labels_path;
-        if (idx_read_payload(lb, &b, &bytes, err) < 0)
-            goto done;
-        if (data_bytes_to_targets(&b, bytes, im->count, &out->targets, err) < 0)
-            goto done;
-        out->y_width = 1;
+        out->targets = y.f32;
+        out->y_width = (int)lb->each;
     }
-
     out->count = im->count;
-    out->ndims = 2;
-    out->dims[0] = (int64_t)im->rows;
-    out->dims[1] = (int64_t)im->cols;
-    out->xtype = SEQRT_X_U8;
-    out->sample_size = (size_t)im->rows * im->cols;
-    out->scale = 1.0f / 255.0f;
+    out->ndims = im->ndims - 1;
+    out->sample_size = im->each;
+    for (int i = 1; i < im->ndims; i++)
+        out->dims[i - 1] = (int64_t)im->dims[i];
+    data_set_inputs(out, x.u8, x.f32);
     snprintf(out->source, sizeof out->source, "%s", images_path);
     if (labels_path)
         snprintf(out->labels_source, sizeof out->labels_source, "%s", labels_path);
@@ -237,8 +270,11 @@ static int idx_load(idx_file *im, idx_file *lb, const seqrt_load_opts *opts,
 done:
     data_src_close(&im->src);
     data_src_close(&lb->src);
-    if (rc < 0)
+    if (rc < 0) {
+        free(x.u8);
+        free(x.f32);
         seqrt_dataset_free(out);
+    }
     return rc;
 }
 

@@ -68,8 +68,8 @@ int data_grow(data_budget *b, void **buf, size_t *cap, size_t need, size_t most,
         want = GROW_FIRST;
     if (want > most)
         want = most;
-    if (want > room)
-        want = room;
+    if (want > room) /* near the limit: leave room for the load's other buffers */
+        want = need > room / 2 ? need : room / 2;
     if (want < need)
         want = need;
     void *grown = realloc(*buf, want);
@@ -188,6 +188,33 @@ static int mem_inflate(data_src *s, unsigned char *p, size_t len, size_t *got,
     return 0;
 }
 
+/* -------------------------------------------------------------- zip */
+
+void data_src_zip(data_src *s, const char *name, zip_file_t *zf)
+{
+    memset(s, 0, sizeof *s);
+    s->path = name;
+    s->zf = zf;
+}
+
+static int zip_read(data_src *s, unsigned char *p, size_t len, size_t *got,
+                    seqrt_error *err)
+{
+    while (*got < len && !s->done) {
+        size_t want = len - *got;
+        if (want > GZ_MAX_CHUNK)
+            want = GZ_MAX_CHUNK;
+        zip_int64_t n = zip_fread(s->zf, p + *got, want);
+        if (n < 0)
+            return seqrt_fail(err, "%s: corrupt zip member: %s", s->path,
+                              zip_error_strerror(zip_file_get_error(s->zf)));
+        if (n == 0)
+            s->done = 1;
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------- both */
 
 int data_src_read(data_src *s, void *buf, size_t len, size_t *got, seqrt_error *err)
@@ -196,6 +223,8 @@ int data_src_read(data_src *s, void *buf, size_t len, size_t *got, seqrt_error *
     *got = 0;
     if (s->f)
         return file_read(s, p, len, got, err);
+    if (s->zf)
+        return zip_read(s, p, len, got, err);
     if (s->gzip)
         return mem_inflate(s, p, len, got, err);
     size_t n = s->mem_len - s->mem_pos;
@@ -210,6 +239,8 @@ int data_src_read(data_src *s, void *buf, size_t len, size_t *got, seqrt_error *
 
 int data_src_cut_short(data_src *s)
 {
+    if (s->zf)
+        return 0;
     if (!s->f)
         return s->cut;
     int code;
@@ -219,6 +250,8 @@ int data_src_cut_short(data_src *s)
 
 int data_src_plain_size(data_src *s, size_t *size)
 {
+    if (s->zf)
+        return 0; /* a member's size in the archive is a claim */
     if (!s->f) {
         *size = s->mem_len;
         return !s->gzip;
@@ -259,4 +292,17 @@ int data_bytes_to_targets(data_budget *b, uint8_t *bytes, size_t count, float **
         f[i] = (float)src[i];
     *out = f;
     return 0;
+}
+
+void data_set_inputs(seqrt_dataset *out, uint8_t *u8, float *f32)
+{
+    if (u8) {
+        out->xtype = SEQRT_X_U8;
+        out->pixels = u8;
+        out->scale = 1.0f / 255.0f;
+    } else {
+        out->xtype = SEQRT_X_F32;
+        out->values = f32;
+        out->scale = 1.0f;
+    }
 }

@@ -7,7 +7,8 @@
  * never what a header claims. A loader reads, then grows its buffer
  * (about doubling, so the copies stay linear) and reads again; a 3 MB
  * file whose header announces 3 GB costs a few MB before it is reported
- * as truncated. data/ uses libc and zlib only: no other part of seqrt.
+ * as truncated. data/ uses libc, zlib and libzip only: no other part of
+ * seqrt.
  */
 #ifndef SEQRT_DATA_READER_H
 #define SEQRT_DATA_READER_H
@@ -15,6 +16,7 @@
 #include "seqrt.h"
 
 #include <stddef.h>
+#include <zip.h>
 #include <zlib.h>
 
 /* The memory one load may use: its buffers plus what earlier loads hold
@@ -48,12 +50,15 @@ int data_bytes_to_targets(data_budget *b, uint8_t *bytes, size_t count, float **
 /* The message for a file that holds more than the limit allows. */
 int data_over_limit(const data_budget *b, seqrt_error *err);
 
-/* Where a loader's bytes come from: a file (through zlib's gz* API) or
- * a buffer in memory (inflated here when it starts with the gzip magic),
- * read the same way, so the fuzz targets reach the same code as files. */
+/* Where a loader's bytes come from: a file (through zlib's gz* API), a
+ * buffer in memory (inflated here when it starts with the gzip magic) or
+ * a member of a zip archive (libzip), read the same way, so the fuzz
+ * targets reach the same code as files. */
 typedef struct data_src {
     const char          *path;    /* the file's name, for messages */
     gzFile               f;       /* a file; NULL when reading memory */
+    zip_file_t          *zf;      /* a zip member (closed by the caller) */
+    size_t               size_hint; /* bytes it surely holds, 0: unknown */
     const unsigned char *mem;     /* memory: the bytes */
     size_t               mem_len, mem_pos;
     int                  gzip;    /* memory: the bytes are gzip */
@@ -67,6 +72,8 @@ typedef struct data_src {
 int  data_src_open(data_src *s, const char *path, seqrt_error *err);
 /* Reads len bytes of memory, plain or gzip; name is for messages. */
 void data_src_mem(data_src *s, const char *name, const void *bytes, size_t len);
+/* Reads a zip member as it inflates (libzip checks its CRC at the end). */
+void data_src_zip(data_src *s, const char *name, zip_file_t *zf);
 /* Reads up to len bytes into buf; *got is how many arrived. Returns -1
  * (message written) when the gzip stream is corrupt or the read fails; a
  * short read at a clean end of file is not an error here. As zlib does,
@@ -80,5 +87,48 @@ int  data_src_cut_short(data_src *s);
  * is known without reading them (a regular file, memory); else 0. */
 int  data_src_plain_size(data_src *s, size_t *size);
 void data_src_close(data_src *s);
+
+/* The CSV loader behind seqrt_load_csv(_mem) (mem NULL: read path), which
+ * also gives the header's names joined by ',' in *names (malloc'd; the
+ * column numbers with no_header) so that a test file's columns can be
+ * compared with the training file's. names may be NULL. */
+int data_csv_load(const char *path, const void *mem, size_t mem_len,
+                  const seqrt_csv_opts *csv, const seqrt_load_opts *opts,
+                  seqrt_dataset *out, char **names, seqrt_error *err);
+
+/* ------------------------------------------------------ element types */
+
+/* The numeric element types of IDX files and .npy arrays. */
+typedef enum data_dtype {
+    DATA_U8, DATA_I8, DATA_U16, DATA_I16, DATA_U32, DATA_I32, DATA_U64, DATA_I64,
+    DATA_F32, DATA_F64
+} data_dtype;
+
+/* Bytes per element, and the NumPy name ("uint8", "float64"...). */
+size_t      data_dtype_size(data_dtype t);
+const char *data_dtype_name(data_dtype t);
+
+/* What data_read_values produced: `got` elements (fewer than asked when
+ * the bytes ended: the caller reports the truncation), as bytes (u8, for
+ * DATA_U8 with keep_u8) or as float32 (f32). */
+typedef struct data_values {
+    size_t   got;
+    uint8_t *u8;
+    float   *f32;
+    size_t   cap; /* bytes of the buffer, for data_release */
+} data_values;
+
+/* Reads count elements of type t (big-endian when big) from s, growing
+ * the result as bytes arrive within the budget. Returns 0 (v->got may
+ * be short of count: a truncated source, not reported here), or -1 with
+ * the message (v freed). */
+int data_read_values(data_src *s, data_budget *b, data_dtype t, int big, size_t count,
+                     int keep_u8, data_values *v, seqrt_error *err);
+
+/* Gives out the inputs a loader read: bytes (u8 != NULL) become
+ * SEQRT_X_U8, multiplied by 1/255 when a batch is made (the one place
+ * that rule is written: IDX ubyte and NumPy uint8 only); otherwise the
+ * floats become SEQRT_X_F32, used as stored. */
+void data_set_inputs(seqrt_dataset *out, uint8_t *u8, float *f32);
 
 #endif /* SEQRT_DATA_READER_H */

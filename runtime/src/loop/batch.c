@@ -88,6 +88,13 @@ static void prefetch_part(void *arg, int part, int parts)
     prefetch_rows(j->d, j->order, j->start, j->n, lo, hi);
 }
 
+/* A target as a class number; -1 for what seqrt_dataset_check refuses
+ * (NaN, negative, too large), so unchecked data is never undefined. */
+static int32_t class_of(float v)
+{
+    return v >= 0 && v < 2147483648.0f ? (int32_t)v : -1;
+}
+
 /* Bytes below which a batch is gathered by the calling thread alone. */
 #define BATCH_SPLIT_MIN ((size_t)1 << 13)
 
@@ -109,7 +116,7 @@ void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
         size_t k = order ? order[start + (size_t)i] : start + (size_t)i;
         const float *row = d->targets ? d->targets + k * w : NULL;
         if (labels && w == 1)
-            labels[i] = row ? (int32_t)row[0] : 0;
+            labels[i] = row ? class_of(row[0]) : 0;
         if (!t || t_width < 1)
             continue;
         float *dst = t + (size_t)i * (size_t)t_width;
@@ -119,7 +126,7 @@ void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
             memcpy(dst, row, w * sizeof *dst);
         } else { /* class numbers, one-hot encoded (categorical_crossentropy) */
             memset(dst, 0, (size_t)t_width * sizeof *dst);
-            int c = (int)row[0];
+            int32_t c = class_of(row[0]);
             if (c >= 0 && c < t_width)
                 dst[c] = 1.0f;
         }

@@ -1,13 +1,14 @@
 /*
  * checkpoint.c: the trainer's checkpoint file (--save, --resume, --load).
  *
- * Format version 2. Every integer is little-endian, every float is an
+ * Format version 3. Every integer is little-endian, every float is an
  * IEEE-754 binary32 stored little-endian. There is no padding.
  *
  *   size       field
  *   8          magic "SEQCKPT\0"
- *   4          u32 format version (2; version 1 had the same layout, but
- *              its structure hash also counted the model file's comments)
+ *   4          u32 format version (3; version 2 lacked the dropout
+ *              generator, version 1's structure hash also counted the
+ *              model file's comments: both are refused)
  *   4 + L      u32 L, then the model name (L bytes, no NUL)
  *   4 + S      u32 S, then the model file it was generated from (S bytes)
  *   8          u64 structure hash (seqrt_model.structure_hash)
@@ -19,7 +20,8 @@
  *   4          u32 epochs the saving run was asked for
  *   8          u64 seed of the run
  *   32         4 x u64 generator state (xoshiro256** s[0..3]) after the
- *              completed epochs
+ *              completed epochs: the stream of weights and shuffles
+ *   32         4 x u64 dropout generator state, the same way
  *   4          u32 batch size
  *   4          f32 learning rate
  *   4 * P      f32 params
@@ -58,6 +60,9 @@ static const unsigned char ckpt_magic[8] = {'S', 'E', 'Q', 'C', 'K', 'P', 'T', '
 /* Longest name or source string a reader accepts: guards against reading
  * a garbage length as a huge allocation. */
 #define CKPT_MAX_STRING 4096u
+
+/* Bytes from the step count to the learning rate. */
+#define CKPT_FIXED 96u
 
 /* ------------------------------------------------------------- encoding */
 
@@ -246,6 +251,8 @@ int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
     w_u64(&w, meta->seed);
     for (int i = 0; i < 4; i++)
         w_u64(&w, meta->rng.s[i]);
+    for (int i = 0; i < 4; i++)
+        w_u64(&w, meta->dropout_rng.s[i]);
     w_u32(&w, meta->batch);
     w_u32(&w, float_bits(meta->lr));
     w_floats(&w, params, model->param_count);
@@ -314,7 +321,7 @@ static uint64_t max_checkpoint_size(const seqrt_model *model)
     uint64_t floats = (uint64_t)model->param_count + (uint64_t)model->opt_state_count;
     if (floats < model->param_count || floats > (UINT64_MAX - 65536) / 4)
         return 0;
-    return 8 + 4 + 4 + CKPT_MAX_STRING + 4 + CKPT_MAX_STRING + 96 + 4 * floats + 4;
+    return 8 + 4 + 4 + CKPT_MAX_STRING + 4 + CKPT_MAX_STRING + 32 + CKPT_FIXED + 4 * floats + 4;
 }
 
 /*
@@ -418,7 +425,7 @@ typedef struct ckpt_header {
     const unsigned char *name, *source;
     uint32_t             name_len, source_len;
     uint64_t             hash, pcount, tcount, ocount;
-    const unsigned char *fixed;  /* step .. lr, 64 bytes */
+    const unsigned char *fixed;  /* step .. lr, CKPT_FIXED bytes */
     const unsigned char *floats; /* params, then optimizer state */
 } ckpt_header;
 
@@ -439,6 +446,11 @@ static int check_intact(const char *path, const unsigned char *buf, size_t size,
                           "this trainer reads version %u (the structure hash changed): train "
                           "again, or use the trainer that wrote it", path,
                           SEQRT_CHECKPOINT_VERSION);
+    if (version == 2)
+        return seqrt_fail(err, "%s: checkpoint format version 2, written by an older seqc; "
+                          "this trainer reads version %u (dropout has its own generator, "
+                          "whose state version 2 lacks): train again, or use the trainer "
+                          "that wrote it", path, SEQRT_CHECKPOINT_VERSION);
     if (version != SEQRT_CHECKPOINT_VERSION)
         return seqrt_fail(err, "%s: checkpoint format version %u, this trainer reads version %u",
                           path, version, SEQRT_CHECKPOINT_VERSION);
@@ -454,7 +466,7 @@ static int check_intact(const char *path, const unsigned char *buf, size_t size,
         return seqrt_fail(err, "%s: damaged or truncated checkpoint (bad model file length)", path);
 
     const unsigned char *counts;
-    if (r_take(&r, 32, &counts) || r_take(&r, 64, &h->fixed))
+    if (r_take(&r, 32, &counts) || r_take(&r, CKPT_FIXED, &h->fixed))
         return seqrt_fail(err, "%s: truncated checkpoint (%zu bytes, header incomplete)", path, size);
     h->hash = get_u64(counts);
     h->pcount = get_u64(counts + 8);
@@ -522,8 +534,10 @@ static void decode_meta(const unsigned char *fixed, seqrt_checkpoint_meta *meta)
     meta->seed = get_u64(fixed + 16);
     for (int i = 0; i < 4; i++)
         meta->rng.s[i] = get_u64(fixed + 24 + 8 * i);
-    meta->batch = get_u32(fixed + 56);
-    meta->lr = bits_float(get_u32(fixed + 60));
+    for (int i = 0; i < 4; i++)
+        meta->dropout_rng.s[i] = get_u64(fixed + 56 + 8 * i);
+    meta->batch = get_u32(fixed + 88);
+    meta->lr = bits_float(get_u32(fixed + 92));
 }
 
 /*
@@ -550,6 +564,10 @@ static int check_meta(const char *path, const seqrt_checkpoint_meta *m, seqrt_er
     if ((m->rng.s[0] | m->rng.s[1] | m->rng.s[2] | m->rng.s[3]) == 0)
         return seqrt_fail(err, "%s: bad checkpoint: the generator state is all zero, which "
                           "no seeded generator reaches", path);
+    if ((m->dropout_rng.s[0] | m->dropout_rng.s[1] | m->dropout_rng.s[2] |
+         m->dropout_rng.s[3]) == 0)
+        return seqrt_fail(err, "%s: bad checkpoint: the dropout generator state is all zero, "
+                          "which no seeded generator reaches", path);
     if (m->batch < 1 || m->batch > SEQRT_MAX_BATCH)
         return seqrt_fail(err, "%s: bad checkpoint: batch size %" PRIu32 ", not in 1..%d",
                           path, m->batch, SEQRT_MAX_BATCH);

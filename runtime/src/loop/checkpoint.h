@@ -9,9 +9,11 @@
 
 #include "seqrt.h"
 
-/* Version 2: the structure hash no longer counts the model file's
- * comments; version 1 files are refused with that reason. */
-#define SEQRT_CHECKPOINT_VERSION 2u
+/* Version 3: the dropout generator's state (issue #12: dropout has its
+ * own stream); version 2 files are refused with that reason. Version 2:
+ * the structure hash no longer counts the model file's comments; version
+ * 1 files are refused with that reason. */
+#define SEQRT_CHECKPOINT_VERSION 3u
 
 /* The ranges a trainer accepts for --epochs and --batch, and so the
  * ranges a checkpoint's fields must be in. */
@@ -24,7 +26,9 @@ typedef struct seqrt_checkpoint_meta {
     uint32_t  epoch;    /* epochs completed */
     uint32_t  epochs;   /* epochs the saving run was asked for */
     uint64_t  seed;     /* the run's seed (informational: rng holds the state) */
-    seqrt_rng rng;      /* generator state after `epoch` epochs */
+    seqrt_rng rng;      /* generator state after `epoch` epochs: the stream
+                           that drew the weights and draws the shuffles */
+    seqrt_rng dropout_rng; /* the dropout stream's state, the same way */
     uint32_t  batch;    /* batch size the run trained with */
     float     lr;       /* learning rate the run trained with */
 } seqrt_checkpoint_meta;
@@ -59,7 +63,7 @@ int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
  * Read `path` written for `model`, never more bytes than a checkpoint of
  * the model can have. Checks, in this order: magic, format version, size,
  * checksum, that it belongs to this model (name, structure hash, counts),
- * that every field is in range (epochs, steps, generator state, batch,
+ * that every field is in range (epochs, steps, generator states, batch,
  * learning rate), that every value is finite and moving variances are not
  * negative. Only when every check passes are params (param_count floats)
  * and opt_state (opt_state_count floats; may be NULL to skip) overwritten.

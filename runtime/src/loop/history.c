@@ -11,8 +11,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Upper bound of one formatted row: epoch, four %.9g and one %.6f. */
-#define ROW_MAX 192
+/* Upper bound of one formatted value: %.9g is at most 16 characters
+ * ("-1.23456789e-308"), %.6f of a time in seconds far less than 32; one
+ * more for the comma. */
+#define FIELD_MAX 33
+/* Upper bound of one row: the epoch, loss and val_loss, two values per
+ * metric, seconds, the newline. */
+#define ROW_MAX (12 + (2 + 2 * SEQRT_MAX_METRICS) * FIELD_MAX + FIELD_MAX + 2)
+/* Longest line read back from an existing history (header or row). */
+#define LINE_MAX_READ 4096
+
+seqrt_history_columns seqrt_history_columns_of(const seqrt_model *m, int has_val)
+{
+    seqrt_history_columns c;
+    memset(&c, 0, sizeof c);
+    c.count = m->metric_count < SEQRT_MAX_METRICS ? m->metric_count : SEQRT_MAX_METRICS;
+    if (c.count < 0)
+        c.count = 0;
+    for (int i = 0; i < c.count; i++)
+        c.names[i] = m->metrics[i].name;
+    c.has_val = has_val;
+    return c;
+}
+
+/* Appends like snprintf, counting what would have been written. */
+static void put(char *buf, size_t size, size_t *len, const char *a, const char *b)
+{
+    int n = snprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, "%s%s",
+                     a, b);
+    if (n > 0)
+        *len += (size_t)n;
+}
+
+size_t seqrt_history_header(char *buf, size_t size, const seqrt_history_columns *c)
+{
+    size_t len = 0;
+    if (size > 0)
+        buf[0] = '\0';
+    put(buf, size, &len, "epoch,loss", "");
+    for (int i = 0; i < c->count; i++)
+        put(buf, size, &len, ",", c->names[i]);
+    if (c->has_val) {
+        put(buf, size, &len, ",val_loss", "");
+        for (int i = 0; i < c->count; i++)
+            put(buf, size, &len, ",val_", c->names[i]);
+    }
+    put(buf, size, &len, ",seconds", "");
+    return len;
+}
 
 static int reserve(seqrt_history *h, size_t more, seqrt_error *err)
 {
@@ -34,10 +80,12 @@ static void add(seqrt_history *h, const char *s, size_t n)
     h->text[h->len] = '\0';
 }
 
-/* Keep rows 1..keep_epochs of an existing history file. */
-static int keep_rows(seqrt_history *h, FILE *f, unsigned keep_epochs, seqrt_error *err)
+/* Keep rows 1..keep_epochs of an existing history file whose header is
+ * `header` (the first header_len bytes of h->text). */
+static int keep_rows(seqrt_history *h, FILE *f, const char *header, unsigned keep_epochs,
+                     seqrt_error *err)
 {
-    char line[1024];
+    char line[LINE_MAX_READ];
     unsigned lineno = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
@@ -47,9 +95,14 @@ static int keep_rows(seqrt_history *h, FILE *f, unsigned keep_epochs, seqrt_erro
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         if (lineno == 1) {
-            if (strcmp(line, SEQRT_HISTORY_HEADER) != 0)
-                return seqrt_fail(err, "%s: not a trainer history (first line is not '%s')",
-                                  h->path, SEQRT_HISTORY_HEADER);
+            if (strncmp(line, "epoch,loss", 10) != 0)
+                return seqrt_fail(err, "%s: not a trainer history (first line is not "
+                                  "'%s')", h->path, header);
+            if (strcmp(line, header) != 0)
+                return seqrt_fail(err, "%s: its columns are '%s', this run writes '%s' "
+                                  "(other metrics, or a validation set in one run and "
+                                  "not the other); give another --history", h->path, line,
+                                  header);
             continue;
         }
         if (n == 0)
@@ -70,21 +123,34 @@ static int keep_rows(seqrt_history *h, FILE *f, unsigned keep_epochs, seqrt_erro
     return ferror(f) ? seqrt_fail(err, "%s: read error", h->path) : 0;
 }
 
-int seqrt_history_open(seqrt_history *h, const char *path, unsigned keep_epochs,
-                       unsigned new_rows, seqrt_error *err)
+int seqrt_history_open(seqrt_history *h, const char *path, const seqrt_history_columns *cols,
+                       unsigned keep_epochs, unsigned new_rows, seqrt_error *err)
 {
     h->path = path;
+    h->cols = *cols;
     h->text = NULL;
     h->len = h->cap = 0;
-    if (reserve(h, sizeof SEQRT_HISTORY_HEADER + (size_t)new_rows * ROW_MAX, err))
+    size_t header_len = seqrt_history_header(NULL, 0, cols);
+    if (reserve(h, header_len + 1 + (size_t)new_rows * ROW_MAX, err))
         return -1;
-    add(h, SEQRT_HISTORY_HEADER "\n", sizeof SEQRT_HISTORY_HEADER);
+    seqrt_history_header(h->text, header_len + 1, cols);
+    h->len = header_len;
+    add(h, "\n", 1);
     if (keep_epochs == 0)
         return 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return errno == ENOENT ? 0 : seqrt_fail(err, "%s: cannot read: %s", path, strerror(errno));
-    int rc = keep_rows(h, f, keep_epochs, err);
+    char *header = malloc(header_len + 1);
+    int rc = -1;
+    if (!header) {
+        seqrt_fail(err, "%s: out of memory", path);
+    } else {
+        memcpy(header, h->text, header_len);
+        header[header_len] = '\0';
+        rc = keep_rows(h, f, header, keep_epochs, err);
+        free(header);
+    }
     fclose(f);
     /* kept rows may have used some of the room meant for new ones */
     if (rc == 0)
@@ -94,16 +160,33 @@ int seqrt_history_open(seqrt_history *h, const char *path, unsigned keep_epochs,
     return rc;
 }
 
+/* One ",%.9g" per value into row[*len..). */
+static void put_value(char *row, size_t *len, double v)
+{
+    int n = snprintf(row + *len, ROW_MAX - *len, ",%.9g", v);
+    if (n > 0)
+        *len += (size_t)n < ROW_MAX - *len ? (size_t)n : ROW_MAX - *len - 1;
+}
+
 int seqrt_history_append(seqrt_history *h, const seqrt_history_row *r, seqrt_error *err)
 {
     char row[ROW_MAX];
-    int n = snprintf(row, sizeof row, "%u,%.9g,%.9g,%.9g,%.9g,%.6f\n", r->epoch, r->loss,
-                     r->accuracy, r->val_loss, r->val_accuracy, r->seconds);
-    if (n < 0 || (size_t)n >= sizeof row)
+    size_t len = (size_t)snprintf(row, sizeof row, "%u", r->epoch);
+    put_value(row, &len, r->loss);
+    for (int i = 0; i < h->cols.count; i++)
+        put_value(row, &len, r->metrics[i]);
+    if (h->cols.has_val) {
+        put_value(row, &len, r->val_loss);
+        for (int i = 0; i < h->cols.count; i++)
+            put_value(row, &len, r->val_metrics[i]);
+    }
+    int n = snprintf(row + len, sizeof row - len, ",%.6f\n", r->seconds);
+    if (n < 0 || (size_t)n >= sizeof row - len)
         return seqrt_fail(err, "%s: history row too long", h->path);
-    if (reserve(h, (size_t)n, err))
+    len += (size_t)n;
+    if (reserve(h, len, err))
         return -1;
-    add(h, row, (size_t)n);
+    add(h, row, len);
 
     seqrt_outfile out;
     if (seqrt_outfile_open(&out, h->path, err))

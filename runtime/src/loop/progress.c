@@ -90,10 +90,15 @@ size_t seqrt_progress_format(char *buf, size_t size, const seqrt_progress_line *
             append(buf, size, &len, " - ETA: %lds", eta);
     }
     append_metric(buf, size, &len, "loss", l->loss);
-    append_metric(buf, size, &len, "accuracy", l->accuracy);
+    for (int i = 0; i < l->metric_count; i++)
+        append_metric(buf, size, &len, l->names[i], l->values[i]);
     if (l->final && l->has_val) {
         append_metric(buf, size, &len, "val_loss", l->val_loss);
-        append_metric(buf, size, &len, "val_accuracy", l->val_accuracy);
+        for (int i = 0; i < l->metric_count; i++) {
+            char name[128];
+            snprintf(name, sizeof name, "val_%s", l->names[i]);
+            append_metric(buf, size, &len, name, l->val_values[i]);
+        }
     }
     return len;
 }
@@ -110,11 +115,14 @@ static void redraw(seqrt_progress *p, const char *line, size_t len)
 }
 
 void seqrt_progress_begin(seqrt_progress *p, int live, int quiet, int epoch,
-                          int epochs, int steps)
+                          int epochs, int steps, const char *const *names,
+                          int metric_count)
 {
     p->live = live;
     p->quiet = quiet;
     p->target = steps;
+    p->names = names;
+    p->metric_count = metric_count;
     p->start = seqrt_clock_seconds();
     p->last_draw = p->start - REDRAW_SECONDS; /* draw the first step */
     p->drawn = 0;
@@ -124,8 +132,15 @@ void seqrt_progress_begin(seqrt_progress *p, int live, int quiet, int epoch,
     }
 }
 
+int seqrt_progress_due(const seqrt_progress *p, int current)
+{
+    if (p->quiet || !p->live)
+        return 0;
+    return seqrt_clock_seconds() - p->last_draw >= REDRAW_SECONDS || current >= p->target;
+}
+
 void seqrt_progress_step(seqrt_progress *p, int current, double loss,
-                         double accuracy)
+                         const double *values)
 {
     if (p->quiet || !p->live)
         return;
@@ -137,16 +152,17 @@ void seqrt_progress_step(seqrt_progress *p, int current, double loss,
     seqrt_progress_line l = {
         .current = current, .target = p->target, .final = 0,
         .eta = current > 0 ? elapsed / current * (p->target - current) : 0,
-        .loss = loss, .accuracy = accuracy,
+        .loss = loss, .metric_count = p->metric_count, .names = p->names, .values = values,
     };
-    char line[512];
+    char line[2048];
     size_t len = seqrt_progress_format(line, sizeof line, &l);
     redraw(p, line, len);
     fflush(stdout);
 }
 
 void seqrt_progress_end(seqrt_progress *p, double train_seconds, double loss,
-                        double accuracy, double val_loss, double val_accuracy)
+                        const double *values, int has_val, double val_loss,
+                        const double *val_values)
 {
     if (p->quiet)
         return;
@@ -154,10 +170,10 @@ void seqrt_progress_end(seqrt_progress *p, double train_seconds, double loss,
         .current = p->target, .target = p->target, .final = 1,
         .elapsed = seqrt_clock_seconds() - p->start,
         .per_step = p->target > 0 ? train_seconds / p->target : 0,
-        .loss = loss, .accuracy = accuracy,
-        .has_val = 1, .val_loss = val_loss, .val_accuracy = val_accuracy,
+        .loss = loss, .metric_count = p->metric_count, .names = p->names, .values = values,
+        .has_val = has_val, .val_loss = val_loss, .val_values = val_values,
     };
-    char line[512];
+    char line[2048];
     size_t len = seqrt_progress_format(line, sizeof line, &l);
     if (p->live)
         redraw(p, line, len);

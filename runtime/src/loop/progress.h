@@ -3,8 +3,10 @@
  * trainer prints for each epoch:
  *   Epoch 3/10
  *   250/250 [==============================] - 1s 2ms/step - loss: 0.0849 - ...
- * On a terminal the bar is redrawn in place with '\r' a few times a second;
- * otherwise one plain line is printed at the end of the epoch.
+ * then each of the model's metrics (" - accuracy: 0.9738"), and at the end
+ * of the epoch val_loss and val_<metric> when there is a validation set.
+ * On a terminal the bar is redrawn in place with '\r' a few times a
+ * second; otherwise one plain line is printed at the end of the epoch.
  */
 #ifndef SEQRT_PROGRESS_H
 #define SEQRT_PROGRESS_H
@@ -22,9 +24,13 @@ typedef struct seqrt_progress_line {
     double elapsed;         /* final: seconds for the epoch */
     double per_step;        /* final: training seconds per step */
     double eta;             /* live: seconds left */
-    double loss, accuracy;
-    int    has_val;         /* final: append val_loss and val_accuracy */
-    double val_loss, val_accuracy;
+    double loss;
+    int                metric_count;
+    const char *const *names;   /* [metric_count]: "accuracy", "mae", ... */
+    const double      *values;  /* [metric_count] */
+    int    has_val;         /* final: append val_loss and val_<name> */
+    double val_loss;
+    const double      *val_values; /* [metric_count] */
 } seqrt_progress_line;
 
 /* Format the line (no '\r', no '\n') into buf, truncated to size. Returns
@@ -35,20 +41,30 @@ typedef struct seqrt_progress {
     int    live;        /* redraw in place ('\r'): standard output is a tty */
     int    quiet;       /* print nothing */
     int    target;      /* steps in this epoch */
+    int                metric_count;
+    const char *const *names; /* the metrics' names, kept by the caller */
     double start;       /* clock at the epoch's start */
     double last_draw;   /* clock at the last live redraw */
     size_t drawn;       /* length of the line on screen, 0 = none */
 } seqrt_progress;
 
-/* Print "Epoch E/N" and start the clock. */
+/* Print "Epoch E/N" and start the clock. names[metric_count] stay the
+ * caller's and must live until the epoch's end. */
 void seqrt_progress_begin(seqrt_progress *p, int live, int quiet, int epoch,
-                          int epochs, int steps);
-/* After each step: redraws the live bar at most every 0.1 s. */
+                          int epochs, int steps, const char *const *names,
+                          int metric_count);
+/* Would seqrt_progress_step(p, current, ...) redraw now? Lets the caller
+ * compute the running metrics only for the lines it shows. */
+int  seqrt_progress_due(const seqrt_progress *p, int current);
+/* After each step: redraws the live bar at most every 0.1 s; values are
+ * the running metrics (read only when due). */
 void seqrt_progress_step(seqrt_progress *p, int current, double loss,
-                         double accuracy);
-/* The epoch's final line, with validation metrics, and a newline. */
+                         const double *values);
+/* The epoch's final line and a newline; val_loss and val_values only
+ * when has_val. */
 void seqrt_progress_end(seqrt_progress *p, double train_seconds, double loss,
-                        double accuracy, double val_loss, double val_accuracy);
+                        const double *values, int has_val, double val_loss,
+                        const double *val_values);
 /* Ends a live line that is on screen so an error message starts clean. */
 void seqrt_progress_abort(seqrt_progress *p);
 

@@ -3,23 +3,43 @@
  * seqc generates (seqrt_main). A generated trainer's main() only fills a
  * seqrt_model and calls seqrt_main(argc, argv, &model).
  *
- *   ./trainer [train] --data DIR [--epochs N] [--batch N] [--lr X] [--seed N]
+ *   ./trainer [train] --data DIR|FILE.npz|FILE.csv [--test FILE.csv]
+ *                     [--target NAMES] [--no-header] [--validation-split F]
+ *                     [--epochs N] [--batch N] [--lr X] [--seed N]
  *                     [--threads N] [--history FILE] [--save FILE]
  *                     [--resume FILE] [--limit N] [--quiet]
- *   ./trainer evaluate --data DIR --load FILE
- *   ./trainer predict --load FILE --images FILE [--labels FILE]
+ *   ./trainer evaluate --data SOURCE --load FILE
+ *   ./trainer predict --load FILE (--data SOURCE | --images FILE [--labels FILE])
+ *                     [--output FILE.csv]
  *   ./trainer --help
  *
  * Exit status: 0 success; 1 an error in the data, a file, or training
  * (the loss or a weight became NaN or infinite); 2 a bad command line.
  *
  * The order of random draws, which makes a run reproducible and lets
- * --resume continue it bit for bit: one seqrt_rng is seeded with the seed;
- * model->init draws the initial weights from it; then every epoch first
- * shuffles the identity order 0..n-1 with it (when the recipe shuffles),
- * and forward_train draws its dropout masks from it during the epoch.
- * Validation never touches it. A checkpoint saves its state after each
- * epoch, with the weights, the optimizer state and the step count.
+ * --resume continue it bit for bit: two seqrt_rng streams come from the
+ * seed. The main one, seqrt_rng_seed(seed), draws the initial weights
+ * (model->init), then at the start of every epoch the shuffle of the
+ * identity order 0..n-1 (when the recipe shuffles). The dropout stream,
+ * seqrt_rng_seed(seed ^ DROPOUT_STREAM), is the one forward_train gets
+ * (seqrt_step.rng) for its masks. So dropout never moves the shuffles:
+ * two models that differ only in dropout layers see the samples in the
+ * same order in every epoch (issue #12). Validation, the test set,
+ * evaluate and predict touch neither. A checkpoint saves both states
+ * after each epoch, with the weights, the optimizer state and the step
+ * count.
+ *
+ * Before the first epoch of a fresh run (not when resuming: the
+ * checkpoint holds them) a model's `normalize` layer is adapted, as
+ * Keras's Normalization.adapt: per-feature mean and biased variance of
+ * the training inputs (run_adapt).
+ *
+ * The model's metrics (seqrt_model.metrics) are accumulated with the
+ * metrics module (metrics.h) over each epoch's training batches, as
+ * Keras reports them, and over the whole validation set after the epoch;
+ * the progress line, the history and evaluate show exactly those. A test
+ * set, when the data has one besides the validation set, is evaluated
+ * once after the last epoch ("test_loss: X - test_<metric>: Y").
  *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
  * it is trained as it is, as Keras does. That includes a last batch of a
@@ -35,6 +55,7 @@
 
 #include "loop/checkpoint.h"
 #include "loop/history.h"
+#include "loop/metrics.h"
 #include "kernels/gemm.h"
 #include "loop/parallel.h"
 #include "loop/progress.h"
@@ -47,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +85,10 @@ enum { EXIT_USAGE = 2 };
  * a few microseconds of work.
  */
 enum { DEFAULT_MAX_THREADS = 2 };
+
+/* The dropout stream's seed is the run's seed XOR the ASCII bytes of
+ * "dropout" (docs/checkpoint.md): fixed, so a seed names one run. */
+#define DROPOUT_STREAM 0x64726f706f7574ull
 
 static int default_threads(void)
 {
@@ -84,6 +110,8 @@ typedef enum command {
 typedef enum flag_id {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_HISTORY, F_SAVE,
     F_RESUME, F_QUIET, F_LIMIT, F_LOAD, F_IMAGES, F_LABELS, F_MAX_DATA_BYTES,
+    /* where the data comes from (seqrt_load_data) and where predictions go */
+    F_TEST, F_TARGET, F_NO_HEADER, F_VALIDATION_SPLIT, F_OUTPUT,
     F_COUNT_
 } flag_id;
 
@@ -97,6 +125,9 @@ typedef struct options {
     size_t      limit;
     seqrt_load_opts data_limit; /* --max-data-bytes (0: the default) */
     int         quiet;
+    const char *test, *target, *output; /* --test, --target, --output */
+    int         no_header;
+    double      validation_split;
 } options;
 
 static int cmd_train(const seqrt_model *m, const options *o);
@@ -112,11 +143,14 @@ static const struct command_spec {
     const char *needs;
     int (*run)(const seqrt_model *m, const options *o);
 } commands[] = {
-    [CMD_TRAIN]    = {"train", 1u << F_DATA, "train needs --data DIR", cmd_train},
+    [CMD_TRAIN]    = {"train", 1u << F_DATA, "train needs --data DIR, FILE.npz or FILE.csv",
+                      cmd_train},
     [CMD_EVALUATE] = {"evaluate", 1u << F_DATA | 1u << F_LOAD,
-                      "evaluate needs --data DIR and --load FILE", cmd_evaluate},
-    [CMD_PREDICT]  = {"predict", 1u << F_LOAD | 1u << F_IMAGES,
-                      "predict needs --load FILE and --images FILE", cmd_predict},
+                      "evaluate needs --data SOURCE and --load FILE", cmd_evaluate},
+    /* and --data or --images: predict_source() */
+    [CMD_PREDICT]  = {"predict", 1u << F_LOAD,
+                      "predict needs --load FILE and --data SOURCE or --images FILE",
+                      cmd_predict},
     [CMD_HELP]     = {"help", 0, "", cmd_help},
 };
 
@@ -131,6 +165,7 @@ typedef enum value_kind {
     V_SIZE,   /* size_t, in [min, max] */
     V_U64,    /* uint64_t, in [min, max] */
     V_FLOAT,  /* float, positive and finite */
+    V_FRACTION, /* double, 0 < F < 1 */
     V_BYTES   /* size_t, a byte count such as 500000000, 512M or 2G */
 } value_kind;
 
@@ -145,7 +180,7 @@ static const struct flag_spec {
     unsigned           commands;
 } flag_specs[] = {
 #define FIELD(f) offsetof(options, f)
-    [F_DATA]    = {"data",    V_STRING, FIELD(data),    0, 0, ON_TRAIN | ON_EVALUATE},
+    [F_DATA]    = {"data",    V_STRING, FIELD(data),    0, 0, ON_ALL},
     [F_EPOCHS]  = {"epochs",  V_LONG,   FIELD(epochs),  1, SEQRT_MAX_EPOCHS, ON_TRAIN},
     [F_BATCH]   = {"batch",   V_LONG,   FIELD(batch),   1, SEQRT_MAX_BATCH, ON_ALL},
     [F_LR]      = {"lr",      V_FLOAT,  FIELD(lr),      0, 0, ON_TRAIN},
@@ -161,6 +196,12 @@ static const struct flag_spec {
     [F_LABELS]  = {"labels",  V_STRING, FIELD(labels),  0, 0, ON_PREDICT},
     /* read here; the data loaders' limit on decompressed bytes */
     [F_MAX_DATA_BYTES] = {"max-data-bytes", V_BYTES, FIELD(data_limit.max_bytes), 0, 0, ON_ALL},
+    [F_TEST]    = {"test",    V_STRING, FIELD(test),    0, 0, ON_TRAIN | ON_EVALUATE},
+    [F_TARGET]  = {"target",  V_STRING, FIELD(target),  0, 0, ON_ALL},
+    [F_NO_HEADER] = {"no-header", V_NONE, FIELD(no_header), 0, 0, ON_ALL},
+    [F_VALIDATION_SPLIT] = {"validation-split", V_FRACTION, FIELD(validation_split), 0, 0,
+                            ON_TRAIN},
+    [F_OUTPUT]  = {"output",  V_STRING, FIELD(output),  0, 0, ON_PREDICT},
 #undef FIELD
 };
 _Static_assert(sizeof flag_specs / sizeof flag_specs[0] == F_COUNT_,
@@ -232,6 +273,18 @@ static int parse_float(const struct flag_spec *spec, const char *s, float *out)
     return 0;
 }
 
+/* A fraction strictly between 0 and 1 (--validation-split). */
+static int parse_fraction(const struct flag_spec *spec, const char *s, double *out)
+{
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || *end != '\0' || !(x > 0 && x < 1))
+        return usage_error("--%s expects a fraction between 0 and 1 (exclusive), got '%s'",
+                           spec->name, s);
+    *out = x;
+    return 0;
+}
+
 /* Stores the value of flag f into its options field. */
 static int parse_value(options *o, flag_id f, const char *v)
 {
@@ -247,6 +300,8 @@ static int parse_value(options *o, flag_id f, const char *v)
         return 0;
     case V_FLOAT:
         return parse_float(spec, v, (float *)field);
+    case V_FRACTION:
+        return parse_fraction(spec, v, (double *)field);
     case V_BYTES:
         if (seqrt_parse_bytes(v, (size_t *)field) != 0)
             return usage_error("--%s expects a size in bytes such as 500000000, 512M or 2G, "
@@ -343,19 +398,53 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/* "loss" and the model's metrics joined with " - ", each name after
+ * prefix ("val_", "test_"), as evaluate and the test line print them. */
+static void metric_names(const seqrt_model *m, const char *prefix, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "%sloss: X", prefix);
+    for (int i = 0; i < m->metric_count && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, " - %s%s: X", prefix, m->metrics[i].name);
+}
+
 static void print_help(const seqrt_model *m)
 {
-    printf("usage: %s [train] --data DIR [options]\n"
-           "       %s evaluate --data DIR --load FILE\n"
-           "       %s predict --load FILE --images FILE [--labels FILE]\n"
+    char header[1024], line[512], val_line[512], test_line[512];
+    seqrt_history_columns cols = seqrt_history_columns_of(m, 1);
+    seqrt_history_header(header, sizeof header, &cols);
+    metric_names(m, "", line, sizeof line);
+    metric_names(m, "val_", val_line, sizeof val_line);
+    metric_names(m, "test_", test_line, sizeof test_line);
+    printf("usage: %s [train] --data SOURCE [options]\n"
+           "       %s evaluate --data SOURCE --load FILE\n"
+           "       %s predict --load FILE (--data SOURCE | --images FILE [--labels FILE])\n"
+           "                  [--output FILE.csv]\n"
            "       %s --help\n\n",
            progname, progname, progname, progname);
     printf("Trainer for model '%s' (%s), generated by seqc; libseqrt %s.\n\n", m->name,
            m->source ? m->source : "?", SEQRT_VERSION);
-    printf("train (the default command) trains on DIR/train-images-idx3-ubyte[.gz] and\n"
-           "DIR/train-labels-idx1-ubyte[.gz] and validates after every epoch on the\n"
-           "DIR/t10k-* files. Defaults come from the model file:\n"
-           "  --data DIR       directory of MNIST-style IDX files (plain or gzip)\n"
+    printf("SOURCE is one of (docs/data.md):\n"
+           "  DIR              MNIST-style IDX files: DIR/train-{images-idx3,labels-idx1}-\n"
+           "                   ubyte[.gz] to train, the t10k-* pair to test\n"
+           "  FILE.npz         NumPy arrays x_train, y_train; optional x_test, y_test\n"
+           "                   and x_val, y_val (np.savez or np.savez_compressed)\n"
+           "  FILE.csv[.gz]    (any other file) a header row of column names, then one\n"
+           "                   sample per row; the target is the last column\n"
+           "  --test FILE.csv  the test set of a CSV source, with the same columns\n"
+           "  --target NAMES   the target column(s) of a CSV, by name, comma-separated\n"
+           "  --no-header      the CSV's line 1 is data; columns are numbered from 0\n"
+           "                   (--target then takes numbers)\n"
+           "Bytes (IDX ubyte, NumPy uint8) are divided by 255; every other value is\n"
+           "used as it is.\n\n");
+    printf("train (the default command) trains on the training set and validates after\n"
+           "every epoch on x_val/y_val if the source has them, else on the last\n"
+           "fraction F of the training set (--validation-split F, or the model's\n"
+           "validation_split), else on the test set. When validation is x_val or the\n"
+           "split, the test set is evaluated once at the end. Defaults come from the\n"
+           "model file:\n"
+           "  --data SOURCE    the data, as above\n"
+           "  --validation-split F  hold out the last fraction F (0 < F < 1) of the\n"
+           "                   training data, before shuffling, as Keras does (default %g)\n"
            "  --epochs N       epochs to train, in total when resuming (default %d)\n"
            "  --batch N        mini-batch size (default %d)\n"
            "  --lr X           learning rate (default %g)\n"
@@ -363,28 +452,54 @@ static void print_help(const seqrt_model *m)
            "                   (default %llu)\n"
            "  --threads N      threads for the kernels; 0 = the default: the CPUs,\n"
            "                   at most 2\n"
-           "  --history FILE   CSV, one row per epoch:\n"
-           "                   " SEQRT_HISTORY_HEADER "\n"
+           "  --history FILE   CSV, one row per epoch, the model's metrics as columns\n"
+           "                   (no val_ columns when there is no validation set)\n"
            "  --save FILE      write a checkpoint after every epoch\n"
            "  --resume FILE    continue from a checkpoint (its batch size, learning rate\n"
            "                   and epoch target unless given again; give the same\n"
            "                   --data and --limit)\n"
-           "  --limit N        use only the first N training and N validation samples\n"
+           "  --limit N        use only the first N training, N validation and N test\n"
+           "                   samples\n"
            "  --max-data-bytes N  refuse data over N bytes in memory (train and test\n"
            "                   together; 512M, 2G also read; default half the memory)\n"
-           "  --quiet          print nothing per epoch\n\n",
-           m->epochs, m->batch, (double)m->lr, (unsigned long long)m->seed);
-    printf("evaluate prints 'val_loss: X - val_accuracy: Y' for a checkpoint on the\n"
-           "DIR/t10k-* files (--limit N: the first N), in batches of the checkpoint's\n"
-           "batch size: the numbers equal the last epoch's validation bit for bit,\n"
-           "whatever --threads either run used.\n\n"
-           "predict prints the class the checkpoint predicts for each image of an IDX\n"
-           "images file, one per line, then with --labels the accuracy.\n\n");
+           "  --quiet          print nothing per epoch (the test line still)\n\n",
+           m->validation_split, m->epochs, m->batch, (double)m->lr,
+           (unsigned long long)m->seed);
+    printf("What train prints and writes for this model's metrics (the model file's\n"
+           "`metrics` line), each epoch's training values being means over its batches:\n"
+           "  per epoch:   N/N [...] - 1s 2ms/step - %s\n"
+           "               - %s\n"
+           "  --history:   %s\n"
+           "               (no val_ columns when there is no validation set)\n"
+           "  at the end, when the test set is not the validation set, one line, also\n"
+           "  with --quiet:\n"
+           "               %s\n\n",
+           line, val_line, header, test_line);
+    printf("evaluate prints '%s'\n"
+           "for a checkpoint on the test set of SOURCE (x_val if it has no test set; a\n"
+           "CSV without --test: the file itself; --limit N: the first N), in batches of\n"
+           "the checkpoint's batch size: the numbers equal, bit for bit, the last\n"
+           "epoch's validation or the test line on the same set, whatever --threads\n"
+           "either run used (%%.9g, as the history).\n\n"
+           "predict prints what the checkpoint predicts for each sample, one line each\n"
+           "(the class for a categorical loss, 0 or 1 per output for\n"
+           "binary_crossentropy, the values for regression): of an IDX images file (--images, with --labels the targets), or of\n"
+           "--data: a CSV's every row (the targets are optional), an .npz's x_test, a\n"
+           "DIR's t10k files; with targets, then one line of\n"
+           "'%s'.\n"
+           "--output FILE.csv writes instead one row per sample: for a\n"
+           "classifier 'class,probability_0,...,probability_<K-1>', for\n"
+           "binary_crossentropy 'probability_0,...', for regression 'output_0,...'.\n\n",
+           val_line, line);
     printf("Notes:\n"
-           "  One generator, seeded with the seed, draws the initial weights first,\n"
-           "  then each epoch's shuffle, then dropout masks. The same seed gives the\n"
-           "  same history and weights bit for bit, whatever --threads, and a resumed\n"
-           "  run continues exactly where the checkpoint stopped.\n"
+           "  Two generators come from the seed: one draws the initial weights, then\n"
+           "  each epoch's shuffle; the other (seed XOR 0x64726f706f7574, \"dropout\")\n"
+           "  draws the dropout masks, so models that differ only in dropout see the\n"
+           "  samples in the same order. The same seed gives the same history and\n"
+           "  weights bit for bit, whatever --threads, and a resumed run continues\n"
+           "  exactly where the checkpoint stopped.\n"
+           "  A normalize layer learns its mean and variance from the training inputs\n"
+           "  before the first epoch (not when resuming: the checkpoint holds them).\n"
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
            "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
            "  that sample. Pick a batch size with samples %% batch != 1 to avoid it.\n"
@@ -474,30 +589,200 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
 
 /* ---------------------------------------------------------------- data */
 
-/* used: bytes of data already loaded, counted against --max-data-bytes */
-static int load_dir(const options *o, const char *prefix, size_t used,
-                    const seqrt_model *m, seqrt_dataset *d)
+/* seqrt_load_data's rule: a file named *.npz is an archive. */
+static int is_npz(const char *path)
 {
-    const char *dir = o->data;
-    seqrt_load_opts lim = o->data_limit;
-    lim.used_bytes = used;
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "error: %s: no such data directory\n", dir);
-        return -1;
-    }
+    size_t n = strlen(path);
+    return n >= 4 && strcasecmp(path + n - 4, ".npz") == 0;
+}
+
+/* The data flags as seqrt_load_data takes them. */
+static seqrt_data_spec data_spec(const options *o)
+{
+    seqrt_data_spec spec = {.data = o->data, .test = o->test,
+                            .csv = {.target = o->target, .no_header = o->no_header}};
+    return spec;
+}
+
+/* Every set is checked before any work: its shape against the model's
+ * input, finite inputs, targets of the kind the loss needs. */
+static int check_set(const seqrt_model *m, const seqrt_dataset *d, int need_targets)
+{
     seqrt_error err = {{0}};
-    if (seqrt_load_mnist_dir_opts(dir, prefix, &lim, d, &err) != 0 ||
-        seqrt_dataset_check(d, m->input_size, m->outputs, seqrt_loss_targets(m->loss), 1,
-                            &err) != 0) {
+    if (seqrt_dataset_check(d, m->input_size, m->outputs, seqrt_loss_targets(m->loss),
+                            need_targets, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
         return -1;
     }
-    if (d->count == 0) {
-        fprintf(stderr, "error: %s: no samples\n", d->source);
+    return 0;
+}
+
+/*
+ * A training run's sets (docs/data.md): validation is the source's x_val
+ * when it has one, else the last fraction of the training set when a
+ * validation split is asked for (--validation-split, else the model's),
+ * else the test set (the tutorial's way: t10k validates every epoch).
+ * *test is the test set only when validation is something else (count 0
+ * otherwise): it is evaluated once, after training. *val may be empty
+ * (a CSV without --test and no split): training without validation.
+ */
+static int load_run_sets(const options *o, const seqrt_model *m, seqrt_dataset *train,
+                         seqrt_dataset *val, seqrt_dataset *test)
+{
+    seqrt_data_spec spec = data_spec(o);
+    seqrt_data_sets s;
+    seqrt_error err = {{0}};
+    double split = has(o, F_VALIDATION_SPLIT) ? o->validation_split : m->validation_split;
+    memset(val, 0, sizeof *val);
+    memset(test, 0, sizeof *test);
+    if (seqrt_load_data(&spec, &o->data_limit, &s, &err) != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
         return -1;
     }
+    *train = s.train;
+    if (s.val.count) {
+        *val = s.val;
+        *test = s.test;
+    } else if (split > 0) {
+        if (seqrt_dataset_split(train, split, val, &err) != 0) {
+            fprintf(stderr, "error: %s\n", err.msg);
+            seqrt_dataset_free(&s.test);
+            return -1;
+        }
+        *test = s.test;
+    } else {
+        *val = s.test;
+    }
+    if (check_set(m, train, 1) || (val->count && check_set(m, val, 1)) ||
+        (test->count && check_set(m, test, 1)))
+        return -1; /* the caller frees the three */
     return 0;
+}
+
+/* The set `evaluate` reads, and only that: a DIR's t10k files; an .npz's
+ * x_test, else its x_val; a CSV's --test file, else the file itself. */
+static int load_eval_set(const options *o, const seqrt_model *m, seqrt_dataset *d)
+{
+    seqrt_data_spec spec = data_spec(o);
+    seqrt_error err = {{0}};
+    struct stat st;
+    int rc;
+    memset(d, 0, sizeof *d);
+    if (stat(o->data, &st) != 0) {
+        rc = seqrt_fail(&err, "%s: cannot open: %s", o->data, strerror(errno));
+    } else if (S_ISDIR(st.st_mode) || is_npz(o->data)) {
+        seqrt_data_spec flags = spec; /* the CSV flags are errors here */
+        flags.data = o->data;
+        seqrt_data_sets none;
+        if (o->test || o->target || o->no_header) {
+            /* refused before anything is read, with seqrt_load_data's message */
+            (void)seqrt_load_data(&flags, &o->data_limit, &none, &err);
+            seqrt_data_sets_free(&none);
+            rc = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = seqrt_load_mnist_dir_opts(o->data, "t10k", &o->data_limit, d, &err);
+        } else {
+            rc = seqrt_load_npz(o->data, "test", &o->data_limit, d, &err);
+            if (rc == 1)
+                rc = seqrt_load_npz(o->data, "val", &o->data_limit, d, &err);
+            if (rc == 1)
+                rc = seqrt_fail(&err, "%s: no test set (x_test, y_test) and no validation "
+                                "set (x_val, y_val) to evaluate", o->data);
+        }
+    } else {
+        rc = seqrt_load_csv(o->test ? o->test : o->data, &spec.csv, &o->data_limit, d, &err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return -1;
+    }
+    return check_set(m, d, 1);
+}
+
+/* predict's sources: --data or --images (with its --labels), not both. */
+static int predict_usage(const options *o)
+{
+    if (!!o->images == !!o->data || (o->labels && !o->images))
+        return usage_error(o->labels && !o->images ? "--labels goes with --images"
+                           : o->images ? "give --data or --images, not both"
+                                       : "predict needs --data SOURCE or --images FILE");
+    return 0;
+}
+
+/* The samples `predict` reads: --images [--labels] (IDX), or --data: a
+ * CSV's every row (the target columns optional), an .npz's x_test, a
+ * DIR's t10k files. *targets: the set has the targets to score. */
+static int load_predict_set(const options *o, const seqrt_model *m, seqrt_dataset *d,
+                            int *targets)
+{
+    seqrt_error err = {{0}};
+    struct stat st;
+    int rc;
+    memset(d, 0, sizeof *d);
+    if (o->images) {
+        rc = seqrt_load_idx_opts(o->images, o->labels, &o->data_limit, d, &err);
+    } else if (stat(o->data, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = seqrt_load_mnist_dir_opts(o->data, "t10k", &o->data_limit, d, &err);
+    } else if (is_npz(o->data)) {
+        rc = seqrt_load_npz(o->data, "test", &o->data_limit, d, &err);
+        if (rc == 1)
+            rc = seqrt_fail(&err, "%s: no x_test.npy in the archive: predict reads x_test",
+                            o->data);
+    } else {
+        seqrt_csv_opts csv = {.target = o->target, .no_header = o->no_header};
+        rc = seqrt_load_csv(o->data, &csv, &o->data_limit, d, &err);
+        /* without --target, a file of inputs only: its last column is no target */
+        if (rc == 0 && !o->target && d->sample_size != (size_t)m->input_size &&
+            d->sample_size + (size_t)d->y_width == (size_t)m->input_size) {
+            seqrt_dataset_free(d);
+            csv.no_target = 1;
+            rc = seqrt_load_csv(o->data, &csv, &o->data_limit, d, &err);
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return -1;
+    }
+    *targets = d->y_width > 0;
+    return check_set(m, d, *targets);
+}
+
+/* What predict --output writes: one row per sample of the model's outputs
+ * (probabilities when the loss is a cross-entropy, with the arg-max class
+ * first for a classifier). */
+typedef struct predictions {
+    const seqrt_model *m;
+    const float       *rows; /* [count, outputs] */
+    size_t             count;
+} predictions;
+
+static int write_predictions(FILE *f, const void *ctx)
+{
+    const predictions *p = ctx;
+    const int k = p->m->outputs;
+    seqrt_target_kind kind = seqrt_loss_targets(p->m->loss);
+    int classifier = kind == SEQRT_TARGET_CLASS || kind == SEQRT_TARGET_ROWS;
+    const char *name = kind == SEQRT_TARGET_VALUES ? "output" : "probability";
+    if (classifier)
+        fputs("class,", f);
+    for (int c = 0; c < k; c++)
+        fprintf(f, "%s%s_%d", c ? "," : "", name, c);
+    fputc('\n', f);
+    for (size_t i = 0; i < p->count; i++) {
+        const float *row = p->rows + i * (size_t)k;
+        if (classifier) {
+            int best = 0;
+            for (int c = 1; c < k; c++)
+                if (row[c] > row[best])
+                    best = c;
+            fprintf(f, "%d,", best);
+        }
+        for (int c = 0; c < k; c++)
+            fprintf(f, "%s%.9g", c ? "," : "", (double)row[c]);
+        if (fputc('\n', f) == EOF)
+            return -1;
+    }
+    return ferror(f) ? -1 : 0;
 }
 
 static size_t limited(size_t count, const options *o)
@@ -522,49 +807,70 @@ static seqrt_step make_step(const seqrt_model *m, buffers *b, const seqrt_datase
     return s;
 }
 
-/* Rows whose arg-max is the class (the target row's arg-max). */
-static size_t count_correct(const seqrt_model *m, const seqrt_step *s)
+/* A step's output and targets into the metrics: the class numbers for
+ * a class loss, else the target rows (metrics.h). Called right after a
+ * forward pass, before backward may reuse the arena. */
+static void metrics_add(seqrt_metrics *acc, const seqrt_model *m, const seqrt_step *s)
 {
-    if (s->y)
-        return (size_t)seqrt_accuracy_count(s->n, m->outputs, s->output, s->y);
-    size_t correct = 0;
-    for (int i = 0; i < s->n; i++) {
-        const float *o = s->output + (size_t)i * (size_t)m->outputs;
-        const float *t = s->t + (size_t)i * (size_t)m->outputs;
-        int bo = 0, bt = 0;
-        for (int c = 1; c < m->outputs; c++) {
-            if (o[c] > o[bo])
-                bo = c;
-            if (t[c] > t[bt])
-                bt = c;
-        }
-        correct += bo == bt;
+    if (seqrt_loss_targets(m->loss) == SEQRT_TARGET_CLASS)
+        seqrt_metrics_add(acc, s->n, s->output, s->y, NULL);
+    else
+        seqrt_metrics_add(acc, s->n, s->output, NULL, s->t);
+}
+
+/* values[i] = metric i over what acc holds. */
+static void metrics_values(seqrt_metrics *acc, const seqrt_model *m, double *values)
+{
+    for (int i = 0; i < m->metric_count; i++)
+        values[i] = seqrt_metrics_value(acc, i);
+}
+
+/* Room for the metrics of sets of up to max_rows samples. */
+static int metrics_init(seqrt_metrics *acc, const seqrt_model *m, size_t max_rows)
+{
+    seqrt_error err = {{0}};
+    if (seqrt_metrics_init(acc, m, max_rows, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return -1;
     }
-    return correct;
+    return 0;
 }
 
 /*
- * Loss and accuracy of the first `count` samples of d with forward_infer,
- * in batches of b->capacity in file order: the loss is the sample-weighted
- * mean of the batch means. The generator handed to the model is a scratch
- * copy, so validation can never change the training stream.
+ * Loss and metrics (values[metric_count]) of the first `count` samples of
+ * d with forward_infer, in batches of b->capacity in file order: the loss
+ * is the sample-weighted mean of the batch means. The generator handed to
+ * the model is a scratch copy, so evaluation can never change a training
+ * stream.
  */
-static void evaluate(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
-                     size_t count, double *loss, double *accuracy)
+static double evaluate(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
+                       size_t count, seqrt_metrics *acc, double *values)
 {
     double sum = 0;
-    size_t correct = 0;
     seqrt_rng scratch;
     seqrt_rng_seed(&scratch, 0);
+    seqrt_metrics_reset(acc);
     for (size_t start = 0; start < count; start += (size_t)b->capacity) {
         int n = count - start < (size_t)b->capacity ? (int)(count - start) : b->capacity;
         seqrt_step s = make_step(m, b, d, NULL, start, n, &scratch);
         m->forward_infer(&s);
         sum += (double)s.loss * n;
-        correct += count_correct(m, &s);
+        metrics_add(acc, m, &s);
     }
-    *loss = sum / (double)count;
-    *accuracy = (double)correct / (double)count;
+    metrics_values(acc, m, values);
+    return sum / (double)count;
+}
+
+/* "PREFIXloss: X - PREFIXname: Y ..." with %.9g (the history's format, so
+ * the two compare as text) and a newline, on stdout. */
+static void print_result(const seqrt_model *m, const char *prefix, double loss,
+                         const double *values)
+{
+    printf("%sloss: %.9g", prefix, loss);
+    for (int i = 0; i < m->metric_count; i++)
+        printf(" - %s%s: %.9g", prefix, m->metrics[i].name, values[i]);
+    putchar('\n');
+    fflush(stdout);
 }
 
 /* ------------------------------------------------------------------ train */
@@ -575,15 +881,20 @@ typedef struct run {
     const options        *o;
     buffers               b;
     seqrt_dataset         train, val;
+    seqrt_dataset         test;       /* evaluated once after training; count 0:
+                                         none (validation is the test set) */
     seqrt_history         hist;
     int                   hist_open;
     seqrt_checkpoint_lock lock;
-    seqrt_rng             rng;
+    seqrt_rng             rng;        /* weights, then each epoch's shuffle */
+    seqrt_rng             drop;       /* dropout masks (seqrt_step.rng) */
+    seqrt_metrics         acc;        /* the model's metrics, for any set */
+    int                   acc_ready;
     int64_t               t;          /* optimizer steps taken */
     long                  first_epoch, epochs, batch;
     float                 lr;
     uint64_t              seed;
-    size_t                n_train, n_val;
+    size_t                n_train, n_val, n_test; /* n_val 0: no validation */
     int                   steps;      /* per epoch */
     long                  saved_epoch; /* the epoch --save holds; 0 if none */
 } run;
@@ -623,6 +934,7 @@ static int run_resume(run *r)
         return -1;
     }
     r->rng = meta.rng;
+    r->drop = meta.dropout_rng;
     r->t = meta.step;
     r->seed = meta.seed;
     r->first_epoch = (long)meta.epoch + 1;
@@ -633,7 +945,7 @@ static int run_resume(run *r)
     if (!has(o, F_EPOCHS))
         r->epochs = (long)meta.epochs;
     if (has(o, F_SEED))
-        fprintf(stderr, "note: --seed is ignored with --resume: the generator continues "
+        fprintf(stderr, "note: --seed is ignored with --resume: the generators continue "
                         "from the checkpoint\n");
     if (r->first_epoch > r->epochs) {
         fprintf(stderr, "error: %s: already trained %u epochs; give --epochs N with N > %u "
@@ -642,6 +954,57 @@ static int run_resume(run *r)
     }
     if (o->save && strcmp(o->save, o->resume) == 0)
         r->saved_epoch = (long)meta.epoch;
+    return 0;
+}
+
+/*
+ * Keras's Normalization.adapt for the model's `normalize` layer: the
+ * per-feature mean and biased variance of the layer's input over the
+ * training samples (the first n_train, after any validation split), taken
+ * from the inputs exactly as the batches give them (bytes scaled), each
+ * sample giving input_size/features rows of the last axis. Sums in
+ * double, in two passes (mean, then the mean squared deviation: no
+ * cancellation). The layer sees x * scale + offset (the rescale layers
+ * before it), so mean' = scale * mean + offset and var' = scale^2 * var.
+ */
+static int run_adapt(run *r)
+{
+    const seqrt_model *m = r->m;
+    const seqrt_normalize_spec *ns = m->normalize;
+    buffers *b = &r->b;
+    size_t f_count = (size_t)ns->features;
+    double *mean = calloc(2 * f_count, sizeof *mean); /* [features], then var */
+    if (!mean) {
+        fprintf(stderr, "error: out of memory for the normalize layer's statistics\n");
+        return -1;
+    }
+    double *var = mean + f_count; /* [features] */
+    double rows = (double)r->n_train * (double)((size_t)m->input_size / f_count);
+    for (int pass = 0; pass < 2; pass++) {
+        double *sum = pass == 0 ? mean : var;
+        for (size_t start = 0; start < r->n_train; start += (size_t)b->capacity) {
+            int n = r->n_train - start < (size_t)b->capacity ? (int)(r->n_train - start)
+                                                             : b->capacity;
+            seqrt_dataset_batch(&r->train, NULL, start, n, b->x, NULL, NULL, 0);
+            size_t count = (size_t)n * (size_t)m->input_size;
+            for (size_t i = 0, f = 0; i < count; i++) { /* f = i % features */
+                double x = (double)b->x[i];
+                sum[f] += pass == 0 ? x : (x - mean[f]) * (x - mean[f]);
+                if (++f == f_count)
+                    f = 0;
+            }
+        }
+        for (size_t f = 0; f < f_count; f++)
+            sum[f] /= rows;
+    }
+    double scale = (double)ns->scale, offset = (double)ns->offset;
+    for (size_t f = 0; f < f_count; f++) {
+        b->params[ns->mean_offset + f] = (float)(scale * mean[f] + offset);
+        b->params[ns->var_offset + f] = (float)(scale * scale * var[f]);
+    }
+    free(mean);
+    if (!r->o->quiet)
+        printf("normalize: adapted to %zu training samples\n", r->n_train);
     return 0;
 }
 
@@ -664,13 +1027,14 @@ static int run_start(run *r)
             return -1;
     } else {
         seqrt_rng_seed(&r->rng, r->seed);
+        seqrt_rng_seed(&r->drop, r->seed ^ DROPOUT_STREAM);
         m->init(r->b.params, &r->rng);
     }
-    if (load_dir(o, "train", 0, m, &r->train) ||
-        load_dir(o, "t10k", seqrt_dataset_bytes(&r->train), m, &r->val))
+    if (load_run_sets(o, m, &r->train, &r->val, &r->test))
         return -1;
     r->n_train = limited(r->train.count, o);
     r->n_val = limited(r->val.count, o);
+    r->n_test = limited(r->test.count, o);
     if (r->n_train > UINT32_MAX) {
         fprintf(stderr, "error: %s: %zu samples, more than this trainer handles\n",
                 r->train.source, r->n_train);
@@ -678,9 +1042,14 @@ static int run_start(run *r)
     }
     if (alloc_batch(&r->b, m, (int)r->batch, r->n_train))
         return -1;
+    size_t most = r->n_train > r->n_val ? r->n_train : r->n_val;
+    if (metrics_init(&r->acc, m, most > r->n_test ? most : r->n_test))
+        return -1;
+    r->acc_ready = 1;
     r->steps = (int)((r->n_train + (size_t)r->batch - 1) / (size_t)r->batch);
     if (o->history) {
-        if (seqrt_history_open(&r->hist, o->history, (unsigned)(r->first_epoch - 1),
+        seqrt_history_columns cols = seqrt_history_columns_of(m, r->n_val > 0);
+        if (seqrt_history_open(&r->hist, o->history, &cols, (unsigned)(r->first_epoch - 1),
                                (unsigned)(r->epochs - r->first_epoch + 1), &err)) {
             fprintf(stderr, "error: %s\n", err.msg);
             return -1;
@@ -690,6 +1059,8 @@ static int run_start(run *r)
     if (o->resume && !o->quiet)
         printf("Resuming %s from %s after epoch %ld\n", m->name, o->resume,
                r->first_epoch - 1);
+    if (m->normalize && !o->resume && run_adapt(r))
+        return -1;
     return 0;
 }
 
@@ -759,11 +1130,12 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
 
     double t0 = seqrt_clock_seconds();
     double loss_sum = 0;
-    size_t correct = 0, seen = 0;
+    size_t seen = 0;
+    seqrt_metrics_reset(&r->acc);
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
         int n = n_train - start < batch ? (int)(n_train - start) : (int)batch;
-        seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->rng);
+        seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->drop);
         if (step + 1 < r->steps) {
             size_t next = n_train - start - batch;
             seqrt_dataset_prefetch(&r->train, b->order, start + batch,
@@ -782,17 +1154,19 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
             }
             return -1;
         }
+        metrics_add(&r->acc, m, &s);
         m->backward(&s);
         m->update(b->params, b->grads, b->opt_state, ++r->t, r->lr);
         loss_sum += (double)s.loss * n;
-        correct += count_correct(m, &s);
         seen += (size_t)n;
-        seqrt_progress_step(prog, step + 1, loss_sum / (double)seen,
-                            (double)correct / (double)seen);
+        if (seqrt_progress_due(prog, step + 1)) {
+            metrics_values(&r->acc, m, row->metrics);
+            seqrt_progress_step(prog, step + 1, loss_sum / (double)seen, row->metrics);
+        }
     }
     row->epoch = (unsigned)epoch;
     row->loss = loss_sum / (double)seen;
-    row->accuracy = (double)correct / (double)seen;
+    metrics_values(&r->acc, m, row->metrics);
     row->seconds = seqrt_clock_seconds() - t0;
     return 0;
 }
@@ -808,7 +1182,8 @@ static int run_record(run *r, const seqrt_history_row *row)
     if (r->o->save) {
         seqrt_checkpoint_meta meta = {.step = r->t, .epoch = row->epoch,
                                       .epochs = (uint32_t)r->epochs, .seed = r->seed,
-                                      .rng = r->rng, .batch = (uint32_t)r->batch, .lr = r->lr};
+                                      .rng = r->rng, .dropout_rng = r->drop,
+                                      .batch = (uint32_t)r->batch, .lr = r->lr};
         if (seqrt_checkpoint_save(r->o->save, r->m, r->b.params, r->b.opt_state, &meta,
                                   &r->lock, &err)) {
             fprintf(stderr, "error: %s\n", err.msg);
@@ -824,8 +1199,11 @@ static void run_free(run *r)
     if (r->hist_open)
         seqrt_history_close(&r->hist);
     seqrt_checkpoint_lock_release(&r->lock);
+    if (r->acc_ready)
+        seqrt_metrics_free(&r->acc);
     seqrt_dataset_free(&r->train);
     seqrt_dataset_free(&r->val);
+    seqrt_dataset_free(&r->test);
     buffers_free(&r->b);
 }
 
@@ -839,18 +1217,29 @@ static int cmd_train(const seqrt_model *m, const options *o)
     int status = 1;
     if (run_check_outputs(&r) || run_start(&r))
         goto done;
-    int live = !o->quiet && isatty(STDOUT_FILENO);
+    int live = !o->quiet && isatty(STDOUT_FILENO), has_val = r.n_val > 0;
+    const char *names[SEQRT_MAX_METRICS];
+    for (int i = 0; i < m->metric_count; i++)
+        names[i] = m->metrics[i].name;
     for (long epoch = r.first_epoch; epoch <= r.epochs; epoch++) {
         seqrt_progress prog;
-        seqrt_history_row row = {0};
-        seqrt_progress_begin(&prog, live, o->quiet, (int)epoch, (int)r.epochs, r.steps);
+        seqrt_history_row row;
+        memset(&row, 0, sizeof row);
+        seqrt_progress_begin(&prog, live, o->quiet, (int)epoch, (int)r.epochs, r.steps, names,
+                             m->metric_count);
         if (run_epoch(&r, epoch, &prog, &row))
             goto done;
-        evaluate(m, &r.b, &r.val, r.n_val, &row.val_loss, &row.val_accuracy);
-        seqrt_progress_end(&prog, row.seconds, row.loss, row.accuracy, row.val_loss,
-                           row.val_accuracy);
+        if (has_val)
+            row.val_loss = evaluate(m, &r.b, &r.val, r.n_val, &r.acc, row.val_metrics);
+        seqrt_progress_end(&prog, row.seconds, row.loss, row.metrics, has_val, row.val_loss,
+                           row.val_metrics);
         if (run_check_finite(&r, epoch, "") || run_record(&r, &row))
             goto done;
+    }
+    if (r.n_test > 0) {
+        double values[SEQRT_MAX_METRICS];
+        double loss = evaluate(m, &r.b, &r.test, r.n_test, &r.acc, values);
+        print_result(m, "test_", loss, values);
     }
     status = 0;
 done:
@@ -886,24 +1275,56 @@ static int cmd_evaluate(const seqrt_model *m, const options *o)
     buffers b = {0};
     seqrt_dataset val = {0};
     seqrt_checkpoint_meta meta;
+    seqrt_metrics acc;
+    int acc_ready = 0;
 
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    if (load_dir(o, "t10k", 0, m, &val) || alloc_batch(&b, m, (int)batch, 0))
+    if (load_eval_set(o, m, &val) || alloc_batch(&b, m, (int)batch, 0))
         goto done;
-    double loss, accuracy;
-    evaluate(m, &b, &val, limited(val.count, o), &loss, &accuracy);
+    size_t count = limited(val.count, o);
+    if (metrics_init(&acc, m, count))
+        goto done;
+    acc_ready = 1;
+    double values[SEQRT_MAX_METRICS];
+    double loss = evaluate(m, &b, &val, count, &acc, values);
     /* %.9g, as the history file, so the two can be compared as text */
-    printf("val_loss: %.9g - val_accuracy: %.9g\n", loss, accuracy);
+    print_result(m, "val_", loss, values);
     status = 0;
 done:
+    if (acc_ready)
+        seqrt_metrics_free(&acc);
     seqrt_dataset_free(&val);
     buffers_free(&b);
     return status;
 }
 
 /* ---------------------------------------------------------------- predict */
+
+/* One line per sample on stdout, what the task predicts: the class (the
+ * arg-max) for the categorical losses, 0 or 1 per output (p > 0.5) for
+ * binary_crossentropy, the values for regression. --output FILE writes
+ * the probabilities or values themselves. */
+static void print_prediction(const seqrt_model *m, const float *row)
+{
+    seqrt_target_kind kind = seqrt_loss_targets(m->loss);
+    if (kind == SEQRT_TARGET_CLASS || kind == SEQRT_TARGET_ROWS) {
+        int best = 0;
+        for (int c = 1; c < m->outputs; c++)
+            if (row[c] > row[best])
+                best = c;
+        printf("%d\n", best);
+        return;
+    }
+    for (int c = 0; c < m->outputs; c++) {
+        if (kind == SEQRT_TARGET_BINARY)
+            printf("%s%d", c ? "," : "", row[c] > 0.5f);
+        else
+            printf("%s%.9g", c ? "," : "", (double)row[c]);
+    }
+    putchar('\n');
+}
 
 static int cmd_predict(const seqrt_model *m, const options *o)
 {
@@ -912,43 +1333,77 @@ static int cmd_predict(const seqrt_model *m, const options *o)
     seqrt_dataset d = {0};
     seqrt_error err = {{0}};
     seqrt_checkpoint_meta meta;
+    seqrt_metrics acc;
+    int acc_ready = 0;
 
     long batch;
+    int targets = 0;
+    float *outputs = NULL; /* --output: [count, outputs] */
+    if (predict_usage(o))
+        return EXIT_USAGE;
+    if (o->output && seqrt_outfile_check(o->output, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return 1;
+    }
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    int loaded = seqrt_load_idx_opts(o->images, o->labels, &o->data_limit, &d, &err);
-    if (loaded != 0 || seqrt_dataset_check(&d, m->input_size, m->outputs,
-                                           seqrt_loss_targets(m->loss), o->labels != NULL,
-                                           &err) != 0) {
-        fprintf(stderr, "error: %s\n", err.msg);
+    if (load_predict_set(o, m, &d, &targets))
         goto done;
-    }
     if (alloc_batch(&b, m, (int)batch, 0))
         goto done;
 
-    size_t count = limited(d.count, o), correct = 0;
+    size_t count = limited(d.count, o);
+    if (o->output) {
+        outputs = (size_t)m->outputs > SIZE_MAX / sizeof(float) / count ? NULL
+                  : malloc(count * (size_t)m->outputs * sizeof(float));
+        if (!outputs) {
+            fprintf(stderr, "error: out of memory for %zu predictions\n", count);
+            goto done;
+        }
+    }
+    /* with targets, the model's metrics over every sample */
+    if (targets) {
+        if (metrics_init(&acc, m, count))
+            goto done;
+        acc_ready = 1;
+        seqrt_metrics_reset(&acc);
+    }
+    double loss_sum = 0;
     seqrt_rng scratch;
     seqrt_rng_seed(&scratch, 0);
     for (size_t start = 0; start < count; start += (size_t)batch) {
         int n = count - start < (size_t)batch ? (int)(count - start) : (int)batch;
         seqrt_step s = make_step(m, &b, &d, NULL, start, n, &scratch);
-        if (!o->labels)
+        if (!targets)
             s.y = NULL, s.t = NULL;
         m->forward_infer(&s);
-        for (int r = 0; r < n; r++) {
-            const float *row = s.output + (size_t)r * (size_t)m->outputs;
-            int best = 0;
-            for (int c = 1; c < m->outputs; c++)
-                if (row[c] > row[best])
-                    best = c;
-            printf("%d\n", best);
-            correct += best == b.y[r];
+        if (targets) {
+            loss_sum += (double)s.loss * n;
+            metrics_add(&acc, m, &s);
+        }
+        if (outputs)
+            memcpy(outputs + start * (size_t)m->outputs, s.output,
+                   (size_t)n * (size_t)m->outputs * sizeof(float));
+        for (int r = 0; !outputs && r < n; r++)
+            print_prediction(m, s.output + (size_t)r * (size_t)m->outputs);
+    }
+    if (outputs) {
+        predictions p = {.m = m, .rows = outputs, .count = count};
+        if (seqrt_write_file(o->output, write_predictions, &p, &err) != 0) {
+            fprintf(stderr, "error: %s\n", err.msg);
+            goto done;
         }
     }
-    if (o->labels)
-        printf("accuracy: %.4f (%zu/%zu)\n", (double)correct / (double)count, correct, count);
+    if (targets) {
+        double values[SEQRT_MAX_METRICS];
+        metrics_values(&acc, m, values);
+        print_result(m, "", loss_sum / (double)count, values);
+    }
     status = 0;
 done:
+    if (acc_ready)
+        seqrt_metrics_free(&acc);
+    free(outputs);
     seqrt_dataset_free(&d);
     buffers_free(&b);
     return status;
@@ -975,12 +1430,38 @@ static int blocks_ok(const seqrt_model *m)
     return 1;
 }
 
+/* The metrics line: at most SEQRT_MAX_METRICS named entries. */
+static int metrics_ok(const seqrt_model *m)
+{
+    if (m->metric_count < 0 || m->metric_count > SEQRT_MAX_METRICS ||
+        (m->metric_count > 0 && !m->metrics))
+        return 0;
+    for (int i = 0; i < m->metric_count; i++)
+        if (!m->metrics[i].name || (unsigned)m->metrics[i].kind >= SEQRT_METRIC_COUNT_)
+            return 0;
+    return 1;
+}
+
+/* A normalize layer's statistics: whole rows of the input's last axis,
+ * inside the non-trainable parameters. */
+static int normalize_ok(const seqrt_model *m)
+{
+    const seqrt_normalize_spec *ns = m->normalize;
+    if (!ns)
+        return 1;
+    size_t f = ns->features > 0 ? (size_t)ns->features : 0;
+    return f > 0 && (size_t)m->input_size % f == 0 &&
+           ns->mean_offset >= m->trainable_count && ns->var_offset >= m->trainable_count &&
+           ns->mean_offset <= m->param_count && f <= m->param_count - ns->mean_offset &&
+           ns->var_offset <= m->param_count && f <= m->param_count - ns->var_offset;
+}
+
 static void check_model(const seqrt_model *m)
 {
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
         !m->backward || !m->update || m->input_size < 1 || m->outputs < 1 ||
         m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
-        !blocks_ok(m)) {
+        !blocks_ok(m) || !metrics_ok(m) || !normalize_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");
         abort();
     }
