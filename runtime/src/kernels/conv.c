@@ -1,0 +1,398 @@
+/*
+ * conv.c: 2-D convolution over NHWC images with Keras's weight layout
+ * [kh, kw, cin, cout], forward and backward, as im2col and the runtime's
+ * own GEMM kernels (gemm.c).
+ *
+ * The method. With K = kh*kw*cin and P = oh*ow, one sample's im2col is a
+ * [P, K] matrix whose row p holds the receptive field of output p in the
+ * order (ky, kx, ci), the order of the weights' rows; so in NHWC the
+ * convolution IS a GEMM with no reordering of anything else:
+ *   forward   y_n[P, cout]  = col_n[P, K] W[K, cout] + b      (gemm.h xw)
+ *   weights   dW[K, cout]   = sum_n col_n^T dy_n               (gemm.h xtdy)
+ *   input     dcol_n[P, K]  = dy_n W^T, then col2im (a scatter-add) to dx_n
+ * and the GEMMs are the dense layer's register-tile kernels (AVX-512 6x64
+ * and 4x64 tiles here), which read W in place and need no packing. A
+ * direct convolution (a loop nest over NHWC) would avoid im2col's copy,
+ * but at the issue's shapes the copy is small next to the products (the
+ * second layer's im2col is 0.11 ms of a 3.3 ms forward + backward) and the
+ * GEMM tiles already run at 170-220 GFLOP/s on one core, 70-90 % of the
+ * per-core sgemm ceiling (about 235 GFLOP/s, issue #13); a direct kernel would have to match those tiles for every kernel
+ * size, stride and dilation.
+ *
+ * Measured on one core of the Zen 5 development machine (AVX-512),
+ * bench/conv_paths.c and micro-timings of the same calls, the issue's
+ * CNN at batch 32: conv1 28x28x1 -> 28x28x32 (3x3 same: K = 9, P = 784),
+ * conv2 14x14x32 -> 12x12x64 (3x3 valid: K = 288, P = 144). The machine
+ * was shared with other engineers' jobs, so figures are the fastest of
+ * 30-200 calls; differences under 10 % mean nothing.
+ *
+ *   forward, one GEMM per sample vs one GEMM over the whole batch's
+ *   im2col rows (m = 4608): 0.99 vs 1.00 ms (conv2), 0.188 vs 0.185 ms
+ *   (conv1): the same. Per sample is kept: each part of a thread split
+ *   is a run of whole samples, and a sample's im2col (166 KB for conv2)
+ *   is still in L2 when the GEMM reads it.
+ *
+ *   dW = col^T dy, conv2, the 32 samples' products only: one xtdy over
+ *   all 4608 rows 1.32 ms (129 GFLOP/s); one xtdy per sample (P = 144
+ *   rows: its col and dy stay in L2) 0.89 ms (191 GFLOP/s); dW^T = dy^T
+ *   col through xw (dy transposed first) 0.84 + 0.09 ms. So dW is summed
+ *   per sample: each sample's product goes into a slot and is added to
+ *   its group's sum; the samples are cut into DW_GROUPS fixed groups, the
+ *   threads take whole groups, and the group sums are added in group
+ *   order after the join. The groups depend on the batch alone, so dW has
+ *   the same bits for every thread count. The first version (one xtdy
+ *   over each group's rows) took 7 ms for conv2's backward on a busy
+ *   machine against 2.0-2.4 ms now.
+ *
+ *   dx per sample, right after its dW, while its im2col rows are in
+ *   cache: dcol = dy_n W^T 0.77 ms for the 32 samples (221 GFLOP/s),
+ *   then col2im 0.19 ms. dcol overwrites the sample's im2col rows, which
+ *   dW no longer needs; W^T is built once in dw (overwritten at the end
+ *   anyway), so scratch holds no copy of the weights.
+ *
+ *   im2col row by row (each position's K values, runs of kw*cin floats
+ *   behind bounds tests): conv1's 32 samples 0.27 ms, more than its
+ *   GEMM (0.08 ms). Column by column (one kernel offset at a time, the
+ *   valid output columns one range without tests): 0.10 ms.
+ *
+ *   Both layers, forward + backward (conv1 without dx, as a first
+ *   layer), in a quiet moment: 3.51 ms on one thread (154 GFLOP/s) and
+ *   2.03 ms on two (265 GFLOP/s) on the AVX-512 tiles; 6.6 ms on the
+ *   AVX2 tiles (1 thread); 4.2 ms on OpenBLAS sgemm (SEQRT_KERNELS=blas,
+ *   its Zen AVX-512 kernels, 1 thread); PyTorch 1.13's conv2d (oneDNN)
+ *   3.8 ms on 1 thread. docs/performance.md has the table.
+ *
+ * Threads: forward splits the batch by samples; backward by the fixed
+ * groups of samples, then the final sums by element ranges. A 1x1 kernel
+ * with stride 1 and no padding skips im2col: x is its own im2col matrix
+ * and dx its dcol.
+ */
+#include "kernels/conv.h"
+
+#include "kernels/gemm.h"
+#include "kernels/parts.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* Multiply-adds from which a call is split over the threads (as dense.c:
+ * a hand-off costs about a microsecond). A function of the shape alone. */
+#define SPLIT_MIN_MACS ((size_t)1 << 19)
+
+/* Fixed groups of samples dW and db are summed in (see the header). */
+enum { DW_GROUPS = 8 };
+
+static size_t conv_k(const seqrt_conv2d_shape *c)
+{
+    return (size_t)c->kh * (size_t)c->kw * (size_t)c->cin;
+}
+
+static size_t conv_p(const seqrt_conv2d_shape *c)
+{
+    return (size_t)c->oh * (size_t)c->ow;
+}
+
+/* one group's partial dW [K, cout] then db [cout] */
+static size_t slot_size(const seqrt_conv2d_shape *c)
+{
+    return conv_k(c) * (size_t)c->cout + (size_t)c->cout;
+}
+
+/* scratch: [batch][P, K] im2col rows (backward: then dcol), then
+ * [2 groups][K*cout + cout] partial sums of dW and db and the groups'
+ * spare slots (2 groups <= batch, or 1 sample per group and no spare) */
+size_t seqrt_conv2d_scratch_per_sample(const seqrt_conv2d_shape *c)
+{
+    return conv_p(c) * conv_k(c) + slot_size(c);
+}
+
+int seqrt_conv2d_is_pointwise(const seqrt_conv2d_shape *c)
+{
+    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_top == 0 &&
+           c->pad_left == 0 && c->oh == c->h && c->ow == c->w;
+}
+
+/* n floats from s to d: a loop, not memcpy, since the runs are short
+ * (a 3x3 kernel on one channel copies 3 floats) and a call costs more */
+static inline void copy(float *restrict d, const float *restrict s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
+static inline void zero(float *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = 0.0f;
+}
+
+/* Column by column of the im2col matrix, i.e. kernel offset (ky, kx) by
+ * offset: for one offset and one output row, the valid output columns
+ * form one range [lo, hi) with no test inside the loop. Row by row (each
+ * position's K values at once) was 3 times slower on one channel: its
+ * runs are 3 floats long, each behind two bounds tests. */
+void seqrt_conv2d_im2col(const seqrt_conv2d_shape *c, const float *x, float *col)
+{
+    const size_t K = conv_k(c), cin = (size_t)c->cin;
+    for (int ky = 0; ky < c->kh; ky++)
+        for (int kx = 0; kx < c->kw; kx++) {
+            const size_t off = ((size_t)ky * c->kw + kx) * cin;
+            /* ix = ox * sw + dx0 lies in [0, w) for ox in [lo, hi) */
+            const int dx0 = kx * c->dw - c->pad_left;
+            int lo = dx0 >= 0 ? 0 : (-dx0 + c->sw - 1) / c->sw;
+            int hi = c->w - dx0 <= 0 ? 0 : (c->w - dx0 + c->sw - 1) / c->sw;
+            if (hi > c->ow)
+                hi = c->ow;
+            if (lo > hi)
+                lo = hi;
+            for (int oy = 0; oy < c->oh; oy++) {
+                const int iy = oy * c->sh - c->pad_top + ky * c->dh;
+                float *row = col + (size_t)oy * c->ow * K + off;
+                if (iy < 0 || iy >= c->h) {
+                    for (int ox = 0; ox < c->ow; ox++)
+                        zero(row + (size_t)ox * K, cin);
+                    continue;
+                }
+                const float *xr = x + ((size_t)iy * c->w + dx0) * cin;
+                for (int ox = 0; ox < lo; ox++)
+                    zero(row + (size_t)ox * K, cin);
+                if (cin == 1)
+                    for (int ox = lo; ox < hi; ox++)
+                        row[(size_t)ox * K] = xr[(size_t)ox * c->sw];
+                else
+                    for (int ox = lo; ox < hi; ox++)
+                        copy(row + (size_t)ox * K, xr + (size_t)ox * c->sw * cin, cin);
+                for (int ox = hi; ox < c->ow; ox++)
+                    zero(row + (size_t)ox * K, cin);
+            }
+        }
+}
+
+void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+    const size_t K = conv_k(c), cin = (size_t)c->cin;
+    memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
+    for (int oy = 0; oy < c->oh; oy++)
+        for (int ox = 0; ox < c->ow; ox++) {
+            const float *row = dcol + ((size_t)oy * c->ow + ox) * K;
+            for (int ky = 0; ky < c->kh; ky++) {
+                const int iy = oy * c->sh - c->pad_top + ky * c->dh;
+                if (iy < 0 || iy >= c->h)
+                    continue;
+                for (int kx = 0; kx < c->kw; kx++) {
+                    const int ix = ox * c->sw - c->pad_left + kx * c->dw;
+                    if (ix < 0 || ix >= c->w)
+                        continue;
+                    float *restrict d = dx + ((size_t)iy * c->w + ix) * cin;
+                    const float *restrict s = row + ((size_t)ky * c->kw + kx) * cin;
+                    for (size_t ci = 0; ci < cin; ci++)
+                        d[ci] += s[ci];
+                }
+            }
+        }
+}
+
+/* ------------------------------------------------------ the two GEMMs */
+
+/* y[m, n] = x[m, 0:k) w[k, n] (+ b): ldx columns in x */
+static void mm_xw(const seqrt_gemm_ops *g, int m, int n, int ldx, const float *x,
+                  const float *w, int k, const float *b, float *y)
+{
+    if (g) {
+        g->xw(m, n, ldx, x, w, k, b, y, 0);
+        return;
+    }
+    float beta = 0.0f;
+    if (b) {
+        for (int i = 0; i < m; i++)
+            memcpy(y + (size_t)i * n, b, (size_t)n * sizeof *y);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, x, ldx, w, n,
+                beta, y, n);
+}
+
+/* dw[in, n] = x[rows, in]^T dy[rows, n] */
+static void mm_xtdy(const seqrt_gemm_ops *g, int rows, int in, int n, const float *x,
+                    const float *dy, float *dw)
+{
+    if (g) {
+        g->xtdy(rows, in, n, x, dy, dw, 0, in);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, n, rows, 1.0f, x, in, dy, n,
+                0.0f, dw, n);
+}
+
+/* ------------------------------------------------------------ the jobs */
+
+typedef struct conv_job {
+    const seqrt_gemm_ops     *g;
+    const seqrt_conv2d_shape *c;
+    int                       batch, groups, per_group, pointwise;
+    const float              *x, *w, *b, *dy, *wt;
+    float                    *y, *dx, *dw, *db, *scratch, *slots;
+} conv_job;
+
+/* split over the threads? our kernels only (CBLAS has its own threads),
+ * more than one sample, and enough work */
+static int split(const seqrt_gemm_ops *g, int batch, const seqrt_conv2d_shape *c)
+{
+    size_t macs = (size_t)batch * conv_p(c) * conv_k(c) * (size_t)c->cout;
+    return g && batch > 1 && macs >= SPLIT_MIN_MACS && seqrt_parallel_parts() > 1;
+}
+
+static void run(int parallel, seqrt_part_fn fn, conv_job *j)
+{
+    if (parallel)
+        seqrt_parallel(fn, j);
+    else
+        fn(j, 0, 1);
+}
+
+static void forward_part(void *arg, int part, int parts)
+{
+    const conv_job *j = arg;
+    const seqrt_conv2d_shape *c = j->c;
+    const size_t K = conv_k(c), P = conv_p(c), in_size = (size_t)c->h * c->w * c->cin;
+    size_t lo, hi;
+    seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
+    for (size_t n = lo; n < hi; n++) {
+        const float *col = j->x + n * in_size;
+        if (!j->pointwise) {
+            float *cn = j->scratch + n * P * K;
+            seqrt_conv2d_im2col(c, col, cn);
+            col = cn;
+        }
+        mm_xw(j->g, (int)P, c->cout, (int)K, col, j->w, (int)K, j->b,
+              j->y + n * P * (size_t)c->cout);
+    }
+}
+
+void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x,
+                          const float *w, const float *b, float *y, float *scratch)
+{
+    if (batch <= 0)
+        return;
+    conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch,
+                  .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .b = b,
+                  .y = y, .scratch = scratch};
+    run(split(j.g, batch, c), forward_part, &j);
+}
+
+/* Group gi, samples [n0, n1): for each sample, its im2col, its dW and db
+ * (one GEMM over its P rows) into the group's slot (the first sample) or
+ * the group's spare slot, then added to the group's slot (so the group
+ * sums ((s_n0 + s_n0+1) + ...) + s_n1-1, always in that order), then its
+ * dx: dcol over the sample's im2col rows, which dW no longer needs, while
+ * they are still in cache. */
+static void backward_part(void *arg, int part, int parts)
+{
+    const conv_job *j = arg;
+    const seqrt_conv2d_shape *c = j->c;
+    const size_t K = conv_k(c), P = conv_p(c), cout = (size_t)c->cout, S = slot_size(c);
+    const size_t in_size = (size_t)c->h * c->w * c->cin;
+    size_t g0, g1;
+    seqrt_parallel_range((size_t)j->groups, 1, part, parts, &g0, &g1);
+    for (size_t gi = g0; gi < g1; gi++) {
+        size_t n0 = gi * (size_t)j->per_group, n1 = n0 + (size_t)j->per_group;
+        if (n1 > (size_t)j->batch)
+            n1 = (size_t)j->batch;
+        float *slot = j->slots + gi * S, *spare = j->slots + ((size_t)j->groups + gi) * S;
+        for (size_t n = n0; n < n1; n++) {
+            const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
+            float *coln = j->scratch + n * P * K;
+            const float *col = xn; /* pointwise: x is its own im2col */
+            if (!j->pointwise) {
+                seqrt_conv2d_im2col(c, xn, coln);
+                col = coln;
+            }
+            float *part_sum = n == n0 ? slot : spare;
+            mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, part_sum);
+            if (j->db) {
+                float *sb = part_sum + K * cout;
+                for (size_t o = 0; o < cout; o++)
+                    sb[o] = 0.0f;
+                for (size_t r = 0; r < P; r++)
+                    for (size_t o = 0; o < cout; o++)
+                        sb[o] += dyn[r * cout + o];
+            }
+            if (n > n0)
+                for (size_t i = 0; i < (j->db ? S : K * cout); i++)
+                    slot[i] += spare[i];
+            if (!j->dx)
+                continue;
+            float *dxn = j->dx + n * in_size;
+            if (j->pointwise) { /* dx is dcol */
+                mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, dxn);
+                continue;
+            }
+            mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, coln);
+            seqrt_conv2d_col2im(c, coln, dxn);
+        }
+    }
+}
+
+/* dw, db = the groups' partial sums added in group order; elements split */
+static void sum_part(void *arg, int part, int parts)
+{
+    const conv_job *j = arg;
+    const size_t nw = conv_k(j->c) * (size_t)j->c->cout, size = slot_size(j->c);
+    const size_t n = j->db ? size : nw;
+    size_t lo, hi;
+    seqrt_parallel_range(n, 16, part, parts, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        float *d = i < nw ? j->dw + i : j->db + (i - nw);
+        *d = j->slots[i];
+    }
+    for (int gi = 1; gi < j->groups; gi++) {
+        const float *s = j->slots + (size_t)gi * size;
+        size_t mid = hi < nw ? hi : nw;
+        for (size_t i = lo; i < mid; i++)
+            j->dw[i] += s[i];
+        for (size_t i = mid > lo ? mid : lo; i < hi; i++)
+            j->db[i - nw] += s[i];
+    }
+}
+
+void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const float *x,
+                                  const float *w, const float *dy, float *dx, float *dw,
+                                  float *db, float *scratch, int groups)
+{
+    if (batch <= 0)
+        return;
+    const size_t K = conv_k(c), cout = (size_t)c->cout;
+    /* one sample per group, or at most batch / 2 groups: a group of
+     * several samples needs a spare slot besides its own */
+    if (groups < batch)
+        groups = groups < batch / 2 ? groups : batch / 2;
+    if (groups < 1)
+        groups = 1;
+    if (groups > batch)
+        groups = batch;
+    int per = (batch + groups - 1) / groups;
+    conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch, .per_group = per,
+                  .groups = (batch + per - 1) / per,
+                  .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .dy = dy,
+                  .dx = dx, .dw = dw, .db = db, .scratch = scratch,
+                  .slots = scratch + (size_t)batch * conv_p(c) * K};
+    if (dx) {
+        /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
+         * the groups are done, so it holds w^T until then */
+        for (size_t k = 0; k < K; k++)
+            for (size_t o = 0; o < cout; o++)
+                dw[o * K + k] = w[k * cout + o];
+        j.wt = dw;
+    }
+    int parallel = split(j.g, batch, c);
+    run(parallel, backward_part, &j);
+    run(parallel, sum_part, &j);
+}
+
+/* dw must not alias w, x or dy: it holds w^T until the end (above) */
+void seqrt_conv2d_backward(int batch, const seqrt_conv2d_shape *c, const float *x,
+                           const float *w, const float *dy, float *dx, float *dw,
+                           float *db, float *scratch)
+{
+    seqrt_conv2d_backward_groups(batch, c, x, w, dy, dx, dw, db, scratch, DW_GROUPS);
+}

@@ -1,0 +1,422 @@
+/* test_conv.c: conv2d (runtime/src/kernels/conv.c), NHWC with Keras's
+ * weight layout and `same` padding: the forward against a direct 7-loop
+ * convolution in double and against values PyTorch computed; dx, dW and
+ * db against double-precision finite differences at odd shapes (1x1
+ * kernels, strides 2, even kernels with `same`, dilation 2, 1 and 3
+ * channels, non-square images, batches 1 and 3); the NULL skips; the
+ * same bits for every thread count and GEMM split. */
+#include "kernel_test.h"
+
+#include "kernels/conv.h"
+#include "kernels/gemm.h"
+#include "kernels/parts.h"
+#include "seqrt.h"
+
+#include <string.h>
+
+/* The shape by Keras's rule, written here apart from the compiler's:
+ * valid: out = (in - ek) / s + 1; same: out = ceil(in / s), padding
+ * total = max((out - 1) s + ek - in, 0), half (rounded down) before. */
+static void keras_dim(int in, int k, int s, int d, int same, int *out, int *pad)
+{
+    int ek = (k - 1) * d + 1;
+    if (same) {
+        *out = (in + s - 1) / s;
+        int total = (*out - 1) * s + ek - in;
+        *pad = total > 0 ? total / 2 : 0;
+    } else {
+        *out = (in - ek) / s + 1;
+        *pad = 0;
+    }
+}
+
+typedef struct conv_case {
+    int batch, h, w, cin, kh, kw, cout, sh, sw, dh, dw, same;
+} conv_case;
+
+static seqrt_conv2d_shape shape_of(const conv_case *k)
+{
+    seqrt_conv2d_shape c = {.h = k->h, .w = k->w, .cin = k->cin, .kh = k->kh, .kw = k->kw,
+                            .cout = k->cout, .sh = k->sh, .sw = k->sw, .dh = k->dh,
+                            .dw = k->dw};
+    keras_dim(k->h, k->kh, k->sh, k->dh, k->same, &c.oh, &c.pad_top);
+    keras_dim(k->w, k->kw, k->sw, k->dw, k->same, &c.ow, &c.pad_left);
+    return c;
+}
+
+/* the odd shapes every check runs on */
+static const conv_case cases[] = {
+    /*  N  h  w cin kh kw cout sh sw dh dw same */
+    {3, 5, 7, 1, 1, 1, 3, 1, 1, 1, 1, 0},  /* 1x1, pointwise, 1 channel */
+    {3, 5, 6, 3, 1, 1, 2, 2, 2, 1, 1, 1},  /* 1x1, stride 2, same */
+    {1, 6, 5, 3, 3, 3, 4, 2, 2, 1, 1, 1},  /* stride 2, same, batch 1 */
+    {3, 7, 6, 3, 2, 2, 2, 1, 1, 1, 1, 1},  /* even kernel, same */
+    {3, 9, 8, 1, 4, 4, 3, 2, 2, 1, 1, 1},  /* 4x4 kernel, stride 2, same */
+    {1, 9, 7, 3, 3, 3, 5, 1, 1, 2, 2, 1},  /* dilation 2, same */
+    {3, 8, 9, 2, 3, 2, 3, 2, 1, 2, 1, 0},  /* non-square everything, valid */
+    {3, 6, 6, 3, 3, 3, 4, 1, 1, 1, 1, 0},  /* plain 3x3 valid */
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+static size_t n_x(const conv_case *k)
+{
+    return (size_t)k->batch * k->h * k->w * k->cin;
+}
+
+static size_t n_w(const conv_case *k)
+{
+    return (size_t)k->kh * k->kw * k->cin * k->cout;
+}
+
+static size_t n_y(const seqrt_conv2d_shape *c, int batch)
+{
+    return (size_t)batch * c->oh * c->ow * c->cout;
+}
+
+/* y[n, oy, ox, o] by the definition, in double */
+static double ref_at(const seqrt_conv2d_shape *c, const double *x, const double *w,
+                     const double *b, int n, int oy, int ox, int o)
+{
+    double s = b ? b[o] : 0.0;
+    for (int ky = 0; ky < c->kh; ky++)
+        for (int kx = 0; kx < c->kw; kx++)
+            for (int ci = 0; ci < c->cin; ci++) {
+                int iy = oy * c->sh - c->pad_top + ky * c->dh;
+                int ix = ox * c->sw - c->pad_left + kx * c->dw;
+                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+                    continue;
+                s += x[(((size_t)n * c->h + iy) * c->w + ix) * c->cin + ci] *
+                     w[(((size_t)ky * c->kw + kx) * c->cin + ci) * c->cout + o];
+            }
+    return s;
+}
+
+typedef struct conv_ctx {
+    seqrt_conv2d_shape c;
+    int batch;
+    double *x, *w, *b, *r; /* r: the upstream gradient dL/dy */
+} conv_ctx;
+
+/* L = sum y r */
+static double conv_loss(void *p)
+{
+    const conv_ctx *k = p;
+    const seqrt_conv2d_shape *c = &k->c;
+    double total = 0.0;
+    size_t i = 0;
+    for (int n = 0; n < k->batch; n++)
+        for (int oy = 0; oy < c->oh; oy++)
+            for (int ox = 0; ox < c->ow; ox++)
+                for (int o = 0; o < c->cout; o++)
+                    total += ref_at(c, k->x, k->w, k->b, n, oy, ox, o) * k->r[i++];
+    return total;
+}
+
+static float *scratch_for(const seqrt_conv2d_shape *c, int batch)
+{
+    /* filled with garbage: no kernel may read scratch it did not write */
+    size_t n = seqrt_conv2d_scratch_per_sample(c) * (size_t)batch;
+    float *s = falloc(n);
+    for (size_t i = 0; i < n; i++)
+        s[i] = 1e30f;
+    return s;
+}
+
+static void conv_forward_reference(void **state)
+{
+    (void)state;
+    trand r = {31};
+    for (size_t s = 0; s < N_CASES; s++) {
+        const conv_case *k = &cases[s];
+        seqrt_conv2d_shape c = shape_of(k);
+        size_t ny = n_y(&c, k->batch);
+        float *x = frand(&r, n_x(k), -1, 1), *w = frand(&r, n_w(k), -1, 1);
+        float *b = frand(&r, (size_t)k->cout, -1, 1), *y = falloc(ny), *y0 = falloc(ny);
+        float *scratch = scratch_for(&c, k->batch);
+        double *xd = widen(x, n_x(k)), *wd = widen(w, n_w(k)), *bd = widen(b, (size_t)k->cout);
+        seqrt_conv2d_forward(k->batch, &c, x, w, b, y, scratch);
+        seqrt_conv2d_forward(k->batch, &c, x, w, NULL, y0, scratch);
+        size_t i = 0;
+        for (int n = 0; n < k->batch; n++)
+            for (int oy = 0; oy < c.oh; oy++)
+                for (int ox = 0; ox < c.ow; ox++)
+                    for (int o = 0; o < c.cout; o++, i++) {
+                        assert_close(y[i], ref_at(&c, xd, wd, bd, n, oy, ox, o), 1e-5);
+                        assert_close(y0[i], ref_at(&c, xd, wd, NULL, n, oy, ox, o), 1e-5);
+                    }
+        free(x); free(w); free(b); free(y); free(y0); free(scratch);
+        free(xd); free(wd); free(bd);
+    }
+}
+
+/* The inputs conv_pool_torch.py builds: value i = ((i a) mod m - s) / s */
+static float *gen(size_t n, int a, int m, int s)
+{
+    float *p = falloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)((double)((long)(i * (size_t)a % (size_t)m) - s) / s);
+    return p;
+}
+
+/* y[index] of PyTorch 1.13's F.conv2d (NCHW permutes, the `same` padding
+ * as an explicit F.pad, extra row/column at the bottom/right), in double,
+ * from tests/runtime/conv_pool_torch.py */
+typedef struct torch_value {
+    int    index;
+    double y;
+} torch_value;
+
+static void conv_forward_torch(void **state)
+{
+    (void)state;
+    static const conv_case tc[] = {
+        {2, 5, 6, 3, 4, 4, 2, 2, 2, 1, 1, 1}, /* 4x4 kernel, stride 2, same */
+        {1, 7, 5, 1, 3, 3, 2, 1, 1, 2, 2, 1}, /* dilation 2, same */
+        {3, 6, 7, 2, 3, 2, 3, 2, 1, 1, 2, 0}, /* 3x2, stride 2x1, dilation 1x2 */
+    };
+    static const torch_value want[3][5] = {
+        {{0, -3.166666667}, {1, -2.666666667}, {12, 0.833333333}, {18, 1.366666667}, {35, 4.100000000}},
+        {{0, -0.733333333}, {1, 0.133333333}, {23, 0.866666667}, {35, -0.200000000}, {69, 0.333333333}},
+        {{0, -0.133333333}, {1, -0.400000000}, {30, 0.133333333}, {45, -0.266666667}, {89, 2.766666667}},
+    };
+    static const size_t want_n[3] = {36, 70, 90};
+    for (int s = 0; s < 3; s++) {
+        const conv_case *k = &tc[s];
+        seqrt_conv2d_shape c = shape_of(k);
+        assert_int_equal(n_y(&c, k->batch), want_n[s]);
+        float *x = gen(n_x(k), 7, 11, 5), *w = gen(n_w(k), 5, 13, 6), *b = gen((size_t)k->cout, 3, 7, 3);
+        float *y = falloc(want_n[s]), *scratch = scratch_for(&c, k->batch);
+        seqrt_conv2d_forward(k->batch, &c, x, w, b, y, scratch);
+        for (int i = 0; i < 5; i++)
+            assert_close(y[want[s][i].index], want[s][i].y, 2e-6);
+        free(x); free(w); free(b); free(y); free(scratch);
+    }
+}
+
+static void conv_gradcheck(void **state)
+{
+    (void)state;
+    trand r = {37};
+    double worst_dx = 0, worst_dw = 0, worst_db = 0;
+    for (size_t s = 0; s < N_CASES; s++) {
+        const conv_case *k = &cases[s];
+        seqrt_conv2d_shape c = shape_of(k);
+        size_t nx = n_x(k), nw = n_w(k), ny = n_y(&c, k->batch), nb = (size_t)k->cout;
+        float *x = frand(&r, nx, -1, 1), *w = frand(&r, nw, -1, 1);
+        float *b = frand(&r, nb, -1, 1), *dy = frand(&r, ny, -1, 1);
+        float *dx = falloc(nx), *dw = falloc(nw), *db = falloc(nb);
+        float *scratch = scratch_for(&c, k->batch);
+        /* dirty: gradients are written, not accumulated */
+        for (size_t i = 0; i < nx; i++)
+            dx[i] = 7.0f;
+        for (size_t i = 0; i < nw; i++)
+            dw[i] = 7.0f;
+        for (size_t i = 0; i < nb; i++)
+            db[i] = 7.0f;
+        seqrt_conv2d_backward(k->batch, &c, x, w, dy, dx, dw, db, scratch);
+
+        conv_ctx ctx = {c, k->batch, widen(x, nx), widen(w, nw), widen(b, nb), widen(dy, ny)};
+        double *num = dalloc(nx > nw ? nx : nw);
+        gc_numeric(conv_loss, &ctx, ctx.x, nx, num);
+        double e = gc_rel_err(dx, num, nx);
+        worst_dx = e > worst_dx ? e : worst_dx;
+        gc_numeric(conv_loss, &ctx, ctx.w, nw, num);
+        e = gc_rel_err(dw, num, nw);
+        worst_dw = e > worst_dw ? e : worst_dw;
+        gc_numeric(conv_loss, &ctx, ctx.b, nb, num);
+        e = gc_rel_err(db, num, nb);
+        worst_db = e > worst_db ? e : worst_db;
+
+        free(num);
+        free(ctx.x); free(ctx.w); free(ctx.b); free(ctx.r);
+        free(x); free(w); free(b); free(dy); free(dx); free(dw); free(db); free(scratch);
+    }
+    gc_report("conv2d.dx", worst_dx);
+    gc_report("conv2d.dw", worst_dw);
+    gc_report("conv2d.db", worst_db);
+}
+
+/* dx NULL (a first layer) and db NULL (bias=false): dw is the same bits,
+ * nothing is dereferenced */
+static void conv_backward_skips_null(void **state)
+{
+    (void)state;
+    trand r = {41};
+    for (size_t s = 0; s < N_CASES; s++) {
+        const conv_case *k = &cases[s];
+        seqrt_conv2d_shape c = shape_of(k);
+        size_t nx = n_x(k), nw = n_w(k), ny = n_y(&c, k->batch), nb = (size_t)k->cout;
+        float *x = frand(&r, nx, -1, 1), *w = frand(&r, nw, -1, 1), *dy = frand(&r, ny, -1, 1);
+        float *dx = falloc(nx), *dw = falloc(nw), *db = falloc(nb), *dw2 = falloc(nw);
+        float *scratch = scratch_for(&c, k->batch);
+        seqrt_conv2d_backward(k->batch, &c, x, w, dy, dx, dw, db, scratch);
+        seqrt_conv2d_backward(k->batch, &c, x, w, dy, NULL, dw2, NULL, scratch);
+        assert_memory_equal(dw, dw2, nw * sizeof *dw);
+        free(x); free(w); free(dy); free(dx); free(dw); free(db); free(dw2); free(scratch);
+    }
+}
+
+/* ------------------------------------------------ threads and GEMM paths */
+
+typedef struct conv_out {
+    float *y, *dx, *dw, *db;
+} conv_out;
+
+static conv_out conv_run(int batch, const seqrt_conv2d_shape *c, const float *x,
+                         const float *w, const float *b, const float *dy)
+{
+    size_t nx = (size_t)batch * c->h * c->w * c->cin, nw = (size_t)c->kh * c->kw * c->cin * c->cout;
+    conv_out o = {falloc(n_y(c, batch)), falloc(nx), falloc(nw), falloc((size_t)c->cout)};
+    float *scratch = scratch_for(c, batch);
+    seqrt_conv2d_forward(batch, c, x, w, b, o.y, scratch);
+    seqrt_conv2d_backward(batch, c, x, w, dy, o.dx, o.dw, o.db, scratch);
+    free(scratch);
+    return o;
+}
+
+static void conv_out_free(conv_out o)
+{
+    free(o.y); free(o.dx); free(o.dw); free(o.db);
+}
+
+static void assert_same_bits(const conv_out *a, const conv_out *b, int batch,
+                             const seqrt_conv2d_shape *c)
+{
+    size_t nx = (size_t)batch * c->h * c->w * c->cin, nw = (size_t)c->kh * c->kw * c->cin * c->cout;
+    assert_memory_equal(a->y, b->y, n_y(c, batch) * sizeof(float));
+    assert_memory_equal(a->dx, b->dx, nx * sizeof(float));
+    assert_memory_equal(a->dw, b->dw, nw * sizeof(float));
+    assert_memory_equal(a->db, b->db, (size_t)c->cout * sizeof(float));
+}
+
+static int reverse_calls;
+
+static void run_reversed(seqrt_part_fn fn, void *arg, int parts)
+{
+    reverse_calls++;
+    for (int part = parts - 1; part >= 0; part--)
+        fn(arg, part, parts);
+}
+
+/* The issue's CNN's two convolutions at batch 32 (large enough to be
+ * split), an odd batch, and a 1x1: the same bits with 1, 2 and 3 threads
+ * and with 2 and 7 parts run last first on one thread. */
+static void conv_threads(void **state)
+{
+    (void)state;
+    static const conv_case tc[] = {
+        {32, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, 1},
+        {32, 14, 14, 32, 3, 3, 64, 1, 1, 1, 1, 0},
+        {5, 11, 9, 8, 3, 3, 16, 2, 2, 1, 1, 1},
+        {7, 10, 10, 24, 1, 1, 40, 1, 1, 1, 1, 0},
+    };
+    static const int threads[] = {2, 3};
+    trand r = {43};
+    for (size_t s = 0; s < sizeof tc / sizeof tc[0]; s++) {
+        const conv_case *k = &tc[s];
+        seqrt_conv2d_shape c = shape_of(k);
+        float *x = frand(&r, n_x(k), -1, 1), *w = frand(&r, n_w(k), -0.2, 0.2);
+        float *b = frand(&r, (size_t)k->cout, -1, 1), *dy = frand(&r, n_y(&c, k->batch), -1, 1);
+        seqrt_set_threads(1);
+        conv_out one = conv_run(k->batch, &c, x, w, b, dy);
+        for (size_t t = 0; t < 2; t++) {
+            seqrt_set_threads(threads[t]);
+            conv_out many = conv_run(k->batch, &c, x, w, b, dy);
+            assert_same_bits(&one, &many, k->batch, &c);
+            conv_out_free(many);
+        }
+        for (int parts = 2; parts <= 7; parts += 5) {
+            seqrt_parallel_install(parts, run_reversed);
+            reverse_calls = 0;
+            conv_out many = conv_run(k->batch, &c, x, w, b, dy);
+            if (seqrt_gemm_kernels() && s < 2) /* the CNN's layers are split */
+                assert_true(reverse_calls >= 2);
+            assert_same_bits(&one, &many, k->batch, &c);
+            conv_out_free(many);
+        }
+        seqrt_set_threads(1);
+        /* and right: a few outputs and weight gradients against double */
+        double *xd = widen(x, n_x(k)), *wd = widen(w, n_w(k)), *bd = widen(b, (size_t)k->cout);
+        size_t ny = n_y(&c, k->batch);
+        for (size_t i = 0; i < ny; i += ny / 17 + 1) {
+            int o = (int)(i % (size_t)c.cout), q = (int)(i / (size_t)c.cout);
+            int ox = q % c.ow, oy = q / c.ow % c.oh, n = q / (c.ow * c.oh);
+            assert_close(one.y[i], ref_at(&c, xd, wd, bd, n, oy, ox, o), 1e-4);
+        }
+        free(xd); free(wd); free(bd);
+        conv_out_free(one);
+        free(x); free(w); free(b); free(dy);
+    }
+}
+
+/* Every GEMM path (and CBLAS) computes the same convolution (to float
+ * rounding: CBLAS sums in its own order). */
+static void conv_paths(void **state)
+{
+    (void)state;
+    const conv_case k = {3, 9, 8, 3, 3, 3, 20, 2, 1, 1, 1, 1};
+    seqrt_conv2d_shape c = shape_of(&k);
+    trand r = {47};
+    size_t nx = n_x(&k), nw = n_w(&k), ny = n_y(&c, k.batch);
+    float *x = frand(&r, nx, -1, 1), *w = frand(&r, nw, -1, 1);
+    float *b = frand(&r, (size_t)k.cout, -1, 1), *dy = frand(&r, ny, -1, 1);
+    seqrt_gemm_use(SEQRT_GEMM_PORTABLE);
+    conv_out ref = conv_run(k.batch, &c, x, w, b, dy);
+    for (int p = SEQRT_GEMM_BLAS; p < SEQRT_GEMM_PATHS; p++) {
+        if (seqrt_gemm_use((seqrt_gemm_path)p) != 0)
+            continue;
+        conv_out o = conv_run(k.batch, &c, x, w, b, dy);
+        if (p == SEQRT_GEMM_BLAS) {
+            for (size_t i = 0; i < ny; i++)
+                assert_close(o.y[i], ref.y[i], 1e-5);
+            for (size_t i = 0; i < nx; i++)
+                assert_close(o.dx[i], ref.dx[i], 1e-5);
+            for (size_t i = 0; i < nw; i++)
+                assert_close(o.dw[i], ref.dw[i], 1e-4);
+        } else { /* our paths: one fixed order of fused multiply-adds */
+            assert_same_bits(&ref, &o, k.batch, &c);
+        }
+        conv_out_free(o);
+    }
+    assert_int_equal(seqrt_gemm_use(seqrt_gemm_choose(NULL)), 0);
+    conv_out_free(ref);
+    free(x); free(w); free(b); free(dy);
+}
+
+/* im2col then col2im is the adjoint pair: <im2col(x), v> = <x, col2im(v)> */
+static void conv_col2im_adjoint(void **state)
+{
+    (void)state;
+    trand r = {53};
+    for (size_t s = 0; s < N_CASES; s++) {
+        conv_case k = cases[s];
+        k.batch = 1;
+        seqrt_conv2d_shape c = shape_of(&k);
+        size_t nx = n_x(&k), ncol = (size_t)c.oh * c.ow * c.kh * c.kw * c.cin;
+        float *x = frand(&r, nx, -1, 1), *v = frand(&r, ncol, -1, 1);
+        float *col = falloc(ncol), *back = falloc(nx);
+        seqrt_conv2d_im2col(&c, x, col);
+        seqrt_conv2d_col2im(&c, v, back);
+        double a = 0, bsum = 0;
+        for (size_t i = 0; i < ncol; i++)
+            a += (double)col[i] * v[i];
+        for (size_t i = 0; i < nx; i++)
+            bsum += (double)x[i] * back[i];
+        assert_close(a, bsum, 1e-4);
+        free(x); free(v); free(col); free(back);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conv_forward_reference),
+        cmocka_unit_test(conv_forward_torch),
+        cmocka_unit_test(conv_gradcheck),
+        cmocka_unit_test(conv_backward_skips_null),
+        cmocka_unit_test(conv_col2im_adjoint),
+        cmocka_unit_test(conv_threads),
+        cmocka_unit_test(conv_paths),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
