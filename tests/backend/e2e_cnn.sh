@@ -1,6 +1,5 @@
 #!/bin/sh
-# e2e_cnn.sh: the CNN end to end (built once libseqrt has the conv2d and
-# pooling kernels: tests/backend/CMakeLists.txt).
+# e2e_cnn.sh: the CNN end to end.
 #   e2e_cnn.sh SEQC SOURCE_DIR WORK_DIR
 # 1. models/mnist_cnn_bn.seq, 2 epochs on data/mnist-digits (8,000
 #    training images): final val_accuracy >= 0.95 (issue #13);
