@@ -153,15 +153,17 @@ void seqrt_conv2d_im2col(const seqrt_conv2d_shape *c, const float *x, float *col
                         zero(row + (size_t)ox * K, cin);
                     continue;
                 }
-                const float *xr = x + ((size_t)iy * c->w + dx0) * cin;
+                /* the input row; column ox * sw + dx0 is >= 0 for ox >= lo (a
+                 * pointer to its column -dx0 would lie before the buffer) */
+                const float *xr = x + (size_t)iy * c->w * cin;
                 for (int ox = 0; ox < lo; ox++)
                     zero(row + (size_t)ox * K, cin);
                 if (cin == 1)
                     for (int ox = lo; ox < hi; ox++)
-                        row[(size_t)ox * K] = xr[(size_t)ox * c->sw];
+                        row[(size_t)ox * K] = xr[ox * c->sw + dx0];
                 else
                     for (int ox = lo; ox < hi; ox++)
-                        copy(row + (size_t)ox * K, xr + (size_t)ox * c->sw * cin, cin);
+                        copy(row + (size_t)ox * K, xr + (size_t)(ox * c->sw + dx0) * cin, cin);
                 for (int ox = hi; ox < c->ow; ox++)
                     zero(row + (size_t)ox * K, cin);
             }
