@@ -53,23 +53,13 @@ case $EPOCHS$SEEDS in *[!0-9]*) echo "bench/run.sh: --epochs and --seeds take nu
 [ "$EPOCHS" -ge 1 ] && [ "$SEEDS" -ge 1 ] || { echo "bench/run.sh: --epochs and --seeds must be >= 1" >&2; exit 2; }
 
 OUT=$BUILD/bench-out
-# Timed programs see OpenBLAS pick its kernel from the CPU.
-CLEAN_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
-
-say() { printf '%s\n' "$*"; }
-die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
+BENCH=bench/run.sh
+# CLEAN_ENV, say, die, the data, build and history helpers.
+. "$ROOT/bench/common.sh"
 
 # ------------------------------------------------------------ dependencies
 . "$ROOT/scripts/deps.sh"
 extra="time"
-has_idx() { [ -e "$1/$2" ] || [ -e "$1/$2.gz" ]; }
-data_complete() {
-    for f in train-images-idx3-ubyte train-labels-idx1-ubyte \
-             t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
-        has_idx "$1" "$f" || return 1
-    done
-}
 if ! data_complete "$DATA"; then
     [ "$DATA" = /usr/share/datasets/fashion-mnist ] || die "$DATA: missing the IDX files (train-images-idx3-ubyte[.gz], ...)"
     extra="$extra dataset-fashion-mnist"
@@ -80,55 +70,20 @@ if [ "$WITH_PYTORCH" = 1 ] && ! "$PYTHON" -c 'import torch, numpy' 2>/dev/null; 
 fi
 seqc_install_deps $extra || die "could not install:$extra"
 
-# The trainer wants DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz];
-# if the package ever names them differently, link them under those names.
+# If the package ever names the files differently, link them under the
+# trainer's names (bench/common.sh).
 if ! data_complete "$DATA"; then
-    links=$(mktemp -d /tmp/seqc-bench-data.XXXXXX)
-    trap 'rm -rf "$links"' EXIT
-    for f in train-images-idx3 train-labels-idx1 t10k-images-idx3 t10k-labels-idx1; do
-        src=$(dpkg -L dataset-fashion-mnist 2>/dev/null | grep -E "/${f}[-.]ubyte(\.gz)?$" | head -1)
-        [ -n "$src" ] || die "dataset-fashion-mnist has no ${f}-ubyte file"
-        case $src in *.gz) ln -s "$src" "$links/${f}-ubyte.gz" ;; *) ln -s "$src" "$links/${f}-ubyte" ;; esac
-    done
-    DATA=$links
+    DATA=$(fashion_links)
+    trap 'rm -rf "$DATA"' EXIT
 fi
 data_complete "$DATA" || die "$DATA: Fashion-MNIST files still missing"
 
-# Training samples, from the labels file's IDX header (count at bytes 4..7).
-train_count() {
-    local f=$DATA/train-labels-idx1-ubyte hdr
-    if [ -e "$f.gz" ]; then
-        # head closes the pipe after 8 bytes: gzip's SIGPIPE is expected.
-        hdr=$(gzip -dc "$f.gz" 2>/dev/null | head -c 8 | od -An -tu1 || true)
-    else
-        hdr=$(od -An -tu1 -N8 "$f")
-    fi
-    echo $hdr | awk 'NF == 8 { print (($5 * 256 + $6) * 256 + $7) * 256 + $8 }'
-}
-SAMPLES=$(train_count)
+SAMPLES=$(train_count "$DATA")
 case $SAMPLES in ''|*[!0-9]*|0) die "$DATA/train-labels-idx1-ubyte: cannot read the sample count" ;; esac
 
 # ------------------------------------------------------------------- build
-find_seqc() {
-    for s in "$BUILD/seqc" "$BUILD/compiler/seqc"; do
-        [ -x "$s" ] && { echo "$s"; return 0; }
-    done
-    return 1
-}
-# Configure once; always bring the build up to date (a no-op when it is),
-# so the benchmark never times a stale seqc or libseqrt.
-mkdir -p "$BUILD"
-if [ -z "$SEQC" ]; then
-    if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-        say "configuring seqc in $BUILD"
-        cmake -S "$ROOT" -B "$BUILD" >"$BUILD/bench-cmake.log" 2>&1 \
-            || { tail -20 "$BUILD/bench-cmake.log" >&2; die "cmake configure failed (log: $BUILD/bench-cmake.log)"; }
-    fi
-    # Only what the benchmark runs: the compiler and the runtime it links.
-    cmake --build "$BUILD" --parallel 2 --target seqc seqrt >>"$BUILD/bench-cmake.log" 2>&1 \
-        || { tail -30 "$BUILD/bench-cmake.log" >&2; die "build failed (log: $BUILD/bench-cmake.log)"; }
-    SEQC=$(find_seqc) || die "no seqc in $BUILD after building"
-fi
+# Only what the benchmark runs: the compiler and the runtime it links.
+[ -n "$SEQC" ] || SEQC=$(build_seqc "$BUILD")
 [ -x "$SEQC" ] || die "$SEQC: not an executable"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
 mkdir -p "$OUT"
@@ -159,16 +114,6 @@ FLOPS_PER_SAMPLE=$(echo "$DIMS" | awk -F, '{ f = 0; for (i = 1; i < NF; i++) f +
 EPOCH_GFLOP=$(awk -v f="$FLOPS_PER_SAMPLE" -v n="$SAMPLES" 'BEGIN { printf "%.3f", f * n / 1e9 }')
 
 # ---------------------------------------------------------------- helpers
-# Values of a history CSV column (found by name), skipping the first
-# `skip` epochs.
-column() {
-    awk -F, -v c="$2" -v skip="$3" '
-        NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; if (!k) exit 1; next }
-        NR - 1 > skip { print $k }' "$1"
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-# "mean std n" of the numbers on stdin (sample standard deviation).
-mean_std() { awk '{ s += $1; q += $1 * $1; n++ } END { if (!n) { print "nan nan 0"; exit } m = s / n; v = n > 1 ? (q - n * m * m) / (n - 1) : 0; if (v < 0) v = 0; printf "%.4f %.4f %d\n", m, sqrt(v), n }'; }
 # Seconds per epoch of a config: the median over epochs 2..N of all its runs
 # (epoch 1 as well when only one epoch was run).
 secs_per_epoch() {
@@ -176,33 +121,7 @@ secs_per_epoch() {
     [ "$EPOCHS" -ge 2 ] || skip=0
     for f in "$@"; do column "$f" seconds "$skip"; done | median
 }
-final_val_acc() {
-    local f
-    for f in "$@"; do column "$f" val_accuracy 0 | tail -1; done | mean_std
-}
-max_rss_mb() { cat "$@" | awk '{ if ($1 > m) m = $1 } END { printf "%.1f", m / 1024 }'; }
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-# Busy CPU seconds of the whole machine so far (/proc/stat: user, nice,
-# system, irq, softirq, steal), and the CPU seconds of this script's
-# finished children (bash's `times`). Their difference over the run is what
-# other processes took from the benchmark.
-machine_cpu() { awk -v tck="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / tck; exit }' /proc/stat; }
-# `times` must run in this shell, not in a $(...) subshell, to see our children.
-own_cpu() { awk 'END { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%.2f", t }' "$OUT/times.txt"; }
-
 declare -A SEC RSS ACC
-
-# run_timed LOG RSSFILE CMD...: runs CMD with the clean OpenBLAS environment
-# under /usr/bin/time, peak RSS (KB) into RSSFILE.
-run_timed() {
-    local log=$1 rss=$2; shift 2
-    if ! "${CLEAN_ENV[@]}" /usr/bin/time -f '%M' -o "$rss.tmp" "$@" >"$log" 2>&1; then
-        tail -20 "$log" >&2
-        die "failed: $* (log: $log)"
-    fi
-    tail -1 "$rss.tmp" >"$rss"
-    rm -f "$rss.tmp"
-}
 
 # ------------------------------------------------------------- machine
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
