@@ -56,6 +56,7 @@ OUT=$BUILD/bench-cnn-out
 extra="time"
 [ "$FASHION_EPOCHS" = 0 ] || data_complete "$FASHION" || extra="$extra dataset-fashion-mnist"
 "$PYTHON" -c 'import torch, numpy' 2>/dev/null || extra="$extra python3-torch python3-numpy"
+# shellcheck disable=SC2086 # extra is a list of packages
 seqc_install_deps $extra || die "could not install:$extra"
 data_complete "$DIGITS" || die "$DIGITS: missing the IDX files (train-images-idx3-ubyte[.gz], ...)"
 SETS="digits"
@@ -81,7 +82,7 @@ done
 mkdir -p "$OUT"
 rm -f "$OUT"/*.csv "$OUT"/*.log "$OUT"/*.rss "$OUT"/times.txt
 "$SEQC" build "$MODEL" -o "$OUT/trainer" >"$OUT/build.log" 2>&1 \
-    || { cat "$OUT/build.log" >&2; die "seqc build ${MODEL#$ROOT/} failed"; }
+    || { cat "$OUT/build.log" >&2; die "seqc build ${MODEL#"$ROOT"/} failed"; }
 
 # ------------------------------------------------------------ FLOPs
 # Walks the model's layers from `input HxWxC`, keeping the shape: conv2d
@@ -91,8 +92,8 @@ rm -f "$OUT"/*.csv "$OUT"/*.log "$OUT"/*.rss "$OUT"/times.txt
 # the first layer, which has no dx. Batchnorm, activations, pooling, loss
 # and the optimizer are left out (O(activations), not O(weights x
 # positions)). One line per counted layer, then "TOTAL flops".
-FLOPS_LOG=$(sed 's/#.*//' "$MODEL" | tr ';' '\n' | awk -v model="${MODEL#$ROOT/}" '
-    function fail(m) { print "ERROR " model ": " m; bad = 1; exit 1 }
+FLOPS_LOG=$(sed 's/#.*//' "$MODEL" | tr ';' '\n' | awk -v model="${MODEL#"$ROOT"/}" '
+    function fail(m) { print "ERROR " model ": " m; bad = 1; exit 0 }
     function layer(name, f) { b = first ? f : 2 * f; first = 0; total += f + b
         printf "  %-40s forward %11d, backward %11d%s\n", name, f, b, b == f ? " (no dx)" : "" }
     BEGIN { first = 1 }
@@ -110,7 +111,7 @@ FLOPS_LOG=$(sed 's/#.*//' "$MODEL" | tr ';' '\n' | awk -v model="${MODEL#$ROOT/}
     END { if (!bad) printf "TOTAL %d\n", total }')
 case $FLOPS_LOG in *ERROR*) die "${FLOPS_LOG#*ERROR }" ;; esac
 FLOPS_PER_SAMPLE=$(printf '%s\n' "$FLOPS_LOG" | sed -n 's/^TOTAL //p')
-case $FLOPS_PER_SAMPLE in ''|*[!0-9]*|0) die "${MODEL#$ROOT/}: could not count the FLOPs" ;; esac
+case $FLOPS_PER_SAMPLE in ''|*[!0-9]*|0) die "${MODEL#"$ROOT"/}: could not count the FLOPs" ;; esac
 declare -A GFLOP
 for s in $SETS; do GFLOP[$s]=$(calc "%.2f" "$FLOPS_PER_SAMPLE * ${N[$s]} / 1e9"); done
 
@@ -122,7 +123,7 @@ say "== seqc CNN training benchmark (bench/cnn.sh --epochs $EPOCHS --fashion-epo
 say "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 say "load average at start: $START_LOAD"
-say "model:   ${MODEL#$ROOT/}, batch 32, seed $SEED; seqc and libseqrt in $BUILD"
+say "model:   ${MODEL#"$ROOT"/}, batch 32, seed $SEED; seqc and libseqrt in $BUILD"
 for s in $SETS; do say "data:    $s: ${DIR[$s]} (${N[$s]} training samples, ${EP[$s]} epoch(s))"; done
 say "FLOPs per sample (conv + dense):"
 printf '%s\n' "$FLOPS_LOG" | grep -v '^TOTAL'

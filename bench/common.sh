@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/common.sh: shell helpers shared by bench/run.sh and bench/cnn.sh.
 # Sourced, not run. The caller sets ROOT (the source tree), BENCH (its own
 # name, for messages) and OUT (its output directory, for own_cpu).
@@ -44,6 +45,7 @@ train_count() {
     else
         hdr=$(od -An -tu1 -N8 "$f")
     fi
+    # shellcheck disable=SC2086 # od's numbers, joined onto one line
     echo $hdr | awk 'NF == 8 { print (($5 * 256 + $6) * 256 + $7) * 256 + $8 }'
 }
 
