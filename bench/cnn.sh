@@ -4,7 +4,7 @@
 # Builds models/mnist_cnn_bn.seq with seqc, trains it at batch 32 on the
 # 8,000 digits of data/mnist-digits and on the full Fashion-MNIST
 # (Debian's dataset-fashion-mnist), with 1 and with 2 threads, then the same
-# network and recipe in PyTorch (bench/peers/pytorch_cnn.py) with 1 and 2
+# network and recipe in PyTorch (bench/peers/pytorch_mnist.py --model cnn) with 1 and 2
 # threads, and prints seconds per epoch, GFLOP/s (conv + dense FLOPs counted
 # from the model's shapes), peak RSS and the final validation accuracy, and
 # the target. Every timed program runs with OPENBLAS_CORETYPE and
@@ -150,7 +150,7 @@ for s in $SETS; do
     done
     for t in $THREADS_LIST; do
         tag=torch_${s}_t$t
-        run_timed "$OUT/$tag.log" "$OUT/$tag.rss" "$PYTHON" "$ROOT/bench/peers/pytorch_cnn.py" \
+        run_timed "$OUT/$tag.log" "$OUT/$tag.rss" "$PYTHON" "$ROOT/bench/peers/pytorch_mnist.py" --model cnn \
             --data "${DIR[$s]}" --epochs "${EP[$s]}" --batch 32 --seed "$SEED" --threads "$t" \
             --history "$OUT/$tag.csv" --quiet
         PT_INFO=$(sed -n 's/^PEAK_RSS_KB=[0-9]* //p' "$OUT/$tag.log")

@@ -1,25 +1,35 @@
 #!/usr/bin/python3
-"""bench/peers/pytorch_mnist.py: the tutorial's recipe in PyTorch, the peer
-seqc's trainer is timed against (issue #6).
+"""bench/peers/pytorch_mnist.py: seqc's MNIST-shaped recipes in PyTorch, the
+peers seqc's trainers are timed against (bench/run.sh, bench/cnn.sh).
 
-Same network and recipe as models/fashion_bn.seq:
+--model dense (the default; issue #6), the network of models/fashion_bn.seq:
   Flatten, Linear(784,128), BatchNorm1d(128), ReLU, Linear(128,64),
-  BatchNorm1d(64), ReLU, Linear(64,10); or the same without the BatchNorm
-  layers (--without batchnorm).
-  Keras defaults: glorot_uniform weights (xavier_uniform_) and zero biases;
-  BatchNormalization momentum 0.99 in Keras's sense, i.e. PyTorch momentum
-  0.01, epsilon 1e-3; Adam lr 0.001, epsilon 1e-7; cross-entropy on the
-  logits; batch 32; reshuffled every epoch with a seeded generator.
+  BatchNorm1d(64), ReLU, Linear(64,10); BatchNormalization momentum 0.99 in
+  Keras's sense, i.e. PyTorch momentum 0.01.
+--model cnn (issue #13), the network of models/mnist_cnn_bn.seq:
+  Conv2d(1,32,3,padding=1), BatchNorm2d(32), ReLU, MaxPool2d(2),
+  Conv2d(32,64,3) (valid), BatchNorm2d(64), ReLU, MaxPool2d(2), Flatten,
+  Linear(2304,10); batchnorm momentum 0.9 in Keras's sense (the model
+  file's), i.e. PyTorch momentum 0.1. The images are [N, 1, 28, 28]
+  (channels first) where seqc holds [N, 28, 28, 1]: Flatten orders the 2304
+  features differently, a fixed permutation of the dense layer's inputs,
+  the same network.
+Either without the BatchNorm layers with --without batchnorm.
+  Keras defaults: glorot_uniform weights (xavier_uniform_, whose fans for a
+  [cout,cin,kh,kw] kernel are Keras's kh*kw*cin and kh*kw*cout) and zero
+  biases; epsilon 1e-3; Adam lr 0.001, epsilon 1e-7; cross-entropy on the
+  logits; batch 32; reshuffled every epoch with a seeded generator; oneDNN
+  (torch.backends.mkldnn) on.
 
 The IDX files (gzipped or not) are parsed with numpy and held in memory as
 float32/255 tensors before any timing starts. Each epoch's training time
 (shuffle, batches, forward, backward, update, running train metrics) is
-measured alone; validation runs after it, untimed.
+measured alone; validation runs after it, untimed, in batches of 1000.
 
 Writes a history CSV with the trainer's columns
   epoch,loss,accuracy,val_loss,val_accuracy,seconds
 and prints one summary line:
-  PEAK_RSS_KB=<ru_maxrss> TORCH=<version> THREADS=<n> OPENBLAS=<config>
+  PEAK_RSS_KB=<ru_maxrss> TORCH=<version> THREADS=<n> MKLDNN=<on|off> OPENBLAS=<config>
 
 Run it with Debian's /usr/bin/python3. The thread count is applied to
 OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS before torch is
@@ -38,6 +48,7 @@ import time
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="directory with the IDX files")
+    p.add_argument("--model", choices=["dense", "cnn"], default="dense")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
@@ -89,11 +100,24 @@ def load(data_dir, split):
     if images.shape[0] != labels.shape[0]:
         sys.exit(f"pytorch_mnist: {split}: {images.shape[0]} images, {labels.shape[0]} labels")
     x = torch.from_numpy(images.astype(np.float32) / 255.0)
+    if args.model == "cnn":
+        x = x.unsqueeze(1)  # [N, 28, 28] -> [N, 1, 28, 28]: one channel, first
     y = torch.from_numpy(labels.astype(np.int64))
     return x, y
 
 
-def build_model(with_bn):
+def build_cnn(with_bn):
+    def block(cin, cout, padding):
+        layers = [nn.Conv2d(cin, cout, 3, padding=padding)]
+        if with_bn:
+            layers.append(nn.BatchNorm2d(cout, eps=1e-3, momentum=0.1))
+        return layers + [nn.ReLU(), nn.MaxPool2d(2)]
+
+    return nn.Sequential(*block(1, 32, 1), *block(32, 64, 0),
+                         nn.Flatten(), nn.Linear(64 * 6 * 6, 10))
+
+
+def build_dense(with_bn):
     layers = [nn.Flatten()]
     sizes = [(784, 128), (128, 64)]
     for fan_in, fan_out in sizes:
@@ -102,9 +126,13 @@ def build_model(with_bn):
             layers.append(nn.BatchNorm1d(fan_out, eps=1e-3, momentum=0.01))
         layers.append(nn.ReLU())
     layers.append(nn.Linear(64, 10))
-    model = nn.Sequential(*layers)
+    return nn.Sequential(*layers)
+
+
+def build_model(with_bn):
+    model = (build_cnn if args.model == "cnn" else build_dense)(with_bn)
     for m in model.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)  # Keras glorot_uniform
             nn.init.zeros_(m.bias)
     return model
@@ -123,7 +151,7 @@ def openblas_config():
 def evaluate(model, loss_fn, x, y):
     model.eval()
     with torch.no_grad():
-        logits = model(x)
+        logits = torch.cat([model(x[i:i + 1000]) for i in range(0, x.shape[0], 1000)])
         loss = loss_fn(logits, y).item()
         acc = (logits.argmax(1) == y).float().mean().item()
     return loss, acc
@@ -131,6 +159,7 @@ def evaluate(model, loss_fn, x, y):
 
 def main():
     torch.set_num_threads(args.threads)
+    torch.backends.mkldnn.enabled = True
     torch.manual_seed(args.seed)
     x_train, y_train = load(args.data, "train")
     x_test, y_test = load(args.data, "t10k")
@@ -175,6 +204,7 @@ def main():
                 f.write(f"{r[0]},{r[1]:.6f},{r[2]:.6f},{r[3]:.6f},{r[4]:.6f},{r[5]:.6f}\n")
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"PEAK_RSS_KB={peak_kb} TORCH={torch.__version__} THREADS={torch.get_num_threads()}"
+          f" MKLDNN={'on' if torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled else 'off'}"
           f" OPENBLAS={openblas_config()}")
 
 
