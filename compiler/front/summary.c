@@ -118,11 +118,8 @@ void summary_print(FILE *out, const model *m)
             rule(out, '_', width);
         }
     }
-    /* where input scaling happens, so that nobody scales twice */
-    for (size_t i = 0; i < n; i++)
-        if (m->layers[i].kind == LAYER_RESCALE || m->layers[i].kind == LAYER_NORMALIZE) {
-            fprintf(out, "Note: IDX ubyte / uint8 inputs are divided by 255 when read; other "
-                         "data is used as stored.\n");
-            break;
-        }
+    /* where input scaling happens, so that nobody scales twice: every
+     * model, since the tutorial's relies on the byte rule */
+    fprintf(out, "Note: IDX ubyte / uint8 inputs are divided by 255 when read; other "
+                 "data is used as stored.\n");
 }
