@@ -17,6 +17,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=bench/cnn.sh
+. "$ROOT/bench/common.sh"
 EPOCHS=2
 FASHION_EPOCHS=1
 SEED=1
@@ -28,11 +29,6 @@ THREADS_LIST="1 2"
 PYTHON=/usr/bin/python3
 SEQC=""
 
-usage() {
-    if [ "$1" = 0 ]; then exec 3>&1; else exec 3>&2; fi
-    sed -n 's/^# usage: /usage: /p; s/^#                     /                     /p' "$0" >&3
-    exit "$1"
-}
 while [ $# -gt 0 ]; do
     case $1 in
         --epochs) EPOCHS=${2:?}; shift 2 ;;
@@ -49,7 +45,6 @@ case $EPOCHS$FASHION_EPOCHS$SEED in *[!0-9]*) echo "$BENCH: --epochs, --fashion-
 [ "$EPOCHS" -ge 1 ] || { echo "$BENCH: --epochs must be >= 1" >&2; exit 2; }
 
 OUT=$BUILD/bench-cnn-out
-. "$ROOT/bench/common.sh"
 
 # ------------------------------------------------------------ dependencies
 . "$ROOT/scripts/deps.sh"

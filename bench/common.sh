@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# bench/common.sh: shell helpers shared by bench/run.sh and bench/cnn.sh.
+# bench/common.sh: shell helpers shared by bench/run.sh, bench/cnn.sh and
+# bench/tabular.sh.
 # Sourced, not run. The caller sets ROOT (the source tree), BENCH (its own
 # name, for messages) and OUT (its output directory, for own_cpu).
 
@@ -8,6 +9,13 @@
 # halves sgemm speed on an AVX-512 machine.
 CLEAN_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 
+# usage STATUS: the "# usage:" lines of the calling script's header, on
+# stdout for --help (0), on stderr for a bad command line (and exits).
+usage() {
+    if [ "$1" = 0 ]; then exec 3>&1; else exec 3>&2; fi
+    awk '/^# usage: / { on = 1 } on && /^#  / || /^# usage: / { print substr($0, 3); next } { on = 0 }' "$0" >&3
+    exit "$1"
+}
 say() { printf '%s\n' "$*"; }
 die() { printf '%s: %s\n' "$BENCH" "$*" >&2; exit 1; }
 now() { date +%s.%N; }

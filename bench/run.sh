@@ -19,6 +19,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=bench/run.sh
+# usage, CLEAN_ENV, say, die, the data, build and history helpers
+. "$ROOT/bench/common.sh"
 EPOCHS=10
 SEEDS=1
 WITH_PYTORCH=0
@@ -29,13 +32,6 @@ MODEL=$ROOT/models/fashion_bn.seq
 PYTHON=/usr/bin/python3
 SEQC=""
 
-# usage STATUS: the usage lines of this header, on stdout for --help (0),
-# on stderr for a bad command line.
-usage() {
-    if [ "$1" = 0 ]; then exec 3>&1; else exec 3>&2; fi
-    sed -n 's/^# usage: /usage: /p; s/^#                     /                     /p' "$0" >&3
-    exit "$1"
-}
 while [ $# -gt 0 ]; do
     case $1 in
         --epochs) EPOCHS=${2:?}; shift 2 ;;
@@ -53,9 +49,6 @@ case $EPOCHS$SEEDS in *[!0-9]*) echo "bench/run.sh: --epochs and --seeds take nu
 [ "$EPOCHS" -ge 1 ] && [ "$SEEDS" -ge 1 ] || { echo "bench/run.sh: --epochs and --seeds must be >= 1" >&2; exit 2; }
 
 OUT=$BUILD/bench-out
-BENCH=bench/run.sh
-# CLEAN_ENV, say, die, the data, build and history helpers.
-. "$ROOT/bench/common.sh"
 
 # ------------------------------------------------------------ dependencies
 . "$ROOT/scripts/deps.sh"

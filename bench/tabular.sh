@@ -28,6 +28,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=bench/tabular.sh
+. "$ROOT/bench/common.sh"
 SEEDS=5
 WITH_PYTORCH=0
 DATA=$ROOT/data
@@ -36,11 +38,6 @@ PYTHON=/usr/bin/python3
 SEQC=""
 NAMES="breast_cancer diabetes digits8x8"
 
-usage() {
-    if [ "$1" = 0 ]; then exec 3>&1; else exec 3>&2; fi
-    sed -n 's/^# usage: /usage: /p; s/^#                         /                         /p' "$0" >&3
-    exit "$1"
-}
 while [ $# -gt 0 ]; do
     case $1 in
         --seeds) SEEDS=${2:?}; shift 2 ;;
@@ -55,11 +52,7 @@ done
 case $SEEDS in ''|*[!0-9]*) echo "bench/tabular.sh: --seeds takes a number" >&2; exit 2 ;; esac
 [ "$SEEDS" -ge 2 ] || { echo "bench/tabular.sh: --seeds must be >= 2 (a sample sd needs two)" >&2; exit 2; }
 
-die() { printf 'bench/tabular.sh: %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
-# The same environment as bench/run.sh: OpenBLAS picks its kernels from the CPU.
-CLEAN_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 
 for n in $NAMES; do
     for f in train.csv test.csv "$n.npz"; do
@@ -71,11 +64,7 @@ if [ "$WITH_PYTORCH" = 1 ]; then
         || die "--with-pytorch: $PYTHON cannot import torch and numpy (Debian: python3-torch python3-numpy)"
 fi
 
-if [ -z "$SEQC" ]; then
-    [ -f "$BUILD/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$BUILD" -j2 --target seqc >/dev/null || die "building seqc failed"
-    SEQC=$BUILD/seqc
-fi
+[ -n "$SEQC" ] || SEQC=$(build_seqc "$BUILD")
 [ -x "$SEQC" ] || die "$SEQC: not an executable"
 
 OUT=$BUILD/bench-tabular
