@@ -526,6 +526,11 @@ static void emit_model(gen *g)
                            "    .block_count = (int)(sizeof blocks / sizeof blocks[0]),\n");
     if (normalize_op(ir) != IR_NONE)
         sb_printf(&g->out, "    .normalize = &normalize,\n");
+    int batch_stats = 0;
+    for (int i = 0; i < ir->nops; i++)
+        batch_stats += ir->ops[i].kind == IR_BATCHNORM;
+    if (batch_stats > 0)
+        sb_printf(&g->out, "    .batch_stats_layers = %d,\n", batch_stats);
     sb_printf(&g->out, "    .optimizer = %s,\n",
               enum_const(g, "SEQRT_OPT_", optimizer_kind_name(r->optimizer)));
     sb_printf(&g->out, "    .lr = %s,\n    .momentum = %s,\n    .beta1 = %s,\n"

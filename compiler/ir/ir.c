@@ -27,7 +27,7 @@ static const ir_op_desc op_table[] = {
     [IR_BATCHNORM] = {
         .name = "batchnorm",
         .forward = "seqrt_batchnorm_forward_train($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
-                   "$momentum, $epsilon,\n$y, $s0,\n$s1)",
+                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$y, $s0,\n$s1)",
         .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
                  "$epsilon, $y)",
         .backward = "seqrt_batchnorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"

@@ -630,6 +630,13 @@ typedef struct seqrt_step {
                                 act_per_sample * capacity floats */
     seqrt_rng     *rng;      /* for dropout: the loop's dropout stream, not
                                 the one that draws weights and shuffles */
+    int            bn_average; /* 0: batchnorm layers update their moving
+                                statistics with their own momentum; k > 0:
+                                this is the k-th batch of a recalibration
+                                and they use momentum (k-1)/k, which makes
+                                the moving statistics the plain average of
+                                the k batches' statistics (PyTorch's
+                                update_bn, "precise BN") */
     /* outputs of forward_*: */
     float          loss;     /* mean loss over the n rows; 0 when y and t
                                 are both NULL (prediction) */
@@ -638,6 +645,13 @@ typedef struct seqrt_step {
                                 from_logits (probabilities), so metrics and
                                 predict see probabilities or values */
 } seqrt_step;
+
+/* The momentum a batchnorm layer whose own is `own` uses in step s
+ * (seqrt_step.bn_average). */
+static inline float seqrt_bn_momentum(const seqrt_step *s, float own)
+{
+    return s->bn_average > 0 ? (float)(s->bn_average - 1) / (float)s->bn_average : own;
+}
 
 /* One named block of parameters, so the loop can say which layer a value
  * belongs to (a non-finite weight, a checkpoint report). Names are the
@@ -683,6 +697,10 @@ typedef struct seqrt_model {
     const seqrt_param_block *blocks;
     int         block_count;
     const seqrt_normalize_spec *normalize; /* NULL: no normalize layer */
+    int         batch_stats_layers; /* layers whose training output depends
+                                     on the batch's own statistics
+                                     (batchnorm): with any, a training
+                                     batch of one sample is meaningless */
     /* the recipe from the file (flags may override epochs, batch, lr, seed,
      * validation_split) */
     seqrt_optimizer_kind optimizer;

@@ -107,7 +107,7 @@ static void forward_train(seqrt_step *s)
     seqrt_batchnorm_forward_train(n, 128, dense,
                                   p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
                                   p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                  0.99f, 0.001f,
+                                  seqrt_bn_momentum(s, 0.99f), 0.001f,
                                   batch_normalization, batch_normalization_xhat,
                                   batch_normalization_inv_std);
 
@@ -121,7 +121,7 @@ static void forward_train(seqrt_step *s)
     seqrt_batchnorm_forward_train(n, 64, dense_1,
                                   p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
                                   p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                  0.99f, 0.001f,
+                                  seqrt_bn_momentum(s, 0.99f), 0.001f,
                                   batch_normalization_1, batch_normalization_1_xhat,
                                   batch_normalization_1_inv_std);
 
@@ -294,6 +294,7 @@ static const seqrt_model model = {
     .opt_state_count = OPT_STATE_COUNT,
     .blocks = blocks,
     .block_count = (int)(sizeof blocks / sizeof blocks[0]),
+    .batch_stats_layers = 2,
     .optimizer = SEQRT_OPT_ADAM,
     .lr = 0.001f,
     .momentum = 0.0f,

@@ -158,7 +158,7 @@ static void forward_train(seqrt_step *s)
     seqrt_batchnorm_forward_train(n * 784, 32, conv2d,
                                   p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
                                   p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                  0.9f, 0.001f,
+                                  seqrt_bn_momentum(s, 0.9f), 0.001f,
                                   batch_normalization, batch_normalization_xhat,
                                   batch_normalization_inv_std);
 
@@ -178,7 +178,7 @@ static void forward_train(seqrt_step *s)
     seqrt_batchnorm_forward_train(n * 144, 64, conv2d_1,
                                   p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
                                   p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                  0.9f, 0.001f,
+                                  seqrt_bn_momentum(s, 0.9f), 0.001f,
                                   batch_normalization_1, batch_normalization_1_xhat,
                                   batch_normalization_1_inv_std);
 
@@ -395,6 +395,7 @@ static const seqrt_model model = {
     .opt_state_count = OPT_STATE_COUNT,
     .blocks = blocks,
     .block_count = (int)(sizeof blocks / sizeof blocks[0]),
+    .batch_stats_layers = 2,
     .optimizer = SEQRT_OPT_ADAM,
     .lr = 0.001f,
     .momentum = 0.0f,
