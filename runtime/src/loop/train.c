@@ -41,6 +41,13 @@
  * set, when the data has one besides the validation set, is evaluated
  * once after the last epoch ("test_loss: X - test_<metric>: Y").
  *
+ * The training recipe (the recipe_* functions): each epoch trains at the
+ * rate the model's schedule gives (schedule.c, from the base rate: the
+ * file's or --lr), and after its validation a plateau schedule, early
+ * stopping and the best epoch's weights (restore_best, save_best) are
+ * updated, before the history row and the checkpoint, which carry all of
+ * that state so that --resume decides exactly as the uninterrupted run.
+ *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
  * it is trained as it is, as Keras does. That includes a last batch of a
  * single sample: batchnorm then normalizes it with its own statistics
