@@ -1664,12 +1664,31 @@ static int normalize_ok(const seqrt_model *m)
            ns->var_offset <= m->param_count && f <= m->param_count - ns->var_offset;
 }
 
+/* A monitor names the loss or a metric of the metrics line. */
+static int monitor_ok(const seqrt_model *m, const seqrt_monitor *mon)
+{
+    return mon->metric >= -1 && mon->metric < m->metric_count;
+}
+
+/* The recipe: a known schedule, monitors of existing columns. */
+static int recipe_ok(const seqrt_model *m)
+{
+    const seqrt_schedule *s = &m->schedule;
+    if ((unsigned)s->kind >= SEQRT_SCHED_COUNT_ || s->warmup < 0 || s->patience < 0 ||
+        (s->kind == SEQRT_SCHED_PLATEAU && !monitor_ok(m, &s->monitor)))
+        return 0;
+    if (m->early_stopping.enabled && (!monitor_ok(m, &m->early_stopping.monitor) ||
+                                      m->early_stopping.patience < 0))
+        return 0;
+    return !(m->save_best || m->early_stopping.enabled) || monitor_ok(m, &m->best_monitor);
+}
+
 static void check_model(const seqrt_model *m)
 {
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
         !m->backward || !m->update || m->input_size < 1 || m->outputs < 1 ||
         m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
-        !blocks_ok(m) || !metrics_ok(m) || !normalize_ok(m)) {
+        !blocks_ok(m) || !metrics_ok(m) || !normalize_ok(m) || !recipe_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");
         abort();
     }
