@@ -455,6 +455,22 @@ typedef struct seqrt_early_stopping {
     int           restore_best; /* after training, the best epoch's weights */
 } seqrt_early_stopping;
 
+/* The best epoch and early stopping's count (checkpointed). */
+typedef struct seqrt_best_state {
+    double   best;       /* the best monitored value (seqrt_monitor_worst before any) */
+    uint32_t best_epoch; /* 0: none yet */
+    uint32_t wait;       /* epochs since the best */
+    uint32_t stopped;    /* the epoch early stopping stopped at; 0: not */
+} seqrt_best_state;
+
+/* After epoch `epoch` (from 1) with the monitored value, Keras's
+ * EarlyStopping.on_epoch_end: wait += 1; an improvement by more than
+ * min_delta makes the epoch the best and wait 0 (returns 1: keep its
+ * weights); otherwise, when es is enabled and wait >= patience and the
+ * epoch is not the first, stopped = epoch. Returns 0 when not the best. */
+int seqrt_best_update(const seqrt_monitor *m, double min_delta, const seqrt_early_stopping *es,
+                      seqrt_best_state *st, long epoch, double value);
+
 /* ----------------------------------------------------------------- data */
 
 /*

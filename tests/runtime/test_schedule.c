@@ -4,7 +4,8 @@
  * were computed independently in Python (float64) from the formulas of
  * docs/language.md: base 0.1, 10 epochs; step every=3 factor=0.5;
  * exponential factor=0.5; cosine min_lr=0.001 (with and without warmup=2);
- * step every=3 factor=0.5 warmup=3.
+ * step every=3 factor=0.5 warmup=3. The plateau and early-stopping
+ * sequences are worked by hand from Keras's callbacks (comments below).
  */
 #include "testutil.h"
 
@@ -164,6 +165,62 @@ static void monitor_direction(void **state)
     assert_true(seqrt_monitor_improves(&loss, 3.0, seqrt_monitor_worst(&loss), 0.0));
 }
 
+/* EarlyStopping(monitor=val_loss, patience=2, min_delta=0.01), worked by
+ * hand from Keras's on_epoch_end:
+ *   e1 0.50  best (vs inf)       wait 0
+ *   e2 0.45  best                wait 0
+ *   e3 0.445 not by > 0.01       wait 1
+ *   e4 0.30  best                wait 0
+ *   e5 0.31                      wait 1
+ *   e6 0.295 not by > 0.01       wait 2 >= patience: stop at epoch 6,
+ *                                best epoch 4 (0.30) */
+static void early_stopping_decisions(void **state)
+{
+    (void)state;
+    seqrt_early_stopping es = {.enabled = 1, .monitor = {.metric = -1, .val = 1},
+                               .patience = 2, .min_delta = 0.01};
+    seqrt_best_state st = {.best = seqrt_monitor_worst(&es.monitor)};
+    static const double values[] = {0.50, 0.45, 0.445, 0.30, 0.31, 0.295};
+    static const int best[] = {1, 1, 0, 1, 0, 0};
+    static const uint32_t waits[] = {0, 0, 1, 0, 1, 2};
+    for (int e = 1; e <= 6; e++) {
+        assert_int_equal(seqrt_best_update(&es.monitor, es.min_delta, &es, &st, e,
+                                           values[e - 1]),
+                         best[e - 1]);
+        assert_int_equal(st.wait, waits[e - 1]);
+        assert_int_equal(st.stopped, e == 6 ? 6 : 0);
+    }
+    assert_int_equal(st.best_epoch, 4);
+    assert_true(st.best == 0.30);
+}
+
+/* Accuracy goes up; patience 0 stops at the first epoch without
+ * improvement, but never after the first epoch (Keras's epoch > 0), even
+ * when that epoch's value is NaN; without early stopping (save_best
+ * alone) the best epoch is tracked and nothing stops. */
+static void early_stopping_edges(void **state)
+{
+    (void)state;
+    seqrt_early_stopping es = {.enabled = 1, .monitor = {.metric = 0, .val = 1, .maximize = 1},
+                               .patience = 0};
+    seqrt_best_state st = {.best = seqrt_monitor_worst(&es.monitor)};
+    assert_int_equal(seqrt_best_update(&es.monitor, 0, &es, &st, 1, NAN), 0);
+    assert_int_equal(st.stopped, 0);
+    assert_int_equal(seqrt_best_update(&es.monitor, 0, &es, &st, 2, 0.8), 1);
+    assert_int_equal(seqrt_best_update(&es.monitor, 0, &es, &st, 3, 0.9), 1);
+    assert_int_equal(seqrt_best_update(&es.monitor, 0, &es, &st, 4, 0.9), 0);
+    assert_int_equal(st.stopped, 4);
+    assert_int_equal(st.best_epoch, 3);
+
+    seqrt_early_stopping off = {.enabled = 0};
+    seqrt_best_state b = {.best = seqrt_monitor_worst(&es.monitor)};
+    for (int e = 1; e <= 5; e++)
+        seqrt_best_update(&es.monitor, 0, &off, &b, e, e == 2 ? 0.95 : 0.5);
+    assert_int_equal(b.best_epoch, 2);
+    assert_int_equal(b.wait, 3);
+    assert_int_equal(b.stopped, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,7 +228,8 @@ int main(void)
         cmocka_unit_test(exponential_rates),   cmocka_unit_test(cosine_rates),
         cmocka_unit_test(cosine_after_warmup), cmocka_unit_test(step_after_warmup),
         cmocka_unit_test(plateau_decisions),   cmocka_unit_test(plateau_waits_for_the_warmup),
-        cmocka_unit_test(monitor_direction),
+        cmocka_unit_test(monitor_direction),   cmocka_unit_test(early_stopping_decisions),
+        cmocka_unit_test(early_stopping_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

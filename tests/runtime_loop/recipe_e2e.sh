@@ -14,7 +14,9 @@
 #      checkpoint's weights are the best epoch's); the stopped checkpoint
 #      is not resumed; save_best alone does the same for evaluate;
 #   4. a validation monitor without a validation set is refused before
-#      training.
+#      training;
+#   5. the generated update decays the kernels only, or every block with
+#      decay_norm_and_bias=true, and clipnorm clips each block.
 set -u
 SEQC=$1 SRC=$2 WORK=$3
 fail() { echo "recipe_e2e.sh: FAIL: $*" >&2; exit 1; }
@@ -94,6 +96,19 @@ bestrow=$(tail -n +2 best.csv | sort -t, -k4,4g | head -n 1)
 grep -q "^val_loss: $(echo "$bestrow" | cut -d, -f4) " best.eval ||
     fail "save_best: evaluate gives $(cat best.eval), the best row is $bestrow"
 echo "save_best: evaluate --load gives epoch $(echo "$bestrow" | cut -d, -f1)'s val_loss"
+
+# 5. which blocks weight decay shrinks: the kernels only (dense, dense_1),
+#    every trainable block with decay_norm_and_bias=true; clipnorm clips
+#    each of the six trainable blocks on its own
+decays() { grep -c 'seqrt_weight_decay(' "$1"; }
+"$SEQC" emit stepw.seq -o stepw.c || fail "emit stepw"
+[ "$(decays stepw.c)" = 2 ] && ! grep 'seqrt_weight_decay(' stepw.c | grep -q 'BIAS\|GAMMA\|BETA' ||
+    fail "stepw: decay should be on the two kernels only: $(grep 'seqrt_weight_decay(' stepw.c)"
+[ "$(grep -c 'seqrt_clip_norm(' stepw.c)" = 6 ] || fail "stepw: clipnorm should clip 6 blocks"
+sed 's/weight_decay=0.01/weight_decay=0.01 decay_norm_and_bias=true/' stepw.seq > all.seq
+"$SEQC" emit all.seq -o all.c || fail "emit all"
+[ "$(decays all.c)" = 6 ] || fail "decay_norm_and_bias: $(grep 'seqrt_weight_decay(' all.c)"
+echo "weight decay: kernels only by default, all 6 blocks with decay_norm_and_bias"
 
 # 4.
 ./stop --data "$TRAIN" --quiet 2> noval.err && fail "early stopping without validation ran"

@@ -82,3 +82,20 @@ int seqrt_plateau_update(const seqrt_schedule *s, seqrt_plateau_state *st, long 
     st->wait = 0;
     return 1;
 }
+
+/* Keras EarlyStopping.on_epoch_end (baseline None); Keras counts epochs
+ * from 0, so its "epoch > 0" is epoch > 1 here. */
+int seqrt_best_update(const seqrt_monitor *m, double min_delta, const seqrt_early_stopping *es,
+                      seqrt_best_state *st, long epoch, double value)
+{
+    st->wait++;
+    if (seqrt_monitor_improves(m, value, st->best, min_delta)) {
+        st->best = value;
+        st->best_epoch = (uint32_t)epoch;
+        st->wait = 0;
+        return 1;
+    }
+    if (es && es->enabled && (long)st->wait >= es->patience && epoch > 1)
+        st->stopped = (uint32_t)epoch;
+    return 0;
+}

@@ -913,8 +913,7 @@ typedef struct run {
     /* the recipe (schedule, early stopping, best weights): recipe_* below */
     float                 epoch_lr;   /* the rate of the epoch being trained */
     seqrt_plateau_state   plateau;
-    uint32_t              es_wait, best_epoch, stopped;
-    double                best;       /* the best epoch's monitored value */
+    seqrt_best_state      best;       /* the best epoch, early stopping's count */
     float                *best_params; /* [param_count] when tracked, else NULL */
 } run;
 
@@ -994,8 +993,7 @@ static void recipe_fresh(run *r)
     seqrt_plateau_start(&m->schedule, &r->plateau, r->lr);
     if (m->schedule.kind != SEQRT_SCHED_PLATEAU)
         r->plateau.lr = 0;
-    r->best = seqrt_monitor_worst(&m->best_monitor);
-    r->best_epoch = r->es_wait = r->stopped = 0;
+    r->best = (seqrt_best_state){.best = seqrt_monitor_worst(&m->best_monitor)};
     if (r->best_params)
         memcpy(r->best_params, r->b.params, m->param_count * sizeof(float));
 }
@@ -1005,10 +1003,8 @@ static void recipe_resume(run *r, const seqrt_checkpoint_meta *meta)
     r->plateau.lr = meta->plateau_lr;
     r->plateau.wait = meta->plateau_wait;
     r->plateau.best = meta->plateau_best;
-    r->es_wait = meta->es_wait;
-    r->best_epoch = meta->best_epoch;
-    r->best = meta->best;
-    r->stopped = 0;
+    r->best = (seqrt_best_state){.best = meta->best, .best_epoch = meta->best_epoch,
+                                 .wait = meta->es_wait};
     /* a checkpoint of a run without a plateau, resumed with --lr: start it */
     if (r->m->schedule.kind == SEQRT_SCHED_PLATEAU && !(r->plateau.lr > 0))
         r->plateau.lr = r->lr;
@@ -1019,13 +1015,13 @@ static void recipe_meta(const run *r, seqrt_checkpoint_meta *meta)
     meta->plateau_lr = r->plateau.lr;
     meta->plateau_wait = r->plateau.wait;
     meta->plateau_best = r->plateau.best;
-    meta->es_wait = r->es_wait;
-    meta->best_epoch = r->best_epoch;
-    meta->best = r->best;
-    meta->stopped = r->stopped;
+    meta->es_wait = r->best.wait;
+    meta->best_epoch = r->best.best_epoch;
+    meta->best = r->best.best;
+    meta->stopped = r->best.stopped;
     meta->best_params = r->best_params;
     meta->flags = (r->best_params ? SEQRT_CKPT_HAS_BEST : 0u) |
-                  (r->best_params && r->best_epoch > 0 ? SEQRT_CKPT_USE_BEST : 0u);
+                  (r->best_params && r->best.best_epoch > 0 ? SEQRT_CKPT_USE_BEST : 0u);
 }
 
 /* A monitor of a validation value needs a validation set. */
@@ -1074,20 +1070,13 @@ static void recipe_after_epoch(run *r, long epoch, const seqrt_history_row *row)
     if (!es->enabled && !r->best_params)
         return;
     double value = recipe_monitor_value(&m->best_monitor, row);
-    r->es_wait++;
-    if (seqrt_monitor_improves(&m->best_monitor, value, r->best, m->best_min_delta)) {
-        r->best = value;
-        r->best_epoch = (uint32_t)epoch;
-        r->es_wait = 0;
+    if (seqrt_best_update(&m->best_monitor, m->best_min_delta, es, &r->best, epoch, value)) {
         if (r->best_params)
             memcpy(r->best_params, r->b.params, m->param_count * sizeof(float));
-        return;
-    }
-    if (es->enabled && (long)r->es_wait >= es->patience && epoch > 1) {
-        r->stopped = (uint32_t)epoch;
+    } else if (r->best.stopped) {
         printf("Epoch %ld: early stopping: %s did not improve on %.9g (epoch %u) for %d "
                "epochs\n",
-               epoch, recipe_monitor_name(m, &es->monitor), r->best, r->best_epoch,
+               epoch, recipe_monitor_name(m, &es->monitor), r->best.best, r->best.best_epoch,
                es->patience);
         fflush(stdout);
     }
@@ -1099,12 +1088,12 @@ static void recipe_finish(run *r)
 {
     const seqrt_model *m = r->m;
     if (!(m->early_stopping.enabled && m->early_stopping.restore_best) || !r->best_params ||
-        r->best_epoch == 0)
+        r->best.best_epoch == 0)
         return;
     memcpy(r->b.params, r->best_params, m->param_count * sizeof(float));
     if (!r->o->quiet)
-        printf("Restoring the weights of epoch %u, the best %s (%.9g)\n", r->best_epoch,
-               recipe_monitor_name(m, &m->best_monitor), r->best);
+        printf("Restoring the weights of epoch %u, the best %s (%.9g)\n", r->best.best_epoch,
+               recipe_monitor_name(m, &m->best_monitor), r->best.best);
 }
 
 /* The exact state a checkpoint saved after its last epoch, with the flags
@@ -1440,7 +1429,7 @@ static int cmd_train(const seqrt_model *m, const options *o)
         recipe_after_epoch(&r, epoch, &row);
         if (run_record(&r, &row))
             goto done;
-        if (r.stopped)
+        if (r.best.stopped)
             break;
     }
     recipe_finish(&r);
