@@ -368,13 +368,64 @@ static void emit_init(gen *g)
     sb_printf(&g->out, "}\n");
 }
 
+static int *params_by_offset(gen *g);
+
+/* Is a block one that weight decay leaves alone by default: a bias, or a
+ * normalization layer's gamma or beta (the compiler names each block, so
+ * the trainer never has to guess from a name at run time)? */
+static bool norm_or_bias(const ir_param *p)
+{
+    return strcmp(p->what, "bias") == 0 || strcmp(p->what, "gamma") == 0 ||
+           strcmp(p->what, "beta") == 0;
+}
+
+/* Clipping, then decoupled weight decay (Keras 3's order: clip the
+ * gradients, decay the variables, then the optimizer's step). */
+static void emit_clip_and_decay(gen *g)
+{
+    const ir_model *ir = g->ir;
+    const train_recipe *r = &ir->train;
+    int *order = params_by_offset(g);
+    if (r->clipnorm > 0) {
+        sb_printf(&g->out, "    /* clipnorm=%s: each variable's gradient norm at most that "
+                           "(Keras) */\n", flt(g, r->clipnorm));
+        for (int k = 0; k < ir->nparams; k++) {
+            const ir_param *p = &ir->params[order[k]];
+            if (p->trainable)
+                sb_printf(&g->out, "    seqrt_clip_norm(%" PRId64 ", grads + %s, %s);\n",
+                          p->count, p->cname, flt(g, r->clipnorm));
+        }
+    }
+    if (r->global_clipnorm > 0)
+        sb_printf(&g->out, "    /* global_clipnorm: the norm of all the gradients together */\n"
+                           "    seqrt_clip_norm(TRAINABLE_COUNT, grads, %s);\n",
+                  flt(g, r->global_clipnorm));
+    if (r->clipvalue > 0)
+        sb_printf(&g->out, "    seqrt_clip_value(TRAINABLE_COUNT, grads, %s);\n",
+                  flt(g, r->clipvalue));
+    if (r->weight_decay > 0) {
+        sb_printf(&g->out, "    /* decoupled weight decay (AdamW): p -= lr * %s * p, %s */\n",
+                  flt(g, r->weight_decay),
+                  r->decay_norm_and_bias ? "on every trainable block (decay_norm_and_bias)"
+                                         : "not on biases, gamma or beta");
+        for (int k = 0; k < ir->nparams; k++) {
+            const ir_param *p = &ir->params[order[k]];
+            if (!p->trainable || (!r->decay_norm_and_bias && norm_or_bias(p)))
+                continue;
+            sb_printf(&g->out, "    seqrt_weight_decay(%" PRId64 ", params + %s, lr, %s);\n",
+                      p->count, p->cname, flt(g, r->weight_decay));
+        }
+    }
+}
+
 static void emit_update(gen *g)
 {
     const train_recipe *r = &g->ir->train;
     sb_printf(&g->out,
               "\n/* One optimizer step over the contiguous trainable parameters. */\n"
-              "static void update(float *params, const float *grads, float *opt_state, "
+              "static void update(float *params, float *grads, float *opt_state, "
               "int64_t t,\n                   float lr)\n{\n");
+    emit_clip_and_decay(g);
     if (r->optimizer == SEQRT_OPT_ADAM) {
         sb_printf(&g->out, "    /* Adam: m is opt_state[0, TRAINABLE_COUNT), v the next "
                            "TRAINABLE_COUNT floats */\n");
@@ -382,6 +433,15 @@ static void emit_update(gen *g)
                   "    seqrt_adam_step(TRAINABLE_COUNT, params, grads, opt_state,\n"
                   "                    opt_state + TRAINABLE_COUNT, t, lr, %s, %s, %s);\n",
                   flt(g, r->beta1), flt(g, r->beta2), flt(g, r->epsilon));
+    } else if (r->optimizer == SEQRT_OPT_RMSPROP) {
+        sb_printf(&g->out, "    (void)t;\n    /* RMSprop: the velocity is opt_state[0, "
+                           "TRAINABLE_COUNT)%s */\n",
+                  r->momentum != 0 ? ", the momentum the next TRAINABLE_COUNT floats" : "");
+        sb_printf(&g->out,
+                  "    seqrt_rmsprop_step(TRAINABLE_COUNT, params, grads, opt_state,\n"
+                  "                       %s, lr, %s, %s, %s);\n",
+                  r->momentum != 0 ? "opt_state + TRAINABLE_COUNT" : "NULL", flt(g, r->rho),
+                  flt(g, r->momentum), flt(g, r->epsilon));
     } else if (r->momentum != 0) {
         sb_printf(&g->out, "    (void)t;\n    /* SGD with momentum: opt_state is the "
                            "velocity */\n");
@@ -504,6 +564,60 @@ static void emit_normalize(gen *g)
               mean->cname, var->cname, mean->count, flt(g, scale), flt(g, offset));
 }
 
+static const char *monitor_init(gen *g, const seqrt_monitor *m)
+{
+    return arena_printf(g->a, "{.metric = %d, .val = %d, .maximize = %d}", m->metric, m->val,
+                        m->maximize);
+}
+
+/* The recipe's fields of seqrt_model beyond the optimizer's: only those
+ * a file sets, so a model without them reads as before. */
+static void emit_recipe(gen *g)
+{
+    static const char *const sched_const[] = {
+        [SEQRT_SCHED_CONSTANT] = "SEQRT_SCHED_CONSTANT", [SEQRT_SCHED_STEP] = "SEQRT_SCHED_STEP",
+        [SEQRT_SCHED_EXPONENTIAL] = "SEQRT_SCHED_EXPONENTIAL",
+        [SEQRT_SCHED_COSINE] = "SEQRT_SCHED_COSINE", [SEQRT_SCHED_PLATEAU] = "SEQRT_SCHED_PLATEAU",
+    };
+    _Static_assert(sizeof sched_const / sizeof *sched_const == SEQRT_SCHED_COUNT_,
+                   "one C name per schedule");
+    const train_recipe *r = &g->ir->train;
+    if (r->optimizer == SEQRT_OPT_RMSPROP)
+        sb_printf(&g->out, "    .rho = %s,\n", flt(g, r->rho));
+    if (r->weight_decay > 0)
+        sb_printf(&g->out, "    .weight_decay = %s,\n", flt(g, r->weight_decay));
+    if (r->has_schedule) {
+        const seqrt_schedule *s = &r->schedule;
+        char f[48], m[48], d[48];
+        ir_format_float(f, sizeof f, s->factor);
+        ir_format_float(m, sizeof m, s->min_lr);
+        ir_format_float(d, sizeof d, s->min_delta);
+        sb_printf(&g->out, "    .has_schedule = 1,\n"
+                           "    .schedule = {.kind = %s, .every = %d, .factor = %s, "
+                           ".min_lr = %s,\n                 .warmup = %d, .patience = %d, "
+                           ".min_delta = %s,\n                 .monitor = %s},\n",
+                  sched_const[s->kind], s->every, f, m, s->warmup, s->patience, d,
+                  monitor_init(g, &s->monitor));
+    }
+    if (r->early_stopping.enabled) {
+        const seqrt_early_stopping *e = &r->early_stopping;
+        char d[48];
+        ir_format_float(d, sizeof d, e->min_delta);
+        sb_printf(&g->out, "    .early_stopping = {.enabled = 1, .monitor = %s,\n"
+                           "                       .patience = %d, .min_delta = %s, "
+                           ".restore_best = %d},\n",
+                  monitor_init(g, &e->monitor), e->patience, d, e->restore_best);
+    }
+    if (r->save_best)
+        sb_printf(&g->out, "    .save_best = 1,\n");
+    if (r->save_best || r->early_stopping.enabled) {
+        char d[48];
+        ir_format_float(d, sizeof d, r->best_min_delta);
+        sb_printf(&g->out, "    .best_monitor = %s,\n    .best_min_delta = %s,\n",
+                  monitor_init(g, &r->best_monitor), d);
+    }
+}
+
 static void emit_model(gen *g)
 {
     const ir_model *ir = g->ir;
@@ -543,6 +657,7 @@ static void emit_model(gen *g)
     if (r->nmetrics > 0)
         sb_printf(&g->out, "    .metrics = metrics,\n"
                            "    .metric_count = (int)(sizeof metrics / sizeof metrics[0]),\n");
+    emit_recipe(g);
     char split[48];
     ir_format_float(split, sizeof split, r->validation_split);
     sb_printf(&g->out, "    .validation_split = %s,\n", split);

@@ -99,12 +99,24 @@ _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer ki
 
 typedef enum train_stmt {
     TRAIN_OPTIMIZER, TRAIN_LOSS, TRAIN_METRICS, TRAIN_EPOCHS, TRAIN_BATCH,
-    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_VALIDATION_SPLIT, TRAIN_STMT_COUNT
+    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_VALIDATION_SPLIT, TRAIN_SCHEDULE,
+    TRAIN_EARLY_STOPPING, TRAIN_SAVE_BEST, TRAIN_STMT_COUNT
 } train_stmt;
 
 static const char *const optimizer_keys[] = {"lr", "momentum", "nesterov", "beta1", "beta2",
-                                             "epsilon"};
-enum { OPTK_LR, OPTK_MOMENTUM, OPTK_NESTEROV, OPTK_BETA1, OPTK_BETA2, OPTK_EPSILON };
+                                             "epsilon", "rho", "weight_decay",
+                                             "decay_norm_and_bias", "clipnorm", "clipvalue",
+                                             "global_clipnorm"};
+enum { OPTK_LR, OPTK_MOMENTUM, OPTK_NESTEROV, OPTK_BETA1, OPTK_BETA2, OPTK_EPSILON, OPTK_RHO,
+       OPTK_WEIGHT_DECAY, OPTK_DECAY_NORM_AND_BIAS, OPTK_CLIPNORM, OPTK_CLIPVALUE,
+       OPTK_GLOBAL_CLIPNORM };
+static const char *const schedule_keys[] = {"every", "factor", "min_lr", "warmup", "monitor",
+                                            "patience", "min_delta"};
+enum { SCHK_EVERY, SCHK_FACTOR, SCHK_MIN_LR, SCHK_WARMUP, SCHK_MONITOR, SCHK_PATIENCE,
+       SCHK_MIN_DELTA };
+static const char *const early_stopping_keys[] = {"monitor", "patience", "min_delta",
+                                                  "restore_best"};
+enum { ESK_MONITOR, ESK_PATIENCE, ESK_MIN_DELTA, ESK_RESTORE_BEST };
 static const char *const loss_keys[] = {"from_logits", "delta"};
 enum { LOSSK_FROM_LOGITS, LOSSK_DELTA };
 static const char *const metrics_keys[] = {"k"};
@@ -112,8 +124,11 @@ enum { METK_K };
 
 static const stmt_spec train_specs[] = {
     [TRAIN_OPTIMIZER] = {1, 1, "an optimizer name",
-                         "optimizer sgd|adam [lr=...] [momentum=...] [nesterov=...] "
-                         "[beta1=...] [beta2=...] [epsilon=...]",
+                         "optimizer sgd [lr=0.01 momentum=0 nesterov=false], optimizer adam "
+                         "[lr=0.001 beta1=0.9 beta2=0.999 epsilon=1e-7], or optimizer rmsprop "
+                         "[lr=0.001 rho=0.9 momentum=0 epsilon=1e-7]; each also "
+                         "[weight_decay=W] [decay_norm_and_bias=true] and one of "
+                         "[clipnorm=X] [clipvalue=X] [global_clipnorm=X]",
                          optimizer_keys, COUNT_OF(optimizer_keys)},
     [TRAIN_LOSS] = {1, 1, "a loss name",
                     "loss sparse_categorical_crossentropy|categorical_crossentropy|"
@@ -128,11 +143,25 @@ static const stmt_spec train_specs[] = {
     [TRAIN_SHUFFLE] = {1, 1, "true or false", "shuffle true|false", NULL, 0},
     [TRAIN_SEED] = {1, 1, "a seed", "seed N", NULL, 0},
     [TRAIN_VALIDATION_SPLIT] = {1, 1, "a fraction", "validation_split F (e.g. 0.2)", NULL, 0},
+    [TRAIN_SCHEDULE] = {1, 1, "a schedule name",
+                        "schedule constant | step every=E [factor=0.1] | exponential "
+                        "factor=F | cosine [min_lr=0] | plateau [monitor=val_loss] "
+                        "[patience=10] [factor=0.1] [min_lr=0] [min_delta=0.0001]; each "
+                        "[warmup=EPOCHS]",
+                        schedule_keys, COUNT_OF(schedule_keys)},
+    [TRAIN_EARLY_STOPPING] = {0, 0, NULL,
+                              "early_stopping [monitor=val_loss] [patience=0] "
+                              "[min_delta=0] [restore_best=false]",
+                              early_stopping_keys, COUNT_OF(early_stopping_keys)},
+    [TRAIN_SAVE_BEST] = {1, 1, "true or false", "save_best true|false", NULL, 0},
 };
 _Static_assert(COUNT_OF(train_specs) == TRAIN_STMT_COUNT, "one spec per train statement");
 
-static const char *const train_stmt_names[] = {"optimizer", "loss", "metrics", "epochs",
-                                               "batch", "shuffle", "seed", "validation_split"};
+static const char *const train_stmt_names[] = {"optimizer", "loss",     "metrics",
+                                               "epochs",    "batch",    "shuffle",
+                                               "seed",      "validation_split",
+                                               "schedule",  "early_stopping",
+                                               "save_best"};
 _Static_assert(COUNT_OF(train_stmt_names) == TRAIN_STMT_COUNT, "one name per train statement");
 
 /* ----------------------------------------------------------- the checker */
@@ -140,6 +169,9 @@ _Static_assert(COUNT_OF(train_stmt_names) == TRAIN_STMT_COUNT, "one name per tra
 typedef struct checker {
     arena *a;
     diag  *d;
+    /* monitor= values, resolved once the whole train block (its metrics
+     * line) is known */
+    const ast_value *sched_monitor, *es_monitor;
 } checker;
 
 static int kw_len(const ast_stmt *s) { return (int)strlen(s->keyword); }
@@ -212,7 +244,13 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
                                                    {"kernel_initializer", "init"},
                                                    {"kernel_size", "kernel"},
                                                    {"strides", "stride"},
-                                                   {"dilation_rate", "dilation"}};
+                                                   {"dilation_rate", "dilation"},
+                                                   {"restore_best_weights", "restore_best"},
+                                                   {"decay_rate", "factor"},
+                                                   {"gamma", "factor"},
+                                                   {"step_size", "every"},
+                                                   {"eta_min", "min_lr"},
+                                                   {"alpha", "min_lr"}};
             const char *hint = did_you_mean(ck, o->key, sp->keys, sp->nkeys);
             for (size_t j = 0; j < COUNT_OF(keras); j++)
                 if (strcmp(o->key, keras[j][0]) == 0 &&
@@ -765,6 +803,15 @@ static void check_model_block(checker *ck, const ast_block *b, model *m)
 
 /* ----------------------------------------------------------------- train */
 
+/* the option of s whose value is v: for pointing at its key */
+static const ast_option *option_of(const ast_stmt *s, const ast_value *v)
+{
+    for (int j = 0; j < s->nopts; j++)
+        if (&s->opts[j].value == v)
+            return &s->opts[j];
+    SEQC_BUG("an option value that is not the statement's");
+}
+
 static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
 {
     const stmt_spec *sp = &train_specs[TRAIN_OPTIMIZER];
@@ -773,23 +820,30 @@ static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
     if (!take_options(ck, s, sp, vals))
         return;
     int k = SEQRT_OPT_ADAM;
-    if (s->nargs < 1 ||
-        !get_name(ck, &s->args[0], "optimizer", names_optimizer.names, names_optimizer.count, &k))
+    if (s->nargs < 1)
+        return;
+    if (s->args[0].kind == AST_IDENT && strcasecmp(s->args[0].text, "adamw") == 0) {
+        diag_error(ck->d, s->args[0].loc, s->args[0].len,
+                   "unknown optimizer '%s'; AdamW is adam with decoupled weight decay: "
+                   "optimizer adam weight_decay=0.004",
+                   s->args[0].text);
+        return;
+    }
+    if (!get_name(ck, &s->args[0], "optimizer", names_optimizer.names, names_optimizer.count, &k))
         return;
     t->optimizer = (optimizer_kind)k;
     t->lr = k == SEQRT_OPT_SGD ? 0.01 : 0.001;
-    /* which keys each optimizer takes */
+    /* which keys each optimizer takes (the last six: all of them) */
     static const bool takes[][COUNT_OF(optimizer_keys)] = {
         [SEQRT_OPT_SGD] = {[OPTK_LR] = true, [OPTK_MOMENTUM] = true, [OPTK_NESTEROV] = true},
         [SEQRT_OPT_ADAM] = {[OPTK_LR] = true, [OPTK_BETA1] = true, [OPTK_BETA2] = true,
                       [OPTK_EPSILON] = true},
+        [SEQRT_OPT_RMSPROP] = {[OPTK_LR] = true, [OPTK_RHO] = true, [OPTK_MOMENTUM] = true,
+                               [OPTK_EPSILON] = true},
     };
     for (size_t i = 0; i < COUNT_OF(optimizer_keys); i++) {
-        if (vals[i] && !takes[k][i]) {
-            const ast_option *o = NULL;
-            for (int j = 0; j < s->nopts; j++)
-                if (&s->opts[j].value == vals[i])
-                    o = &s->opts[j];
+        if (vals[i] && !takes[k][i] && i < OPTK_WEIGHT_DECAY) {
+            const ast_option *o = option_of(s, vals[i]);
             diag_error(ck->d, o->key_loc, (int)strlen(o->key), "'%s' does not take option '%s'",
                        optimizer_kind_name((optimizer_kind)k), o->key);
             vals[i] = NULL;
@@ -807,6 +861,38 @@ static void check_optimizer(checker *ck, const ast_stmt *s, train_recipe *t)
         get_fraction(ck, vals[OPTK_BETA2], "beta2", &t->beta2);
     if (vals[OPTK_EPSILON])
         get_positive(ck, vals[OPTK_EPSILON], "epsilon", &t->epsilon);
+    if (vals[OPTK_RHO])
+        get_fraction(ck, vals[OPTK_RHO], "rho", &t->rho);
+    if (vals[OPTK_WEIGHT_DECAY])
+        get_fraction(ck, vals[OPTK_WEIGHT_DECAY], "weight_decay", &t->weight_decay);
+    if (vals[OPTK_DECAY_NORM_AND_BIAS]) {
+        const ast_option *o = option_of(s, vals[OPTK_DECAY_NORM_AND_BIAS]);
+        if (!vals[OPTK_WEIGHT_DECAY])
+            diag_error(ck->d, o->key_loc, (int)strlen(o->key),
+                       "'decay_norm_and_bias' says which weights weight_decay shrinks; give "
+                       "weight_decay=W too");
+        else
+            get_bool(ck, vals[OPTK_DECAY_NORM_AND_BIAS], "decay_norm_and_bias",
+                     &t->decay_norm_and_bias);
+    }
+    /* Keras: "Only one of clipnorm, clipvalue and global_clipnorm can be set" */
+    const ast_option *clip = NULL;
+    static const int clip_keys[] = {OPTK_CLIPNORM, OPTK_CLIPVALUE, OPTK_GLOBAL_CLIPNORM};
+    double *clip_out[] = {&t->clipnorm, &t->clipvalue, &t->global_clipnorm};
+    for (size_t c = 0; c < COUNT_OF(clip_keys); c++) {
+        const ast_value *v = vals[clip_keys[c]];
+        if (!v)
+            continue;
+        const ast_option *o = option_of(s, v);
+        if (clip) {
+            diag_error(ck->d, o->key_loc, (int)strlen(o->key),
+                       "'%s' and '%s' both clip the gradients; give only one, as Keras",
+                       clip->key, o->key);
+            continue;
+        }
+        clip = o;
+        get_positive(ck, v, o->key, clip_out[c]);
+    }
 }
 
 static void train_defaults(train_recipe *t)
@@ -819,6 +905,12 @@ static void train_defaults(train_recipe *t)
     t->beta1 = 0.9;
     t->beta2 = 0.999;
     t->epsilon = 1e-7;
+    t->rho = 0.9;
+    t->schedule = (seqrt_schedule){.kind = SEQRT_SCHED_CONSTANT, .every = 1, .factor = 0.1,
+                                   .patience = 10, .min_delta = 1e-4,
+                                   .monitor = {.metric = -1, .val = 1}};
+    t->early_stopping = (seqrt_early_stopping){.monitor = {.metric = -1, .val = 1}};
+    t->best_monitor = (seqrt_monitor){.metric = -1, .val = 1};
     t->loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     t->from_logits = false;
     t->delta = 1.0;
@@ -835,15 +927,6 @@ static void train_defaults(train_recipe *t)
  * reports what is wrong. */
 typedef void (*train_value_fn)(checker *ck, const ast_stmt *s, const ast_value *const *vals,
                                train_recipe *t);
-
-/* the option of s whose value is v: for pointing at its key */
-static const ast_option *option_of(const ast_stmt *s, const ast_value *v)
-{
-    for (int j = 0; j < s->nopts; j++)
-        if (&s->opts[j].value == v)
-            return &s->opts[j];
-    SEQC_BUG("an option value that is not the statement's");
-}
 
 /* loss NAME [from_logits=true] [delta=D]: from_logits only on the
  * cross-entropies, delta only on huber */
@@ -889,6 +972,11 @@ static void train_metrics(checker *ck, const ast_stmt *s, const ast_value *const
     for (int i = 0; i < s->nargs; i++) {
         const ast_value *a = &s->args[i];
         int k = 0;
+        if (a->kind == AST_IDENT && (strcmp(a->text, "acc") == 0 || strcmp(a->text, "ACC") == 0)) {
+            diag_error(ck->d, a->loc, a->len, "unknown metric '%s'; did you mean 'accuracy'?",
+                       a->text);
+            continue;
+        }
         if (!get_name(ck, a, "metric", names_metric.names, names_metric.count, &k))
             continue;
         int first = -1;
@@ -981,12 +1069,207 @@ static void train_seed(checker *ck, const ast_stmt *s, const ast_value *const *v
         t->seed = (uint64_t)n;
 }
 
+/* An integer >= 0 (patience, warmup). */
+static int get_count(checker *ck, const ast_value *v, const char *what, int64_t *out)
+{
+    int64_t n;
+    if (!get_int(ck, v, what, &n))
+        return 0;
+    if (n < 0 || n > 1000000) {
+        diag_error(ck->d, v->loc, v->len, "%s must be from 0 to 1000000, got %s", what, v->text);
+        return 0;
+    }
+    *out = n;
+    return 1;
+}
+
+/* x >= 0 */
+static int get_nonnegative(checker *ck, const ast_value *v, const char *what, double *out)
+{
+    double x;
+    if (!get_real(ck, v, what, &x))
+        return 0;
+    if (!(x >= 0.0)) {
+        diag_error(ck->d, v->loc, v->len, "%s must be at least 0, got %s", what, v->text);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* x in (0, 1): a factor that lowers the rate */
+static int get_factor(checker *ck, const ast_value *v, const char *what, double *out)
+{
+    double x;
+    if (!get_real(ck, v, what, &x))
+        return 0;
+    if (!(x > 0.0 && x < 1.0)) {
+        diag_error(ck->d, v->loc, v->len,
+                   "%s must be between 0 and 1 (it multiplies the learning rate), got %s", what,
+                   v->text);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* schedule NAME [options]: which keys each schedule takes; warmup all */
+static void train_schedule(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                           train_recipe *t)
+{
+    int k = 0;
+    if (!get_name(ck, &s->args[0], "schedule", names_schedule.names, names_schedule.count, &k))
+        return;
+    seqrt_schedule *sc = &t->schedule;
+    sc->kind = (seqrt_schedule_kind)k;
+    t->has_schedule = true;
+    static const bool takes[][COUNT_OF(schedule_keys)] = {
+        [SEQRT_SCHED_CONSTANT] = {[SCHK_WARMUP] = true},
+        [SEQRT_SCHED_STEP] = {[SCHK_EVERY] = true, [SCHK_FACTOR] = true, [SCHK_WARMUP] = true},
+        [SEQRT_SCHED_EXPONENTIAL] = {[SCHK_FACTOR] = true, [SCHK_WARMUP] = true},
+        [SEQRT_SCHED_COSINE] = {[SCHK_MIN_LR] = true, [SCHK_WARMUP] = true},
+        [SEQRT_SCHED_PLATEAU] = {[SCHK_FACTOR] = true, [SCHK_MIN_LR] = true,
+                                 [SCHK_WARMUP] = true, [SCHK_MONITOR] = true,
+                                 [SCHK_PATIENCE] = true, [SCHK_MIN_DELTA] = true},
+    };
+    int ok = 1;
+    for (size_t i = 0; i < COUNT_OF(schedule_keys); i++) {
+        if (vals[i] && !takes[k][i]) {
+            const ast_option *o = option_of(s, vals[i]);
+            diag_error(ck->d, o->key_loc, (int)strlen(o->key),
+                       "schedule '%s' does not take option '%s': %s", names_schedule.names[k],
+                       o->key, train_specs[TRAIN_SCHEDULE].usage);
+            ok = 0;
+        }
+    }
+    if (!ok)
+        return;
+    if (k == SEQRT_SCHED_STEP && !vals[SCHK_EVERY])
+        diag_error(ck->d, s->args[0].loc, s->args[0].len,
+                   "schedule step needs every=EPOCHS (the rate is multiplied by factor every "
+                   "that many epochs), e.g. schedule step every=10 factor=0.5");
+    if (k == SEQRT_SCHED_EXPONENTIAL && !vals[SCHK_FACTOR])
+        diag_error(ck->d, s->args[0].loc, s->args[0].len,
+                   "schedule exponential needs factor=F (the rate is multiplied by F after "
+                   "each epoch), e.g. schedule exponential factor=0.9");
+    int64_t n;
+    if (vals[SCHK_EVERY] && get_size(ck, vals[SCHK_EVERY], "every", &n))
+        sc->every = (int)(n > 1000000 ? 1000000 : n);
+    if (vals[SCHK_FACTOR])
+        get_factor(ck, vals[SCHK_FACTOR], "factor", &sc->factor);
+    if (vals[SCHK_MIN_LR])
+        get_nonnegative(ck, vals[SCHK_MIN_LR], "min_lr", &sc->min_lr);
+    if (vals[SCHK_WARMUP] && get_count(ck, vals[SCHK_WARMUP], "warmup", &n))
+        sc->warmup = (int)n;
+    if (vals[SCHK_PATIENCE] && get_count(ck, vals[SCHK_PATIENCE], "patience", &n))
+        sc->patience = (int)n;
+    if (vals[SCHK_MIN_DELTA])
+        get_nonnegative(ck, vals[SCHK_MIN_DELTA], "min_delta", &sc->min_delta);
+    ck->sched_monitor = vals[SCHK_MONITOR];
+}
+
+/* early_stopping [monitor=] [patience=] [min_delta=] [restore_best=] */
+static void train_early_stopping(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                                 train_recipe *t)
+{
+    (void)s;
+    seqrt_early_stopping *es = &t->early_stopping;
+    es->enabled = 1;
+    int64_t n;
+    if (vals[ESK_PATIENCE] && get_count(ck, vals[ESK_PATIENCE], "patience", &n))
+        es->patience = (int)n;
+    if (vals[ESK_MIN_DELTA])
+        get_nonnegative(ck, vals[ESK_MIN_DELTA], "min_delta", &es->min_delta);
+    bool restore = false;
+    if (vals[ESK_RESTORE_BEST] && get_bool(ck, vals[ESK_RESTORE_BEST], "restore_best", &restore))
+        es->restore_best = restore;
+    ck->es_monitor = vals[ESK_MONITOR];
+}
+
+static void train_save_best(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                            train_recipe *t)
+{
+    (void)vals;
+    get_bool(ck, &s->args[0], "save_best", &t->save_best);
+}
+
+/* "loss", "val_loss", "<metric>", "val_<metric>" of the metrics line,
+ * into *m with Keras's mode=auto direction. */
+static void resolve_monitor(checker *ck, const ast_value *v, const train_recipe *t,
+                            seqrt_monitor *m)
+{
+    if (!v || v->kind == AST_BAD)
+        return;
+    const char *names[2 + 2 * SEQRT_MAX_METRICS];
+    size_t n = 0;
+    names[n++] = "val_loss";
+    names[n++] = "loss";
+    for (int i = 0; i < t->nmetrics; i++) {
+        names[n++] = arena_printf(ck->a, "val_%s", t->metrics[i].name);
+        names[n++] = t->metrics[i].name;
+    }
+    int k = v->kind == AST_IDENT ? find_name(v->text, names, n) : -1;
+    if (k < 0) {
+        const char *hint = v->kind == AST_IDENT ? did_you_mean(ck, v->text, names, n) : "";
+        /* Keras's short names */
+        if (v->kind == AST_IDENT && (strcmp(v->text, "acc") == 0 || strcmp(v->text, "val_acc") == 0))
+            hint = t->nmetrics > 0 && find_name("accuracy", names, n) >= 0
+                       ? arena_printf(ck->a, "; did you mean '%s'?",
+                                      v->text[0] == 'v' ? "val_accuracy" : "accuracy")
+                       : "; did you mean 'val_loss'? (accuracy is not in the metrics line)";
+        /* a metric's name that the metrics line lacks */
+        const char *bare = strncmp(v->text, "val_", 4) == 0 ? v->text + 4 : v->text;
+        if (v->kind == AST_IDENT && !*hint && names_find(&names_metric, bare) >= 0)
+            hint = arena_printf(ck->a, "; add 'metrics %s' to watch it", bare);
+        diag_error(ck->d, v->loc, v->len,
+                   "monitor must be loss, val_loss or a metric of the 'metrics' line (with "
+                   "val_ for the validation set's), got '%s'%s",
+                   v->text, hint);
+        return;
+    }
+    m->val = k % 2 == 0;
+    m->metric = k < 2 ? -1 : (k - 2) / 2;
+    m->maximize = 0;
+    if (m->metric >= 0) {
+        metric_kind mk = t->metrics[m->metric].kind;
+        m->maximize = mk == SEQRT_METRIC_ACCURACY || mk == SEQRT_METRIC_BINARY_ACCURACY ||
+                      mk == SEQRT_METRIC_TOP_K || mk == SEQRT_METRIC_AUC;
+    }
+}
+
+/* What needs the whole block: the monitors (they name metrics), the
+ * schedule's warmup against the epochs, the best epoch's monitor. */
+static void check_train_recipe(checker *ck, train_recipe *t, const ast_stmt *schedule)
+{
+    resolve_monitor(ck, ck->sched_monitor, t, &t->schedule.monitor);
+    resolve_monitor(ck, ck->es_monitor, t, &t->early_stopping.monitor);
+    if (t->early_stopping.enabled) {
+        t->best_monitor = t->early_stopping.monitor;
+        t->best_min_delta = t->early_stopping.min_delta;
+    }
+    for (int j = 0; schedule && j < schedule->nopts; j++) {
+        const ast_option *o = &schedule->opts[j];
+        if (strcmp(o->key, "warmup") == 0 && t->schedule.warmup > 0 &&
+            t->schedule.warmup >= t->epochs)
+            diag_error(ck->d, o->value.loc, o->value.len,
+                       "warmup=%s leaves no epoch for the schedule: the run has %lld epochs",
+                       o->value.text, (long long)t->epochs);
+        if (strcmp(o->key, "min_lr") == 0 && t->schedule.min_lr >= t->lr)
+            diag_error(ck->d, o->value.loc, o->value.len,
+                       "min_lr=%s is not below the optimizer's lr (%g): the rate could not "
+                       "decrease",
+                       o->value.text, t->lr);
+    }
+}
+
 /* the optimizer takes options: check_optimizer reads its whole statement */
 static const train_value_fn train_values[] = {
     [TRAIN_OPTIMIZER] = NULL,         [TRAIN_LOSS] = train_loss,
     [TRAIN_METRICS] = train_metrics,  [TRAIN_EPOCHS] = train_epochs,
     [TRAIN_BATCH] = train_batch,      [TRAIN_SHUFFLE] = train_shuffle,
     [TRAIN_SEED] = train_seed,        [TRAIN_VALIDATION_SPLIT] = train_validation_split,
+    [TRAIN_SCHEDULE] = train_schedule, [TRAIN_EARLY_STOPPING] = train_early_stopping,
+    [TRAIN_SAVE_BEST] = train_save_best,
 };
 _Static_assert(COUNT_OF(train_values) == TRAIN_STMT_COUNT, "one entry per train statement");
 
@@ -997,6 +1280,32 @@ static int train_stmt_of(checker *ck, const ast_stmt *s)
     int k = find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT);
     if (k >= 0)
         return k;
+    /* Keras's names for a setting, and the optimizer's options written
+     * as statements */
+    static const char *const keras[][2] = {
+        {"batch_size", "batch"}, {"nb_epoch", "epochs"}, {"epoch", "epochs"},
+        {"learning_rate", "optimizer adam lr=..."}, {"lr", "optimizer adam lr=..."},
+        {"clipnorm", "optimizer adam clipnorm=..."}, {"clipvalue", "optimizer adam clipvalue=..."},
+        {"global_clipnorm", "optimizer adam global_clipnorm=..."},
+        {"weight_decay", "optimizer adam weight_decay=..."},
+        {"callbacks", "early_stopping ..."}, {"EarlyStopping", "early_stopping"},
+        {"ReduceLROnPlateau", "schedule plateau"},
+        {"LearningRateScheduler", "schedule step|exponential|cosine"},
+        {"restore_best_weights", "early_stopping restore_best=true"},
+        {"save_best_only", "save_best true"},
+    };
+    for (size_t j = 0; j < COUNT_OF(keras); j++)
+        if (strcmp(s->keyword, keras[j][0]) == 0) {
+            if (strchr(keras[j][1], ' '))
+                diag_error(ck->d, s->loc, kw_len(s),
+                           "unknown training setting '%s'; in seqc it is written '%s'",
+                           s->keyword, keras[j][1]);
+            else
+                diag_error(ck->d, s->loc, kw_len(s),
+                           "unknown training setting '%s'; did you mean '%s'?", s->keyword,
+                           keras[j][1]);
+            return -1;
+        }
     if (layer_kind_from_name(s->keyword) >= 0)
         diag_error(ck->d, s->loc, kw_len(s), "'%s' is a layer; it belongs in the 'model' block",
                    s->keyword);
@@ -1028,20 +1337,23 @@ static void check_train_block(checker *ck, const ast_block *b, train_recipe *t)
             continue;
         }
         seen[k] = s;
-        const ast_value *vals[2];
+        const ast_value *vals[8];
         _Static_assert(COUNT_OF(vals) >= COUNT_OF(loss_keys) &&
-                           COUNT_OF(vals) >= COUNT_OF(metrics_keys),
+                           COUNT_OF(vals) >= COUNT_OF(metrics_keys) &&
+                           COUNT_OF(vals) >= COUNT_OF(schedule_keys) &&
+                           COUNT_OF(vals) >= COUNT_OF(early_stopping_keys),
                        "room for every train option");
         if (k == TRAIN_OPTIMIZER)
             check_optimizer(ck, s, t);
         else if (take_args(ck, s, &train_specs[k]) && take_options(ck, s, &train_specs[k], vals))
             train_values[k](ck, s, vals, t);
     }
+    check_train_recipe(ck, t, seen[TRAIN_SCHEDULE]);
 }
 
 int check_file(arena *a, diag *d, const ast_file *f, model *out)
 {
-    checker ck = {a, d};
+    checker ck = {a, d, NULL, NULL};
     memset(out, 0, sizeof *out);
     out->path = f->path;
     train_defaults(&out->train);

@@ -103,7 +103,20 @@ typedef struct train_recipe {
     double   lr;                /* adam 0.001, sgd 0.01 */
     double   momentum;          /* sgd, default 0 */
     bool     nesterov;          /* sgd, default false */
-    double   beta1, beta2, epsilon; /* adam: 0.9, 0.999, 1e-7 */
+    double   beta1, beta2, epsilon; /* adam: 0.9, 0.999, 1e-7 (rmsprop's too) */
+    double   rho;               /* rmsprop, default 0.9 */
+    double   weight_decay;      /* decoupled (Keras 3, AdamW); 0: none */
+    bool     decay_norm_and_bias; /* decay biases and batchnorm gamma/beta
+                                   too (default false: kernels only) */
+    double   clipnorm, clipvalue, global_clipnorm; /* 0: none; at most one */
+    /* schedule NAME [options] (has_schedule: written; else constant) */
+    bool     has_schedule;
+    seqrt_schedule schedule;
+    /* early_stopping [options] (early_stopping.enabled: written) */
+    seqrt_early_stopping early_stopping;
+    bool     save_best;         /* save_best true */
+    seqrt_monitor best_monitor; /* early_stopping's, else val_loss */
+    double   best_min_delta;
     loss_kind loss;             /* default sparse_categorical_crossentropy */
     src_loc  loss_loc;          /* of the loss's name when written (line 0: not) */
     int      loss_len;

@@ -54,6 +54,7 @@ const name_table names_init = {seqrt_init_names, COUNT_OF(seqrt_init_names)};
 const name_table names_optimizer = {seqrt_optimizer_names, COUNT_OF(seqrt_optimizer_names)};
 const name_table names_loss = {seqrt_loss_names, COUNT_OF(seqrt_loss_names)};
 const name_table names_metric = {seqrt_metric_names, COUNT_OF(seqrt_metric_names)};
+const name_table names_schedule = {seqrt_schedule_names, COUNT_OF(seqrt_schedule_names)};
 
 int names_find(const name_table *t, const char *name)
 {

@@ -5,7 +5,8 @@
  *   layers        input, flatten, dense, ...        (and Keras's names for
  *                                                     the summary)
  *   initializers  zeros, glorot_uniform, ...        seqrt_names.h
- *   optimizers    sgd, adam                         seqrt_names.h
+ *   optimizers    sgd, adam, rmsprop                seqrt_names.h
+ *   schedules     constant, step, cosine, ...       seqrt_names.h
  *   losses        sparse_categorical_crossentropy   seqrt_names.h
  *   metrics       accuracy, auc, ...               seqrt_names.h
  *
@@ -26,7 +27,8 @@ typedef struct name_table {
     size_t             count;
 } name_table;
 
-extern const name_table names_layer, names_init, names_optimizer, names_loss, names_metric;
+extern const name_table names_layer, names_init, names_optimizer, names_loss, names_metric,
+    names_schedule;
 
 /* The kind whose name is name in t, or -1 */
 int names_find(const name_table *t, const char *name);

@@ -599,11 +599,30 @@ void ir_print(FILE *out, const ir_model *ir)
         ir_format_float(f3, sizeof f3, r->beta2);
         ir_format_float(f4, sizeof f4, r->epsilon);
         fprintf(out, "  optimizer adam lr=%s beta1=%s beta2=%s epsilon=%s\n", f1, f2, f3, f4);
+    } else if (r->optimizer == SEQRT_OPT_RMSPROP) {
+        ir_format_float(f2, sizeof f2, r->rho);
+        ir_format_float(f3, sizeof f3, r->momentum);
+        ir_format_float(f4, sizeof f4, r->epsilon);
+        fprintf(out, "  optimizer rmsprop lr=%s rho=%s momentum=%s epsilon=%s\n", f1, f2, f3,
+                f4);
     } else {
         ir_format_float(f2, sizeof f2, r->momentum);
         fprintf(out, "  optimizer sgd lr=%s momentum=%s nesterov=%s\n", f1, f2,
                 r->nesterov ? "true" : "false");
     }
+    if (r->weight_decay > 0) {
+        ir_format_float(f2, sizeof f2, r->weight_decay);
+        fprintf(out, "  weight_decay=%s (%s)\n", f2,
+                r->decay_norm_and_bias ? "every trainable block"
+                                       : "kernels only: no biases, gamma or beta");
+    }
+    static const char *const clip_names[] = {"clipnorm", "clipvalue", "global_clipnorm"};
+    const double clips[] = {r->clipnorm, r->clipvalue, r->global_clipnorm};
+    for (int c = 0; c < 3; c++)
+        if (clips[c] > 0) {
+            ir_format_float(f2, sizeof f2, clips[c]);
+            fprintf(out, "  %s=%s\n", clip_names[c], f2);
+        }
     fprintf(out, "  optimizer state: %" PRId64 " floats\n", ir->opt_state_count);
     fprintf(out, "  loss %s\n", ir->ops[ir->nops - 1].text);
     if (r->nmetrics > 0) {

@@ -63,6 +63,8 @@ static void layout_params(ir_model *ir)
     ir->param_count = off;
     if (ir->train.optimizer == SEQRT_OPT_ADAM)
         ir->opt_state_count = 2 * ir->trainable_count; /* m, then v */
+    else if (ir->train.optimizer == SEQRT_OPT_RMSPROP) /* velocity, then momentum */
+        ir->opt_state_count = (ir->train.momentum != 0 ? 2 : 1) * ir->trainable_count;
     else
         ir->opt_state_count = ir->train.momentum != 0 ? ir->trainable_count : 0;
 }

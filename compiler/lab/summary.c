@@ -76,7 +76,10 @@ static size_t collect_metrics(const cmp_study *s, cmp_metric *ms, size_t cap)
         for (size_t i = 0; i < s->nseeds; i++) {
             const history *h = &s->arms[a].hist[i];
             for (size_t c = 0; c < h->ncols; c++)
-                if (strcmp(h->names[c], "seconds") != 0)
+                /* not results: the time, and the learning rate a schedule
+                 * set (the trainer's and Keras's CSVLogger's lr column) */
+                if (strcmp(h->names[c], "seconds") != 0 && strcmp(h->names[c], "lr") != 0 &&
+                    strcmp(h->names[c], "learning_rate") != 0)
                     add_metric(ms, &n, cap, CMP_FINAL, h->names[c]);
         }
     size_t nfinal = n;

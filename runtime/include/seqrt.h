@@ -347,6 +347,130 @@ void seqrt_adam_step(size_t n, float *param, const float *grad, float *m,
                      float *v, int64_t t, float lr, float beta1, float beta2,
                      float eps);
 
+/* Keras RMSprop (not centered): velocity and the momentum buffer start at
+ * 0 (Keras 3);
+ *   velocity = rho*velocity + (1-rho)*g*g;
+ *   increment = lr*g / sqrt(velocity + eps)        (eps inside the root);
+ *   momentum > 0: mom = momentum*mom + increment; p -= mom
+ *   momentum == 0: p -= increment (mom untouched, may be NULL). */
+void seqrt_rmsprop_step(size_t n, float *param, const float *grad, float *velocity,
+                        float *mom, float lr, float rho, float momentum, float eps);
+
+/* Decoupled weight decay, as every Keras 3 optimizer's weight_decay
+ * (AdamW's): p -= lr*wd*p, applied before the optimizer's own step. */
+void seqrt_weight_decay(size_t n, float *param, float lr, float wd);
+
+/* Gradient clipping with Keras's names and semantics:
+ * clipnorm: each variable's gradient g (one parameter block) is scaled by
+ * clipnorm / max(||g||, clipnorm) (tf.clip_by_norm), so its norm is at
+ * most clipnorm; global_clipnorm: every gradient by the same factor, from
+ * the norm of all of them together (tf.clip_by_global_norm); clipvalue:
+ * each value clipped to [-clipvalue, clipvalue]. Norms in double. */
+double seqrt_sum_squares(size_t n, const float *g);
+void   seqrt_clip_scale(size_t n, float *g, double norm, float clipnorm);
+void   seqrt_clip_norm(size_t n, float *g, float clipnorm);
+void   seqrt_clip_value(size_t n, float *g, float clipvalue);
+
+/* ------------------------------------------------------ learning rates */
+/*
+ * The learning rate of each epoch (runtime/src/loop/schedule.c), from the
+ * base rate lr (the file's, or --lr). Epochs count from 1. With warmup W
+ * > 0, epoch e <= W trains at lr * e / W (linear, from lr/W up to lr),
+ * and the schedule itself starts after it: its epoch k = e - W - 1 counts
+ * from 0 over T = epochs - W epochs (T at least 1). Then:
+ *   constant      lr
+ *   step          lr * factor^floor(k / every)         (PyTorch StepLR)
+ *   exponential   lr * factor^k                        (ExponentialLR)
+ *   cosine        min_lr + (lr - min_lr) * (1 + cos(pi * k / T)) / 2
+ *                                            (CosineAnnealingLR, T_max T)
+ *   plateau       the plateau's current rate: lr, multiplied by factor
+ *                 (never below min_lr) after `patience` epochs without
+ *                 improvement of the monitored value (Keras
+ *                 ReduceLROnPlateau; waiting starts after the warmup).
+ * Computed in double, rounded once to float.
+ */
+typedef enum seqrt_schedule_kind {
+    SEQRT_SCHED_CONSTANT,
+    SEQRT_SCHED_STEP,
+    SEQRT_SCHED_EXPONENTIAL,
+    SEQRT_SCHED_COSINE,
+    SEQRT_SCHED_PLATEAU,
+    SEQRT_SCHED_COUNT_
+} seqrt_schedule_kind;
+
+/* A value a callback watches after each epoch: the loss or metric i,
+ * of the training epoch or of the validation set. */
+typedef struct seqrt_monitor {
+    int metric;   /* -1: the loss; else an index into seqrt_model.metrics */
+    int val;      /* 1: the validation set's value (val_...) */
+    int maximize; /* 1: larger is better (accuracy, auc), Keras mode=auto */
+} seqrt_monitor;
+
+typedef struct seqrt_schedule {
+    seqrt_schedule_kind kind;
+    int    every;      /* step */
+    double factor;     /* step, exponential, plateau */
+    double min_lr;     /* cosine, plateau */
+    int    warmup;     /* epochs; 0 none */
+    int    patience;   /* plateau */
+    double min_delta;  /* plateau (Keras default 1e-4) */
+    seqrt_monitor monitor; /* plateau */
+} seqrt_schedule;
+
+/* Where a plateau schedule stands (checkpointed). */
+typedef struct seqrt_plateau_state {
+    float    lr;    /* the current rate (after warmup) */
+    uint32_t wait;  /* epochs since the last improvement */
+    double   best;  /* best monitored value so far (+-inf before any) */
+} seqrt_plateau_state;
+
+/* The rate of epoch `epoch` of `epochs`; plateau_lr: the plateau's
+ * current rate (read for SEQRT_SCHED_PLATEAU only). */
+float seqrt_schedule_lr(const seqrt_schedule *s, float lr, long epoch, long epochs,
+                        float plateau_lr);
+/* A fresh plateau state at base rate lr. */
+void  seqrt_plateau_start(const seqrt_schedule *s, seqrt_plateau_state *st, float lr);
+/* After epoch `epoch` with the monitored value: Keras's rule (improvement:
+ * better than best by more than min_delta; else wait += 1 and at
+ * `patience` the rate becomes max(lr * factor, min_lr) when lr > min_lr,
+ * and wait restarts). Epochs of the warmup are not watched. Returns 1
+ * when the rate was reduced. */
+int   seqrt_plateau_update(const seqrt_schedule *s, seqrt_plateau_state *st, long epoch,
+                           double value);
+/* Is value better than best by more than min_delta in the monitor's
+ * direction? NaN never is. */
+int   seqrt_monitor_improves(const seqrt_monitor *m, double value, double best,
+                             double min_delta);
+/* The starting "best": +inf when smaller is better, -inf when larger. */
+double seqrt_monitor_worst(const seqrt_monitor *m);
+
+/* Keras EarlyStopping: after each epoch wait += 1; an improvement (by
+ * more than min_delta) makes the epoch the best and wait 0; when wait
+ * reaches patience (not after the first epoch) training stops. */
+typedef struct seqrt_early_stopping {
+    int           enabled;
+    seqrt_monitor monitor;
+    int           patience;
+    double        min_delta;
+    int           restore_best; /* after training, the best epoch's weights */
+} seqrt_early_stopping;
+
+/* The best epoch and early stopping's count (checkpointed). */
+typedef struct seqrt_best_state {
+    double   best;       /* the best monitored value (seqrt_monitor_worst before any) */
+    uint32_t best_epoch; /* 0: none yet */
+    uint32_t wait;       /* epochs since the best */
+    uint32_t stopped;    /* the epoch early stopping stopped at; 0: not */
+} seqrt_best_state;
+
+/* After epoch `epoch` (from 1) with the monitored value, Keras's
+ * EarlyStopping.on_epoch_end: wait += 1; an improvement by more than
+ * min_delta makes the epoch the best and wait 0 (returns 1: keep its
+ * weights); otherwise, when es is enabled and wait >= patience and the
+ * epoch is not the first, stopped = epoch. Returns 0 when not the best. */
+int seqrt_best_update(const seqrt_monitor *m, double min_delta, const seqrt_early_stopping *es,
+                      seqrt_best_state *st, long epoch, double value);
+
 /* ----------------------------------------------------------------- data */
 
 /*
@@ -575,6 +699,7 @@ void seqrt_dataset_prefetch(const seqrt_dataset *d, const uint32_t *order,
 typedef enum seqrt_optimizer_kind {
     SEQRT_OPT_SGD,
     SEQRT_OPT_ADAM,
+    SEQRT_OPT_RMSPROP,
     SEQRT_OPT_COUNT_
 } seqrt_optimizer_kind;
 
@@ -706,6 +831,18 @@ typedef struct seqrt_model {
     seqrt_optimizer_kind optimizer;
     float       lr, momentum, beta1, beta2, epsilon;
     int         nesterov;
+    float       rho;              /* rmsprop */
+    float       weight_decay;     /* informational: update applies it */
+    /* the learning-rate schedule; a history gets an `lr` column when
+     * has_schedule (the file has a `schedule` line) */
+    int         has_schedule;
+    seqrt_schedule schedule;      /* zero: constant */
+    seqrt_early_stopping early_stopping;
+    int         save_best;        /* --save's weights (evaluate, predict)
+                                     are the best epoch's */
+    seqrt_monitor best_monitor;   /* what "best" means for restore_best and
+                                     save_best: early_stopping's monitor */
+    double      best_min_delta;
     seqrt_loss_kind loss;
     int         from_logits;      /* the loss applies softmax/sigmoid itself */
     const seqrt_metric *metrics;  /* the `metrics` line, in its order */
@@ -720,8 +857,11 @@ typedef struct seqrt_model {
     void (*forward_infer)(seqrt_step *s);
     void (*backward)(seqrt_step *s);   /* after forward_train, fills grads */
     /* one optimizer step over the trainable parameters; t counts steps
-     * from 1, lr may differ from the file's when --lr is given */
-    void (*update)(float *params, const float *grads, float *opt_state,
+     * from 1, lr is the epoch's rate (the schedule's, from the file's or
+     * --lr's base rate). grads may be clipped in place (clipnorm,
+     * clipvalue); weight decay is applied here too, to the blocks the
+     * compiler chose. */
+    void (*update)(float *params, float *grads, float *opt_state,
                    int64_t t, float lr);
 } seqrt_model;
 

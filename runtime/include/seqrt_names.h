@@ -27,6 +27,7 @@ _Static_assert(sizeof seqrt_init_names / sizeof *seqrt_init_names == SEQRT_INIT_
 static const char *const seqrt_optimizer_names[] = {
     [SEQRT_OPT_SGD] = "sgd",
     [SEQRT_OPT_ADAM] = "adam",
+    [SEQRT_OPT_RMSPROP] = "rmsprop",
 };
 _Static_assert(sizeof seqrt_optimizer_names / sizeof *seqrt_optimizer_names ==
                    SEQRT_OPT_COUNT_,
@@ -42,6 +43,17 @@ static const char *const seqrt_loss_names[] = {
 };
 _Static_assert(sizeof seqrt_loss_names / sizeof *seqrt_loss_names == SEQRT_LOSS_COUNT_,
                "one name per seqrt_loss_kind");
+
+static const char *const seqrt_schedule_names[] = {
+    [SEQRT_SCHED_CONSTANT] = "constant",
+    [SEQRT_SCHED_STEP] = "step",
+    [SEQRT_SCHED_EXPONENTIAL] = "exponential",
+    [SEQRT_SCHED_COSINE] = "cosine",
+    [SEQRT_SCHED_PLATEAU] = "plateau",
+};
+_Static_assert(sizeof seqrt_schedule_names / sizeof *seqrt_schedule_names ==
+                   SEQRT_SCHED_COUNT_,
+               "one name per seqrt_schedule_kind");
 
 /* The names a `metrics` line accepts (Keras's). "accuracy" resolves by
  * the loss (seqrt.h); the top-k metric takes k= (default 5). */

@@ -43,6 +43,25 @@ static void test_good(void **state)
 
 /* Columns are found by name: Keras' CSVLogger order, CRLF line ends, an
  * extra column and 0-based epochs all read. */
+/* A trainer's history with a schedule: the lr column sits before
+ * seconds (docs/trainer-output.md); it reads like any other column. */
+static void test_lr_column(void **state)
+{
+    (void)state;
+    const char text[] = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n"
+                        "1,0.5,0.8,0.4,0.85,0.00999999978,0.5\n"
+                        "2,0.3,0.9,0.35,0.88,0.00499999989,0.5\n";
+    history h;
+    char err[256] = "";
+    assert_int_equal(history_parse(text, "s.csv", &h, err, sizeof err), 0);
+    assert_int_equal(h.count, 2);
+    assert_int_equal(history_col(&h, "lr"), 4);
+    assert_close(history_get(&h, 1, "lr"), 0.00499999989, 1e-15);
+    assert_close(history_get(&h, 1, "val_accuracy"), 0.88, 1e-12);
+    assert_close(history_get(&h, 0, "seconds"), 0.5, 1e-12);
+    history_free(&h);
+}
+
 static void test_other_order(void **state)
 {
     (void)state;
@@ -204,6 +223,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
+        cmocka_unit_test(test_lr_column),
         cmocka_unit_test(test_other_order),
         cmocka_unit_test(test_nan_inf_empty),
         cmocka_unit_test(test_header_only),

@@ -117,6 +117,67 @@ static void test_train_defaults(void **state)
     done(&C);
 }
 
+/* The training recipe of issue #14: values, Keras's defaults, and the
+ * monitors resolved against the metrics line (which may come after). */
+static void test_recipe(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m { input 4; dense 1; sigmoid }\n"
+             "train {\n"
+             "  optimizer rmsprop momentum=0.5 weight_decay=0.01 clipnorm=2\n"
+             "  schedule plateau monitor=val_auc patience=3 warmup=2 min_lr=1e-5\n"
+             "  early_stopping monitor=loss patience=4 min_delta=0.01 restore_best=true\n"
+             "  save_best true\n"
+             "  metrics accuracy auc\n"
+             "  loss binary_crossentropy\n"
+             "}\n");
+    assert_int_equal(C.rc, 0);
+    const train_recipe *t = &C.m.train;
+    assert_int_equal(t->optimizer, SEQRT_OPT_RMSPROP);
+    assert_close(t->lr, 0.001, 0); /* Keras's RMSprop defaults */
+    assert_close(t->rho, 0.9, 0);
+    assert_close(t->epsilon, 1e-7, 0);
+    assert_close(t->momentum, 0.5, 0);
+    assert_close(t->weight_decay, 0.01, 0);
+    assert_false(t->decay_norm_and_bias);
+    assert_close(t->clipnorm, 2, 0);
+    assert_close(t->clipvalue, 0, 0);
+    assert_true(t->has_schedule);
+    assert_int_equal(t->schedule.kind, SEQRT_SCHED_PLATEAU);
+    assert_int_equal(t->schedule.patience, 3);
+    assert_int_equal(t->schedule.warmup, 2);
+    assert_close(t->schedule.factor, 0.1, 0);     /* ReduceLROnPlateau's */
+    assert_close(t->schedule.min_delta, 1e-4, 0); /* ReduceLROnPlateau's */
+    assert_close(t->schedule.min_lr, 1e-5, 0);
+    assert_int_equal(t->schedule.monitor.metric, 1); /* auc */
+    assert_int_equal(t->schedule.monitor.val, 1);
+    assert_int_equal(t->schedule.monitor.maximize, 1);
+    assert_true(t->early_stopping.enabled);
+    assert_int_equal(t->early_stopping.monitor.metric, -1);
+    assert_int_equal(t->early_stopping.monitor.val, 0);
+    assert_int_equal(t->early_stopping.monitor.maximize, 0);
+    assert_int_equal(t->early_stopping.patience, 4);
+    assert_true(t->early_stopping.restore_best);
+    assert_true(t->save_best);
+    assert_int_equal(t->best_monitor.val, 0); /* early stopping's */
+    assert_close(t->best_min_delta, 0.01, 0);
+    done(&C);
+
+    load(&C, "model m { input 4; dense 3; softmax }\n"
+             "train { early_stopping; schedule step every=2 }\n");
+    assert_int_equal(C.rc, 0);
+    t = &C.m.train;
+    assert_int_equal(t->early_stopping.patience, 0); /* EarlyStopping's defaults */
+    assert_close(t->early_stopping.min_delta, 0, 0);
+    assert_false(t->early_stopping.restore_best);
+    assert_int_equal(t->early_stopping.monitor.metric, -1);
+    assert_int_equal(t->early_stopping.monitor.val, 1); /* val_loss */
+    assert_int_equal(t->schedule.every, 2);
+    assert_close(t->schedule.factor, 0.1, 0); /* StepLR's gamma */
+    done(&C);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -512,6 +573,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mnist_model),
         cmocka_unit_test(test_train_defaults),
+        cmocka_unit_test(test_recipe),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_losses_metrics_preprocessing),
         cmocka_unit_test(test_several_errors_in_one_run),

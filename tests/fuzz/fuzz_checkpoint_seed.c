@@ -56,5 +56,18 @@ int main(int argc, char **argv)
     int bad = write_seed(argv[1], "valid", 0, &meta);
     bad |= write_seed(argv[1], "valid_fix_crc", 1, &meta);
     bad |= write_seed(argv[1], "valid_no_opt_state", 2, &meta);
+    /* version 4's recipe state and the best epoch's weights */
+    float best[FUZZ_CKPT_PARAMS];
+    for (int i = 0; i < FUZZ_CKPT_PARAMS; i++)
+        best[i] = 0.5f * (float)i;
+    meta.plateau_lr = 0.0005f;
+    meta.plateau_wait = 1;
+    meta.plateau_best = 0.25;
+    meta.es_wait = 1;
+    meta.best_epoch = 1;
+    meta.best = 0.25;
+    meta.flags = SEQRT_CKPT_HAS_BEST | SEQRT_CKPT_USE_BEST;
+    meta.best_params = best;
+    bad |= write_seed(argv[1], "valid_best", 0, &meta);
     return bad;
 }

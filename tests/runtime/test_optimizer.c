@@ -1,5 +1,6 @@
-/* test_optimizer.c: the first two steps of SGD (plain, momentum, Nesterov)
- * and Adam on values worked out by hand, in Keras's forms. Each case uses
+/* test_optimizer.c: the first two steps of SGD (plain, momentum, Nesterov),
+ * Adam, RMSprop, decoupled weight decay and clipping on values worked out
+ * by hand or with NumPy, in Keras's forms. Each case uses
  * p0 = (1, -2), g1 = (0.5, 0.25), g2 = (-1, 2), lr 0.1 for SGD. */
 #include "kernel_test.h"
 
@@ -137,6 +138,97 @@ static void adam_tiny_gradients(void **state)
     assert_true(prod > 0.0f);
 }
 
+/* ---------------------------------------------- RMSprop, decay, clipping */
+/* Reference values computed with NumPy in float64 from Keras 3's
+ * RMSprop.update_step (rmsprop.py, centered=False):
+ *   v = rho v + (1-rho) g^2; inc = lr g / sqrt(v + eps);
+ *   momentum > 0: m = momentum m + inc; p -= m, else p -= inc;
+ * v and m start at 0; lr 0.01, rho 0.9, eps 1e-7, p0 = (1, -2). */
+static void rmsprop_two_steps(void **state)
+{
+    float p[2] = {1, -2}, v[2] = {0, 0};
+    seqrt_rmsprop_step(2, p, g1, v, NULL, 0.01f, 0.9f, 0.0f, 1e-7f);
+    /* 1 - rho is 0.100000024 in float: v to about 1e-7 relative */
+    assert_close(v[0], 0.025, 1e-8 + 0.025 * 3e-7);
+    assert_close(v[1], 0.00625, 1e-9 + 0.00625 * 3e-7);
+    assert_close(p[0], 0.9683772866436797, 1e-6);
+    assert_close(p[1], -2.0316225236225067, 1e-6);
+    seqrt_rmsprop_step(2, p, g2, v, NULL, 0.01f, 0.9f, 0.0f, 1e-7f);
+    assert_close(v[0], 0.1225, 1e-7);
+    assert_close(v[1], 0.405625, 3e-7);
+    assert_close(p[0], 0.9969487035533079, 1e-6);
+    assert_close(p[1], -2.063025266630753, 1e-6);
+}
+
+/* The same with momentum 0.5: the momentum buffer accumulates the
+ * increments (Keras's form, not SGD's). */
+static void rmsprop_momentum_two_steps(void **state)
+{
+    float p[2] = {1, -2}, v[2] = {0, 0}, m[2] = {0, 0};
+    seqrt_rmsprop_step(2, p, g1, v, m, 0.01f, 0.9f, 0.5f, 1e-7f);
+    assert_close(m[0], 0.031622713356320324, 1e-7);
+    assert_close(m[1], 0.031622523622506726, 1e-7);
+    assert_close(p[0], 0.9683772866436797, 1e-6);
+    assert_close(p[1], -2.0316225236225067, 1e-6);
+    seqrt_rmsprop_step(2, p, g2, v, m, 0.01f, 0.9f, 0.5f, 1e-7f);
+    assert_close(m[0], -0.012760060231467966, 1e-7);
+    assert_close(m[1], 0.04721400481949976, 1e-7);
+    assert_close(p[0], 0.9811373468751476, 1e-6);
+    assert_close(p[1], -2.0788365284420065, 1e-6);
+}
+
+/* AdamW as Keras 3 applies it: p -= lr wd p, then the Adam step (lr
+ * 0.001, wd 0.1; NumPy float64). The decay alone moves p by 1e-4 p. */
+static void adamw_two_steps(void **state)
+{
+    float p[2] = {1, -2}, m[2] = {0, 0}, v[2] = {0, 0};
+    seqrt_weight_decay(2, p, 0.001f, 0.1f);
+    seqrt_adam_step(2, p, g1, m, v, 1, 0.001f, 0.9f, 0.999f, 1e-7f);
+    assert_close(p[0], 0.9989000063245154, 3e-7);
+    assert_close(p[1], -2.0007999873510496, 3e-7);
+    seqrt_weight_decay(2, p, 0.001f, 0.1f);
+    seqrt_adam_step(2, p, g2, m, v, 2, 0.001f, 0.9f, 0.999f, 1e-7f);
+    assert_close(p[0], 0.999166218815321, 3e-7);
+    assert_close(p[1], -2.0014213718218183, 3e-7);
+}
+
+/* SGD momentum 0.9, lr 0.1, weight_decay 0.01 (decoupled: p -= lr wd p,
+ * then v = 0.9 v - lr g; p += v): p1 = (0.949, -2.023),
+ * p2 = (1.003051, -2.243477) (NumPy). */
+static void sgd_weight_decay_two_steps(void **state)
+{
+    float p[2] = {1, -2}, v[2] = {0, 0};
+    seqrt_weight_decay(2, p, 0.1f, 0.01f);
+    seqrt_sgd_step(2, p, g1, v, 0.1f, 0.9f, 0);
+    assert_close(p[0], 0.949, 1e-6);
+    assert_close(p[1], -2.023, 1e-6);
+    seqrt_weight_decay(2, p, 0.1f, 0.01f);
+    seqrt_sgd_step(2, p, g2, v, 0.1f, 0.9f, 0);
+    assert_close(p[0], 1.003051, 1e-6);
+    assert_close(p[1], -2.243477, 1e-6);
+}
+
+/* clip_by_norm: (3, 4, 0) has norm 5; clipnorm 1 gives (0.6, 0.8, 0);
+ * clipnorm 5 or more leaves it bit for bit; clipvalue 3.5 gives
+ * (3, 3.5, 0) and (-3.5) for -4. */
+static void clipping(void **state)
+{
+    float g[3] = {3, 4, 0};
+    assert_close(seqrt_sum_squares(3, g), 25.0, 0);
+    seqrt_clip_norm(3, g, 5.0f);
+    assert_true(g[0] == 3.0f && g[1] == 4.0f && g[2] == 0.0f);
+    seqrt_clip_norm(3, g, 1.0f);
+    assert_close(g[0], 0.6, 1e-7);
+    assert_close(g[1], 0.8, 1e-7);
+    assert_true(g[2] == 0.0f);
+    float h[3] = {3, 4, -4};
+    seqrt_clip_value(3, h, 3.5f);
+    assert_true(h[0] == 3.0f && h[1] == 3.5f && h[2] == -3.5f);
+    float z[2] = {0, 0}; /* a zero gradient stays zero (no 0/0) */
+    seqrt_clip_norm(2, z, 1.0f);
+    assert_true(z[0] == 0.0f && z[1] == 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +239,11 @@ int main(void)
         cmocka_unit_test(adam_epsilon_matters),
         cmocka_unit_test(sgd_and_adam_whole_buffer),
         cmocka_unit_test(adam_tiny_gradients),
+        cmocka_unit_test(rmsprop_two_steps),
+        cmocka_unit_test(rmsprop_momentum_two_steps),
+        cmocka_unit_test(adamw_two_steps),
+        cmocka_unit_test(sgd_weight_decay_two_steps),
+        cmocka_unit_test(clipping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,10 +138,10 @@ static void test_layout_matches_the_documentation(void **state)
     size_t size;
     unsigned char *b = read_bytes(path, &size);
     const size_t name = 3, source = strlen("models/test.seq");
-    const size_t header = 8 + 4 + 4 + name + 4 + source + 128;
+    const size_t header = 8 + 4 + 4 + name + 4 + source + 168;
     assert_int_equal(size, header + 4 * (P + O) + 4);
     assert_memory_equal(b, "SEQCKPT\0", 8);
-    assert_int_equal(b[8], 3);                       /* version 3, little-endian */
+    assert_int_equal(b[8], 4);                       /* version 4, little-endian */
     assert_int_equal(b[9] | b[10] | b[11], 0);
     assert_int_equal(b[12], name);                   /* name length */
     assert_memory_equal(b + 16, "net", 3);
@@ -269,13 +270,18 @@ static void test_refuses_other_files(void **state)
     save_default();
     size_t size;
     unsigned char *b = read_bytes(path, &size);
-    b[8] = 4;
+    b[8] = 5;
     write_bytes(path, b, size);
-    expect_refused(&m, "checkpoint format version 4, this trainer reads version 3");
+    expect_refused(&m, "checkpoint format version 5, this trainer reads version 4");
+    b[8] = 3;
+    write_bytes(path, b, size);
+    expect_refused(&m, "checkpoint format version 3, written by an older seqc; this trainer "
+                       "reads version 4 (the training recipe's state: schedule, early "
+                       "stopping, best weights, which version 3 lacks)");
     b[8] = 2;
     write_bytes(path, b, size);
     expect_refused(&m, "checkpoint format version 2, written by an older seqc; this trainer "
-                       "reads version 3 (dropout has its own generator, whose state version "
+                       "reads version 4 (dropout has its own generator, whose state version "
                        "2 lacks)");
     b[8] = 1;
     write_bytes(path, b, size);
@@ -284,6 +290,65 @@ static void test_refuses_other_files(void **state)
 
     remove(path);
     expect_refused(&m, "cannot open");
+}
+
+/* Version 4's recipe state survives bit for bit, and the best epoch's
+ * weights: --resume (seqrt_checkpoint_load_best) gets the last epoch's
+ * weights and the best ones apart; evaluate and predict
+ * (seqrt_checkpoint_load) get the best ones when the file says so. */
+static void test_recipe_state_and_best_weights(void **state)
+{
+    (void)state;
+    seqrt_model m = make_model("net", 42);
+    float params[P], opt[O], best[P];
+    fill(params, opt);
+    for (int i = 0; i < P; i++)
+        best[i] = 100.0f + (float)i;
+    seqrt_checkpoint_meta meta = make_meta();
+    meta.plateau_lr = 0.00025f;
+    meta.plateau_wait = 2;
+    meta.plateau_best = -INFINITY;
+    meta.es_wait = 1;
+    meta.best_epoch = 2;
+    meta.best = 0.123456789012345;
+    meta.stopped = 3;
+    meta.flags = SEQRT_CKPT_HAS_BEST | SEQRT_CKPT_USE_BEST;
+    meta.best_params = best;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, NULL, &err), 0);
+    size_t size;
+    unsigned char *b = read_bytes(path, &size);
+    assert_int_equal(size, 8 + 4 + 4 + 3 + 4 + strlen("models/test.seq") + 168 +
+                               4 * (P + O + P) + 4);
+    free(b);
+
+    float got_p[P], got_o[O], got_b[P];
+    seqrt_checkpoint_meta got;
+    assert_int_equal(seqrt_checkpoint_load_best(path, &m, got_p, got_o, got_b, &got, &err), 0);
+    assert_memory_equal(got_p, params, sizeof params);
+    assert_memory_equal(got_b, best, sizeof best);
+    assert_true(got.plateau_lr == 0.00025f);
+    assert_int_equal(got.plateau_wait, 2);
+    assert_true(isinf(got.plateau_best) && got.plateau_best < 0);
+    assert_int_equal(got.es_wait, 1);
+    assert_int_equal(got.best_epoch, 2);
+    assert_true(got.best == 0.123456789012345);
+    assert_int_equal(got.stopped, 3);
+    assert_int_equal(got.flags, 3);
+
+    assert_int_equal(seqrt_checkpoint_load(path, &m, got_p, NULL, &got, &err), 0);
+    assert_memory_equal(got_p, best, sizeof best); /* the inference view */
+
+    /* tracked but not for inference: the last epoch's weights */
+    meta.flags = SEQRT_CKPT_HAS_BEST;
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, NULL, &err), 0);
+    assert_int_equal(seqrt_checkpoint_load(path, &m, got_p, NULL, &got, &err), 0);
+    assert_memory_equal(got_p, params, sizeof params);
+
+    /* a best epoch after the epochs completed is no state a run reaches */
+    meta.best_epoch = 4;
+    assert_int_equal(seqrt_checkpoint_save(path, &m, params, opt, &meta, NULL, &err), 0);
+    expect_refused(&m, "beyond the 3 epochs completed");
 }
 
 static void test_save_into_missing_directory_fails(void **state)
@@ -450,13 +515,13 @@ static void test_reads_at_most_a_checkpoints_size(void **state)
     for (int i = 0; i < 16; i++) /* 1 MiB of zeros */
         assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
     fclose(f);
-    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8388 "
+    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8448 "
                        "bytes)");
 
     seqrt_error err = {{0}};
     float p[P], o[O];
     assert_int_equal(seqrt_checkpoint_load("/dev/zero", &m, p, o, NULL, &err), -1);
-    assert_string_equal(err.msg, "/dev/zero: more than 8388 bytes, larger than any checkpoint "
+    assert_string_equal(err.msg, "/dev/zero: more than 8448 bytes, larger than any checkpoint "
                                  "of model 'net': not a checkpoint of this model");
     assert_int_equal(seqrt_checkpoint_load(dir, &m, p, o, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "is a directory"));
@@ -499,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_refuses_every_flipped_byte),
         cmocka_unit_test(test_refuses_every_truncation_and_extra_bytes),
         cmocka_unit_test(test_refuses_other_files),
+        cmocka_unit_test(test_recipe_state_and_best_weights),
         cmocka_unit_test(test_save_into_missing_directory_fails),
         cmocka_unit_test(test_every_field_is_range_checked),
         cmocka_unit_test(test_values_must_be_finite),

@@ -785,10 +785,10 @@ static void test_load_reads_at_most_a_checkpoint(void **state)
     assert_int_equal(run(TINY_TRAINER, "zeros", "evaluate --data " DATA " --load zeros.ck"), 1);
     assert_string_equal(slurp("zeros.err", NULL),
                         "error: zeros.ck: 4294967296 bytes, larger than any checkpoint of "
-                        "model 'tiny' (at most 102544 bytes): not a checkpoint of this model\n");
+                        "model 'tiny' (at most 133984 bytes): not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "devzero", "evaluate --data " DATA " --load /dev/zero"), 1);
     assert_string_equal(slurp("devzero.err", NULL),
-                        "error: /dev/zero: more than 102544 bytes, larger than any checkpoint "
+                        "error: /dev/zero: more than 133984 bytes, larger than any checkpoint "
                         "of model 'tiny': not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "rzero", COMMON " --resume /dev/zero"), 1);
     assert_contains(slurp("rzero.err", NULL), "not a checkpoint of this model");
@@ -1070,12 +1070,12 @@ static const double norm_var[28] = {
     0.0086514689, 0.00103877357, 0.000127730818};
 
 /* Float k of a checkpoint of tiny_norm's params (name "tiny_norm",
- * source "tiny_norm.seq"): 8 + 4 + 4+9 + 4+13 + 32 + 96 bytes of header. */
+ * source "tiny_norm.seq"): 8 + 4 + 4+9 + 4+13 + 32 + 136 bytes of header. */
 static double ckpt_param(const char *name, size_t k)
 {
     size_t len;
     unsigned char *b = (unsigned char *)slurp(name, &len);
-    size_t at = 8 + 4 + 4 + 9 + 4 + 13 + 32 + 96 + 4 * k;
+    size_t at = 8 + 4 + 4 + 9 + 4 + 13 + 32 + 136 + 4 * k;
     assert_true(at + 4 <= len);
     uint32_t bits = 0;
     for (int i = 0; i < 4; i++)

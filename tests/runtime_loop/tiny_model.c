@@ -168,7 +168,7 @@ static void tiny_backward(seqrt_step *s)
                          TINY_BIAS ? s->grads + W_COUNT : NULL);
 }
 
-static void tiny_update(float *params, const float *grads, float *opt_state, int64_t t,
+static void tiny_update(float *params, float *grads, float *opt_state, int64_t t,
                         float lr)
 {
     seqrt_adam_step(T_COUNT, params, grads, opt_state, opt_state + T_COUNT, t, lr, 0.9f,

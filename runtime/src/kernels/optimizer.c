@@ -1,4 +1,5 @@
-/* optimizer.c: SGD (with momentum and Nesterov) and Adam in Keras's forms,
+/* optimizer.c: SGD (with momentum and Nesterov), Adam and RMSprop in Keras's forms,
+ * decoupled weight decay and gradient clipping (clipnorm, clipvalue),
  * each one loop over a contiguous parameter buffer. Their state (velocity,
  * moments) lives in caller-owned buffers so it can be checkpointed; the
  * step count t is the caller's too. */
@@ -115,4 +116,61 @@ void seqrt_adam_step(size_t n, float *param, const float *grad, float *m,
         seqrt_parallel(adam_part, &j);
     else
         adam_part(&j, 0, 1);
+}
+
+/* Keras 3 RMSprop, not centered (seqrt.h). Elementwise, one pass. */
+void seqrt_rmsprop_step(size_t n, float *param, const float *grad, float *velocity,
+                        float *mom, float lr, float rho, float momentum, float eps)
+{
+    const float c = 1.0f - rho;
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i];
+        float v = rho * velocity[i] + c * (g * g);
+        velocity[i] = v;
+        float inc = lr * g / sqrtf(v + eps);
+        if (momentum > 0.0f) {
+            float m = momentum * mom[i] + inc;
+            mom[i] = m;
+            param[i] -= m;
+        } else {
+            param[i] -= inc;
+        }
+    }
+}
+
+/* p -= lr * wd * p, as Keras's _apply_weight_decay (decoupled). */
+void seqrt_weight_decay(size_t n, float *param, float lr, float wd)
+{
+    const float k = lr * wd;
+    for (size_t i = 0; i < n; i++)
+        param[i] -= k * param[i];
+}
+
+double seqrt_sum_squares(size_t n, const float *g)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)g[i] * (double)g[i];
+    return s;
+}
+
+/* g *= clipnorm / max(norm, clipnorm): unchanged when norm <= clipnorm. */
+void seqrt_clip_scale(size_t n, float *g, double norm, float clipnorm)
+{
+    if (!(norm > (double)clipnorm))
+        return;
+    const float k = (float)((double)clipnorm / norm);
+    for (size_t i = 0; i < n; i++)
+        g[i] *= k;
+}
+
+void seqrt_clip_norm(size_t n, float *g, float clipnorm)
+{
+    seqrt_clip_scale(n, g, sqrt(seqrt_sum_squares(n, g)), clipnorm);
+}
+
+void seqrt_clip_value(size_t n, float *g, float clipvalue)
+{
+    for (size_t i = 0; i < n; i++)
+        g[i] = g[i] > clipvalue ? clipvalue : g[i] < -clipvalue ? -clipvalue : g[i];
 }

@@ -1,14 +1,15 @@
 /*
  * checkpoint.c: the trainer's checkpoint file (--save, --resume, --load).
  *
- * Format version 3. Every integer is little-endian, every float is an
+ * Format version 4. Every integer is little-endian, every float is an
  * IEEE-754 binary32 stored little-endian. There is no padding.
  *
  *   size       field
  *   8          magic "SEQCKPT\0"
- *   4          u32 format version (3; version 2 lacked the dropout
- *              generator, version 1's structure hash also counted the
- *              model file's comments: both are refused)
+ *   4          u32 format version (4; version 3 lacked the training
+ *              recipe's state, version 2 the dropout generator, version
+ *              1's structure hash also counted the model file's comments:
+ *              all are refused)
  *   4 + L      u32 L, then the model name (L bytes, no NUL)
  *   4 + S      u32 S, then the model file it was generated from (S bytes)
  *   8          u64 structure hash (seqrt_model.structure_hash)
@@ -23,9 +24,20 @@
  *              completed epochs: the stream of weights and shuffles
  *   32         4 x u64 dropout generator state, the same way
  *   4          u32 batch size
- *   4          f32 learning rate
- *   4 * P      f32 params
+ *   4          f32 base learning rate
+ *   4          f32 a plateau schedule's current rate (0: no plateau)
+ *   4          u32 its epochs without improvement
+ *   8          f64 its best monitored value (+-inf: none yet)
+ *   4          u32 early stopping's epochs without improvement
+ *   4          u32 the best epoch so far (0: none or not tracked)
+ *   8          f64 its monitored value
+ *   4          u32 the epoch early stopping stopped training at (0: not)
+ *   4          u32 flags: 1 the best epoch's weights follow the optimizer
+ *              state; 2 evaluate and predict load those (save_best,
+ *              restore_best)
+ *   4 * P      f32 params (the last epoch's: what --resume continues)
  *   4 * O      f32 optimizer state
+ *   4 * P      f32 the best epoch's params (only with flag 1)
  *   4          u32 CRC-32 (zlib's crc32, IEEE polynomial) of every byte
  *              before it
  *
@@ -61,8 +73,8 @@ static const unsigned char ckpt_magic[8] = {'S', 'E', 'Q', 'C', 'K', 'P', 'T', '
  * a garbage length as a huge allocation. */
 #define CKPT_MAX_STRING 4096u
 
-/* Bytes from the step count to the learning rate. */
-#define CKPT_FIXED 96u
+/* Bytes from the step count to the flags. */
+#define CKPT_FIXED 136u
 
 /* ------------------------------------------------------------- encoding */
 
@@ -106,6 +118,20 @@ static float bits_float(uint32_t u)
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
+}
+
+static uint64_t double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double bits_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
 }
 
 /* A writer that keeps the running CRC; errors are remembered by the
@@ -255,8 +281,19 @@ int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
         w_u64(&w, meta->dropout_rng.s[i]);
     w_u32(&w, meta->batch);
     w_u32(&w, float_bits(meta->lr));
+    w_u32(&w, float_bits(meta->plateau_lr));
+    w_u32(&w, meta->plateau_wait);
+    w_u64(&w, double_bits(meta->plateau_best));
+    w_u32(&w, meta->es_wait);
+    w_u32(&w, meta->best_epoch);
+    w_u64(&w, double_bits(meta->best));
+    w_u32(&w, meta->stopped);
+    uint32_t flags = meta->flags & (meta->best_params ? 3u : 2u);
+    w_u32(&w, flags);
     w_floats(&w, params, model->param_count);
     w_floats(&w, opt_state, model->opt_state_count);
+    if (flags & SEQRT_CKPT_HAS_BEST)
+        w_floats(&w, meta->best_params, model->param_count);
 
     unsigned char crc[4];
     put_u32(crc, (uint32_t)w.crc);
@@ -318,8 +355,9 @@ void seqrt_describe_param(const seqrt_model *m, size_t offset, char *buf, size_t
  * 0 when the counts are too large to express. */
 static uint64_t max_checkpoint_size(const seqrt_model *model)
 {
-    uint64_t floats = (uint64_t)model->param_count + (uint64_t)model->opt_state_count;
-    if (floats < model->param_count || floats > (UINT64_MAX - 65536) / 4)
+    uint64_t floats = 2 * (uint64_t)model->param_count + (uint64_t)model->opt_state_count;
+    if (floats < model->param_count || model->param_count > UINT64_MAX / 4 ||
+        floats > (UINT64_MAX - 65536) / 4)
         return 0;
     return 8 + 4 + 4 + CKPT_MAX_STRING + 4 + CKPT_MAX_STRING + 32 + CKPT_FIXED + 4 * floats + 4;
 }
@@ -426,7 +464,8 @@ typedef struct ckpt_header {
     uint32_t             name_len, source_len;
     uint64_t             hash, pcount, tcount, ocount;
     const unsigned char *fixed;  /* step .. lr, CKPT_FIXED bytes */
-    const unsigned char *floats; /* params, then optimizer state */
+    const unsigned char *floats; /* params, optimizer state, best params */
+    uint32_t             flags;
 } ckpt_header;
 
 /* Magic, version, lengths, exact size, checksum. */
@@ -445,6 +484,12 @@ static int check_intact(const char *path, const unsigned char *buf, size_t size,
         return seqrt_fail(err, "%s: checkpoint format version 1, written by an older seqc; "
                           "this trainer reads version %u (the structure hash changed): train "
                           "again, or use the trainer that wrote it", path,
+                          SEQRT_CHECKPOINT_VERSION);
+    if (version == 3)
+        return seqrt_fail(err, "%s: checkpoint format version 3, written by an older seqc; "
+                          "this trainer reads version %u (the training recipe's state: "
+                          "schedule, early stopping, best weights, which version 3 lacks): "
+                          "train again, or use the trainer that wrote it", path,
                           SEQRT_CHECKPOINT_VERSION);
     if (version == 2)
         return seqrt_fail(err, "%s: checkpoint format version 2, written by an older seqc; "
@@ -473,15 +518,21 @@ static int check_intact(const char *path, const unsigned char *buf, size_t size,
     h->tcount = get_u64(counts + 16);
     h->ocount = get_u64(counts + 24);
     h->floats = r.p;
+    h->flags = get_u32(h->fixed + CKPT_FIXED - 4);
+    if (h->flags & ~3u)
+        return seqrt_fail(err, "%s: damaged checkpoint (unknown flags 0x%x)", path, h->flags);
+    uint64_t best = h->flags & SEQRT_CKPT_HAS_BEST ? h->pcount : 0;
 
     /* Compare sizes in a way that cannot overflow: each count must fit
      * in what is left of the file on its own. */
     size_t left = r.left;
     size_t room = left < 4 ? 0 : (left - 4) / 4; /* floats the rest can hold */
     if (left < 4 || h->pcount > room || h->ocount > room - h->pcount ||
-        left != 4 * (h->pcount + h->ocount) + 4) {
+        best > room - h->pcount - h->ocount ||
+        left != 4 * (h->pcount + h->ocount + best) + 4) {
         unsigned long long expected = (unsigned long long)(size - left) +
-                                      4ull * (unsigned long long)(h->pcount + h->ocount) + 4ull;
+                                      4ull * (unsigned long long)(h->pcount + h->ocount + best) +
+                                      4ull;
         return seqrt_fail(err, "%s: damaged or truncated checkpoint (%zu bytes, expected %llu)",
                           path, size, expected);
     }
@@ -538,6 +589,15 @@ static void decode_meta(const unsigned char *fixed, seqrt_checkpoint_meta *meta)
         meta->dropout_rng.s[i] = get_u64(fixed + 56 + 8 * i);
     meta->batch = get_u32(fixed + 88);
     meta->lr = bits_float(get_u32(fixed + 92));
+    meta->plateau_lr = bits_float(get_u32(fixed + 96));
+    meta->plateau_wait = get_u32(fixed + 100);
+    meta->plateau_best = bits_double(get_u64(fixed + 104));
+    meta->es_wait = get_u32(fixed + 112);
+    meta->best_epoch = get_u32(fixed + 116);
+    meta->best = bits_double(get_u64(fixed + 120));
+    meta->stopped = get_u32(fixed + 128);
+    meta->flags = get_u32(fixed + 132);
+    meta->best_params = NULL;
 }
 
 /*
@@ -574,6 +634,17 @@ static int check_meta(const char *path, const seqrt_checkpoint_meta *m, seqrt_er
     if (!(m->lr > 0) || !isfinite(m->lr))
         return seqrt_fail(err, "%s: bad checkpoint: learning rate %g is not a positive "
                           "finite number", path, (double)m->lr);
+    if (!(m->plateau_lr >= 0) || !isfinite(m->plateau_lr))
+        return seqrt_fail(err, "%s: bad checkpoint: plateau learning rate %g is not a "
+                          "finite number >= 0", path, (double)m->plateau_lr);
+    if (isnan(m->plateau_best) || isnan(m->best))
+        return seqrt_fail(err, "%s: bad checkpoint: a best monitored value is NaN", path);
+    if (m->best_epoch > m->epoch || m->stopped > m->epoch || m->es_wait > m->epoch ||
+        m->plateau_wait > m->epoch)
+        return seqrt_fail(err, "%s: bad checkpoint: the recipe's state (best epoch %" PRIu32
+                          ", stopped at %" PRIu32 ", waits %" PRIu32 " and %" PRIu32
+                          ") lies beyond the %" PRIu32 " epochs completed", path,
+                          m->best_epoch, m->stopped, m->es_wait, m->plateau_wait, m->epoch);
     return 0;
 }
 
@@ -588,6 +659,14 @@ static int check_values(const char *path, const ckpt_header *h, const seqrt_mode
             seqrt_describe_param(model, i, where, sizeof where);
             return seqrt_fail(err, "%s: bad checkpoint: %s is %g", path, where,
                               (double)float_at(h->floats, i));
+        }
+    }
+    size_t best = h->flags & SEQRT_CKPT_HAS_BEST ? h->pcount : 0;
+    for (size_t i = 0; i < best; i++) {
+        if (!isfinite(float_at(h->floats, h->pcount + h->ocount + i))) {
+            seqrt_describe_param(model, i, where, sizeof where);
+            return seqrt_fail(err, "%s: bad checkpoint: the best epoch's %s is %g", path,
+                              where, (double)float_at(h->floats, h->pcount + h->ocount + i));
         }
     }
     for (size_t i = 0; i < h->ocount; i++) {
@@ -615,6 +694,13 @@ int seqrt_checkpoint_load(const char *path, const seqrt_model *model,
                           float *params, float *opt_state,
                           seqrt_checkpoint_meta *meta, seqrt_error *err)
 {
+    return seqrt_checkpoint_load_best(path, model, params, opt_state, NULL, meta, err);
+}
+
+int seqrt_checkpoint_load_best(const char *path, const seqrt_model *model, float *params,
+                               float *opt_state, float *best_out,
+                               seqrt_checkpoint_meta *meta, seqrt_error *err)
+{
     unsigned char *buf = NULL;
     size_t size = 0;
     if (read_capped(path, model, &buf, &size, err))
@@ -633,12 +719,19 @@ int seqrt_checkpoint_load(const char *path, const seqrt_model *model,
     if (rc == 0)
         rc = check_values(path, &h, model, err);
     if (rc == 0) {
+        const unsigned char *best = h.flags & SEQRT_CKPT_HAS_BEST
+                                        ? h.floats + 4 * (h.pcount + h.ocount) : NULL;
+        /* without a place for the best weights, the inference view */
+        const unsigned char *weights = !best_out && best && (h.flags & SEQRT_CKPT_USE_BEST)
+                                           ? best : h.floats;
         if (meta)
             *meta = m;
         for (size_t i = 0; i < h.pcount; i++)
-            params[i] = float_at(h.floats, i);
+            params[i] = float_at(weights, i);
         for (size_t i = 0; opt_state && i < h.ocount; i++)
             opt_state[i] = float_at(h.floats, h.pcount + i);
+        for (size_t i = 0; best_out && i < h.pcount; i++)
+            best_out[i] = float_at(best ? best : h.floats, i);
     }
     free(buf);
     return rc;

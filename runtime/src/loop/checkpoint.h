@@ -9,11 +9,13 @@
 
 #include "seqrt.h"
 
-/* Version 3: the dropout generator's state (issue #12: dropout has its
+/* Version 4: the training recipe's state (plateau, early stopping, the
+ * best epoch and its weights); version 3 files are refused with that
+ * reason. Version 3: the dropout generator's state (issue #12: dropout has its
  * own stream); version 2 files are refused with that reason. Version 2:
  * the structure hash no longer counts the model file's comments; version
  * 1 files are refused with that reason. */
-#define SEQRT_CHECKPOINT_VERSION 3u
+#define SEQRT_CHECKPOINT_VERSION 4u
 
 /* The ranges a trainer accepts for --epochs and --batch, and so the
  * ranges a checkpoint's fields must be in. */
@@ -30,8 +32,28 @@ typedef struct seqrt_checkpoint_meta {
                            that drew the weights and draws the shuffles */
     seqrt_rng dropout_rng; /* the dropout stream's state, the same way */
     uint32_t  batch;    /* batch size the run trained with */
-    float     lr;       /* learning rate the run trained with */
+    float     lr;       /* base learning rate the run trained with (the
+                           file's or --lr; the schedule starts from it) */
+    /* version 4: the recipe's state after `epoch` epochs */
+    float     plateau_lr;   /* a plateau schedule's current rate; 0: none */
+    uint32_t  plateau_wait; /* its epochs without improvement */
+    double    plateau_best; /* its best monitored value (+-inf: none yet) */
+    uint32_t  es_wait;      /* early stopping's epochs without improvement */
+    uint32_t  best_epoch;   /* the best epoch so far (0: none, or not tracked) */
+    double    best;         /* its monitored value (+-inf: none yet) */
+    uint32_t  stopped;      /* the epoch early stopping stopped at; 0: not */
+    uint32_t  flags;        /* SEQRT_CKPT_* */
+    /* save: with SEQRT_CKPT_HAS_BEST, param_count floats of the best
+     * epoch's weights (load leaves it NULL: see seqrt_checkpoint_load_best) */
+    const float *best_params;
 } seqrt_checkpoint_meta;
+
+/* seqrt_checkpoint_meta.flags */
+enum {
+    SEQRT_CKPT_HAS_BEST = 1u, /* the best epoch's weights follow the optimizer state */
+    SEQRT_CKPT_USE_BEST = 2u  /* evaluate and predict use them (save_best,
+                                 early_stopping restore_best=true) */
+};
 
 /* An flock held on the checkpoint a trainer saves, so that a second
  * trainer saving to the same path is refused instead of the two silently
@@ -72,6 +94,14 @@ int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
 int seqrt_checkpoint_load(const char *path, const seqrt_model *model,
                           float *params, float *opt_state,
                           seqrt_checkpoint_meta *meta, seqrt_error *err);
+/* The same, for --resume: params get the last epoch's weights and best
+ * (param_count floats) the best epoch's, or a copy of params when the
+ * file has none. seqrt_checkpoint_load is this with best NULL, which
+ * loads the best epoch's weights into params when the file says
+ * SEQRT_CKPT_USE_BEST: the weights evaluate and predict use. */
+int seqrt_checkpoint_load_best(const char *path, const seqrt_model *model, float *params,
+                               float *opt_state, float *best, seqrt_checkpoint_meta *meta,
+                               seqrt_error *err);
 
 /* Index of the first NaN or infinity in x[0..n), or n when all are finite. */
 size_t seqrt_first_nonfinite(const float *x, size_t n);

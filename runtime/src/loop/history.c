@@ -16,8 +16,8 @@
  * more for the comma. */
 #define FIELD_MAX 33
 /* Upper bound of one row: the epoch, loss and val_loss, two values per
- * metric, seconds, the newline. */
-#define ROW_MAX (12 + (2 + 2 * SEQRT_MAX_METRICS) * FIELD_MAX + FIELD_MAX + 2)
+ * metric, lr, seconds, the newline. */
+#define ROW_MAX (12 + (3 + 2 * SEQRT_MAX_METRICS) * FIELD_MAX + FIELD_MAX + 2)
 /* Longest line read back from an existing history (header or row). */
 #define LINE_MAX_READ 4096
 
@@ -31,6 +31,7 @@ seqrt_history_columns seqrt_history_columns_of(const seqrt_model *m, int has_val
     for (int i = 0; i < c.count; i++)
         c.names[i] = m->metrics[i].name;
     c.has_val = has_val;
+    c.has_lr = m->has_schedule;
     return c;
 }
 
@@ -56,6 +57,8 @@ size_t seqrt_history_header(char *buf, size_t size, const seqrt_history_columns 
         for (int i = 0; i < c->count; i++)
             put(buf, size, &len, ",val_", c->names[i]);
     }
+    if (c->has_lr)
+        put(buf, size, &len, ",lr", "");
     put(buf, size, &len, ",seconds", "");
     return len;
 }
@@ -180,6 +183,8 @@ int seqrt_history_append(seqrt_history *h, const seqrt_history_row *r, seqrt_err
         for (int i = 0; i < h->cols.count; i++)
             put_value(row, &len, r->val_metrics[i]);
     }
+    if (h->cols.has_lr)
+        put_value(row, &len, (double)r->lr);
     int n = snprintf(row + len, sizeof row - len, ",%.6f\n", r->seconds);
     if (n < 0 || (size_t)n >= sizeof row - len)
         return seqrt_fail(err, "%s: history row too long", h->path);

@@ -2,8 +2,10 @@
  * history.h: private to libseqrt. The --history CSV, Keras CSVLogger's
  * columns for the model's `metrics` line m1..mk (seqrt_model.metrics, in
  * that order):
- *   epoch,loss,m1,...,mk,val_loss,val_m1,...,val_mk,seconds
- * without the val_ columns when the run has no validation set. The whole
+ *   epoch,loss,m1,...,mk,val_loss,val_m1,...,val_mk,lr,seconds
+ * without the val_ columns when the run has no validation set, and
+ * without lr (the epoch's learning rate, as Keras's CSVLogger records it
+ * when a rate callback runs) when the model has no `schedule` line. The whole
  * file is rewritten after every epoch through seqrt_outfile (atomically,
  * or in place for a device), so it is always complete.
  */
@@ -18,6 +20,7 @@ typedef struct seqrt_history_row {
     double   metrics[SEQRT_MAX_METRICS];
     double   val_loss; /* over the validation set (when the history has it) */
     double   val_metrics[SEQRT_MAX_METRICS];
+    float    lr;       /* the rate the epoch trained with */
     double   seconds;  /* the epoch's training time, validation excluded */
 } seqrt_history_row;
 
@@ -26,10 +29,11 @@ typedef struct seqrt_history_columns {
     const char *names[SEQRT_MAX_METRICS]; /* the metrics' column names */
     int         count;                    /* 0..SEQRT_MAX_METRICS */
     int         has_val;                  /* val_loss and val_<name> columns */
+    int         has_lr;                   /* the lr column (a schedule) */
 } seqrt_history_columns;
 
-/* The columns of a run of model m: its metrics' names, and the val_
- * columns when has_val. */
+/* The columns of a run of model m: its metrics' names, the val_
+ * columns when has_val, lr when m has a schedule. */
 seqrt_history_columns seqrt_history_columns_of(const seqrt_model *m, int has_val);
 
 /* The header line (no newline) into buf; returns its length, which is

@@ -41,6 +41,13 @@
  * set, when the data has one besides the validation set, is evaluated
  * once after the last epoch ("test_loss: X - test_<metric>: Y").
  *
+ * The training recipe (the recipe_* functions): each epoch trains at the
+ * rate the model's schedule gives (schedule.c, from the base rate: the
+ * file's or --lr), and after its validation a plateau schedule, early
+ * stopping and the best epoch's weights (restore_best, save_best) are
+ * updated, before the history row and the checkpoint, which carry all of
+ * that state so that --resume decides exactly as the uninterrupted run.
+ *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
  * it is trained as it is, as Keras does. That includes a last batch of a
  * single sample: batchnorm then normalizes it with its own statistics
@@ -447,7 +454,8 @@ static void print_help(const seqrt_model *m)
            "                   training data, before shuffling, as Keras does (default %g)\n"
            "  --epochs N       epochs to train, in total when resuming (default %d)\n"
            "  --batch N        mini-batch size (default %d)\n"
-           "  --lr X           learning rate (default %g)\n"
+           "  --lr X           learning rate, the base of the model's schedule\n"
+           "                   (default %g)\n"
            "  --seed N         seed for the initial weights, the shuffles and dropout\n"
            "                   (default %llu)\n"
            "  --threads N      threads for the kernels; 0 = the default: the CPUs,\n"
@@ -503,6 +511,11 @@ static void print_help(const seqrt_model *m)
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
            "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
            "  that sample. Pick a batch size with samples %% batch != 1 to avoid it.\n"
+           "  The train block's schedule sets each epoch's rate (an lr column in the\n"
+           "  history); early_stopping may end training before --epochs, and with\n"
+           "  restore_best or save_best the --save checkpoint's weights (what\n"
+           "  evaluate and predict load) are the best epoch's. The checkpoint holds\n"
+           "  that state, so --resume continues it exactly.\n"
            "  Training stops with an error if the loss becomes NaN or infinite, or\n"
            "  (checked after every epoch) a weight does, naming the layer; the last\n"
            "  checkpoint written is the one of the last good epoch.\n"
@@ -897,6 +910,11 @@ typedef struct run {
     size_t                n_train, n_val, n_test; /* n_val 0: no validation */
     int                   steps;      /* per epoch */
     long                  saved_epoch; /* the epoch --save holds; 0 if none */
+    /* the recipe (schedule, early stopping, best weights): recipe_* below */
+    float                 epoch_lr;   /* the rate of the epoch being trained */
+    seqrt_plateau_state   plateau;
+    seqrt_best_state      best;       /* the best epoch, early stopping's count */
+    float                *best_params; /* [param_count] when tracked, else NULL */
 } run;
 
 /* Every output is checked before any work, so a typo in a path does not
@@ -922,6 +940,162 @@ static int run_check_outputs(run *r)
     return 0;
 }
 
+/* ----------------------------------------------------------- the recipe */
+/*
+ * The training recipe around the epochs (seqrt.h states each rule):
+ * the rate of each epoch (the schedule, plateau included), early
+ * stopping, and the best epoch's weights (early_stopping restore_best,
+ * save_best). Its whole state is in the checkpoint (recipe_meta,
+ * recipe_resume), so a resumed run takes the decisions the uninterrupted
+ * one took.
+ */
+
+/* Are the best epoch's weights kept? */
+static int recipe_tracks_best(const seqrt_model *m)
+{
+    return m->save_best || (m->early_stopping.enabled && m->early_stopping.restore_best);
+}
+
+/* "val_loss", "accuracy": the monitored column's name */
+static const char *recipe_monitor_name(const seqrt_model *m, const seqrt_monitor *mon)
+{
+    static char buf[96];
+    snprintf(buf, sizeof buf, "%s%s", mon->val ? "val_" : "",
+             mon->metric < 0 || mon->metric >= m->metric_count ? "loss"
+                                                               : m->metrics[mon->metric].name);
+    return buf;
+}
+
+static double recipe_monitor_value(const seqrt_monitor *mon, const seqrt_history_row *row)
+{
+    if (mon->metric < 0)
+        return mon->val ? row->val_loss : row->loss;
+    return mon->val ? row->val_metrics[mon->metric] : row->metrics[mon->metric];
+}
+
+static int recipe_alloc(run *r)
+{
+    if (!recipe_tracks_best(r->m))
+        return 0;
+    r->best_params = alloc_zero(r->m->param_count, sizeof(float));
+    if (!r->best_params) {
+        fprintf(stderr, "error: out of memory for the best epoch's %zu parameters\n",
+                r->m->param_count);
+        return -1;
+    }
+    return 0;
+}
+
+/* A fresh run: no best epoch yet, the plateau at the base rate. */
+static void recipe_fresh(run *r)
+{
+    const seqrt_model *m = r->m;
+    seqrt_plateau_start(&m->schedule, &r->plateau, r->lr);
+    if (m->schedule.kind != SEQRT_SCHED_PLATEAU)
+        r->plateau.lr = 0;
+    r->best = (seqrt_best_state){.best = seqrt_monitor_worst(&m->best_monitor)};
+    if (r->best_params)
+        memcpy(r->best_params, r->b.params, m->param_count * sizeof(float));
+}
+
+static void recipe_resume(run *r, const seqrt_checkpoint_meta *meta)
+{
+    r->plateau.lr = meta->plateau_lr;
+    r->plateau.wait = meta->plateau_wait;
+    r->plateau.best = meta->plateau_best;
+    r->best = (seqrt_best_state){.best = meta->best, .best_epoch = meta->best_epoch,
+                                 .wait = meta->es_wait};
+    /* a checkpoint of a run without a plateau, resumed with --lr: start it */
+    if (r->m->schedule.kind == SEQRT_SCHED_PLATEAU && !(r->plateau.lr > 0))
+        r->plateau.lr = r->lr;
+}
+
+static void recipe_meta(const run *r, seqrt_checkpoint_meta *meta)
+{
+    meta->plateau_lr = r->plateau.lr;
+    meta->plateau_wait = r->plateau.wait;
+    meta->plateau_best = r->plateau.best;
+    meta->es_wait = r->best.wait;
+    meta->best_epoch = r->best.best_epoch;
+    meta->best = r->best.best;
+    meta->stopped = r->best.stopped;
+    meta->best_params = r->best_params;
+    meta->flags = (r->best_params ? SEQRT_CKPT_HAS_BEST : 0u) |
+                  (r->best_params && r->best.best_epoch > 0 ? SEQRT_CKPT_USE_BEST : 0u);
+}
+
+/* A monitor of a validation value needs a validation set. */
+static int recipe_check_validation(const run *r)
+{
+    const seqrt_model *m = r->m;
+    const seqrt_monitor *need = NULL;
+    const char *who = NULL;
+    if (m->early_stopping.enabled && m->early_stopping.monitor.val)
+        need = &m->early_stopping.monitor, who = "early_stopping";
+    else if (m->save_best && m->best_monitor.val)
+        need = &m->best_monitor, who = "save_best";
+    else if (m->schedule.kind == SEQRT_SCHED_PLATEAU && m->schedule.monitor.val)
+        need = &m->schedule.monitor, who = "schedule plateau";
+    if (!need || r->n_val > 0)
+        return 0;
+    fprintf(stderr, "error: %s watches %s, but this run has no validation set: give "
+                    "--validation-split F (or validation_split in the train block), or data "
+                    "with a test or validation set\n",
+            who, recipe_monitor_name(m, need));
+    return -1;
+}
+
+static float recipe_epoch_lr(const run *r, long epoch)
+{
+    return seqrt_schedule_lr(&r->m->schedule, r->lr, epoch, r->epochs, r->plateau.lr);
+}
+
+/* After an epoch's validation: the plateau, the best epoch, early
+ * stopping (Keras's order of checks; Keras counts epochs from 0, so its
+ * "epoch > 0" is our epoch > 1). */
+static void recipe_after_epoch(run *r, long epoch, const seqrt_history_row *row)
+{
+    const seqrt_model *m = r->m;
+    const options *o = r->o;
+    if (m->schedule.kind == SEQRT_SCHED_PLATEAU) {
+        float old = r->plateau.lr;
+        if (seqrt_plateau_update(&m->schedule, &r->plateau, epoch,
+                                 recipe_monitor_value(&m->schedule.monitor, row)) &&
+            !o->quiet)
+            printf("Epoch %ld: %s did not improve for %d epochs: learning rate %.9g -> %.9g\n",
+                   epoch, recipe_monitor_name(m, &m->schedule.monitor), m->schedule.patience,
+                   (double)old, (double)r->plateau.lr);
+    }
+    const seqrt_early_stopping *es = &m->early_stopping;
+    if (!es->enabled && !r->best_params)
+        return;
+    double value = recipe_monitor_value(&m->best_monitor, row);
+    if (seqrt_best_update(&m->best_monitor, m->best_min_delta, es, &r->best, epoch, value)) {
+        if (r->best_params)
+            memcpy(r->best_params, r->b.params, m->param_count * sizeof(float));
+    } else if (r->best.stopped) {
+        printf("Epoch %ld: early stopping: %s did not improve on %.9g (epoch %u) for %d "
+               "epochs\n",
+               epoch, recipe_monitor_name(m, &es->monitor), r->best.best, r->best.best_epoch,
+               es->patience);
+        fflush(stdout);
+    }
+}
+
+/* After the last epoch: the best epoch's weights for the test set, with
+ * restore_best (the checkpoint already says to load them). */
+static void recipe_finish(run *r)
+{
+    const seqrt_model *m = r->m;
+    if (!(m->early_stopping.enabled && m->early_stopping.restore_best) || !r->best_params ||
+        r->best.best_epoch == 0)
+        return;
+    memcpy(r->b.params, r->best_params, m->param_count * sizeof(float));
+    if (!r->o->quiet)
+        printf("Restoring the weights of epoch %u, the best %s (%.9g)\n", r->best.best_epoch,
+               recipe_monitor_name(m, &m->best_monitor), r->best.best);
+}
+
 /* The exact state a checkpoint saved after its last epoch, with the flags
  * given on this command line taking precedence. */
 static int run_resume(run *r)
@@ -929,10 +1103,20 @@ static int run_resume(run *r)
     const options *o = r->o;
     seqrt_error err = {{0}};
     seqrt_checkpoint_meta meta;
-    if (seqrt_checkpoint_load(o->resume, r->m, r->b.params, r->b.opt_state, &meta, &err)) {
+    if (seqrt_checkpoint_load_best(o->resume, r->m, r->b.params, r->b.opt_state,
+                                   r->best_params, &meta, &err)) {
         fprintf(stderr, "error: %s\n", err.msg);
         return -1;
     }
+    if (meta.stopped > 0) {
+        fprintf(stderr, "error: %s: early stopping ended this run at epoch %u (%s did not "
+                        "improve for %d epochs); there is nothing to resume: train again "
+                        "with another early_stopping patience\n",
+                o->resume, meta.stopped, recipe_monitor_name(r->m, &r->m->early_stopping.monitor),
+                r->m->early_stopping.patience);
+        return -1;
+    }
+    recipe_resume(r, &meta);
     r->rng = meta.rng;
     r->drop = meta.dropout_rng;
     r->t = meta.step;
@@ -1020,7 +1204,7 @@ static int run_start(run *r)
     r->lr = has(o, F_LR) ? o->lr : m->lr;
     r->seed = has(o, F_SEED) ? o->seed : m->seed;
     r->first_epoch = 1;
-    if (alloc_params(&r->b, m))
+    if (alloc_params(&r->b, m) || recipe_alloc(r))
         return -1;
     if (o->resume) {
         if (run_resume(r))
@@ -1029,12 +1213,15 @@ static int run_start(run *r)
         seqrt_rng_seed(&r->rng, r->seed);
         seqrt_rng_seed(&r->drop, r->seed ^ DROPOUT_STREAM);
         m->init(r->b.params, &r->rng);
+        recipe_fresh(r);
     }
     if (load_run_sets(o, m, &r->train, &r->val, &r->test))
         return -1;
     r->n_train = limited(r->train.count, o);
     r->n_val = limited(r->val.count, o);
     r->n_test = limited(r->test.count, o);
+    if (recipe_check_validation(r))
+        return -1;
     if (r->n_train > UINT32_MAX) {
         fprintf(stderr, "error: %s: %zu samples, more than this trainer handles\n",
                 r->train.source, r->n_train);
@@ -1156,7 +1343,7 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
         }
         metrics_add(&r->acc, m, &s);
         m->backward(&s);
-        m->update(b->params, b->grads, b->opt_state, ++r->t, r->lr);
+        m->update(b->params, b->grads, b->opt_state, ++r->t, r->epoch_lr);
         loss_sum += (double)s.loss * n;
         seen += (size_t)n;
         if (seqrt_progress_due(prog, step + 1)) {
@@ -1184,6 +1371,7 @@ static int run_record(run *r, const seqrt_history_row *row)
                                       .epochs = (uint32_t)r->epochs, .seed = r->seed,
                                       .rng = r->rng, .dropout_rng = r->drop,
                                       .batch = (uint32_t)r->batch, .lr = r->lr};
+        recipe_meta(r, &meta);
         if (seqrt_checkpoint_save(r->o->save, r->m, r->b.params, r->b.opt_state, &meta,
                                   &r->lock, &err)) {
             fprintf(stderr, "error: %s\n", err.msg);
@@ -1204,6 +1392,7 @@ static void run_free(run *r)
     seqrt_dataset_free(&r->train);
     seqrt_dataset_free(&r->val);
     seqrt_dataset_free(&r->test);
+    free(r->best_params);
     buffers_free(&r->b);
 }
 
@@ -1225,6 +1414,8 @@ static int cmd_train(const seqrt_model *m, const options *o)
         seqrt_progress prog;
         seqrt_history_row row;
         memset(&row, 0, sizeof row);
+        r.epoch_lr = recipe_epoch_lr(&r, epoch);
+        row.lr = r.epoch_lr;
         seqrt_progress_begin(&prog, live, o->quiet, (int)epoch, (int)r.epochs, r.steps, names,
                              m->metric_count);
         if (run_epoch(&r, epoch, &prog, &row))
@@ -1233,9 +1424,15 @@ static int cmd_train(const seqrt_model *m, const options *o)
             row.val_loss = evaluate(m, &r.b, &r.val, r.n_val, &r.acc, row.val_metrics);
         seqrt_progress_end(&prog, row.seconds, row.loss, row.metrics, has_val, row.val_loss,
                            row.val_metrics);
-        if (run_check_finite(&r, epoch, "") || run_record(&r, &row))
+        if (run_check_finite(&r, epoch, ""))
             goto done;
+        recipe_after_epoch(&r, epoch, &row);
+        if (run_record(&r, &row))
+            goto done;
+        if (r.best.stopped)
+            break;
     }
+    recipe_finish(&r);
     if (r.n_test > 0) {
         double values[SEQRT_MAX_METRICS];
         double loss = evaluate(m, &r.b, &r.test, r.n_test, &r.acc, values);
@@ -1456,12 +1653,31 @@ static int normalize_ok(const seqrt_model *m)
            ns->var_offset <= m->param_count && f <= m->param_count - ns->var_offset;
 }
 
+/* A monitor names the loss or a metric of the metrics line. */
+static int monitor_ok(const seqrt_model *m, const seqrt_monitor *mon)
+{
+    return mon->metric >= -1 && mon->metric < m->metric_count;
+}
+
+/* The recipe: a known schedule, monitors of existing columns. */
+static int recipe_ok(const seqrt_model *m)
+{
+    const seqrt_schedule *s = &m->schedule;
+    if ((unsigned)s->kind >= SEQRT_SCHED_COUNT_ || s->warmup < 0 || s->patience < 0 ||
+        (s->kind == SEQRT_SCHED_PLATEAU && !monitor_ok(m, &s->monitor)))
+        return 0;
+    if (m->early_stopping.enabled && (!monitor_ok(m, &m->early_stopping.monitor) ||
+                                      m->early_stopping.patience < 0))
+        return 0;
+    return !(m->save_best || m->early_stopping.enabled) || monitor_ok(m, &m->best_monitor);
+}
+
 static void check_model(const seqrt_model *m)
 {
     if (!m || !m->name || !m->init || !m->forward_train || !m->forward_infer ||
         !m->backward || !m->update || m->input_size < 1 || m->outputs < 1 ||
         m->trainable_count > m->param_count || m->epochs < 1 || m->batch < 1 ||
-        !blocks_ok(m) || !metrics_ok(m) || !normalize_ok(m)) {
+        !blocks_ok(m) || !metrics_ok(m) || !normalize_ok(m) || !recipe_ok(m)) {
         fprintf(stderr, "internal error: seqrt_main got an incomplete seqrt_model\n");
         abort();
     }

@@ -349,7 +349,7 @@ static void backward(seqrt_step *s)
 }
 
 /* One optimizer step over the contiguous trainable parameters. */
-static void update(float *params, const float *grads, float *opt_state, int64_t t,
+static void update(float *params, float *grads, float *opt_state, int64_t t,
                    float lr)
 {
     /* Adam: m is opt_state[0, TRAINABLE_COUNT), v the next TRAINABLE_COUNT floats */
