@@ -56,10 +56,12 @@ static void norm_dx(size_t m, const float *xhat, const float *dy, const float *g
         sg += g;
         sgh += g * xhat[j];
     }
-    float a = (float)(sg / (double)m), b = (float)(sgh / (double)m);
+    /* in double: g - a - xhat b cancels to about eps/var when a row has
+     * few values (two values normalize to nearly +-1 whatever x is) */
+    double a = sg / (double)m, b = sgh / (double)m;
     for (size_t j = 0; j < m; j++) {
-        float g = dy[j] * (gamma_row ? gamma_row[j % cols] : 1.0f);
-        dx[j] = inv_std * (g - a - xhat[j] * b);
+        double g = (double)dy[j] * (gamma_row ? gamma_row[j % cols] : 1.0f);
+        dx[j] = (float)((double)inv_std * (g - a - xhat[j] * b));
     }
 }
 
@@ -157,12 +159,12 @@ SEQRT_CLONES void seqrt_groupnorm_backward(int n, int per, int ch, int groups,
                     sgh += gv * xhat[j];
                 }
             float inv = inv_std[(size_t)s * (size_t)groups + (size_t)g];
-            float a = (float)(sg / m), b = (float)(sgh / m);
+            double a = sg / m, b = sgh / m; /* in double: see norm_dx */
             for (size_t p = 0; p < P; p++)
                 for (size_t c = c0; c < c0 + cpg; c++) {
                     size_t j = base + p * C + c;
-                    float gv = dy[j] * (gamma ? gamma[c] : 1.0f);
-                    dx[j] = inv * (gv - a - xhat[j] * b);
+                    double gv = (double)dy[j] * (gamma ? gamma[c] : 1.0f);
+                    dx[j] = (float)((double)inv * (gv - a - xhat[j] * b));
                 }
         }
     }
