@@ -227,12 +227,39 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
             ok = 0;
             continue;
         }
+        bool per_sample = strcmp(s->keyword, "layernorm") == 0 ||
+                          strcmp(s->keyword, "groupnorm") == 0;
+        if (k < 0 && per_sample &&
+            (strcmp(o->key, "momentum") == 0 || strcmp(o->key, "frozen") == 0 ||
+             strcmp(o->key, "virtual_batch") == 0)) {
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option '%s' for '%s': it normalizes each sample by its own "
+                       "statistics and keeps no moving ones (%s is batchnorm's)",
+                       o->key, s->keyword, o->key);
+            ok = 0;
+            continue;
+        }
+        if (k < 0 && strcmp(s->keyword, "layernorm") == 0 && strcmp(o->key, "groups") == 0) {
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option 'groups' for 'layernorm', which normalizes the whole "
+                       "last axis; for groups of channels write 'groupnorm groups=%s'",
+                       o->value.text);
+            ok = 0;
+            continue;
+        }
+        if (k < 0 && strcmp(o->key, "trainable") == 0 && find_name("frozen", sp->keys, sp->nkeys) >= 0) {
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option 'trainable' for '%s'; Keras's trainable=False is "
+                       "'frozen=true' here",
+                       s->keyword);
+            ok = 0;
+            continue;
+        }
         if (k < 0) {
             /* Keras's spelling of an option we spell shorter */
             static const char *const keras[][2] = {{"learning_rate", "lr"}, {"eps", "epsilon"},
                                                    {"use_bias", "bias"},
                                                    {"virtual_batch_size", "virtual_batch"},
-                                                   {"trainable", "frozen"},
                                                    {"kernel_initializer", "init"},
                                                    {"kernel_size", "kernel"},
                                                    {"strides", "stride"},
