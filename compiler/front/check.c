@@ -53,8 +53,10 @@ typedef struct stmt_spec {
 static const char *const dense_keys[] = {"bias", "init"};
 enum { DENSE_BIAS, DENSE_INIT };
 static const char *const batchnorm_keys[] = {"momentum", "epsilon", "center", "scale",
-                                             "frozen", "virtual_batch"};
-enum { BN_MOMENTUM, BN_EPSILON, BN_CENTER, BN_SCALE, BN_FROZEN, BN_VIRTUAL_BATCH };
+                                             "frozen", "virtual_batch", "renorm", "rmax",
+                                             "dmax"};
+enum { BN_MOMENTUM, BN_EPSILON, BN_CENTER, BN_SCALE, BN_FROZEN, BN_VIRTUAL_BATCH, BN_RENORM,
+       BN_RMAX, BN_DMAX };
 /* layernorm and groupnorm: groups= is groupnorm's alone */
 static const char *const norm_keys[] = {"epsilon", "center", "scale", "groups"};
 enum { NORM_EPSILON, NORM_CENTER, NORM_SCALE, NORM_GROUPS };
@@ -76,7 +78,8 @@ static const stmt_spec layer_specs[] = {
                      COUNT_OF(dense_keys)},
     [LAYER_BATCHNORM] = {0, 0, NULL,
                          "batchnorm [momentum=0.99] [epsilon=0.001] [center=true] "
-                         "[scale=true] [frozen=false] [virtual_batch=N]",
+                         "[scale=true] [frozen=false] [virtual_batch=N] "
+                         "[renorm=false [rmax=3] [dmax=5]]",
                          batchnorm_keys, COUNT_OF(batchnorm_keys)},
     [LAYER_RELU] = {0, 0, NULL, "relu", NULL, 0},
     [LAYER_SIGMOID] = {0, 0, NULL, "sigmoid", NULL, 0},
@@ -231,7 +234,7 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
                           strcmp(s->keyword, "groupnorm") == 0;
         if (k < 0 && per_sample &&
             (strcmp(o->key, "momentum") == 0 || strcmp(o->key, "frozen") == 0 ||
-             strcmp(o->key, "virtual_batch") == 0)) {
+             strcmp(o->key, "virtual_batch") == 0 || strcmp(o->key, "renorm") == 0)) {
             diag_error(ck->d, o->key_loc, klen,
                        "unknown option '%s' for '%s': it normalizes each sample by its own "
                        "statistics and keeps no moving ones (%s is batchnorm's)",
@@ -590,6 +593,39 @@ static int batchnorm_values(checker *ck, const ast_value *arg, const ast_value *
     } else if (v) {
         ok = 0;
     }
+    const ast_value *rn = vals[BN_RENORM];
+    if (rn && get_bool(ck, rn, "renorm", &l->renorm) && l->renorm &&
+        (l->frozen || l->virtual_batch > 0)) {
+        diag_error(ck->d, rn->loc, rn->len,
+                   "renorm=true with %s: batch renormalization corrects one batch's "
+                   "statistics towards the moving ones; drop one of them",
+                   l->frozen ? "frozen=true (which uses only the moving statistics)"
+                             : "virtual_batch");
+        ok = 0;
+    } else if (rn && rn->kind != AST_IDENT) {
+        ok = 0;
+    }
+    /* rmax >= 1 (r is clipped to [1/rmax, rmax]), dmax >= 0 */
+    const ast_value *lim[2] = {vals[BN_RMAX], vals[BN_DMAX]};
+    double *out[2] = {&l->rmax, &l->dmax};
+    const char *name[2] = {"rmax", "dmax"};
+    for (int i = 0; i < 2; i++) {
+        const ast_value *x = lim[i];
+        if (!x)
+            continue;
+        if (!l->renorm) {
+            diag_error(ck->d, x->loc, x->len,
+                       "%s is an option of batch renormalization; add renorm=true",
+                       name[i]);
+            ok = 0;
+        } else if (!get_real(ck, x, name[i], out[i])) {
+            ok = 0;
+        } else if (i == 0 ? !(*out[i] >= 1.0) : !(*out[i] >= 0.0)) {
+            diag_error(ck->d, x->loc, x->len, "%s must be at least %s, got %s", name[i],
+                       i == 0 ? "1 (r is kept in [1/rmax, rmax])" : "0", x->text);
+            ok = 0;
+        }
+    }
     return ok;
 }
 
@@ -746,6 +782,9 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->gamma = true;
     l->frozen = false;
     l->virtual_batch = 0;
+    l->renorm = false;
+    l->rmax = 3.0;
+    l->dmax = 5.0;
     l->norm_groups = 32; /* Keras GroupNormalization */
     l->norm_groups_loc = loc;
     l->norm_groups_len = (int)strlen(layer_kind_name(kind));
@@ -762,7 +801,7 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
 static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
 {
     const stmt_spec *sp = &layer_specs[kind];
-    const ast_value *vals[8];
+    const ast_value *vals[12];
     _Static_assert(COUNT_OF(vals) >= COUNT_OF(dense_keys) &&
                        COUNT_OF(vals) >= COUNT_OF(batchnorm_keys) &&
                        COUNT_OF(vals) >= COUNT_OF(norm_keys) &&

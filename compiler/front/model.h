@@ -86,6 +86,7 @@ typedef struct layer {
     int        virtual_batch_len;
     bool       renorm;     /* batch renormalization (Ioffe 2017) */
     double     rmax, dmax; /* renorm's clipping: defaults 3 and 5 */
+                           /* (renorm uses the moving statistics, as Ioffe) */
     /* groupnorm */
     int64_t    norm_groups;/* default 32 (Keras) */
     src_loc    norm_groups_loc; /* of groups='s value, or the keyword */

@@ -178,7 +178,8 @@ static uint64_t act_floats(const layer *l)
     case LAYER_INPUT:     return n;                 /* the batch's x */
     case LAYER_FLATTEN:   return 0;                 /* a view */
     case LAYER_BATCHNORM: /* + xhat, inv_std (a ghost batch: per group, at most n) */
-        return l->virtual_batch ? 4 * n : 3 * n + n / (uint64_t)l->out.groups;
+        return l->virtual_batch ? 4 * n
+               : 3 * n + (l->renorm ? 3 : 1) * (n / (uint64_t)l->out.groups); /* renorm: r, d */
     case LAYER_LAYERNORM: return 3 * n + (uint64_t)l->out.groups; /* + xhat, inv_std per row */
     case LAYER_GROUPNORM: return 3 * n + (uint64_t)l->norm_groups; /* + xhat, inv_std */
     case LAYER_DROPOUT:   return 3 * n;             /* + mask */

@@ -133,6 +133,18 @@ static const ir_op_desc op_table[] = {
         .trainable = {true, true, false, false},
         .saved = {"xhat", "inv_std"},
     },
+    [IR_BATCHNORM_RENORM] = {
+        .name = "batchnorm_renorm",
+        .forward = "seqrt_batchnorm_renorm_forward_train($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$rmax, $dmax, $y, $s0,\n$s1)",
+        .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                 "$epsilon, $y)",
+        .backward = "seqrt_batchnorm_renorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"
+                    "$g0, $g1)",
+        .params = {"gamma", "beta", "moving_mean", "moving_variance"},
+        .trainable = {true, true, false, false},
+        .saved = {"xhat", "stats"},
+    },
     [IR_LAYERNORM] = {
         .name = "layernorm",
         .forward = "seqrt_layernorm_forward($rows, $cols, $x, $p0, $p1,\n$epsilon, $y, $s0,\n$s1)",
@@ -408,6 +420,11 @@ char *ir_structure_text(arena *a, const ir_model *ir)
                                   " momentum %a epsilon %a virtual_batch %" PRId64,
                                   (double)(float)op->momentum, (double)(float)op->epsilon,
                                   op->virtual_batch);
+            break;
+        case IR_BATCHNORM_RENORM:
+            n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a rmax %a dmax %a",
+                                  (double)(float)op->momentum, (double)(float)op->epsilon,
+                                  (double)(float)op->rmax, (double)(float)op->dmax);
             break;
         case IR_GROUPNORM:
             n += (size_t)snprintf(buf + n, cap - n, " epsilon %a groups %" PRId64,

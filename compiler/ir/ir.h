@@ -47,6 +47,7 @@ typedef enum ir_op_kind {
     /* the other normalizations (IR_BATCHNORM is the usual one) */
     IR_BATCHNORM_FROZEN, /* moving statistics in training too; trains nothing */
     IR_BATCHNORM_GHOST,  /* statistics per virtual batch of samples */
+    IR_BATCHNORM_RENORM, /* batch renormalization (Ioffe 2017) */
     IR_LAYERNORM,        /* per row of the last axis */
     IR_GROUPNORM,        /* per sample and group of channels */
     /* losses: always the last op. The cross-entropies come in two forms:
@@ -82,6 +83,7 @@ typedef enum ir_op_kind {
  * width), $hw and $ch (an image's positions h*w and channels, for the
  * global pools), $per (rows per sample: the op's groups), $vbatch
  * (a ghost batchnorm's samples per group), $ngroups (groupnorm's groups),
+ * $rmax and $dmax (batch renormalization's clipping),
  * $shape (the address of the layer's static
  * seqrt_conv2d_shape or seqrt_pool2d_shape), and the options $momentum,
  * $epsilon, $alpha, $rate, $scale, $offset, $delta. $scratch is a conv2d
@@ -188,6 +190,7 @@ typedef struct ir_op {
     double      momentum, epsilon; /* batchnorm; epsilon: layernorm, groupnorm */
     int64_t     virtual_batch; /* batchnorm_ghost: samples per ghost batch */
     int64_t     norm_groups;   /* groupnorm: groups of channels */
+    double      rmax, dmax;    /* batchnorm_renorm's clipping */
     double      alpha;   /* leaky_relu */
     double      rate;    /* dropout */
     double      scale, offset; /* rescale */

@@ -22,7 +22,9 @@ static ir_op_kind op_kind_of_layer(const layer *l)
     case LAYER_DENSE:      return IR_DENSE;
     case LAYER_BATCHNORM:
         return l->frozen ? IR_BATCHNORM_FROZEN
-               : l->virtual_batch > 0 ? IR_BATCHNORM_GHOST : IR_BATCHNORM;
+               : l->virtual_batch > 0 ? IR_BATCHNORM_GHOST
+               : l->renorm            ? IR_BATCHNORM_RENORM
+                                      : IR_BATCHNORM;
     case LAYER_LAYERNORM:  return IR_LAYERNORM;
     case LAYER_GROUPNORM:  return IR_GROUPNORM;
     case LAYER_RELU:       return IR_RELU;
@@ -73,8 +75,14 @@ static const char *layer_text(arena *a, const layer *l)
         if (bn && l->frozen)
             n += (size_t)snprintf(opts + n, sizeof opts - n, " frozen=true");
         if (bn && l->virtual_batch > 0)
-            snprintf(opts + n, sizeof opts - n, " virtual_batch=%lld",
-                     (long long)l->virtual_batch);
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " virtual_batch=%lld",
+                                  (long long)l->virtual_batch);
+        if (bn && l->renorm) {
+            char rmax[40], dmax[40];
+            ir_format_float(rmax, sizeof rmax, l->rmax);
+            ir_format_float(dmax, sizeof dmax, l->dmax);
+            snprintf(opts + n, sizeof opts - n, " renorm=true rmax=%s dmax=%s", rmax, dmax);
+        }
         ir_format_float(num, sizeof num, l->momentum);
         ir_format_float(eps, sizeof eps, l->epsilon);
         if (bn && ((float)l->momentum != 0.99f || (float)l->epsilon != 0.001f))
@@ -309,6 +317,7 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
         case IR_BATCHNORM:
         case IR_BATCHNORM_FROZEN:
         case IR_BATCHNORM_GHOST:
+        case IR_BATCHNORM_RENORM:
         case IR_LAYERNORM:
         case IR_GROUPNORM: {
             /* per feature of the last axis: [features / groups]; gamma
@@ -319,6 +328,8 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
             op->epsilon = l->epsilon;
             op->virtual_batch = l->virtual_batch;
             op->norm_groups = l->norm_groups;
+            op->rmax = l->rmax;
+            op->dmax = l->dmax;
             if (l->gamma)
                 set_param(ir, ir_add_param(a, ir, o, 0, SEQRT_INIT_ONES), 1, f, f, f);
             if (l->center)
@@ -334,6 +345,9 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
                 /* inv_std per ghost batch: at most one row of f per sample */
                 ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout);
                 ir_add_saved(a, ir, o, 1, IR_T_SAVED, f);
+            } else if (k == IR_BATCHNORM_RENORM) {
+                ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* xhat */
+                ir_add_saved(a, ir, o, 1, IR_T_STATS, 3 * f); /* inv_std, r, d */
             } else if (k == IR_LAYERNORM) {
                 ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout);
                 ir_add_saved(a, ir, o, 1, IR_T_SAVED, l->out.groups); /* per row */

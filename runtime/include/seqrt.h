@@ -188,6 +188,25 @@ void seqrt_batchnorm_ghost_backward(int n, int per, int features, int vb,
                                     const float *inv_std, const float *dy, float *dx,
                                     float *dgamma, float *dbeta);
 
+/*
+ * Batch renormalization (renorm=true, Ioffe 2017): training normalizes
+ * with the batch's statistics, then corrects towards the moving ones,
+ *   r = clip(sqrt(var + eps) / sqrt(moving_var + eps), 1/rmax, rmax)
+ *   d = clip((mu - moving_mean) / sqrt(moving_var + eps), -dmax, dmax)
+ *   y = gamma * (r * xhat + d) + beta
+ * with the moving statistics before this step's update (then updated as
+ * batchnorm's). stats[3, features] saves inv_std, r and d; backward treats
+ * r and d as constants. Inference is seqrt_batchnorm_forward_infer.
+ */
+void seqrt_batchnorm_renorm_forward_train(int batch, int features, const float *x,
+                                          const float *gamma, const float *beta,
+                                          float *moving_mean, float *moving_var,
+                                          float momentum, float eps, float rmax, float dmax,
+                                          float *y, float *xhat, float *stats);
+void seqrt_batchnorm_renorm_backward(int batch, int features, const float *xhat,
+                                     const float *gamma, const float *stats, const float *dy,
+                                     float *dx, float *dgamma, float *dbeta);
+
 /* ------------------------------------------------- layernorm, groupnorm */
 
 /*

@@ -477,6 +477,9 @@ static void test_norm_layers_params_and_batch_stats(void **state)
     const layer_kind bn[] = {LAYER_BATCHNORM};
     ir = compile(&a, "tests/backend/models/gradcheck_norm_cnn.seq", 1, bn);
     assert_int_equal(batch_stats_layers_of(ir), 0);
+    /* batch renormalization uses the batch's statistics too */
+    ir = compile(&a, "tests/frontend/summary/cnn_norm_renorm.seq", 0, NULL);
+    assert_int_equal(batch_stats_layers_of(ir), 2);
     arena_free(&a);
 }
 

@@ -539,6 +539,117 @@ static void bn_ghost_one_group_is_batchnorm(void **state)
     free(x);
 }
 
+
+/* ---------------------------------------------------- batch renormalization */
+
+typedef struct renorm_ctx {
+    int B, F;
+    double eps, *x, *gamma, *beta, *r;
+    double *rr, *dd; /* r and d: constants, computed once at the kernel's x */
+} renorm_ctx;
+
+/* L = sum r * (gamma (r_f (x - mu)/sqrt(var + eps) + d_f) + beta) */
+static double renorm_ref(void *p)
+{
+    const renorm_ctx *c = p;
+    double t = 0;
+    for (int f = 0; f < c->F; f++) {
+        double mu = 0, var = 0;
+        for (int i = 0; i < c->B; i++)
+            mu += c->x[i * c->F + f];
+        mu /= c->B;
+        for (int i = 0; i < c->B; i++)
+            var += (c->x[i * c->F + f] - mu) * (c->x[i * c->F + f] - mu);
+        var /= c->B;
+        for (int i = 0; i < c->B; i++) {
+            double h = (c->x[i * c->F + f] - mu) / sqrt(var + c->eps);
+            t += c->r[i * c->F + f] * (c->gamma[f] * (c->rr[f] * h + c->dd[f]) + c->beta[f]);
+        }
+    }
+    return t;
+}
+
+static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* r and d from the batch and the moving statistics (before the update), in
+ * double; the kernel's must agree, the output must be the reference's,
+ * and the gradients (r and d held constant, as the paper) finite
+ * differences'. Moving statistics near and far from the batch's: r and d
+ * inside their limits, and clipped. */
+static void bn_renorm_gradcheck(void **state)
+{
+    trand rnd = {36};
+    double worst_dx = 0, worst_dg = 0, worst_db = 0, worst_y = 0;
+    int clipped = 0;
+    for (int far = 0; far < 2; far++)
+        for (size_t s = 0; s < GC_NSHAPES; s++) {
+            int B = gc_shapes[s][0], F = gc_shapes[s][1];
+            size_t n = (size_t)B * F;
+            float *x = frand(&rnd, n, -2, 2), *dy = frand(&rnd, n, -1, 1);
+            float *gamma = frand(&rnd, F, 0.5, 1.5), *beta = frand(&rnd, F, -1, 1);
+            float *mm = far ? frand(&rnd, F, 5, 9) : frand(&rnd, F, -0.2, 0.2);
+            float *mv = far ? frand(&rnd, F, 30, 50) : frand(&rnd, F, 1, 1.5);
+            float *stats = falloc(3 * (size_t)F), *y = falloc(n), *xhat = falloc(n);
+            float *dx = falloc(n), *dg = falloc(F), *db = falloc(F);
+            const double eps = 1e-3, rmax = 2.0, dmax = 1.5, mom = 0.9;
+            renorm_ctx c = {B, F, eps, widen(x, n), widen(gamma, F), widen(beta, F),
+                            widen(dy, n), dalloc(F), dalloc(F)};
+            double *mm0 = widen(mm, F), *mv0 = widen(mv, F);
+            seqrt_batchnorm_renorm_forward_train(B, F, x, gamma, beta, mm, mv, (float)mom,
+                                                 (float)eps, (float)rmax, (float)dmax, y, xhat,
+                                                 stats);
+            seqrt_batchnorm_renorm_backward(B, F, xhat, gamma, stats, dy, dx, dg, db);
+            for (int f = 0; f < F; f++) {
+                double mu = 0, var = 0;
+                for (int i = 0; i < B; i++)
+                    mu += c.x[i * F + f];
+                mu /= B;
+                for (int i = 0; i < B; i++)
+                    var += (c.x[i * F + f] - mu) * (c.x[i * F + f] - mu);
+                var /= B;
+                double sigma = sqrt(mv0[f] + eps);
+                double r0 = sqrt(var + eps) / sigma, d0 = (mu - mm0[f]) / sigma;
+                c.rr[f] = clampd(r0, 1 / rmax, rmax);
+                c.dd[f] = clampd(d0, -dmax, dmax);
+                clipped += c.rr[f] != r0 || c.dd[f] != d0;
+                assert_close(stats[F + f], c.rr[f], 1e-5);
+                assert_close(stats[2 * F + f], c.dd[f], 1e-5);
+                assert_close(mm[f], mom * mm0[f] + (1 - mom) * mu, 1e-5 * (1 + fabs(mm0[f])));
+                assert_close(mv[f], mom * mv0[f] + (1 - mom) * var, 1e-5 * (1 + mv0[f]));
+            }
+            double *rs = c.r, *e = dalloc(n);
+            c.r = e;
+            for (size_t i = 0; i < n; i++) {
+                for (size_t j = 0; j < n; j++)
+                    e[j] = j == i;
+                double d = fabs(y[i] - renorm_ref(&c));
+                worst_y = d > worst_y ? d : worst_y;
+            }
+            c.r = rs;
+            free(e);
+            double *num = dalloc(n);
+            gc_numeric(renorm_ref, &c, c.x, n, num);
+            double err = gc_rel_err(dx, num, n);
+            worst_dx = err > worst_dx ? err : worst_dx;
+            gc_numeric(renorm_ref, &c, c.gamma, (size_t)F, num);
+            err = gc_rel_err(dg, num, (size_t)F);
+            worst_dg = err > worst_dg ? err : worst_dg;
+            gc_numeric(renorm_ref, &c, c.beta, (size_t)F, num);
+            err = gc_rel_err(db, num, (size_t)F);
+            worst_db = err > worst_db ? err : worst_db;
+            free(num); free(mm0); free(mv0);
+            free(c.x); free(c.gamma); free(c.beta); free(c.r); free(c.rr); free(c.dd);
+            free(x); free(dy); free(gamma); free(beta); free(mm); free(mv);
+            free(stats); free(y); free(xhat); free(dx); free(dg); free(db);
+        }
+    assert_true(clipped > 0); /* the far moving statistics clip r or d */
+    printf("batchnorm_renorm forward max_abs_err=%.1e\n", worst_y);
+    assert_true(worst_y < 1e-4);
+    gc_report("batchnorm_renorm.dx", worst_dx);
+    gc_report("batchnorm_renorm.dgamma", worst_dg);
+    gc_report("batchnorm_renorm.dbeta", worst_db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,6 +665,7 @@ int main(void)
         cmocka_unit_test(bn_frozen_gradcheck),
         cmocka_unit_test(bn_ghost_gradcheck),
         cmocka_unit_test(bn_ghost_one_group_is_batchnorm),
+        cmocka_unit_test(bn_renorm_gradcheck),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

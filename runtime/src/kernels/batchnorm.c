@@ -132,9 +132,26 @@ SEQRT_CLONES void seqrt_batchnorm_forward_infer(int batch, int features, const f
  * is allocated and a layer without gamma or beta needs no buffer. */
 enum { BN_BLOCK = 256 };
 
+static void bn_backward_rows_rd(int rows, size_t F, const float *xhat, const float *gamma,
+                                const float *inv_std, const float *r, const float *d,
+                                const float *dy, float *dx, float *dgamma, float *dbeta,
+                                int accumulate);
+
 static void bn_backward_rows(int rows, size_t F, const float *xhat, const float *gamma,
                              const float *inv_std, const float *dy, float *dx,
                              float *dgamma, float *dbeta, int accumulate)
+{
+    bn_backward_rows_rd(rows, F, xhat, gamma, inv_std, NULL, NULL, dy, dx, dgamma, dbeta,
+                        accumulate);
+}
+
+/* The same with batch renormalization's r and d (NULL: 1 and 0), constants
+ * in backward: y = gamma * (r * xhat + d) + beta, so dgamma = r * sum(dy *
+ * xhat) + d * sum(dy) and dx carries an extra factor r. */
+static void bn_backward_rows_rd(int rows, size_t F, const float *xhat, const float *gamma,
+                                const float *inv_std, const float *r, const float *d,
+                                const float *dy, float *dx, float *dgamma, float *dbeta,
+                                int accumulate)
 {
     float sdy[BN_BLOCK], sdh[BN_BLOCK];
     const float inv_n = 1.0f / (float)rows;
@@ -153,8 +170,9 @@ static void bn_backward_rows(int rows, size_t F, const float *xhat, const float 
         for (size_t f = 0; f < nb; f++) {
             if (dbeta)
                 dbeta[f0 + f] = accumulate ? dbeta[f0 + f] + sdy[f] : sdy[f];
+            float dg = r ? r[f0 + f] * sdh[f] + d[f0 + f] * sdy[f] : sdh[f];
             if (dgamma)
-                dgamma[f0 + f] = accumulate ? dgamma[f0 + f] + sdh[f] : sdh[f];
+                dgamma[f0 + f] = accumulate ? dgamma[f0 + f] + dg : dg;
         }
         if (!dx)
             continue;
@@ -163,7 +181,8 @@ static void bn_backward_rows(int rows, size_t F, const float *xhat, const float 
             const float *gr = dy + (size_t)i * F + f0;
             float *dr = dx + (size_t)i * F + f0;
             for (size_t f = 0; f < nb; f++) {
-                float k = (gamma ? gamma[f0 + f] : 1.0f) * inv_std[f0 + f];
+                float k = (gamma ? gamma[f0 + f] : 1.0f) * inv_std[f0 + f] *
+                          (r ? r[f0 + f] : 1.0f);
                 dr[f] = k * (gr[f] - inv_n * (sdy[f] + hr[f] * sdh[f]));
             }
         }
@@ -325,4 +344,69 @@ SEQRT_CLONES void seqrt_batchnorm_ghost_backward(int n, int per, int features, i
         bn_backward_rows(count * per, F, xhat + r0, gamma, inv_std + (size_t)k * F, dy + r0,
                          dx ? dx + r0 : NULL, dgamma, dbeta, k > 0);
     }
+}
+
+/* Batch renormalization (Ioffe 2017): the batch's mean mu and biased
+ * variance var, the moving statistics' sigma = sqrt(moving_var + eps)
+ * (before this step's update),
+ *   r = clip(sqrt(var + eps) / sigma, 1/rmax, rmax)
+ *   d = clip((mu - moving_mean) / sigma, -dmax, dmax)
+ *   xhat = (x - mu) / sqrt(var + eps),  y = gamma * (r * xhat + d) + beta
+ * then the moving statistics are updated as batchnorm's. stats[3,features]
+ * holds inv_std, r and d for backward, where r and d are constants. */
+SEQRT_CLONES void seqrt_batchnorm_renorm_forward_train(int batch, int features, const float *x,
+                                                      const float *gamma, const float *beta,
+                                                      float *moving_mean, float *moving_var,
+                                                      float momentum, float eps, float rmax,
+                                                      float dmax, float *y, float *xhat,
+                                                      float *stats)
+{
+    const size_t F = (size_t)features;
+    float *inv_std = stats, *r = stats + F, *d = stats + 2 * F;
+    float *mu = d, *sq = r; /* accumulators until r and d are known */
+    const float inv_n = 1.0f / (float)batch;
+    if (batch <= 0)
+        return;
+    for (size_t f = 0; f < F; f++)
+        mu[f] = sq[f] = 0.0f;
+    for (int i = 0; i < batch; i++)
+        for (size_t f = 0; f < F; f++)
+            mu[f] += x[(size_t)i * F + f];
+    for (size_t f = 0; f < F; f++)
+        mu[f] *= inv_n;
+    for (int i = 0; i < batch; i++)
+        for (size_t f = 0; f < F; f++) {
+            float dv = x[(size_t)i * F + f] - mu[f];
+            xhat[(size_t)i * F + f] = dv;
+            sq[f] += dv * dv;
+        }
+    for (size_t f = 0; f < F; f++) {
+        float var = sq[f] * inv_n, m = mu[f];
+        float sd = sqrtf(var + eps), sigma = sqrtf(moving_var[f] + eps);
+        float rr = sd / sigma, dd = (m - moving_mean[f]) / sigma;
+        rr = rr < 1.0f / rmax ? 1.0f / rmax : rr > rmax ? rmax : rr;
+        dd = dd < -dmax ? -dmax : dd > dmax ? dmax : dd;
+        moving_mean[f] = moving_mean[f] * momentum + m * (1.0f - momentum);
+        moving_var[f] = moving_var[f] * momentum + var * (1.0f - momentum);
+        inv_std[f] = 1.0f / sd;
+        r[f] = rr;
+        d[f] = dd;
+    }
+    for (int i = 0; i < batch; i++)
+        for (size_t f = 0; f < F; f++) {
+            float h = xhat[(size_t)i * F + f] * inv_std[f];
+            xhat[(size_t)i * F + f] = h;
+            y[(size_t)i * F + f] =
+                (gamma ? gamma[f] : 1.0f) * (r[f] * h + d[f]) + (beta ? beta[f] : 0.0f);
+        }
+}
+
+SEQRT_CLONES void seqrt_batchnorm_renorm_backward(int batch, int features, const float *xhat,
+                                                 const float *gamma, const float *stats,
+                                                 const float *dy, float *dx, float *dgamma,
+                                                 float *dbeta)
+{
+    const size_t F = (size_t)features;
+    bn_backward_rows_rd(batch, F, xhat, gamma, stats, stats + F, stats + 2 * F, dy, dx, dgamma,
+                        dbeta, 0);
 }
