@@ -516,13 +516,26 @@ static int check_norm(diag *d, const model *m, const layer *l, const layer_shape
                        (long long)c, (long long)c, (long long)divisor_below(c, g));
         return 0;
     }
-    if (l->kind == LAYER_BATCHNORM && l->virtual_batch > 0 &&
-        m->train.batch % l->virtual_batch != 0) {
+    if (l->kind != LAYER_BATCHNORM || l->virtual_batch == 0)
+        return 1;
+    /* one sample per ghost batch of a flat sample: every variance is 0 and
+     * the output is beta (an image's positions still give statistics) */
+    bool flat = in->groups == 1;
+    if (flat && l->virtual_batch == 1) {
+        diag_error(d, l->virtual_batch_loc, l->virtual_batch_len,
+                   "virtual_batch=1 normalizes each sample alone: with one value per feature "
+                   "the variance is 0 and batchnorm outputs beta; use 2 samples or more, or "
+                   "'layernorm' to normalize each sample on its own");
+        return 0;
+    }
+    if (m->train.batch % l->virtual_batch != 0) {
+        int64_t e = divisor_below(m->train.batch, l->virtual_batch);
+        if (flat && e == 1)
+            e = m->train.batch; /* one group: plain batchnorm */
         diag_error(d, l->virtual_batch_loc, l->virtual_batch_len,
                    "virtual_batch=%lld does not divide the batch of %lld samples; the ghost "
                    "batches split each batch into equal groups (e.g. virtual_batch=%lld)",
-                   (long long)l->virtual_batch, (long long)m->train.batch,
-                   (long long)divisor_below(m->train.batch, l->virtual_batch));
+                   (long long)l->virtual_batch, (long long)m->train.batch, (long long)e);
         return 0;
     }
     return 1;
