@@ -180,10 +180,53 @@ static void gn_gradcheck(void **state)
     report4("groupnorm_without_gamma_or_beta", w2);
 }
 
+/* Against PyTorch 1.13 (Debian's python3-torch), in float64:
+ *   x[n, p, c] (NHWC) = 2 sin(0.7 i) + (i mod 3), i the flat index;
+ *   gamma[c] = 0.5 + 0.25 c, beta[c] = 0.1 c - 0.2, eps 1e-3, N 2, P 3, C 6
+ *   F.group_norm(x.permute(0, 2, 1), 3, gamma, beta, eps=1e-3).permute(0, 2, 1)
+ *   F.layer_norm(x, (6,), gamma, beta, eps=1e-3)
+ * (torch's group_norm is channels first, hence the permutes). */
+static void norm_against_torch(void **state)
+{
+    (void)state;
+    enum { N = 2, P = 3, C = 6, G = 3, T = N * P * C };
+    static const double want_gn[T] = {
+        -0.363327155, 0.80396193, 1.7152587, 0.626422627, 0.359559382, 0.0519657191,
+        -0.94678216, -0.829439819, -0.149070923, -0.593612138, 1.00462649, 3.1813777,
+        0.208763105, 0.477497204, 0.156270945, -1.88588389, -2.2731402, -0.5728967,
+        -0.340806465, 0.829497316, 1.72078356, 0.600912711, 0.295547751, -0.0214740129,
+        -0.957506746, -0.822592811, -0.118799665, -0.545373569, 1.05470578, 3.19269412,
+        0.196792055, 0.445377229, 0.120196164, -1.90826421, -2.25922441, -0.510754089
+    };
+    static const double want_ln[T] = {
+        -0.968424273, 0.192147916, 1.80580986, -0.00446089748, 0.00337801731,
+        -0.476723194, -0.837025675, -0.754310544, 0.0061459032, -0.346364031,
+        1.42962383, 3.23590764, 0.275402058, 0.573103651, 0.61867789, -1.96829022,
+        -1.37939903, 0.721069806, -0.939792204, 0.228510651, 1.82401279, -0.0357915906,
+        -0.0708919919, -0.563125643, -0.848676912, -0.755845504, 0.0194839663,
+        -0.318032647, 1.44079801, 3.20422645, 0.274358188, 0.555098258, 0.593397496,
+        -1.9982995, -1.35448286, 0.823920763
+    };
+    float x[T], gamma[C], beta[C], y[T];
+    for (int i = 0; i < T; i++)
+        x[i] = (float)(2 * sin(0.7 * i) + (i % 3));
+    for (int c = 0; c < C; c++) {
+        gamma[c] = (float)(0.5 + 0.25 * c);
+        beta[c] = (float)(0.1 * c - 0.2);
+    }
+    seqrt_groupnorm_forward(N, P, C, G, x, gamma, beta, 1e-3f, y, NULL, NULL);
+    for (int i = 0; i < T; i++)
+        assert_close(y[i], want_gn[i], 2e-6);
+    seqrt_layernorm_forward(N * P, C, x, gamma, beta, 1e-3f, y, NULL, NULL);
+    for (int i = 0; i < T; i++)
+        assert_close(y[i], want_ln[i], 2e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ln_hand),
+        cmocka_unit_test(norm_against_torch),
         cmocka_unit_test(norm_per_sample),
         cmocka_unit_test(ln_gradcheck),
         cmocka_unit_test(gn_gradcheck),
