@@ -105,6 +105,16 @@ static const char *token_text(gen *g, const ir_op *op, ir_phase phase, const cha
         return arena_printf(g->a, "%" PRId64, op->in_hwc[0] * op->in_hwc[1]);
     if (IS("ch"))
         return arena_printf(g->a, "%" PRId64, op->in_hwc[2]);
+    if (IS("per"))
+        return arena_printf(g->a, "%" PRId64, groups);
+    if (IS("vbatch"))
+        return arena_printf(g->a, "%" PRId64, op->virtual_batch);
+    if (IS("rmax"))
+        return flt(g, op->rmax);
+    if (IS("dmax"))
+        return flt(g, op->dmax);
+    if (IS("ngroups"))
+        return arena_printf(g->a, "%" PRId64, op->norm_groups);
     if (IS("rows"))
         return groups == 1 ? "n" : arena_printf(g->a, "n * %" PRId64, groups);
     if (IS("cols"))
@@ -642,7 +652,10 @@ static void emit_model(gen *g)
         sb_printf(&g->out, "    .normalize = &normalize,\n");
     int batch_stats = 0;
     for (int i = 0; i < ir->nops; i++)
-        batch_stats += ir->ops[i].kind == IR_BATCHNORM;
+        /* the layers whose training output depends on the batch's
+         * statistics: not a frozen batchnorm, nor layernorm or groupnorm */
+        batch_stats += ir->ops[i].kind == IR_BATCHNORM || ir->ops[i].kind == IR_BATCHNORM_GHOST ||
+                       ir->ops[i].kind == IR_BATCHNORM_RENORM;
     if (batch_stats > 0)
         sb_printf(&g->out, "    .batch_stats_layers = %d,\n", batch_stats);
     sb_printf(&g->out, "    .optimizer = %s,\n",

@@ -52,8 +52,14 @@ typedef struct stmt_spec {
 
 static const char *const dense_keys[] = {"bias", "init"};
 enum { DENSE_BIAS, DENSE_INIT };
-static const char *const batchnorm_keys[] = {"momentum", "epsilon"};
-enum { BN_MOMENTUM, BN_EPSILON };
+static const char *const batchnorm_keys[] = {"momentum", "epsilon", "center", "scale",
+                                             "frozen", "virtual_batch", "renorm", "rmax",
+                                             "dmax"};
+enum { BN_MOMENTUM, BN_EPSILON, BN_CENTER, BN_SCALE, BN_FROZEN, BN_VIRTUAL_BATCH, BN_RENORM,
+       BN_RMAX, BN_DMAX };
+/* layernorm and groupnorm: groups= is groupnorm's alone */
+static const char *const norm_keys[] = {"epsilon", "center", "scale", "groups"};
+enum { NORM_EPSILON, NORM_CENTER, NORM_SCALE, NORM_GROUPS };
 static const char *const leaky_keys[] = {"alpha"};
 enum { LEAKY_ALPHA };
 static const char *const rescale_keys[] = {"offset"};
@@ -70,7 +76,10 @@ static const stmt_spec layer_specs[] = {
     [LAYER_DENSE] = {1, 1, "the number of units",
                      "dense UNITS [bias=true|false] [init=INITIALIZER]", dense_keys,
                      COUNT_OF(dense_keys)},
-    [LAYER_BATCHNORM] = {0, 0, NULL, "batchnorm [momentum=0.99] [epsilon=0.001]",
+    [LAYER_BATCHNORM] = {0, 0, NULL,
+                         "batchnorm [momentum=0.99] [epsilon=0.001] [center=true] "
+                         "[scale=true] [frozen=false] [virtual_batch=N] "
+                         "[renorm=false [rmax=3] [dmax=5]]",
                          batchnorm_keys, COUNT_OF(batchnorm_keys)},
     [LAYER_RELU] = {0, 0, NULL, "relu", NULL, 0},
     [LAYER_SIGMOID] = {0, 0, NULL, "sigmoid", NULL, 0},
@@ -94,6 +103,11 @@ static const stmt_spec layer_specs[] = {
                          pool_keys, COUNT_OF(pool_keys)},
     [LAYER_GLOBAL_AVGPOOL2D] = {0, 0, NULL, "global_avgpool2d", NULL, 0},
     [LAYER_GLOBAL_MAXPOOL2D] = {0, 0, NULL, "global_maxpool2d", NULL, 0},
+    [LAYER_LAYERNORM] = {0, 0, NULL, "layernorm [epsilon=0.001] [center=true] [scale=true]",
+                         norm_keys, NORM_GROUPS},
+    [LAYER_GROUPNORM] = {0, 0, NULL,
+                         "groupnorm [groups=32] [epsilon=0.001] [center=true] [scale=true]",
+                         norm_keys, COUNT_OF(norm_keys)},
 };
 _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer kind");
 
@@ -237,10 +251,50 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
             continue;
         }
         int k = find_name(o->key, sp->keys, sp->nkeys);
+        if (k < 0 && strcmp(o->key, "activation") == 0 && layer_kind_from_name(s->keyword) >= 0) {
+            /* Keras's Dense(128, activation="relu"): here a layer of its own */
+            const char *act = o->value.kind == AST_IDENT ? o->value.text : "relu";
+            diag_error(ck->d, o->key_loc, klen,
+                       "'%s' takes no activation option; write the activation as a layer of "
+                       "its own after it: '%s%s%s%s; %s'",
+                       s->keyword, s->keyword, s->nargs > 0 ? " " : "",
+                       s->nargs > 0 ? s->args[0].text : "", s->nopts > 1 ? " ..." : "", act);
+            ok = 0;
+            continue;
+        }
+        bool per_sample = strcmp(s->keyword, "layernorm") == 0 ||
+                          strcmp(s->keyword, "groupnorm") == 0;
+        if (k < 0 && per_sample &&
+            (strcmp(o->key, "momentum") == 0 || strcmp(o->key, "frozen") == 0 ||
+             strcmp(o->key, "virtual_batch") == 0 || strcmp(o->key, "renorm") == 0)) {
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option '%s' for '%s': it normalizes each sample by its own "
+                       "statistics and keeps no moving ones (%s is batchnorm's)",
+                       o->key, s->keyword, o->key);
+            ok = 0;
+            continue;
+        }
+        if (k < 0 && strcmp(s->keyword, "layernorm") == 0 && strcmp(o->key, "groups") == 0) {
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option 'groups' for 'layernorm', which normalizes the whole "
+                       "last axis; for groups of channels write 'groupnorm groups=%s'",
+                       o->value.text);
+            ok = 0;
+            continue;
+        }
+        if (k < 0 && strcmp(o->key, "trainable") == 0 && find_name("frozen", sp->keys, sp->nkeys) >= 0) {
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option 'trainable' for '%s'; Keras's trainable=False is "
+                       "'frozen=true' here",
+                       s->keyword);
+            ok = 0;
+            continue;
+        }
         if (k < 0) {
             /* Keras's spelling of an option we spell shorter */
             static const char *const keras[][2] = {{"learning_rate", "lr"}, {"eps", "epsilon"},
                                                    {"use_bias", "bias"},
+                                                   {"virtual_batch_size", "virtual_batch"},
                                                    {"kernel_initializer", "init"},
                                                    {"kernel_size", "kernel"},
                                                    {"strides", "stride"},
@@ -542,10 +596,96 @@ static int batchnorm_values(checker *ck, const ast_value *arg, const ast_value *
 {
     (void)arg;
     int ok = 1;
-    if (vals[BN_MOMENTUM])
-        ok &= get_fraction(ck, vals[BN_MOMENTUM], "momentum", &l->momentum);
+    const ast_value *m = vals[BN_MOMENTUM];
+    if (m && get_fraction(ck, m, "momentum", &l->momentum)) {
+        /* PyTorch's momentum weighs the new batch, Keras's (and seqc's) the
+         * running value: torch's usual 0.1 is 0.9 here */
+        if (l->momentum < 0.5)
+            diag_warning(ck->d, m->loc, m->len,
+                         "momentum=%s keeps only %g of the moving statistics at each step; "
+                         "seqc follows Keras (moving = momentum * moving + (1 - momentum) * "
+                         "batch), the opposite of PyTorch, whose momentum=%s is momentum=%g "
+                         "here",
+                         m->text, l->momentum, m->text, 1.0 - l->momentum);
+    } else if (m) {
+        ok = 0;
+    }
     if (vals[BN_EPSILON])
         ok &= get_positive(ck, vals[BN_EPSILON], "epsilon", &l->epsilon);
+    if (vals[BN_CENTER])
+        ok &= get_bool(ck, vals[BN_CENTER], "center", &l->center);
+    if (vals[BN_SCALE])
+        ok &= get_bool(ck, vals[BN_SCALE], "scale", &l->gamma);
+    if (vals[BN_FROZEN])
+        ok &= get_bool(ck, vals[BN_FROZEN], "frozen", &l->frozen);
+    const ast_value *v = vals[BN_VIRTUAL_BATCH];
+    if (v && get_size(ck, v, "virtual_batch", &l->virtual_batch)) {
+        l->virtual_batch_loc = v->loc;
+        l->virtual_batch_len = v->len;
+        if (l->frozen) {
+            diag_error(ck->d, v->loc, v->len,
+                       "virtual_batch with frozen=true: a frozen batchnorm uses its moving "
+                       "statistics, never a batch's; drop one of them");
+            ok = 0;
+        }
+    } else if (v) {
+        ok = 0;
+    }
+    const ast_value *rn = vals[BN_RENORM];
+    if (rn && get_bool(ck, rn, "renorm", &l->renorm) && l->renorm &&
+        (l->frozen || l->virtual_batch > 0)) {
+        diag_error(ck->d, rn->loc, rn->len,
+                   "renorm=true with %s: batch renormalization corrects one batch's "
+                   "statistics towards the moving ones; drop one of them",
+                   l->frozen ? "frozen=true (which uses only the moving statistics)"
+                             : "virtual_batch");
+        ok = 0;
+    } else if (rn && rn->kind != AST_IDENT) {
+        ok = 0;
+    }
+    /* rmax >= 1 (r is clipped to [1/rmax, rmax]), dmax >= 0 */
+    const ast_value *lim[2] = {vals[BN_RMAX], vals[BN_DMAX]};
+    double *out[2] = {&l->rmax, &l->dmax};
+    const char *name[2] = {"rmax", "dmax"};
+    for (int i = 0; i < 2; i++) {
+        const ast_value *x = lim[i];
+        if (!x)
+            continue;
+        if (!l->renorm) {
+            diag_error(ck->d, x->loc, x->len,
+                       "%s is an option of batch renormalization; add renorm=true",
+                       name[i]);
+            ok = 0;
+        } else if (!get_real(ck, x, name[i], out[i])) {
+            ok = 0;
+        } else if (i == 0 ? !(*out[i] >= 1.0) : !(*out[i] >= 0.0)) {
+            diag_error(ck->d, x->loc, x->len, "%s must be at least %s, got %s", name[i],
+                       i == 0 ? "1 (r is kept in [1/rmax, rmax])" : "0", x->text);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
+/* layernorm / groupnorm [groups=G] [epsilon=] [center=] [scale=] */
+static int norm_values(checker *ck, const ast_value *arg, const ast_value *const *vals, layer *l)
+{
+    (void)arg;
+    int ok = 1;
+    if (vals[NORM_EPSILON])
+        ok &= get_positive(ck, vals[NORM_EPSILON], "epsilon", &l->epsilon);
+    if (vals[NORM_CENTER])
+        ok &= get_bool(ck, vals[NORM_CENTER], "center", &l->center);
+    if (vals[NORM_SCALE])
+        ok &= get_bool(ck, vals[NORM_SCALE], "scale", &l->gamma);
+    /* layernorm's spec stops before groups: only groupnorm gets here */
+    const ast_value *v = l->kind == LAYER_GROUPNORM ? vals[NORM_GROUPS] : NULL;
+    if (v && get_size(ck, v, "groups", &l->norm_groups)) {
+        l->norm_groups_loc = v->loc;
+        l->norm_groups_len = v->len;
+    } else if (v) {
+        ok = 0;
+    }
     return ok;
 }
 
@@ -661,7 +801,8 @@ static const layer_values_fn layer_values[LAYER_KIND_COUNT] = {
     [LAYER_BATCHNORM] = batchnorm_values, [LAYER_LEAKY_RELU] = leaky_relu_values,
     [LAYER_DROPOUT] = dropout_values,     [LAYER_RESCALE] = rescale_values,
     [LAYER_CONV2D] = conv2d_values,       [LAYER_MAXPOOL2D] = pool2d_values,
-    [LAYER_AVGPOOL2D] = pool2d_values,
+    [LAYER_AVGPOOL2D] = pool2d_values,    [LAYER_LAYERNORM] = norm_values,
+    [LAYER_GROUPNORM] = norm_values,
 };
 
 /* Keras's defaults, for what a layer statement does not say */
@@ -675,6 +816,16 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->init = SEQRT_INIT_GLOROT_UNIFORM;
     l->momentum = 0.99;
     l->epsilon = 0.001;
+    l->center = true;
+    l->gamma = true;
+    l->frozen = false;
+    l->virtual_batch = 0;
+    l->renorm = false;
+    l->rmax = 3.0;
+    l->dmax = 5.0;
+    l->norm_groups = 32; /* Keras GroupNormalization */
+    l->norm_groups_loc = loc;
+    l->norm_groups_len = (int)strlen(layer_kind_name(kind));
     l->alpha = 0.3;
     l->scale = 1.0;
     l->offset = 0.0;
@@ -688,9 +839,10 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
 static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
 {
     const stmt_spec *sp = &layer_specs[kind];
-    const ast_value *vals[8];
+    const ast_value *vals[12];
     _Static_assert(COUNT_OF(vals) >= COUNT_OF(dense_keys) &&
                        COUNT_OF(vals) >= COUNT_OF(batchnorm_keys) &&
+                       COUNT_OF(vals) >= COUNT_OF(norm_keys) &&
                        COUNT_OF(vals) >= COUNT_OF(conv_keys) &&
                        COUNT_OF(vals) >= COUNT_OF(pool_keys),
                    "room for every layer option");
@@ -721,6 +873,35 @@ static void check_model_head(checker *ck, const ast_block *b, model *m)
     m->name = b->name ? b->name : "model";
 }
 
+/* seqc's name for a Keras layer's class or snake-case name ("Dense",
+ * "BatchNormalization", "max_pooling2d"), "Activation" for Keras's
+ * Activation class, or NULL */
+static const char *keras_layer_name(const char *word)
+{
+    static const char *const aliases[][2] = {
+        {"Input", "input"},          {"MaxPool2D", "maxpool2d"},
+        {"AvgPool2D", "avgpool2d"},  {"AveragePooling2D", "avgpool2d"},
+        {"GlobalAvgPool2D", "global_avgpool2d"}, {"GlobalMaxPool2D", "global_maxpool2d"},
+        {"Convolution2D", "conv2d"}, {"BatchNorm", "batchnorm"},
+        {"BatchNorm1d", "batchnorm"}, {"BatchNorm2d", "batchnorm"},
+        {"LayerNorm", "layernorm"},  {"GroupNorm", "groupnorm"},
+        {"Linear", "dense"},         {"Conv2d", "conv2d"},
+        {"MaxPool2d", "maxpool2d"},  {"AvgPool2d", "avgpool2d"},
+        {"Activation", "Activation"}, {"activation", "Activation"},
+    };
+    for (size_t i = 0; i < COUNT_OF(aliases); i++)
+        if (strcmp(word, aliases[i][0]) == 0)
+            return aliases[i][1];
+    for (int k = LAYER_INPUT; k < LAYER_KIND_COUNT; k++) {
+        if (k == LAYER_SIGMOID || k == LAYER_TANH)
+            continue; /* Keras's Activation: above */
+        if (strcasecmp(word, layer_keras_class((layer_kind)k)) == 0 ||
+            strcmp(word, layer_keras_name((layer_kind)k)) == 0)
+            return layer_kind_name((layer_kind)k);
+    }
+    return NULL;
+}
+
 /* The layer kind of s, or -1 after reporting an unknown (or misplaced)
  * statement */
 static int layer_stmt_of(checker *ck, const ast_stmt *s)
@@ -728,9 +909,18 @@ static int layer_stmt_of(checker *ck, const ast_stmt *s)
     int kind = layer_kind_from_name(s->keyword);
     if (kind >= 0)
         return kind;
+    const char *keras = keras_layer_name(s->keyword);
     if (find_name(s->keyword, train_stmt_names, TRAIN_STMT_COUNT) >= 0)
         diag_error(ck->d, s->loc, kw_len(s),
                    "'%s' is a training setting; it belongs in the 'train' block", s->keyword);
+    else if (keras && strcmp(keras, "Activation") == 0)
+        diag_error(ck->d, s->loc, kw_len(s),
+                   "unknown layer '%s'; write the activation itself as a layer, e.g. 'relu', "
+                   "'sigmoid', 'tanh' or 'softmax'",
+                   s->keyword);
+    else if (keras)
+        diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'; did you mean '%s'? (Keras's %s)",
+                   s->keyword, keras, s->keyword);
     else
         diag_error(ck->d, s->loc, kw_len(s), "unknown layer '%s'%s", s->keyword,
                    did_you_mean(ck, s->keyword, names_layer.names, names_layer.count));

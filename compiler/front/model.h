@@ -35,6 +35,8 @@ typedef enum layer_kind {
     LAYER_AVGPOOL2D, /* Keras AveragePooling2D */
     LAYER_GLOBAL_AVGPOOL2D, /* Keras GlobalAveragePooling2D */
     LAYER_GLOBAL_MAXPOOL2D, /* Keras GlobalMaxPooling2D */
+    LAYER_LAYERNORM, /* Keras LayerNormalization: per sample, last axis */
+    LAYER_GROUPNORM, /* Keras GroupNormalization: per sample and group of channels */
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -72,9 +74,23 @@ typedef struct layer {
     int64_t    units;
     bool       bias;       /* default true */
     init_kind  init;       /* default glorot_uniform */
-    /* batchnorm */
+    /* batchnorm (epsilon, center and scale: layernorm and groupnorm too) */
     double     momentum;   /* default 0.99 */
     double     epsilon;    /* default 0.001 */
+    bool       center;     /* beta exists (default true) */
+    bool       gamma;      /* scale=: gamma exists (default true) */
+    bool       frozen;     /* moving statistics in training too, nothing
+                              trained (Keras trainable=False) */
+    int64_t    virtual_batch; /* ghost batch size in samples; 0: the batch */
+    src_loc    virtual_batch_loc; /* of its value, for check_virtual_batch */
+    int        virtual_batch_len;
+    bool       renorm;     /* batch renormalization (Ioffe 2017) */
+    double     rmax, dmax; /* renorm's clipping: defaults 3 and 5 */
+                           /* (renorm uses the moving statistics, as Ioffe) */
+    /* groupnorm */
+    int64_t    norm_groups;/* default 32 (Keras) */
+    src_loc    norm_groups_loc; /* of groups='s value, or the keyword */
+    int        norm_groups_len;
     /* leaky_relu */
     double     alpha;      /* default 0.3 */
     /* dropout */

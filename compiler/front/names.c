@@ -18,6 +18,7 @@ static const char *const layer_names[] = {
     [LAYER_AVGPOOL2D] = "avgpool2d",
     [LAYER_GLOBAL_AVGPOOL2D] = "global_avgpool2d",
     [LAYER_GLOBAL_MAXPOOL2D] = "global_maxpool2d",
+    [LAYER_LAYERNORM] = "layernorm",   [LAYER_GROUPNORM] = "groupnorm",
 };
 _Static_assert(COUNT_OF(layer_names) == LAYER_KIND_COUNT, "one name per layer kind");
 
@@ -32,6 +33,8 @@ static const char *const keras_class[] = {
     [LAYER_AVGPOOL2D] = "AveragePooling2D",
     [LAYER_GLOBAL_AVGPOOL2D] = "GlobalAveragePooling2D",
     [LAYER_GLOBAL_MAXPOOL2D] = "GlobalMaxPooling2D",
+    [LAYER_LAYERNORM] = "LayerNormalization",
+    [LAYER_GROUPNORM] = "GroupNormalization",
 };
 _Static_assert(COUNT_OF(keras_class) == LAYER_KIND_COUNT, "one Keras class per layer kind");
 
@@ -46,6 +49,8 @@ static const char *const keras_name[] = {
     [LAYER_AVGPOOL2D] = "average_pooling2d",
     [LAYER_GLOBAL_AVGPOOL2D] = "global_average_pooling2d",
     [LAYER_GLOBAL_MAXPOOL2D] = "global_max_pooling2d",
+    [LAYER_LAYERNORM] = "layer_normalization",
+    [LAYER_GROUPNORM] = "group_normalization",
 };
 _Static_assert(COUNT_OF(keras_name) == LAYER_KIND_COUNT, "one Keras name per layer kind");
 

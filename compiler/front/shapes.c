@@ -130,11 +130,24 @@ static void infer_layer(layer *l, const layer_shape *in, layer_shape *out)
     }
     case LAYER_BATCHNORM: {
         /* one feature per value of the last axis (Keras, axis=-1): gamma
-         * and beta are trained, the moving mean and variance are not */
+         * (scale=true) and beta (center=true) are trained, the moving mean
+         * and variance are not; a frozen layer trains nothing (Keras's
+         * trainable=False counts all four as non-trainable) */
+        uint64_t features = (uint64_t)(in->size / in->groups);
+        uint64_t affine = (uint64_t)l->center + (uint64_t)l->gamma;
+        *out = *in;
+        out->params = (2 + affine) * features;
+        out->trainable = l->frozen ? 0 : affine * features;
+        return;
+    }
+    case LAYER_LAYERNORM:
+    case LAYER_GROUPNORM: {
+        /* Keras: gamma and beta per channel of the last axis, both trained;
+         * no moving statistics */
         uint64_t features = (uint64_t)(in->size / in->groups);
         *out = *in;
-        out->params = 4 * features;
-        out->trainable = 2 * features;
+        out->params = ((uint64_t)l->center + (uint64_t)l->gamma) * features;
+        out->trainable = out->params;
         return;
     }
     case LAYER_NORMALIZE: {
@@ -164,7 +177,11 @@ static uint64_t act_floats(const layer *l)
     switch (l->kind) {
     case LAYER_INPUT:     return n;                 /* the batch's x */
     case LAYER_FLATTEN:   return 0;                 /* a view */
-    case LAYER_BATCHNORM: return 3 * n + n / (uint64_t)l->out.groups; /* + xhat, inv_std */
+    case LAYER_BATCHNORM: /* + xhat, inv_std (a ghost batch: per group, at most n) */
+        return l->virtual_batch ? 4 * n
+               : 3 * n + (l->renorm ? 3 : 1) * (n / (uint64_t)l->out.groups); /* renorm: r, d */
+    case LAYER_LAYERNORM: return 3 * n + (uint64_t)l->out.groups; /* + xhat, inv_std per row */
+    case LAYER_GROUPNORM: return 3 * n + (uint64_t)l->norm_groups; /* + xhat, inv_std */
     case LAYER_DROPOUT:   return 3 * n;             /* + mask */
     case LAYER_MAXPOOL2D:
     case LAYER_GLOBAL_MAXPOOL2D:
@@ -441,7 +458,8 @@ static int check_normalize(diag *d, const model *m)
  * hold that. Returns 0 after reporting. */
 static int check_rows(diag *d, const model *m, const layer *l)
 {
-    if (l->kind != LAYER_BATCHNORM && l->kind != LAYER_SOFTMAX && l->kind != LAYER_CONV2D)
+    if (l->kind != LAYER_BATCHNORM && l->kind != LAYER_SOFTMAX && l->kind != LAYER_CONV2D &&
+        l->kind != LAYER_LAYERNORM && l->kind != LAYER_GROUPNORM)
         return 1;
     uint64_t rows = (uint64_t)l->out.groups * (uint64_t)m->train.batch;
     if (rows <= SHAPES_MAX_SIZE)
@@ -460,6 +478,67 @@ static int check_rows(diag *d, const model *m, const layer *l)
                layer_kind_name(l->kind), (long long)l->out.groups, (unsigned long long)rows,
                (long long)m->train.batch, SHAPES_MAX_SIZE);
     return 0;
+}
+
+/* The largest divisor of c that is at most g */
+static int64_t divisor_below(int64_t c, int64_t g)
+{
+    for (int64_t k = g < c ? g : c; k > 1; k--)
+        if (c % k == 0)
+            return k;
+    return 1;
+}
+
+/* groupnorm's groups divide the channels (the last axis, Keras's
+ * GroupNormalization); batchnorm's virtual_batch divides the train
+ * block's batch. Returns 0 after reporting. */
+static int check_norm(diag *d, const model *m, const layer *l, const layer_shape *in)
+{
+    if (l->kind == LAYER_GROUPNORM) {
+        int64_t c = in->size / in->groups, g = l->norm_groups;
+        if (c % g == 0)
+            return 1;
+        bool written = l->norm_groups_len != kw_span(l) ||
+                       l->norm_groups_loc.col != l->loc.col ||
+                       l->norm_groups_loc.line != l->loc.line;
+        if (g > c)
+            diag_error(d, l->norm_groups_loc, l->norm_groups_len,
+                       "'groupnorm' %s %lld groups, but the sample here has only %lld "
+                       "channels on its last axis; write groups=G with G dividing %lld, e.g. "
+                       "groups=%lld",
+                       written ? "asks for" : "makes Keras's default of", (long long)g,
+                       (long long)c, (long long)c, (long long)divisor_below(c, g));
+        else
+            diag_error(d, l->norm_groups_loc, l->norm_groups_len,
+                       "'groupnorm' %s %lld groups, which do not divide the %lld channels of "
+                       "the last axis; write groups=G with G dividing %lld, e.g. groups=%lld",
+                       written ? "asks for" : "makes Keras's default of", (long long)g,
+                       (long long)c, (long long)c, (long long)divisor_below(c, g));
+        return 0;
+    }
+    if (l->kind != LAYER_BATCHNORM || l->virtual_batch == 0)
+        return 1;
+    /* one sample per ghost batch of a flat sample: every variance is 0 and
+     * the output is beta (an image's positions still give statistics) */
+    bool flat = in->groups == 1;
+    if (flat && l->virtual_batch == 1) {
+        diag_error(d, l->virtual_batch_loc, l->virtual_batch_len,
+                   "virtual_batch=1 normalizes each sample alone: with one value per feature "
+                   "the variance is 0 and batchnorm outputs beta; use 2 samples or more, or "
+                   "'layernorm' to normalize each sample on its own");
+        return 0;
+    }
+    if (m->train.batch % l->virtual_batch != 0) {
+        int64_t e = divisor_below(m->train.batch, l->virtual_batch);
+        if (flat && e == 1)
+            e = m->train.batch; /* one group: plain batchnorm */
+        diag_error(d, l->virtual_batch_loc, l->virtual_batch_len,
+                   "virtual_batch=%lld does not divide the batch of %lld samples; the ghost "
+                   "batches split each batch into equal groups (e.g. virtual_batch=%lld)",
+                   (long long)l->virtual_batch, (long long)m->train.batch, (long long)e);
+        return 0;
+    }
+    return 1;
 }
 
 uint64_t shapes_conv_scratch(const layer *l)
@@ -605,7 +684,7 @@ int shapes_check(diag *d, model *m, model_goal goal)
     for (size_t i = 0; i < m->nlayers; i++) {
         layer *l = &m->layers[i];
         /* the shapes after a wrong one would only repeat it */
-        if (i > 0 && !check_image(d, m, l, in, spatial))
+        if (i > 0 && (!check_image(d, m, l, in, spatial) || !check_norm(d, m, l, in)))
             return 1;
         if (is_conv_or_pool(l->kind))
             spatial = l;

@@ -111,6 +111,62 @@ static const ir_op_desc op_table[] = {
         .backward = "seqrt_global_maxpool2d_backward($n, $hw, $ch, $s0, $dy, $dx)",
         .saved = {"argmax"},
     },
+    [IR_BATCHNORM_FROZEN] = {
+        .name = "batchnorm_frozen",
+        .forward = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                   "$epsilon, $y)",
+        .backward = "seqrt_batchnorm_frozen_backward($rows, $cols, $p0, $p3, $epsilon,\n"
+                    "$dy, $dx)",
+        .params = {"gamma", "beta", "moving_mean", "moving_variance"},
+        .trainable = {false, false, false, false},
+    },
+    [IR_BATCHNORM_GHOST] = {
+        .name = "batchnorm_ghost",
+        .forward = "seqrt_batchnorm_ghost_forward_train($n, $per, $cols, $vbatch, $x,\n"
+                   "$p0, $p1,\n$p2, $p3,\nseqrt_bn_momentum(s, $momentum), $epsilon,\n"
+                   "$y, $s0,\n$s1)",
+        .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                 "$epsilon, $y)",
+        .backward = "seqrt_batchnorm_ghost_backward($n, $per, $cols, $vbatch, $s0, $p0,\n"
+                    "$s1, $dy, $dx,\n$g0, $g1)",
+        .params = {"gamma", "beta", "moving_mean", "moving_variance"},
+        .trainable = {true, true, false, false},
+        .saved = {"xhat", "inv_std"},
+    },
+    [IR_BATCHNORM_RENORM] = {
+        .name = "batchnorm_renorm",
+        .forward = "seqrt_batchnorm_renorm_forward_train($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$rmax, $dmax, $y, $s0,\n$s1)",
+        .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                 "$epsilon, $y)",
+        .backward = "seqrt_batchnorm_renorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"
+                    "$g0, $g1)",
+        .params = {"gamma", "beta", "moving_mean", "moving_variance"},
+        .trainable = {true, true, false, false},
+        .saved = {"xhat", "stats"},
+    },
+    [IR_LAYERNORM] = {
+        .name = "layernorm",
+        .forward = "seqrt_layernorm_forward($rows, $cols, $x, $p0, $p1,\n$epsilon, $y, $s0,\n$s1)",
+        .infer = "seqrt_layernorm_forward($rows, $cols, $x, $p0, $p1,\n$epsilon, $y, NULL, NULL)",
+        .backward = "seqrt_layernorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"
+                    "$g0, $g1)",
+        .params = {"gamma", "beta"},
+        .trainable = {true, true},
+        .saved = {"xhat", "inv_std"},
+    },
+    [IR_GROUPNORM] = {
+        .name = "groupnorm",
+        .forward = "seqrt_groupnorm_forward($n, $per, $cols, $ngroups, $x,\n$p0, $p1,\n"
+                   "$epsilon, $y, $s0,\n$s1)",
+        .infer = "seqrt_groupnorm_forward($n, $per, $cols, $ngroups, $x,\n$p0, $p1,\n"
+                 "$epsilon, $y, NULL, NULL)",
+        .backward = "seqrt_groupnorm_backward($n, $per, $cols, $ngroups, $s0, $p0,\n"
+                    "$s1, $dy, $dx,\n$g0, $g1)",
+        .params = {"gamma", "beta"},
+        .trainable = {true, true},
+        .saved = {"xhat", "inv_std"},
+    },
     [IR_SOFTMAX_XENT] = {
         .name = "softmax_xent",
         .forward = "s->loss = seqrt_softmax_xent_forward($n, $classes, $x, s->y, $y)",
@@ -354,6 +410,25 @@ char *ir_structure_text(arena *a, const ir_model *ir)
         case IR_BATCHNORM:
             n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a",
                                   (double)(float)op->momentum, (double)(float)op->epsilon);
+            break;
+        case IR_BATCHNORM_FROZEN:
+        case IR_LAYERNORM:
+            n += (size_t)snprintf(buf + n, cap - n, " epsilon %a", (double)(float)op->epsilon);
+            break;
+        case IR_BATCHNORM_GHOST:
+            n += (size_t)snprintf(buf + n, cap - n,
+                                  " momentum %a epsilon %a virtual_batch %" PRId64,
+                                  (double)(float)op->momentum, (double)(float)op->epsilon,
+                                  op->virtual_batch);
+            break;
+        case IR_BATCHNORM_RENORM:
+            n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a rmax %a dmax %a",
+                                  (double)(float)op->momentum, (double)(float)op->epsilon,
+                                  (double)(float)op->rmax, (double)(float)op->dmax);
+            break;
+        case IR_GROUPNORM:
+            n += (size_t)snprintf(buf + n, cap - n, " epsilon %a groups %" PRId64,
+                                  (double)(float)op->epsilon, op->norm_groups);
             break;
         case IR_LEAKY_RELU:
             n += (size_t)snprintf(buf + n, cap - n, " alpha %a", (double)(float)op->alpha);

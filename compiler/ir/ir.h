@@ -44,6 +44,12 @@ typedef enum ir_op_kind {
     IR_AVGPOOL2D,
     IR_GLOBAL_AVGPOOL2D,
     IR_GLOBAL_MAXPOOL2D, /* saves argmax (int32) */
+    /* the other normalizations (IR_BATCHNORM is the usual one) */
+    IR_BATCHNORM_FROZEN, /* moving statistics in training too; trains nothing */
+    IR_BATCHNORM_GHOST,  /* statistics per virtual batch of samples */
+    IR_BATCHNORM_RENORM, /* batch renormalization (Ioffe 2017) */
+    IR_LAYERNORM,        /* per row of the last axis */
+    IR_GROUPNORM,        /* per sample and group of channels */
     /* losses: always the last op. The cross-entropies come in two forms:
      * on probabilities, and from logits with the link (softmax, sigmoid)
      * fused in, which pass_fuse.c makes of a final softmax/sigmoid and
@@ -75,7 +81,10 @@ typedef enum ir_op_kind {
  * sees: the last axis for batchnorm, softmax and normalize), $size (values
  * in the batch), $fi, $fo (features in and out), $classes (the output's
  * width), $hw and $ch (an image's positions h*w and channels, for the
- * global pools), $shape (the address of the layer's static
+ * global pools), $per (rows per sample: the op's groups), $vbatch
+ * (a ghost batchnorm's samples per group), $ngroups (groupnorm's groups),
+ * $rmax and $dmax (batch renormalization's clipping),
+ * $shape (the address of the layer's static
  * seqrt_conv2d_shape or seqrt_pool2d_shape), and the options $momentum,
  * $epsilon, $alpha, $rate, $scale, $offset, $delta. $scratch is a conv2d
  * call's scratch buffer: a tensor of its own per phase (forward and
@@ -178,7 +187,10 @@ typedef struct ir_op {
                             features/groups]; 1 once flat (pass_shapes.c) */
     int64_t     units;   /* dense */
     bool        bias;    /* dense, conv2d */
-    double      momentum, epsilon; /* batchnorm */
+    double      momentum, epsilon; /* batchnorm; epsilon: layernorm, groupnorm */
+    int64_t     virtual_batch; /* batchnorm_ghost: samples per ghost batch */
+    int64_t     norm_groups;   /* groupnorm: groups of channels */
+    double      rmax, dmax;    /* batchnorm_renorm's clipping */
     double      alpha;   /* leaky_relu */
     double      rate;    /* dropout */
     double      scale, offset; /* rescale */

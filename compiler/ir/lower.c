@@ -16,11 +16,17 @@
 #include "front/shapes.h"
 #include "util/bug.h"
 
-static ir_op_kind op_kind_of_layer(layer_kind k)
+static ir_op_kind op_kind_of_layer(const layer *l)
 {
-    switch (k) {
+    switch (l->kind) {
     case LAYER_DENSE:      return IR_DENSE;
-    case LAYER_BATCHNORM:  return IR_BATCHNORM;
+    case LAYER_BATCHNORM:
+        return l->frozen ? IR_BATCHNORM_FROZEN
+               : l->virtual_batch > 0 ? IR_BATCHNORM_GHOST
+               : l->renorm            ? IR_BATCHNORM_RENORM
+                                      : IR_BATCHNORM;
+    case LAYER_LAYERNORM:  return IR_LAYERNORM;
+    case LAYER_GROUPNORM:  return IR_GROUPNORM;
     case LAYER_RELU:       return IR_RELU;
     case LAYER_LEAKY_RELU: return IR_LEAKY_RELU;
     case LAYER_SIGMOID:    return IR_SIGMOID;
@@ -52,13 +58,38 @@ static const char *layer_text(arena *a, const layer *l)
                             l->bias ? "" : " bias=false",
                             l->init == SEQRT_INIT_GLOROT_UNIFORM ? "" : " init=",
                             l->init == SEQRT_INIT_GLOROT_UNIFORM ? "" : init_kind_name(l->init));
-    case LAYER_BATCHNORM: {
-        char eps[40];
+    case LAYER_BATCHNORM:
+    case LAYER_LAYERNORM:
+    case LAYER_GROUPNORM: {
+        /* "batchnorm", "batchnorm momentum=0.9 epsilon=0.001 center=false" */
+        char eps[40], opts[160] = "";
+        size_t n = 0;
+        bool bn = l->kind == LAYER_BATCHNORM;
+        if (l->kind == LAYER_GROUPNORM)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " groups=%lld",
+                                  (long long)l->norm_groups);
+        if (!l->center)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " center=false");
+        if (!l->gamma)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " scale=false");
+        if (bn && l->frozen)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " frozen=true");
+        if (bn && l->virtual_batch > 0)
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " virtual_batch=%lld",
+                                  (long long)l->virtual_batch);
+        if (bn && l->renorm) {
+            char rmax[40], dmax[40];
+            ir_format_float(rmax, sizeof rmax, l->rmax);
+            ir_format_float(dmax, sizeof dmax, l->dmax);
+            snprintf(opts + n, sizeof opts - n, " renorm=true rmax=%s dmax=%s", rmax, dmax);
+        }
         ir_format_float(num, sizeof num, l->momentum);
         ir_format_float(eps, sizeof eps, l->epsilon);
-        if ((float)l->momentum == 0.99f && (float)l->epsilon == 0.001f)
-            return "batchnorm";
-        return arena_printf(a, "batchnorm momentum=%s epsilon=%s", num, eps);
+        if (bn && ((float)l->momentum != 0.99f || (float)l->epsilon != 0.001f))
+            return arena_printf(a, "batchnorm momentum=%s epsilon=%s%s", num, eps, opts);
+        if (!bn && (float)l->epsilon != 0.001f)
+            return arena_printf(a, "%s epsilon=%s%s", layer_kind_name(l->kind), eps, opts);
+        return arena_printf(a, "%s%s", layer_kind_name(l->kind), opts);
     }
     case LAYER_LEAKY_RELU:
         ir_format_float(num, sizeof num, l->alpha);
@@ -226,7 +257,7 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
     char lname[64];
     for (size_t i = 1; i < nl; i++) {
         const layer *l = &m->layers[i];
-        ir_op_kind k = op_kind_of_layer(l->kind);
+        ir_op_kind k = op_kind_of_layer(l);
         if (k == IR_OP_KIND_COUNT)
             continue; /* a second input: the check pass has rejected it */
         /* the name `seqc summary` prints: ops, tensors and parameters carry
@@ -283,17 +314,47 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
                 set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ZEROS), 1, l->units, fin,
                           l->units);
             break;
-        case IR_BATCHNORM: {
-            /* per feature of the last axis: [features / groups] */
+        case IR_BATCHNORM:
+        case IR_BATCHNORM_FROZEN:
+        case IR_BATCHNORM_GHOST:
+        case IR_BATCHNORM_RENORM:
+        case IR_LAYERNORM:
+        case IR_GROUPNORM: {
+            /* per feature of the last axis: [features / groups]; gamma
+             * only with scale=true, beta only with center=true (Keras) */
             int64_t f = fout / l->out.groups;
+            bool bn = k != IR_LAYERNORM && k != IR_GROUPNORM;
             op->momentum = l->momentum;
             op->epsilon = l->epsilon;
-            set_param(ir, ir_add_param(a, ir, o, 0, SEQRT_INIT_ONES), 1, f, f, f);  /* gamma */
-            set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ZEROS), 1, f, f, f); /* beta */
-            set_param(ir, ir_add_param(a, ir, o, 2, SEQRT_INIT_ZEROS), 1, f, f, f); /* moving mean */
-            set_param(ir, ir_add_param(a, ir, o, 3, SEQRT_INIT_ONES), 1, f, f, f);  /* moving variance */
-            ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* xhat */
-            ir_add_saved(a, ir, o, 1, IR_T_STATS, f);    /* inv_std */
+            op->virtual_batch = l->virtual_batch;
+            op->norm_groups = l->norm_groups;
+            op->rmax = l->rmax;
+            op->dmax = l->dmax;
+            if (l->gamma)
+                set_param(ir, ir_add_param(a, ir, o, 0, SEQRT_INIT_ONES), 1, f, f, f);
+            if (l->center)
+                set_param(ir, ir_add_param(a, ir, o, 1, SEQRT_INIT_ZEROS), 1, f, f, f);
+            if (bn) {
+                set_param(ir, ir_add_param(a, ir, o, 2, SEQRT_INIT_ZEROS), 1, f, f, f); /* moving mean */
+                set_param(ir, ir_add_param(a, ir, o, 3, SEQRT_INIT_ONES), 1, f, f, f);  /* moving variance */
+            }
+            if (k == IR_BATCHNORM) {
+                ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* xhat */
+                ir_add_saved(a, ir, o, 1, IR_T_STATS, f);    /* inv_std */
+            } else if (k == IR_BATCHNORM_GHOST) {
+                /* inv_std per ghost batch: at most one row of f per sample */
+                ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout);
+                ir_add_saved(a, ir, o, 1, IR_T_SAVED, f);
+            } else if (k == IR_BATCHNORM_RENORM) {
+                ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout); /* xhat */
+                ir_add_saved(a, ir, o, 1, IR_T_STATS, 3 * f); /* inv_std, r, d */
+            } else if (k == IR_LAYERNORM) {
+                ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout);
+                ir_add_saved(a, ir, o, 1, IR_T_SAVED, l->out.groups); /* per row */
+            } else if (k == IR_GROUPNORM) {
+                ir_add_saved(a, ir, o, 0, IR_T_SAVED, fout);
+                ir_add_saved(a, ir, o, 1, IR_T_SAVED, l->norm_groups);
+            }
             break;
         }
         case IR_LEAKY_RELU:

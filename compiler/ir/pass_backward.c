@@ -13,12 +13,12 @@
 
 #include <string.h>
 
-/* whether the op table gives op a trainable parameter */
-static bool has_params(const ir_op *op)
+/* whether op has a trainable parameter (a batchnorm with center=false
+ * and scale=false has none, a frozen one neither) */
+static bool has_params(const ir_model *ir, const ir_op *op)
 {
-    const ir_op_desc *d = ir_op_info(op->kind);
     for (int k = 0; k < 4; k++)
-        if (d->params[k] && d->trainable[k])
+        if (op->param[k] != IR_NONE && ir->params[op->param[k]].trainable)
             return true;
     return false;
 }
@@ -46,10 +46,10 @@ int ir_pass_backward(ir_model *ir)
     for (int i = 0; i < ir->nops; i++) {
         ir_op *op = &ir->ops[i];
         bool need_dx = params_before && op->kind != IR_FLATTEN;
-        op->backward = need_dx || has_params(op);
+        op->backward = need_dx || has_params(ir, op);
         if (need_dx)
             op->dx = grad_of(ir, grads, op->x);
-        if (has_params(op))
+        if (has_params(ir, op))
             params_before = true;
     }
     /* dy: the gradient of the op's output, written by a later op's dx */

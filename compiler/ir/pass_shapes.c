@@ -56,7 +56,10 @@ int ir_pass_shapes(ir_model *ir)
         check_float("alpha", op->name, op->alpha, false);
         check_float("rate", op->name, op->rate, false);
         check_float("momentum", op->name, op->momentum, false);
-        check_float("epsilon", op->name, op->epsilon, op->kind == IR_BATCHNORM);
+        check_float("epsilon", op->name, op->epsilon, op->kind == IR_BATCHNORM ||
+                    op->kind == IR_BATCHNORM_FROZEN || op->kind == IR_BATCHNORM_GHOST ||
+                    op->kind == IR_BATCHNORM_RENORM ||
+                    op->kind == IR_LAYERNORM || op->kind == IR_GROUPNORM);
         check_float("scale", op->name, op->scale, false);
         check_float("offset", op->name, op->offset, false);
         check_float("delta", op->name, op->delta, op->kind == IR_HUBER);
@@ -69,7 +72,10 @@ int ir_pass_shapes(ir_model *ir)
                     "%s: %lld features in %lld groups", op->name, (long long)f,
                     (long long)op->groups);
         /* the kernels that take the rows (n * groups) as an int */
-        if (op->kind == IR_BATCHNORM || op->kind == IR_SOFTMAX)
+        if (op->kind == IR_BATCHNORM || op->kind == IR_SOFTMAX ||
+            op->kind == IR_BATCHNORM_FROZEN || op->kind == IR_BATCHNORM_GHOST ||
+                    op->kind == IR_BATCHNORM_RENORM ||
+            op->kind == IR_LAYERNORM || op->kind == IR_GROUPNORM)
             SEQC_ASSERT((uint64_t)op->groups * (uint64_t)m->train.batch <= SHAPES_MAX_SIZE,
                         "%s: %lld rows per sample", op->name, (long long)op->groups);
         if (op->kind == IR_DENSE)

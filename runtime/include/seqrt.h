@@ -157,6 +157,85 @@ void seqrt_batchnorm_backward(int batch, int features, const float *xhat,
                               const float *dy, float *dx, float *dgamma,
                               float *dbeta);
 
+/* gamma may be NULL (scale=false: 1) and beta NULL (center=false: 0) in
+ * every batchnorm, layernorm and groupnorm call; dgamma/dbeta NULL then. */
+
+/* frozen=true: training uses the moving statistics (the inference call
+ * above), so backward is the affine map dx = dy * gamma /
+ * sqrt(moving_var + eps); nothing is trained. dx may alias dy. */
+void seqrt_batchnorm_frozen_backward(int batch, int features, const float *gamma,
+                                     const float *moving_var, float eps,
+                                     const float *dy, float *dx);
+
+/*
+ * Ghost batches (virtual_batch=vb): the n samples of x[n*per, features]
+ * (per rows each) split into groups of vb samples, each normalized with its
+ * own statistics; a batch vb does not divide puts the remainder into the
+ * last group (one of vb..2vb-1 samples), a batch smaller than vb is one
+ * group. The moving statistics follow the unweighted mean of the groups'
+ * means and biased variances, as Keras:
+ *   moving = moving * momentum + (1 - momentum) * mean over groups
+ * xhat[n*per, features] and inv_std[groups, features] (at most n rows)
+ * are saved for backward.
+ */
+void seqrt_batchnorm_ghost_forward_train(int n, int per, int features, int vb,
+                                         const float *x, const float *gamma,
+                                         const float *beta, float *moving_mean,
+                                         float *moving_var, float momentum, float eps,
+                                         float *y, float *xhat, float *inv_std);
+void seqrt_batchnorm_ghost_backward(int n, int per, int features, int vb,
+                                    const float *xhat, const float *gamma,
+                                    const float *inv_std, const float *dy, float *dx,
+                                    float *dgamma, float *dbeta);
+
+/*
+ * Batch renormalization (renorm=true, Ioffe 2017): training normalizes
+ * with the batch's statistics, then corrects towards the moving ones,
+ *   r = clip(sqrt(var + eps) / sqrt(moving_var + eps), 1/rmax, rmax)
+ *   d = clip((mu - moving_mean) / sqrt(moving_var + eps), -dmax, dmax)
+ *   y = gamma * (r * xhat + d) + beta
+ * with the moving statistics before this step's update (then updated as
+ * batchnorm's). stats[3, features] saves inv_std, r and d; backward treats
+ * r and d as constants. Inference is seqrt_batchnorm_forward_infer.
+ */
+void seqrt_batchnorm_renorm_forward_train(int batch, int features, const float *x,
+                                          const float *gamma, const float *beta,
+                                          float *moving_mean, float *moving_var,
+                                          float momentum, float eps, float rmax, float dmax,
+                                          float *y, float *xhat, float *stats);
+void seqrt_batchnorm_renorm_backward(int batch, int features, const float *xhat,
+                                     const float *gamma, const float *stats, const float *dy,
+                                     float *dx, float *dgamma, float *dbeta);
+
+/* ------------------------------------------------- layernorm, groupnorm */
+
+/*
+ * Layer normalization (Keras LayerNormalization, axis=-1): each row of
+ * x[rows, cols] (a sample, or a position of an image) by its own mean and
+ * biased variance, then gamma[cols], beta[cols]. xhat[rows, cols] and
+ * inv_std[rows] are saved when not NULL (training); inference passes NULL.
+ * Backward: dx = inv_std/C * (C g - sum(g) - xhat sum(g xhat)), g = dy*gamma;
+ * dgamma = sum(dy*xhat), dbeta = sum(dy). dx may be NULL.
+ */
+void seqrt_layernorm_forward(int rows, int cols, const float *x, const float *gamma,
+                             const float *beta, float eps, float *y, float *xhat,
+                             float *inv_std);
+void seqrt_layernorm_backward(int rows, int cols, const float *xhat, const float *gamma,
+                              const float *inv_std, const float *dy, float *dx,
+                              float *dgamma, float *dbeta);
+/*
+ * Group normalization (Keras GroupNormalization, channels last): a sample
+ * of x[n, per, ch] (per positions, 1 once flat) is normalized per group of
+ * ch/groups channels over all its positions; xhat[n, per, ch] and
+ * inv_std[n, groups] saved when not NULL. groups divides ch.
+ */
+void seqrt_groupnorm_forward(int n, int per, int ch, int groups, const float *x,
+                             const float *gamma, const float *beta, float eps, float *y,
+                             float *xhat, float *inv_std);
+void seqrt_groupnorm_backward(int n, int per, int ch, int groups, const float *xhat,
+                              const float *gamma, const float *inv_std, const float *dy,
+                              float *dx, float *dgamma, float *dbeta);
+
 /* ------------------------------------------------- convolution, pooling */
 /*
  * Images are NHWC (channels last, Keras's default): x[batch, h, w, c].

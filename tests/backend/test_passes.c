@@ -20,6 +20,7 @@
 #include "front/diag.h"
 #include "front/frontend.h"
 #include "ir/ir.h"
+#include "back/codegen.h"
 #include "testutil.h"
 
 static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
@@ -50,6 +51,8 @@ static const char *const files[] = {
     "tests/backend/models/gradcheck_cnn_a.seq",
     "tests/backend/models/gradcheck_cnn_b.seq",
     "tests/backend/models/gradcheck_cnn_c.seq",
+    "tests/backend/models/gradcheck_norm_cnn.seq",
+    "tests/backend/models/gradcheck_norm_bn.seq",
 };
 
 static void check_plan(const ir_model *ir)
@@ -420,6 +423,66 @@ static void test_pass_errors_are_located(void **state)
     arena_free(&a);
 }
 
+/* "N" of the generated ".batch_stats_layers = N," (0 when absent) */
+static int batch_stats_layers_of(const ir_model *ir)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(codegen_c(out, ir, NULL), 0);
+    fclose(out);
+    const char *at = strstr(text, ".batch_stats_layers = ");
+    int n = at ? atoi(at + strlen(".batch_stats_layers = ")) : 0;
+    free(text);
+    return n;
+}
+
+/* center=/scale= leave out gamma/beta; frozen trains nothing and is not a
+ * layer of batch statistics; layernorm and groupnorm have no moving
+ * statistics and use none of the batch's */
+static void test_norm_layers_params_and_batch_stats(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    ir_model *ir = compile(&a, "tests/backend/models/gradcheck_norm_bn.seq", 0, NULL);
+    /* ghost (plain params), frozen (all non-trainable), neither gamma nor beta */
+    int seen = 0;
+    for (int i = 0; i < ir->nops; i++) {
+        const ir_op *op = &ir->ops[i];
+        if (op->kind == IR_BATCHNORM_GHOST) {
+            assert_int_equal(op->virtual_batch, 3);
+            for (int k = 0; k < 4; k++)
+                assert_int_equal(ir->params[op->param[k]].trainable, k < 2);
+            seen |= 1;
+        } else if (op->kind == IR_BATCHNORM_FROZEN) {
+            for (int k = 0; k < 4; k++)
+                assert_false(ir->params[op->param[k]].trainable);
+            assert_true(op->backward); /* dx flows to the dense before it */
+            assert_int_not_equal(op->dx, IR_NONE);
+            seen |= 2;
+        } else if (op->kind == IR_BATCHNORM) {
+            assert_int_equal(op->param[0], IR_NONE);
+            assert_int_equal(op->param[1], IR_NONE);
+            assert_false(ir->params[op->param[2]].trainable);
+            seen |= 4;
+        }
+    }
+    assert_int_equal(seen, 7);
+    assert_int_equal(batch_stats_layers_of(ir), 2);
+    ir = compile(&a, "tests/backend/models/gradcheck_norm_cnn.seq", 0, NULL);
+    assert_int_equal(batch_stats_layers_of(ir), 1); /* the one batchnorm */
+    /* without it, layernorm and groupnorm are left: none */
+    const layer_kind bn[] = {LAYER_BATCHNORM};
+    ir = compile(&a, "tests/backend/models/gradcheck_norm_cnn.seq", 1, bn);
+    assert_int_equal(batch_stats_layers_of(ir), 0);
+    /* batch renormalization uses the batch's statistics too */
+    ir = compile(&a, "tests/frontend/summary/cnn_norm_renorm.seq", 0, NULL);
+    assert_int_equal(batch_stats_layers_of(ir), 2);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_cnn_structure_hash),
         cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
         cmocka_unit_test(test_pass_errors_are_located),
+        cmocka_unit_test(test_norm_layers_params_and_batch_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

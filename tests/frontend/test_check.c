@@ -313,6 +313,62 @@ static void test_warning_only(void **state)
     done(&C);
 }
 
+/* the normalization layers' defaults and options, and their counts by
+ * Keras's rules (gamma and beta trainable, moving statistics not, a
+ * frozen layer nothing); a momentum below 0.5 warns and is kept */
+static void test_norm_options(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m {\n  input 4x4x8\n"
+             "  batchnorm; batchnorm center=false scale=false frozen=true epsilon=0.01\n"
+             "  batchnorm virtual_batch=4 momentum=0.2\n"
+             "  batchnorm renorm=true rmax=2 dmax=0\n"
+             "  layernorm scale=false; groupnorm groups=8; groupnorm groups=4 center=false\n"
+             "  flatten\n  dense 3; softmax\n}\ntrain { batch 8 }\n");
+    assert_int_equal(C.rc, 0);
+    assert_int_equal(C.d.errors, 0);
+    assert_int_equal(C.d.warnings, 1);
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:4:38: warning: momentum=0.2"));
+    const layer *l = C.m.layers;
+    /* defaults */
+    assert_true(l[1].center && l[1].gamma && !l[1].frozen && !l[1].renorm);
+    assert_int_equal(l[1].virtual_batch, 0);
+    assert_close(l[1].rmax, 3.0, 0);
+    assert_close(l[1].dmax, 5.0, 0);
+    assert_int_equal(l[1].out.params, 32);
+    assert_int_equal(l[1].out.trainable, 16);
+    /* neither gamma nor beta, frozen: 2 x 8, none trainable */
+    assert_true(!l[2].center && !l[2].gamma && l[2].frozen);
+    assert_close(l[2].epsilon, 0.01, 0);
+    assert_int_equal(l[2].out.params, 16);
+    assert_int_equal(l[2].out.trainable, 0);
+    assert_int_equal(l[3].virtual_batch, 4);
+    assert_close(l[3].momentum, 0.2, 0);
+    assert_true(l[4].renorm);
+    assert_close(l[4].rmax, 2.0, 0);
+    assert_close(l[4].dmax, 0.0, 0);
+    assert_int_equal(l[4].out.params, 32);
+    /* layernorm without gamma: beta only; groupnorm without beta: gamma */
+    assert_int_equal(l[5].kind, LAYER_LAYERNORM);
+    assert_int_equal(l[5].out.params, 8);
+    assert_int_equal(l[5].out.trainable, 8);
+    assert_int_equal(l[6].norm_groups, 8);
+    assert_int_equal(l[6].out.params, 16);
+    assert_int_equal(l[7].kind, LAYER_GROUPNORM);
+    assert_int_equal(l[7].norm_groups, 4);
+    assert_int_equal(l[7].out.params, 8);
+    assert_int_equal(l[7].out.groups, 16); /* positions: rows of the last axis */
+    done(&C);
+
+    /* Keras's default of 32 groups on 8 channels: refused, suggesting 8 */
+    load(&C, "model m {\n  input 4x4x8\n  groupnorm\n  flatten\n  dense 3; softmax\n}\n");
+    assert_int_equal(C.rc, 1);
+    assert_int_equal(C.m.layers[1].norm_groups, 32);
+    assert_non_null(strstr(capture_text(&C.cap), "e.g. groups=8"));
+    done(&C);
+}
+
 static void test_model_without(void **state)
 {
     (void)state;
@@ -578,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_losses_metrics_preprocessing),
         cmocka_unit_test(test_several_errors_in_one_run),
         cmocka_unit_test(test_warning_only),
+        cmocka_unit_test(test_norm_options),
         cmocka_unit_test(test_model_without),
         cmocka_unit_test(test_without_checked_again),
         cmocka_unit_test(test_counts),

@@ -45,6 +45,8 @@ enum { NFILES = 1000 };
 typedef struct gen {
     uint64_t state;
     sbuf     out;
+    uint64_t norm; /* a second stream for the normalization options, so
+                      that adding them left the other choices as they were */
 } gen;
 
 static uint32_t rnd(gen *g, uint32_t n)
@@ -57,6 +59,16 @@ static uint32_t rnd(gen *g, uint32_t n)
 
 #define PICK(g, arr) ((arr)[rnd((g), sizeof(arr) / sizeof *(arr))])
 
+static uint32_t rnd_norm(gen *g, uint32_t n)
+{
+    gen h = {.state = g->norm};
+    uint32_t v = rnd(&h, n);
+    g->norm = h.state;
+    return v;
+}
+
+#define PICK_NORM(g, arr) ((arr)[rnd_norm((g), sizeof(arr) / sizeof *(arr))])
+
 /* sizes: small, typical, near and past every limit */
 static const char *const sizes[] = {"1",      "2",      "3",          "10",         "28",
                                     "64",     "128",    "1000",       "46341",      "100000",
@@ -66,6 +78,8 @@ static const char *const fractions[] = {"0", "0.1", "0.5", "0.99", "1", "1.5", "
 /* past what a float holds, both ways */
 static const char *const positives[] = {"1e-7", "0.001", "1", "0", "-1", "1e-50", "1e39", "3e38"};
 static const char *const bools[] = {"true", "false"};
+/* virtual_batch and groupnorm's groups: mostly dividers of what they split */
+static const char *const ghost_sizes[] = {"1", "2", "4", "8", "3"};
 
 static void gen_shape(gen *g)
 {
@@ -117,6 +131,28 @@ static void gen_layer_kind(gen *g, layer_kind k)
             sb_printf(&g->out, " momentum=%s", PICK(g, fractions));
         if (rnd(g, 3) == 0)
             sb_printf(&g->out, " epsilon=%s", PICK(g, positives));
+        /* one of batchnorm's other options, now and then (several
+         * exclude each other, and without gamma and beta a model may have
+         * nothing to train: both refused) */
+        switch (rnd_norm(g, 16)) {
+        case 0: sb_printf(&g->out, " center=%s", PICK_NORM(g, bools)); break;
+        case 1: sb_printf(&g->out, " scale=false center=%s", PICK_NORM(g, bools)); break;
+        case 2: sb_printf(&g->out, " frozen=%s", PICK_NORM(g, bools)); break;
+        case 3: sb_printf(&g->out, " virtual_batch=%s", PICK_NORM(g, ghost_sizes)); break;
+        case 4: sb_printf(&g->out, " renorm=true rmax=2 dmax=1"); break;
+        case 5: sb_printf(&g->out, " frozen=true virtual_batch=2"); break;
+        default: break;
+        }
+        break;
+    case LAYER_LAYERNORM:
+    case LAYER_GROUPNORM:
+        if (k == LAYER_GROUPNORM && rnd_norm(g, 8)) /* 32 groups need 32 channels */
+            sb_printf(&g->out, " groups=%s", rnd_norm(g, 4) ? "1" : PICK_NORM(g, ghost_sizes));
+        if (rnd_norm(g, 4) == 0)
+            sb_printf(&g->out, " %s=%s", rnd_norm(g, 2) ? "center" : "scale",
+                      PICK_NORM(g, bools));
+        if (rnd_norm(g, 4) == 0)
+            sb_printf(&g->out, " epsilon=%s", PICK_NORM(g, positives));
         break;
     case LAYER_LEAKY_RELU:
         if (rnd(g, 2) == 0)
@@ -425,7 +461,7 @@ static void test_check_is_the_gate(void **state)
     (void)state;
     signal(SIGABRT, on_crash);
     signal(SIGSEGV, on_crash);
-    gen g = {.state = 0x5EC0C0FFEEull, .out = {0}};
+    gen g = {.state = 0x5EC0C0FFEEull, .out = {0}, .norm = 0x9E3779B97F4A7C15ull};
     tally t = {0};
     for (int i = 0; i < NFILES; i++) {
         gen_file(&g);

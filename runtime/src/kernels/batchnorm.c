@@ -1,6 +1,8 @@
 /* batchnorm.c: batch normalization over [batch, features], training mode
  * (batch statistics, Keras's moving-statistics update), inference mode
- * (moving statistics) and the fused backward pass.
+ * (moving statistics) and the fused backward pass; the frozen layer's
+ * backward (an affine map) and ghost batches (statistics per group of
+ * samples). gamma NULL is scale=false (1), beta NULL center=false (0).
  *
  * Every loop walks rows outer and features inner, so x, y and xhat are read
  * contiguously and the per-feature accumulators (a row's worth of floats)
@@ -63,13 +65,25 @@ SEQRT_CLONES void seqrt_batchnorm_forward_train(int batch, int features, const f
     }
 
     /* pass 3: normalize, scale and shift */
+    if (gamma && beta) {
+        for (int i = 0; i < batch; i++) {
+            float *hr = xhat + (size_t)i * F;
+            float *yr = y + (size_t)i * F;
+            for (size_t f = 0; f < F; f++) {
+                float h = hr[f] * inv_std[f];
+                hr[f] = h;
+                yr[f] = gamma[f] * h + beta[f];
+            }
+        }
+        return;
+    }
     for (int i = 0; i < batch; i++) {
         float *hr = xhat + (size_t)i * F;
         float *yr = y + (size_t)i * F;
         for (size_t f = 0; f < F; f++) {
             float h = hr[f] * inv_std[f];
             hr[f] = h;
-            yr[f] = gamma[f] * h + beta[f];
+            yr[f] = (gamma ? gamma[f] : 1.0f) * h + (beta ? beta[f] : 0.0f);
         }
     }
 }
@@ -89,15 +103,90 @@ SEQRT_CLONES void seqrt_batchnorm_forward_infer(int batch, int features, const f
         return;
     float *scale = y;
     for (size_t f = 0; f < F; f++)
-        scale[f] = gamma[f] / sqrtf(moving_var[f] + eps);
+        scale[f] = (gamma ? gamma[f] : 1.0f) / sqrtf(moving_var[f] + eps);
+    if (beta) {
+        for (int i = 1; i < batch; i++) {
+            const float *xr = x + (size_t)i * F;
+            float *yr = y + (size_t)i * F;
+            for (size_t f = 0; f < F; f++)
+                yr[f] = (xr[f] - moving_mean[f]) * scale[f] + beta[f];
+        }
+        for (size_t f = 0; f < F; f++)
+            y[f] = (x[f] - moving_mean[f]) * scale[f] + beta[f];
+        return;
+    }
     for (int i = 1; i < batch; i++) {
         const float *xr = x + (size_t)i * F;
         float *yr = y + (size_t)i * F;
         for (size_t f = 0; f < F; f++)
-            yr[f] = (xr[f] - moving_mean[f]) * scale[f] + beta[f];
+            yr[f] = (xr[f] - moving_mean[f]) * scale[f];
     }
     for (size_t f = 0; f < F; f++)
-        y[f] = (x[f] - moving_mean[f]) * scale[f] + beta[f];
+        y[f] = (x[f] - moving_mean[f]) * scale[f];
+}
+
+/* Backward of `rows` rows normalized together (a batch, or one ghost
+ * batch): sums of dy and dy*xhat per feature, dx from them. The sums go
+ * to dbeta/dgamma (added when accumulate, else stored; NULL: not kept).
+ * Features are taken in blocks whose sums live on the stack, so nothing
+ * is allocated and a layer without gamma or beta needs no buffer. */
+enum { BN_BLOCK = 256 };
+
+static void bn_backward_rows_rd(int rows, size_t F, const float *xhat, const float *gamma,
+                                const float *inv_std, const float *r, const float *d,
+                                const float *dy, float *dx, float *dgamma, float *dbeta,
+                                int accumulate);
+
+static void bn_backward_rows(int rows, size_t F, const float *xhat, const float *gamma,
+                             const float *inv_std, const float *dy, float *dx,
+                             float *dgamma, float *dbeta, int accumulate)
+{
+    bn_backward_rows_rd(rows, F, xhat, gamma, inv_std, NULL, NULL, dy, dx, dgamma, dbeta,
+                        accumulate);
+}
+
+/* The same with batch renormalization's r and d (NULL: 1 and 0), constants
+ * in backward: y = gamma * (r * xhat + d) + beta, so dgamma = r * sum(dy *
+ * xhat) + d * sum(dy) and dx carries an extra factor r. */
+static void bn_backward_rows_rd(int rows, size_t F, const float *xhat, const float *gamma,
+                                const float *inv_std, const float *r, const float *d,
+                                const float *dy, float *dx, float *dgamma, float *dbeta,
+                                int accumulate)
+{
+    float sdy[BN_BLOCK], sdh[BN_BLOCK];
+    const float inv_n = 1.0f / (float)rows;
+    for (size_t f0 = 0; f0 < F; f0 += BN_BLOCK) {
+        size_t nb = F - f0 < BN_BLOCK ? F - f0 : BN_BLOCK;
+        for (size_t f = 0; f < nb; f++)
+            sdy[f] = sdh[f] = 0.0f;
+        for (int i = 0; i < rows; i++) {
+            const float *hr = xhat + (size_t)i * F + f0;
+            const float *gr = dy + (size_t)i * F + f0;
+            for (size_t f = 0; f < nb; f++) {
+                sdy[f] += gr[f];
+                sdh[f] += gr[f] * hr[f];
+            }
+        }
+        for (size_t f = 0; f < nb; f++) {
+            if (dbeta)
+                dbeta[f0 + f] = accumulate ? dbeta[f0 + f] + sdy[f] : sdy[f];
+            float dg = r ? r[f0 + f] * sdh[f] + d[f0 + f] * sdy[f] : sdh[f];
+            if (dgamma)
+                dgamma[f0 + f] = accumulate ? dgamma[f0 + f] + dg : dg;
+        }
+        if (!dx)
+            continue;
+        for (int i = 0; i < rows; i++) {
+            const float *hr = xhat + (size_t)i * F + f0;
+            const float *gr = dy + (size_t)i * F + f0;
+            float *dr = dx + (size_t)i * F + f0;
+            for (size_t f = 0; f < nb; f++) {
+                float k = (gamma ? gamma[f0 + f] : 1.0f) * inv_std[f0 + f] *
+                          (r ? r[f0 + f] : 1.0f);
+                dr[f] = k * (gr[f] - inv_n * (sdy[f] + hr[f] * sdh[f]));
+            }
+        }
+    }
 }
 
 /* xhat[batch,features], gamma/inv_std[features], dy[batch,features];
@@ -108,6 +197,10 @@ SEQRT_CLONES void seqrt_batchnorm_backward(int batch, int features, const float 
                               float *dbeta)
 {
     const size_t F = (size_t)features;
+    if (!dgamma || !dbeta || !gamma) { /* scale=false or center=false */
+        bn_backward_rows(batch, F, xhat, gamma, inv_std, dy, dx, dgamma, dbeta, 0);
+        return;
+    }
     for (size_t f = 0; f < F; f++) {
         dgamma[f] = 0.0f;
         dbeta[f] = 0.0f;
@@ -136,4 +229,184 @@ SEQRT_CLONES void seqrt_batchnorm_backward(int batch, int features, const float 
             dr[f] = k * (gr[f] - inv_n * (dbeta[f] + hr[f] * dgamma[f]));
         }
     }
+}
+
+/* frozen=true: y = gamma * (x - moving_mean) / sqrt(moving_var + eps) + beta
+ * with constant statistics, so dx = dy * gamma / sqrt(moving_var + eps).
+ * dx may alias dy. */
+SEQRT_CLONES void seqrt_batchnorm_frozen_backward(int batch, int features, const float *gamma,
+                                                 const float *moving_var, float eps,
+                                                 const float *dy, float *dx)
+{
+    const size_t F = (size_t)features;
+    if (!dx)
+        return;
+    for (int i = 0; i < batch; i++) {
+        const float *gr = dy + (size_t)i * F;
+        float *dr = dx + (size_t)i * F;
+        for (size_t f = 0; f < F; f++)
+            dr[f] = gr[f] * ((gamma ? gamma[f] : 1.0f) / sqrtf(moving_var[f] + eps));
+    }
+}
+
+/* Ghost batch k: samples [k*vb, (k+1)*vb), the last one to the end of the
+ * batch (a batch that vb does not divide: the remainder joins the last
+ * group; a batch smaller than vb is one group). */
+static int ghost_groups(int n, int vb)
+{
+    int g = vb > 0 ? n / vb : 1;
+    return g > 0 ? g : 1;
+}
+
+static void ghost_range(int n, int vb, int k, int ngroups, int *first, int *count)
+{
+    *first = ngroups == 1 ? 0 : k * vb;
+    *count = k == ngroups - 1 ? n - *first : vb;
+}
+
+SEQRT_CLONES void seqrt_batchnorm_ghost_forward_train(int n, int per, int features, int vb,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta, float *moving_mean,
+                                                     float *moving_var, float momentum,
+                                                     float eps, float *y, float *xhat,
+                                                     float *inv_std)
+{
+    const size_t F = (size_t)features;
+    if (n <= 0)
+        return;
+    int ngroups = ghost_groups(n, vb);
+    /* Keras: the moving statistics follow the mean of the ghost batches'
+     * means and (biased) variances */
+    const float w = (1.0f - momentum) / (float)ngroups;
+    for (size_t f = 0; f < F; f++) {
+        moving_mean[f] *= momentum;
+        moving_var[f] *= momentum;
+    }
+    for (int k = 0; k < ngroups; k++) {
+        int first, count;
+        ghost_range(n, vb, k, ngroups, &first, &count);
+        size_t r0 = (size_t)first * (size_t)per;
+        int rows = count * per;
+        const float *xg = x + r0 * F;
+        float *yg = y + r0 * F, *hg = xhat + r0 * F, *mu = inv_std + (size_t)k * F;
+        float *sq = yg; /* the group's first row of y accumulates */
+        const float inv_n = 1.0f / (float)rows;
+        for (size_t f = 0; f < F; f++)
+            mu[f] = 0.0f;
+        for (int i = 0; i < rows; i++)
+            for (size_t f = 0; f < F; f++)
+                mu[f] += xg[(size_t)i * F + f];
+        for (size_t f = 0; f < F; f++) {
+            mu[f] *= inv_n;
+            moving_mean[f] += w * mu[f];
+            sq[f] = 0.0f;
+        }
+        for (int i = 0; i < rows; i++)
+            for (size_t f = 0; f < F; f++) {
+                float d = xg[(size_t)i * F + f] - mu[f];
+                hg[(size_t)i * F + f] = d;
+                sq[f] += d * d;
+            }
+        for (size_t f = 0; f < F; f++) {
+            float var = sq[f] * inv_n;
+            moving_var[f] += w * var;
+            mu[f] = 1.0f / sqrtf(var + eps); /* now this group's inv_std */
+        }
+        for (int i = 0; i < rows; i++)
+            for (size_t f = 0; f < F; f++) {
+                float h = hg[(size_t)i * F + f] * mu[f];
+                hg[(size_t)i * F + f] = h;
+                yg[(size_t)i * F + f] = (gamma ? gamma[f] : 1.0f) * h + (beta ? beta[f] : 0.0f);
+            }
+    }
+}
+
+SEQRT_CLONES void seqrt_batchnorm_ghost_backward(int n, int per, int features, int vb,
+                                                const float *xhat, const float *gamma,
+                                                const float *inv_std, const float *dy,
+                                                float *dx, float *dgamma, float *dbeta)
+{
+    const size_t F = (size_t)features;
+    int ngroups = ghost_groups(n, vb);
+    if (n <= 0) {
+        for (size_t f = 0; f < F; f++) {
+            if (dgamma)
+                dgamma[f] = 0.0f;
+            if (dbeta)
+                dbeta[f] = 0.0f;
+        }
+        return;
+    }
+    for (int k = 0; k < ngroups; k++) {
+        int first, count;
+        ghost_range(n, vb, k, ngroups, &first, &count);
+        size_t r0 = (size_t)first * (size_t)per * F;
+        bn_backward_rows(count * per, F, xhat + r0, gamma, inv_std + (size_t)k * F, dy + r0,
+                         dx ? dx + r0 : NULL, dgamma, dbeta, k > 0);
+    }
+}
+
+/* Batch renormalization (Ioffe 2017): the batch's mean mu and biased
+ * variance var, the moving statistics' sigma = sqrt(moving_var + eps)
+ * (before this step's update),
+ *   r = clip(sqrt(var + eps) / sigma, 1/rmax, rmax)
+ *   d = clip((mu - moving_mean) / sigma, -dmax, dmax)
+ *   xhat = (x - mu) / sqrt(var + eps),  y = gamma * (r * xhat + d) + beta
+ * then the moving statistics are updated as batchnorm's. stats[3,features]
+ * holds inv_std, r and d for backward, where r and d are constants. */
+SEQRT_CLONES void seqrt_batchnorm_renorm_forward_train(int batch, int features, const float *x,
+                                                      const float *gamma, const float *beta,
+                                                      float *moving_mean, float *moving_var,
+                                                      float momentum, float eps, float rmax,
+                                                      float dmax, float *y, float *xhat,
+                                                      float *stats)
+{
+    const size_t F = (size_t)features;
+    float *inv_std = stats, *r = stats + F, *d = stats + 2 * F;
+    float *mu = d, *sq = r; /* accumulators until r and d are known */
+    const float inv_n = 1.0f / (float)batch;
+    if (batch <= 0)
+        return;
+    for (size_t f = 0; f < F; f++)
+        mu[f] = sq[f] = 0.0f;
+    for (int i = 0; i < batch; i++)
+        for (size_t f = 0; f < F; f++)
+            mu[f] += x[(size_t)i * F + f];
+    for (size_t f = 0; f < F; f++)
+        mu[f] *= inv_n;
+    for (int i = 0; i < batch; i++)
+        for (size_t f = 0; f < F; f++) {
+            float dv = x[(size_t)i * F + f] - mu[f];
+            xhat[(size_t)i * F + f] = dv;
+            sq[f] += dv * dv;
+        }
+    for (size_t f = 0; f < F; f++) {
+        float var = sq[f] * inv_n, m = mu[f];
+        float sd = sqrtf(var + eps), sigma = sqrtf(moving_var[f] + eps);
+        float rr = sd / sigma, dd = (m - moving_mean[f]) / sigma;
+        rr = rr < 1.0f / rmax ? 1.0f / rmax : rr > rmax ? rmax : rr;
+        dd = dd < -dmax ? -dmax : dd > dmax ? dmax : dd;
+        moving_mean[f] = moving_mean[f] * momentum + m * (1.0f - momentum);
+        moving_var[f] = moving_var[f] * momentum + var * (1.0f - momentum);
+        inv_std[f] = 1.0f / sd;
+        r[f] = rr;
+        d[f] = dd;
+    }
+    for (int i = 0; i < batch; i++)
+        for (size_t f = 0; f < F; f++) {
+            float h = xhat[(size_t)i * F + f] * inv_std[f];
+            xhat[(size_t)i * F + f] = h;
+            y[(size_t)i * F + f] =
+                (gamma ? gamma[f] : 1.0f) * (r[f] * h + d[f]) + (beta ? beta[f] : 0.0f);
+        }
+}
+
+SEQRT_CLONES void seqrt_batchnorm_renorm_backward(int batch, int features, const float *xhat,
+                                                 const float *gamma, const float *stats,
+                                                 const float *dy, float *dx, float *dgamma,
+                                                 float *dbeta)
+{
+    const size_t F = (size_t)features;
+    bn_backward_rows_rd(batch, F, xhat, gamma, stats, stats + F, stats + 2 * F, dy, dx, dgamma,
+                        dbeta, 0);
 }
