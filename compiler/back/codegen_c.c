@@ -549,6 +549,10 @@ static void emit_model(gen *g)
     sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
                        "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
               r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
+    if (r->drop_last)
+        sb_printf(&g->out, "    .drop_last = 1,\n");
+    if (r->recalibrate_bn)
+        sb_printf(&g->out, "    .recalibrate_bn = 1,\n");
     sb_printf(&g->out, "    .init = init,\n    .forward_train = forward_train,\n"
                        "    .forward_infer = forward_infer,\n    .backward = backward,\n"
                        "    .update = update,\n};\n");

@@ -99,7 +99,8 @@ _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer ki
 
 typedef enum train_stmt {
     TRAIN_OPTIMIZER, TRAIN_LOSS, TRAIN_METRICS, TRAIN_EPOCHS, TRAIN_BATCH,
-    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_VALIDATION_SPLIT, TRAIN_STMT_COUNT
+    TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_VALIDATION_SPLIT, TRAIN_DROP_LAST, TRAIN_RECALIBRATE_BN,
+    TRAIN_STMT_COUNT
 } train_stmt;
 
 static const char *const optimizer_keys[] = {"lr", "momentum", "nesterov", "beta1", "beta2",
@@ -128,11 +129,14 @@ static const stmt_spec train_specs[] = {
     [TRAIN_SHUFFLE] = {1, 1, "true or false", "shuffle true|false", NULL, 0},
     [TRAIN_SEED] = {1, 1, "a seed", "seed N", NULL, 0},
     [TRAIN_VALIDATION_SPLIT] = {1, 1, "a fraction", "validation_split F (e.g. 0.2)", NULL, 0},
+    [TRAIN_DROP_LAST] = {1, 1, "true or false", "drop_last true|false", NULL, 0},
+    [TRAIN_RECALIBRATE_BN] = {1, 1, "true or false", "recalibrate_bn true|false", NULL, 0},
 };
 _Static_assert(COUNT_OF(train_specs) == TRAIN_STMT_COUNT, "one spec per train statement");
 
 static const char *const train_stmt_names[] = {"optimizer", "loss", "metrics", "epochs",
-                                               "batch", "shuffle", "seed", "validation_split"};
+                                               "batch", "shuffle", "seed", "validation_split",
+                                               "drop_last", "recalibrate_bn"};
 _Static_assert(COUNT_OF(train_stmt_names) == TRAIN_STMT_COUNT, "one name per train statement");
 
 /* ----------------------------------------------------------- the checker */
@@ -956,8 +960,25 @@ static void train_batch(checker *ck, const ast_stmt *s, const ast_value *const *
 {
     (void)vals;
     int64_t n;
-    if (get_size(ck, &s->args[0], "batch", &n))
+    if (get_size(ck, &s->args[0], "batch", &n)) {
         t->batch = n;
+        t->batch_loc = s->args[0].loc;
+        t->batch_len = s->args[0].len;
+    }
+}
+
+static void train_drop_last(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                            train_recipe *t)
+{
+    (void)vals;
+    get_bool(ck, &s->args[0], "drop_last", &t->drop_last);
+}
+
+static void train_recalibrate_bn(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                                 train_recipe *t)
+{
+    (void)vals;
+    get_bool(ck, &s->args[0], "recalibrate_bn", &t->recalibrate_bn);
 }
 
 static void train_shuffle(checker *ck, const ast_stmt *s, const ast_value *const *vals,
@@ -987,6 +1008,7 @@ static const train_value_fn train_values[] = {
     [TRAIN_METRICS] = train_metrics,  [TRAIN_EPOCHS] = train_epochs,
     [TRAIN_BATCH] = train_batch,      [TRAIN_SHUFFLE] = train_shuffle,
     [TRAIN_SEED] = train_seed,        [TRAIN_VALIDATION_SPLIT] = train_validation_split,
+    [TRAIN_DROP_LAST] = train_drop_last, [TRAIN_RECALIBRATE_BN] = train_recalibrate_bn,
 };
 _Static_assert(COUNT_OF(train_values) == TRAIN_STMT_COUNT, "one entry per train statement");
 

@@ -125,6 +125,11 @@ typedef struct train_recipe {
     double   validation_split;  /* 0: none; else in (0, 1) */
     int64_t  epochs;            /* default 10 */
     int64_t  batch;             /* default 32 */
+    src_loc  batch_loc;         /* of batch's value when written (line 0: not) */
+    int      batch_len;
+    bool     drop_last;         /* drop every partial last batch (default false) */
+    bool     recalibrate_bn;    /* recompute the moving statistics after
+                                   training (default false) */
     bool     shuffle;           /* default true */
     uint64_t seed;              /* default 42 */
     bool     has_train_block;

@@ -591,6 +591,38 @@ static int check_image(diag *d, const model *m, const layer *l, const layer_shap
     return 1;
 }
 
+bool layer_uses_batch_stats(const layer *l)
+{
+    return l->kind == LAYER_BATCHNORM;
+}
+
+/* batch 1 with a layer that normalizes by the batch's own statistics:
+ * the variance of one sample is 0, so the layer outputs exactly beta
+ * and nothing before it learns. */
+static int check_batch_of_one(diag *d, const model *m)
+{
+    const train_recipe *r = &m->train;
+    if (r->batch != 1)
+        return 1;
+    const layer *first = NULL;
+    int count = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (layer_uses_batch_stats(&m->layers[i])) {
+            count++;
+            if (!first)
+                first = &m->layers[i];
+        }
+    if (count == 0)
+        return 1;
+    diag_error(d, r->batch_loc, r->batch_len,
+               "batch 1 with batchnorm: a batch of 1 sample makes batchnorm normalize it by "
+               "its own mean and variance (0), so it outputs exactly beta and the layers before "
+               "it learn nothing; use a batch of 2 or more");
+    diag_note(d, first->loc, kw_span(first), "the first of %d such layer%s", count,
+              count == 1 ? "" : "s");
+    return 0;
+}
+
 int shapes_check(diag *d, model *m, model_goal goal)
 {
     int errors = d->errors;
@@ -632,6 +664,7 @@ int shapes_check(diag *d, model *m, model_goal goal)
     /* independent rules: each reports its own mistakes */
     int ok = check_normalize(d, m);
     ok &= check_output(d, m);
+    check_batch_of_one(d, m);
     if (ok)
         check_metrics(d, m);
     check_memory(d, m, goal);

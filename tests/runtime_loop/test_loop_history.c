@@ -225,7 +225,7 @@ static void test_resume_needs_the_same_columns(void **state)
     assert_string_equal(strstr(err.msg, "h.csv"),
                         "h.csv: its columns are 'epoch,loss,mae,rmse,val_loss,val_mae,"
                         "val_rmse,seconds', this run writes 'epoch,loss,mae,rmse,seconds' "
-                        "(other metrics, or a validation set in one run and not the other); "
+                        "(other metrics, a validation set or --eval-train in one run and not the other); "
                         "give another --history");
     assert_int_equal(open_acc(&h, 1, 1, &err), -1);
     assert_non_null(strstr(err.msg, "this run writes 'epoch,loss,accuracy,val_loss,"
