@@ -618,8 +618,12 @@ static int check_batch_of_one(diag *d, const model *m)
                "batch 1 with batchnorm: a batch of 1 sample makes batchnorm normalize it by "
                "its own mean and variance (0), so it outputs exactly beta and the layers before "
                "it learn nothing; use a batch of 2 or more");
-    diag_note(d, first->loc, kw_span(first), "the first of %d such layer%s", count,
-              count == 1 ? "" : "s");
+    if (count == 1)
+        diag_note(d, first->loc, kw_span(first),
+                  "the layer that normalizes by the batch's own statistics");
+    else
+        diag_note(d, first->loc, kw_span(first),
+                  "the first of %d layers that normalize by the batch's own statistics", count);
     return 0;
 }
 

@@ -117,6 +117,34 @@ static void test_train_defaults(void **state)
     done(&C);
 }
 
+/* drop_last and recalibrate_bn (issue #14): false unless written; batch 1
+ * only without a layer that normalizes by the batch's statistics. */
+static void test_batchnorm_recipe(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m { input 4; dense 3; softmax }");
+    assert_false(C.m.train.drop_last);
+    assert_false(C.m.train.recalibrate_bn);
+    done(&C);
+    load(&C, "model m { input 4; dense 3; batchnorm; softmax }\n"
+             "train { drop_last true; recalibrate_bn true; batch 2 }\n");
+    assert_int_equal(C.rc, 0);
+    assert_true(C.m.train.drop_last);
+    assert_true(C.m.train.recalibrate_bn);
+    assert_true(layer_uses_batch_stats(&C.m.layers[2]));
+    assert_false(layer_uses_batch_stats(&C.m.layers[1]));
+    done(&C);
+    load(&C, "model m { input 4; dense 3; relu; softmax }\ntrain { batch 1 }\n");
+    assert_int_equal(C.rc, 0);
+    done(&C);
+    load(&C, "model m { input 4; dense 3; batchnorm; softmax }\ntrain { batch 1 }\n");
+    assert_int_equal(C.rc, 1);
+    assert_int_equal(C.d.errors, 1);
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:2:15: error: batch 1 with batchnorm"));
+    done(&C);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -512,6 +540,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mnist_model),
         cmocka_unit_test(test_train_defaults),
+        cmocka_unit_test(test_batchnorm_recipe),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_losses_metrics_preprocessing),
         cmocka_unit_test(test_several_errors_in_one_run),
