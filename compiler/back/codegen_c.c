@@ -567,6 +567,8 @@ static void emit_header(gen *g)
               cq_comment(g->a, ir->name), SEQC_VERSION, cq_comment(g->a, ir->path));
     if (ir->without)
         sb_printf(&g->out, "\n * without %s", cq_comment(g->a, ir->without));
+    if (ir->replaced)
+        sb_printf(&g->out, "\n * with %s", cq_comment(g->a, ir->replaced));
     sb_printf(&g->out,
               ".\n * Do not edit: change the model file and run seqc again.\n"
               " *\n * Build (save this file as trainer.c; needs libseqrt installed):\n"

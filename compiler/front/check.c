@@ -650,6 +650,80 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->same = false;
 }
 
+/* --replace: copies the value of option `key` (a key of both kinds) */
+static void copy_option(layer *dst, const layer *src, const char *key)
+{
+    if (strcmp(key, "momentum") == 0)
+        dst->momentum = src->momentum;
+    else if (strcmp(key, "epsilon") == 0)
+        dst->epsilon = src->epsilon;
+    else if (strcmp(key, "bias") == 0)
+        dst->bias = src->bias;
+    else if (strcmp(key, "init") == 0)
+        dst->init = src->init;
+    else if (strcmp(key, "alpha") == 0)
+        dst->alpha = src->alpha;
+    else if (strcmp(key, "offset") == 0)
+        dst->offset = src->offset;
+    else if (strcmp(key, "kernel") == 0)
+        memcpy(dst->kernel, src->kernel, sizeof dst->kernel);
+    else if (strcmp(key, "stride") == 0)
+        memcpy(dst->stride, src->stride, sizeof dst->stride);
+    else if (strcmp(key, "dilation") == 0)
+        memcpy(dst->dilation, src->dilation, sizeof dst->dilation);
+    else if (strcmp(key, "padding") == 0)
+        dst->same = src->same;
+    else /* a key added to a layer spec needs its line here (test_check) */
+        SEQC_BUG("--replace: no rule to copy option '%s'", key);
+}
+
+/* --replace: the positional argument of src's kind into dst (both kinds
+ * take the same one: their specs' arg_what are equal) */
+static void copy_argument(layer *dst, const layer *src)
+{
+    switch (src->kind) {
+    case LAYER_DENSE: dst->units = src->units; break;
+    case LAYER_DROPOUT: dst->rate = src->rate; break;
+    case LAYER_RESCALE:
+        dst->scale = src->scale;
+        dst->scale_text = src->scale_text;
+        break;
+    case LAYER_CONV2D: dst->filters = src->filters; break;
+    case LAYER_MAXPOOL2D:
+    case LAYER_AVGPOOL2D:
+        memcpy(dst->kernel, src->kernel, sizeof dst->kernel);
+        memcpy(dst->stride, src->kernel, sizeof dst->stride); /* Keras: the pool size */
+        break;
+    default:
+        SEQC_BUG("--replace: no rule to copy the argument of '%s'", layer_kind_name(src->kind));
+    }
+}
+
+int check_replace_layer(const layer *from, layer_kind to, layer *out, char *why, size_t whylen)
+{
+    const stmt_spec *fs = &layer_specs[from->kind], *ts = &layer_specs[to];
+    const char *fname = layer_kind_name(from->kind), *tname = layer_kind_name(to);
+    if (from->kind == LAYER_INPUT || to == LAYER_INPUT) {
+        snprintf(why, whylen, "the input cannot be replaced, nor replace a layer");
+        return 0;
+    }
+    bool same_arg = ts->min_args > 0 && fs->min_args > 0 && fs->arg_what && ts->arg_what &&
+                    strcmp(fs->arg_what, ts->arg_what) == 0;
+    if (ts->min_args > 0 && !same_arg) {
+        snprintf(why, whylen, "'%s' needs %s, which '%s' does not take: there is no value to "
+                 "carry over", tname, ts->arg_what, fname);
+        return 0;
+    }
+    layer_defaults(out, to, from->loc);
+    out->line = from->line;
+    if (same_arg)
+        copy_argument(out, from);
+    for (size_t i = 0; i < ts->nkeys; i++)
+        if (find_name(ts->keys[i], fs->keys, fs->nkeys) >= 0)
+            copy_option(out, from, ts->keys[i]);
+    return 1;
+}
+
 /* One layer statement to *l; returns 0 after reporting. */
 static int check_layer(checker *ck, const ast_stmt *s, layer_kind kind, layer *l)
 {

@@ -525,6 +525,8 @@ void ir_print(FILE *out, const ir_model *ir)
     fprintf(out, "; seqc ir: model %s from %s", ir->name, ir->path);
     if (ir->without)
         fprintf(out, " without %s", ir->without);
+    if (ir->replaced)
+        fprintf(out, " with %s", ir->replaced);
     fputs("\n\nmodel ", out);
     fprintf(out, "%s\n  input  ", ir->name);
     print_tensor(out, ir, ir->input);
