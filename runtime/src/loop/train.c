@@ -7,7 +7,8 @@
  *                     [--target NAMES] [--no-header] [--validation-split F]
  *                     [--epochs N] [--batch N] [--lr X] [--seed N]
  *                     [--threads N] [--history FILE] [--save FILE]
- *                     [--resume FILE] [--limit N] [--quiet]
+ *                     [--resume FILE] [--limit N] [--quiet] [--drop-last]
+ *                     [--recalibrate-bn] [--eval-train] [--init-from FILE]
  *   ./trainer evaluate --data SOURCE --load FILE
  *   ./trainer predict --load FILE (--data SOURCE | --images FILE [--labels FILE])
  *                     [--output FILE.csv]
@@ -42,9 +43,15 @@
  * once after the last epoch ("test_loss: X - test_<metric>: Y").
  *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
- * it is trained as it is, as Keras does. That includes a last batch of a
- * single sample: batchnorm then normalizes it with its own statistics
- * (variance 0), so its output is exactly beta for that step.
+ * it is trained as it is, as Keras does, unless drop_last (the model's or
+ * --drop-last) drops it. A last batch of a single sample through batchnorm
+ * would be normalized by its own statistics (variance 0) and give exactly
+ * beta, so with batchnorm it is dropped, with one note per run, and
+ * --batch 1 is refused (run_plan_batches, batch_of_one_error). After the
+ * last epoch, --recalibrate-bn recomputes the moving statistics
+ * (run_recalibrate); --eval-train adds the training set's loss in
+ * inference mode to each epoch; --init-from starts from a checkpoint's
+ * weights only (run_init_from).
  *
  * Memory: every buffer (weights, gradients, optimizer state, the
  * activation arena, one batch of inputs and labels, the sample order) is
