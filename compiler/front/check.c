@@ -637,6 +637,7 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->kind = kind;
     l->loc = loc;
     l->line = loc.line;
+    l->kw_len = (int)strlen(layer_kind_name(kind));
     l->bias = true;
     l->init = SEQRT_INIT_GLOROT_UNIFORM;
     l->momentum = 0.99;
@@ -716,6 +717,7 @@ int check_replace_layer(const layer *from, layer_kind to, layer *out, char *why,
     }
     layer_defaults(out, to, from->loc);
     out->line = from->line;
+    out->kw_len = from->kw_len;
     if (same_arg)
         copy_argument(out, from);
     for (size_t i = 0; i < ts->nkeys; i++)

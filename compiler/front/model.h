@@ -65,6 +65,8 @@ typedef struct layer {
     layer_kind kind;
     src_loc    loc;        /* of the keyword */
     int        line;       /* loc.line, for the generated comments */
+    int        kw_len;     /* the keyword's length in the file: its span in
+                              messages, kept when --replace changes the kind */
     /* input */
     int        ndims;
     int64_t    dims[AST_MAX_DIMS];

@@ -13,7 +13,10 @@
 #include "front/summary.h"
 
 /* Keyword length, for underlining the layer a diagnostic is about */
-static int kw_span(const layer *l) { return (int)strlen(layer_kind_name(l->kind)); }
+static int kw_span(const layer *l)
+{
+    return l->kw_len > 0 ? l->kw_len : (int)strlen(layer_kind_name(l->kind));
+}
 
 /* *acc += x; 0 when the sum does not fit */
 static int add_u64(uint64_t *acc, uint64_t x)
