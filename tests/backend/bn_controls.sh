@@ -71,6 +71,12 @@ grep -q 'drop_last true' small_drop.seq || fail "could not write small_drop.seq"
 "$SEQC" build small_drop.seq -o small_drop || fail "seqc build small_drop.seq"
 ./small_drop --data "$DATA" --limit 1000 --epochs 1 > drop2.out 2>&1 || fail "drop_last true"
 grep -q '^15/15 ' drop2.out || fail "drop_last true: expected 15 steps: $(cat drop2.out)"
+# fewer samples than one batch: nothing left to train on
+if ./small --data "$DATA" --limit 20 --drop-last > few.out 2> few.err; then
+    fail "--drop-last with 20 samples and batch 32 trained"
+fi
+grep -q '^error: .*: 20 training samples, no whole batch of 32 to train on with drop_last$' few.err ||
+    fail "--drop-last with too few samples: $(cat few.err)"
 echo "drop_last: 15 steps instead of 16"
 
 # 3. --batch 1
