@@ -1054,7 +1054,8 @@ static void train_recalibrate_bn(checker *ck, const ast_stmt *s, const ast_value
                                  train_recipe *t)
 {
     (void)vals;
-    get_bool(ck, &s->args[0], "recalibrate_bn", &t->recalibrate_bn);
+    if (get_bool(ck, &s->args[0], "recalibrate_bn", &t->recalibrate_bn))
+        t->recalibrate_loc = s->loc;
 }
 
 static void train_shuffle(checker *ck, const ast_stmt *s, const ast_value *const *vals,

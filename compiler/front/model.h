@@ -132,6 +132,7 @@ typedef struct train_recipe {
     bool     drop_last;         /* drop every partial last batch (default false) */
     bool     recalibrate_bn;    /* recompute the moving statistics after
                                    training (default false) */
+    src_loc  recalibrate_loc;   /* of the statement when written (line 0: not) */
     bool     shuffle;           /* default true */
     uint64_t seed;              /* default 42 */
     bool     has_train_block;

@@ -605,8 +605,6 @@ bool layer_uses_batch_stats(const layer *l)
 static int check_batch_of_one(diag *d, const model *m)
 {
     const train_recipe *r = &m->train;
-    if (r->batch != 1)
-        return 1;
     const layer *first = NULL;
     int count = 0;
     for (size_t i = 0; i < m->nlayers; i++)
@@ -615,7 +613,11 @@ static int check_batch_of_one(diag *d, const model *m)
             if (!first)
                 first = &m->layers[i];
         }
-    if (count == 0)
+    if (count == 0 && r->recalibrate_bn && r->recalibrate_loc.line > 0)
+        diag_warning(d, r->recalibrate_loc, (int)strlen("recalibrate_bn"),
+                     "recalibrate_bn true, but no layer normalizes by batch statistics "
+                     "(no batchnorm): there is nothing to recalibrate");
+    if (r->batch != 1 || count == 0)
         return 1;
     diag_error(d, r->batch_loc, r->batch_len,
                "batch 1 with batchnorm: a batch of 1 sample makes batchnorm normalize it by "
