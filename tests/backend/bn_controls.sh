@@ -77,6 +77,11 @@ if ./small --data "$DATA" --limit 20 --drop-last > few.out 2> few.err; then
 fi
 grep -q '^error: .*: 20 training samples, no whole batch of 32 to train on with drop_last$' few.err ||
     fail "--drop-last with too few samples: $(cat few.err)"
+if ./small --data "$DATA" --limit 1 > one_sample.out 2> one_sample.err; then
+    fail "trained on a single sample through batchnorm"
+fi
+[ "$(cat one_sample.err)" = "error: $DATA/train-images-idx3-ubyte.gz: 1 training sample, and a batch of 1 sample would make batchnorm output beta: nothing to train on" ] ||
+    fail "one training sample: $(cat one_sample.err)"
 echo "drop_last: 15 steps instead of 16"
 
 # 3. --batch 1

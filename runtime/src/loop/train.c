@@ -1007,13 +1007,19 @@ static int run_plan_batches(run *r)
         r->n_used = r->n_train - rest;
     } else if (rest == 1 && r->m->batch_stats_layers > 0) {
         r->n_used = r->n_train - 1;
-        fprintf(stderr, "note: the last batch of each epoch has 1 sample, and a batch of 1 "
-                        "sample would make batchnorm output beta: dropped\n");
+        if (r->n_used > 0)
+            fprintf(stderr, "note: the last batch of each epoch has 1 sample, and a batch of "
+                            "1 sample would make batchnorm output beta: dropped\n");
+    }
+    if (r->n_used == 0 && r->drop_last) {
+        fprintf(stderr, "error: %s: %zu training sample%s, no whole batch of %ld to train "
+                        "on with drop_last\n", r->train.source, r->n_train,
+                r->n_train == 1 ? "" : "s", r->batch);
+        return -1;
     }
     if (r->n_used == 0) {
-        fprintf(stderr, "error: %s: %zu training sample%s, no whole batch of %ld to train "
-                        "on%s\n", r->train.source, r->n_train, r->n_train == 1 ? "" : "s",
-                r->batch, r->drop_last ? " with drop_last" : " with batchnorm");
+        fprintf(stderr, "error: %s: 1 training sample, and a batch of 1 sample would make "
+                        "batchnorm output beta: nothing to train on\n", r->train.source);
         return -1;
     }
     r->steps = (int)((r->n_used + batch - 1) / batch);
