@@ -677,6 +677,10 @@ static void emit_model(gen *g)
     sb_printf(&g->out, "    .epochs = %" PRId64 ",\n    .batch = %" PRId64 ",\n"
                        "    .shuffle = %d,\n    .seed = UINT64_C(%" PRIu64 "),\n",
               r->epochs, r->batch, r->shuffle ? 1 : 0, r->seed);
+    if (r->drop_last)
+        sb_printf(&g->out, "    .drop_last = 1,\n");
+    if (r->recalibrate_bn)
+        sb_printf(&g->out, "    .recalibrate_bn = 1,\n");
     sb_printf(&g->out, "    .init = init,\n    .forward_train = forward_train,\n"
                        "    .forward_infer = forward_infer,\n    .backward = backward,\n"
                        "    .update = update,\n};\n");
@@ -691,6 +695,8 @@ static void emit_header(gen *g)
               cq_comment(g->a, ir->name), SEQC_VERSION, cq_comment(g->a, ir->path));
     if (ir->without)
         sb_printf(&g->out, "\n * without %s", cq_comment(g->a, ir->without));
+    if (ir->replaced)
+        sb_printf(&g->out, "\n * with %s", cq_comment(g->a, ir->replaced));
     sb_printf(&g->out,
               ".\n * Do not edit: change the model file and run seqc again.\n"
               " *\n * Build (save this file as trainer.c; needs libseqrt installed):\n"

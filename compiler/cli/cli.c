@@ -34,18 +34,25 @@ int cli_is_help(const char *arg)
 
 int cli_layer_kind(const char *cmd, const char *usage, const char *arg, layer_kind *out)
 {
+    return cli_layer_kind_for(cmd, usage, "--without", arg, out);
+}
+
+int cli_layer_kind_for(const char *cmd, const char *usage, const char *flag, const char *arg,
+                       layer_kind *out)
+{
     int k = layer_kind_from_name(arg);
     if (k == LAYER_INPUT)
-        return cli_usage_error(cmd, usage, "--without input: the input cannot be dropped");
+        return cli_usage_error(cmd, usage, "%s input: the input cannot be %s", flag,
+                               strcmp(flag, "--without") == 0 ? "dropped" : "replaced");
     if (k < 0) {
         const char *names[LAYER_KIND_COUNT];
         for (int i = 0; i < LAYER_KIND_COUNT; i++)
             names[i] = layer_kind_name((layer_kind)i);
         const char *s = suggest(arg, names, LAYER_KIND_COUNT);
         if (s)
-            return cli_usage_error(cmd, usage, "unknown layer kind '%s' for --without; did you mean '%s'?",
-                                   arg, s);
-        return cli_usage_error(cmd, usage, "unknown layer kind '%s' for --without", arg);
+            return cli_usage_error(cmd, usage, "unknown layer kind '%s' for %s; did you mean '%s'?",
+                                   arg, flag, s);
+        return cli_usage_error(cmd, usage, "unknown layer kind '%s' for %s", arg, flag);
     }
     *out = (layer_kind)k;
     return 0;

@@ -22,8 +22,9 @@
 #define SEQC_USAGE_BUILD \
     "build FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer] [-v]"
 #define SEQC_USAGE_COMPARE                                                              \
-    "compare FILE --without KIND[,KIND]... | A.seq B.seq... --data D [--seeds K|LIST]\n" \
-    "       [--lr LIST] [--jobs J] [--target METRIC=X] [--validation-split F] [-o DIR]"
+    "compare FILE --without KIND[,KIND]... | FILE --replace OLD=NEW | A.seq B.seq...\n"   \
+    "       --data D [--seeds K|LIST] [--lr LIST] [--jobs J] [--target METRIC=X]\n"        \
+    "       [--validation-split F] [-o DIR]"
 
 int cmd_check(int argc, char **argv);   /* cmd_check.c */
 int cmd_summary(int argc, char **argv); /* cmd_check.c */
@@ -51,6 +52,9 @@ int cli_is_help(const char *arg);
 /* The KIND of --without KIND: 0 and *out, or a usage error (2) with a
  * suggestion for a misspelt kind. The input cannot be dropped. */
 int cli_layer_kind(const char *cmd, const char *usage, const char *arg, layer_kind *out);
+/* The same for another option (flag: "--replace"). */
+int cli_layer_kind_for(const char *cmd, const char *usage, const char *flag, const char *arg,
+                       layer_kind *out);
 
 /* Reads one "--without KIND" or "--without=KIND" at argv[*i]: returns 1
  * and advances *i past it when argv[*i] is such an option (recording the

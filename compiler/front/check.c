@@ -114,7 +114,8 @@ _Static_assert(COUNT_OF(layer_specs) == LAYER_KIND_COUNT, "one spec per layer ki
 typedef enum train_stmt {
     TRAIN_OPTIMIZER, TRAIN_LOSS, TRAIN_METRICS, TRAIN_EPOCHS, TRAIN_BATCH,
     TRAIN_SHUFFLE, TRAIN_SEED, TRAIN_VALIDATION_SPLIT, TRAIN_SCHEDULE,
-    TRAIN_EARLY_STOPPING, TRAIN_SAVE_BEST, TRAIN_STMT_COUNT
+    TRAIN_EARLY_STOPPING, TRAIN_SAVE_BEST, TRAIN_DROP_LAST, TRAIN_RECALIBRATE_BN,
+    TRAIN_STMT_COUNT
 } train_stmt;
 
 static const char *const optimizer_keys[] = {"lr", "momentum", "nesterov", "beta1", "beta2",
@@ -168,6 +169,8 @@ static const stmt_spec train_specs[] = {
                               "[min_delta=0] [restore_best=false]",
                               early_stopping_keys, COUNT_OF(early_stopping_keys)},
     [TRAIN_SAVE_BEST] = {1, 1, "true or false", "save_best true|false", NULL, 0},
+    [TRAIN_DROP_LAST] = {1, 1, "true or false", "drop_last true|false", NULL, 0},
+    [TRAIN_RECALIBRATE_BN] = {1, 1, "true or false", "recalibrate_bn true|false", NULL, 0},
 };
 _Static_assert(COUNT_OF(train_specs) == TRAIN_STMT_COUNT, "one spec per train statement");
 
@@ -175,7 +178,8 @@ static const char *const train_stmt_names[] = {"optimizer", "loss",     "metrics
                                                "epochs",    "batch",    "shuffle",
                                                "seed",      "validation_split",
                                                "schedule",  "early_stopping",
-                                               "save_best"};
+                                               "save_best", "drop_last",
+                                               "recalibrate_bn"};
 _Static_assert(COUNT_OF(train_stmt_names) == TRAIN_STMT_COUNT, "one name per train statement");
 
 /* ----------------------------------------------------------- the checker */
@@ -812,6 +816,7 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->kind = kind;
     l->loc = loc;
     l->line = loc.line;
+    l->kw_len = (int)strlen(layer_kind_name(kind));
     l->bias = true;
     l->init = SEQRT_INIT_GLOROT_UNIFORM;
     l->momentum = 0.99;
@@ -833,6 +838,99 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->stride[0] = l->stride[1] = 1;
     l->dilation[0] = l->dilation[1] = 1;
     l->same = false;
+}
+
+/* --replace: copies the value of option `key` (a key of both kinds) */
+static void copy_option(layer *dst, const layer *src, const char *key)
+{
+    if (strcmp(key, "momentum") == 0)
+        dst->momentum = src->momentum;
+    else if (strcmp(key, "epsilon") == 0)
+        dst->epsilon = src->epsilon;
+    else if (strcmp(key, "bias") == 0)
+        dst->bias = src->bias;
+    else if (strcmp(key, "init") == 0)
+        dst->init = src->init;
+    else if (strcmp(key, "alpha") == 0)
+        dst->alpha = src->alpha;
+    else if (strcmp(key, "offset") == 0)
+        dst->offset = src->offset;
+    else if (strcmp(key, "kernel") == 0)
+        memcpy(dst->kernel, src->kernel, sizeof dst->kernel);
+    else if (strcmp(key, "stride") == 0)
+        memcpy(dst->stride, src->stride, sizeof dst->stride);
+    else if (strcmp(key, "dilation") == 0)
+        memcpy(dst->dilation, src->dilation, sizeof dst->dilation);
+    else if (strcmp(key, "padding") == 0)
+        dst->same = src->same;
+    else if (strcmp(key, "center") == 0)
+        dst->center = src->center;
+    else if (strcmp(key, "scale") == 0)
+        dst->gamma = src->gamma;
+    else if (strcmp(key, "frozen") == 0)
+        dst->frozen = src->frozen;
+    else if (strcmp(key, "virtual_batch") == 0)
+        dst->virtual_batch = src->virtual_batch;
+    else if (strcmp(key, "renorm") == 0)
+        dst->renorm = src->renorm;
+    else if (strcmp(key, "rmax") == 0)
+        dst->rmax = src->rmax;
+    else if (strcmp(key, "dmax") == 0)
+        dst->dmax = src->dmax;
+    else if (strcmp(key, "groups") == 0) {
+        dst->norm_groups = src->norm_groups;
+        dst->norm_groups_loc = src->norm_groups_loc;
+        dst->norm_groups_len = src->norm_groups_len;
+    } else /* a key added to a layer spec needs its line here (test_check) */
+        SEQC_BUG("--replace: no rule to copy option '%s'", key);
+}
+
+/* --replace: the positional argument of src's kind into dst (both kinds
+ * take the same one: their specs' arg_what are equal) */
+static void copy_argument(layer *dst, const layer *src)
+{
+    switch (src->kind) {
+    case LAYER_DENSE: dst->units = src->units; break;
+    case LAYER_DROPOUT: dst->rate = src->rate; break;
+    case LAYER_RESCALE:
+        dst->scale = src->scale;
+        dst->scale_text = src->scale_text;
+        break;
+    case LAYER_CONV2D: dst->filters = src->filters; break;
+    case LAYER_MAXPOOL2D:
+    case LAYER_AVGPOOL2D:
+        memcpy(dst->kernel, src->kernel, sizeof dst->kernel);
+        memcpy(dst->stride, src->kernel, sizeof dst->stride); /* Keras: the pool size */
+        break;
+    default:
+        SEQC_BUG("--replace: no rule to copy the argument of '%s'", layer_kind_name(src->kind));
+    }
+}
+
+int check_replace_layer(const layer *from, layer_kind to, layer *out, char *why, size_t whylen)
+{
+    const stmt_spec *fs = &layer_specs[from->kind], *ts = &layer_specs[to];
+    const char *fname = layer_kind_name(from->kind), *tname = layer_kind_name(to);
+    if (from->kind == LAYER_INPUT || to == LAYER_INPUT) {
+        snprintf(why, whylen, "the input cannot be replaced, nor replace a layer");
+        return 0;
+    }
+    bool same_arg = ts->min_args > 0 && fs->min_args > 0 && fs->arg_what && ts->arg_what &&
+                    strcmp(fs->arg_what, ts->arg_what) == 0;
+    if (ts->min_args > 0 && !same_arg) {
+        snprintf(why, whylen, "'%s' needs %s, which '%s' does not take: there is no value to "
+                 "carry over", tname, ts->arg_what, fname);
+        return 0;
+    }
+    layer_defaults(out, to, from->loc);
+    out->line = from->line;
+    out->kw_len = from->kw_len;
+    if (same_arg)
+        copy_argument(out, from);
+    for (size_t i = 0; i < ts->nkeys; i++)
+        if (find_name(ts->keys[i], fs->keys, fs->nkeys) >= 0)
+            copy_option(out, from, ts->keys[i]);
+    return 1;
 }
 
 /* One layer statement to *l; returns 0 after reporting. */
@@ -1234,8 +1332,26 @@ static void train_batch(checker *ck, const ast_stmt *s, const ast_value *const *
 {
     (void)vals;
     int64_t n;
-    if (get_size(ck, &s->args[0], "batch", &n))
+    if (get_size(ck, &s->args[0], "batch", &n)) {
         t->batch = n;
+        t->batch_loc = s->args[0].loc;
+        t->batch_len = s->args[0].len;
+    }
+}
+
+static void train_drop_last(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                            train_recipe *t)
+{
+    (void)vals;
+    get_bool(ck, &s->args[0], "drop_last", &t->drop_last);
+}
+
+static void train_recalibrate_bn(checker *ck, const ast_stmt *s, const ast_value *const *vals,
+                                 train_recipe *t)
+{
+    (void)vals;
+    if (get_bool(ck, &s->args[0], "recalibrate_bn", &t->recalibrate_bn))
+        t->recalibrate_loc = s->loc;
 }
 
 static void train_shuffle(checker *ck, const ast_stmt *s, const ast_value *const *vals,
@@ -1459,7 +1575,8 @@ static const train_value_fn train_values[] = {
     [TRAIN_BATCH] = train_batch,      [TRAIN_SHUFFLE] = train_shuffle,
     [TRAIN_SEED] = train_seed,        [TRAIN_VALIDATION_SPLIT] = train_validation_split,
     [TRAIN_SCHEDULE] = train_schedule, [TRAIN_EARLY_STOPPING] = train_early_stopping,
-    [TRAIN_SAVE_BEST] = train_save_best,
+    [TRAIN_SAVE_BEST] = train_save_best, [TRAIN_DROP_LAST] = train_drop_last,
+    [TRAIN_RECALIBRATE_BN] = train_recalibrate_bn,
 };
 _Static_assert(COUNT_OF(train_values) == TRAIN_STMT_COUNT, "one entry per train statement");
 

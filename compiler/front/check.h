@@ -18,4 +18,15 @@
 /* Returns 0 and fills *out (arena-owned) when no error was reported. */
 int check_file(arena *a, diag *d, const ast_file *f, model *out);
 
+/*
+ * A layer of kind `to` in place of *from (--replace FROM=TO): to's
+ * defaults, then every option both kinds take copied from *from (epsilon
+ * from batchnorm to layernorm); the options only *from takes are dropped.
+ * A positional argument is carried only when both kinds take the same
+ * one (maxpool2d=avgpool2d: the pool size); a kind that needs one *from
+ * cannot give is refused. Returns 1 and fills *out (line and location
+ * kept), or 0 with why[] saying what stops it.
+ */
+int check_replace_layer(const layer *from, layer_kind to, layer *out, char *why, size_t whylen);
+
 #endif

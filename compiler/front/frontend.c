@@ -165,6 +165,37 @@ static int drop_and_check(model *m, const layer_kind *kinds, int nkinds)
     return 1;
 }
 
+int model_replace(model *m, layer_kind from, layer_kind to)
+{
+    if (!m->shaped)
+        SEQC_BUG("an edit of a model that did not pass the check");
+    const char *fname = layer_kind_name(from), *tname = layer_kind_name(to);
+    src_loc first = {0, 0};
+    for (size_t i = 0; i < m->nlayers; i++) {
+        layer *l = &m->layers[i];
+        if (l->kind != from)
+            continue;
+        char why[512];
+        layer with;
+        if (!check_replace_layer(l, to, &with, why, sizeof why)) {
+            diag_error(m->diag, l->loc, (int)strlen(fname),
+                       "'%s' cannot stand in for this '%s' (--replace %s=%s): %s", tname, fname,
+                       fname, tname, why);
+            m->shaped = false;
+            return 1;
+        }
+        if (first.line == 0)
+            first = l->loc;
+        *l = with;
+    }
+    if (first.line == 0 || shapes_check(m->diag, m, m->goal) == 0)
+        return 0;
+    diag_note(m->diag, first, (int)strlen(fname),
+              "checked with '%s' in place of this '%s' and every other one (--replace %s=%s)",
+              tname, fname, fname, tname);
+    return 1;
+}
+
 int model_without(model *m, const layer_kind *kinds, int nkinds)
 {
     if (!m->shaped)

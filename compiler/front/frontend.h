@@ -46,4 +46,12 @@ int frontend_load_text(arena *a, struct diag *d, const char *text, size_t len, m
  * with frontend_opts.without does the same in one step. */
 int model_without(model *m, const layer_kind *kinds, int nkinds);
 
+/* Replaces every layer of kind `from` in a checked model with one of kind
+ * `to` (for --replace FROM=TO; check_replace_layer says which options
+ * carry over) and checks it again as a file with those layers would be:
+ * diagnostics point at the file's lines. Returns 0, or 1 after reporting
+ * (a kind `to` cannot stand in for `from`, or the edited model breaks a
+ * rule). */
+int model_replace(model *m, layer_kind from, layer_kind to);
+
 #endif

@@ -67,6 +67,8 @@ typedef struct layer {
     layer_kind kind;
     src_loc    loc;        /* of the keyword */
     int        line;       /* loc.line, for the generated comments */
+    int        kw_len;     /* the keyword's length in the file: its span in
+                              messages, kept when --replace changes the kind */
     /* input */
     int        ndims;
     int64_t    dims[AST_MAX_DIMS];
@@ -154,6 +156,12 @@ typedef struct train_recipe {
     double   validation_split;  /* 0: none; else in (0, 1) */
     int64_t  epochs;            /* default 10 */
     int64_t  batch;             /* default 32 */
+    src_loc  batch_loc;         /* of batch's value when written (line 0: not) */
+    int      batch_len;
+    bool     drop_last;         /* drop every partial last batch (default false) */
+    bool     recalibrate_bn;    /* recompute the moving statistics after
+                                   training (default false) */
+    src_loc  recalibrate_loc;   /* of the statement when written (line 0: not) */
     bool     shuffle;           /* default true */
     uint64_t seed;              /* default 42 */
     bool     has_train_block;

@@ -13,7 +13,10 @@
 #include "front/summary.h"
 
 /* Keyword length, for underlining the layer a diagnostic is about */
-static int kw_span(const layer *l) { return (int)strlen(layer_kind_name(l->kind)); }
+static int kw_span(const layer *l)
+{
+    return l->kw_len > 0 ? l->kw_len : (int)strlen(layer_kind_name(l->kind));
+}
 
 /* *acc += x; 0 when the sum does not fit */
 static int add_u64(uint64_t *acc, uint64_t x)
@@ -670,6 +673,55 @@ static int check_image(diag *d, const model *m, const layer *l, const layer_shap
     return 1;
 }
 
+bool layer_uses_batch_stats(const layer *l)
+{
+    return l->kind == LAYER_BATCHNORM && !l->frozen;
+}
+
+/* batch 1 with a layer that normalizes by the batch's own statistics:
+ * the variance of one sample is 0, so the layer outputs exactly beta
+ * and nothing before it learns. */
+static int check_batch_of_one(diag *d, const model *m)
+{
+    const train_recipe *r = &m->train;
+    const layer *first = NULL;
+    int count = 0;
+    for (size_t i = 0; i < m->nlayers; i++)
+        if (layer_uses_batch_stats(&m->layers[i])) {
+            count++;
+            if (!first)
+                first = &m->layers[i];
+        }
+    if (count == 0 && r->recalibrate_bn && r->recalibrate_loc.line > 0)
+        diag_warning(d, r->recalibrate_loc, (int)strlen("recalibrate_bn"),
+                     "recalibrate_bn true, but no layer normalizes by batch statistics "
+                     "(no batchnorm): there is nothing to recalibrate");
+    if (count > 0 && r->recalibrate_bn && r->recalibrate_loc.line > 0 &&
+        (r->early_stopping.enabled || r->save_best)) {
+        diag_error(d, r->recalibrate_loc, (int)strlen("recalibrate_bn"),
+                   "recalibrate_bn with %s: recalibration recomputes the statistics of the "
+                   "last epoch's weights, %s; use one or the other",
+                   r->early_stopping.enabled ? "early_stopping" : "save_best",
+                   r->early_stopping.enabled
+                       ? "and early stopping may end the run first or keep another epoch's"
+                       : "but save_best saves another epoch's");
+        return 0;
+    }
+    if (r->batch != 1 || count == 0)
+        return 1;
+    diag_error(d, r->batch_loc, r->batch_len,
+               "batch 1 with batchnorm: a batch of 1 sample makes batchnorm normalize it by "
+               "its own mean and variance (0), so it outputs exactly beta and the layers before "
+               "it learn nothing; use a batch of 2 or more");
+    if (count == 1)
+        diag_note(d, first->loc, kw_span(first),
+                  "the layer that normalizes by the batch's own statistics");
+    else
+        diag_note(d, first->loc, kw_span(first),
+                  "the first of %d layers that normalize by the batch's own statistics", count);
+    return 0;
+}
+
 int shapes_check(diag *d, model *m, model_goal goal)
 {
     int errors = d->errors;
@@ -711,6 +763,7 @@ int shapes_check(diag *d, model *m, model_goal goal)
     /* independent rules: each reports its own mistakes */
     int ok = check_normalize(d, m);
     ok &= check_output(d, m);
+    check_batch_of_one(d, m);
     if (ok)
         check_metrics(d, m);
     check_memory(d, m, goal);

@@ -53,6 +53,12 @@
  * (with MODEL_TO_DESCRIBE, a model too large to train is a warning). */
 int shapes_check(diag *d, model *m, model_goal goal);
 
+/* Does layer l, in training, normalize by the statistics of the batch
+ * itself (batchnorm)? Such a layer makes a batch of one sample
+ * meaningless: `batch 1` is refused, and the trainer drops a last batch
+ * of one. */
+bool layer_uses_batch_stats(const layer *l);
+
 /* Floats per sample a conv2d layer's scratch takes in the memory plan
  * (0 for other layers): twice the column matrix of one sample, 2 * oh * ow
  * * kh * kw * cin, saturating. The generated trainer checks at start that

@@ -600,6 +600,8 @@ void ir_print(FILE *out, const ir_model *ir)
     fprintf(out, "; seqc ir: model %s from %s", ir->name, ir->path);
     if (ir->without)
         fprintf(out, " without %s", ir->without);
+    if (ir->replaced)
+        fprintf(out, " with %s", ir->replaced);
     fputs("\n\nmodel ", out);
     fprintf(out, "%s\n  input  ", ir->name);
     print_tensor(out, ir, ir->input);
@@ -715,6 +717,9 @@ void ir_print(FILE *out, const ir_model *ir)
     }
     fprintf(out, "  epochs %" PRId64 ", batch %" PRId64 ", shuffle %s, seed %" PRIu64 "\n",
             r->epochs, r->batch, r->shuffle ? "true" : "false", r->seed);
+    if (r->drop_last || r->recalibrate_bn)
+        fprintf(out, "  drop_last %s, recalibrate_bn %s\n", r->drop_last ? "true" : "false",
+                r->recalibrate_bn ? "true" : "false");
     if (ir->passes_run >= 4)
         fprintf(out, "  structure hash %016" PRIx64 "\n", ir_structure_hash(ir));
 }

@@ -207,6 +207,8 @@ typedef struct ir_model {
     const char *name;
     const char *path;
     const char *without; /* "batchnorm, dropout" or NULL: for comments */
+    const char *replaced; /* "layernorm instead of batchnorm" or NULL (--replace):
+                             for comments */
     int64_t     input_rows, input_cols, input_size;
     int         input_ndims;   /* the input's shape as the file writes it */
     int64_t     input_dims[AST_MAX_DIMS];

@@ -3,10 +3,12 @@
  * seeds, side by side, with paired statistics.
  *
  *   seqc compare FILE --without KIND[,KIND]... [--without ...] --data D [options]
+ *   seqc compare FILE --replace OLD=NEW [--replace ...] --data D [options]
  *   seqc compare A.seq B.seq [C.seq...] --data D [options]
  *
  * An arm is one variant (a file as written, the file less the layers of a
- * --without, or another file) at one learning rate (the file's own, or
+ * --without, the file with every OLD layer replaced by a NEW one, or
+ * another file) at one learning rate (the file's own, or
  * each of --lr LIST). Every arm trains once per seed.
  *
  * The steps, in order; everything that can be wrong with the command line,
@@ -15,7 +17,7 @@
  *
  *   1. arguments (a usage error exits 2);
  *   2. load and check every variant, lower it and run the passes; a
- *      --without kind the model does not have is an error;
+ *      --without or --replace kind the model does not have is an error;
  *   3. several files: same input size and same number of classes;
  *   4. the data (a folder of IDX files): it loads and fits the model;
  *   5. write each variant's C into OUT/trainers/ and compile it;
@@ -93,9 +95,14 @@ static void print_help(void)
          "\n"
          "The variants: FILE as written and FILE without the layers of each --without\n"
          "(--without batchnorm --without dropout: two variants; --without\n"
-         "batchnorm,dropout: one without both), or the model files given.\n"
+         "batchnorm,dropout: one without both), FILE with every OLD layer replaced by\n"
+         "a NEW one for each --replace OLD=NEW (the options both kinds take, such as\n"
+         "epsilon, are kept; the others dropped), or the model files given.\n"
          "\n"
          "options:\n"
+         "  --without KIND[,KIND]  a variant without those layers (repeatable)\n"
+         "  --replace OLD=NEW  a variant with every OLD layer replaced by a NEW one\n"
+         "                  (repeatable), e.g. --replace relu=tanh\n"
          "  --data D        training data: a folder of MNIST-style IDX files, FILE.npz or\n"
          "                  FILE.csv (required); passed to each trainer as it is\n"
          "  --test FILE     a test set (CSV), evaluated once after training\n"
@@ -116,9 +123,13 @@ static void print_help(void)
          "  --max-data-bytes N  refuse data over N bytes in memory (512M, 2G also read)");
 }
 
+/* One edit of the file, one variant: --without (kinds[0..n) dropped) or
+ * --replace (every kinds[0] layer becomes a `to`; n == 1). */
 typedef struct without_set {
     layer_kind kinds[LAYER_KIND_COUNT];
     int        n;
+    bool       replace;
+    layer_kind to;
 } without_set;
 
 typedef struct compare_args {
@@ -341,12 +352,39 @@ static int set_without(compare_args *a, const char *v)
     return 0;
 }
 
+/* --replace OLD=NEW */
+static int set_replace(compare_args *a, const char *v)
+{
+    if (a->nwithout == MAX_VARIANTS - 1)
+        return cli_usage_error(CMD, USAGE, "at most %d --without and --replace options",
+                               MAX_VARIANTS - 1);
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1])
+        return cli_usage_error(CMD, USAGE, "--replace expects OLD=NEW, two layer kinds such as "
+                               "batchnorm=layernorm, got '%s'", v);
+    char from[64], to[64];
+    snprintf(from, sizeof from, "%.*s", (int)((size_t)(eq - v) < 63 ? eq - v : 63), v);
+    snprintf(to, sizeof to, "%s", eq + 1);
+    without_set *w = &a->without[a->nwithout];
+    if (cli_layer_kind_for(CMD, USAGE, "--replace", from, &w->kinds[0]) != 0 ||
+        cli_layer_kind_for(CMD, USAGE, "--replace", to, &w->to) != 0)
+        return 2;
+    if (w->kinds[0] == w->to)
+        return cli_usage_error(CMD, USAGE, "--replace %s: a layer replaced by its own kind is "
+                               "the model as written", v);
+    w->n = 1;
+    w->replace = true;
+    a->nwithout++;
+    return 0;
+}
+
 static const char *const value_names[] = {
     "--data", "-o", "--epochs", "--seed", "--threads", "--limit", "--max-data-bytes",
-    "--test", "--target", "--validation-split", "--seeds", "--jobs", "--lr", "--without"};
+    "--test", "--target", "--validation-split", "--seeds", "--jobs", "--lr", "--without",
+    "--replace"};
 static int (*const value_setters[])(compare_args *, const char *) = {
     set_data, set_out, set_epochs, set_seed, set_threads, set_limit, set_max_data,
-    set_test, set_target, set_split, set_seeds, set_jobs, set_lr, set_without};
+    set_test, set_target, set_split, set_seeds, set_jobs, set_lr, set_without, set_replace};
 enum { NVALUE_OPTIONS = sizeof value_names / sizeof value_names[0] };
 _Static_assert(sizeof value_setters / sizeof value_setters[0] == NVALUE_OPTIONS,
                "value_setters out of step with value_names");
@@ -358,13 +396,14 @@ static int check_args(const compare_args *a)
         return cli_usage_error(CMD, USAGE, "no model file given");
     if (a->nfiles == 1 && a->nwithout == 0 && a->nlr < 2)
         return cli_usage_error(CMD, USAGE,
-                               "nothing to compare %s with: give --without KIND, a second "
-                               "model file or several learning rates (--lr 0.001,0.01)",
+                               "nothing to compare %s with: give --without KIND, --replace "
+                               "OLD=NEW, a second model file or several learning rates "
+                               "(--lr 0.001,0.01)",
                                a->files[0]);
     if (a->nfiles >= 2 && a->nwithout > 0)
         return cli_usage_error(CMD, USAGE,
-                               "--without goes with one model file, not several (drop the "
-                               "layers in the other files instead)");
+                               "--without and --replace go with one model file, not several "
+                               "(edit the layers in the other files instead)");
     if (!a->data)
         return cli_usage_error(CMD, USAGE, "--data is required (a folder of train-* and "
                                            "t10k-* IDX files, an .npz or a .csv file)");
@@ -420,6 +459,9 @@ typedef struct variant {
     const char *name;    /* "mnist_bn", "mnist_bn without batchnorm" */
     const char *slug;    /* "mnist_bn", "mnist_bn-no-batchnorm" */
     const char *without; /* "batchnorm and dropout", "" */
+    const char *replaced; /* "layernorm instead of batchnorm", "" */
+    const char *edit;    /* after the model's name: "without batchnorm",
+                            "with layernorm instead of batchnorm", "" */
     const char *dense;   /* the dense layers, for report_same_start */
     char       *summary; /* summary_print's table, malloc'd */
     const char *c_path, *exe_path;
@@ -482,9 +524,24 @@ static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
         v[k].file = a->files[a->nfiles >= 2 ? k : 0];
         v[k].m = arena_alloc(ar, sizeof(model));
         v[k].without = "";
+        v[k].replaced = "";
+        v[k].edit = "";
         if (frontend_load(ar, v[k].file, v[k].m) != 0)
             return 1;
-        if (a->nfiles == 1 && k > 0) {
+        if (a->nfiles == 1 && k > 0 && a->without[k - 1].replace) {
+            const without_set *w = &a->without[k - 1];
+            const char *from = layer_kind_name(w->kinds[0]), *to = layer_kind_name(w->to);
+            if (!has_kind(v[k].m, w->kinds[0])) {
+                fprintf(stderr, "seqc compare: error: model %s (%s) has no %s layer: "
+                                "nothing to replace with --replace %s=%s\n",
+                        v[k].m->name, v[k].file, from, from, to);
+                return 1;
+            }
+            if (model_replace(v[k].m, w->kinds[0], w->to) != 0)
+                return 1;
+            v[k].replaced = arena_printf(ar, "%s instead of %s", to, from);
+            v[k].edit = arena_printf(ar, "with %s", v[k].replaced);
+        } else if (a->nfiles == 1 && k > 0) {
             const without_set *w = &a->without[k - 1];
             for (int i = 0; i < w->n; i++)
                 if (!has_kind(v[k].m, w->kinds[i])) {
@@ -497,9 +554,14 @@ static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
             if (model_without(v[k].m, w->kinds, w->n) != 0)
                 return 1;
             v[k].without = kind_list(ar, w);
+            v[k].edit = arena_printf(ar, "without %s", v[k].without);
         }
         v[k].ir = ir_lower(ar, v[k].m, *v[k].without ? v[k].without : NULL);
-        if (!v[k].ir || ir_run_passes(v[k].ir, NULL) != 0)
+        if (!v[k].ir)
+            return 1;
+        if (*v[k].replaced)
+            v[k].ir->replaced = v[k].replaced;
+        if (ir_run_passes(v[k].ir, NULL) != 0)
             return 1;
         v[k].dense = dense_signature(ar, v[k].m);
     }
@@ -526,9 +588,12 @@ static void name_variants(arena *ar, const compare_args *a, variant *v, int nv)
     if (a->nfiles == 1) {
         for (int k = 0; k < nv; k++) {
             const char *base = v[0].m->name;
-            v[k].name = k ? arena_printf(ar, "%s without %s", base, v[k].without) : base;
+            v[k].name = k ? arena_printf(ar, "%s %s", base, v[k].edit) : base;
             char *s = arena_strdup(ar, slug_of(ar, base));
-            if (k)
+            if (k && a->without[k - 1].replace)
+                s = arena_printf(ar, "%s-%s-for-%s", s, layer_kind_name(a->without[k - 1].to),
+                                 layer_kind_name(a->without[k - 1].kinds[0]));
+            else if (k)
                 for (int i = 0; i < a->without[k - 1].n; i++)
                     s = arena_printf(ar, "%s-no-%s", s,
                                      layer_kind_name(a->without[k - 1].kinds[i]));
@@ -714,6 +779,7 @@ static int make_arms(arena *ar, const compare_args *a, plan *p)
                 .file = v->file,
                 .model = v->m->name,
                 .without = v->without,
+                .replaced = v->replaced,
                 .optimizer = optimizer_kind_name(r->optimizer),
                 .lr = a->nlr ? a->lr[l] : r->lr,
                 .batch = (long)r->batch,
@@ -1005,15 +1071,16 @@ static const char *study_title(arena *ar, const compare_args *a, const plan *p)
         t = arena_strdup(ar, p->v[0].name);
         for (int k = 1; k < p->nv; k++)
             t = arena_printf(ar, "%s vs %s", t, p->v[k].name);
-    } else if (p->nv == 2) {
+    } else if (p->nv == 2 && *p->v[1].without) {
         t = arena_printf(ar, "%s with and without %s", p->v[0].name, p->v[1].without);
+    } else if (p->nv == 2) {
+        t = arena_printf(ar, "%s as written and %s", p->v[0].name, p->v[1].edit);
     } else if (p->nv == 1) {
         t = arena_strdup(ar, p->v[0].name);
     } else {
         t = arena_printf(ar, "%s as written", p->v[0].name);
         for (int k = 1; k < p->nv; k++)
-            t = arena_printf(ar, "%s%s without %s", t, k + 1 == p->nv ? " and" : ",",
-                             p->v[k].without);
+            t = arena_printf(ar, "%s%s %s", t, k + 1 == p->nv ? " and" : ",", p->v[k].edit);
     }
     for (int l = 0; l < a->nlr; l++)
         t = arena_printf(ar, "%s%s%s", t, l ? ", " : " at lr ", a->lr_text[l]);

@@ -302,12 +302,12 @@ static void write_per_seed(FILE *out, const cmp_study *s, int m)
 /* ------------------------------------------------------------- settings */
 
 typedef enum setting_id {
-    SET_FILE, SET_MODEL, SET_WITHOUT, SET_OPTIMIZER, SET_LR, SET_BATCH, SET_LOSS,
+    SET_FILE, SET_MODEL, SET_WITHOUT, SET_REPLACED, SET_OPTIMIZER, SET_LR, SET_BATCH, SET_LOSS,
     SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_COUNT
 } setting_id;
 
 static const char *const setting_names[SET_COUNT] = {
-    "model file", "model", "layers dropped", "optimizer", "learning rate", "batch", "loss",
+    "model file", "model", "layers dropped", "layers replaced", "optimizer", "learning rate", "batch", "loss",
     "epochs", "data", "validation split", "shuffle", "dropout layers", "dense layers",
 };
 
@@ -317,6 +317,9 @@ static void setting_text(char *buf, size_t len, const cmp_settings *c, setting_i
     case SET_FILE: snprintf(buf, len, "`%s`", c->file); break;
     case SET_MODEL: snprintf(buf, len, "%s", c->model); break;
     case SET_WITHOUT: snprintf(buf, len, "%s", *c->without ? c->without : "-"); break;
+    case SET_REPLACED:
+        snprintf(buf, len, "%s", c->replaced && *c->replaced ? c->replaced : "-");
+        break;
     case SET_OPTIMIZER: snprintf(buf, len, "%s", c->optimizer); break;
     case SET_LR: snprintf(buf, len, "%g", c->lr); break;
     case SET_BATCH: snprintf(buf, len, "%ld", c->batch); break;
@@ -356,6 +359,9 @@ static void write_settings(FILE *out, const cmp_study *s)
         fputs("---|", out);
     fputs("---|\n", out);
     for (int id = 0; id < SET_COUNT; id++) {
+        /* only a study with a --replace arm has the row */
+        if (id == SET_REPLACED && !setting_differs(s, SET_REPLACED))
+            continue;
         fprintf(out, "| %s |", setting_names[id]);
         for (size_t a = 0; a < s->narms; a++) {
             char text[1024];
@@ -441,8 +447,10 @@ static void write_models(FILE *out, const cmp_study *s)
         const char *sum = s->arms[a].summary;
         if (seen || !sum)
             continue;
-        fprintf(out, "%s%s%s:\n\n```\n%s%s```\n\n", s->arms[a].set.model,
-                *s->arms[a].set.without ? " without " : "", s->arms[a].set.without, sum,
+        const char *replaced = s->arms[a].set.replaced ? s->arms[a].set.replaced : "";
+        fprintf(out, "%s%s%s%s%s:\n\n```\n%s%s```\n\n", s->arms[a].set.model,
+                *s->arms[a].set.without ? " without " : "", s->arms[a].set.without,
+                *replaced ? " with " : "", replaced, sum,
                 *sum && sum[strlen(sum) - 1] != '\n' ? "\n" : "");
     }
 }

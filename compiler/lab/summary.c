@@ -370,6 +370,8 @@ static void json_settings(FILE *out, const cmp_settings *c)
     json_string(out, c->model);
     fputs(", \"without\": ", out);
     json_string(out, c->without);
+    fputs(", \"replaced\": ", out);
+    json_string(out, c->replaced ? c->replaced : "");
     fputs(", \"optimizer\": ", out);
     json_string(out, c->optimizer);
     fputs(", \"lr\": ", out);

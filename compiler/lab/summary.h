@@ -38,6 +38,7 @@ typedef struct cmp_settings {
     const char *file;       /* the model file */
     const char *model;      /* the model's name */
     const char *without;    /* kinds dropped: "batchnorm", "" for none */
+    const char *replaced;   /* --replace: "layernorm instead of batchnorm", "" (NULL) for none */
     const char *optimizer;  /* "adam" */
     double      lr;
     long        batch;

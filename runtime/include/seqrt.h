@@ -930,6 +930,10 @@ typedef struct seqrt_model {
                                      point is Keras's int(N * (1 - F)) */
     int         epochs, batch, shuffle;
     uint64_t    seed;
+    /* batchnorm controls from the train block (flags may turn them on) */
+    int         drop_last;        /* drop every partial final batch */
+    int         recalibrate_bn;   /* recompute the moving statistics over
+                                     the training set after the last epoch */
     /* generated functions */
     void (*init)(float *params, seqrt_rng *rng);  /* initial weights */
     void (*forward_train)(seqrt_step *s);

@@ -45,8 +45,26 @@ expect 2 "unknown layer kind 'batchnorn' for --without; did you mean 'batchnorm'
     "$MODEL" --without batchnorn --data "$DATA"
 expect 2 "--data is required" -- "$MODEL" --without batchnorm
 expect 2 "nothing to compare" -- "$MODEL" --data "$DATA"
-expect 2 "--without goes with one model file, not several" -- \
+expect 2 "--without and --replace go with one model file, not several" -- \
     "$MODEL" other.seq --without batchnorm --data "$DATA"
+expect 2 "--without and --replace go with one model file, not several" -- \
+    "$MODEL" other.seq --replace relu=tanh --data "$DATA"
+# --replace OLD=NEW: both kinds known, not the input, not the same kind;
+# the model has OLD; NEW can take OLD's place and the result is checked
+expect 2 "--replace expects OLD=NEW, two layer kinds such as batchnorm=layernorm, got 'relu'" -- \
+    "$MODEL" --replace relu --data "$DATA"
+expect 2 "unknown layer kind 'batchnrm' for --replace; did you mean 'batchnorm'?" -- \
+    "$MODEL" --replace batchnrm=relu --data "$DATA"
+expect 2 "--replace input: the input cannot be replaced" -- \
+    "$MODEL" --replace input=relu --data "$DATA"
+expect 2 "--replace relu=relu: a layer replaced by its own kind is the model as written" -- \
+    "$MODEL" --replace relu=relu --data "$DATA"
+expect 1 "model mnist_bn ($MODEL) has no dropout layer: nothing to replace with --replace dropout=relu" -- \
+    "$MODEL" --replace dropout=relu --data "$DATA"
+expect 1 "mnist_bn.seq:4:14: error: 'dropout' cannot stand in for this 'batchnorm' (--replace batchnorm=dropout): 'dropout' needs a rate, which 'batchnorm' does not take" -- \
+    "$MODEL" --replace batchnorm=dropout --data "$DATA"
+expect 1 "mnist_bn.seq:6:14: note: checked with 'relu' in place of this 'softmax' and every other one (--replace softmax=relu)" -- \
+    "$MODEL" --replace softmax=relu --data "$DATA"
 expect 2 "--epochs expects a whole number" -- \
     "$MODEL" --without batchnorm --data "$DATA" --epochs 0
 expect 1 "the models take different inputs: mnist_bn ($MODEL) takes 784 values per sample (28x28), mnist_bn (input32.seq) takes 1024 (32x32)" -- \

@@ -41,6 +41,24 @@ static void test_good(void **state)
     assert_null(h.epochs);
 }
 
+/* A trainer's --eval-train history: train_eval_loss between the training
+ * metrics and val_loss is one more column; the others keep their names. */
+static void test_train_eval_column(void **state)
+{
+    (void)state;
+    const char text[] =
+        "epoch,loss,accuracy,train_eval_loss,val_loss,val_accuracy,seconds\n"
+        "1,0.5,0.85,0.375,0.3,0.91,1.25\n";
+    history h;
+    char err[256] = "";
+    assert_int_equal(history_parse(text, "e.csv", &h, err, sizeof err), 0);
+    assert_int_equal(h.ncols, 6);
+    assert_close(history_get(&h, 0, "train_eval_loss"), 0.375, 1e-12);
+    assert_close(history_get(&h, 0, "val_loss"), 0.3, 1e-12);
+    assert_close(history_get(&h, 0, "val_accuracy"), 0.91, 1e-12);
+    history_free(&h);
+}
+
 /* Columns are found by name: Keras' CSVLogger order, CRLF line ends, an
  * extra column and 0-based epochs all read. */
 /* A trainer's history with a schedule: the lr column sits before
@@ -225,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_lr_column),
         cmocka_unit_test(test_other_order),
+        cmocka_unit_test(test_train_eval_column),
         cmocka_unit_test(test_nan_inf_empty),
         cmocka_unit_test(test_header_only),
         cmocka_unit_test(test_any_metrics),

@@ -178,6 +178,34 @@ static void test_recipe(void **state)
     done(&C);
 }
 
+/* drop_last and recalibrate_bn (issue #14): false unless written; batch 1
+ * only without a layer that normalizes by the batch's statistics. */
+static void test_batchnorm_recipe(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, "model m { input 4; dense 3; softmax }");
+    assert_false(C.m.train.drop_last);
+    assert_false(C.m.train.recalibrate_bn);
+    done(&C);
+    load(&C, "model m { input 4; dense 3; batchnorm; softmax }\n"
+             "train { drop_last true; recalibrate_bn true; batch 2 }\n");
+    assert_int_equal(C.rc, 0);
+    assert_true(C.m.train.drop_last);
+    assert_true(C.m.train.recalibrate_bn);
+    assert_true(layer_uses_batch_stats(&C.m.layers[2]));
+    assert_false(layer_uses_batch_stats(&C.m.layers[1]));
+    done(&C);
+    load(&C, "model m { input 4; dense 3; relu; softmax }\ntrain { batch 1 }\n");
+    assert_int_equal(C.rc, 0);
+    done(&C);
+    load(&C, "model m { input 4; dense 3; batchnorm; softmax }\ntrain { batch 1 }\n");
+    assert_int_equal(C.rc, 1);
+    assert_int_equal(C.d.errors, 1);
+    assert_non_null(strstr(capture_text(&C.cap), "c.seq:2:15: error: batch 1 with batchnorm"));
+    done(&C);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -420,6 +448,97 @@ static void test_without_checked_again(void **state)
     done(&C);
 }
 
+/* --replace OLD=NEW: every OLD layer becomes a NEW one, the options both
+ * take carried over, and the model checked again. */
+static void test_model_replace(void **state)
+{
+    (void)state;
+    checked C;
+    load(&C, mnist);
+    assert_int_equal(model_replace(&C.m, LAYER_RELU, LAYER_TANH), 0);
+    assert_int_equal(C.m.layers[3].kind, LAYER_TANH);
+    assert_int_equal(C.m.layers[3].line, 3);
+    assert_int_equal(C.m.layers[6].kind, LAYER_TANH);
+    assert_true(C.m.shaped);
+    assert_int_equal(C.m.counts.total, 110154);
+    /* batchnorm's momentum and epsilon are dropped; its parameters go */
+    assert_int_equal(model_replace(&C.m, LAYER_BATCHNORM, LAYER_RELU), 0);
+    assert_int_equal(C.m.layers[2].kind, LAYER_RELU);
+    assert_int_equal(C.m.counts.total, 109386);
+    assert_int_equal(C.m.counts.non_trainable, 0);
+    assert_int_equal(C.d.errors, 0);
+    done(&C);
+
+    /* a shared argument and shared options carry over */
+    load(&C, "model m {\n  input 8x8x1\n  maxpool2d 3 stride=2 padding=same\n  flatten\n"
+             "  dense 2; softmax\n}\n");
+    assert_int_equal(C.rc, 0);
+    assert_int_equal(model_replace(&C.m, LAYER_MAXPOOL2D, LAYER_AVGPOOL2D), 0);
+    const layer *p = &C.m.layers[1];
+    assert_int_equal(p->kind, LAYER_AVGPOOL2D);
+    assert_int_equal(p->kernel[0], 3);
+    assert_int_equal(p->stride[1], 2);
+    assert_true(p->same);
+    assert_int_equal(p->out.dims[0], 4);
+    done(&C);
+
+    /* a kind that needs an argument the old one does not take: refused
+     * where the first old layer is */
+    load(&C, mnist);
+    assert_int_equal(model_replace(&C.m, LAYER_BATCHNORM, LAYER_DROPOUT), 1);
+    assert_false(C.m.shaped);
+    assert_non_null(strstr(capture_text(&C.cap),
+                           "c.seq:3:14: error: 'dropout' cannot stand in for this 'batchnorm' "
+                           "(--replace batchnorm=dropout): 'dropout' needs a rate, which "
+                           "'batchnorm' does not take"));
+    done(&C);
+}
+
+/* Every kind in place of every other: either a reason or a layer, never
+ * an option without a rule to carry it (check.c's copy_option). */
+static void test_replace_every_pair(void **state)
+{
+    (void)state;
+    for (int f = 0; f < LAYER_KIND_COUNT; f++) {
+        for (int t = 0; t < LAYER_KIND_COUNT; t++) {
+            layer from, to;
+            memset(&from, 0, sizeof from);
+            from.kind = (layer_kind)f;
+            from.loc.line = from.line = 7;
+            from.epsilon = 0.25;
+            from.units = from.filters = 5;
+            from.kernel[0] = from.kernel[1] = 2;
+            char why[512] = "";
+            int ok = check_replace_layer(&from, (layer_kind)t, &to, why, sizeof why);
+            if (f == LAYER_INPUT || t == LAYER_INPUT) {
+                assert_int_equal(ok, 0);
+                continue;
+            }
+            if (!ok) {
+                assert_true(strlen(why) > 0);
+                continue;
+            }
+            assert_int_equal(to.kind, t);
+            assert_int_equal(to.line, 7);
+        }
+    }
+    /* the cases a user meets, one line each */
+    static const struct { layer_kind from, to; int ok; } cases[] = {
+        {LAYER_RELU, LAYER_TANH, 1},        {LAYER_BATCHNORM, LAYER_RELU, 1},
+        {LAYER_MAXPOOL2D, LAYER_AVGPOOL2D, 1}, {LAYER_BATCHNORM, LAYER_DROPOUT, 0},
+        {LAYER_RELU, LAYER_DENSE, 0},       {LAYER_DENSE, LAYER_CONV2D, 0},
+        {LAYER_BATCHNORM, LAYER_LAYERNORM, 1}, {LAYER_BATCHNORM, LAYER_GROUPNORM, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        layer from, to;
+        memset(&from, 0, sizeof from);
+        from.kind = cases[i].from;
+        char why[512];
+        assert_int_equal(check_replace_layer(&from, cases[i].to, &to, why, sizeof why),
+                         cases[i].ok);
+    }
+}
+
 static void test_counts(void **state)
 {
     (void)state;
@@ -630,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_mnist_model),
         cmocka_unit_test(test_train_defaults),
         cmocka_unit_test(test_recipe),
+        cmocka_unit_test(test_batchnorm_recipe),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_losses_metrics_preprocessing),
         cmocka_unit_test(test_several_errors_in_one_run),
@@ -637,6 +757,8 @@ int main(void)
         cmocka_unit_test(test_norm_options),
         cmocka_unit_test(test_model_without),
         cmocka_unit_test(test_without_checked_again),
+        cmocka_unit_test(test_model_replace),
+        cmocka_unit_test(test_replace_every_pair),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_whole_model_rules),
         cmocka_unit_test(test_commas),

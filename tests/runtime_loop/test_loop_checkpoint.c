@@ -492,6 +492,72 @@ static void test_blocks_name_the_layer(void **state)
     load_ok(&m);
 }
 
+/* --init-from: the weights of a checkpoint whose name, structure hash and
+ * optimizer state differ from the model's, the counts being the same;
+ * other counts are refused naming the model's first block past them. */
+static void test_load_weights_across_structures(void **state)
+{
+    (void)state;
+    save_default(); /* "net", hash 42, O = 6 optimizer values */
+    static const seqrt_param_block blocks[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+        {.layer = "dense", .what = "bias", .line = 3, .offset = 2, .count = 1},
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3,
+         .count = 2},
+    };
+    seqrt_model m = make_model("tuned", 43);
+    m.opt_state_count = 2; /* another optimizer */
+    m.blocks = blocks;
+    m.block_count = 3;
+    float want[P], opt[O], got[P] = {0};
+    fill(want, opt);
+    seqrt_checkpoint_meta meta;
+    char from[64] = "";
+    seqrt_error err = {{0}};
+    /* seqrt_checkpoint_load refuses it: another structure */
+    assert_int_equal(seqrt_checkpoint_load(path, &m, got, NULL, NULL, &err), -1);
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &m, got, &meta, from, sizeof from,
+                                                   &err), 0);
+    assert_memory_equal(got, want, sizeof want);
+    assert_string_equal(from, "net");
+    assert_int_equal(meta.epoch, 3);
+
+    /* one trainable parameter fewer: the bias is past what it holds */
+    seqrt_model smaller = m;
+    smaller.trainable_count = T - 1;
+    smaller.param_count = P - 1;
+    static const seqrt_param_block small_blocks[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+        {.layer = "batch_normalization", .what = "moving_variance", .line = 4, .offset = 2,
+         .count = 2},
+    };
+    smaller.blocks = small_blocks;
+    smaller.block_count = 2;
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &smaller, got, NULL, NULL, 0, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "not the same parameters: the checkpoint (model 'net') has "
+                                    "5 parameters, 3 of them trainable; this model 'tuned' "
+                                    "has 4, 2 trainable; the layers differ at or before layer "
+                                    "'dense' (kernel, line 3, 2 floats)"));
+    /* a bigger kernel: the first block already does not fit */
+    seqrt_model bigger = m;
+    static const seqrt_param_block big_blocks[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 4},
+        {.layer = "batch_normalization", .what = "moving_variance", .line = 4, .offset = 4,
+         .count = 2},
+    };
+    bigger.trainable_count = 4;
+    bigger.param_count = 6;
+    bigger.blocks = big_blocks;
+    bigger.block_count = 2;
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &bigger, got, NULL, NULL, 0, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "differ at or before layer 'dense' (kernel, line 3, "
+                                    "4 floats)"));
+    /* nothing was overwritten by the refused loads */
+    assert_memory_equal(got, want, sizeof want);
+}
+
 static void test_counts_must_be_consistent(void **state)
 {
     (void)state;
@@ -569,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_every_field_is_range_checked),
         cmocka_unit_test(test_values_must_be_finite),
         cmocka_unit_test(test_blocks_name_the_layer),
+        cmocka_unit_test(test_load_weights_across_structures),
         cmocka_unit_test(test_counts_must_be_consistent),
         cmocka_unit_test(test_reads_at_most_a_checkpoints_size),
         cmocka_unit_test(test_second_saver_is_refused),

@@ -174,14 +174,46 @@ static void test_columns_follow_the_metrics(void **state)
     }
 }
 
-/* The longest row (eight metrics of the longest %.9g values) fits. */
+/* --eval-train: train_eval_loss after the training metrics, before the
+ * val_ columns (docs/trainer-output.md), with and without validation. */
+static void test_train_eval_column(void **state)
+{
+    (void)state;
+    seqrt_history_columns cols = acc_cols;
+    cols.has_train_eval = 1;
+    seqrt_history h;
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_history_open(&h, path, &cols, 0, 1, &err), 0);
+    seqrt_history_row r = row(1, 0.5);
+    r.train_eval_loss = 0.375;
+    append(&h, r);
+    seqrt_history_close(&h);
+    assert_string_equal(slurp(path),
+                        "epoch,loss,accuracy,train_eval_loss,val_loss,val_accuracy,seconds\n"
+                        "1,0.5,0.5,0.375,0.25,0.9732,1.500000\n");
+    cols.has_val = 0;
+    char header[128];
+    seqrt_history_header(header, sizeof header, &cols);
+    assert_string_equal(header, "epoch,loss,accuracy,train_eval_loss,seconds");
+    /* a run without --eval-train cannot resume into this file's rows */
+    assert_int_equal(open_acc(&h, 1, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "--eval-train"));
+    cols.has_val = 1;
+    assert_int_equal(seqrt_history_open(&h, path, &cols, 1, 1, &err), 0);
+    seqrt_history_close(&h);
+}
+
+/* The longest row (eight metrics of the longest %.9g values, and
+ * train_eval_loss) fits. */
 static void test_widest_row_fits(void **state)
 {
     (void)state;
-    seqrt_history_columns cols = {.count = SEQRT_MAX_METRICS, .has_val = 1};
+    seqrt_history_columns cols = {.count = SEQRT_MAX_METRICS, .has_val = 1,
+                                  .has_train_eval = 1};
     for (int i = 0; i < SEQRT_MAX_METRICS; i++)
         cols.names[i] = "sparse_top_k_categorical_accuracy";
     seqrt_history_row r = {.epoch = 4000000000u, .loss = -1.23456789e-308,
+                           .train_eval_loss = -1.23456789e-308,
                            .val_loss = -1.23456789e-308, .seconds = 1e9};
     for (int i = 0; i < SEQRT_MAX_METRICS; i++)
         r.metrics[i] = r.val_metrics[i] = -1.23456789e-300;
@@ -196,7 +228,7 @@ static void test_widest_row_fits(void **state)
     int commas = 0;
     for (const char *p = second; *p; p++)
         commas += *p == ',';
-    assert_int_equal(commas, 3 + 2 * SEQRT_MAX_METRICS);
+    assert_int_equal(commas, 4 + 2 * SEQRT_MAX_METRICS);
     assert_non_null(strstr(second, ",1000000000.000000\n"));
 }
 
@@ -225,7 +257,7 @@ static void test_resume_needs_the_same_columns(void **state)
     assert_string_equal(strstr(err.msg, "h.csv"),
                         "h.csv: its columns are 'epoch,loss,mae,rmse,val_loss,val_mae,"
                         "val_rmse,seconds', this run writes 'epoch,loss,mae,rmse,seconds' "
-                        "(other metrics, or a validation set in one run and not the other); "
+                        "(other metrics, a validation set or --eval-train in one run and not the other); "
                         "give another --history");
     assert_int_equal(open_acc(&h, 1, 1, &err), -1);
     assert_non_null(strstr(err.msg, "this run writes 'epoch,loss,accuracy,val_loss,"
@@ -240,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_resume_with_missing_or_foreign_file),
         cmocka_unit_test(test_columns_follow_the_metrics),
         cmocka_unit_test(test_widest_row_fits),
+        cmocka_unit_test(test_train_eval_column),
         cmocka_unit_test(test_resume_needs_the_same_columns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

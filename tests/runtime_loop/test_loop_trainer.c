@@ -596,7 +596,8 @@ static void test_quiet_and_help(void **state)
     assert_contains(help, "usage: ");
     assert_contains(help, "model 'tiny' (tiny.seq)");
     assert_contains(help, "(default 2)");  /* epochs from the model */
-    assert_contains(help, "even a single sample");
+    assert_contains(help, "unless drop_last (--drop-last)");
+    assert_contains(help, "of exactly 1 sample is dropped (with a note)");
     /* the columns and lines of this model's metrics */
     assert_contains(help, "  --history:   epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
     assert_contains(help, "test_loss: X - test_accuracy: X\n");

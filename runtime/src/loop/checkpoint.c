@@ -690,6 +690,81 @@ static int check_values(const char *path, const ckpt_header *h, const seqrt_mode
     return 0;
 }
 
+/* The first of model's blocks in [lo, hi) (trainable or not) that does
+ * not end within the checkpoint's `have` floats of that region, or the
+ * last block of the region when the checkpoint has more. */
+static const seqrt_param_block *first_unmatched(const seqrt_model *model, size_t lo, size_t hi,
+                                                uint64_t have)
+{
+    const seqrt_param_block *last = NULL;
+    for (int b = 0; b < model->block_count; b++) {
+        const seqrt_param_block *blk = &model->blocks[b];
+        if (blk->offset < lo || blk->offset >= hi)
+            continue;
+        if (blk->offset + blk->count - lo > have)
+            return blk;
+        last = blk;
+    }
+    return last;
+}
+
+int seqrt_checkpoint_load_weights(const char *path, const seqrt_model *model, float *params,
+                                  seqrt_checkpoint_meta *meta, char *from, size_t from_size,
+                                  seqrt_error *err)
+{
+    /* room for any optimizer's state: the size cap is read_capped's */
+    seqrt_model any = *model;
+    any.opt_state_count = model->trainable_count > SIZE_MAX / 4 ? SIZE_MAX
+                                                                  : 4 * model->trainable_count;
+    unsigned char *buf = NULL;
+    size_t size = 0;
+    if (read_capped(path, &any, &buf, &size, err))
+        return -1;
+    ckpt_header h;
+    seqrt_checkpoint_meta m;
+    memset(&h, 0, sizeof h);
+    memset(&m, 0, sizeof m);
+    int rc = check_intact(path, buf, size, &h, err);
+    if (rc == 0 && h.tcount > h.pcount)
+        rc = seqrt_fail(err, "%s: bad checkpoint: %" PRIu64 " trainable parameters of only "
+                        "%" PRIu64, path, h.tcount, h.pcount);
+    if (rc == 0 && (h.pcount != model->param_count || h.tcount != model->trainable_count)) {
+        int trainable = h.tcount != model->trainable_count;
+        const seqrt_param_block *blk =
+            trainable ? first_unmatched(model, 0, model->trainable_count, h.tcount)
+                      : first_unmatched(model, model->trainable_count, model->param_count,
+                                        h.pcount - h.tcount);
+        char where[160] = "";
+        if (blk)
+            snprintf(where, sizeof where, "; the layers differ at or before layer '%s' (%s, "
+                     "line %d, %zu floats)", blk->layer, blk->what, blk->line, blk->count);
+        rc = seqrt_fail(err, "%s: not the same parameters: the checkpoint (model '%.*s') has "
+                        "%" PRIu64 " parameters, %" PRIu64 " of them trainable; this model "
+                        "'%s' has %zu, %zu trainable%s", path, (int)h.name_len,
+                        (const char *)h.name, h.pcount, h.tcount, model->name,
+                        model->param_count, model->trainable_count, where);
+    }
+    if (rc == 0) {
+        decode_meta(h.fixed, &m);
+        rc = check_meta(path, &m, err);
+    }
+    if (rc == 0) {
+        /* the optimizer values are not loaded, but a trainer never saved
+         * non-finite ones: check them as the whole file */
+        rc = check_values(path, &h, model, err);
+    }
+    if (rc == 0) {
+        if (meta)
+            *meta = m;
+        if (from && from_size > 0)
+            snprintf(from, from_size, "%.*s", (int)h.name_len, (const char *)h.name);
+        for (size_t i = 0; i < h.pcount; i++)
+            params[i] = float_at(h.floats, i);
+    }
+    free(buf);
+    return rc;
+}
+
 int seqrt_checkpoint_load(const char *path, const seqrt_model *model,
                           float *params, float *opt_state,
                           seqrt_checkpoint_meta *meta, seqrt_error *err)

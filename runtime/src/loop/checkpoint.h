@@ -103,6 +103,21 @@ int seqrt_checkpoint_load_best(const char *path, const seqrt_model *model, float
                                float *opt_state, float *best, seqrt_checkpoint_meta *meta,
                                seqrt_error *err);
 
+/*
+ * --init-from: only the parameters (params, param_count floats) of a
+ * checkpoint at path, read and checked as seqrt_checkpoint_load does,
+ * except that the model's name, structure hash and optimizer state may
+ * differ (a batchnorm flag, the train block or the optimizer changed):
+ * the parameter and trainable counts must be the model's. A checkpoint
+ * holds counts, not the layer table, so that is all a reader can check;
+ * a mismatch names this model's first block that the checkpoint's
+ * counts cannot hold. from (from_size bytes) gets the checkpoint's model
+ * name. Returns 0, or -1 with err set (the message starts with path).
+ */
+int seqrt_checkpoint_load_weights(const char *path, const seqrt_model *model, float *params,
+                                  seqrt_checkpoint_meta *meta, char *from, size_t from_size,
+                                  seqrt_error *err);
+
 /* Index of the first NaN or infinity in x[0..n), or n when all are finite. */
 size_t seqrt_first_nonfinite(const float *x, size_t n);
 /* The model's block holding params[offset], or NULL (block_count 0). */

@@ -15,8 +15,8 @@
  * ("-1.23456789e-308"), %.6f of a time in seconds far less than 32; one
  * more for the comma. */
 #define FIELD_MAX 33
-/* Upper bound of one row: the epoch, loss and val_loss, two values per
- * metric, lr, seconds, the newline. */
+/* Upper bound of one row: the epoch, loss, train_eval_loss and val_loss,
+ * two values per metric, lr, seconds, the newline. */
 #define ROW_MAX (12 + (3 + 2 * SEQRT_MAX_METRICS) * FIELD_MAX + FIELD_MAX + 2)
 /* Longest line read back from an existing history (header or row). */
 #define LINE_MAX_READ 4096
@@ -52,6 +52,8 @@ size_t seqrt_history_header(char *buf, size_t size, const seqrt_history_columns 
     put(buf, size, &len, "epoch,loss", "");
     for (int i = 0; i < c->count; i++)
         put(buf, size, &len, ",", c->names[i]);
+    if (c->has_train_eval)
+        put(buf, size, &len, ",train_eval_loss", "");
     if (c->has_val) {
         put(buf, size, &len, ",val_loss", "");
         for (int i = 0; i < c->count; i++)
@@ -103,8 +105,8 @@ static int keep_rows(seqrt_history *h, FILE *f, const char *header, unsigned kee
                                   "'%s')", h->path, header);
             if (strcmp(line, header) != 0)
                 return seqrt_fail(err, "%s: its columns are '%s', this run writes '%s' "
-                                  "(other metrics, or a validation set in one run and "
-                                  "not the other); give another --history", h->path, line,
+                                  "(other metrics, a validation set or --eval-train "
+                                  "in one run and not the other); give another --history", h->path, line,
                                   header);
             continue;
         }
@@ -178,6 +180,8 @@ int seqrt_history_append(seqrt_history *h, const seqrt_history_row *r, seqrt_err
     put_value(row, &len, r->loss);
     for (int i = 0; i < h->cols.count; i++)
         put_value(row, &len, r->metrics[i]);
+    if (h->cols.has_train_eval)
+        put_value(row, &len, r->train_eval_loss);
     if (h->cols.has_val) {
         put_value(row, &len, r->val_loss);
         for (int i = 0; i < h->cols.count; i++)

@@ -2,10 +2,12 @@
  * history.h: private to libseqrt. The --history CSV, Keras CSVLogger's
  * columns for the model's `metrics` line m1..mk (seqrt_model.metrics, in
  * that order):
- *   epoch,loss,m1,...,mk,val_loss,val_m1,...,val_mk,lr,seconds
- * without the val_ columns when the run has no validation set, and
- * without lr (the epoch's learning rate, as Keras's CSVLogger records it
- * when a rate callback runs) when the model has no `schedule` line. The whole
+ *   epoch,loss,m1,...,mk[,train_eval_loss],val_loss,val_m1,...,val_mk[,lr],seconds
+ * without the val_ columns when the run has no validation set, with
+ * train_eval_loss (the training set's loss in inference mode, after the
+ * epoch) only with --eval-train, and without lr (the epoch's learning
+ * rate, as Keras's CSVLogger records it when a rate callback runs) when
+ * the model has no `schedule` line. The whole
  * file is rewritten after every epoch through seqrt_outfile (atomically,
  * or in place for a device), so it is always complete.
  */
@@ -18,6 +20,7 @@ typedef struct seqrt_history_row {
     unsigned epoch;    /* 1-based */
     double   loss;     /* training: sample-weighted means over the epoch */
     double   metrics[SEQRT_MAX_METRICS];
+    double   train_eval_loss; /* --eval-train: the training set, inference mode */
     double   val_loss; /* over the validation set (when the history has it) */
     double   val_metrics[SEQRT_MAX_METRICS];
     float    lr;       /* the rate the epoch trained with */
@@ -30,6 +33,7 @@ typedef struct seqrt_history_columns {
     int         count;                    /* 0..SEQRT_MAX_METRICS */
     int         has_val;                  /* val_loss and val_<name> columns */
     int         has_lr;                   /* the lr column (a schedule) */
+    int         has_train_eval;           /* a train_eval_loss column */
 } seqrt_history_columns;
 
 /* The columns of a run of model m: its metrics' names, the val_

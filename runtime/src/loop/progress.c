@@ -92,6 +92,8 @@ size_t seqrt_progress_format(char *buf, size_t size, const seqrt_progress_line *
     append_metric(buf, size, &len, "loss", l->loss);
     for (int i = 0; i < l->metric_count; i++)
         append_metric(buf, size, &len, l->names[i], l->values[i]);
+    if (l->final && l->has_train_eval)
+        append_metric(buf, size, &len, "train_eval_loss", l->train_eval_loss);
     if (l->final && l->has_val) {
         append_metric(buf, size, &len, "val_loss", l->val_loss);
         for (int i = 0; i < l->metric_count; i++) {
@@ -126,6 +128,8 @@ void seqrt_progress_begin(seqrt_progress *p, int live, int quiet, int epoch,
     p->start = seqrt_clock_seconds();
     p->last_draw = p->start - REDRAW_SECONDS; /* draw the first step */
     p->drawn = 0;
+    p->has_train_eval = 0;
+    p->train_eval_loss = 0;
     if (!quiet) {
         printf("Epoch %d/%d\n", epoch, epochs);
         fflush(stdout);
@@ -171,6 +175,7 @@ void seqrt_progress_end(seqrt_progress *p, double train_seconds, double loss,
         .elapsed = seqrt_clock_seconds() - p->start,
         .per_step = p->target > 0 ? train_seconds / p->target : 0,
         .loss = loss, .metric_count = p->metric_count, .names = p->names, .values = values,
+        .has_train_eval = p->has_train_eval, .train_eval_loss = p->train_eval_loss,
         .has_val = has_val, .val_loss = val_loss, .val_values = val_values,
     };
     char line[2048];
@@ -182,6 +187,12 @@ void seqrt_progress_end(seqrt_progress *p, double train_seconds, double loss,
     fputc('\n', stdout);
     fflush(stdout);
     p->drawn = 0;
+}
+
+void seqrt_progress_train_eval(seqrt_progress *p, double loss)
+{
+    p->has_train_eval = 1;
+    p->train_eval_loss = loss;
 }
 
 void seqrt_progress_abort(seqrt_progress *p)

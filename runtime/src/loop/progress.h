@@ -28,6 +28,9 @@ typedef struct seqrt_progress_line {
     int                metric_count;
     const char *const *names;   /* [metric_count]: "accuracy", "mae", ... */
     const double      *values;  /* [metric_count] */
+    int    has_train_eval;  /* final: append train_eval_loss (--eval-train),
+                               before the val_ values */
+    double train_eval_loss;
     int    has_val;         /* final: append val_loss and val_<name> */
     double val_loss;
     const double      *val_values; /* [metric_count] */
@@ -46,6 +49,8 @@ typedef struct seqrt_progress {
     double start;       /* clock at the epoch's start */
     double last_draw;   /* clock at the last live redraw */
     size_t drawn;       /* length of the line on screen, 0 = none */
+    int    has_train_eval;  /* the final line shows train_eval_loss */
+    double train_eval_loss;
 } seqrt_progress;
 
 /* Print "Epoch E/N" and start the clock. names[metric_count] stay the
@@ -65,6 +70,9 @@ void seqrt_progress_step(seqrt_progress *p, int current, double loss,
 void seqrt_progress_end(seqrt_progress *p, double train_seconds, double loss,
                         const double *values, int has_val, double val_loss,
                         const double *val_values);
+/* The training set's loss in inference mode (--eval-train), for the
+ * epoch's final line; call before seqrt_progress_end. */
+void seqrt_progress_train_eval(seqrt_progress *p, double loss);
 /* Ends a live line that is on screen so an error message starts clean. */
 void seqrt_progress_abort(seqrt_progress *p);
 

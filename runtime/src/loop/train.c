@@ -7,7 +7,8 @@
  *                     [--target NAMES] [--no-header] [--validation-split F]
  *                     [--epochs N] [--batch N] [--lr X] [--seed N]
  *                     [--threads N] [--history FILE] [--save FILE]
- *                     [--resume FILE] [--limit N] [--quiet]
+ *                     [--resume FILE] [--limit N] [--quiet] [--drop-last]
+ *                     [--recalibrate-bn] [--eval-train] [--init-from FILE]
  *   ./trainer evaluate --data SOURCE --load FILE
  *   ./trainer predict --load FILE (--data SOURCE | --images FILE [--labels FILE])
  *                     [--output FILE.csv]
@@ -49,9 +50,15 @@
  * that state so that --resume decides exactly as the uninterrupted run.
  *
  * The last mini-batch of an epoch may hold fewer rows than the batch size;
- * it is trained as it is, as Keras does. That includes a last batch of a
- * single sample: batchnorm then normalizes it with its own statistics
- * (variance 0), so its output is exactly beta for that step.
+ * it is trained as it is, as Keras does, unless drop_last (the model's or
+ * --drop-last) drops it. A last batch of a single sample through batchnorm
+ * would be normalized by its own statistics (variance 0) and give exactly
+ * beta, so with batchnorm it is dropped, with one note per run, and
+ * --batch 1 is refused (run_plan_batches, batch_of_one_error). After the
+ * last epoch, --recalibrate-bn recomputes the moving statistics
+ * (run_recalibrate); --eval-train adds the training set's loss in
+ * inference mode to each epoch; --init-from starts from a checkpoint's
+ * weights only (run_init_from).
  *
  * Memory: every buffer (weights, gradients, optimizer state, the
  * activation arena, one batch of inputs and labels, the sample order) is
@@ -119,6 +126,8 @@ typedef enum flag_id {
     F_RESUME, F_QUIET, F_LIMIT, F_LOAD, F_IMAGES, F_LABELS, F_MAX_DATA_BYTES,
     /* where the data comes from (seqrt_load_data) and where predictions go */
     F_TEST, F_TARGET, F_NO_HEADER, F_VALIDATION_SPLIT, F_OUTPUT,
+    /* batchnorm controls (issue #14) */
+    F_DROP_LAST, F_RECALIBRATE_BN, F_EVAL_TRAIN, F_INIT_FROM,
     F_COUNT_
 } flag_id;
 
@@ -135,6 +144,8 @@ typedef struct options {
     const char *test, *target, *output; /* --test, --target, --output */
     int         no_header;
     double      validation_split;
+    int         drop_last, recalibrate_bn, eval_train; /* switches */
+    const char *init_from;  /* --init-from CKPT: weights only */
 } options;
 
 static int cmd_train(const seqrt_model *m, const options *o);
@@ -209,6 +220,10 @@ static const struct flag_spec {
     [F_VALIDATION_SPLIT] = {"validation-split", V_FRACTION, FIELD(validation_split), 0, 0,
                             ON_TRAIN},
     [F_OUTPUT]  = {"output",  V_STRING, FIELD(output),  0, 0, ON_PREDICT},
+    [F_DROP_LAST] = {"drop-last", V_NONE, FIELD(drop_last), 0, 0, ON_TRAIN},
+    [F_RECALIBRATE_BN] = {"recalibrate-bn", V_NONE, FIELD(recalibrate_bn), 0, 0, ON_TRAIN},
+    [F_EVAL_TRAIN] = {"eval-train", V_NONE, FIELD(eval_train), 0, 0, ON_TRAIN},
+    [F_INIT_FROM] = {"init-from", V_STRING, FIELD(init_from), 0, 0, ON_TRAIN},
 #undef FIELD
 };
 _Static_assert(sizeof flag_specs / sizeof flag_specs[0] == F_COUNT_,
@@ -470,9 +485,24 @@ static void print_help(const seqrt_model *m)
            "                   samples\n"
            "  --max-data-bytes N  refuse data over N bytes in memory (train and test\n"
            "                   together; 512M, 2G also read; default half the memory)\n"
-           "  --quiet          print nothing per epoch (the test line still)\n\n",
+           "  --quiet          print nothing per epoch (the test line still)\n",
            m->validation_split, m->epochs, m->batch, (double)m->lr,
            (unsigned long long)m->seed);
+    printf("  --drop-last      drop the last batch of every epoch when it is smaller than\n"
+           "                   the batch size (the model's drop_last: %s)\n"
+           "  --recalibrate-bn after the last epoch, recompute every batchnorm's moving\n"
+           "                   mean and variance as the average of its batch statistics\n"
+           "                   over one unshuffled pass of the training set, before the\n"
+           "                   last validation, the checkpoint and the test (the model's\n"
+           "                   recalibrate_bn: %s)\n"
+           "  --eval-train     after every epoch, the training set's loss in inference\n"
+           "                   mode (train_eval_loss, on the progress line and in the\n"
+           "                   history, after the training metrics)\n"
+           "  --init-from FILE start from the weights of a checkpoint of a model with the\n"
+           "                   same parameters (a batchnorm flag or the train block may\n"
+           "                   differ); the optimizer, epochs and generators start fresh;\n"
+           "                   not with --resume\n\n",
+           m->drop_last ? "true" : "false", m->recalibrate_bn ? "true" : "false");
     printf("What train prints and writes for this model's metrics (the model file's\n"
            "`metrics` line), each epoch's training values being means over its batches:\n"
            "  per epoch:   N/N [...] - 1s 2ms/step - %s\n"
@@ -509,8 +539,9 @@ static void print_help(const seqrt_model *m)
            "  A normalize layer learns its mean and variance from the training inputs\n"
            "  before the first epoch (not when resuming: the checkpoint holds them).\n"
            "  A last mini-batch smaller than the batch size is trained as it is, as\n"
-           "  Keras does, even a single sample; batchnorm then outputs exactly beta for\n"
-           "  that sample. Pick a batch size with samples %% batch != 1 to avoid it.\n"
+           "  Keras does, unless drop_last (--drop-last). With batchnorm, a last batch\n"
+           "  of exactly 1 sample is dropped (with a note): batchnorm would normalize\n"
+           "  it by its own statistics and output exactly beta; --batch 1 is refused.\n"
            "  The train block's schedule sets each epoch's rate (an lr column in the\n"
            "  history); early_stopping may end training before --epochs, and with\n"
            "  restore_best or save_best the --save checkpoint's weights (what\n"
@@ -909,6 +940,10 @@ typedef struct run {
     uint64_t              seed;
     size_t                n_train, n_val, n_test; /* n_val 0: no validation */
     int                   steps;      /* per epoch */
+    size_t                n_used;     /* samples an epoch trains on: n_train less
+                                         a dropped last batch (run_plan_batches) */
+    int                   drop_last;  /* --drop-last or the model's drop_last */
+    int                   recalibrate; /* --recalibrate-bn or the model's */
     long                  saved_epoch; /* the epoch --save holds; 0 if none */
     /* the recipe (schedule, early stopping, best weights): recipe_* below */
     float                 epoch_lr;   /* the rate of the epoch being trained */
@@ -1082,6 +1117,113 @@ static void recipe_after_epoch(run *r, long epoch, const seqrt_history_row *row)
     }
 }
 
+/* ------------------------------------------------- batchnorm controls */
+
+/* 1234567 as "1,234,567" into buf. */
+static const char *with_commas(size_t n, char *buf, size_t size)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", n), out = 0;
+    for (int i = 0; i < len && (size_t)out + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[out++] = ',';
+        buf[out++] = digits[i];
+    }
+    buf[out] = '\0';
+    return buf;
+}
+
+/*
+ * A training batch of one sample through a layer that normalizes by the
+ * batch's own statistics (batchnorm) gives variance 0: the layer outputs
+ * exactly beta, whatever its input, and nothing before it learns. So a
+ * batch size of 1 is refused (where: "--batch" or the file it came
+ * from). Returns 0, or -1 after the error.
+ */
+static int batch_of_one_error(const seqrt_model *m, long batch, const char *where)
+{
+    if (batch != 1 || m->batch_stats_layers == 0)
+        return 0;
+    fprintf(stderr, "error: %s with %d batchnorm layer%s: each would normalize every "
+                    "sample by its own mean and variance (0) and output exactly beta, so the "
+                    "layers before it would learn nothing; use a batch of 2 or more\n",
+            where, m->batch_stats_layers, m->batch_stats_layers == 1 ? "" : "s");
+    return -1;
+}
+
+/*
+ * How many samples and steps an epoch trains on. drop_last drops every
+ * partial last batch. Without it, a last batch of exactly one sample is
+ * dropped when the model has batchnorm (see batch_of_one_error), with one
+ * note per run. The shuffle still draws over all n_train samples, so the
+ * sample left out changes from epoch to epoch, and resuming (same data,
+ * --limit and batch) plans the same steps.
+ */
+static int run_plan_batches(run *r)
+{
+    size_t batch = (size_t)r->batch, rest = r->n_train % batch;
+    r->n_used = r->n_train;
+    if (rest != 0 && r->drop_last) {
+        r->n_used = r->n_train - rest;
+    } else if (rest == 1 && r->m->batch_stats_layers > 0) {
+        r->n_used = r->n_train - 1;
+        if (r->n_used > 0)
+            fprintf(stderr, "note: the last batch of each epoch has 1 sample, and a batch of "
+                            "1 sample would make batchnorm output beta: dropped\n");
+    }
+    if (r->n_used == 0 && r->drop_last) {
+        fprintf(stderr, "error: %s: %zu training sample%s, no whole batch of %ld to train "
+                        "on with drop_last\n", r->train.source, r->n_train,
+                r->n_train == 1 ? "" : "s", r->batch);
+        return -1;
+    }
+    if (r->n_used == 0) {
+        fprintf(stderr, "error: %s: 1 training sample, and a batch of 1 sample would make "
+                        "batchnorm output beta: nothing to train on\n", r->train.source);
+        return -1;
+    }
+    r->steps = (int)((r->n_used + batch - 1) / batch);
+    return 0;
+}
+
+/*
+ * "Precise BN" (PyTorch's swa_utils.update_bn): every batchnorm's moving
+ * mean and variance become the plain average of its batch statistics
+ * over one pass of the training set, in file order and in the epoch's
+ * batches (the same batch size, the same dropped last batch), with
+ * forward_train and no parameter update (seqrt_step.bn_average = 1, 2,
+ * ...). Dropout draws from a scratch generator, so no training stream
+ * moves.
+ */
+static void run_recalibrate(run *r)
+{
+    const seqrt_model *m = r->m;
+    size_t batch = (size_t)r->batch;
+    seqrt_rng scratch;
+    seqrt_rng_seed(&scratch, 0);
+    for (int step = 0; step < r->steps; step++) {
+        size_t start = (size_t)step * batch;
+        int n = r->n_used - start < batch ? (int)(r->n_used - start) : (int)batch;
+        seqrt_step s = make_step(m, &r->b, &r->train, NULL, start, n, &scratch);
+        s.bn_average = step + 1;
+        m->forward_train(&s);
+    }
+}
+
+/* The line that says run_recalibrate ran, after the last epoch's line. */
+static void report_recalibrate(const run *r)
+{
+    const seqrt_model *m = r->m;
+    if (!r->o->quiet) {
+        char samples[32];
+        printf("recalibrate-bn: the moving statistics of %d batchnorm layer%s recomputed "
+               "over %s training samples (%d batches of up to %ld)\n",
+               m->batch_stats_layers, m->batch_stats_layers == 1 ? "" : "s",
+               with_commas(r->n_used, samples, sizeof samples), r->steps, r->batch);
+        fflush(stdout);
+    }
+}
+
 /* After the last epoch: the best epoch's weights for the test set, with
  * restore_best (the checkpoint already says to load them). */
 static void recipe_finish(run *r)
@@ -1094,6 +1236,32 @@ static void recipe_finish(run *r)
     if (!r->o->quiet)
         printf("Restoring the weights of epoch %u, the best %s (%.9g)\n", r->best.best_epoch,
                recipe_monitor_name(m, &m->best_monitor), r->best.best);
+}
+
+/* --init-from: the weights (every parameter, moving statistics included)
+ * of a checkpoint of a model with the same parameters; the optimizer
+ * state, the epoch count and the generators stay a fresh run's. */
+static int run_init_from(run *r)
+{
+    const seqrt_model *m = r->m;
+    seqrt_error err = {{0}};
+    seqrt_checkpoint_meta meta;
+    char from[256];
+    if (seqrt_checkpoint_load_weights(r->o->init_from, m, r->b.params, &meta, from,
+                                      sizeof from, &err)) {
+        fprintf(stderr, "error: --init-from %s\n", err.msg);
+        return -1;
+    }
+    if (!r->o->quiet) {
+        char floats[32];
+        printf("init-from %s: loaded %d block%s, %s floats, trained %u epoch%s%s%s%s\n",
+               r->o->init_from, m->block_count, m->block_count == 1 ? "" : "s",
+               with_commas(m->param_count, floats, sizeof floats), meta.epoch,
+               meta.epoch == 1 ? "" : "s", strcmp(from, m->name) ? " (model '" : "",
+               strcmp(from, m->name) ? from : "", strcmp(from, m->name) ? "')" : "");
+        fflush(stdout);
+    }
+    return 0;
 }
 
 /* The exact state a checkpoint saved after its last epoch, with the flags
@@ -1213,8 +1381,13 @@ static int run_start(run *r)
         seqrt_rng_seed(&r->rng, r->seed);
         seqrt_rng_seed(&r->drop, r->seed ^ DROPOUT_STREAM);
         m->init(r->b.params, &r->rng);
-        recipe_fresh(r);
+        /* after init, so the generators are where a fresh run's are */
+        if (o->init_from && run_init_from(r))
+            return -1;
+        recipe_fresh(r); /* the best weights so far: these */
     }
+    if (batch_of_one_error(m, r->batch, o->resume ? "the checkpoint's batch size 1" : "batch 1"))
+        return -1;
     if (load_run_sets(o, m, &r->train, &r->val, &r->test))
         return -1;
     r->n_train = limited(r->train.count, o);
@@ -1233,9 +1406,27 @@ static int run_start(run *r)
     if (metrics_init(&r->acc, m, most > r->n_test ? most : r->n_test))
         return -1;
     r->acc_ready = 1;
-    r->steps = (int)((r->n_train + (size_t)r->batch - 1) / (size_t)r->batch);
+    r->drop_last = o->drop_last || m->drop_last;
+    r->recalibrate = o->recalibrate_bn || m->recalibrate_bn;
+    if (run_plan_batches(r))
+        return -1;
+    if (r->recalibrate && m->batch_stats_layers > 0 &&
+        (m->early_stopping.enabled || m->save_best)) {
+        fprintf(stderr, "error: --recalibrate-bn with the model's %s: recalibration "
+                        "recomputes the statistics of the last epoch's weights, %s; use one "
+                        "or the other\n",
+                m->early_stopping.enabled ? "early_stopping" : "save_best",
+                m->early_stopping.enabled
+                    ? "and early stopping may end the run first or keep another epoch's"
+                    : "but save_best saves another epoch's");
+        return -1;
+    }
+    if (r->recalibrate && m->batch_stats_layers == 0)
+        fprintf(stderr, "note: recalibrate_bn: the model has no batchnorm layer that uses "
+                        "batch statistics; nothing to recalibrate\n");
     if (o->history) {
         seqrt_history_columns cols = seqrt_history_columns_of(m, r->n_val > 0);
+        cols.has_train_eval = o->eval_train;
         if (seqrt_history_open(&r->hist, o->history, &cols, (unsigned)(r->first_epoch - 1),
                                (unsigned)(r->epochs - r->first_epoch + 1), &err)) {
             fprintf(stderr, "error: %s\n", err.msg);
@@ -1246,7 +1437,7 @@ static int run_start(run *r)
     if (o->resume && !o->quiet)
         printf("Resuming %s from %s after epoch %ld\n", m->name, o->resume,
                r->first_epoch - 1);
-    if (m->normalize && !o->resume && run_adapt(r))
+    if (m->normalize && !o->resume && !o->init_from && run_adapt(r))
         return -1;
     return 0;
 }
@@ -1315,16 +1506,19 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
     if (m->shuffle)
         seqrt_rng_shuffle(&r->rng, b->order, n_train);
 
+    /* the shuffle covers every sample; the steps only the first n_used of
+     * the order (a dropped last batch is a different sample each epoch) */
+    size_t n_used = r->n_used;
     double t0 = seqrt_clock_seconds();
     double loss_sum = 0;
     size_t seen = 0;
     seqrt_metrics_reset(&r->acc);
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
-        int n = n_train - start < batch ? (int)(n_train - start) : (int)batch;
+        int n = n_used - start < batch ? (int)(n_used - start) : (int)batch;
         seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->drop);
         if (step + 1 < r->steps) {
-            size_t next = n_train - start - batch;
+            size_t next = n_used - start - batch;
             seqrt_dataset_prefetch(&r->train, b->order, start + batch,
                                    next < batch ? (int)next : (int)batch);
         }
@@ -1404,6 +1598,14 @@ static int cmd_train(const seqrt_model *m, const options *o)
     r.o = o;
     seqrt_checkpoint_lock_init(&r.lock);
     int status = 1;
+    if (o->init_from && o->resume) {
+        usage_error("--init-from and --resume do not go together: --resume continues a run "
+                    "with its optimizer state and generators, --init-from starts a new run "
+                    "from a checkpoint's weights only");
+        return EXIT_USAGE;
+    }
+    if (has(o, F_BATCH) && batch_of_one_error(m, o->batch, "--batch 1"))
+        return EXIT_USAGE;
     if (run_check_outputs(&r) || run_start(&r))
         goto done;
     int live = !o->quiet && isatty(STDOUT_FILENO), has_val = r.n_val > 0;
@@ -1420,10 +1622,20 @@ static int cmd_train(const seqrt_model *m, const options *o)
                              m->metric_count);
         if (run_epoch(&r, epoch, &prog, &row))
             goto done;
+        /* before the last validation, the checkpoint and the test */
+        if (epoch == r.epochs && r.recalibrate && m->batch_stats_layers > 0)
+            run_recalibrate(&r);
+        if (o->eval_train) {
+            double ignored[SEQRT_MAX_METRICS];
+            row.train_eval_loss = evaluate(m, &r.b, &r.train, r.n_train, &r.acc, ignored);
+            seqrt_progress_train_eval(&prog, row.train_eval_loss);
+        }
         if (has_val)
             row.val_loss = evaluate(m, &r.b, &r.val, r.n_val, &r.acc, row.val_metrics);
         seqrt_progress_end(&prog, row.seconds, row.loss, row.metrics, has_val, row.val_loss,
                            row.val_metrics);
+        if (epoch == r.epochs && r.recalibrate && m->batch_stats_layers > 0)
+            report_recalibrate(&r);
         if (run_check_finite(&r, epoch, ""))
             goto done;
         recipe_after_epoch(&r, epoch, &row);
