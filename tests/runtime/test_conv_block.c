@@ -15,23 +15,35 @@
 
 typedef struct block_case {
     int batch, h, w, c, ph, pw;
+    int same; /* Keras's `same` where it pads after the last row and column
+                 only: the last windows cut at the edge */
 } block_case;
 
 static const block_case cases[] = {
-    /* N  h  w  c ph pw */
-    {3, 6, 5, 2, 2, 2}, /* the odd last column is in no window */
-    {1, 4, 4, 3, 2, 2}, /* one sample */
-    {2, 7, 7, 1, 3, 3}, /* one channel, pool 3, the last row dropped */
-    {2, 6, 6, 3, 2, 3}, /* non-square pool */
-    {4, 4, 6, 5, 2, 2},
+    /* N  h  w  c ph pw same */
+    {3, 6, 5, 2, 2, 2, 0}, /* the odd last column is in no window */
+    {1, 4, 4, 3, 2, 2, 0}, /* one sample */
+    {2, 7, 7, 1, 3, 3, 0}, /* one channel, pool 3, the last row dropped */
+    {2, 6, 6, 3, 2, 3, 0}, /* non-square pool */
+    {4, 4, 6, 5, 2, 2, 0},
+    {2, 7, 5, 3, 2, 2, 1}, /* `same`: the last row and column windows are cut */
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
+
+static int out_h(const block_case *k)
+{
+    return k->same ? (k->h + k->ph - 1) / k->ph : k->h / k->ph;
+}
+
+static int out_w(const block_case *k)
+{
+    return k->same ? (k->w + k->pw - 1) / k->pw : k->w / k->pw;
+}
 
 static seqrt_pool2d_shape shape_of(const block_case *k)
 {
     return (seqrt_pool2d_shape){.h = k->h, .w = k->w, .c = k->c, .ph = k->ph, .pw = k->pw,
-                                .sh = k->ph, .sw = k->pw, .oh = k->h / k->ph,
-                                .ow = k->w / k->pw};
+                                .sh = k->ph, .sw = k->pw, .oh = out_h(k), .ow = out_w(k)};
 }
 
 static size_t n_in(const block_case *k)
@@ -41,7 +53,7 @@ static size_t n_in(const block_case *k)
 
 static size_t n_out(const block_case *k)
 {
-    return (size_t)k->batch * (k->h / k->ph) * (k->w / k->pw) * k->c;
+    return (size_t)k->batch * out_h(k) * out_w(k) * k->c;
 }
 
 static const float EPS = 1e-3f, MOMENTUM = 0.9f;
@@ -67,15 +79,15 @@ static void ref_forward(const ref *f, double *y, double *mean, double *var)
         mean[ch] = s;
         var[ch] = q / (double)rows;
     }
-    int oh = k->h / k->ph, ow = k->w / k->pw;
+    int oh = out_h(k), ow = out_w(k);
     size_t o = 0;
     for (int n = 0; n < k->batch; n++)
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
                 for (size_t ch = 0; ch < C; ch++, o++) {
                     double best = -INFINITY;
-                    for (int a = 0; a < k->ph; a++)
-                        for (int b = 0; b < k->pw; b++) {
+                    for (int a = 0; a < k->ph && oy * k->ph + a < k->h; a++)
+                        for (int b = 0; b < k->pw && ox * k->pw + b < k->w; b++) {
                             size_t i = (((size_t)n * k->h + oy * k->ph + a) * k->w +
                                         ox * k->pw + b) * C + ch;
                             double z = f->gamma[ch] * (f->x[i] - mean[ch]) /
@@ -180,7 +192,7 @@ static void block_matches_unfused(void **state)
 {
     (void)state;
     trand r = {12};
-    const block_case big = {32, 28, 28, 32, 2, 2}; /* the CNN's first block */
+    const block_case big = {32, 28, 28, 32, 2, 2, 0}; /* the CNN's first block */
     for (size_t s = 0; s <= N_CASES; s++) {
         const block_case *k = s < N_CASES ? &cases[s] : &big;
         seqrt_pool2d_shape p = shape_of(k);
@@ -212,9 +224,9 @@ static void block_matches_unfused(void **state)
         for (size_t i = 0; i < nx; i++)
             assert_close(o.dx[i], dx[i], 1e-5);
         for (size_t ch = 0; ch < C; ch++) {
-            /* sums over up to 25,088 rows: relative to their size */
-            assert_close(o.dgamma[ch], dg[ch], 1e-5 * (1.0 + fabs(dg[ch])));
-            assert_close(o.dbeta[ch], db[ch], 1e-5 * (1.0 + fabs(db[ch])));
+            /* sums over up to 25,088 rows, in another order: relative to their size */
+            assert_close(o.dgamma[ch], dg[ch], 1e-4 * (1.0 + fabs(dg[ch])));
+            assert_close(o.dbeta[ch], db[ch], 1e-4 * (1.0 + fabs(db[ch])));
             assert_close(o.mm[ch], mm[ch], 1e-6);
             assert_close(o.mv[ch], mv[ch], 1e-5);
             assert_close(o.stats[C + ch], inv[ch], 1e-5);
@@ -240,15 +252,15 @@ static void block_infer(void **state)
         float *mv = frand(&r, C, 0.5, 2.0), *y = falloc(ny), *scratch = falloc(2 * C);
         seqrt_bn_relu_maxpool_forward_infer(k->batch, &p, x, gamma, beta, mm, mv, EPS, y,
                                             scratch);
-        int oh = k->h / k->ph, ow = k->w / k->pw;
+        int oh = out_h(k), ow = out_w(k);
         size_t o = 0;
         for (int n = 0; n < k->batch; n++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                     for (size_t ch = 0; ch < C; ch++, o++) {
                         double best = -INFINITY;
-                        for (int a = 0; a < k->ph; a++)
-                            for (int b = 0; b < k->pw; b++) {
+                        for (int a = 0; a < k->ph && oy * k->ph + a < k->h; a++)
+                            for (int b = 0; b < k->pw && ox * k->pw + b < k->w; b++) {
                                 size_t i = (((size_t)n * k->h + oy * k->ph + a) * k->w +
                                             ox * k->pw + b) * C + ch;
                                 double z = gamma[ch] * ((double)x[i] - mm[ch]) /
@@ -287,8 +299,8 @@ static void assert_same(const fused_out *a, const fused_out *b, const block_case
 static void block_threads(void **state)
 {
     (void)state;
-    static const block_case tc[] = {{32, 28, 28, 32, 2, 2}, {32, 12, 12, 64, 2, 2},
-                                    {7, 9, 11, 16, 2, 2}};
+    static const block_case tc[] = {{32, 28, 28, 32, 2, 2, 0}, {32, 12, 12, 64, 2, 2, 0},
+                                    {7, 9, 11, 16, 2, 2, 1}};
     trand r = {14};
     for (size_t s = 0; s < sizeof tc / sizeof tc[0]; s++) {
         const block_case *k = &tc[s];
