@@ -109,10 +109,18 @@ static void window(const seqrt_pool2d_shape *p, int oy, int ox, int *y0, int *y1
 
 /* ------------------------------------------------------------ forward */
 
-/* pass 1: scratch[n] = (S_n[c], M2_n[c]) */
+/* pass 1, per sample while it is in L2: scratch[n] = (S_n[c], M2_n[c]),
+ * then each window's maximum of z = gamma xhat + beta found before the
+ * statistics are known: xhat increases with x (inv_std > 0), so z's
+ * first maximum is x's first maximum where gamma >= 0 and x's first
+ * minimum where gamma < 0. y holds that x, argmax its cell, until
+ * finish_range turns them into z. */
 SEQRT_CLONES static void stats_range(const block_job *j, int n0, int n1)
 {
-    const size_t C = (size_t)j->p->c, P = (size_t)j->p->h * j->p->w;
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *restrict gamma = j->gamma;
     for (int n = n0; n < n1; n++) {
         const float *xn = j->x + (size_t)n * P * C;
         float *restrict s = j->scratch + (size_t)n * 2 * C, *restrict m2 = s + C;
@@ -121,8 +129,7 @@ SEQRT_CLONES static void stats_range(const block_job *j, int n0, int n1)
         for (size_t q = 0; q < P; q++)
             for (size_t ch = 0; ch < C; ch++)
                 s[ch] += xn[q * C + ch];
-        /* the deviations about the sample's own mean, while the sample
-         * is still in L2 */
+        /* the deviations about the sample's own mean */
         for (size_t ch = 0; ch < C; ch++)
             m2[ch] = 0.0f;
         const float inv_p = 1.0f / (float)P;
@@ -131,10 +138,55 @@ SEQRT_CLONES static void stats_range(const block_job *j, int n0, int n1)
                 float d = xn[q * C + ch] - s[ch] * inv_p;
                 m2[ch] += d * d;
             }
+        for (int oy = 0; oy < p->oh; oy++)
+            for (int ox = 0; ox < p->ow; ox++) {
+                size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
+                float *restrict yo = j->y + o;
+                int32_t *restrict ao = j->argmax + o;
+                int y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                size_t first = ((size_t)y0 * p->w + x0) * C;
+                for (size_t ch = 0; ch < C; ch++) {
+                    yo[ch] = xn[first + ch];
+                    ao[ch] = (int32_t)(first + ch);
+                }
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        size_t cell = ((size_t)iy * p->w + ix) * C;
+                        const float *restrict xc = xn + cell;
+                        for (size_t ch = 0; ch < C; ch++) {
+                            int up = gamma[ch] < 0.0f ? xc[ch] < yo[ch] : xc[ch] > yo[ch];
+                            ao[ch] = up ? (int32_t)(cell + ch) : ao[ch];
+                            yo[ch] = up ? xc[ch] : yo[ch];
+                        }
+                    }
+            }
     }
 }
 
-/* pass 3: normalize, relu and max over each window */
+/* pass 2, over the pooled outputs only: y = relu(z) of the chosen cell
+ * (batchnorm.c's arithmetic), argmax -1 where relu passes nothing */
+SEQRT_CLONES static void finish_range(const block_job *j, int n0, int n1)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, cells = (size_t)p->oh * p->ow;
+    const float *restrict mu = j->mean, *restrict inv = j->inv_std;
+    const float *restrict gamma = j->gamma, *restrict beta = j->beta;
+    for (int n = n0; n < n1; n++)
+        for (size_t q = 0; q < cells; q++) {
+            size_t o = ((size_t)n * cells + q) * C;
+            float *restrict yo = j->y + o;
+            int32_t *restrict ao = j->argmax + o;
+            for (size_t ch = 0; ch < C; ch++) {
+                float h = (yo[ch] - mu[ch]) * inv[ch];
+                float z = gamma[ch] * h + beta[ch];
+                ao[ch] = z > 0.0f ? ao[ch] : -1;
+                yo[ch] = z > 0.0f ? z : 0.0f;
+            }
+        }
+}
+
+/* inference, one pass: normalize, relu and max over each window */
 SEQRT_CLONES static void pool_range(const block_job *j, int n0, int n1)
 {
     const seqrt_pool2d_shape *p = j->p;
@@ -146,42 +198,19 @@ SEQRT_CLONES static void pool_range(const block_job *j, int n0, int n1)
         const float *xn = j->x + (size_t)n * in_size;
         for (int oy = 0; oy < p->oh; oy++)
             for (int ox = 0; ox < p->ow; ox++) {
-                size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
-                float *restrict yo = j->y + o;
-                int32_t *restrict ao = j->argmax ? j->argmax + o : NULL;
+                float *restrict yo = j->y + (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
                 int y0, y1, x0, x1;
                 window(p, oy, ox, &y0, &y1, &x0, &x1);
-                size_t first = ((size_t)y0 * p->w + x0) * C;
-                for (size_t ch = 0; ch < C; ch++) {
-                    float h = (xn[first + ch] - mu[ch]) * inv[ch];
-                    yo[ch] = gamma[ch] * h + beta[ch];
-                }
-                if (ao)
-                    for (size_t ch = 0; ch < C; ch++)
-                        ao[ch] = (int32_t)(first + ch);
+                for (size_t ch = 0; ch < C; ch++)
+                    yo[ch] = 0.0f; /* relu: the max of z and 0 */
                 for (int iy = y0; iy < y1; iy++)
                     for (int ix = x0; ix < x1; ix++) {
-                        size_t cell = ((size_t)iy * p->w + ix) * C;
-                        const float *xc = xn + cell;
-                        if (ao)
-                            for (size_t ch = 0; ch < C; ch++) {
-                                float z = gamma[ch] * ((xc[ch] - mu[ch]) * inv[ch]) + beta[ch];
-                                int gt = z > yo[ch];
-                                ao[ch] = gt ? (int32_t)(cell + ch) : ao[ch];
-                                yo[ch] = gt ? z : yo[ch];
-                            }
-                        else
-                            for (size_t ch = 0; ch < C; ch++) {
-                                float z = gamma[ch] * ((xc[ch] - mu[ch]) * inv[ch]) + beta[ch];
-                                yo[ch] = z > yo[ch] ? z : yo[ch];
-                            }
+                        const float *restrict xc = xn + ((size_t)iy * p->w + ix) * C;
+                        for (size_t ch = 0; ch < C; ch++) {
+                            float z = gamma[ch] * ((xc[ch] - mu[ch]) * inv[ch]) + beta[ch];
+                            yo[ch] = z > yo[ch] ? z : yo[ch];
+                        }
                     }
-                /* relu: a maximum <= 0 gives 0 and no gradient */
-                if (ao)
-                    for (size_t ch = 0; ch < C; ch++)
-                        ao[ch] = yo[ch] > 0.0f ? ao[ch] : -1;
-                for (size_t ch = 0; ch < C; ch++)
-                    yo[ch] = yo[ch] > 0.0f ? yo[ch] : 0.0f;
             }
     }
 }
@@ -196,7 +225,8 @@ void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
     if (batch <= 0)
         return;
     const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
-    block_job j = {.p = p, .batch = batch, .x = x, .scratch = scratch, .range = stats_range};
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .y = y, .argmax = argmax,
+                   .scratch = scratch, .range = stats_range};
     block_run(&j);
 
     /* the batch's mean and biased variance from the samples' sums, in
@@ -220,9 +250,8 @@ void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
         inv_std[ch] = 1.0f / sqrtf(var + eps);
     }
 
-    j = (block_job){.p = p, .batch = batch, .x = x, .gamma = gamma, .beta = beta,
-                    .mean = mu, .inv_std = inv_std, .y = y, .argmax = argmax,
-                    .range = pool_range};
+    j = (block_job){.p = p, .batch = batch, .gamma = gamma, .beta = beta, .mean = mu,
+                    .inv_std = inv_std, .y = y, .argmax = argmax, .range = finish_range};
     block_run(&j);
 }
 
