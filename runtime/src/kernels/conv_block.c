@@ -13,33 +13,41 @@
  * normalize passes (reading x, writing xhat and y), relu (reading y,
  * writing its output), the pool (reading it); backward the pool's zeroed
  * and scattered dx, relu's dx, batchnorm's two passes over xhat and dy.
- * Fused, forward reads the convolution's output twice and writes the
- * pooled output and its argmax (a quarter of the size each); backward
- * reads it twice and writes dx once.
+ * Fused, forward reads the convolution's output once from memory and
+ * writes the pooled output and its argmax (a quarter of its size each);
+ * backward reads it twice and writes dx once.
  *
- *   forward   1. per sample (its 100 KB stay in L2 between the two
- *                loops): the channel sums S_n and the squared deviations
- *                about the sample's own mean M2_n;
+ *   forward   1. per sample, while its 100 KB stay in L2: the channel
+ *                sums S_n, the squared deviations about the sample's own
+ *                mean M2_n, and each window's chosen cell: z = gamma xhat
+ *                + beta rises with x (inv_std > 0) where gamma >= 0 and
+ *                falls where gamma < 0, so z's first maximum is x's first
+ *                maximum, or its first minimum, found before the batch
+ *                statistics are known (y holds that x for now, argmax its
+ *                cell);
  *             2. the batch's mean and variance from the samples' (S_n,
  *                M2_n) in sample order (Chan et al.'s pairwise formula,
- *                in double): the same two-pass variance batchnorm.c
- *                computes, without a third pass over x;
- *             3. per pooling window: z = gamma * (x - mu) * inv_std +
- *                beta for each cell (batchnorm.c's arithmetic, so the
- *                values are its values), y = max(z) if positive else 0
- *                (relu then max is max then relu), and argmax = the cell
- *                of the first maximum, or -1 when max(z) <= 0 (relu
- *                passes no gradient; that is all backward needs of relu).
+ *                in double): the two-pass variance batchnorm.c computes,
+ *                without a second pass over x;
+ *             3. over the pooled outputs only: y = z of the chosen cell
+ *                (batchnorm.c's arithmetic, so the values are its values)
+ *                if positive, else 0 (relu then max is max then relu),
+ *                and argmax -1 where y is 0 (relu passes no gradient;
+ *                that is all backward needs of relu). With gamma = 0 every
+ *                z of a window is beta and the cell chosen is x's maximum
+ *                where the unfused pool takes the first cell; dx is 0
+ *                there either way (k = 0 below).
  *   backward  dz = dy at each argmax cell, 0 elsewhere; then batchnorm's
  *                dgamma = sum dz xhat, dbeta = sum dz (per sample over
  *                the outputs, then added in sample order), and
  *                dx = k (dz - (dbeta + xhat dgamma) / N), k = gamma
- *                inv_std: every cell gets k (0 - ...), then each argmax
- *                cell is written again with its dz (the same formula,
- *                batchnorm.c's bits). xhat is recomputed from x and the
- *                saved mean and inv_std: nothing of x's size is saved.
+ *                inv_std, batchnorm.c's formula. Both passes walk the
+ *                windows cell by cell: a vector compare of each channel's
+ *                argmax with the cell gives dz without a gather or a
+ *                scatter. xhat is recomputed from x and the saved mean
+ *                and inv_std: nothing of x's size is saved.
  *
- * Threads: every pass over x splits the batch by samples; the per-sample
+ * Threads: every pass splits the batch by samples; the per-sample
  * partial sums are added in sample order by the calling thread, so the
  * results have the same bits for every thread count. They are not the
  * unfused layers' bits: those sum the batch statistics row by row; the
@@ -48,6 +56,27 @@
  * Saved for backward: stats[2c] (mean, then inv_std) and argmax[batch,
  * oh, ow, c] as int32 (the input cell's index within the sample, or -1).
  * Scratch: 2c floats per sample (the partial sums), forward and backward.
+ *
+ * Measured (bench/conv_paths.c --blocks: the fastest of 200 calls, batch
+ * 32, on the Zen 5 machine of docs/performance.md while other engineers'
+ * builds kept the load average at 7-10 on its 2 cores, so read the ratios
+ * within one run; 1 and 2 threads):
+ *
+ *                         unfused (3 calls)     fused
+ *   [N,28,28,32] forward    0.73 / 0.81 ms    0.48 / 0.48 ms
+ *   [N,28,28,32] backward   1.02 / 0.92 ms    0.44 / 0.17 ms
+ *   [N,12,12,64] forward    0.19 / 0.18 ms    0.15 / 0.15 ms
+ *   [N,12,12,64] backward   0.21 / 0.20 ms    0.11 / 0.11 ms
+ *
+ * The first version read x twice forward (stats, then normalize and pool:
+ * 0.52-0.57 ms), and its backward loops over 32 channels per cell were
+ * each wrapped in GCC's run-time overlap checks and tail code: callgrind
+ * (which runs the AVX2 clones) counted 4.5 M instructions per call of the
+ * dx pass on the first block and 3.8 M for the sums (800,000 elements);
+ * with GCC ivdep, int32 index lanes and the channel counts 16/32/64 as
+ * constants, 2.1 M and 1.8 M. The forward's per-sample pass is now the
+ * heavier one (5.9 M; making its channel count a constant made it worse,
+ * 12.8 M, and was not kept).
  */
 #include "seqrt.h"
 
