@@ -12,12 +12,16 @@
  * libseqrt's kernels (conv2d, per-channel batchnorm on [batch*h*w, c],
  * relu, maxpool2d, dense, fused softmax cross-entropy, one Adam step over
  * the 42,058 trainable parameters), the kernel calls a generated trainer
- * would make, without data loading, on 1 and 2 threads.
+ * would make, without data loading, on 1 and 2 threads: once with the
+ * three calls batchnorm, relu, maxpool2d after each convolution and once
+ * with the fused call (conv_block.c) the compiler now makes of them, in
+ * turn. With --blocks it times those blocks alone, fused and not.
  * From the source tree, after building:
  *   cc -O2 -std=c11 -Iruntime/include -Iruntime/src bench/conv_paths.c \
  *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lz -lm -lpthread
  *   OPENBLAS_NUM_THREADS=1 ./a.out [BATCH]
  *   OPENBLAS_NUM_THREADS=1 ./a.out --cnn [BATCH]
+ *   OPENBLAS_NUM_THREADS=1 ./a.out --blocks [BATCH]
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kernels/conv.h"
