@@ -12,12 +12,16 @@
  * libseqrt's kernels (conv2d, per-channel batchnorm on [batch*h*w, c],
  * relu, maxpool2d, dense, fused softmax cross-entropy, one Adam step over
  * the 42,058 trainable parameters), the kernel calls a generated trainer
- * would make, without data loading, on 1 and 2 threads.
+ * would make, without data loading, on 1 and 2 threads: once with the
+ * three calls batchnorm, relu, maxpool2d after each convolution and once
+ * with the fused call (conv_block.c) the compiler now makes of them, in
+ * turn. With --blocks it times those blocks alone, fused and not.
  * From the source tree, after building:
  *   cc -O2 -std=c11 -Iruntime/include -Iruntime/src bench/conv_paths.c \
  *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lz -lm -lpthread
  *   OPENBLAS_NUM_THREADS=1 ./a.out [BATCH]
  *   OPENBLAS_NUM_THREADS=1 ./a.out --cnn [BATCH]
+ *   OPENBLAS_NUM_THREADS=1 ./a.out --blocks [BATCH]
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kernels/conv.h"
@@ -178,6 +182,33 @@ static void cnn_setup(cnn *k, int batch)
     k->t = 0;
 }
 
+/* the step with each `batchnorm; relu; maxpool2d` as one fused call
+ * (conv_block.c), as the compiler's fusion pass emits it */
+static void cnn_step_fused(cnn *k, int batch)
+{
+    const int B = batch;
+    float *st1 = k->h1, *st2 = k->h2; /* stats [2c]: the unfused xhat's room */
+    int32_t *a1 = k->arg1, *a2 = k->arg2;
+    seqrt_conv2d_forward(B, &k->c1, k->x, k->w1, k->b1, k->y1, k->scratch);
+    seqrt_bn_relu_maxpool_forward_train(B, &k->p1, k->y1, k->g1, k->be1, k->mm1, k->mv1, 0.99f,
+                                        1e-3f, k->q1, a1, st1, k->z1);
+    seqrt_conv2d_forward(B, &k->c2, k->q1, k->w2, k->b2, k->y2, k->scratch);
+    seqrt_bn_relu_maxpool_forward_train(B, &k->p2, k->y2, k->g2, k->be2, k->mm2, k->mv2, 0.99f,
+                                        1e-3f, k->q2, a2, st2, k->z2);
+    seqrt_dense_forward(B, 2304, 10, k->q2, k->wd, k->bd, k->logits);
+    (void)seqrt_softmax_xent_forward(B, 10, k->logits, k->labels, k->probs);
+    seqrt_softmax_xent_backward(B, 10, k->probs, k->labels, k->dlogits);
+    seqrt_dense_backward(B, 2304, 10, k->q2, k->wd, k->dlogits, k->dq2, k->dwd, k->dbd);
+    seqrt_bn_relu_maxpool_backward(B, &k->p2, k->y2, k->g2, st2, a2, k->dq2, k->dy2, k->dg2,
+                                   k->dbe2, k->z2);
+    seqrt_conv2d_backward(B, &k->c2, k->q1, k->w2, k->dy2, k->dq1, k->dw2, k->db2, k->scratch);
+    seqrt_bn_relu_maxpool_backward(B, &k->p1, k->y1, k->g1, st1, a1, k->dq1, k->dy1, k->dg1,
+                                   k->dbe1, k->z1);
+    seqrt_conv2d_backward(B, &k->c1, k->x, k->w1, k->dy1, NULL, k->dw1, k->db1, k->scratch);
+    seqrt_adam_step(k->n_params, k->params, k->grads, k->m, k->v, ++k->t, 1e-3f, 0.9f, 0.999f,
+                    1e-7f);
+}
+
 static void cnn_step(cnn *k, int batch)
 {
     const int B = batch, f1 = B * 28 * 28, f2 = B * 12 * 12;
@@ -219,18 +250,94 @@ static int cnn_main(int batch)
     cnn_setup(&k, batch);
     printf("the CNN's whole training step, batch %d, the fastest and the median of %d steps\n",
            batch, REPS);
+    /* unfused and fused in turn, so that both see the same load */
+    for (int threads = 1; threads <= 2; threads++)
+        for (int fused = 0; fused <= 1; fused++) {
+            seqrt_set_threads(threads);
+            for (int r = -REPS / 10; r < REPS; r++) {
+                double t0 = now_ms();
+                if (fused)
+                    cnn_step_fused(&k, batch);
+                else
+                    cnn_step(&k, batch);
+                if (r >= 0)
+                    t[r] = now_ms() - t0;
+            }
+            qsort(t, REPS, sizeof t[0], cmp_double);
+            int steps = (8000 + batch - 1) / batch;
+            printf("  %d thread%s, %s: %.3f ms (median %.3f) per step; %d steps (8,000 "
+                   "samples): %.3f s\n",
+                   threads, threads > 1 ? "s" : " ", fused ? "fused  " : "unfused", t[0],
+                   t[REPS / 2], steps, t[0] * steps / 1e3);
+        }
+    seqrt_set_threads(1);
+    return 0;
+}
+
+/* ------------------------- batchnorm + relu + maxpool2d: fused or not */
+
+/* which: 0 unfused forward, 1 unfused backward, 2 fused forward, 3 fused
+ * backward; block b: 0 the CNN's first (28x28x32), 1 its second */
+static void block_call(cnn *k, int batch, int b, int which)
+{
+    const int f = batch * (b ? 144 : 784), c = b ? 64 : 32;
+    const size_t n = (size_t)f * c;
+    const seqrt_pool2d_shape *p = b ? &k->p2 : &k->p1;
+    float *y = b ? k->y2 : k->y1, *z = b ? k->z2 : k->z1, *h = b ? k->h2 : k->h1;
+    float *a = b ? k->a2 : k->a1, *q = b ? k->q2 : k->q1, *dq = b ? k->dq2 : k->dq1;
+    float *da = b ? k->da2 : k->da1, *dz = b ? k->dz2 : k->dz1, *dy = b ? k->dy2 : k->dy1;
+    float *g = b ? k->g2 : k->g1, *be = b ? k->be2 : k->be1, *is = b ? k->is2 : k->is1;
+    float *mm = b ? k->mm2 : k->mm1, *mv = b ? k->mv2 : k->mv1;
+    float *dg = b ? k->dg2 : k->dg1, *dbe = b ? k->dbe2 : k->dbe1;
+    int32_t *arg = b ? k->arg2 : k->arg1;
+    switch (which) {
+    case 0:
+        seqrt_batchnorm_forward_train(f, c, y, g, be, mm, mv, 0.99f, 1e-3f, z, h, is);
+        seqrt_relu_forward(n, z, a);
+        seqrt_maxpool2d_forward(batch, p, a, q, arg);
+        break;
+    case 1:
+        seqrt_maxpool2d_backward(batch, p, arg, dq, da);
+        seqrt_relu_backward(n, z, a, da, dz);
+        seqrt_batchnorm_backward(f, c, h, g, is, dz, dy, dg, dbe);
+        break;
+    case 2: /* stats in h, scratch in z (both large enough) */
+        seqrt_bn_relu_maxpool_forward_train(batch, p, y, g, be, mm, mv, 0.99f, 1e-3f, q, arg, h,
+                                            z);
+        break;
+    default:
+        seqrt_bn_relu_maxpool_backward(batch, p, y, g, h, arg, dq, dy, dg, dbe, z);
+        break;
+    }
+}
+
+static int blocks_main(int batch)
+{
+    static double t[REPS];
+    static const char *const what[] = {"unfused forward ", "unfused backward",
+                                       "fused forward   ", "fused backward  "};
+    cnn k;
+    cnn_setup(&k, batch);
+    printf("batchnorm + relu + maxpool2d 2 after the CNN's convolutions, batch %d, the "
+           "fastest and the median of %d calls\n", batch, REPS);
     for (int threads = 1; threads <= 2; threads++) {
         seqrt_set_threads(threads);
-        for (int r = -REPS / 10; r < REPS; r++) {
-            double t0 = now_ms();
-            cnn_step(&k, batch);
-            if (r >= 0)
-                t[r] = now_ms() - t0;
-        }
-        qsort(t, REPS, sizeof t[0], cmp_double);
-        int steps = (8000 + batch - 1) / batch;
-        printf("  %d thread%s: %.3f ms (median %.3f) per step; %d steps (8,000 samples): %.3f s\n",
-               threads, threads > 1 ? "s" : " ", t[0], t[REPS / 2], steps, t[0] * steps / 1e3);
+        for (int b = 0; b < 2; b++)
+            for (int which = 0; which < 4; which++) {
+                /* the forward before each backward, untimed: argmax and stats */
+                for (int r = -REPS / 10; r < REPS; r++) {
+                    if (which & 1)
+                        block_call(&k, batch, b, which - 1);
+                    double t0 = now_ms();
+                    block_call(&k, batch, b, which);
+                    if (r >= 0)
+                        t[r] = now_ms() - t0;
+                }
+                qsort(t, REPS, sizeof t[0], cmp_double);
+                printf("  %d thread%s, %s, %s: %.3f ms (median %.3f)\n", threads,
+                       threads > 1 ? "s" : " ", b ? "[N,12,12,64]" : "[N,28,28,32]", what[which],
+                       t[0], t[REPS / 2]);
+            }
     }
     seqrt_set_threads(1);
     return 0;
@@ -240,6 +347,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--cnn") == 0)
         return cnn_main(argc > 2 ? atoi(argv[2]) : 32);
+    if (argc > 1 && strcmp(argv[1], "--blocks") == 0)
+        return blocks_main(argc > 2 ? atoi(argv[2]) : 32);
     int batch = argc > 1 ? atoi(argv[1]) : 32;
     if (batch < 1) {
         fprintf(stderr, "usage: conv_paths [BATCH]\n");

@@ -653,9 +653,11 @@ static void emit_model(gen *g)
     int batch_stats = 0;
     for (int i = 0; i < ir->nops; i++)
         /* the layers whose training output depends on the batch's
-         * statistics: not a frozen batchnorm, nor layernorm or groupnorm */
+         * statistics: not a frozen batchnorm, nor layernorm or groupnorm
+         * (a fused batchnorm + relu + maxpool2d is a plain batchnorm) */
         batch_stats += ir->ops[i].kind == IR_BATCHNORM || ir->ops[i].kind == IR_BATCHNORM_GHOST ||
-                       ir->ops[i].kind == IR_BATCHNORM_RENORM;
+                       ir->ops[i].kind == IR_BATCHNORM_RENORM ||
+                       ir->ops[i].kind == IR_BN_RELU_MAXPOOL2D;
     if (batch_stats > 0)
         sb_printf(&g->out, "    .batch_stats_layers = %d,\n", batch_stats);
     sb_printf(&g->out, "    .optimizer = %s,\n",
@@ -767,7 +769,8 @@ static void emit_defines(gen *g)
 
 static bool is_image_op(ir_op_kind k)
 {
-    return k == IR_CONV2D || k == IR_MAXPOOL2D || k == IR_AVGPOOL2D;
+    return k == IR_CONV2D || k == IR_MAXPOOL2D || k == IR_AVGPOOL2D ||
+           k == IR_BN_RELU_MAXPOOL2D; /* the pool's geometry */
 }
 
 /* Each conv2d's and pool's geometry as the kernels take it (seqrt.h),
@@ -814,27 +817,34 @@ static void emit_image_shapes(gen *g)
     }
 }
 
-/* main: before anything runs, every conv2d's scratch in the memory plan
- * against what the linked libseqrt asks for (the plan reserves an upper
- * bound, shapes.h: shapes_conv_scratch) */
+/* main: before anything runs, every conv2d's and fused block's scratch
+ * in the memory plan against what the linked libseqrt asks for (the plan
+ * reserves an upper bound, shapes.h: shapes_conv_scratch, and 2c floats
+ * for a block: pass_fuse.c) */
 static void emit_main(gen *g)
 {
     const ir_model *ir = g->ir;
     sb_printf(&g->out, "\n#ifndef SEQRT_NO_MAIN\nint main(int argc, char **argv)\n{\n");
     for (int i = 0; i < ir->nops; i++) {
         const ir_op *op = &ir->ops[i];
-        if (op->kind != IR_CONV2D)
+        const char *asks;
+        if (op->kind == IR_CONV2D)
+            asks = arena_printf(g->a, "seqrt_conv2d_scratch_per_sample(&%s_shape)", op->name);
+        else if (op->kind == IR_BN_RELU_MAXPOOL2D)
+            asks = arena_printf(g->a, "seqrt_bn_relu_maxpool_scratch_per_sample(%" PRId64 ")",
+                                op->in_hwc[2]);
+        else
             continue;
         int64_t have = ir->tensors[op->scratch[0]].features;
         sb_printf(&g->out,
-                  "    if (seqrt_conv2d_scratch_per_sample(&%s_shape) > %" PRId64 ") {\n"
+                  "    if (%s > %" PRId64 ") {\n"
                   "        fprintf(stderr, \"%%s: layer %s needs more scratch than the %" PRId64
                   " floats per sample \"\n"
                   "                        \"this trainer reserves; generate it again with the "
                   "seqc of this libseqrt\\n\",\n"
                   "                argv[0]);\n"
                   "        return 1;\n    }\n",
-                  op->name, have, op->name, have);
+                  asks, have, op->name, have);
     }
     sb_printf(&g->out, "    return seqrt_main(argc, argv, &model);\n}\n#endif\n");
 }

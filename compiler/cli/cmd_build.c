@@ -1,10 +1,10 @@
 /*
  * cmd_build.c: the back end's commands.
  *
- *   seqc ir    FILE [--without KIND]... [--no-reuse] [--after PASS]
- *   seqc emit  FILE [--without KIND]... [--no-reuse] [--line-directives]
+ *   seqc ir    FILE [--without KIND]... [--no-reuse] [--no-fuse] [--after PASS]
+ *   seqc emit  FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]
  *                   [-o trainer.c | -o -]
- *   seqc build FILE [--without KIND]... [--no-reuse] [--line-directives]
+ *   seqc build FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]
  *                   [-o trainer] [-v]
  *
  * Each loads and checks the model (frontend.h), drops the --without kinds,
@@ -42,6 +42,7 @@ typedef struct cmd_args {
     layer_kind  without[LAYER_KIND_COUNT];
     bool        verbose;
     bool        no_reuse;        /* every buffer its own floats */
+    bool        no_fuse;         /* batchnorm + relu + maxpool2d left apart */
     bool        line_directives; /* #line back to the model file */
 } cmd_args;
 
@@ -66,7 +67,9 @@ static void help(cmd_kind k)
         break;
     }
     fputs("--without KIND drops every layer of that kind (e.g. batchnorm); repeatable.\n"
-          "--no-reuse gives every buffer of the memory plan its own floats (debugging).\n",
+          "--no-reuse gives every buffer of the memory plan its own floats (debugging).\n"
+          "--no-fuse keeps batchnorm, relu and maxpool2d after a convolution as three\n"
+          "layers instead of one fused kernel (comparisons, debugging).\n",
           stdout);
     if (k != CMD_IR)
         fputs("--line-directives maps each layer's C to its line in the model file\n"
@@ -102,6 +105,8 @@ static int parse_args(cmd_kind k, int argc, char **argv, cmd_args *a)
             a->verbose = true;
         } else if (strcmp(s, "--no-reuse") == 0) {
             a->no_reuse = true;
+        } else if (strcmp(s, "--no-fuse") == 0) {
+            a->no_fuse = true;
         } else if (k != CMD_IR && strcmp(s, "--line-directives") == 0) {
             a->line_directives = true;
         } else if (s[0] == '-' && s[1] != 0) {
@@ -134,6 +139,7 @@ static ir_model *compile_model(arena *ar, const cmd_args *a)
     }
     ir_model *ir = ir_lower(ar, m, without);
     ir->no_reuse = a->no_reuse;
+    ir->no_block_fusion = a->no_fuse;
     if (ir_run_passes(ir, a->after) != 0)
         return NULL;
     return ir;

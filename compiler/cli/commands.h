@@ -16,11 +16,13 @@
 /* Each command's usage line, as its own --help and `seqc --help` print it */
 #define SEQC_USAGE_CHECK "check FILE..."
 #define SEQC_USAGE_SUMMARY "summary FILE [--without KIND]..."
-#define SEQC_USAGE_IR "ir FILE [--without KIND]... [--no-reuse] [--after PASS]"
+#define SEQC_USAGE_IR "ir FILE [--without KIND]... [--no-reuse] [--no-fuse] [--after PASS]"
 #define SEQC_USAGE_EMIT \
-    "emit FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer.c | -o -]"
+    "emit FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]\n"         \
+    "       [-o trainer.c | -o -]"
 #define SEQC_USAGE_BUILD \
-    "build FILE [--without KIND]... [--no-reuse] [--line-directives] [-o trainer] [-v]"
+    "build FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]\n"        \
+    "       [-o trainer] [-v]"
 #define SEQC_USAGE_COMPARE                                                              \
     "compare FILE --without KIND[,KIND]... | FILE --replace OLD=NEW | A.seq B.seq...\n"   \
     "       --data D [--seeds K|LIST] [--lr LIST] [--jobs J] [--target METRIC=X]\n"        \

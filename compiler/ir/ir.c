@@ -167,6 +167,18 @@ static const ir_op_desc op_table[] = {
         .trainable = {true, true},
         .saved = {"xhat", "inv_std"},
     },
+    [IR_BN_RELU_MAXPOOL2D] = {
+        .name = "batchnorm_relu_maxpool2d",
+        .forward = "seqrt_bn_relu_maxpool_forward_train($n, $shape, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$y, $s0, $s1,\n$scratch)",
+        .infer = "seqrt_bn_relu_maxpool_forward_infer($n, $shape, $x,\n$p0, $p1,\n$p2, $p3,\n"
+                 "$epsilon, $y, $scratch)",
+        .backward = "seqrt_bn_relu_maxpool_backward($n, $shape, $x, $p0,\n$s1, $s0,\n$dy, $dx,\n"
+                    "$g0, $g1,\n$scratch)",
+        .params = {"gamma", "beta", "moving_mean", "moving_variance"},
+        .trainable = {true, true, false, false},
+        .saved = {"argmax", "stats"},
+    },
     [IR_SOFTMAX_XENT] = {
         .name = "softmax_xent",
         .forward = "s->loss = seqrt_softmax_xent_forward($n, $classes, $x, s->y, $y)",
@@ -387,12 +399,95 @@ void ir_format_float(char *buf, size_t size, double v)
 
 /* ------------------------------------------------------------ structure */
 
+/* One op's line of the structure text, fo its output's features. */
+static size_t structure_line(char *buf, size_t cap, const ir_op *op, int64_t fo)
+{
+    size_t n = (size_t)snprintf(buf, cap, "%s -> %" PRId64 " groups %" PRId64,
+                                ir_op_kind_name(op->kind), fo, op->groups);
+    switch (op->kind) {
+    case IR_DENSE:
+        n += (size_t)snprintf(buf + n, cap - n, " units %" PRId64 " bias %d", op->units,
+                              op->bias);
+        break;
+    case IR_BATCHNORM:
+        n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a",
+                              (double)(float)op->momentum, (double)(float)op->epsilon);
+        break;
+    case IR_BATCHNORM_FROZEN:
+    case IR_LAYERNORM:
+        n += (size_t)snprintf(buf + n, cap - n, " epsilon %a", (double)(float)op->epsilon);
+        break;
+    case IR_BATCHNORM_GHOST:
+        n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a virtual_batch %" PRId64,
+                              (double)(float)op->momentum, (double)(float)op->epsilon,
+                              op->virtual_batch);
+        break;
+    case IR_BATCHNORM_RENORM:
+        n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a rmax %a dmax %a",
+                              (double)(float)op->momentum, (double)(float)op->epsilon,
+                              (double)(float)op->rmax, (double)(float)op->dmax);
+        break;
+    case IR_GROUPNORM:
+        n += (size_t)snprintf(buf + n, cap - n, " epsilon %a groups %" PRId64,
+                              (double)(float)op->epsilon, op->norm_groups);
+        break;
+    case IR_LEAKY_RELU:
+        n += (size_t)snprintf(buf + n, cap - n, " alpha %a", (double)(float)op->alpha);
+        break;
+    case IR_DROPOUT:
+        n += (size_t)snprintf(buf + n, cap - n, " rate %a", (double)(float)op->rate);
+        break;
+    case IR_RESCALE:
+        n += (size_t)snprintf(buf + n, cap - n, " scale %a offset %a",
+                              (double)(float)op->scale, (double)(float)op->offset);
+        break;
+    case IR_HUBER:
+        n += (size_t)snprintf(buf + n, cap - n, " delta %a", (double)(float)op->delta);
+        break;
+    case IR_CONV2D:
+    case IR_MAXPOOL2D:
+    case IR_AVGPOOL2D:
+    case IR_GLOBAL_AVGPOOL2D:
+    case IR_GLOBAL_MAXPOOL2D:
+        n += (size_t)snprintf(buf + n, cap - n,
+                              " image %" PRId64 "x%" PRId64 "x%" PRId64 " kernel %" PRId64
+                              "x%" PRId64 " stride %" PRId64 "x%" PRId64
+                              " dilation %" PRId64 "x%" PRId64 " pad %" PRId64 "x%" PRId64
+                              " out %" PRId64 "x%" PRId64 " filters %" PRId64 " bias %d",
+                              op->in_hwc[0], op->in_hwc[1], op->in_hwc[2], op->kernel[0],
+                              op->kernel[1], op->stride[0], op->stride[1],
+                              op->dilation[0], op->dilation[1], op->pad[0], op->pad[1],
+                              op->out_hw[0], op->out_hw[1], op->filters, op->bias);
+        break;
+    default:
+        break;
+    }
+    if (n < cap)
+        n += (size_t)snprintf(buf + n, cap - n, "\n");
+    return n;
+}
+
+/* Op i's index before any fusion: fused ops count as the ops they replaced. */
+static int unfused_index(const ir_model *ir, int i)
+{
+    int k = i;
+    for (int j = 0; j < i && j < ir->nops; j++)
+        k += ir->ops[j].nparts > 0 ? ir->ops[j].nparts - 1 : 0;
+    return k;
+}
+
 char *ir_structure_text(arena *a, const ir_model *ir)
 {
     /* one line per op and per parameter, positional: names, source lines
      * and the op's text are left out, so renaming or commenting a model
-     * keeps its checkpoints; the numbers are written exactly (%a) */
-    size_t cap = 256 + (size_t)(ir->nops + ir->nparams) * 512;
+     * keeps its checkpoints; the numbers are written exactly (%a). A
+     * fused op writes the lines of the ops it replaced (their output
+     * features: the fused op's input's, and its own for the last), so
+     * the text is the unfused model's. */
+    int nlines = ir->nops;
+    for (int i = 0; i < ir->nops; i++)
+        nlines += ir->ops[i].nparts;
+    size_t cap = 256 + (size_t)(nlines + ir->nparams) * 512;
     char *buf = arena_alloc(a, cap);
     size_t n = 0;
     n += (size_t)snprintf(buf + n, cap - n, "input %" PRId64 "x%" PRId64 "\n",
@@ -400,75 +495,20 @@ char *ir_structure_text(arena *a, const ir_model *ir)
     for (int i = 0; i < ir->nops && n < cap; i++) {
         const ir_op *op = &ir->ops[i];
         int64_t fo = op->y != IR_NONE ? ir->tensors[op->y].features : 0;
-        n += (size_t)snprintf(buf + n, cap - n, "%s -> %" PRId64 " groups %" PRId64,
-                              ir_op_kind_name(op->kind), fo, op->groups);
-        switch (op->kind) {
-        case IR_DENSE:
-            n += (size_t)snprintf(buf + n, cap - n, " units %" PRId64 " bias %d", op->units,
-                                  op->bias);
-            break;
-        case IR_BATCHNORM:
-            n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a",
-                                  (double)(float)op->momentum, (double)(float)op->epsilon);
-            break;
-        case IR_BATCHNORM_FROZEN:
-        case IR_LAYERNORM:
-            n += (size_t)snprintf(buf + n, cap - n, " epsilon %a", (double)(float)op->epsilon);
-            break;
-        case IR_BATCHNORM_GHOST:
-            n += (size_t)snprintf(buf + n, cap - n,
-                                  " momentum %a epsilon %a virtual_batch %" PRId64,
-                                  (double)(float)op->momentum, (double)(float)op->epsilon,
-                                  op->virtual_batch);
-            break;
-        case IR_BATCHNORM_RENORM:
-            n += (size_t)snprintf(buf + n, cap - n, " momentum %a epsilon %a rmax %a dmax %a",
-                                  (double)(float)op->momentum, (double)(float)op->epsilon,
-                                  (double)(float)op->rmax, (double)(float)op->dmax);
-            break;
-        case IR_GROUPNORM:
-            n += (size_t)snprintf(buf + n, cap - n, " epsilon %a groups %" PRId64,
-                                  (double)(float)op->epsilon, op->norm_groups);
-            break;
-        case IR_LEAKY_RELU:
-            n += (size_t)snprintf(buf + n, cap - n, " alpha %a", (double)(float)op->alpha);
-            break;
-        case IR_DROPOUT:
-            n += (size_t)snprintf(buf + n, cap - n, " rate %a", (double)(float)op->rate);
-            break;
-        case IR_RESCALE:
-            n += (size_t)snprintf(buf + n, cap - n, " scale %a offset %a",
-                                  (double)(float)op->scale, (double)(float)op->offset);
-            break;
-        case IR_HUBER:
-            n += (size_t)snprintf(buf + n, cap - n, " delta %a", (double)(float)op->delta);
-            break;
-        case IR_CONV2D:
-        case IR_MAXPOOL2D:
-        case IR_AVGPOOL2D:
-        case IR_GLOBAL_AVGPOOL2D:
-        case IR_GLOBAL_MAXPOOL2D:
-            n += (size_t)snprintf(buf + n, cap - n,
-                                  " image %" PRId64 "x%" PRId64 "x%" PRId64 " kernel %" PRId64
-                                  "x%" PRId64 " stride %" PRId64 "x%" PRId64
-                                  " dilation %" PRId64 "x%" PRId64 " pad %" PRId64 "x%" PRId64
-                                  " out %" PRId64 "x%" PRId64 " filters %" PRId64 " bias %d",
-                                  op->in_hwc[0], op->in_hwc[1], op->in_hwc[2], op->kernel[0],
-                                  op->kernel[1], op->stride[0], op->stride[1],
-                                  op->dilation[0], op->dilation[1], op->pad[0], op->pad[1],
-                                  op->out_hw[0], op->out_hw[1], op->filters, op->bias);
-            break;
-        default:
-            break;
+        if (op->nparts == 0) {
+            n += structure_line(buf + n, cap - n, op, fo);
+            continue;
         }
-        if (n < cap)
-            n += (size_t)snprintf(buf + n, cap - n, "\n");
+        int64_t fi = ir->tensors[op->x].features;
+        for (int k = 0; k < op->nparts && n < cap; k++)
+            n += structure_line(buf + n, cap - n, &op->parts[k],
+                                k == op->nparts - 1 ? fo : fi);
     }
     for (int i = 0; i < ir->nparams && n < cap; i++) {
         const ir_param *p = &ir->params[i];
         n += (size_t)snprintf(buf + n, cap - n,
                               "param %d %s [%" PRId64 ",%" PRId64 "] @%" PRId64 " %s\n",
-                              p->op, p->what, p->rows, p->cols, p->offset,
+                              unfused_index(ir, p->op), p->what, p->rows, p->cols, p->offset,
                               p->trainable ? "trainable" : "non-trainable");
     }
     if (n >= cap)

@@ -50,6 +50,11 @@ typedef enum ir_op_kind {
     IR_BATCHNORM_RENORM, /* batch renormalization (Ioffe 2017) */
     IR_LAYERNORM,        /* per row of the last axis */
     IR_GROUPNORM,        /* per sample and group of channels */
+    /* batchnorm + relu + maxpool2d on an image, made by pass_fuse.c: the
+     * batchnorm's name, parameters and options, the pool's geometry;
+     * saves argmax (int32, -1 where relu passed nothing) and the batch
+     * statistics [2c] */
+    IR_BN_RELU_MAXPOOL2D,
     /* losses: always the last op. The cross-entropies come in two forms:
      * on probabilities, and from logits with the link (softmax, sigmoid)
      * fused in, which pass_fuse.c makes of a final softmax/sigmoid and
@@ -199,6 +204,11 @@ typedef struct ir_op {
     bool        fused_softmax; /* loss: absorbed the model's final softmax or
                                   sigmoid (pass_fuse.c) */
     bool        from_logits;   /* loss: from_logits=true in the file */
+    /* an op pass_fuse.c made of several: the ops it replaced, as lowering
+     * made them (their tensors no longer exist), in order; the structure
+     * text is theirs, so fusing changes no checkpoint's hash. 0: none */
+    int         nparts;
+    const struct ir_op *parts;
 } ir_op;
 
 typedef struct ir_model {
@@ -228,6 +238,8 @@ typedef struct ir_model {
     int         nsteps;  /* forward + backward schedule length */
     int         passes_run;
     bool        no_reuse; /* memory plan: every buffer its own floats */
+    bool        no_block_fusion; /* fuse: leave batchnorm + relu + maxpool2d
+                                    apart (tests compare the two) */
     train_recipe train;
 } ir_model;
 

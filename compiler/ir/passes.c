@@ -2,8 +2,10 @@
  * passes.c: the passes, in the order they run. Read this first.
  *
  *   shapes   infer every tensor's and parameter's shape; check the limits
- *   fuse     softmax/sigmoid followed by a cross-entropy loss -> the loss
- *            from logits (softmax_xent, softmax_cce, sigmoid_bce)
+ *   fuse     batchnorm + relu + maxpool2d on an image -> one op
+ *            (batchnorm_relu_maxpool2d); softmax/sigmoid followed by a
+ *            cross-entropy loss -> the loss from logits (softmax_xent,
+ *            softmax_cce, sigmoid_bce)
  *   backward decide which ops run backward and add the gradient tensors
  *   memplan  parameter layout, then one arena for activations, gradients
  *            and saved values, with dead buffers reused

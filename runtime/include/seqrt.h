@@ -293,6 +293,37 @@ void seqrt_global_maxpool2d_forward(int batch, int hw, int c, const float *x, fl
 void seqrt_global_maxpool2d_backward(int batch, int hw, int c, const int32_t *argmax,
                                      const float *dy, float *dx);
 
+/* ------------------------- batchnorm + relu + maxpool2d, fused (conv_block.c) */
+/*
+ * `batchnorm; relu; maxpool2d` on an image x[batch, h, w, c] as one call
+ * each way: batchnorm per channel with the batch statistics (as
+ * seqrt_batchnorm_forward_train on [batch*h*w, c]), relu, then the max
+ * over windows that do not overlap (p: stride = pool size, no padding).
+ * Saved for backward: stats[2c] (the batch mean, then inv_std) and
+ * argmax[batch, oh, ow, c] (the input cell of each maximum within its
+ * sample, -1 where relu passed no gradient). scratch: 2c floats per
+ * sample of the batch (seqrt_bn_relu_maxpool_scratch_per_sample).
+ */
+size_t seqrt_bn_relu_maxpool_scratch_per_sample(int c);
+void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *gamma,
+                                         const float *beta, float *moving_mean,
+                                         float *moving_var, float momentum, float eps,
+                                         float *y, int32_t *argmax, float *stats,
+                                         float *scratch);
+/* Inference: the moving statistics, no argmax. */
+void seqrt_bn_relu_maxpool_forward_infer(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *gamma,
+                                         const float *beta, const float *moving_mean,
+                                         const float *moving_var, float eps, float *y,
+                                         float *scratch);
+/* dgamma, dbeta overwritten; dx[batch, h, w, c] overwritten (skipped when
+ * NULL). x is the forward's input. */
+void seqrt_bn_relu_maxpool_backward(int batch, const seqrt_pool2d_shape *p, const float *x,
+                                    const float *gamma, const float *stats,
+                                    const int32_t *argmax, const float *dy, float *dx,
+                                    float *dgamma, float *dbeta, float *scratch);
+
 /* ----------------------------------------------------------- activations */
 /* Elementwise over n values. Backward takes x and y (forward's input and
  * output) so each activation uses whichever is cheaper; dx may alias dy. */

@@ -3,7 +3,9 @@
 #   e2e_cnn.sh SEQC SOURCE_DIR WORK_DIR
 # 1. models/mnist_cnn_bn.seq, 2 epochs on data/mnist-digits (8,000
 #    training images): final val_accuracy >= 0.95 (issue #13);
-# 2. --without batchnorm builds and trains 1 epoch to a finite loss.
+# 2. --without batchnorm builds and trains 1 epoch to a finite loss;
+# 3. 1 and 2 threads give the same history (the fused batchnorm + relu +
+#    maxpool2d kernels and the convolutions split the batch over threads).
 set -eu
 SEQC=$1 SRC=$2 WORK=$3
 DATA=$SRC/data/mnist-digits
@@ -26,3 +28,11 @@ at_least "$acc" 0.95 || fail "mnist_cnn_bn val_accuracy $acc < 0.95"
 loss=$(col "$WORK/b.csv" 2)
 awk -v l="$loss" 'BEGIN { exit !(l + 0 > 0 && l + 0 < 10) }' || fail "loss $loss"
 echo "mnist_cnn_bn --without batchnorm: 1 epoch, loss $loss"
+
+for t in 1 2; do
+    "$WORK/cnn" --data "$DATA" --epochs 1 --limit 2000 --threads $t --quiet \
+        --history "$WORK/t$t.csv" || fail "training on $t thread(s)"
+    cut -d, -f1-5 "$WORK/t$t.csv" > "$WORK/t$t.cols"
+done
+cmp -s "$WORK/t1.cols" "$WORK/t2.cols" || fail "1 and 2 threads give different histories"
+echo "mnist_cnn_bn: 1 and 2 threads, same history: $(tail -n 1 "$WORK/t1.cols")"

@@ -7,6 +7,8 @@
  *     no_reuse);
  *   - parameter layout: trainable first, contiguous, Keras's counts;
  *   - fusion: softmax + cross-entropy fused, softmax + mse not;
+ *     batchnorm + relu + maxpool2d on an image fused when the windows do
+ *     not overlap, with the unfused model's structure hash;
  *   - backward: no dx for the first layer; the structure hash follows
  *     the structure;
  *   - a pass's error reads like the front end's (FILE:LINE:COL, the
@@ -23,8 +25,8 @@
 #include "back/codegen.h"
 #include "testutil.h"
 
-static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
-                              const layer_kind *without, bool no_reuse)
+static ir_model *compile_opts(arena *a, const char *rel, int nwithout,
+                              const layer_kind *without, bool no_reuse, bool no_block_fusion)
 {
     model *m = arena_alloc(a, sizeof *m);
     const char *path = arena_printf(a, "%s/%s", SEQC_SOURCE_DIR, rel);
@@ -32,8 +34,15 @@ static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
     assert_int_equal(model_without(m, without, nwithout), 0);
     ir_model *ir = ir_lower(a, m, NULL);
     ir->no_reuse = no_reuse;
+    ir->no_block_fusion = no_block_fusion;
     assert_int_equal(ir_run_passes(ir, NULL), 0);
     return ir;
+}
+
+static ir_model *compile_plan(arena *a, const char *rel, int nwithout,
+                              const layer_kind *without, bool no_reuse)
+{
+    return compile_opts(a, rel, nwithout, without, no_reuse, false);
 }
 
 static ir_model *compile(arena *a, const char *rel, int nwithout, const layer_kind *without)
@@ -89,12 +98,13 @@ static void test_memory_plan_never_overlaps_live_buffers(void **state)
                                       {LAYER_DROPOUT, LAYER_BATCHNORM}};
     const int nvar[] = {0, 1, 2};
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++)
-        for (int v = 0; v < 3; v++) {
-            arena a;
-            arena_init(&a);
-            check_plan(compile(&a, files[f], nvar[v], variants[v]));
-            arena_free(&a);
-        }
+        for (int v = 0; v < 3; v++)
+            for (int fuse = 0; fuse < 2; fuse++) { /* fused blocks and apart */
+                arena a;
+                arena_init(&a);
+                check_plan(compile_opts(&a, files[f], nvar[v], variants[v], false, fuse == 1));
+                arena_free(&a);
+            }
 }
 
 static void test_mnist_bn_layout_and_reuse(void **state)
@@ -251,7 +261,7 @@ static void test_cnn_geometry_scratch_and_argmax(void **state)
     for (int i = 0; i < ir->nops; i++) {
         if (ir->ops[i].kind == IR_CONV2D && i > 0)
             c1 = &ir->ops[i];
-        if (ir->ops[i].kind == IR_MAXPOOL2D && !p0)
+        if (ir->ops[i].kind == IR_BN_RELU_MAXPOOL2D && !p0) /* batchnorm; relu; maxpool2d */
             p0 = &ir->ops[i];
     }
     assert_non_null(c1);
@@ -292,6 +302,132 @@ static void test_cnn_geometry_scratch_and_argmax(void **state)
     assert_int_equal(ir->tensors[p0->save[0]].features, 14 * 14 * 32);
     /* the argmax lives from the pool's forward to its backward */
     assert_int_equal(ir->tensors[p0->save[0]].last, 2 * ir->nops - 1 - (int)(p0 - ir->ops));
+    arena_free(&a);
+}
+
+/* the IR of model text src, written to dir/name, fused or not */
+static ir_model *ir_of_text(arena *a, const char *dir, const char *name, const char *src,
+                            bool no_block_fusion)
+{
+    const char *path = arena_printf(a, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(src, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    model *m = arena_alloc(a, sizeof *m);
+    assert_int_equal(frontend_load(a, path, m), 0);
+    ir_model *ir = ir_lower(a, m, NULL);
+    ir->no_block_fusion = no_block_fusion;
+    assert_int_equal(ir_run_passes(ir, NULL), 0);
+    return ir;
+}
+
+static int count_kind(const ir_model *ir, ir_op_kind k)
+{
+    int n = 0;
+    for (int i = 0; i < ir->nops; i++)
+        n += ir->ops[i].kind == k;
+    return n;
+}
+
+/* batchnorm + relu + maxpool2d: the CNN's two blocks become one op each,
+ * which reads the convolution's output again in backward, keeps the
+ * batchnorm's parameters and the pool's geometry, and has the unfused
+ * model's structure hash (a checkpoint does not care); the blocks the
+ * fused kernel does not compute stay apart */
+static void test_block_fusion(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    ir_model *ir = compile(&a, "models/mnist_cnn_bn.seq", 0, NULL);
+    ir_model *apart = compile_opts(&a, "models/mnist_cnn_bn.seq", 0, NULL, false, true);
+    assert_int_equal(count_kind(ir, IR_BN_RELU_MAXPOOL2D), 2);
+    assert_int_equal(count_kind(ir, IR_BATCHNORM) + count_kind(ir, IR_RELU) +
+                         count_kind(ir, IR_MAXPOOL2D), 0);
+    assert_int_equal(count_kind(apart, IR_BN_RELU_MAXPOOL2D), 0);
+    assert_int_equal(count_kind(apart, IR_MAXPOOL2D), 2);
+    assert_int_equal(ir->nops, apart->nops - 4);
+    assert_true(ir_structure_hash(ir) == ir_structure_hash(apart));
+    assert_int_equal(ir->param_count, apart->param_count);
+    /* less memory: no batchnorm output, xhat or relu output */
+    assert_true(ir->act_per_sample < apart->act_per_sample);
+    const ir_op *b = &ir->ops[1];
+    assert_int_equal(b->kind, IR_BN_RELU_MAXPOOL2D);
+    assert_string_equal(b->name, "batch_normalization");
+    assert_string_equal(ir->params[b->param[0]].name, "batch_normalization.gamma");
+    assert_int_equal(ir->params[b->param[0]].op, 1);
+    assert_int_equal(ir->params[ir->ops[2].param[0]].op, 2); /* conv2d_1's, renumbered */
+    assert_int_equal(b->x, ir->ops[0].y);
+    assert_int_equal(b->out_hw[0], 14);
+    assert_int_equal(b->kernel[0], 2);
+    assert_true((float)b->momentum == 0.9f);
+    assert_true(ir->tensors[b->save[0]].index);                  /* argmax */
+    assert_int_equal(ir->tensors[b->save[0]].features, 14 * 14 * 32);
+    assert_int_equal(ir->tensors[b->save[1]].role, IR_T_STATS);  /* mean, inv_std */
+    assert_int_equal(ir->tensors[b->save[1]].features, 64);
+    assert_int_equal(ir->tensors[b->scratch[0]].features, 64);
+    assert_int_equal(ir->tensors[b->scratch[1]].role, IR_T_SCRATCH);
+    /* the convolution's output lives until the block's backward */
+    assert_int_equal(ir->tensors[b->x].last, 2 * ir->nops - 1 - 1);
+    assert_int_not_equal(b->dx, IR_NONE);
+
+    char dir[256];
+    assert_int_equal(seqc_tmpdir_make(dir, sizeof dir, "fuse"), 0);
+    /* fused: an odd size whose last row and column are in no window, and
+     * a non-square pool */
+    const char *fused[] = {
+        "model m {\n  input 13x13x3\n  conv2d 4 kernel=2; batchnorm; relu; maxpool2d 2\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x9x1\n  conv2d 4 kernel=3 padding=same; batchnorm; relu\n"
+        "  maxpool2d 2x3\n  flatten\n  dense 3; softmax\n}\n",
+        /* `same` that pads after the last row and column only: the last
+         * windows are cut at the edge */
+        "model m {\n  input 9x9x1\n  conv2d 4 kernel=3; batchnorm; relu; maxpool2d 2 padding=same\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+    };
+    /* apart: overlapping windows, `same` padding before the first row, no
+     * relu, another activation, batchnorm after the pool, relu before it,
+     * a flat batchnorm */
+    const char *kept[] = {
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm; relu; maxpool2d 2 stride=1\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 9x9x1\n  conv2d 4 kernel=3; batchnorm; relu; maxpool2d 3 padding=same\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm; maxpool2d 2\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm; tanh; maxpool2d 2\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; relu; maxpool2d 2; batchnorm\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; relu; batchnorm; maxpool2d 2\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 16\n  dense 8; batchnorm; relu\n  dense 3; softmax\n}\n",
+        /* batchnorm options the fused kernel does not implement */
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm center=false; relu\n"
+        "  maxpool2d 2\n  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm scale=false; relu\n"
+        "  maxpool2d 2\n  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm frozen=true; relu\n"
+        "  maxpool2d 2\n  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm virtual_batch=4; relu\n"
+        "  maxpool2d 2\n  flatten\n  dense 3; softmax\n}\ntrain { batch 32 }\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; batchnorm renorm=true; relu\n"
+        "  maxpool2d 2\n  flatten\n  dense 3; softmax\n}\n",
+        "model m {\n  input 8x8x1\n  conv2d 4 kernel=3; layernorm; relu; maxpool2d 2\n"
+        "  flatten\n  dense 3; softmax\n}\n",
+    };
+    for (size_t i = 0; i < sizeof fused / sizeof *fused; i++) {
+        ir_model *f = ir_of_text(&a, dir, "f.seq", fused[i], false);
+        ir_model *u = ir_of_text(&a, dir, "u.seq", fused[i], true);
+        assert_int_equal(count_kind(f, IR_BN_RELU_MAXPOOL2D), 1);
+        assert_true(ir_structure_hash(f) == ir_structure_hash(u));
+        check_plan(f);
+    }
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        if (count_kind(ir_of_text(&a, dir, "k.seq", kept[i], false), IR_BN_RELU_MAXPOOL2D))
+            fail_msg("model %zu: a block the fused kernel does not compute was fused", i);
+    assert_int_equal(seqc_tmpdir_remove(dir), 0);
     arena_free(&a);
 }
 
@@ -492,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_fusion_and_backward),
         cmocka_unit_test(test_structure_hash),
         cmocka_unit_test(test_cnn_geometry_scratch_and_argmax),
+        cmocka_unit_test(test_block_fusion),
         cmocka_unit_test(test_cnn_structure_hash),
         cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
         cmocka_unit_test(test_pass_errors_are_located),

@@ -31,36 +31,30 @@
 /* Memory plan: offsets into the arena in floats per sample; a buffer
  * starts at OFFSET * capacity. Buffers whose lives do not overlap share
  * floats, as noted (`seqc ir` shows the lives). */
-#define ARENA_CONV2D                                    0 /* shares floats with re_lu, d_conv2d */
-#define ARENA_CONV2D_SCRATCH                        25088 /* shares floats with conv2d_scratch_backward, batch_normalization */
-#define ARENA_CONV2D_SCRATCH_BACKWARD               25088 /* shares floats with conv2d_scratch, batch_normalization */
-#define ARENA_BATCH_NORMALIZATION                   25088 /* shares floats with conv2d_scratch, conv2d_scratch_backward */
-#define ARENA_BATCH_NORMALIZATION_XHAT              50176
-#define ARENA_BATCH_NORMALIZATION_INV_STD           75264
-#define ARENA_RE_LU                                     0 /* shares floats with conv2d, d_conv2d */
-#define ARENA_MAX_POOLING2D                         75296 /* shares floats with d_batch_normalization */
-#define ARENA_MAX_POOLING2D_ARGMAX                  81568 /* shares floats with d_batch_normalization */
-#define ARENA_CONV2D_1                              87840 /* shares floats with re_lu_1, d_batch_normalization, d_conv2d_1 */
-#define ARENA_CONV2D_1_SCRATCH                      97056 /* shares floats with conv2d_1_scratch_backward, batch_normalization_1, batch_normalization_1_xhat, batch_normalization_1_inv_std and 11 more */
-#define ARENA_CONV2D_1_SCRATCH_BACKWARD            120192 /* shares floats with conv2d_1_scratch, d_re_lu, d_batch_normalization_1, d_re_lu_1 and 1 more */
-#define ARENA_BATCH_NORMALIZATION_1                 97056 /* shares floats with conv2d_1_scratch, d_batch_normalization, d_max_pooling2d */
-#define ARENA_BATCH_NORMALIZATION_1_XHAT           106272 /* shares floats with conv2d_1_scratch */
-#define ARENA_BATCH_NORMALIZATION_1_INV_STD        115488 /* shares floats with conv2d_1_scratch */
-#define ARENA_RE_LU_1                               87840 /* shares floats with conv2d_1, d_batch_normalization, d_conv2d_1 */
-#define ARENA_MAX_POOLING2D_1                      115552 /* shares floats with conv2d_1_scratch */
-#define ARENA_MAX_POOLING2D_1_ARGMAX               117856 /* shares floats with conv2d_1_scratch */
-#define ARENA_DENSE                                120160 /* shares floats with conv2d_1_scratch, d_dense */
-#define ARENA_SOFTMAX                              120176 /* shares floats with conv2d_1_scratch */
-#define ARENA_D_CONV2D                                  0 /* shares floats with conv2d, re_lu */
-#define ARENA_D_BATCH_NORMALIZATION                 75296 /* shares floats with max_pooling2d, max_pooling2d_argmax, conv2d_1, conv2d_1_scratch and 4 more */
-#define ARENA_D_RE_LU                              120192 /* shares floats with conv2d_1_scratch, conv2d_1_scratch_backward, d_batch_normalization_1, d_re_lu_1 and 1 more */
-#define ARENA_D_MAX_POOLING2D                       97056 /* shares floats with conv2d_1_scratch, batch_normalization_1, d_batch_normalization */
-#define ARENA_D_CONV2D_1                            87840 /* shares floats with conv2d_1, re_lu_1, d_batch_normalization */
-#define ARENA_D_BATCH_NORMALIZATION_1              131712 /* shares floats with conv2d_1_scratch, conv2d_1_scratch_backward, d_re_lu */
-#define ARENA_D_RE_LU_1                            122496 /* shares floats with conv2d_1_scratch, conv2d_1_scratch_backward, d_re_lu */
-#define ARENA_D_MAX_POOLING2D_1                    120192 /* shares floats with conv2d_1_scratch, conv2d_1_scratch_backward, d_re_lu */
-#define ARENA_D_DENSE                              120160 /* shares floats with conv2d_1_scratch, dense */
-#define ACT_PER_SAMPLE                             203136
+#define ARENA_CONV2D                                    0 /* shares floats with conv2d_scratch_backward */
+#define ARENA_CONV2D_SCRATCH                        25088 /* shares floats with batch_normalization_stats, max_pooling2d, batch_normalization_argmax, conv2d_1 and 3 more */
+#define ARENA_CONV2D_SCRATCH_BACKWARD                   0 /* shares floats with conv2d */
+#define ARENA_BATCH_NORMALIZATION_STATS             25088 /* shares floats with conv2d_scratch */
+#define ARENA_MAX_POOLING2D                         25152 /* shares floats with conv2d_scratch, batch_normalization_scratch_backward */
+#define ARENA_BATCH_NORMALIZATION_ARGMAX            31424 /* shares floats with conv2d_scratch */
+#define ARENA_CONV2D_1                              37696 /* shares floats with conv2d_scratch, batch_normalization_scratch, d_max_pooling2d */
+#define ARENA_CONV2D_1_SCRATCH                      46912 /* shares floats with conv2d_1_scratch_backward, batch_normalization_1_stats, max_pooling2d_1, batch_normalization_1_argmax and 8 more */
+#define ARENA_CONV2D_1_SCRATCH_BACKWARD             63200 /* shares floats with conv2d_1_scratch, d_conv2d */
+#define ARENA_BATCH_NORMALIZATION_1_STATS           46912 /* shares floats with conv2d_1_scratch */
+#define ARENA_MAX_POOLING2D_1                       47040 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch_backward */
+#define ARENA_BATCH_NORMALIZATION_1_ARGMAX          49344 /* shares floats with conv2d_1_scratch */
+#define ARENA_DENSE                                 51648 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch, d_dense */
+#define ARENA_SOFTMAX                               51664 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch */
+#define ARENA_BATCH_NORMALIZATION_SCRATCH           37696 /* shares floats with conv2d_scratch, conv2d_1, d_max_pooling2d */
+#define ARENA_BATCH_NORMALIZATION_SCRATCH_BACKWARD    25152 /* shares floats with conv2d_scratch, max_pooling2d */
+#define ARENA_BATCH_NORMALIZATION_1_SCRATCH         51648 /* shares floats with conv2d_1_scratch, dense, softmax, d_conv2d and 2 more */
+#define ARENA_BATCH_NORMALIZATION_1_SCRATCH_BACKWARD    47040 /* shares floats with conv2d_1_scratch, max_pooling2d_1 */
+#define ARENA_D_CONV2D                              51680 /* shares floats with conv2d_1_scratch, conv2d_1_scratch_backward, batch_normalization_1_scratch, d_conv2d_1 and 1 more */
+#define ARENA_D_MAX_POOLING2D                       37696 /* shares floats with conv2d_scratch, conv2d_1, batch_normalization_scratch */
+#define ARENA_D_CONV2D_1                            53984 /* shares floats with conv2d_1_scratch, d_conv2d */
+#define ARENA_D_MAX_POOLING2D_1                     51680 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch, d_conv2d */
+#define ARENA_D_DENSE                               51648 /* shares floats with conv2d_1_scratch, dense, batch_normalization_1_scratch */
+#define ACT_PER_SAMPLE                             146144
 
 /* Convolutions and pools (NHWC): input, kernel or pool, strides,
  * `same` padding before the first row and column, output. */
@@ -72,8 +66,8 @@ static const seqrt_conv2d_shape conv2d_shape = {
     .pad_top = 1, .pad_left = 1,
     .oh = 28, .ow = 28,
 };
-/* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 */
-static const seqrt_pool2d_shape max_pooling2d_shape = {
+/* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
+static const seqrt_pool2d_shape batch_normalization_shape = {
     .h = 28, .w = 28, .c = 32,
     .ph = 2, .pw = 2, .sh = 2, .sw = 2,
     .pad_top = 0, .pad_left = 0,
@@ -87,8 +81,8 @@ static const seqrt_conv2d_shape conv2d_1_shape = {
     .pad_top = 0, .pad_left = 0,
     .oh = 12, .ow = 12,
 };
-/* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 */
-static const seqrt_pool2d_shape max_pooling2d_1_shape = {
+/* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
+static const seqrt_pool2d_shape batch_normalization_1_shape = {
     .h = 12, .w = 12, .c = 64,
     .ph = 2, .pw = 2, .sh = 2, .sw = 2,
     .pad_top = 0, .pad_left = 0,
@@ -102,7 +96,7 @@ static void init(float *params, seqrt_rng *rng)
     seqrt_init(params + CONV2D_KERNEL, 288, SEQRT_INIT_GLOROT_UNIFORM, 9, 288, rng);
     seqrt_init(params + CONV2D_BIAS, 32, SEQRT_INIT_ZEROS, 9, 288, rng);
 
-    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 */
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
     seqrt_init(params + BATCH_NORMALIZATION_GAMMA, 32, SEQRT_INIT_ONES, 32, 32, rng);
     seqrt_init(params + BATCH_NORMALIZATION_BETA, 32, SEQRT_INIT_ZEROS, 32, 32, rng);
     seqrt_init(params + BATCH_NORMALIZATION_MOVING_MEAN, 32, SEQRT_INIT_ZEROS, 32, 32, rng);
@@ -112,7 +106,7 @@ static void init(float *params, seqrt_rng *rng)
     seqrt_init(params + CONV2D_1_KERNEL, 18432, SEQRT_INIT_GLOROT_UNIFORM, 288, 576, rng);
     seqrt_init(params + CONV2D_1_BIAS, 64, SEQRT_INIT_ZEROS, 288, 576, rng);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 */
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
     seqrt_init(params + BATCH_NORMALIZATION_1_GAMMA, 64, SEQRT_INIT_ONES, 64, 64, rng);
     seqrt_init(params + BATCH_NORMALIZATION_1_BETA, 64, SEQRT_INIT_ZEROS, 64, 64, rng);
     seqrt_init(params + BATCH_NORMALIZATION_1_MOVING_MEAN, 64, SEQRT_INIT_ZEROS, 64, 64, rng);
@@ -132,62 +126,44 @@ static void forward_train(seqrt_step *s)
     const float *x = s->x; /* [N,784] */
     float *conv2d = s->arena + ARENA_CONV2D * cap; /* [N,28,28,32] output */
     float *conv2d_scratch = s->arena + ARENA_CONV2D_SCRATCH * cap; /* [N,14112] scratch */
-    float *batch_normalization = s->arena + ARENA_BATCH_NORMALIZATION * cap; /* [N,28,28,32] output */
-    float *batch_normalization_xhat = s->arena + ARENA_BATCH_NORMALIZATION_XHAT * cap; /* [N,25088] saved for backward */
-    float *batch_normalization_inv_std = s->arena + ARENA_BATCH_NORMALIZATION_INV_STD * cap; /* [32] saved for backward */
-    float *re_lu = s->arena + ARENA_RE_LU * cap; /* [N,28,28,32] output */
+    float *batch_normalization_stats = s->arena + ARENA_BATCH_NORMALIZATION_STATS * cap; /* [64] saved for backward */
     float *max_pooling2d = s->arena + ARENA_MAX_POOLING2D * cap; /* [N,14,14,32] output */
-    int32_t *max_pooling2d_argmax = (int32_t *)(s->arena + ARENA_MAX_POOLING2D_ARGMAX * cap); /* [N,6272] saved for backward */
+    int32_t *batch_normalization_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_ARGMAX * cap); /* [N,6272] saved for backward */
     float *conv2d_1 = s->arena + ARENA_CONV2D_1 * cap; /* [N,12,12,64] output */
     float *conv2d_1_scratch = s->arena + ARENA_CONV2D_1_SCRATCH * cap; /* [N,82944] scratch */
-    float *batch_normalization_1 = s->arena + ARENA_BATCH_NORMALIZATION_1 * cap; /* [N,12,12,64] output */
-    float *batch_normalization_1_xhat = s->arena + ARENA_BATCH_NORMALIZATION_1_XHAT * cap; /* [N,9216] saved for backward */
-    float *batch_normalization_1_inv_std = s->arena + ARENA_BATCH_NORMALIZATION_1_INV_STD * cap; /* [64] saved for backward */
-    float *re_lu_1 = s->arena + ARENA_RE_LU_1 * cap; /* [N,12,12,64] output */
+    float *batch_normalization_1_stats = s->arena + ARENA_BATCH_NORMALIZATION_1_STATS * cap; /* [128] saved for backward */
     float *max_pooling2d_1 = s->arena + ARENA_MAX_POOLING2D_1 * cap; /* [N,6,6,64] output */
-    int32_t *max_pooling2d_1_argmax = (int32_t *)(s->arena + ARENA_MAX_POOLING2D_1_ARGMAX * cap); /* [N,2304] saved for backward */
+    int32_t *batch_normalization_1_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_1_ARGMAX * cap); /* [N,2304] saved for backward */
     float *dense = s->arena + ARENA_DENSE * cap; /* [N,10] output */
     float *softmax = s->arena + ARENA_SOFTMAX * cap; /* [N,10] output: probabilities */
+    float *batch_normalization_scratch = s->arena + ARENA_BATCH_NORMALIZATION_SCRATCH * cap; /* [N,64] scratch */
+    float *batch_normalization_1_scratch = s->arena + ARENA_BATCH_NORMALIZATION_1_SCRATCH * cap; /* [N,128] scratch */
 
     /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same -> [N,28,28,32] */
     seqrt_conv2d_forward(n, &conv2d_shape, x,
                          p + CONV2D_KERNEL, p + CONV2D_BIAS,
                          conv2d, conv2d_scratch);
 
-    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 -> [N,28,28,32] */
-    seqrt_batchnorm_forward_train(n * 784, 32, conv2d,
-                                  p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
-                                  p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                  seqrt_bn_momentum(s, 0.9f), 0.001f,
-                                  batch_normalization, batch_normalization_xhat,
-                                  batch_normalization_inv_std);
-
-    /* re_lu: mnist_cnn_bn.seq:22  relu -> [N,28,28,32] */
-    seqrt_relu_forward((size_t)n * 25088, batch_normalization, re_lu);
-
-    /* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 -> [N,14,14,32] */
-    seqrt_maxpool2d_forward(n, &max_pooling2d_shape, re_lu,
-                            max_pooling2d, max_pooling2d_argmax);
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 -> [N,14,14,32] */
+    seqrt_bn_relu_maxpool_forward_train(n, &batch_normalization_shape, conv2d,
+                                        p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
+                                        p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
+                                        seqrt_bn_momentum(s, 0.9f), 0.001f,
+                                        max_pooling2d, batch_normalization_argmax, batch_normalization_stats,
+                                        batch_normalization_scratch);
 
     /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 -> [N,12,12,64] */
     seqrt_conv2d_forward(n, &conv2d_1_shape, max_pooling2d,
                          p + CONV2D_1_KERNEL, p + CONV2D_1_BIAS,
                          conv2d_1, conv2d_1_scratch);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 -> [N,12,12,64] */
-    seqrt_batchnorm_forward_train(n * 144, 64, conv2d_1,
-                                  p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
-                                  p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                  seqrt_bn_momentum(s, 0.9f), 0.001f,
-                                  batch_normalization_1, batch_normalization_1_xhat,
-                                  batch_normalization_1_inv_std);
-
-    /* re_lu_1: mnist_cnn_bn.seq:24  relu -> [N,12,12,64] */
-    seqrt_relu_forward((size_t)n * 9216, batch_normalization_1, re_lu_1);
-
-    /* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 -> [N,6,6,64] */
-    seqrt_maxpool2d_forward(n, &max_pooling2d_1_shape, re_lu_1,
-                            max_pooling2d_1, max_pooling2d_1_argmax);
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 -> [N,6,6,64] */
+    seqrt_bn_relu_maxpool_forward_train(n, &batch_normalization_1_shape, conv2d_1,
+                                        p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
+                                        p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
+                                        seqrt_bn_momentum(s, 0.9f), 0.001f,
+                                        max_pooling2d_1, batch_normalization_1_argmax, batch_normalization_1_stats,
+                                        batch_normalization_1_scratch);
 
     /* flatten: mnist_cnn_bn.seq:26  flatten: a view, nothing to do -> [N,6,6,64] */
 
@@ -208,54 +184,36 @@ static void forward_infer(seqrt_step *s)
     const float *x = s->x; /* [N,784] */
     float *conv2d = s->arena + ARENA_CONV2D * cap; /* [N,28,28,32] output */
     float *conv2d_scratch = s->arena + ARENA_CONV2D_SCRATCH * cap; /* [N,14112] scratch */
-    float *batch_normalization = s->arena + ARENA_BATCH_NORMALIZATION * cap; /* [N,28,28,32] output */
-    float *re_lu = s->arena + ARENA_RE_LU * cap; /* [N,28,28,32] output */
     float *max_pooling2d = s->arena + ARENA_MAX_POOLING2D * cap; /* [N,14,14,32] output */
-    int32_t *max_pooling2d_argmax = (int32_t *)(s->arena + ARENA_MAX_POOLING2D_ARGMAX * cap); /* [N,6272] saved for backward */
     float *conv2d_1 = s->arena + ARENA_CONV2D_1 * cap; /* [N,12,12,64] output */
     float *conv2d_1_scratch = s->arena + ARENA_CONV2D_1_SCRATCH * cap; /* [N,82944] scratch */
-    float *batch_normalization_1 = s->arena + ARENA_BATCH_NORMALIZATION_1 * cap; /* [N,12,12,64] output */
-    float *re_lu_1 = s->arena + ARENA_RE_LU_1 * cap; /* [N,12,12,64] output */
     float *max_pooling2d_1 = s->arena + ARENA_MAX_POOLING2D_1 * cap; /* [N,6,6,64] output */
-    int32_t *max_pooling2d_1_argmax = (int32_t *)(s->arena + ARENA_MAX_POOLING2D_1_ARGMAX * cap); /* [N,2304] saved for backward */
     float *dense = s->arena + ARENA_DENSE * cap; /* [N,10] output */
     float *softmax = s->arena + ARENA_SOFTMAX * cap; /* [N,10] output: probabilities */
+    float *batch_normalization_scratch = s->arena + ARENA_BATCH_NORMALIZATION_SCRATCH * cap; /* [N,64] scratch */
+    float *batch_normalization_1_scratch = s->arena + ARENA_BATCH_NORMALIZATION_1_SCRATCH * cap; /* [N,128] scratch */
 
     /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same -> [N,28,28,32] */
     seqrt_conv2d_forward(n, &conv2d_shape, x,
                          p + CONV2D_KERNEL, p + CONV2D_BIAS,
                          conv2d, conv2d_scratch);
 
-    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 -> [N,28,28,32] */
-    seqrt_batchnorm_forward_infer(n * 784, 32, conv2d,
-                                  p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
-                                  p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                  0.001f, batch_normalization);
-
-    /* re_lu: mnist_cnn_bn.seq:22  relu -> [N,28,28,32] */
-    seqrt_relu_forward((size_t)n * 25088, batch_normalization, re_lu);
-
-    /* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 -> [N,14,14,32] */
-    seqrt_maxpool2d_forward(n, &max_pooling2d_shape, re_lu,
-                            max_pooling2d, max_pooling2d_argmax);
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 -> [N,14,14,32] */
+    seqrt_bn_relu_maxpool_forward_infer(n, &batch_normalization_shape, conv2d,
+                                        p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
+                                        p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
+                                        0.001f, max_pooling2d, batch_normalization_scratch);
 
     /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 -> [N,12,12,64] */
     seqrt_conv2d_forward(n, &conv2d_1_shape, max_pooling2d,
                          p + CONV2D_1_KERNEL, p + CONV2D_1_BIAS,
                          conv2d_1, conv2d_1_scratch);
 
-    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 -> [N,12,12,64] */
-    seqrt_batchnorm_forward_infer(n * 144, 64, conv2d_1,
-                                  p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
-                                  p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                  0.001f, batch_normalization_1);
-
-    /* re_lu_1: mnist_cnn_bn.seq:24  relu -> [N,12,12,64] */
-    seqrt_relu_forward((size_t)n * 9216, batch_normalization_1, re_lu_1);
-
-    /* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 -> [N,6,6,64] */
-    seqrt_maxpool2d_forward(n, &max_pooling2d_1_shape, re_lu_1,
-                            max_pooling2d_1, max_pooling2d_1_argmax);
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 -> [N,6,6,64] */
+    seqrt_bn_relu_maxpool_forward_infer(n, &batch_normalization_1_shape, conv2d_1,
+                                        p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
+                                        p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
+                                        0.001f, max_pooling2d_1, batch_normalization_1_scratch);
 
     /* flatten: mnist_cnn_bn.seq:26  flatten: a view, nothing to do -> [N,6,6,64] */
 
@@ -281,28 +239,22 @@ static void backward(seqrt_step *s)
     const float *p = s->params;
     float *g = s->grads;
     const float *x = s->x; /* [N,784] */
+    float *conv2d = s->arena + ARENA_CONV2D * cap; /* [N,28,28,32] output */
     float *conv2d_scratch_backward = s->arena + ARENA_CONV2D_SCRATCH_BACKWARD * cap; /* [N,14112] scratch */
-    float *batch_normalization = s->arena + ARENA_BATCH_NORMALIZATION * cap; /* [N,28,28,32] output */
-    float *batch_normalization_xhat = s->arena + ARENA_BATCH_NORMALIZATION_XHAT * cap; /* [N,25088] saved for backward */
-    float *batch_normalization_inv_std = s->arena + ARENA_BATCH_NORMALIZATION_INV_STD * cap; /* [32] saved for backward */
-    float *re_lu = s->arena + ARENA_RE_LU * cap; /* [N,28,28,32] output */
+    float *batch_normalization_stats = s->arena + ARENA_BATCH_NORMALIZATION_STATS * cap; /* [64] saved for backward */
     float *max_pooling2d = s->arena + ARENA_MAX_POOLING2D * cap; /* [N,14,14,32] output */
-    int32_t *max_pooling2d_argmax = (int32_t *)(s->arena + ARENA_MAX_POOLING2D_ARGMAX * cap); /* [N,6272] saved for backward */
+    int32_t *batch_normalization_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_ARGMAX * cap); /* [N,6272] saved for backward */
+    float *conv2d_1 = s->arena + ARENA_CONV2D_1 * cap; /* [N,12,12,64] output */
     float *conv2d_1_scratch_backward = s->arena + ARENA_CONV2D_1_SCRATCH_BACKWARD * cap; /* [N,82944] scratch */
-    float *batch_normalization_1 = s->arena + ARENA_BATCH_NORMALIZATION_1 * cap; /* [N,12,12,64] output */
-    float *batch_normalization_1_xhat = s->arena + ARENA_BATCH_NORMALIZATION_1_XHAT * cap; /* [N,9216] saved for backward */
-    float *batch_normalization_1_inv_std = s->arena + ARENA_BATCH_NORMALIZATION_1_INV_STD * cap; /* [64] saved for backward */
-    float *re_lu_1 = s->arena + ARENA_RE_LU_1 * cap; /* [N,12,12,64] output */
+    float *batch_normalization_1_stats = s->arena + ARENA_BATCH_NORMALIZATION_1_STATS * cap; /* [128] saved for backward */
     float *max_pooling2d_1 = s->arena + ARENA_MAX_POOLING2D_1 * cap; /* [N,6,6,64] output */
-    int32_t *max_pooling2d_1_argmax = (int32_t *)(s->arena + ARENA_MAX_POOLING2D_1_ARGMAX * cap); /* [N,2304] saved for backward */
+    int32_t *batch_normalization_1_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_1_ARGMAX * cap); /* [N,2304] saved for backward */
     float *softmax = s->arena + ARENA_SOFTMAX * cap; /* [N,10] output: probabilities */
+    float *batch_normalization_scratch_backward = s->arena + ARENA_BATCH_NORMALIZATION_SCRATCH_BACKWARD * cap; /* [N,64] scratch */
+    float *batch_normalization_1_scratch_backward = s->arena + ARENA_BATCH_NORMALIZATION_1_SCRATCH_BACKWARD * cap; /* [N,128] scratch */
     float *d_conv2d = s->arena + ARENA_D_CONV2D * cap; /* [N,28,28,32] gradient */
-    float *d_batch_normalization = s->arena + ARENA_D_BATCH_NORMALIZATION * cap; /* [N,28,28,32] gradient */
-    float *d_re_lu = s->arena + ARENA_D_RE_LU * cap; /* [N,28,28,32] gradient */
     float *d_max_pooling2d = s->arena + ARENA_D_MAX_POOLING2D * cap; /* [N,14,14,32] gradient */
     float *d_conv2d_1 = s->arena + ARENA_D_CONV2D_1 * cap; /* [N,12,12,64] gradient */
-    float *d_batch_normalization_1 = s->arena + ARENA_D_BATCH_NORMALIZATION_1 * cap; /* [N,12,12,64] gradient */
-    float *d_re_lu_1 = s->arena + ARENA_D_RE_LU_1 * cap; /* [N,12,12,64] gradient */
     float *d_max_pooling2d_1 = s->arena + ARENA_D_MAX_POOLING2D_1 * cap; /* [N,6,6,64] gradient */
     float *d_dense = s->arena + ARENA_D_DENSE * cap; /* [N,10] gradient */
 
@@ -313,16 +265,12 @@ static void backward(seqrt_step *s)
     seqrt_dense_backward(n, 2304, 10, max_pooling2d_1, p + DENSE_KERNEL, d_dense, d_max_pooling2d_1,
                          g + DENSE_KERNEL, g + DENSE_BIAS);
 
-    /* max_pooling2d_1: mnist_cnn_bn.seq:25  maxpool2d 2 */
-    seqrt_maxpool2d_backward(n, &max_pooling2d_1_shape, max_pooling2d_1_argmax, d_max_pooling2d_1, d_re_lu_1);
-
-    /* re_lu_1: mnist_cnn_bn.seq:24  relu */
-    seqrt_relu_backward((size_t)n * 9216, batch_normalization_1, re_lu_1, d_re_lu_1, d_batch_normalization_1);
-
-    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001 */
-    seqrt_batchnorm_backward(n * 144, 64, batch_normalization_1_xhat, p + BATCH_NORMALIZATION_1_GAMMA,
-                             batch_normalization_1_inv_std, d_batch_normalization_1, d_conv2d_1,
-                             g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA);
+    /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
+    seqrt_bn_relu_maxpool_backward(n, &batch_normalization_1_shape, conv2d_1, p + BATCH_NORMALIZATION_1_GAMMA,
+                                   batch_normalization_1_stats, batch_normalization_1_argmax,
+                                   d_max_pooling2d_1, d_conv2d_1,
+                                   g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA,
+                                   batch_normalization_1_scratch_backward);
 
     /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 */
     seqrt_conv2d_backward(n, &conv2d_1_shape, max_pooling2d, p + CONV2D_1_KERNEL,
@@ -330,16 +278,12 @@ static void backward(seqrt_step *s)
                           g + CONV2D_1_KERNEL, g + CONV2D_1_BIAS,
                           conv2d_1_scratch_backward);
 
-    /* max_pooling2d: mnist_cnn_bn.seq:23  maxpool2d 2 */
-    seqrt_maxpool2d_backward(n, &max_pooling2d_shape, max_pooling2d_argmax, d_max_pooling2d, d_re_lu);
-
-    /* re_lu: mnist_cnn_bn.seq:22  relu */
-    seqrt_relu_backward((size_t)n * 25088, batch_normalization, re_lu, d_re_lu, d_batch_normalization);
-
-    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001 */
-    seqrt_batchnorm_backward(n * 784, 32, batch_normalization_xhat, p + BATCH_NORMALIZATION_GAMMA,
-                             batch_normalization_inv_std, d_batch_normalization, d_conv2d,
-                             g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA);
+    /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
+    seqrt_bn_relu_maxpool_backward(n, &batch_normalization_shape, conv2d, p + BATCH_NORMALIZATION_GAMMA,
+                                   batch_normalization_stats, batch_normalization_argmax,
+                                   d_max_pooling2d, d_conv2d,
+                                   g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA,
+                                   batch_normalization_scratch_backward);
 
     /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same */
     seqrt_conv2d_backward(n, &conv2d_shape, x, p + CONV2D_KERNEL,
@@ -428,8 +372,20 @@ int main(int argc, char **argv)
                 argv[0]);
         return 1;
     }
+    if (seqrt_bn_relu_maxpool_scratch_per_sample(32) > 64) {
+        fprintf(stderr, "%s: layer batch_normalization needs more scratch than the 64 floats per sample "
+                        "this trainer reserves; generate it again with the seqc of this libseqrt\n",
+                argv[0]);
+        return 1;
+    }
     if (seqrt_conv2d_scratch_per_sample(&conv2d_1_shape) > 82944) {
         fprintf(stderr, "%s: layer conv2d_1 needs more scratch than the 82944 floats per sample "
+                        "this trainer reserves; generate it again with the seqc of this libseqrt\n",
+                argv[0]);
+        return 1;
+    }
+    if (seqrt_bn_relu_maxpool_scratch_per_sample(64) > 128) {
+        fprintf(stderr, "%s: layer batch_normalization_1 needs more scratch than the 128 floats per sample "
                         "this trainer reserves; generate it again with the seqc of this libseqrt\n",
                 argv[0]);
         return 1;

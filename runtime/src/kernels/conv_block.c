@@ -1,0 +1,501 @@
+/*
+ * conv_block.c: batchnorm (per channel, batch statistics) + relu +
+ * maxpool2d after a convolution, as one kernel forward and one backward.
+ * The compiler's fusion pass (compiler/ir/pass_fuse.c) puts these calls
+ * where a model says `batchnorm; relu; maxpool2d P` on an image, with a
+ * batchnorm of default behaviour and a pool whose windows do not overlap
+ * (stride = pool size, no padding).
+ *
+ * Why. In the issue's CNN at batch 32 the first convolution's output is
+ * [32, 28, 28, 32] floats, 3.2 MB, larger than the 1 MB L2 of a core.
+ * The three layers apart stream it (or a tensor of its size) about 10
+ * times forward and 9 times backward: batchnorm's mean, deviation and
+ * normalize passes (reading x, writing xhat and y), relu (reading y,
+ * writing its output), the pool (reading it); backward the pool's zeroed
+ * and scattered dx, relu's dx, batchnorm's two passes over xhat and dy.
+ * Fused, forward reads the convolution's output once from memory and
+ * writes the pooled output and its argmax (a quarter of its size each);
+ * backward reads it twice and writes dx once.
+ *
+ *   forward   1. per sample, while its 100 KB stay in L2: the channel
+ *                sums S_n, the squared deviations about the sample's own
+ *                mean M2_n, and each window's chosen cell: z = gamma xhat
+ *                + beta rises with x (inv_std > 0) where gamma >= 0 and
+ *                falls where gamma < 0, so z's first maximum is x's first
+ *                maximum, or its first minimum, found before the batch
+ *                statistics are known (y holds that x for now, argmax its
+ *                cell);
+ *             2. the batch's mean and variance from the samples' (S_n,
+ *                M2_n) in sample order (Chan et al.'s pairwise formula,
+ *                in double): the two-pass variance batchnorm.c computes,
+ *                without a second pass over x;
+ *             3. over the pooled outputs only: y = z of the chosen cell
+ *                (batchnorm.c's arithmetic, so the values are its values)
+ *                if positive, else 0 (relu then max is max then relu),
+ *                and argmax -1 where y is 0 (relu passes no gradient;
+ *                that is all backward needs of relu). With gamma = 0 every
+ *                z of a window is beta and the cell chosen is x's maximum
+ *                where the unfused pool takes the first cell; dx is 0
+ *                there either way (k = 0 below).
+ *   backward  dz = dy at each argmax cell, 0 elsewhere; then batchnorm's
+ *                dgamma = sum dz xhat, dbeta = sum dz (per sample over
+ *                the outputs, then added in sample order), and
+ *                dx = k (dz - (dbeta + xhat dgamma) / N), k = gamma
+ *                inv_std, batchnorm.c's formula. Both passes walk the
+ *                windows cell by cell: a vector compare of each channel's
+ *                argmax with the cell gives dz without a gather or a
+ *                scatter. xhat is recomputed from x and the saved mean
+ *                and inv_std: nothing of x's size is saved.
+ *
+ * Threads: every pass splits the batch by samples; the per-sample
+ * partial sums are added in sample order by the calling thread, so the
+ * results have the same bits for every thread count. They are not the
+ * unfused layers' bits: those sum the batch statistics row by row; the
+ * tests compare the two within float rounding.
+ *
+ * Saved for backward: stats[2c] (mean, then inv_std) and argmax[batch,
+ * oh, ow, c] as int32 (the input cell's index within the sample, or -1).
+ * Scratch: 2c floats per sample (the partial sums), forward and backward.
+ *
+ * Measured (bench/conv_paths.c --blocks: the fastest of 200 calls, batch
+ * 32, on the Zen 5 machine of docs/performance.md while other engineers'
+ * builds kept the load average at 7-10 on its 2 cores, so read the ratios
+ * within one run; 1 and 2 threads):
+ *
+ *                         unfused (3 calls)     fused
+ *   [N,28,28,32] forward    0.73 / 0.81 ms    0.48 / 0.48 ms
+ *   [N,28,28,32] backward   1.02 / 0.92 ms    0.44 / 0.17 ms
+ *   [N,12,12,64] forward    0.19 / 0.18 ms    0.15 / 0.15 ms
+ *   [N,12,12,64] backward   0.21 / 0.20 ms    0.11 / 0.11 ms
+ *
+ * The first version read x twice forward (stats, then normalize and pool:
+ * 0.52-0.57 ms), and its backward loops over 32 channels per cell were
+ * each wrapped in GCC's run-time overlap checks and tail code: callgrind
+ * (which runs the AVX2 clones) counted 4.5 M instructions per call of the
+ * dx pass on the first block and 3.8 M for the sums (800,000 elements);
+ * with GCC ivdep, int32 index lanes and the channel counts 16/32/64 as
+ * constants, 2.1 M and 1.8 M. The forward's per-sample pass is now the
+ * heavier one (5.9 M; making its channel count a constant made it worse,
+ * 12.8 M, and was not kept).
+ */
+#include "seqrt.h"
+
+#include "kernels/parts.h"
+#include "kernels/simd.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Before a loop over the channels: its iterations are independent. GCC
+ * takes `restrict` on block-scope pointers only partly, and checked the
+ * buffers for overlap around every such loop, a few dozen instructions
+ * per window cell for 2 vectors of work (callgrind; see the header). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define IVDEP _Pragma("GCC ivdep")
+#else
+#define IVDEP /* clang (the sanitizer builds): warns where it cannot follow */
+#endif
+
+/* The batch is split over the threads from this many input floats, as
+ * pool.c: below it the hand-off costs more than it saves. */
+#define SPLIT_MIN_FLOATS ((size_t)1 << 16)
+
+size_t seqrt_bn_relu_maxpool_scratch_per_sample(int c)
+{
+    return 2 * (size_t)c;
+}
+
+typedef struct block_job {
+    const seqrt_pool2d_shape *p;
+    int                       batch;
+    const float              *x, *gamma, *beta, *mean, *inv_std, *dy;
+    const float              *dbeta, *dgamma; /* backward's totals, pass B */
+    float                    *y, *dx, *scratch;
+    int32_t                  *argmax;
+    const int32_t            *argmax_in;
+    float                     inv_rows;       /* 1 / (batch * h * w) */
+    void (*range)(const struct block_job *j, int n0, int n1);
+} block_job;
+
+static void block_part(void *arg, int part, int parts)
+{
+    const block_job *j = arg;
+    size_t lo, hi;
+    seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
+    if (lo < hi)
+        j->range(j, (int)lo, (int)hi);
+}
+
+static void block_run(block_job *j)
+{
+    size_t floats = (size_t)j->batch * j->p->h * j->p->w * j->p->c;
+    if (j->batch > 1 && floats >= SPLIT_MIN_FLOATS && seqrt_parallel_parts() > 1)
+        seqrt_parallel(block_part, j);
+    else
+        j->range(j, 0, j->batch);
+}
+
+/* window (oy, ox)'s rows [*y0, *y1) and columns [*x0, *x1): disjoint
+ * windows from (0, 0), the last ones cut at the image's edge */
+static void window(const seqrt_pool2d_shape *p, int oy, int ox, int *y0, int *y1, int *x0,
+                   int *x1)
+{
+    *y0 = oy * p->sh;
+    *x0 = ox * p->sw;
+    *y1 = *y0 + p->ph > p->h ? p->h : *y0 + p->ph;
+    *x1 = *x0 + p->pw > p->w ? p->w : *x0 + p->pw;
+}
+
+/* ------------------------------------------------------------ forward */
+
+/* pass 1, per sample while it is in L2: scratch[n] = (S_n[c], M2_n[c]),
+ * then each window's maximum of z = gamma xhat + beta found before the
+ * statistics are known: xhat increases with x (inv_std > 0), so z's
+ * first maximum is x's first maximum where gamma >= 0 and x's first
+ * minimum where gamma < 0. y holds that x, argmax its cell, until
+ * finish_range turns them into z. */
+SEQRT_CLONES static void stats_range(const block_job *j, int n0, int n1)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const int32_t Ci = p->c; /* int32 lanes, as the argmax's */
+    const float *restrict gamma = j->gamma;
+    for (int n = n0; n < n1; n++) {
+        const float *xn = j->x + (size_t)n * P * C;
+        float *restrict s = j->scratch + (size_t)n * 2 * C, *restrict m2 = s + C;
+        IVDEP
+        for (size_t ch = 0; ch < C; ch++)
+            s[ch] = 0.0f;
+        for (size_t q = 0; q < P; q++)
+            IVDEP
+            for (size_t ch = 0; ch < C; ch++)
+                s[ch] += xn[q * C + ch];
+        /* the deviations about the sample's own mean */
+        IVDEP
+        for (size_t ch = 0; ch < C; ch++)
+            m2[ch] = 0.0f;
+        const float inv_p = 1.0f / (float)P;
+        for (size_t q = 0; q < P; q++)
+            IVDEP
+            for (size_t ch = 0; ch < C; ch++) {
+                float d = xn[q * C + ch] - s[ch] * inv_p;
+                m2[ch] += d * d;
+            }
+        for (int oy = 0; oy < p->oh; oy++)
+            for (int ox = 0; ox < p->ow; ox++) {
+                size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
+                float *restrict yo = j->y + o;
+                int32_t *restrict ao = j->argmax + o;
+                int y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                size_t first = ((size_t)y0 * p->w + x0) * C;
+                IVDEP
+                for (size_t ch = 0; ch < C; ch++) {
+                    yo[ch] = xn[first + ch];
+                    ao[ch] = (int32_t)(first + ch);
+                }
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        size_t cell = ((size_t)iy * p->w + ix) * C;
+                        const float *restrict xc = xn + cell;
+                        const int32_t base = (int32_t)cell;
+                        IVDEP
+                        for (int32_t ch = 0; ch < Ci; ch++) {
+                            int up = gamma[ch] < 0.0f ? xc[ch] < yo[ch] : xc[ch] > yo[ch];
+                            ao[ch] = up ? base + ch : ao[ch];
+                            yo[ch] = up ? xc[ch] : yo[ch];
+                        }
+                    }
+            }
+    }
+}
+
+/* pass 2, over the pooled outputs only: y = relu(z) of the chosen cell
+ * (batchnorm.c's arithmetic), argmax -1 where relu passes nothing */
+SEQRT_CLONES static void finish_range(const block_job *j, int n0, int n1)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, cells = (size_t)p->oh * p->ow;
+    const float *restrict mu = j->mean, *restrict inv = j->inv_std;
+    const float *restrict gamma = j->gamma, *restrict beta = j->beta;
+    for (int n = n0; n < n1; n++)
+        for (size_t q = 0; q < cells; q++) {
+            size_t o = ((size_t)n * cells + q) * C;
+            float *restrict yo = j->y + o;
+            int32_t *restrict ao = j->argmax + o;
+            IVDEP
+            for (size_t ch = 0; ch < C; ch++) {
+                float h = (yo[ch] - mu[ch]) * inv[ch];
+                float z = gamma[ch] * h + beta[ch];
+                ao[ch] = z > 0.0f ? ao[ch] : -1;
+                yo[ch] = z > 0.0f ? z : 0.0f;
+            }
+        }
+}
+
+/* inference, one pass: normalize, relu and max over each window */
+SEQRT_CLONES static void pool_range(const block_job *j, int n0, int n1)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, in_size = (size_t)p->h * p->w * C;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *restrict mu = j->mean, *restrict inv = j->inv_std;
+    const float *restrict gamma = j->gamma, *restrict beta = j->beta;
+    for (int n = n0; n < n1; n++) {
+        const float *xn = j->x + (size_t)n * in_size;
+        for (int oy = 0; oy < p->oh; oy++)
+            for (int ox = 0; ox < p->ow; ox++) {
+                float *restrict yo = j->y + (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
+                int y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                IVDEP
+                for (size_t ch = 0; ch < C; ch++)
+                    yo[ch] = 0.0f; /* relu: the max of z and 0 */
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        const float *restrict xc = xn + ((size_t)iy * p->w + ix) * C;
+                        IVDEP
+                        for (size_t ch = 0; ch < C; ch++) {
+                            float z = gamma[ch] * ((xc[ch] - mu[ch]) * inv[ch]) + beta[ch];
+                            yo[ch] = z > yo[ch] ? z : yo[ch];
+                        }
+                    }
+            }
+    }
+}
+
+void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *gamma,
+                                         const float *beta, float *moving_mean,
+                                         float *moving_var, float momentum, float eps,
+                                         float *y, int32_t *argmax, float *stats,
+                                         float *scratch)
+{
+    if (batch <= 0)
+        return;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .y = y, .argmax = argmax,
+                   .scratch = scratch, .range = stats_range};
+    block_run(&j);
+
+    /* the batch's mean and biased variance from the samples' sums, in
+     * sample order: M2 = sum_n (M2_n + P (mean_n - mean)^2) */
+    float *mu = stats, *inv_std = stats + C;
+    const double rows = (double)batch * (double)P;
+    IVDEP
+    for (size_t ch = 0; ch < C; ch++) {
+        double s = 0.0;
+        for (int n = 0; n < batch; n++)
+            s += scratch[(size_t)n * 2 * C + ch];
+        double mean = s / rows, m2 = 0.0;
+        for (int n = 0; n < batch; n++) {
+            const float *sn = scratch + (size_t)n * 2 * C;
+            double d = (double)sn[ch] / (double)P - mean;
+            m2 += (double)sn[C + ch] + (double)P * d * d;
+        }
+        float m = (float)mean, var = (float)(m2 / rows);
+        mu[ch] = m;
+        moving_mean[ch] = moving_mean[ch] * momentum + m * (1.0f - momentum);
+        moving_var[ch] = moving_var[ch] * momentum + var * (1.0f - momentum);
+        inv_std[ch] = 1.0f / sqrtf(var + eps);
+    }
+
+    j = (block_job){.p = p, .batch = batch, .gamma = gamma, .beta = beta, .mean = mu,
+                    .inv_std = inv_std, .y = y, .argmax = argmax, .range = finish_range};
+    block_run(&j);
+}
+
+void seqrt_bn_relu_maxpool_forward_infer(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *gamma,
+                                         const float *beta, const float *moving_mean,
+                                         const float *moving_var, float eps, float *y,
+                                         float *scratch)
+{
+    if (batch <= 0)
+        return;
+    /* inv_std of the moving variance in the scratch's first 2c floats
+     * (the mean is the moving mean itself) */
+    const size_t C = (size_t)p->c;
+    float *inv_std = scratch;
+    IVDEP
+    for (size_t ch = 0; ch < C; ch++)
+        inv_std[ch] = 1.0f / sqrtf(moving_var[ch] + eps);
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .beta = beta,
+                   .mean = moving_mean, .inv_std = inv_std, .y = y, .range = pool_range};
+    block_run(&j);
+}
+
+/* ----------------------------------------------------------- backward */
+
+/* Backward walks the windows like the forward: within a window, cell by
+ * cell, a vector compare of each channel's argmax with the cell gives dz
+ * (dy or 0) without a gather or a scatter. */
+
+/* pass A: scratch[n] = (dbeta_n[c], dgamma_n[c]), outputs ascending (the
+ * zeros of the other cells add nothing) */
+static inline __attribute__((always_inline)) void sums_range_c(const block_job *j, int n0, int n1,
+                                                    const int32_t Ci)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)Ci, in_size = (size_t)p->h * p->w * C;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *restrict mu = j->mean, *restrict inv = j->inv_std;
+    for (int n = n0; n < n1; n++) {
+        const float *xn = j->x + (size_t)n * in_size;
+        float *restrict db = j->scratch + (size_t)n * 2 * C, *restrict dg = db + C;
+        IVDEP
+        for (size_t ch = 0; ch < C; ch++)
+            db[ch] = dg[ch] = 0.0f;
+        for (int oy = 0; oy < p->oh; oy++)
+            for (int ox = 0; ox < p->ow; ox++) {
+                size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
+                const float *restrict dyo = j->dy + o;
+                const int32_t *restrict ao = j->argmax_in + o;
+                int y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        size_t cell = ((size_t)iy * p->w + ix) * C;
+                        const float *restrict xc = xn + cell;
+                        const int32_t base = (int32_t)cell;
+                        IVDEP
+                        for (int32_t ch = 0; ch < Ci; ch++) {
+                            float g = ao[ch] == base + ch ? dyo[ch] : 0.0f;
+                            float h = (xc[ch] - mu[ch]) * inv[ch];
+                            db[ch] += g;
+                            dg[ch] += g * h;
+                        }
+                    }
+            }
+    }
+}
+
+/* The common channel counts as constants: a loop of Ci = 32 channels
+ * with Ci unknown compiles to vector code wrapped in alias checks and
+ * tail handling on every window cell; with Ci known, to straight vector
+ * code (see the header for the counts). */
+SEQRT_CLONES static void sums_range(const block_job *j, int n0, int n1)
+{
+    switch (j->p->c) {
+    case 16: sums_range_c(j, n0, n1, 16); break;
+    case 32: sums_range_c(j, n0, n1, 32); break;
+    case 64: sums_range_c(j, n0, n1, 64); break;
+    default: sums_range_c(j, n0, n1, j->p->c); break;
+    }
+}
+
+/* dx of cells in no window (a dropped last row or column): dz = 0 */
+SEQRT_CLONES static void dx_cells(const block_job *j, const float *xc, float *dxc,
+                                  size_t cells)
+{
+    const size_t C = (size_t)j->p->c;
+    const float *restrict mu = j->mean, *restrict inv = j->inv_std;
+    const float *restrict gamma = j->gamma, *restrict dbeta = j->dbeta;
+    const float *restrict dgamma = j->dgamma;
+    const float inv_n = j->inv_rows;
+    for (size_t q = 0; q < cells; q++)
+        IVDEP
+        for (size_t ch = 0; ch < C; ch++) {
+            float h = (xc[q * C + ch] - mu[ch]) * inv[ch];
+            float k = gamma[ch] * inv[ch];
+            dxc[q * C + ch] = k * (0.0f - inv_n * (dbeta[ch] + h * dgamma[ch]));
+        }
+}
+
+/* pass B: dx = k (dz - (dbeta + xhat dgamma) / N), batchnorm.c's formula */
+static inline __attribute__((always_inline)) void dx_range_c(const block_job *j, int n0, int n1,
+                                                    const int32_t Ci)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)Ci, in_size = (size_t)p->h * p->w * C;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *restrict mu = j->mean, *restrict inv = j->inv_std;
+    const float *restrict gamma = j->gamma, *restrict dbeta = j->dbeta;
+    const float *restrict dgamma = j->dgamma;
+    const float inv_n = j->inv_rows;
+    const int rows = p->oh * p->sh < p->h ? p->oh * p->sh : p->h;
+    const int cols = p->ow * p->sw < p->w ? p->ow * p->sw : p->w;
+    for (int n = n0; n < n1; n++) {
+        const float *xn = j->x + (size_t)n * in_size;
+        float *dxn = j->dx + (size_t)n * in_size;
+        for (int oy = 0; oy < p->oh; oy++)
+            for (int ox = 0; ox < p->ow; ox++) {
+                size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C;
+                const float *restrict dyo = j->dy + o;
+                const int32_t *restrict ao = j->argmax_in + o;
+                int y0, y1, x0, x1;
+                window(p, oy, ox, &y0, &y1, &x0, &x1);
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        size_t cell = ((size_t)iy * p->w + ix) * C;
+                        const float *restrict xc = xn + cell;
+                        float *restrict dxc = dxn + cell;
+                        const int32_t base = (int32_t)cell;
+                        IVDEP
+                        for (int32_t ch = 0; ch < Ci; ch++) {
+                            float g = ao[ch] == base + ch ? dyo[ch] : 0.0f;
+                            float h = (xc[ch] - mu[ch]) * inv[ch];
+                            float k = gamma[ch] * inv[ch];
+                            dxc[ch] = k * (g - inv_n * (dbeta[ch] + h * dgamma[ch]));
+                        }
+                    }
+            }
+        /* the cells right of the last window column, then below the last
+         * window row */
+        for (int iy = 0; iy < rows && cols < p->w; iy++) {
+            size_t cell = ((size_t)iy * p->w + cols) * C;
+            dx_cells(j, xn + cell, dxn + cell, (size_t)(p->w - cols));
+        }
+        if (rows < p->h) {
+            size_t cell = (size_t)rows * p->w * C;
+            dx_cells(j, xn + cell, dxn + cell, (size_t)(p->h - rows) * p->w);
+        }
+    }
+}
+
+/* as sums_range */
+SEQRT_CLONES static void dx_range(const block_job *j, int n0, int n1)
+{
+    switch (j->p->c) {
+    case 16: dx_range_c(j, n0, n1, 16); break;
+    case 32: dx_range_c(j, n0, n1, 32); break;
+    case 64: dx_range_c(j, n0, n1, 64); break;
+    default: dx_range_c(j, n0, n1, j->p->c); break;
+    }
+}
+
+void seqrt_bn_relu_maxpool_backward(int batch, const seqrt_pool2d_shape *p, const float *x,
+                                    const float *gamma, const float *stats,
+                                    const int32_t *argmax, const float *dy, float *dx,
+                                    float *dgamma, float *dbeta, float *scratch)
+{
+    const size_t C = (size_t)p->c;
+    if (batch <= 0) {
+        memset(dgamma, 0, C * sizeof *dgamma);
+        memset(dbeta, 0, C * sizeof *dbeta);
+        return;
+    }
+    const float *mu = stats, *inv_std = stats + C;
+    block_job j = {.p = p, .batch = batch, .x = x, .mean = mu, .inv_std = inv_std, .dy = dy,
+                   .argmax_in = argmax, .scratch = scratch, .range = sums_range};
+    block_run(&j);
+    IVDEP
+    for (size_t ch = 0; ch < C; ch++) {
+        float b = 0.0f, g = 0.0f;
+        for (int n = 0; n < batch; n++) {
+            b += scratch[(size_t)n * 2 * C + ch];
+            g += scratch[(size_t)n * 2 * C + C + ch];
+        }
+        dbeta[ch] = b;
+        dgamma[ch] = g;
+    }
+    if (!dx)
+        return;
+    j = (block_job){.p = p, .batch = batch, .x = x, .gamma = gamma, .mean = mu,
+                    .inv_std = inv_std, .dy = dy, .argmax_in = argmax, .dbeta = dbeta,
+                    .dgamma = dgamma, .dx = dx,
+                    .inv_rows = 1.0f / (float)((size_t)batch * (size_t)p->h * (size_t)p->w),
+                    .range = dx_range};
+    block_run(&j);
+}
