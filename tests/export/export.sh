@@ -44,6 +44,8 @@ PLIMIT=""
 
 CLIM=""
 [ "$LIMIT" -gt 0 ] && CLIM="--check-limit $LIMIT"
+# for onnx.sh, which exports the same checkpoint again
+echo "--check-data $CHECK $CLIM" > check.args
 # shellcheck disable=SC2086
 "$SEQC" export "$SRC/models/$M.seq" --load model.ckpt -o "$M.c" --check-data "$CHECK" $CLIM \
     > export.log || { cat export.log; fail "seqc export"; }
