@@ -55,6 +55,10 @@ typedef struct ex_step {
                              scale_shift: scale and shift [cols];
                              normalize: mean and sd [cols] */
     int64_t      nw, nb;  /* floats in w and b */
+    const float *bn[4];   /* scale_shift: the batchnorm's gamma, beta,
+                             moving mean and variance [cols] (for ONNX's
+                             BatchNormalization) */
+    float        epsilon; /* scale_shift: the batchnorm's */
     double       alpha;   /* leaky_relu */
     float        scale, offset; /* rescale */
     /* conv2d and the pools (as ir_op): input h, w, c; kernel or pool

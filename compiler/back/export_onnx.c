@@ -292,6 +292,28 @@ static void put_step(ob *b, const ex_step *s)
         b->lay = FLAT;
         return;
     case EX_SCALE_SHIFT: {
+        if (b->lay == NCHW || s->cols == s->out) {
+            /* a batchnorm kept (--no-fold): ONNX's own, on the channel axis 1 */
+            const int64_t dims[] = {s->cols};
+            const char *g = const_f(b, "gamma", dims, 1, s->bn[0], s->cols);
+            const char *be = const_f(b, "beta", dims, 1, s->bn[1], s->cols);
+            const char *mu = const_f(b, "mean", dims, 1, s->bn[2], s->cols);
+            const char *var = const_f(b, "var", dims, 1, s->bn[3], s->cols);
+            const char *cur = b->cur;
+            Onnx__NodeProto *n = node(b, "BatchNormalization", doc, cur, g, be,
+                                      attrs(b, attr_float(b, "epsilon", s->epsilon), NULL,
+                                            NULL, NULL, NULL));
+            /* X, scale, B, input_mean, input_var */
+            n->input = arena_array(b->a, 5, sizeof *n->input);
+            n->input[0] = (char *)cur;
+            n->input[1] = (char *)g;
+            n->input[2] = (char *)be;
+            n->input[3] = (char *)mu;
+            n->input[4] = (char *)var;
+            n->n_input = 5;
+            return;
+        }
+        /* over the last axis of a sample that is not flat: scale and shift */
         const char *scale = channel_const(b, "scale", s, s->w);
         const char *shift = channel_const(b, "shift", s, s->b);
         node(b, "Mul", doc, b->cur, scale, NULL, NULL);

@@ -222,6 +222,9 @@ ex_plan *export_plan(arena *a, const ir_model *ir, const float *params, bool fol
             }
             s = add_step(p, EX_SCALE_SHIFT, op, in, out);
             s->cols = cols;
+            for (int k = 0; k < 4; k++)
+                s->bn[k] = param_values(ir, params, op, k, &n);
+            s->epsilon = (float)op->epsilon;
             s->nw = s->nb = cols;
             s->w = arena_array(a, (size_t)cols, sizeof *s->w);
             s->b = arena_array(a, (size_t)cols, sizeof *s->b);

@@ -2,7 +2,8 @@
 # onnx.sh: seqc export --format onnx of one model, after export.sh left
 # its trained checkpoint, inputs and trainer predictions in WORK_DIR.
 #   onnx.sh SEQC SOURCE_DIR WORK_DIR CACHE MODEL
-# 1. export to ONNX (the self-check runs first), folded and --no-fold;
+# 1. export to ONNX (the self-check runs first), folded (no batchnorm left)
+#    and --no-fold (BatchNormalization nodes);
 # 2. Debian's python3-onnx: onnx.checker.check_model(full_check=True),
 #    opset >= 13, a dynamic batch dimension, the metadata;
 # 3. onnxruntime (onnxruntime-node from CACHE, see onnxruntime.sh) on the
@@ -27,10 +28,12 @@ for fold in "" --no-fold; do
     "$SEQC" export "$SRC/models/$M.seq" --load model.ckpt --format onnx -o "$out" $fold $@ \
         > onnx.log || { cat onnx.log; fail "seqc export --format onnx $fold"; }
     cat onnx.log
-    "$PYTHON" - "$out" "$M" "$fold" <<'PY' || fail "python3-onnx refuses $out"
+    bn=0
+    grep -q batchnorm "$SRC/models/$M.seq" && bn=1
+    "$PYTHON" - "$out" "$M" "$fold" "$bn" <<'PY' || fail "python3-onnx refuses $out"
 import sys
 import onnx
-path, name, fold = sys.argv[1:4]
+path, name, fold, bn = sys.argv[1:5]
 m = onnx.load(path)
 onnx.checker.check_model(m, full_check=True)
 ops = {o.domain: o.version for o in m.opset_import}
@@ -41,6 +44,11 @@ for v in (m.graph.input[0], m.graph.output[0]):
     d0 = v.type.tensor_type.shape.dim[0]
     assert d0.dim_param and not d0.dim_value, f"{v.name}: batch dimension {d0}"
 assert len(m.graph.output[0].type.tensor_type.shape.dim) == 2
+kinds = [n.op_type for n in m.graph.node]
+if bn == "1" and fold:
+    assert "BatchNormalization" in kinds, f"--no-fold without BatchNormalization: {kinds}"
+elif bn == "1":  # (no model with batchnorm has a rescale, the other Mul)
+    assert "BatchNormalization" not in kinds and "Mul" not in kinds, f"batchnorm left: {kinds}"
 print(f"{path}: check_model(full_check=True) ok, opset {ops['']}, metadata {sorted(meta)}")
 PY
 done
