@@ -80,8 +80,8 @@ typedef struct ex_plan {
 
 /* Builds the plan of ir (after every pass) with the checkpoint's
  * params[ir->param_count]. fold: batchnorm folded into the dense or
- * conv2d before it, or into the dense after it when none comes before;
- * otherwise a scale/shift step. Each fold is reported on `report` (may be
+ * conv2d right before it, else into the dense right after it; otherwise
+ * (and with fold false) a scale/shift step. Each fold is reported on `report` (may be
  * NULL) as "folded batch_normalization (line 3) into dense (line 3)".
  * Returns the plan, or NULL after printing FILE:LINE: error: for a layer
  * that cannot be exported. */

@@ -13,12 +13,13 @@
  *   - into the dense or conv2d whose output it reads (dropout and flatten
  *     between them change nothing at inference): W'[.., c] = W[.., c] s[c],
  *     b'[c] = (b[c] - moving_mean[c]) s[c] + beta[c];
- *   - when no dense or conv2d comes before it (after the input, a
- *     rescale, a flatten), into the dense that reads it next (through
- *     flatten and dropout only): W'[i, j] = s[i] W[i, j],
+ *   - when no dense or conv2d comes right before it (after the input, a
+ *     rescale, a flatten, an activation), into the dense that reads it
+ *     next (through flatten and dropout only): W'[i, j] = s[i] W[i, j],
  *     b'[j] = b[j] + sum_i t[i] W[i, j], with i's channel i % cols;
- *   - otherwise (after an activation or a pool, before a conv2d whose
- *     zero padding would not see the shift) it stays a scale/shift step.
+ *   - otherwise (a conv2d next, whose zero padding would not see the
+ *     shift; an activation, a pool or a softmax next) it stays a
+ *     scale/shift step.
  *
  * Each folded weight is computed in double and rounded once to float.
  * Dropout and flatten produce no step. The loss is no step either, but a
