@@ -447,8 +447,9 @@ int export_c_header(FILE *out, const ex_plan *p, const export_info *info)
     const char *name = p->ir->name, *up = upper_name(&w.a, name);
     put_banner(&w, info, arena_printf(&w.a, "%s.h", name));
     fputs(" *\n * input:  the model's input as floats, exactly as its trainer feeds it:\n"
-          " *         an image from IDX or NumPy uint8 data is its bytes divided by 255\n"
-          " *         (x = byte / 255.0f), row by row (and channel last); CSV and\n"
+          " *         an image from IDX or NumPy uint8 data is its bytes scaled to\n"
+          " *         0..1 (x = byte * (1.0f / 255.0f)), row by row (and channel\n"
+          " *         last); CSV and\n"
           " *         float data as stored, in the file's column order (any rescale\n"
           " *         or normalize layer of the model is inside the export).\n",
           out);
