@@ -30,11 +30,13 @@ typedef struct cw {
     arena           a;
 } cw;
 
-static char *upper_name(arena *a, const char *s)
+/* The model's name in upper case (macros) or lower case (functions):
+ * `model MnistBN` gives MNISTBN_INPUT_SIZE and mnistbn_predict. */
+static char *cased_name(arena *a, const char *s, bool upper)
 {
     char *u = arena_strdup(a, s);
     for (char *c = u; *c; c++)
-        *c = (char)toupper((unsigned char)*c);
+        *c = (char)(upper ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
     return u;
 }
 
@@ -384,13 +386,20 @@ static void put_banner(cw *w, const export_info *info, const char *what)
             " * Do not edit: export the model again instead.\n *\n",
             what, info->version, cq_comment(&w->a, info->source),
             cq_comment(&w->a, info->checkpoint));
+    int nbn = 0;
+    for (int i = 0; i < p->ir->nops; i++)
+        nbn += p->ir->ops[i].kind == IR_BATCHNORM;
+    const char *bn = nbn == 0 ? "no batchnorm"
+                     : !p->folded
+                         ? arena_printf(&w->a, "%d batchnorm%s kept as steps (--no-fold)", nbn,
+                                        nbn > 1 ? "s" : "")
+                         : arena_printf(&w->a, "%d of %d batchnorm%s folded into a dense or "
+                                               "conv2d", p->nfolds, nbn, nbn > 1 ? "s" : "");
     fprintf(w->f,
             " * Inference of model '%s' in plain C99: no allocation, no globals that\n"
             " * are written, no library but libm (link with -lm). %" PRId64 " weights as\n"
-            " * static const floats; batchnorm %s%s.\n",
-            p->ir->name, p->weights,
-            p->folded ? "folded into the layer before (or after) it" : "kept as its own step",
-            p->folded ? arena_printf(&w->a, " (%d folded)", p->nfolds) : " (--no-fold)");
+            " * static const floats; %s.\n",
+            p->ir->name, p->weights, bn);
 }
 
 int export_c_source(FILE *out, const ex_plan *p, const export_info *info)
@@ -398,8 +407,10 @@ int export_c_source(FILE *out, const ex_plan *p, const export_info *info)
     cw w = {.f = out, .p = p};
     arena_init(&w.a);
     w.file = cq_comment(&w.a, path_base(info->source));
-    const char *name = p->ir->name;
-    put_banner(&w, info, arena_printf(&w.a, "%s.c", name));
+    const char *name = cased_name(&w.a, p->ir->name, false);
+    char *c_file = arena_strdup(&w.a, path_base(info->header)); /* NAME.h -> NAME.c */
+    c_file[strlen(c_file) - 1] = 'c';
+    put_banner(&w, info, c_file);
     fprintf(out, " * Each predict call keeps two buffers of %" PRId64 " floats (%" PRId64
                  " bytes) on the stack.\n */\n"
                  "#include \"%s\"\n\n#include <float.h>\n#include <math.h>\n#include <stddef.h>\n",
@@ -444,8 +455,9 @@ int export_c_header(FILE *out, const ex_plan *p, const export_info *info)
 {
     cw w = {.f = out, .p = p};
     arena_init(&w.a);
-    const char *name = p->ir->name, *up = upper_name(&w.a, name);
-    put_banner(&w, info, arena_printf(&w.a, "%s.h", name));
+    const char *name = cased_name(&w.a, p->ir->name, false);
+    const char *up = cased_name(&w.a, p->ir->name, true);
+    put_banner(&w, info, path_base(info->header));
     fputs(" *\n * input:  the model's input as floats, exactly as its trainer feeds it:\n"
           " *         an image from IDX or NumPy uint8 data is its bytes scaled to\n"
           " *         0..1 (x = byte * (1.0f / 255.0f)), row by row (and channel\n"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # onnx.sh: seqc export --format onnx of one model, after export.sh left
 # its trained checkpoint, inputs and trainer predictions in WORK_DIR.
-#   onnx.sh SEQC SOURCE_DIR WORK_DIR CACHE MODEL
+#   onnx.sh SEQC SOURCE_DIR WORK_DIR CACHE MODEL [MODEL_FILE]
 # 1. export to ONNX (the self-check runs first), folded (no batchnorm left)
 #    and --no-fold (BatchNormalization nodes);
 # 2. Debian's python3-onnx: onnx.checker.check_model(full_check=True),
@@ -13,6 +13,7 @@
 # because the npm registry cannot be reached (onnxruntime.sh says so).
 set -eu
 SEQC=$1 SRC=$2 WORK=$3 CACHE=$4 M=$5
+FILE=${6:-$2/models/$5.seq}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 fail() { echo "onnx($M): FAIL: $*" >&2; exit 1; }
@@ -25,11 +26,11 @@ set -- $(cat check.args)
 for fold in "" --no-fold; do
     out=$M${fold:+-nofold}.onnx
     # shellcheck disable=SC2068
-    "$SEQC" export "$SRC/models/$M.seq" --load model.ckpt --format onnx -o "$out" $fold $@ \
+    "$SEQC" export "$FILE" --load model.ckpt --format onnx -o "$out" $fold $@ \
         > onnx.log || { cat onnx.log; fail "seqc export --format onnx $fold"; }
     cat onnx.log
-    bn=0
-    grep -q batchnorm "$SRC/models/$M.seq" && bn=1
+    bn=0 # 1: every batchnorm folds (those of models/ follow a dense or conv2d)
+    [ "$FILE" = "$SRC/models/$M.seq" ] && grep -q batchnorm "$FILE" && bn=1
     "$PYTHON" - "$out" "$M" "$fold" "$bn" <<'PY' || fail "python3-onnx refuses $out"
 import sys
 import onnx
