@@ -62,4 +62,23 @@ expect 2 "ends in .c" \
 # a model file with an error: the front end's diagnostic
 printf 'model m {\n  input 8x8\n  dense 10; sofmax\n}\ntrain {\n  loss mse\n}\n' > bad.seq
 expect 1 "bad.seq:3" "$SEQC" export bad.seq --load digits.ckpt -o out.c
+
+# not an error: a model named in mixed case gives lower-case functions and
+# upper-case macros, and a hostile directory name (a comment end, a
+# trigraph) reaches the C only through its comments, which stay closed
+H='dir*/ ??/ "q"'
+mkdir -p "$H"
+sed 's/^model digits8x8 {/model Digits8X8 {/' "$SRC/models/digits8x8.seq" > "$H/Mixed.seq"
+"$SEQC" build "$H/Mixed.seq" -o mixed > /dev/null || fail "seqc build Mixed.seq"
+./mixed --data "$D/train.csv" --test "$D/test.csv" --epochs 1 --quiet --save mixed.ckpt \
+    > /dev/null || fail "training Mixed.seq"
+"$SEQC" export "$H/Mixed.seq" --load mixed.ckpt -o "$H/mixed.c" --check-data "$D/test.csv" \
+    > /dev/null || fail "export of Mixed.seq"
+grep -q '^void digits8x8_predict(const float \*input, float \*output);' "$H/mixed.h" &&
+    grep -q '^#define DIGITS8X8_INPUT_SIZE 64' "$H/mixed.h" || fail "names in $H/mixed.h"
+printf '#include "mixed.h"\nint main(void) { float x[DIGITS8X8_INPUT_SIZE] = {0}, y[DIGITS8X8_OUTPUT_SIZE];\n  digits8x8_predict(x, y); return !(y[0] >= 0.0f); }\n' > "$H/use.c"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -trigraphs -I"$H" "$H/use.c" "$H/mixed.c" -lm \
+    -o use_mixed || fail "the export of $H/Mixed.seq does not compile with -trigraphs"
+./use_mixed || fail "running the export of $H/Mixed.seq"
+echo "ok: model Digits8X8 in '$H' gives digits8x8_predict and DIGITS8X8_INPUT_SIZE, compiles with -trigraphs"
 echo "export errors: ok"
