@@ -4,11 +4,14 @@
 # passed as arguments. Needs root (or sudo) only when something is missing.
 
 # What scripts/test.sh adds: clang and libFuzzer for the coverage-guided
-# fuzz targets (tests/fuzz; without them a plain driver runs instead).
-SEQC_TEST_PACKAGES="clang libfuzzer-14-dev"
+# fuzz targets (tests/fuzz; without them a plain driver runs instead);
+# for seqc export's tests (tests/export), python3-numpy to read the data,
+# python3-onnx for ONNX's checker, and node/npm to install and run
+# onnxruntime-node.
+SEQC_TEST_PACKAGES="clang libfuzzer-14-dev python3-numpy python3-onnx nodejs npm"
 
 seqc_install_deps() {
-    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libzip-dev libxml2-utils libgsl-dev $*"
+    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libzip-dev libxml2-utils libgsl-dev libprotobuf-c-dev protobuf-c-compiler $*"
     missing=""
     for p in $need; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -23,6 +23,9 @@
 #define SEQC_USAGE_BUILD \
     "build FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]\n"        \
     "       [-o trainer] [-v]"
+#define SEQC_USAGE_EXPORT                                                            \
+    "export FILE --load CKPT [--format c|onnx] [-o NAME.c|NAME.onnx] [--no-fold]\n" \
+    "       [--check-data DIR|FILE.npz|FILE.csv] [--check-limit N]"
 #define SEQC_USAGE_COMPARE                                                              \
     "compare FILE --without KIND[,KIND]... | FILE --replace OLD=NEW | A.seq B.seq...\n"   \
     "       --data D [--seeds K|LIST] [--lr LIST] [--jobs J] [--target METRIC=X]\n"        \
@@ -33,6 +36,7 @@ int cmd_summary(int argc, char **argv); /* cmd_check.c */
 int cmd_ir(int argc, char **argv);      /* cmd_build.c */
 int cmd_emit(int argc, char **argv);    /* cmd_build.c */
 int cmd_build(int argc, char **argv);   /* cmd_build.c */
+int cmd_export(int argc, char **argv);  /* cmd_export.c */
 int cmd_compare(int argc, char **argv); /* compare.c */
 
 /* ---- shared by the commands (cli.c) ---- */

@@ -31,6 +31,8 @@ static const command commands[] = {
      "write the training program as C"},
     {"build", cmd_build, SEQC_USAGE_BUILD,
      "write the C and compile it against libseqrt"},
+    {"export", cmd_export, SEQC_USAGE_EXPORT,
+     "write a trained model as dependency-free C or as ONNX"},
 #endif
 #ifdef SEQC_HAVE_COMPARE
     {"compare", cmd_compare, SEQC_USAGE_COMPARE,
