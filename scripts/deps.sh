@@ -7,13 +7,22 @@
 # fuzz targets (tests/fuzz; without them a plain driver runs instead);
 # for seqc export's tests (tests/export), python3-numpy to read the data,
 # python3-onnx for ONNX's checker, and node/npm to install and run
-# onnxruntime-node.
-SEQC_TEST_PACKAGES="clang libfuzzer-14-dev python3-numpy python3-onnx nodejs npm"
+# onnxruntime-node. A package named "cmd:NAME=PKG" is wanted only when the
+# command NAME is missing: a Node.js from elsewhere (e.g. NodeSource's,
+# which bundles npm and conflicts with Debian's npm package) serves too.
+SEQC_TEST_PACKAGES="clang libfuzzer-14-dev python3-numpy python3-onnx cmd:node=nodejs cmd:npm=npm"
 
 seqc_install_deps() {
     need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libzip-dev libxml2-utils libgsl-dev libprotobuf-c-dev protobuf-c-compiler $*"
     missing=""
     for p in $need; do
+        case $p in
+        cmd:*)
+            cmd=${p#cmd:} && cmd=${cmd%%=*}
+            command -v "$cmd" >/dev/null 2>&1 || missing="$missing ${p#*=}"
+            continue
+            ;;
+        esac
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
             || missing="$missing $p"
     done
