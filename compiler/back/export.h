@@ -10,8 +10,9 @@
  *                                     --export_onnx--> NAME.onnx
  *   self-check: export_plan_eval(plan) == export_reference(ir, params)
  *
- * One step kind per case: a new layer kind (layernorm, groupnorm) is one
- * more ex_kind, one case in export_plan.c, in export_plan_eval, in the C
+ * One step kind per case: a new layer kind is one more ex_kind (or a case
+ * of an existing one: every batchnorm kind folds, layernorm is a groupnorm
+ * step), one case in export_plan.c, in export_plan_eval, in the C
  * writer and in the ONNX writer. A layer kind the plan does not know is
  * refused by export_plan with the layer's line and kind.
  *

@@ -14,6 +14,9 @@
  * transposes to NCHW; a step that needs the flat form transposes back
  * and flattens. So a dense after a conv2d reads the NHWC order its
  * weights were trained on. One case per step kind, as in export_c.c.
+ * layernorm and groupnorm are decomposed into opset-13 operators
+ * (LayerNormalization is opset 17, GroupNormalization 18): one opset for
+ * every model.
  *
  * Every message lives in one arena, freed when the bytes are made.
  */

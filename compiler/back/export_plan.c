@@ -2,8 +2,9 @@
  * export_plan.c: the export plan (export.h) and its evaluator.
  *
  * The plan walks the IR's ops in order, one case per op kind, and copies
- * each layer's weights out of the checkpoint's parameters. Batchnorm at
- * inference is an affine map per channel c of the last axis,
+ * each layer's weights out of the checkpoint's parameters. Batchnorm (every
+ * kind: plain, frozen, ghost, renorm; a missing gamma 1, a missing beta 0)
+ * at inference is an affine map per channel c of the last axis,
  *
  *   y = x * s[c] + t[c],  s = gamma / sqrt(moving_variance + epsilon),
  *                         t = beta - moving_mean * s,
@@ -22,6 +23,9 @@
  *     scale/shift step.
  *
  * Each folded weight is computed in double and rounded once to float.
+ * layernorm and groupnorm normalize each sample with its own statistics
+ * and fold into nothing: a groupnorm step each (a layernorm is per = 1,
+ * ngroups = 1 on each row of the last axis).
  * Dropout and flatten produce no step. The loss is no step either, but a
  * loss that absorbed the model's final softmax or sigmoid (pass_fuse.c)
  * gives that activation back as the last step: the exported model
