@@ -10,8 +10,9 @@
  *                                     --export_onnx--> NAME.onnx
  *   self-check: export_plan_eval(plan) == export_reference(ir, params)
  *
- * One step kind per case: a new layer kind (layernorm, groupnorm) is one
- * more ex_kind, one case in export_plan.c, in export_plan_eval, in the C
+ * One step kind per case: a new layer kind is one more ex_kind (or a case
+ * of an existing one: every batchnorm kind folds, layernorm is a groupnorm
+ * step), one case in export_plan.c, in export_plan_eval, in the C
  * writer and in the ONNX writer. A layer kind the plan does not know is
  * refused by export_plan with the layer's line and kind.
  *
@@ -42,6 +43,10 @@ typedef enum ex_kind {
     EX_AVGPOOL2D,
     EX_GLOBAL_AVGPOOL2D,
     EX_GLOBAL_MAXPOOL2D,
+    EX_GROUPNORM,   /* per sample of `per` positions x cols channels, each of
+                       ngroups groups of channels normalized with its own
+                       mean and variance, then * gamma[c] + beta[c];
+                       layernorm is per = 1, ngroups = 1 on each row */
     EX_KIND_COUNT
 } ex_kind;
 
@@ -58,7 +63,10 @@ typedef struct ex_step {
     const float *bn[4];   /* scale_shift: the batchnorm's gamma, beta,
                              moving mean and variance [cols] (for ONNX's
                              BatchNormalization) */
-    float        epsilon; /* scale_shift: the batchnorm's */
+    float        epsilon; /* scale_shift: the batchnorm's; groupnorm */
+    int64_t      per, ngroups; /* groupnorm: positions per sample, groups
+                                  (w, b: gamma, beta [cols], 1 and 0 when
+                                  the layer has none) */
     double       alpha;   /* leaky_relu */
     float        scale, offset; /* rescale */
     /* conv2d and the pools (as ir_op): input h, w, c; kernel or pool
@@ -77,6 +85,11 @@ typedef struct ex_plan {
     bool            folded;       /* batchnorm folded (not --no-fold) */
     int             nfolds;       /* batchnorms folded away */
 } ex_plan;
+
+/* Whether export_plan has a case for op kind k: every layer kind of the
+ * language (the losses end the plan; IR_BN_RELU_MAXPOOL2D is made by a
+ * pass the export does not run). */
+bool export_supports(ir_op_kind k);
 
 /* Builds the plan of ir (after every pass) with the checkpoint's
  * params[ir->param_count]. fold: batchnorm folded into the dense or

@@ -93,6 +93,23 @@ static void put_weights(cw *w, const ex_step *s, int k)
                 where(w, s), name, s->nw);
         put_floats(w->f, s->w, s->nw);
         break;
+    case EX_GROUPNORM:
+        fprintf(w->f, "\n/* %s: %s, gamma and beta [%" PRId64 "]%s */\n"
+                      "static const float %s_gamma[%" PRId64 "] = {",
+                where(w, s),
+                s->per == 1 && s->ngroups == 1
+                    ? "each row normalized over its channels"
+                    : arena_printf(&w->a, "%" PRId64 " groups of channels normalized over "
+                                          "each sample", s->ngroups),
+                s->cols,
+                s->op->param[0] == IR_NONE || s->op->param[1] == IR_NONE
+                    ? " (1 for no gamma, 0 for no beta: the layer has none)"
+                    : "",
+                name, s->nw);
+        put_floats(w->f, s->w, s->nw);
+        fprintf(w->f, "static const float %s_beta[%" PRId64 "] = {", name, s->nb);
+        put_floats(w->f, s->b, s->nb);
+        return;
     case EX_NORMALIZE:
         fprintf(w->f, "\n/* %s: (x - mean) / sd per feature, sd = max(sqrt(variance), "
                       "1e-7) */\nstatic const float %s_mean[%" PRId64 "] = {",
@@ -183,6 +200,45 @@ static const char *const kernels[EX_KIND_COUNT] = {
         "    int i;\n"
         "    for (i = 0; i < n; i++)\n"
         "        y[i] = (x[i] - mean[i % cols]) / sd[i % cols];\n"
+        "}\n",
+    [EX_GROUPNORM] =
+        "/* n samples of per positions x ch channels; the channels in groups of\n"
+        " * ch / groups, each group over a sample's positions normalized with\n"
+        " * its mean and variance (two passes, in double), then * gamma + beta\n"
+        " * per channel (a layernorm: per = 1, groups = 1, n rows of ch) */\n"
+        "static void groupnorm(int n, int per, int ch, int groups, float eps,\n"
+        "                      const float *gamma, const float *beta, const float *x,\n"
+        "                      float *y)\n"
+        "{\n"
+        "    const int cpg = ch / groups;\n"
+        "    const double m = (double)per * (double)cpg;\n"
+        "    int s, g, p, c;\n"
+        "    for (s = 0; s < n; s++) {\n"
+        "        const float *xs = x + (size_t)s * (size_t)per * (size_t)ch;\n"
+        "        float *ys = y + (size_t)s * (size_t)per * (size_t)ch;\n"
+        "        for (g = 0; g < groups; g++) {\n"
+        "            const int c0 = g * cpg;\n"
+        "            double mu = 0.0, var = 0.0;\n"
+        "            float inv, mf;\n"
+        "            for (p = 0; p < per; p++)\n"
+        "                for (c = c0; c < c0 + cpg; c++)\n"
+        "                    mu += xs[(size_t)p * (size_t)ch + (size_t)c];\n"
+        "            mu /= m;\n"
+        "            for (p = 0; p < per; p++)\n"
+        "                for (c = c0; c < c0 + cpg; c++) {\n"
+        "                    const double d = (double)xs[(size_t)p * (size_t)ch + (size_t)c] - mu;\n"
+        "                    var += d * d;\n"
+        "                }\n"
+        "            var /= m;\n"
+        "            inv = (float)(1.0 / sqrt(var + (double)eps));\n"
+        "            mf = (float)mu;\n"
+        "            for (p = 0; p < per; p++)\n"
+        "                for (c = c0; c < c0 + cpg; c++) {\n"
+        "                    const size_t i = (size_t)p * (size_t)ch + (size_t)c;\n"
+        "                    ys[i] = gamma[c] * ((xs[i] - mf) * inv) + beta[c];\n"
+        "                }\n"
+        "        }\n"
+        "    }\n"
         "}\n",
     [EX_RELU] =
         "static void relu(int n, const float *x, float *y)\n"
@@ -373,6 +429,12 @@ static void put_call(cw *w, const ex_step *s, int k, const char *x, const char *
                 s->in_hwc[0] * s->in_hwc[1], s->in_hwc[2], s->kind == EX_GLOBAL_MAXPOOL2D, x,
                 y);
         return;
+    case EX_GROUPNORM:
+        ir_format_float(alpha, sizeof alpha, s->epsilon);
+        fprintf(w->f, "    groupnorm(%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+                      ", %sf, %s_gamma, %s_beta, %s, %s);\n",
+                s->out / (s->per * s->cols), s->per, s->cols, s->ngroups, alpha, n, n, x, y);
+        return;
     case EX_KIND_COUNT:
         return;
     }
@@ -388,7 +450,9 @@ static void put_banner(cw *w, const export_info *info, const char *what)
             cq_comment(&w->a, info->checkpoint));
     int nbn = 0;
     for (int i = 0; i < p->ir->nops; i++)
-        nbn += p->ir->ops[i].kind == IR_BATCHNORM;
+        nbn += p->ir->ops[i].kind == IR_BATCHNORM || p->ir->ops[i].kind == IR_BATCHNORM_FROZEN ||
+               p->ir->ops[i].kind == IR_BATCHNORM_GHOST ||
+               p->ir->ops[i].kind == IR_BATCHNORM_RENORM;
     const char *bn = nbn == 0 ? "no batchnorm"
                      : !p->folded
                          ? arena_printf(&w->a, "%d batchnorm%s kept as steps (--no-fold)", nbn,

@@ -14,6 +14,9 @@
  * transposes to NCHW; a step that needs the flat form transposes back
  * and flattens. So a dense after a conv2d reads the NHWC order its
  * weights were trained on. One case per step kind, as in export_c.c.
+ * layernorm and groupnorm are decomposed into opset-13 operators
+ * (LayerNormalization is opset 17, GroupNormalization 18): one opset for
+ * every model.
  *
  * Every message lives in one arena, freed when the bytes are made.
  */
@@ -320,6 +323,36 @@ static void put_step(ob *b, const ex_step *s)
         node(b, "Add", NULL, b->cur, shift, NULL, NULL);
         return;
     }
+    case EX_GROUPNORM: {
+        /* opset 13 has neither LayerNormalization (17) nor
+         * GroupNormalization (18): [N, per, groups, ch / groups], the
+         * mean and the biased variance over axes 1 and 3 (a layernorm:
+         * [N * rows, 1, 1, ch]), then gamma and beta on [.., ch] */
+        to_flat(b);
+        const int64_t shape[] = {-1, s->per, s->ngroups, s->cols / s->ngroups};
+        const int64_t axes[] = {1, 3}, rows[] = {-1, s->cols}, flat[] = {-1, s->out};
+        const int64_t one[] = {1}, cd[] = {s->cols};
+        node(b, "Reshape", doc, b->cur, const_i64(b, "shape", shape, 4), NULL, NULL);
+        const char *x = b->cur;
+        node(b, "ReduceMean", NULL, x, NULL, NULL,
+             attrs(b, attr_ints(b, "axes", axes, 2), attr_int(b, "keepdims", 1), NULL, NULL,
+                   NULL));
+        node(b, "Sub", NULL, x, b->cur, NULL, NULL);
+        const char *d = b->cur;
+        node(b, "Mul", NULL, d, d, NULL, NULL);
+        node(b, "ReduceMean", NULL, b->cur, NULL, NULL,
+             attrs(b, attr_ints(b, "axes", axes, 2), attr_int(b, "keepdims", 1), NULL, NULL,
+                   NULL));
+        node(b, "Add", NULL, b->cur, const_f(b, "epsilon", one, 1, &s->epsilon, 1), NULL,
+             NULL);
+        node(b, "Sqrt", NULL, b->cur, NULL, NULL, NULL);
+        node(b, "Div", NULL, d, b->cur, NULL, NULL);
+        node(b, "Reshape", NULL, b->cur, const_i64(b, "shape", rows, 2), NULL, NULL);
+        node(b, "Mul", NULL, b->cur, const_f(b, "gamma", cd, 1, s->w, s->cols), NULL, NULL);
+        node(b, "Add", NULL, b->cur, const_f(b, "beta", cd, 1, s->b, s->cols), NULL, NULL);
+        node(b, "Reshape", NULL, b->cur, const_i64(b, "shape", flat, 2), NULL, NULL);
+        return;
+    }
     case EX_NORMALIZE: {
         to_flat(b);
         const char *mean = channel_const(b, "mean", s, s->w);
@@ -417,7 +450,7 @@ unsigned char *export_onnx_bytes(const ex_plan *p, const export_info *info, size
 {
     arena a;
     arena_init(&a);
-    ob b = {.a = &a, .cap = (size_t)p->nsteps * 8 + 16};
+    ob b = {.a = &a, .cap = (size_t)p->nsteps * 16 + 16};
     b.nodes = arena_array(&a, b.cap, sizeof *b.nodes);
     b.inits = arena_array(&a, b.cap, sizeof *b.inits);
     b.cur = "input";

@@ -2,8 +2,9 @@
  * export_plan.c: the export plan (export.h) and its evaluator.
  *
  * The plan walks the IR's ops in order, one case per op kind, and copies
- * each layer's weights out of the checkpoint's parameters. Batchnorm at
- * inference is an affine map per channel c of the last axis,
+ * each layer's weights out of the checkpoint's parameters. Batchnorm (every
+ * kind: plain, frozen, ghost, renorm; a missing gamma 1, a missing beta 0)
+ * at inference is an affine map per channel c of the last axis,
  *
  *   y = x * s[c] + t[c],  s = gamma / sqrt(moving_variance + epsilon),
  *                         t = beta - moving_mean * s,
@@ -22,6 +23,9 @@
  *     scale/shift step.
  *
  * Each folded weight is computed in double and rounded once to float.
+ * layernorm and groupnorm normalize each sample with its own statistics
+ * and fold into nothing: a groupnorm step each (a layernorm is per = 1,
+ * ngroups = 1 on each row of the last axis).
  * Dropout and flatten produce no step. The loss is no step either, but a
  * loss that absorbed the model's final softmax or sigmoid (pass_fuse.c)
  * gives that activation back as the last step: the exported model
@@ -84,17 +88,67 @@ static void copy_geometry(ex_step *s, const ir_op *op)
     s->filters = op->filters;
 }
 
+/* Every kind the trainer can run at inference. Every batchnorm kind
+ * infers with the moving statistics (ir.c's .infer and, for frozen, its
+ * .forward: seqrt_batchnorm_forward_infer), so all four fold alike. */
+bool export_supports(ir_op_kind k)
+{
+    switch (k) {
+    case IR_DENSE:
+    case IR_CONV2D:
+    case IR_BATCHNORM:
+    case IR_BATCHNORM_FROZEN:
+    case IR_BATCHNORM_GHOST:
+    case IR_BATCHNORM_RENORM:
+    case IR_LAYERNORM:
+    case IR_GROUPNORM:
+    case IR_NORMALIZE:
+    case IR_RESCALE:
+    case IR_RELU:
+    case IR_LEAKY_RELU:
+    case IR_SIGMOID:
+    case IR_TANH:
+    case IR_SOFTMAX:
+    case IR_MAXPOOL2D:
+    case IR_AVGPOOL2D:
+    case IR_GLOBAL_AVGPOOL2D:
+    case IR_GLOBAL_MAXPOOL2D:
+    case IR_DROPOUT:
+    case IR_FLATTEN:
+        return true;
+    default:
+        return ir_op_is_loss(k);
+    }
+}
+
+/* cols floats of v, or cols copies of dflt when the layer has no such
+ * parameter (scale=false: gamma 1; center=false: beta 0) */
+static const float *param_or(arena *a, const ir_model *ir, const float *params,
+                             const ir_op *op, int k, int64_t cols, float dflt)
+{
+    int64_t n;
+    const float *v = param_values(ir, params, op, k, &n);
+    if (v) {
+        SEQC_ASSERT(n == cols, "%s: %lld values for %lld channels", op->name, (long long)n,
+                    (long long)cols);
+        return v;
+    }
+    float *d = arena_array(a, (size_t)cols, sizeof *d);
+    for (int64_t c = 0; c < cols; c++)
+        d[c] = dflt;
+    return d;
+}
+
 /* A batchnorm's inference map: s and t [cols], in double. */
 static void bn_affine(arena *a, const ir_model *ir, const float *params, const ir_op *op,
                       int64_t cols, double **s_out, double **t_out)
 {
-    int64_t n;
-    const float *gamma = param_values(ir, params, op, 0, &n);
-    const float *beta = param_values(ir, params, op, 1, &n);
-    const float *mean = param_values(ir, params, op, 2, &n);
-    const float *var = param_values(ir, params, op, 3, &n);
-    SEQC_ASSERT(n == cols, "%s: %lld statistics for %lld channels", op->name, (long long)n,
-                (long long)cols);
+    const float *gamma = param_or(a, ir, params, op, 0, cols, 1.0f);
+    const float *beta = param_or(a, ir, params, op, 1, cols, 0.0f);
+    const float *mean = param_or(a, ir, params, op, 2, cols, 0.0f);
+    const float *var = param_or(a, ir, params, op, 3, cols, 1.0f);
+    SEQC_ASSERT(op->param[2] != IR_NONE && op->param[3] != IR_NONE,
+                "%s: a batchnorm without moving statistics", op->name);
     double *s = arena_array(a, (size_t)cols, sizeof *s);
     double *t = arena_array(a, (size_t)cols, sizeof *t);
     for (int64_t c = 0; c < cols; c++) {
@@ -143,6 +197,11 @@ ex_plan *export_plan(arena *a, const ir_model *ir, const float *params, bool fol
         int64_t groups = op->groups > 0 ? op->groups : 1;
         int64_t n;
         ex_step *s = NULL;
+        if (!export_supports(op->kind)) {
+            ir_error(ir, op->line, "seqc export cannot export a '%s' layer yet (%s)",
+                     ir_op_kind_name(op->kind), op->name);
+            return NULL;
+        }
         if (ir_op_is_loss(op->kind)) {
             const char *link = ir_op_info(op->kind)->link;
             if (link && strcmp(link, "softmax") == 0) {
@@ -190,16 +249,18 @@ ex_plan *export_plan(arena *a, const ir_model *ir, const float *params, bool fol
             fold_back = s;
             continue;
         }
-        case IR_BATCHNORM: {
+        case IR_BATCHNORM:
+        case IR_BATCHNORM_FROZEN:
+        case IR_BATCHNORM_GHOST:
+        case IR_BATCHNORM_RENORM: {
             int64_t cols = out / groups;
             double *bs, *bt;
             bn_affine(a, ir, params, op, cols, &bs, &bt);
             int next = next_computing_op(ir, i);
             if (fold && fold_back && fold_back->nb == cols) {
                 ex_step *d = fold_back;
-                int64_t mean_n;
-                const float *mean = param_values(ir, params, op, 2, &mean_n);
-                const float *beta = param_values(ir, params, op, 1, &mean_n);
+                const float *mean = param_or(a, ir, params, op, 2, cols, 0.0f);
+                const float *beta = param_or(a, ir, params, op, 1, cols, 0.0f);
                 for (int64_t k = 0; k < d->nw; k++)
                     d->w[k] = (float)((double)d->w[k] * bs[k % cols]);
                 for (int64_t c = 0; c < cols; c++)
@@ -224,7 +285,7 @@ ex_plan *export_plan(arena *a, const ir_model *ir, const float *params, bool fol
             s = add_step(p, EX_SCALE_SHIFT, op, in, out);
             s->cols = cols;
             for (int k = 0; k < 4; k++)
-                s->bn[k] = param_values(ir, params, op, k, &n);
+                s->bn[k] = param_or(a, ir, params, op, k, cols, k == 0 || k == 3 ? 1.0f : 0.0f);
             s->epsilon = (float)op->epsilon;
             s->nw = s->nb = cols;
             s->w = arena_array(a, (size_t)cols, sizeof *s->w);
@@ -233,6 +294,26 @@ ex_plan *export_plan(arena *a, const ir_model *ir, const float *params, bool fol
                 s->w[c] = (float)bs[c];
                 s->b[c] = (float)bt[c];
             }
+            break;
+        }
+        case IR_LAYERNORM:
+        case IR_GROUPNORM: {
+            /* the trainer's seqrt_layernorm_forward on rows of cols, and
+             * seqrt_groupnorm_forward on samples of per positions x cols */
+            int64_t cols = out / groups;
+            s = add_step(p, EX_GROUPNORM, op, in, out);
+            s->cols = cols;
+            s->per = op->kind == IR_GROUPNORM ? groups : 1;
+            s->ngroups = op->kind == IR_GROUPNORM ? op->norm_groups : 1;
+            SEQC_ASSERT(s->ngroups > 0 && cols % s->ngroups == 0,
+                        "%s: %lld channels in %lld groups", op->name, (long long)cols,
+                        (long long)s->ngroups);
+            s->epsilon = (float)op->epsilon;
+            s->nw = s->nb = cols;
+            s->w = arena_array(a, (size_t)cols, sizeof *s->w);
+            s->b = arena_array(a, (size_t)cols, sizeof *s->b);
+            memcpy(s->w, param_or(a, ir, params, op, 0, cols, 1.0f), (size_t)cols * sizeof *s->w);
+            memcpy(s->b, param_or(a, ir, params, op, 1, cols, 0.0f), (size_t)cols * sizeof *s->b);
             break;
         }
         case IR_NORMALIZE: {
@@ -287,9 +368,8 @@ ex_plan *export_plan(arena *a, const ir_model *ir, const float *params, bool fol
         case IR_FLATTEN: /* a view */
             continue;
         default:
-            ir_error(ir, op->line, "seqc export cannot export a '%s' layer yet (%s)",
-                     ir_op_kind_name(op->kind), op->name);
-            return NULL;
+            SEQC_BUG("export_supports says yes to '%s' but export_plan has no case",
+                     ir_op_kind_name(op->kind));
         }
         (void)s;
         fold_back = NULL;
@@ -408,6 +488,35 @@ static void ev_softmax(const ex_step *s, const float *x, float *y)
     }
 }
 
+/* The trainer's seqrt_groupnorm_forward (and seqrt_layernorm_forward with
+ * per = 1, ngroups = 1): statistics in double, two passes */
+static void ev_groupnorm(const ex_step *s, const float *x, float *y)
+{
+    const int64_t per = s->per, ch = s->cols, cpg = ch / s->ngroups;
+    const int64_t n = s->out / (per * ch);
+    const double m = (double)per * (double)cpg;
+    for (int64_t k = 0; k < n; k++) {
+        const float *xs = x + k * per * ch;
+        float *ys = y + k * per * ch;
+        for (int64_t g = 0; g < s->ngroups; g++) {
+            const int64_t c0 = g * cpg;
+            double mu = 0.0, var = 0.0;
+            for (int64_t q = 0; q < per; q++)
+                for (int64_t c = c0; c < c0 + cpg; c++)
+                    mu += xs[q * ch + c];
+            mu /= m;
+            for (int64_t q = 0; q < per; q++)
+                for (int64_t c = c0; c < c0 + cpg; c++)
+                    var += ((double)xs[q * ch + c] - mu) * ((double)xs[q * ch + c] - mu);
+            var /= m;
+            const float inv = (float)(1.0 / sqrt(var + (double)s->epsilon)), mf = (float)mu;
+            for (int64_t q = 0; q < per; q++)
+                for (int64_t c = c0; c < c0 + cpg; c++)
+                    ys[q * ch + c] = s->w[c] * ((xs[q * ch + c] - mf) * inv) + s->b[c];
+        }
+    }
+}
+
 static void ev_step(const ex_step *s, const float *x, float *y)
 {
     const int64_t n = s->out;
@@ -462,6 +571,9 @@ static void ev_step(const ex_step *s, const float *x, float *y)
     case EX_GLOBAL_AVGPOOL2D:
     case EX_GLOBAL_MAXPOOL2D:
         ev_global_pool(s, x, y, s->kind == EX_GLOBAL_MAXPOOL2D);
+        return;
+    case EX_GROUPNORM:
+        ev_groupnorm(s, x, y);
         return;
     case EX_KIND_COUNT:
         break;

@@ -46,6 +46,31 @@ static void softmax(int64_t n, int64_t cols, const double *x, double *y)
     }
 }
 
+/* n values as samples of per positions x ch channels; each group of
+ * ch / ngroups channels over a sample's positions normalized with its
+ * mean and (biased) variance: (x - mean) / sqrt(var + eps) * gamma + beta */
+static void norm_groups(int64_t per, int64_t ngroups, int64_t ch, int64_t n, const float *gamma,
+                        const float *beta, double eps, const double *x, double *y)
+{
+    const int64_t cpg = ch / ngroups;
+    for (int64_t s0 = 0; s0 < n; s0 += per * ch)
+        for (int64_t g = 0; g < ngroups; g++) {
+            double sum = 0, sq = 0, count = (double)(per * cpg);
+            for (int64_t p = 0; p < per; p++)
+                for (int64_t c = g * cpg; c < (g + 1) * cpg; c++)
+                    sum += x[s0 + p * ch + c];
+            const double mean = sum / count;
+            for (int64_t p = 0; p < per; p++)
+                for (int64_t c = g * cpg; c < (g + 1) * cpg; c++)
+                    sq += (x[s0 + p * ch + c] - mean) * (x[s0 + p * ch + c] - mean);
+            const double sd = sqrt(sq / count + eps);
+            for (int64_t p = 0; p < per; p++)
+                for (int64_t c = g * cpg; c < (g + 1) * cpg; c++)
+                    y[s0 + p * ch + c] = (x[s0 + p * ch + c] - mean) / sd *
+                                             (gamma ? gamma[c] : 1.0) + (beta ? beta[c] : 0.0);
+        }
+}
+
 /* conv2d, max and average pooling over one NHWC sample (Keras windows) */
 static void window_op(const ir_op *op, const float *w, const float *b, const double *x,
                       double *y)
@@ -132,16 +157,26 @@ void export_reference(const ir_model *ir, const float *params, const float *x, d
             }
             break;
         }
-        case IR_BATCHNORM: {
+        case IR_BATCHNORM: /* every kind: moving statistics at inference */
+        case IR_BATCHNORM_FROZEN:
+        case IR_BATCHNORM_GHOST:
+        case IR_BATCHNORM_RENORM: {
             const float *g = pv(ir, params, op, 0), *be = pv(ir, params, op, 1);
             const float *mu = pv(ir, params, op, 2), *var = pv(ir, params, op, 3);
             for (int64_t i = 0; i < out; i++) {
                 int64_t c = i % cols;
                 nxt[i] = (cur[i] - mu[c]) / sqrt((double)var[c] + (double)(float)op->epsilon) *
-                             g[c] + be[c];
+                             (g ? g[c] : 1.0) + (be ? be[c] : 0.0);
             }
             break;
         }
+        case IR_LAYERNORM: /* each row of cols on its own */
+        case IR_GROUPNORM: /* each sample's positions and one group's channels */
+            norm_groups(op->kind == IR_GROUPNORM ? groups : 1,
+                        op->kind == IR_GROUPNORM ? op->norm_groups : 1, cols, out,
+                        pv(ir, params, op, 0), pv(ir, params, op, 1),
+                        (double)(float)op->epsilon, cur, nxt);
+            break;
         case IR_NORMALIZE: {
             const float *mu = pv(ir, params, op, 0), *var = pv(ir, params, op, 1);
             for (int64_t i = 0; i < out; i++) {

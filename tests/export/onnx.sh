@@ -2,7 +2,8 @@
 # onnx.sh: seqc export --format onnx of one model, after export.sh left
 # its trained checkpoint, inputs and trainer predictions in WORK_DIR.
 #   onnx.sh SEQC SOURCE_DIR WORK_DIR CACHE MODEL [MODEL_FILE]
-# 1. export to ONNX (the self-check runs first), folded (no batchnorm left)
+# 1. export to ONNX (the self-check runs first, on the 200 samples
+#    export.sh leaves in check.args), folded (no batchnorm left)
 #    and --no-fold (BatchNormalization nodes);
 # 2. Debian's python3-onnx: onnx.checker.check_model(full_check=True),
 #    opset >= 13, a dynamic batch dimension, the metadata;
