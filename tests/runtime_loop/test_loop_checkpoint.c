@@ -703,9 +703,28 @@ static void test_corrupt_block_table_is_refused(void **state)
     memcpy(b, good, size);
     b[bias + 4] = 'k';                                    /* "kense": not the model's */
     write_resealed(b, size);
-    expect_refused(&m, "bad checkpoint: block 2 of its parameter block table is layer "
-                       "'kense' (bias, 1 floats at 2), this model's is layer 'dense' (bias, 1 "
-                       "floats at 2)");
+    expect_refused(&m, "bad checkpoint: its parameter block table lacks this model's layer "
+                       "'dense' (bias, line 3)");
+
+    /* the same blocks listed in another order are the same table */
+    seqrt_model shuffled = tbl_model();
+    static const seqrt_param_block reversed[] = {
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3, .count = 2},
+        {.layer = "dense", .what = "bias", .line = 3, .offset = 2, .count = 1},
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+    };
+    shuffled.blocks = reversed;
+    write_bytes(path, good, size);
+    load_ok(&shuffled);
+    /* a block at another place is not */
+    static const seqrt_param_block moved[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 1, .count = 2},
+        {.layer = "dense", .what = "bias", .line = 3, .offset = 0, .count = 1},
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3, .count = 2},
+    };
+    shuffled.blocks = moved;
+    expect_refused(&shuffled, "bad checkpoint: its parameter block table puts layer 'dense' "
+                              "(kernel) at floats 0+2, this model at 1+2");
 
     memcpy(b, good, size);
     b[t] = 2;                                             /* N = 2: bytes left before the CRC */

@@ -733,8 +733,9 @@ static int check_table(const char *path, const ckpt_header *h, ckpt_block ***by_
     return rc;
 }
 
-/* The checkpoint's table is this model's (the structure hash matched, so
- * only a damaged writer or file gets here). */
+/* The checkpoint's table is this model's, block for block in whatever
+ * order either lists them (the structure hash matched, so only a damaged
+ * writer or file gets here). */
 static int check_table_is_model(const char *path, const ckpt_header *h,
                                 const seqrt_model *model, seqrt_error *err)
 {
@@ -742,20 +743,29 @@ static int check_table_is_model(const char *path, const ckpt_header *h,
     if (h->nblocks != n)
         return seqrt_fail(err, "%s: bad checkpoint: its parameter block table has %" PRIu32
                           " blocks, this model %" PRIu32, path, h->nblocks, n);
-    for (uint32_t i = 0; i < n; i++) {
-        const ckpt_block *e = &h->blocks[i];
+    ckpt_block **by_name = NULL;
+    if (check_table(path, h, &by_name, err))
+        return -1;
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
         const seqrt_param_block *b = &model->blocks[i];
-        if (!same_string(b->layer, e->layer, e->layer_len) ||
-            !same_string(b->what, e->what, e->what_len) || e->offset != b->offset ||
-            e->count != b->count)
-            return seqrt_fail(err, "%s: bad checkpoint: block %" PRIu32 " of its parameter "
-                              "block table is layer '%.*s' (%.*s, %" PRIu64 " floats at %"
-                              PRIu64 "), this model's is layer '%s' (%s, %zu floats at %zu)",
-                              path, i + 1, (int)e->layer_len, (const char *)e->layer,
-                              (int)e->what_len, (const char *)e->what, e->count, e->offset,
-                              b->layer, b->what, b->count, b->offset);
+        ckpt_block key = {(const unsigned char *)b->layer, (const unsigned char *)b->what,
+                          (uint32_t)capped_len(b->layer), (uint32_t)capped_len(b->what),
+                          0, 0, 0};
+        const ckpt_block *kp = &key;
+        ckpt_block *const *hit = bsearch(&kp, by_name, n, sizeof *by_name, cmp_name);
+        if (!hit)
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table lacks this "
+                            "model's layer '%s' (%s, line %d)", path, b->layer, b->what,
+                            b->line);
+        else if ((*hit)->offset != b->offset || (*hit)->count != b->count)
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table puts layer "
+                            "'%s' (%s) at floats %" PRIu64 "+%" PRIu64 ", this model at %zu+%zu",
+                            path, b->layer, b->what, (*hit)->offset, (*hit)->count, b->offset,
+                            b->count);
     }
-    return 0;
+    free(by_name);
+    return rc;
 }
 
 /* The intact file: does it belong to this model? */
@@ -782,8 +792,6 @@ static int check_belongs(const char *path, const ckpt_header *h, const seqrt_mod
                           (unsigned long long)h->pcount, (unsigned long long)h->tcount,
                           (unsigned long long)h->ocount, model->param_count,
                           model->trainable_count, model->opt_state_count);
-    if (check_table(path, h, NULL, err))
-        return -1;
     return check_table_is_model(path, h, model, err);
 }
 
