@@ -6,7 +6,9 @@
  *   byte 0  flags: bit 0 = fix the CRC first (the last 4 bytes become the
  *           CRC-32 of the bytes before them), so that mutations get past
  *           the checksum to the checks behind it (model, counts, values);
- *           bit 1 = load without the optimizer state (as --load does)
+ *           bit 1 = load without the optimizer state (as --load does);
+ *           bit 2 = load the weights only, mapped through the file's
+ *           parameter block table (as --init-from does)
  *   then    the checkpoint file
  * The seed corpus holds files seqrt_checkpoint_save wrote for this model
  * (fuzz_checkpoint_seed.c).
@@ -25,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    int fix_crc = data[0] & 1, no_opt = data[0] & 2;
+    int fix_crc = data[0] & 1, no_opt = data[0] & 2, weights = data[0] & 4;
     uint8_t *file = malloc(size);
     if (!file)
         return 0;
@@ -44,7 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         float params[FUZZ_CKPT_PARAMS], opt[FUZZ_CKPT_OPT];
         seqrt_checkpoint_meta meta;
         seqrt_error err;
-        (void)seqrt_checkpoint_load(path, m, params, no_opt ? NULL : opt, &meta, &err);
+        int was[4];
+        char from[64];
+        if (weights)
+            (void)seqrt_checkpoint_load_weights(path, m, params, &meta, from, sizeof from, was,
+                                                &err);
+        else
+            (void)seqrt_checkpoint_load(path, m, params, no_opt ? NULL : opt, &meta, &err);
         close(fd);
     }
     free(file);

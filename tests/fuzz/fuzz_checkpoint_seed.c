@@ -19,6 +19,8 @@ static int write_seed(const char *dir, const char *name, unsigned char flags,
     float params[FUZZ_CKPT_PARAMS], opt[FUZZ_CKPT_OPT];
     for (int i = 0; i < FUZZ_CKPT_PARAMS; i++)
         params[i] = 0.25f * (float)(i - 8);
+    for (int i = FUZZ_CKPT_TRAINABLE + 4; i < FUZZ_CKPT_PARAMS; i++)
+        params[i] = 1.0f + 0.25f * (float)i; /* the moving variances */
     for (int i = 0; i < FUZZ_CKPT_OPT; i++)
         opt[i] = 0.001f * (float)i;
     char tmp[4096], out[4096];
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
     int bad = write_seed(argv[1], "valid", 0, &meta);
     bad |= write_seed(argv[1], "valid_fix_crc", 1, &meta);
     bad |= write_seed(argv[1], "valid_no_opt_state", 2, &meta);
+    /* --init-from's reader, through the block table */
+    bad |= write_seed(argv[1], "valid_weights_fix_crc", 5, &meta);
     /* version 4's recipe state and the best epoch's weights */
     float best[FUZZ_CKPT_PARAMS];
     for (int i = 0; i < FUZZ_CKPT_PARAMS; i++)

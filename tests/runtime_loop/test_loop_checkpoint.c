@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum { P = 5, T = 3, O = 6 };
 
@@ -139,7 +140,10 @@ static void test_layout_matches_the_documentation(void **state)
     unsigned char *b = read_bytes(path, &size);
     const size_t name = 3, source = strlen("models/test.seq");
     const size_t header = 8 + 4 + 4 + name + 4 + source + 168;
-    assert_int_equal(size, header + 4 * (P + O) + 4);
+    /* the floats, then an empty parameter block table (the model names
+     * no blocks: u32 0), then the CRC */
+    assert_int_equal(size, header + 4 * (P + O) + 4 + 4);
+    assert_int_equal(b[header + 4 * (P + O)] | b[header + 4 * (P + O) + 1], 0);
     assert_memory_equal(b, "SEQCKPT\0", 8);
     assert_int_equal(b[8], 4);                       /* version 4, little-endian */
     assert_int_equal(b[9] | b[10] | b[11], 0);
@@ -319,7 +323,7 @@ static void test_recipe_state_and_best_weights(void **state)
     size_t size;
     unsigned char *b = read_bytes(path, &size);
     assert_int_equal(size, 8 + 4 + 4 + 3 + 4 + strlen("models/test.seq") + 168 +
-                               4 * (P + O + P) + 4);
+                               4 * (P + O + P) + 4 + 4);
     free(b);
 
     float got_p[P], got_o[O], got_b[P];
@@ -516,7 +520,7 @@ static void test_load_weights_across_structures(void **state)
     seqrt_error err = {{0}};
     /* seqrt_checkpoint_load refuses it: another structure */
     assert_int_equal(seqrt_checkpoint_load(path, &m, got, NULL, NULL, &err), -1);
-    assert_int_equal(seqrt_checkpoint_load_weights(path, &m, got, &meta, from, sizeof from,
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &m, got, &meta, from, sizeof from, NULL,
                                                    &err), 0);
     assert_memory_equal(got, want, sizeof want);
     assert_string_equal(from, "net");
@@ -533,7 +537,7 @@ static void test_load_weights_across_structures(void **state)
     };
     smaller.blocks = small_blocks;
     smaller.block_count = 2;
-    assert_int_equal(seqrt_checkpoint_load_weights(path, &smaller, got, NULL, NULL, 0, &err),
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &smaller, got, NULL, NULL, 0, NULL, &err),
                      -1);
     assert_non_null(strstr(err.msg, "not the same parameters: the checkpoint (model 'net') has "
                                     "5 parameters, 3 of them trainable; this model 'tuned' "
@@ -550,7 +554,7 @@ static void test_load_weights_across_structures(void **state)
     bigger.param_count = 6;
     bigger.blocks = big_blocks;
     bigger.block_count = 2;
-    assert_int_equal(seqrt_checkpoint_load_weights(path, &bigger, got, NULL, NULL, 0, &err),
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &bigger, got, NULL, NULL, 0, NULL, &err),
                      -1);
     assert_non_null(strstr(err.msg, "differ at or before layer 'dense' (kernel, line 3, "
                                     "4 floats)"));
@@ -570,6 +574,254 @@ static void test_counts_must_be_consistent(void **state)
     expect_refused(&m, "bad checkpoint: 6 trainable parameters of only 5");
 }
 
+
+/* ------------------------------------------------ the parameter block table */
+
+/* P = 5, T = 3: dense kernel (2) and bias (1) trainable, then
+ * batchnorm's moving mean (2). */
+static const seqrt_param_block tbl_blocks[] = {
+    {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+    {.layer = "dense", .what = "bias", .line = 3, .offset = 2, .count = 1},
+    {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3, .count = 2},
+};
+
+static seqrt_model tbl_model(void)
+{
+    seqrt_model m = make_model("net", 42);
+    m.blocks = tbl_blocks;
+    m.block_count = 3;
+    return m;
+}
+
+static void save_tbl(void)
+{
+    seqrt_model m = tbl_model();
+    seqrt_checkpoint_meta meta = make_meta();
+    float params[P], opt[O];
+    fill(params, opt);
+    save_as(&m, &meta, params, opt);
+}
+
+/* Rewrites the CRC after a change, so the table's own checks are reached. */
+static void write_resealed(unsigned char *b, size_t size)
+{
+    uint32_t c = (uint32_t)crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++)
+        b[size - 4 + (size_t)i] = (unsigned char)(c >> (8 * i));
+    write_bytes(path, b, size);
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The table sits after the floats (every older offset unchanged), byte by
+ * byte as docs/checkpoint.md says, and a load of the same model accepts
+ * it and gets every float back. */
+static void test_block_table_layout_and_round_trip(void **state)
+{
+    (void)state;
+    save_tbl();
+    size_t size;
+    unsigned char *b = read_bytes(path, &size);
+    const size_t header = 8 + 4 + 4 + 3 + 4 + strlen("models/test.seq") + 168;
+    const size_t table = 4 + (4 + 5 + 4 + 6 + 20) + (4 + 5 + 4 + 4 + 20) +
+                         (4 + 19 + 4 + 11 + 20);
+    assert_int_equal(size, header + 4 * (P + O) + table + 4);
+    const unsigned char *t = b + header + 4 * (P + O);
+    assert_int_equal(t[0], 3);                            /* N, little-endian */
+    assert_int_equal(t[1] | t[2] | t[3], 0);
+    assert_int_equal(t[4], 5);                            /* "dense" */
+    assert_memory_equal(t + 8, "dense", 5);
+    assert_int_equal(t[13], 6);                           /* "kernel" */
+    assert_memory_equal(t + 17, "kernel", 6);
+    assert_true(le64(t + 23) == 0);                       /* offset */
+    assert_true(le64(t + 31) == 2);                       /* count */
+    assert_int_equal(t[39], 1);                           /* trainable */
+    const unsigned char *third = t + 4 + 39 + 37;
+    assert_int_equal(third[0], 19);
+    assert_memory_equal(third + 4, "batch_normalization", 19);
+    assert_memory_equal(third + 27, "moving_mean", 11);
+    assert_true(le64(third + 38) == 3);
+    assert_true(le64(third + 46) == 2);
+    assert_int_equal(third[54], 0);                       /* not trainable */
+    free(b);
+
+    seqrt_model m = tbl_model();
+    float want_p[P], want_o[O], got_p[P], got_o[O];
+    fill(want_p, want_o);
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_load(path, &m, got_p, got_o, NULL, &err), 0);
+    assert_memory_equal(got_p, want_p, sizeof want_p);
+    assert_memory_equal(got_o, want_o, sizeof want_o);
+}
+
+/* A table that disagrees with the counts, or with the model whose
+ * structure hash the file carries, is a damaged file, even with a
+ * correct checksum; so is a table that does not end at the CRC. */
+static void test_corrupt_block_table_is_refused(void **state)
+{
+    (void)state;
+    save_tbl();
+    size_t size;
+    unsigned char *good = read_bytes(path, &size);
+    seqrt_model m = tbl_model();
+    const size_t header = 8 + 4 + 4 + 3 + 4 + strlen("models/test.seq") + 168;
+    const size_t t = header + 4 * (P + O);
+    const size_t bias = t + 4 + 39;                       /* the second entry */
+    unsigned char *b = malloc(size + 8);
+    assert_non_null(b);
+
+    memcpy(b, good, size);
+    b[t + 4 + 4 + 5 + 4 + 6 + 8] = 3;                     /* kernel count 2 -> 3: overlap */
+    write_resealed(b, size);
+    expect_refused(&m, "bad checkpoint: its parameter block table puts layer 'dense' (bias) "
+                       "at parameter 2, inside the block before it (which ends at 3)");
+
+    memcpy(b, good, size);
+    b[t + 4 + 4 + 5 + 4 + 6 + 8] = 1;                     /* kernel count 2 -> 1: a gap */
+    write_resealed(b, size);
+    expect_refused(&m, "bad checkpoint: its parameter block table leaves out parameter 1 (the "
+                       "next block, layer 'dense' (bias), starts at 2)");
+
+    memcpy(b, good, size);
+    b[bias + 4 + 5 + 4 + 4 + 16] = 0;                     /* bias "not trainable" at 2 < T */
+    write_resealed(b, size);
+    expect_refused(&m, "bad checkpoint: its parameter block table says layer 'dense' (bias) "
+                       "at floats 2+1 is not trainable, but the first 3 parameters are the "
+                       "trainable ones");
+
+    memcpy(b, good, size);
+    b[t + 4 + 39 + 37 + 46] = 3;                          /* moving_mean 3+3: past P */
+    write_resealed(b, size);
+    expect_refused(&m, "outside the 5 parameters");
+
+    memcpy(b, good, size);
+    b[bias + 4] = 'k';                                    /* "kense": not the model's */
+    write_resealed(b, size);
+    expect_refused(&m, "bad checkpoint: its parameter block table lacks this model's layer "
+                       "'dense' (bias, line 3)");
+
+    /* the same blocks listed in another order are the same table */
+    seqrt_model shuffled = tbl_model();
+    static const seqrt_param_block reversed[] = {
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3, .count = 2},
+        {.layer = "dense", .what = "bias", .line = 3, .offset = 2, .count = 1},
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+    };
+    shuffled.blocks = reversed;
+    write_bytes(path, good, size);
+    load_ok(&shuffled);
+    /* a block at another place is not */
+    static const seqrt_param_block moved[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 1, .count = 2},
+        {.layer = "dense", .what = "bias", .line = 3, .offset = 0, .count = 1},
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3, .count = 2},
+    };
+    shuffled.blocks = moved;
+    expect_refused(&shuffled, "bad checkpoint: its parameter block table puts layer 'dense' "
+                              "(kernel) at floats 0+2, this model at 1+2");
+
+    memcpy(b, good, size);
+    b[t] = 2;                                             /* N = 2: bytes left before the CRC */
+    write_resealed(b, size);
+    expect_refused(&m, "after its parameter block table");
+
+    memcpy(b, good, size);
+    b[t] = 0xff;                                          /* N far beyond the bytes */
+    b[t + 3] = 0x7f;
+    write_resealed(b, size);
+    expect_refused(&m, "a parameter block table of");
+
+    /* a model that names no blocks refuses a file with a table, and back */
+    write_bytes(path, good, size);
+    seqrt_model plain = make_model("net", 42);
+    expect_refused(&plain, "its parameter block table has 3 blocks, this model 0");
+    free(b);
+    free(good);
+}
+
+/* --init-from maps blocks by (layer, what): batchnorm frozen moves gamma
+ * behind the trainable parameters, and it still loads where it now is. */
+static void test_load_weights_maps_a_reordered_model(void **state)
+{
+    (void)state;
+    static const seqrt_param_block trained[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+        {.layer = "batch_normalization", .what = "gamma", .line = 4, .offset = 2, .count = 1},
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 3,
+         .count = 2},
+    };
+    seqrt_model a = make_model("net", 42);
+    a.blocks = trained;
+    a.block_count = 3;
+    seqrt_checkpoint_meta meta = make_meta();
+    float params[P] = {1, 2, 3, 4, 5}, opt[O] = {0};
+    save_as(&a, &meta, params, opt);
+
+    /* the frozen model: T = 2, the moving mean at 2..3, gamma last */
+    static const seqrt_param_block frozen[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 2},
+        {.layer = "batch_normalization", .what = "gamma", .line = 4, .offset = 4, .count = 1},
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 2,
+         .count = 2},
+    };
+    seqrt_model f = make_model("net", 77);
+    f.trainable_count = 2;
+    f.opt_state_count = 4;
+    f.blocks = frozen;
+    f.block_count = 3;
+    float got[P] = {0};
+    int was[3] = {-1, -1, -1};
+    seqrt_error err = {{0}};
+    if (seqrt_checkpoint_load_weights(path, &f, got, NULL, NULL, 0, was, &err) != 0) {
+        print_error("refused: %s\n", err.msg);
+        fail();
+    }
+    const float want[P] = {1, 2, 4, 5, 3};
+    assert_memory_equal(got, want, sizeof want);
+    assert_int_equal(was[0], 1);
+    assert_int_equal(was[1], 1); /* gamma was trained, now frozen */
+    assert_int_equal(was[2], 0);
+    /* the counts alone (the old check) would have refused it */
+    assert_true(f.trainable_count != a.trainable_count);
+}
+
+/* A block of the model the checkpoint lacks, one of another size, and a
+ * block of the checkpoint the model lacks: one error naming them all;
+ * nothing overwritten. */
+static void test_load_weights_names_missing_blocks(void **state)
+{
+    (void)state;
+    save_tbl(); /* dense kernel 2, dense bias 1, batch_normalization moving_mean 2 */
+    static const seqrt_param_block other[] = {
+        {.layer = "dense", .what = "kernel", .line = 3, .offset = 0, .count = 3},
+        {.layer = "dense_1", .what = "bias", .line = 5, .offset = 3, .count = 1},
+        {.layer = "batch_normalization", .what = "moving_mean", .line = 4, .offset = 4,
+         .count = 2},
+    };
+    seqrt_model m = make_model("wide", 9);
+    m.param_count = 6;
+    m.trainable_count = 4;
+    m.blocks = other;
+    m.block_count = 3;
+    float got[6] = {7, 7, 7, 7, 7, 7};
+    seqrt_error err = {{0}};
+    assert_int_equal(seqrt_checkpoint_load_weights(path, &m, got, NULL, NULL, 0, NULL, &err), -1);
+    char want[4800];
+    snprintf(want, sizeof want, "%s: not the same layers as this model 'wide': layer 'dense' "
+             "(kernel, line 3) has 3 floats, the checkpoint's 2; layer 'dense_1' (bias, line "
+             "5) is not in the checkpoint; the checkpoint's layer 'dense' (bias, 1 floats) is "
+             "not in this model", path);
+    assert_string_equal(err.msg, want);
+    for (int i = 0; i < 6; i++)
+        assert_true(got[i] == 7);
+}
+
 /* A reader never reads more than the model's checkpoint can hold. */
 static void test_reads_at_most_a_checkpoints_size(void **state)
 {
@@ -581,13 +833,13 @@ static void test_reads_at_most_a_checkpoints_size(void **state)
     for (int i = 0; i < 16; i++) /* 1 MiB of zeros */
         assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
     fclose(f);
-    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8448 "
+    expect_refused(&m, "1048576 bytes, larger than any checkpoint of model 'net' (at most 8452 "
                        "bytes)");
 
     seqrt_error err = {{0}};
     float p[P], o[O];
     assert_int_equal(seqrt_checkpoint_load("/dev/zero", &m, p, o, NULL, &err), -1);
-    assert_string_equal(err.msg, "/dev/zero: more than 8448 bytes, larger than any checkpoint "
+    assert_string_equal(err.msg, "/dev/zero: more than 8452 bytes, larger than any checkpoint "
                                  "of model 'net': not a checkpoint of this model");
     assert_int_equal(seqrt_checkpoint_load(dir, &m, p, o, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "is a directory"));
@@ -637,6 +889,10 @@ int main(void)
         cmocka_unit_test(test_blocks_name_the_layer),
         cmocka_unit_test(test_load_weights_across_structures),
         cmocka_unit_test(test_counts_must_be_consistent),
+        cmocka_unit_test(test_block_table_layout_and_round_trip),
+        cmocka_unit_test(test_corrupt_block_table_is_refused),
+        cmocka_unit_test(test_load_weights_maps_a_reordered_model),
+        cmocka_unit_test(test_load_weights_names_missing_blocks),
         cmocka_unit_test(test_reads_at_most_a_checkpoints_size),
         cmocka_unit_test(test_second_saver_is_refused),
     };

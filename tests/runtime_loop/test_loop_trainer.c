@@ -786,10 +786,10 @@ static void test_load_reads_at_most_a_checkpoint(void **state)
     assert_int_equal(run(TINY_TRAINER, "zeros", "evaluate --data " DATA " --load zeros.ck"), 1);
     assert_string_equal(slurp("zeros.err", NULL),
                         "error: zeros.ck: 4294967296 bytes, larger than any checkpoint of "
-                        "model 'tiny' (at most 133984 bytes): not a checkpoint of this model\n");
+                        "model 'tiny' (at most 134064 bytes): not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "devzero", "evaluate --data " DATA " --load /dev/zero"), 1);
     assert_string_equal(slurp("devzero.err", NULL),
-                        "error: /dev/zero: more than 133984 bytes, larger than any checkpoint "
+                        "error: /dev/zero: more than 134064 bytes, larger than any checkpoint "
                         "of model 'tiny': not a checkpoint of this model\n");
     assert_int_equal(run(TINY_TRAINER, "rzero", COMMON " --resume /dev/zero"), 1);
     assert_contains(slurp("rzero.err", NULL), "not a checkpoint of this model");

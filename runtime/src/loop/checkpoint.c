@@ -38,6 +38,16 @@
  *   4 * P      f32 params (the last epoch's: what --resume continues)
  *   4 * O      f32 optimizer state
  *   4 * P      f32 the best epoch's params (only with flag 1)
+ *   4          u32 N, the parameter block table's entries (0: the model
+ *              names no blocks), then N times:
+ *     4 + A      u32 A, then the layer name (A bytes: "dense_1")
+ *     4 + W      u32 W, then what the block is (W bytes: "kernel", "gamma",
+ *                "moving_mean", ...)
+ *     8          u64 its first float within params
+ *     8          u64 its floats (at least 1)
+ *     4          u32 1 trainable (within the first T), 0 not
+ *              The blocks cover params[0..P) exactly, no (layer, what)
+ *              twice; --init-from maps them by (layer, what).
  *   4          u32 CRC-32 (zlib's crc32, IEEE polynomial) of every byte
  *              before it
  *
@@ -59,6 +69,7 @@
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +86,9 @@ static const unsigned char ckpt_magic[8] = {'S', 'E', 'Q', 'C', 'K', 'P', 'T', '
 
 /* Bytes from the step count to the flags. */
 #define CKPT_FIXED 136u
+
+/* Bytes of a block table entry besides its two strings. */
+#define CKPT_BLOCK_FIXED 28u
 
 /* ------------------------------------------------------------- encoding */
 
@@ -294,6 +308,16 @@ int seqrt_checkpoint_save(const char *path, const seqrt_model *model,
     w_floats(&w, opt_state, model->opt_state_count);
     if (flags & SEQRT_CKPT_HAS_BEST)
         w_floats(&w, meta->best_params, model->param_count);
+    int nblocks = model->blocks ? model->block_count : 0;
+    w_u32(&w, (uint32_t)nblocks);
+    for (int b = 0; b < nblocks; b++) {
+        const seqrt_param_block *blk = &model->blocks[b];
+        w_string(&w, blk->layer);
+        w_string(&w, blk->what);
+        w_u64(&w, (uint64_t)blk->offset);
+        w_u64(&w, (uint64_t)blk->count);
+        w_u32(&w, blk->offset < model->trainable_count ? 1u : 0u);
+    }
 
     unsigned char crc[4];
     put_u32(crc, (uint32_t)w.crc);
@@ -353,13 +377,32 @@ void seqrt_describe_param(const seqrt_model *m, size_t offset, char *buf, size_t
 /* Bytes of a checkpoint of model with name and source of the longest
  * length a reader accepts: no checkpoint this trainer can read is longer.
  * 0 when the counts are too large to express. */
-static uint64_t max_checkpoint_size(const seqrt_model *model)
+static size_t capped_len(const char *str)
+{
+    size_t n = str ? strlen(str) : 0;
+    return n > CKPT_MAX_STRING ? CKPT_MAX_STRING : n;
+}
+
+/* Bytes of the model's parameter block table as the writer writes it. */
+static uint64_t table_size(const seqrt_model *model)
+{
+    uint64_t n = 4;
+    for (int b = 0; model->blocks && b < model->block_count; b++)
+        n += CKPT_BLOCK_FIXED + capped_len(model->blocks[b].layer) +
+             capped_len(model->blocks[b].what);
+    return n;
+}
+
+static uint64_t max_checkpoint_size(const seqrt_model *model, uint64_t table)
 {
     uint64_t floats = 2 * (uint64_t)model->param_count + (uint64_t)model->opt_state_count;
     if (floats < model->param_count || model->param_count > UINT64_MAX / 4 ||
         floats > (UINT64_MAX - 65536) / 4)
         return 0;
-    return 8 + 4 + 4 + CKPT_MAX_STRING + 4 + CKPT_MAX_STRING + 32 + CKPT_FIXED + 4 * floats + 4;
+    if (table > UINT64_MAX / 4)
+        return 0;
+    return 8 + 4 + 4 + CKPT_MAX_STRING + 4 + CKPT_MAX_STRING + 32 + CKPT_FIXED + 4 * floats +
+           table + 4;
 }
 
 /*
@@ -368,10 +411,10 @@ static uint64_t max_checkpoint_size(const seqrt_model *model)
  * after reading at most cap + 1 bytes, with the size known up front for a
  * regular file.
  */
-static int read_capped(const char *path, const seqrt_model *model, unsigned char **out,
-                       size_t *size, seqrt_error *err)
+static int read_capped(const char *path, const seqrt_model *model, uint64_t table,
+                       unsigned char **out, size_t *size, seqrt_error *err)
 {
-    uint64_t cap = max_checkpoint_size(model);
+    uint64_t cap = max_checkpoint_size(model, table);
     if (cap == 0 || cap >= SIZE_MAX)
         return seqrt_fail(err, "%s: this model's checkpoint is too large to read", path);
     FILE *f = fopen(path, "rb");
@@ -458,6 +501,14 @@ static float float_at(const unsigned char *src, size_t i)
     return bits_float(get_u32(src + 4 * i));
 }
 
+/* An entry of the parameter block table (strings point into the file). */
+typedef struct ckpt_block {
+    const unsigned char *layer, *what;
+    uint32_t             layer_len, what_len;
+    uint64_t             offset, count;
+    uint32_t             trainable;
+} ckpt_block;
+
 /* What the header says, before any of it is trusted. */
 typedef struct ckpt_header {
     const unsigned char *name, *source;
@@ -466,6 +517,8 @@ typedef struct ckpt_header {
     const unsigned char *fixed;  /* step .. lr, CKPT_FIXED bytes */
     const unsigned char *floats; /* params, optimizer state, best params */
     uint32_t             flags;
+    ckpt_block          *blocks; /* the parameter block table (malloc'd) */
+    uint32_t             nblocks;
 } ckpt_header;
 
 /* Magic, version, lengths, exact size, checksum. */
@@ -527,15 +580,46 @@ static int check_intact(const char *path, const unsigned char *buf, size_t size,
      * in what is left of the file on its own. */
     size_t left = r.left;
     size_t room = left < 4 ? 0 : (left - 4) / 4; /* floats the rest can hold */
-    if (left < 4 || h->pcount > room || h->ocount > room - h->pcount ||
+    if (left < 8 || h->pcount > room || h->ocount > room - h->pcount ||
         best > room - h->pcount - h->ocount ||
-        left != 4 * (h->pcount + h->ocount + best) + 4) {
+        left < 4 * (h->pcount + h->ocount + best) + 8) {
         unsigned long long expected = (unsigned long long)(size - left) +
                                       4ull * (unsigned long long)(h->pcount + h->ocount + best) +
-                                      4ull;
-        return seqrt_fail(err, "%s: damaged or truncated checkpoint (%zu bytes, expected %llu)",
-                          path, size, expected);
+                                      8ull;
+        return seqrt_fail(err, "%s: damaged or truncated checkpoint (%zu bytes, expected at "
+                          "least %llu)", path, size, expected);
     }
+    r.p += 4 * (h->pcount + h->ocount + best);
+    r.left -= 4 * (h->pcount + h->ocount + best);
+
+    /* The parameter block table: its lengths, then exactly the CRC after it. */
+    size_t table_at = size - r.left;
+    r_take(&r, 4, &p);
+    h->nblocks = get_u32(p);
+    if (h->nblocks > (r.left - 4) / CKPT_BLOCK_FIXED)
+        return seqrt_fail(err, "%s: damaged or truncated checkpoint (a parameter block table "
+                          "of %" PRIu32 " entries at byte %zu, in %zu bytes)", path,
+                          h->nblocks, table_at, r.left);
+    h->blocks = calloc(h->nblocks ? h->nblocks : 1, sizeof *h->blocks);
+    if (!h->blocks)
+        return seqrt_fail(err, "%s: out of memory", path);
+    for (uint32_t i = 0; i < h->nblocks; i++) {
+        ckpt_block *e = &h->blocks[i];
+        const unsigned char *q;
+        if (r_take(&r, 4, &q) || (e->layer_len = get_u32(q)) > CKPT_MAX_STRING ||
+            r_take(&r, e->layer_len, &e->layer) || r_take(&r, 4, &q) ||
+            (e->what_len = get_u32(q)) > CKPT_MAX_STRING ||
+            r_take(&r, e->what_len, &e->what) || r_take(&r, 20, &q))
+            return seqrt_fail(err, "%s: damaged or truncated checkpoint (entry %" PRIu32
+                              " of its parameter block table, at byte %zu)", path, i + 1,
+                              size - r.left);
+        e->offset = get_u64(q);
+        e->count = get_u64(q + 8);
+        e->trainable = get_u32(q + 16);
+    }
+    if (r.left != 4)
+        return seqrt_fail(err, "%s: damaged or truncated checkpoint (%zu bytes, expected %zu "
+                          "after its parameter block table)", path, size, size - r.left + 4);
 
     uint32_t stored_crc = get_u32(buf + size - 4);
     uLong c = crc32(0L, Z_NULL, 0);
@@ -548,6 +632,140 @@ static int check_intact(const char *path, const unsigned char *buf, size_t size,
         return seqrt_fail(err, "%s: damaged checkpoint (checksum 0x%08x, expected 0x%08x)",
                           path, (uint32_t)c, stored_crc);
     return 0;
+}
+
+static int cmp_offset(const void *a, const void *b)
+{
+    const ckpt_block *x = *(const ckpt_block *const *)a, *y = *(const ckpt_block *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int cmp_str(const unsigned char *a, uint32_t an, const unsigned char *b, uint32_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    const ckpt_block *x = *(const ckpt_block *const *)a, *y = *(const ckpt_block *const *)b;
+    int c = cmp_str(x->layer, x->layer_len, y->layer, y->layer_len);
+    return c ? c : cmp_str(x->what, x->what_len, y->what, y->what_len);
+}
+
+/*
+ * The intact file's parameter block table agrees with its counts: every
+ * block within the P parameters, trainable exactly when within the first
+ * T, the blocks covering all P without overlap, no (layer, what) twice.
+ * An empty table (a model that names no blocks) says nothing. by_name
+ * (may be NULL) gets the entries sorted by (layer, what): free it.
+ */
+static int check_table(const char *path, const ckpt_header *h, ckpt_block ***by_name,
+                       seqrt_error *err)
+{
+    if (by_name)
+        *by_name = NULL;
+    if (h->nblocks == 0)
+        return 0;
+    ckpt_block **sorted = malloc(h->nblocks * sizeof *sorted);
+    if (!sorted)
+        return seqrt_fail(err, "%s: out of memory", path);
+    int rc = 0;
+    for (uint32_t i = 0; i < h->nblocks && rc == 0; i++) {
+        const ckpt_block *e = &h->blocks[i];
+        sorted[i] = &h->blocks[i];
+        if (e->layer_len == 0 || e->what_len == 0)
+            rc = seqrt_fail(err, "%s: bad checkpoint: entry %" PRIu32 " of its parameter "
+                            "block table has no name", path, i + 1);
+        else if (e->count == 0 || e->offset > h->pcount || e->count > h->pcount - e->offset)
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table puts layer "
+                            "'%.*s' (%.*s) at floats %" PRIu64 "+%" PRIu64 ", outside the %"
+                            PRIu64 " parameters", path, (int)e->layer_len,
+                            (const char *)e->layer, (int)e->what_len, (const char *)e->what,
+                            e->offset, e->count, h->pcount);
+        else if (e->trainable > 1 || (e->trainable == 1) != (e->offset < h->tcount) ||
+                 (e->trainable && e->offset + e->count > h->tcount))
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table says layer "
+                            "'%.*s' (%.*s) at floats %" PRIu64 "+%" PRIu64 " is %s, but the "
+                            "first %" PRIu64 " parameters are the trainable ones", path,
+                            (int)e->layer_len, (const char *)e->layer, (int)e->what_len,
+                            (const char *)e->what, e->offset, e->count,
+                            e->trainable == 1 ? "trainable" : e->trainable ? "of kind 2+"
+                                                                          : "not trainable",
+                            h->tcount);
+    }
+    if (rc == 0) {
+        qsort(sorted, h->nblocks, sizeof *sorted, cmp_offset);
+        uint64_t end = 0;
+        for (uint32_t i = 0; i < h->nblocks && rc == 0; i++) {
+            if (sorted[i]->offset > end)
+                rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table leaves "
+                                "out parameter %" PRIu64 " (the next block, layer '%.*s' (%.*s), "
+                                "starts at %" PRIu64 ")", path, end, (int)sorted[i]->layer_len,
+                                (const char *)sorted[i]->layer, (int)sorted[i]->what_len,
+                                (const char *)sorted[i]->what, sorted[i]->offset);
+            else if (sorted[i]->offset < end)
+                rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table puts layer "
+                                "'%.*s' (%.*s) at parameter %" PRIu64 ", inside the block "
+                                "before it (which ends at %" PRIu64 ")", path,
+                                (int)sorted[i]->layer_len, (const char *)sorted[i]->layer,
+                                (int)sorted[i]->what_len, (const char *)sorted[i]->what,
+                                sorted[i]->offset, end);
+            end = sorted[i]->offset + sorted[i]->count;
+        }
+        if (rc == 0 && end != h->pcount)
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table covers %"
+                            PRIu64 " of the %" PRIu64 " parameters", path, end, h->pcount);
+    }
+    if (rc == 0) {
+        qsort(sorted, h->nblocks, sizeof *sorted, cmp_name);
+        for (uint32_t i = 1; i < h->nblocks && rc == 0; i++)
+            if (cmp_name(&sorted[i - 1], &sorted[i]) == 0)
+                rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table has layer "
+                                "'%.*s' (%.*s) twice", path, (int)sorted[i]->layer_len,
+                                (const char *)sorted[i]->layer, (int)sorted[i]->what_len,
+                                (const char *)sorted[i]->what);
+    }
+    if (rc == 0 && by_name)
+        *by_name = sorted;
+    else
+        free(sorted);
+    return rc;
+}
+
+/* The checkpoint's table is this model's, block for block in whatever
+ * order either lists them (the structure hash matched, so only a damaged
+ * writer or file gets here). */
+static int check_table_is_model(const char *path, const ckpt_header *h,
+                                const seqrt_model *model, seqrt_error *err)
+{
+    uint32_t n = model->blocks ? (uint32_t)model->block_count : 0;
+    if (h->nblocks != n)
+        return seqrt_fail(err, "%s: bad checkpoint: its parameter block table has %" PRIu32
+                          " blocks, this model %" PRIu32, path, h->nblocks, n);
+    ckpt_block **by_name = NULL;
+    if (check_table(path, h, &by_name, err))
+        return -1;
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        const seqrt_param_block *b = &model->blocks[i];
+        ckpt_block key = {(const unsigned char *)b->layer, (const unsigned char *)b->what,
+                          (uint32_t)capped_len(b->layer), (uint32_t)capped_len(b->what),
+                          0, 0, 0};
+        const ckpt_block *kp = &key;
+        ckpt_block *const *hit = bsearch(&kp, by_name, n, sizeof *by_name, cmp_name);
+        if (!hit)
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table lacks this "
+                            "model's layer '%s' (%s, line %d)", path, b->layer, b->what,
+                            b->line);
+        else if ((*hit)->offset != b->offset || (*hit)->count != b->count)
+            rc = seqrt_fail(err, "%s: bad checkpoint: its parameter block table puts layer "
+                            "'%s' (%s) at floats %" PRIu64 "+%" PRIu64 ", this model at %zu+%zu",
+                            path, b->layer, b->what, (*hit)->offset, (*hit)->count, b->offset,
+                            b->count);
+    }
+    free(by_name);
+    return rc;
 }
 
 /* The intact file: does it belong to this model? */
@@ -574,7 +792,7 @@ static int check_belongs(const char *path, const ckpt_header *h, const seqrt_mod
                           (unsigned long long)h->pcount, (unsigned long long)h->tcount,
                           (unsigned long long)h->ocount, model->param_count,
                           model->trainable_count, model->opt_state_count);
-    return 0;
+    return check_table_is_model(path, h, model, err);
 }
 
 static void decode_meta(const unsigned char *fixed, seqrt_checkpoint_meta *meta)
@@ -708,9 +926,102 @@ static const seqrt_param_block *first_unmatched(const seqrt_model *model, size_t
     return last;
 }
 
+/* Appends one problem to a list that fits an error message, counting the
+ * ones that no longer fit. */
+typedef struct problem_list {
+    char   text[360];
+    size_t used;
+    int    count, more;
+} problem_list;
+
+static void add_problem(problem_list *pl, const char *fmt, ...)
+{
+    char one[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(one, sizeof one, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(one), sep = pl->count ? 2 : 0;
+    if (pl->used + sep + n >= sizeof pl->text - 24) {
+        pl->more++;
+        return;
+    }
+    snprintf(pl->text + pl->used, sizeof pl->text - pl->used, "%s%s", sep ? "; " : "", one);
+    pl->used += sep + n;
+    pl->count++;
+}
+
+/*
+ * Maps every block of model to the checkpoint's block of the same (layer,
+ * what) and count, wherever either sits in its parameter array (a frozen
+ * batchnorm moves gamma and beta behind the trainable ones). src[b] gets
+ * the checkpoint's entry for model block b. Every block of the model must
+ * be in the checkpoint and every block of the checkpoint in the model.
+ */
+static int map_blocks(const char *path, const ckpt_header *h, ckpt_block **by_name,
+                      const seqrt_model *model, const ckpt_block **src, seqrt_error *err)
+{
+    unsigned char *taken = calloc(h->nblocks, 1);
+    if (!taken)
+        return seqrt_fail(err, "%s: out of memory", path);
+    problem_list pl;
+    memset(&pl, 0, sizeof pl);
+    for (int b = 0; b < model->block_count; b++) {
+        const seqrt_param_block *blk = &model->blocks[b];
+        ckpt_block key = {(const unsigned char *)blk->layer, (const unsigned char *)blk->what,
+                          (uint32_t)capped_len(blk->layer), (uint32_t)capped_len(blk->what),
+                          0, 0, 0};
+        const ckpt_block *kp = &key;
+        ckpt_block *const *hit = bsearch(&kp, by_name, h->nblocks, sizeof *by_name, cmp_name);
+        src[b] = NULL;
+        if (!hit)
+            add_problem(&pl, "layer '%s' (%s, line %d) is not in the checkpoint", blk->layer,
+                        blk->what, blk->line);
+        else if ((*hit)->count != blk->count)
+            add_problem(&pl, "layer '%s' (%s, line %d) has %zu floats, the checkpoint's %"
+                        PRIu64, blk->layer, blk->what, blk->line, blk->count, (*hit)->count);
+        else
+            src[b] = *hit;
+        if (hit)
+            taken[*hit - h->blocks] = 1;
+    }
+    for (uint32_t i = 0; i < h->nblocks; i++)
+        if (!taken[i])
+            add_problem(&pl, "the checkpoint's layer '%.*s' (%.*s, %" PRIu64 " floats) is not "
+                        "in this model", (int)h->blocks[i].layer_len,
+                        (const char *)h->blocks[i].layer, (int)h->blocks[i].what_len,
+                        (const char *)h->blocks[i].what, h->blocks[i].count);
+    free(taken);
+    if (pl.count == 0 && pl.more == 0)
+        return 0;
+    char more[32] = "";
+    if (pl.more)
+        snprintf(more, sizeof more, "; and %d more", pl.more);
+    return seqrt_fail(err, "%s: not the same layers as this model '%s': %s%s", path,
+                      model->name, pl.text, more);
+}
+
+/* The checkpoint's moving variances, wherever they sit, not negative. */
+static int check_table_variances(const char *path, const ckpt_header *h, seqrt_error *err)
+{
+    for (uint32_t i = 0; i < h->nblocks; i++) {
+        const ckpt_block *e = &h->blocks[i];
+        if (!same_string("moving_variance", e->what, e->what_len))
+            continue;
+        for (uint64_t j = e->offset; j < e->offset + e->count; j++)
+            if (float_at(h->floats, j) < 0)
+                return seqrt_fail(err, "%s: bad checkpoint: layer '%.*s' (moving_variance), "
+                                  "parameter offset %" PRIu64 " of %" PRIu64 " is %g, a "
+                                  "negative variance", path, (int)e->layer_len,
+                                  (const char *)e->layer, j, h->pcount,
+                                  (double)float_at(h->floats, j));
+    }
+    return 0;
+}
+
 int seqrt_checkpoint_load_weights(const char *path, const seqrt_model *model, float *params,
                                   seqrt_checkpoint_meta *meta, char *from, size_t from_size,
-                                  seqrt_error *err)
+                                  int *was_trainable, seqrt_error *err)
 {
     /* room for any optimizer's state: the size cap is read_capped's */
     seqrt_model any = *model;
@@ -718,17 +1029,31 @@ int seqrt_checkpoint_load_weights(const char *path, const seqrt_model *model, fl
                                                                   : 4 * model->trainable_count;
     unsigned char *buf = NULL;
     size_t size = 0;
-    if (read_capped(path, &any, &buf, &size, err))
+    /* and for a table of other layers: twice this model's, and 64 more */
+    uint64_t table = table_size(model);
+    if (read_capped(path, &any, 2 * table + 64 * (CKPT_BLOCK_FIXED + 64), &buf, &size, err))
         return -1;
     ckpt_header h;
     seqrt_checkpoint_meta m;
     memset(&h, 0, sizeof h);
     memset(&m, 0, sizeof m);
-    int rc = check_intact(path, buf, size, &h, err);
+    ckpt_block **by_name = NULL;
+    int nblocks = model->blocks ? model->block_count : 0;
+    const ckpt_block **src = calloc(nblocks > 0 ? (size_t)nblocks : 1, sizeof *src);
+    int rc = src ? check_intact(path, buf, size, &h, err)
+                 : seqrt_fail(err, "%s: out of memory", path);
     if (rc == 0 && h.tcount > h.pcount)
         rc = seqrt_fail(err, "%s: bad checkpoint: %" PRIu64 " trainable parameters of only "
                         "%" PRIu64, path, h.tcount, h.pcount);
-    if (rc == 0 && (h.pcount != model->param_count || h.tcount != model->trainable_count)) {
+    if (rc == 0)
+        rc = check_table(path, &h, &by_name, err);
+    /* both name their blocks: map them by (layer, what) */
+    int mapped = rc == 0 && h.nblocks > 0 && nblocks > 0;
+    if (mapped)
+        rc = map_blocks(path, &h, by_name, model, src, err);
+    if (rc == 0 && !mapped &&
+        (h.pcount != model->param_count || h.tcount != model->trainable_count)) {
+        /* a model or file without names: the counts are all there is */
         int trainable = h.tcount != model->trainable_count;
         const seqrt_param_block *blk =
             trainable ? first_unmatched(model, 0, model->trainable_count, h.tcount)
@@ -750,17 +1075,40 @@ int seqrt_checkpoint_load_weights(const char *path, const seqrt_model *model, fl
     }
     if (rc == 0) {
         /* the optimizer values are not loaded, but a trainer never saved
-         * non-finite ones: check them as the whole file */
-        rc = check_values(path, &h, model, err);
+         * non-finite ones: check them as the whole file; the offsets are
+         * the checkpoint's, so the model cannot name them when mapped */
+        seqrt_model plain = *model;
+        if (mapped) {
+            plain.blocks = NULL;
+            plain.block_count = 0;
+        }
+        rc = check_values(path, &h, &plain, err);
+        if (rc == 0 && mapped)
+            rc = check_table_variances(path, &h, err);
     }
     if (rc == 0) {
         if (meta)
             *meta = m;
         if (from && from_size > 0)
             snprintf(from, from_size, "%.*s", (int)h.name_len, (const char *)h.name);
-        for (size_t i = 0; i < h.pcount; i++)
-            params[i] = float_at(h.floats, i);
+        if (mapped) {
+            for (int b = 0; b < nblocks; b++) {
+                const seqrt_param_block *blk = &model->blocks[b];
+                for (size_t i = 0; i < blk->count; i++)
+                    params[blk->offset + i] = float_at(h.floats, src[b]->offset + i);
+                if (was_trainable)
+                    was_trainable[b] = src[b]->trainable == 1;
+            }
+        } else {
+            for (size_t i = 0; i < h.pcount; i++)
+                params[i] = float_at(h.floats, i);
+            for (int b = 0; was_trainable && b < nblocks; b++)
+                was_trainable[b] = model->blocks[b].offset < h.tcount;
+        }
     }
+    free(by_name);
+    free(src);
+    free(h.blocks);
     free(buf);
     return rc;
 }
@@ -778,7 +1126,7 @@ int seqrt_checkpoint_load_best(const char *path, const seqrt_model *model, float
 {
     unsigned char *buf = NULL;
     size_t size = 0;
-    if (read_capped(path, model, &buf, &size, err))
+    if (read_capped(path, model, table_size(model), &buf, &size, err))
         return -1;
     ckpt_header h;
     seqrt_checkpoint_meta m;
@@ -808,6 +1156,7 @@ int seqrt_checkpoint_load_best(const char *path, const seqrt_model *model, float
         for (size_t i = 0; best_out && i < h.pcount; i++)
             best_out[i] = float_at(best ? best : h.floats, i);
     }
+    free(h.blocks);
     free(buf);
     return rc;
 }

@@ -106,17 +106,23 @@ int seqrt_checkpoint_load_best(const char *path, const seqrt_model *model, float
 /*
  * --init-from: only the parameters (params, param_count floats) of a
  * checkpoint at path, read and checked as seqrt_checkpoint_load does,
- * except that the model's name, structure hash and optimizer state may
- * differ (a batchnorm flag, the train block or the optimizer changed):
- * the parameter and trainable counts must be the model's. A checkpoint
- * holds counts, not the layer table, so that is all a reader can check;
- * a mismatch names this model's first block that the checkpoint's
- * counts cannot hold. from (from_size bytes) gets the checkpoint's model
- * name. Returns 0, or -1 with err set (the message starts with path).
+ * except that the model's name, structure hash, optimizer state and the
+ * order of the parameters may differ (a batchnorm flag, the train block
+ * or the optimizer changed). Every block of the model is loaded from the
+ * checkpoint's block of the same (layer, what) and count, wherever that
+ * sits in the checkpoint's array (a frozen batchnorm's gamma and beta
+ * move behind the trainable parameters); a block of the model missing in
+ * the checkpoint, one with another count, or a checkpoint block the model
+ * lacks is an error naming them. When the model or the file names no
+ * blocks, the parameter and trainable counts must be the model's and the
+ * floats are copied as they are. from (from_size bytes) gets the
+ * checkpoint's model name; was_trainable (block_count ints, may be NULL)
+ * whether each of the model's blocks was trainable in the checkpoint.
+ * Returns 0, or -1 with err set (the message starts with path).
  */
 int seqrt_checkpoint_load_weights(const char *path, const seqrt_model *model, float *params,
                                   seqrt_checkpoint_meta *meta, char *from, size_t from_size,
-                                  seqrt_error *err);
+                                  int *was_trainable, seqrt_error *err);
 
 /* Index of the first NaN or infinity in x[0..n), or n when all are finite. */
 size_t seqrt_first_nonfinite(const float *x, size_t n);

@@ -1238,29 +1238,75 @@ static void recipe_finish(run *r)
                recipe_monitor_name(m, &m->best_monitor), r->best.best);
 }
 
+/* "; batch_normalization: gamma, beta now frozen": the model's blocks
+ * whose trainability differs from the checkpoint's, by layer, appended to
+ * buf (the report of --init-from). */
+static void init_from_changes(const seqrt_model *m, const int *was_trainable, char *buf,
+                              size_t size)
+{
+    size_t used = strlen(buf);
+    for (int turn = 0; turn < 2; turn++) { /* now frozen, then now trained */
+        for (int b = 0; b < m->block_count; b++) {
+            int now = m->blocks[b].offset < m->trainable_count;
+            if (now == was_trainable[b] || now != turn)
+                continue;
+            /* the first changed block of its layer lists the layer's */
+            int first = 1;
+            for (int a = 0; a < b && first; a++)
+                first = !(strcmp(m->blocks[a].layer, m->blocks[b].layer) == 0 &&
+                          (m->blocks[a].offset < m->trainable_count) != was_trainable[a] &&
+                          (m->blocks[a].offset < m->trainable_count) == turn);
+            if (!first)
+                continue;
+            used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "; %s:",
+                                     m->blocks[b].layer);
+            int k = 0;
+            for (int c = b; c < m->block_count; c++) {
+                int cnow = m->blocks[c].offset < m->trainable_count;
+                if (strcmp(m->blocks[c].layer, m->blocks[b].layer) == 0 &&
+                    cnow != was_trainable[c] && cnow == turn)
+                    used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s %s",
+                                             k++ ? "," : "", m->blocks[c].what);
+            }
+            used += (size_t)snprintf(buf + used, used < size ? size - used : 0, " now %s",
+                                     turn ? "trained (frozen in the checkpoint)" : "frozen");
+        }
+    }
+}
+
 /* --init-from: the weights (every parameter, moving statistics included)
- * of a checkpoint of a model with the same parameters; the optimizer
- * state, the epoch count and the generators stay a fresh run's. */
+ * of a checkpoint of a model with the same layers, each block found by
+ * its layer and kind wherever it sits; the optimizer state, the epoch
+ * count and the generators stay a fresh run's. */
 static int run_init_from(run *r)
 {
     const seqrt_model *m = r->m;
     seqrt_error err = {{0}};
     seqrt_checkpoint_meta meta;
     char from[256];
+    int *was_trainable = calloc(m->block_count > 0 ? (size_t)m->block_count : 1, sizeof(int));
+    if (!was_trainable) {
+        fprintf(stderr, "error: --init-from %s: out of memory\n", r->o->init_from);
+        return -1;
+    }
     if (seqrt_checkpoint_load_weights(r->o->init_from, m, r->b.params, &meta, from,
-                                      sizeof from, &err)) {
+                                      sizeof from, m->blocks ? was_trainable : NULL, &err)) {
         fprintf(stderr, "error: --init-from %s\n", err.msg);
+        free(was_trainable);
         return -1;
     }
     if (!r->o->quiet) {
-        char floats[32];
-        printf("init-from %s: loaded %d block%s, %s floats, trained %u epoch%s%s%s%s\n",
+        char floats[32], changes[2048] = "";
+        if (m->blocks)
+            init_from_changes(m, was_trainable, changes, sizeof changes);
+        printf("init-from %s: loaded %d block%s, %s floats, trained %u epoch%s%s%s%s%s\n",
                r->o->init_from, m->block_count, m->block_count == 1 ? "" : "s",
                with_commas(m->param_count, floats, sizeof floats), meta.epoch,
                meta.epoch == 1 ? "" : "s", strcmp(from, m->name) ? " (model '" : "",
-               strcmp(from, m->name) ? from : "", strcmp(from, m->name) ? "')" : "");
+               strcmp(from, m->name) ? from : "", strcmp(from, m->name) ? "')" : "", changes);
         fflush(stdout);
     }
+    free(was_trainable);
     return 0;
 }
 
