@@ -272,10 +272,12 @@ static void forward_part(void *arg, int part, int parts)
     const size_t K = conv_k(c), P = conv_p(c), in_size = (size_t)c->h * c->w * c->cin;
     size_t lo, hi;
     seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
+    /* one im2col buffer per part, the slot of its first sample: reused
+     * for each sample it stays in L2 (see the header) */
+    float *cn = j->scratch + lo * P * K;
     for (size_t n = lo; n < hi; n++) {
         const float *col = j->x + n * in_size;
         if (!j->pointwise) {
-            float *cn = j->scratch + n * P * K;
             seqrt_conv2d_im2col(c, col, cn);
             col = cn;
         }
@@ -314,9 +316,10 @@ static void backward_part(void *arg, int part, int parts)
         if (n1 > (size_t)j->batch)
             n1 = (size_t)j->batch;
         float *slot = j->slots + gi * S, *spare = j->slots + ((size_t)j->groups + gi) * S;
+        /* one im2col / dcol buffer per group, its first sample's */
+        float *coln = j->scratch + n0 * P * K;
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
-            float *coln = j->scratch + n * P * K;
             const float *col = xn; /* pointwise: x is its own im2col */
             if (!j->pointwise) {
                 seqrt_conv2d_im2col(c, xn, coln);
