@@ -55,6 +55,8 @@ static const conv_case cases[] = {
     {1, 9, 7, 3, 3, 3, 5, 1, 1, 2, 2, 1},  /* dilation 2, same */
     {3, 8, 9, 2, 3, 2, 3, 2, 1, 2, 1, 0},  /* non-square everything, valid */
     {3, 6, 6, 3, 3, 3, 4, 1, 1, 1, 1, 0},  /* plain 3x3 valid */
+    {3, 7, 9, 1, 3, 3, 20, 1, 1, 1, 1, 1}, /* 3x3 on 1 channel, same (direct) */
+    {2, 6, 5, 1, 3, 3, 37, 1, 1, 1, 1, 0}, /* 3x3 on 1 channel, valid, 37 filters */
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -351,10 +353,21 @@ static void conv_threads(void **state)
 
 /* Every GEMM path (and CBLAS) computes the same convolution (to float
  * rounding: CBLAS sums in its own order). */
+static void conv_paths_case(const conv_case *kp);
+
 static void conv_paths(void **state)
 {
     (void)state;
-    const conv_case k = {3, 9, 8, 3, 3, 3, 20, 2, 1, 1, 1, 1};
+    /* the second: the direct 3x3 kernels on one channel (conv.c) */
+    static const conv_case pc[] = {{3, 9, 8, 3, 3, 3, 20, 2, 1, 1, 1, 1},
+                                   {3, 9, 11, 1, 3, 3, 37, 1, 1, 1, 1, 1}};
+    for (size_t s = 0; s < sizeof pc / sizeof pc[0]; s++)
+        conv_paths_case(&pc[s]);
+}
+
+static void conv_paths_case(const conv_case *kp)
+{
+    const conv_case k = *kp;
     seqrt_conv2d_shape c = shape_of(&k);
     trand r = {47};
     size_t nx = n_x(&k), nw = n_w(&k), ny = n_y(&c, k.batch);

@@ -62,6 +62,15 @@
  *   its Zen AVX-512 kernels, 1 thread); PyTorch 1.13's conv2d (oneDNN)
  *   3.8 ms on 1 thread. docs/performance.md has the table.
  *
+ *   Direct 3x3 on one input channel (conv1; "direct 3x3" below): on the
+ *   AVX-512 path conv1 forward 0.168 -> 0.087-0.100 ms and its dW
+ *   (no dx) 0.301 -> 0.20 ms on one thread, the same bits
+ *   (conv_paths, fastest of 200, 2026-12-02, load average 5-7). And the
+ *   im2col rows now go to one buffer per thread part (forward) or dW
+ *   group (backward), not one per sample: conv2's 32 samples' rows were
+ *   5.3 MB, so each im2col wrote to memory out of L2; the fused CNN step
+ *   (conv_paths --cnn, 1 thread) went from 6.4-6.9 to 5.8-6.0 ms.
+ *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
@@ -74,6 +83,13 @@
 
 #include <cblas.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_DIRECT 1
+#else
+#define HAVE_DIRECT 0
+#endif
 
 /* Multiply-adds from which a call is split over the threads (as dense.c:
  * a hand-off costs about a microsecond). A function of the shape alone. */
@@ -239,12 +255,160 @@ static void mm_xtdy(const seqrt_gemm_ops *g, int rows, int in, int n, const floa
                 0.0f, dw, n);
 }
 
+
+/* ------------------------------------- direct 3x3 on one input channel */
+
+/* The first layer of an image model (cin = 1, 3x3, stride 1, no
+ * dilation) on the AVX-512 path: its im2col rows are K = 9 floats, too
+ * short for the GEMM tiles (49-88 GFLOP/s, and the im2col written and
+ * read again). The direct kernels below read a zero-padded copy of the
+ * sample, [oh + 2, ow + 2], and keep the 9 weight rows (forward) or the
+ * 9 rows of dW (backward) in registers. They do exactly the GEMM
+ * kernels' arithmetic: forward each output from the bias (or 0), k =
+ * (ky, kx) ascending, one fused multiply-add per term, a padded zero
+ * included; dW each element from 0, the output position ascending. So
+ * the results are the im2col path's bits (tests/runtime/test_conv.c
+ * checks that every path agrees). */
+static int direct3x3(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
+{
+    return HAVE_DIRECT && g && g->path == SEQRT_GEMM_AVX512 && c->cin == 1 && c->kh == 3 &&
+           c->kw == 3 && c->sh == 1 && c->sw == 1 && c->dh == 1 && c->dw == 1;
+}
+
+/* xp[oh + 2, ow + 2]: output (oy, ox)'s window starts at xp[oy][ox]. It
+ * fits in a sample's im2col rows: (oh + 2)(ow + 2) <= 9 oh ow. */
+static void pad_sample(const seqrt_conv2d_shape *c, const float *x, float *xp)
+{
+    const int hp = c->oh + 2, wp = c->ow + 2;
+    for (int r = 0; r < hp; r++) {
+        const int iy = r - c->pad_top;
+        float *row = xp + (size_t)r * wp;
+        for (int s = 0; s < wp; s++) {
+            const int ix = s - c->pad_left;
+            row[s] = iy >= 0 && iy < c->h && ix >= 0 && ix < c->w
+                         ? x[(size_t)iy * c->w + ix]
+                         : 0.0f;
+        }
+    }
+}
+
+#if HAVE_DIRECT
+#define DIRECT_FN __attribute__((target("avx512f")))
+
+DIRECT_FN static inline __mmask16 lanes(int width)
+{
+    return width >= 16 ? (__mmask16)0xFFFF : width <= 0 ? 0 : (__mmask16)((1u << width) - 1);
+}
+
+/* y[P, cout] of one sample from its padded copy; 32 columns and 4
+ * positions at a time (18 weight vectors, 8 accumulators) */
+DIRECT_FN static void direct_forward(const seqrt_conv2d_shape *c, const float *xp,
+                                     const float *w, const float *b, float *y)
+{
+    const int cout = c->cout, ow = c->ow, wp = c->ow + 2;
+    const int off[9] = {0, 1, 2, wp, wp + 1, wp + 2, 2 * wp, 2 * wp + 1, 2 * wp + 2};
+    for (int j = 0; j < cout; j += 32) {
+        const __mmask16 m0 = lanes(cout - j), m1 = lanes(cout - j - 16);
+        __m512 w0[9], w1[9];
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++) {
+            w0[k] = _mm512_maskz_loadu_ps(m0, w + (size_t)k * cout + j);
+            w1[k] = _mm512_maskz_loadu_ps(m1, w + (size_t)k * cout + j + 16);
+        }
+        const __m512 b0 = b ? _mm512_maskz_loadu_ps(m0, b + j) : _mm512_setzero_ps();
+        const __m512 b1 = b ? _mm512_maskz_loadu_ps(m1, b + j + 16) : _mm512_setzero_ps();
+        for (int oy = 0; oy < c->oh; oy++) {
+            const float *xr = xp + (size_t)oy * wp;
+            float *yr = y + (size_t)oy * ow * cout + j;
+            int ox = 0;
+            for (; ox + 4 <= ow; ox += 4) {
+                __m512 a0[4], a1[4];
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) {
+                    a0[i] = b0;
+                    a1[i] = b1;
+                }
+#pragma GCC unroll 9
+                for (int k = 0; k < 9; k++)
+#pragma GCC unroll 4
+                    for (int i = 0; i < 4; i++) {
+                        const __m512 xb = _mm512_set1_ps(xr[ox + i + off[k]]);
+                        a0[i] = _mm512_fmadd_ps(xb, w0[k], a0[i]);
+                        a1[i] = _mm512_fmadd_ps(xb, w1[k], a1[i]);
+                    }
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) {
+                    _mm512_mask_storeu_ps(yr + (size_t)(ox + i) * cout, m0, a0[i]);
+                    _mm512_mask_storeu_ps(yr + (size_t)(ox + i) * cout + 16, m1, a1[i]);
+                }
+            }
+            for (; ox < ow; ox++) {
+                __m512 a0 = b0, a1 = b1;
+#pragma GCC unroll 9
+                for (int k = 0; k < 9; k++) {
+                    const __m512 xb = _mm512_set1_ps(xr[ox + off[k]]);
+                    a0 = _mm512_fmadd_ps(xb, w0[k], a0);
+                    a1 = _mm512_fmadd_ps(xb, w1[k], a1);
+                }
+                _mm512_mask_storeu_ps(yr + (size_t)ox * cout, m0, a0);
+                _mm512_mask_storeu_ps(yr + (size_t)ox * cout + 16, m1, a1);
+            }
+        }
+    }
+}
+
+/* dw[9, cout] = one sample's col^T dy from its padded copy; 32 columns
+ * at a time (18 accumulators), the positions ascending */
+DIRECT_FN static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy,
+                                float *dw)
+{
+    const int cout = c->cout, ow = c->ow, wp = c->ow + 2;
+    const int off[9] = {0, 1, 2, wp, wp + 1, wp + 2, 2 * wp, 2 * wp + 1, 2 * wp + 2};
+    for (int j = 0; j < cout; j += 32) {
+        const __mmask16 m0 = lanes(cout - j), m1 = lanes(cout - j - 16);
+        __m512 a0[9], a1[9];
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++)
+            a0[k] = a1[k] = _mm512_setzero_ps();
+        for (int oy = 0; oy < c->oh; oy++) {
+            const float *xr = xp + (size_t)oy * wp;
+            const float *dr = dy + (size_t)oy * ow * cout + j;
+            for (int ox = 0; ox < ow; ox++) {
+                const __m512 d0 = _mm512_maskz_loadu_ps(m0, dr + (size_t)ox * cout);
+                const __m512 d1 = _mm512_maskz_loadu_ps(m1, dr + (size_t)ox * cout + 16);
+#pragma GCC unroll 9
+                for (int k = 0; k < 9; k++) {
+                    const __m512 xb = _mm512_set1_ps(xr[ox + off[k]]);
+                    a0[k] = _mm512_fmadd_ps(xb, d0, a0[k]);
+                    a1[k] = _mm512_fmadd_ps(xb, d1, a1[k]);
+                }
+            }
+        }
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++) {
+            _mm512_mask_storeu_ps(dw + (size_t)k * cout + j, m0, a0[k]);
+            _mm512_mask_storeu_ps(dw + (size_t)k * cout + j + 16, m1, a1[k]);
+        }
+    }
+}
+#else
+static void direct_forward(const seqrt_conv2d_shape *c, const float *xp, const float *w,
+                           const float *b, float *y)
+{
+    (void)c, (void)xp, (void)w, (void)b, (void)y;
+}
+static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy, float *dw)
+{
+    (void)c, (void)xp, (void)dy, (void)dw;
+}
+#endif
+
 /* ------------------------------------------------------------ the jobs */
 
 typedef struct conv_job {
     const seqrt_gemm_ops     *g;
     const seqrt_conv2d_shape *c;
-    int                       batch, groups, per_group, pointwise;
+    int                       batch, groups, per_group, pointwise, direct;
     const float              *x, *w, *b, *dy, *wt;
     float                    *y, *dx, *dw, *db, *scratch, *slots;
 } conv_job;
@@ -272,10 +436,17 @@ static void forward_part(void *arg, int part, int parts)
     const size_t K = conv_k(c), P = conv_p(c), in_size = (size_t)c->h * c->w * c->cin;
     size_t lo, hi;
     seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
+    /* one im2col buffer per part, the slot of its first sample: reused
+     * for each sample it stays in L2 (see the header) */
+    float *cn = j->scratch + lo * P * K;
     for (size_t n = lo; n < hi; n++) {
         const float *col = j->x + n * in_size;
+        if (j->direct) {
+            pad_sample(c, col, cn);
+            direct_forward(c, cn, j->w, j->b, j->y + n * P * (size_t)c->cout);
+            continue;
+        }
         if (!j->pointwise) {
-            float *cn = j->scratch + n * P * K;
             seqrt_conv2d_im2col(c, col, cn);
             col = cn;
         }
@@ -292,6 +463,7 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
     conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch,
                   .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .b = b,
                   .y = y, .scratch = scratch};
+    j.direct = direct3x3(j.g, c);
     run(split(j.g, batch, c), forward_part, &j);
 }
 
@@ -314,16 +486,22 @@ static void backward_part(void *arg, int part, int parts)
         if (n1 > (size_t)j->batch)
             n1 = (size_t)j->batch;
         float *slot = j->slots + gi * S, *spare = j->slots + ((size_t)j->groups + gi) * S;
+        /* one im2col / dcol buffer per group, its first sample's */
+        float *coln = j->scratch + n0 * P * K;
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
-            float *coln = j->scratch + n * P * K;
             const float *col = xn; /* pointwise: x is its own im2col */
-            if (!j->pointwise) {
-                seqrt_conv2d_im2col(c, xn, coln);
-                col = coln;
-            }
             float *part_sum = n == n0 ? slot : spare;
-            mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, part_sum);
+            if (j->direct) {
+                pad_sample(c, xn, coln);
+                direct_dw(c, coln, dyn, part_sum);
+            } else {
+                if (!j->pointwise) {
+                    seqrt_conv2d_im2col(c, xn, coln);
+                    col = coln;
+                }
+                mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, part_sum);
+            }
             if (j->db) {
                 float *sb = part_sum + K * cout;
                 for (size_t o = 0; o < cout; o++)
@@ -391,6 +569,7 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
                   .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .dy = dy,
                   .dx = dx, .dw = dw, .db = db, .scratch = scratch,
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
+    j.direct = direct3x3(j.g, c);
     if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */
