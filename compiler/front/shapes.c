@@ -548,9 +548,11 @@ uint64_t shapes_conv_scratch(const layer *l)
 {
     if (l->kind != LAYER_CONV2D)
         return 0;
-    /* the column matrix of one sample: oh * ow rows of kh * kw * cin */
-    uint64_t patch = (uint64_t)l->kernel[0] * (uint64_t)l->kernel[1] * (uint64_t)l->in_dims[2];
-    return mul_sat(2, mul_sat((uint64_t)l->out.groups, patch));
+    /* the runtime's own formula (seqrt.h): oh * ow rows of kh * kw * cin,
+     * and the partial sums of dW and db */
+    uint64_t patch = mul_sat(mul_sat((uint64_t)l->kernel[0], (uint64_t)l->kernel[1]),
+                             (uint64_t)l->in_dims[2]);
+    return seqrt_conv2d_scratch_floats((uint64_t)l->out.groups, patch, (uint64_t)l->filters);
 }
 
 /* What conv2d and the pools need of the sample they read (an image

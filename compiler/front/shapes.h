@@ -60,10 +60,12 @@ int shapes_check(diag *d, model *m, model_goal goal);
 bool layer_uses_batch_stats(const layer *l);
 
 /* Floats per sample a conv2d layer's scratch takes in the memory plan
- * (0 for other layers): twice the column matrix of one sample, 2 * oh * ow
- * * kh * kw * cin, saturating. The generated trainer checks at start that
- * the runtime's seqrt_conv2d_scratch_per_sample asks for no more
- * (docs/generated-c.md). Valid after shapes_check. */
+ * (0 for other layers): seqrt_conv2d_scratch_floats, the runtime's own
+ * formula (a sample's column matrix, oh * ow * kh * kw * cin, and the
+ * partial sums of dW and db, (kh * kw * cin + 1) * filters), saturating.
+ * The generated trainer checks at start that the runtime's
+ * seqrt_conv2d_scratch_per_sample asks for no more (docs/generated-c.md).
+ * Valid after shapes_check. */
 uint64_t shapes_conv_scratch(const layer *l);
 
 /* The layer whose output is the model's: the last one */

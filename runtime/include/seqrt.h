@@ -257,6 +257,18 @@ typedef struct seqrt_conv2d_shape {
 /* Scratch floats a conv2d call may use per sample of the batch (e.g. an
  * im2col buffer); the caller provides scratch_per_sample * capacity. */
 size_t seqrt_conv2d_scratch_per_sample(const seqrt_conv2d_shape *c);
+/* The same figure from the sizes alone, the one formula the compiler's
+ * memory plan and the kernels share: a sample's column matrix (positions
+ * = oh * ow rows of patch = kh * kw * cin) and a slot of partial sums of
+ * dW and db (patch * cout + cout). Saturates at UINT64_MAX, so the
+ * compiler may ask before it has refused impossible sizes. */
+static inline uint64_t seqrt_conv2d_scratch_floats(uint64_t positions, uint64_t patch,
+                                                   uint64_t cout)
+{
+    uint64_t col = patch && positions > UINT64_MAX / patch ? UINT64_MAX : positions * patch;
+    uint64_t slot = cout && patch > UINT64_MAX / cout - 1 ? UINT64_MAX : (patch + 1) * cout;
+    return col > UINT64_MAX - slot ? UINT64_MAX : col + slot;
+}
 /* y[batch, oh, ow, cout] = conv(x, w) (+ b when b != NULL) */
 void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x,
                           const float *w, const float *b, float *y, float *scratch);

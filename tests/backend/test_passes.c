@@ -293,8 +293,9 @@ static void test_cnn_geometry_scratch_and_argmax(void **state)
         const ir_tensor *sc = &ir->tensors[c1->scratch[k]];
         assert_int_equal(sc->role, IR_T_SCRATCH);
         assert_int_equal(sc->def, sc->last); /* one call */
-        /* twice the column matrix of a sample: 2 * 12*12 * 3*3*32 */
-        assert_int_equal(sc->features, 2 * 144 * 288);
+        /* the column matrix of a sample, 12*12 rows of 3*3*32, and a
+         * slot of partial sums of dW and db, (3*3*32 + 1) * 64 */
+        assert_int_equal(sc->features, 144 * 288 + (288 + 1) * 64);
     }
     assert_int_equal(ir->tensors[c1->scratch[0]].def, (int)(c1 - ir->ops));
     assert_int_equal(ir->tensors[c1->scratch[1]].def, 2 * ir->nops - 1 - (int)(c1 - ir->ops));

@@ -119,7 +119,7 @@ static size_t slot_size(const seqrt_conv2d_shape *c)
  * spare slots (2 groups <= batch, or 1 sample per group and no spare) */
 size_t seqrt_conv2d_scratch_per_sample(const seqrt_conv2d_shape *c)
 {
-    return conv_p(c) * conv_k(c) + slot_size(c);
+    return (size_t)seqrt_conv2d_scratch_floats(conv_p(c), conv_k(c), (uint64_t)c->cout);
 }
 
 int seqrt_conv2d_is_pointwise(const seqrt_conv2d_shape *c)

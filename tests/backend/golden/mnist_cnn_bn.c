@@ -32,12 +32,12 @@
  * starts at OFFSET * capacity. Buffers whose lives do not overlap share
  * floats, as noted (`seqc ir` shows the lives). */
 #define ARENA_CONV2D                                    0 /* shares floats with conv2d_scratch_backward */
-#define ARENA_CONV2D_SCRATCH                        25088 /* shares floats with batch_normalization_stats, max_pooling2d, batch_normalization_argmax, conv2d_1 and 3 more */
+#define ARENA_CONV2D_SCRATCH                        25088 /* shares floats with batch_normalization_stats, max_pooling2d, batch_normalization_argmax, batch_normalization_scratch_backward */
 #define ARENA_CONV2D_SCRATCH_BACKWARD                   0 /* shares floats with conv2d */
 #define ARENA_BATCH_NORMALIZATION_STATS             25088 /* shares floats with conv2d_scratch */
 #define ARENA_MAX_POOLING2D                         25152 /* shares floats with conv2d_scratch, batch_normalization_scratch_backward */
 #define ARENA_BATCH_NORMALIZATION_ARGMAX            31424 /* shares floats with conv2d_scratch */
-#define ARENA_CONV2D_1                              37696 /* shares floats with conv2d_scratch, batch_normalization_scratch, d_max_pooling2d */
+#define ARENA_CONV2D_1                              37696 /* shares floats with batch_normalization_scratch, d_max_pooling2d */
 #define ARENA_CONV2D_1_SCRATCH                      46912 /* shares floats with conv2d_1_scratch_backward, batch_normalization_1_stats, max_pooling2d_1, batch_normalization_1_argmax and 8 more */
 #define ARENA_CONV2D_1_SCRATCH_BACKWARD             63200 /* shares floats with conv2d_1_scratch, d_conv2d */
 #define ARENA_BATCH_NORMALIZATION_1_STATS           46912 /* shares floats with conv2d_1_scratch */
@@ -45,16 +45,16 @@
 #define ARENA_BATCH_NORMALIZATION_1_ARGMAX          49344 /* shares floats with conv2d_1_scratch */
 #define ARENA_DENSE                                 51648 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch, d_dense */
 #define ARENA_SOFTMAX                               51664 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch */
-#define ARENA_BATCH_NORMALIZATION_SCRATCH           37696 /* shares floats with conv2d_scratch, conv2d_1, d_max_pooling2d */
+#define ARENA_BATCH_NORMALIZATION_SCRATCH           37696 /* shares floats with conv2d_1, d_max_pooling2d */
 #define ARENA_BATCH_NORMALIZATION_SCRATCH_BACKWARD    25152 /* shares floats with conv2d_scratch, max_pooling2d */
 #define ARENA_BATCH_NORMALIZATION_1_SCRATCH         51648 /* shares floats with conv2d_1_scratch, dense, softmax, d_conv2d and 2 more */
 #define ARENA_BATCH_NORMALIZATION_1_SCRATCH_BACKWARD    47040 /* shares floats with conv2d_1_scratch, max_pooling2d_1 */
 #define ARENA_D_CONV2D                              51680 /* shares floats with conv2d_1_scratch, conv2d_1_scratch_backward, batch_normalization_1_scratch, d_conv2d_1 and 1 more */
-#define ARENA_D_MAX_POOLING2D                       37696 /* shares floats with conv2d_scratch, conv2d_1, batch_normalization_scratch */
+#define ARENA_D_MAX_POOLING2D                       37696 /* shares floats with conv2d_1, batch_normalization_scratch */
 #define ARENA_D_CONV2D_1                            53984 /* shares floats with conv2d_1_scratch, d_conv2d */
 #define ARENA_D_MAX_POOLING2D_1                     51680 /* shares floats with conv2d_1_scratch, batch_normalization_1_scratch, d_conv2d */
 #define ARENA_D_DENSE                               51648 /* shares floats with conv2d_1_scratch, dense, batch_normalization_1_scratch */
-#define ACT_PER_SAMPLE                             146144
+#define ACT_PER_SAMPLE                             123168
 
 /* Convolutions and pools (NHWC): input, kernel or pool, strides,
  * `same` padding before the first row and column, output. */
@@ -125,12 +125,12 @@ static void forward_train(seqrt_step *s)
     float *p = s->params;
     const float *x = s->x; /* [N,784] */
     float *conv2d = s->arena + ARENA_CONV2D * cap; /* [N,28,28,32] output */
-    float *conv2d_scratch = s->arena + ARENA_CONV2D_SCRATCH * cap; /* [N,14112] scratch */
+    float *conv2d_scratch = s->arena + ARENA_CONV2D_SCRATCH * cap; /* [N,7376] scratch */
     float *batch_normalization_stats = s->arena + ARENA_BATCH_NORMALIZATION_STATS * cap; /* [64] saved for backward */
     float *max_pooling2d = s->arena + ARENA_MAX_POOLING2D * cap; /* [N,14,14,32] output */
     int32_t *batch_normalization_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_ARGMAX * cap); /* [N,6272] saved for backward */
     float *conv2d_1 = s->arena + ARENA_CONV2D_1 * cap; /* [N,12,12,64] output */
-    float *conv2d_1_scratch = s->arena + ARENA_CONV2D_1_SCRATCH * cap; /* [N,82944] scratch */
+    float *conv2d_1_scratch = s->arena + ARENA_CONV2D_1_SCRATCH * cap; /* [N,59968] scratch */
     float *batch_normalization_1_stats = s->arena + ARENA_BATCH_NORMALIZATION_1_STATS * cap; /* [128] saved for backward */
     float *max_pooling2d_1 = s->arena + ARENA_MAX_POOLING2D_1 * cap; /* [N,6,6,64] output */
     int32_t *batch_normalization_1_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_1_ARGMAX * cap); /* [N,2304] saved for backward */
@@ -183,10 +183,10 @@ static void forward_infer(seqrt_step *s)
     const float *p = s->params;
     const float *x = s->x; /* [N,784] */
     float *conv2d = s->arena + ARENA_CONV2D * cap; /* [N,28,28,32] output */
-    float *conv2d_scratch = s->arena + ARENA_CONV2D_SCRATCH * cap; /* [N,14112] scratch */
+    float *conv2d_scratch = s->arena + ARENA_CONV2D_SCRATCH * cap; /* [N,7376] scratch */
     float *max_pooling2d = s->arena + ARENA_MAX_POOLING2D * cap; /* [N,14,14,32] output */
     float *conv2d_1 = s->arena + ARENA_CONV2D_1 * cap; /* [N,12,12,64] output */
-    float *conv2d_1_scratch = s->arena + ARENA_CONV2D_1_SCRATCH * cap; /* [N,82944] scratch */
+    float *conv2d_1_scratch = s->arena + ARENA_CONV2D_1_SCRATCH * cap; /* [N,59968] scratch */
     float *max_pooling2d_1 = s->arena + ARENA_MAX_POOLING2D_1 * cap; /* [N,6,6,64] output */
     float *dense = s->arena + ARENA_DENSE * cap; /* [N,10] output */
     float *softmax = s->arena + ARENA_SOFTMAX * cap; /* [N,10] output: probabilities */
@@ -240,12 +240,12 @@ static void backward(seqrt_step *s)
     float *g = s->grads;
     const float *x = s->x; /* [N,784] */
     float *conv2d = s->arena + ARENA_CONV2D * cap; /* [N,28,28,32] output */
-    float *conv2d_scratch_backward = s->arena + ARENA_CONV2D_SCRATCH_BACKWARD * cap; /* [N,14112] scratch */
+    float *conv2d_scratch_backward = s->arena + ARENA_CONV2D_SCRATCH_BACKWARD * cap; /* [N,7376] scratch */
     float *batch_normalization_stats = s->arena + ARENA_BATCH_NORMALIZATION_STATS * cap; /* [64] saved for backward */
     float *max_pooling2d = s->arena + ARENA_MAX_POOLING2D * cap; /* [N,14,14,32] output */
     int32_t *batch_normalization_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_ARGMAX * cap); /* [N,6272] saved for backward */
     float *conv2d_1 = s->arena + ARENA_CONV2D_1 * cap; /* [N,12,12,64] output */
-    float *conv2d_1_scratch_backward = s->arena + ARENA_CONV2D_1_SCRATCH_BACKWARD * cap; /* [N,82944] scratch */
+    float *conv2d_1_scratch_backward = s->arena + ARENA_CONV2D_1_SCRATCH_BACKWARD * cap; /* [N,59968] scratch */
     float *batch_normalization_1_stats = s->arena + ARENA_BATCH_NORMALIZATION_1_STATS * cap; /* [128] saved for backward */
     float *max_pooling2d_1 = s->arena + ARENA_MAX_POOLING2D_1 * cap; /* [N,6,6,64] output */
     int32_t *batch_normalization_1_argmax = (int32_t *)(s->arena + ARENA_BATCH_NORMALIZATION_1_ARGMAX * cap); /* [N,2304] saved for backward */
@@ -366,8 +366,8 @@ static const seqrt_model model = {
 #ifndef SEQRT_NO_MAIN
 int main(int argc, char **argv)
 {
-    if (seqrt_conv2d_scratch_per_sample(&conv2d_shape) > 14112) {
-        fprintf(stderr, "%s: layer conv2d needs more scratch than the 14112 floats per sample "
+    if (seqrt_conv2d_scratch_per_sample(&conv2d_shape) > 7376) {
+        fprintf(stderr, "%s: layer conv2d needs more scratch than the 7376 floats per sample "
                         "this trainer reserves; generate it again with the seqc of this libseqrt\n",
                 argv[0]);
         return 1;
@@ -378,8 +378,8 @@ int main(int argc, char **argv)
                 argv[0]);
         return 1;
     }
-    if (seqrt_conv2d_scratch_per_sample(&conv2d_1_shape) > 82944) {
-        fprintf(stderr, "%s: layer conv2d_1 needs more scratch than the 82944 floats per sample "
+    if (seqrt_conv2d_scratch_per_sample(&conv2d_1_shape) > 59968) {
+        fprintf(stderr, "%s: layer conv2d_1 needs more scratch than the 59968 floats per sample "
                         "this trainer reserves; generate it again with the seqc of this libseqrt\n",
                 argv[0]);
         return 1;
