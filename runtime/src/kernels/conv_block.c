@@ -96,10 +96,6 @@
 #define IVDEP /* clang (the sanitizer builds): warns where it cannot follow */
 #endif
 
-/* The batch is split over the threads from this many input floats, as
- * pool.c: below it the hand-off costs more than it saves. */
-#define SPLIT_MIN_FLOATS ((size_t)1 << 16)
-
 size_t seqrt_bn_relu_maxpool_scratch_per_sample(int c)
 {
     return 2 * (size_t)c;
@@ -117,22 +113,18 @@ typedef struct block_job {
     void (*range)(const struct block_job *j, int n0, int n1);
 } block_job;
 
-static void block_part(void *arg, int part, int parts)
+/* samples are split over the threads as the pools do
+ * (seqrt_parallel_samples) */
+static void block_samples(const void *job, int n0, int n1)
 {
-    const block_job *j = arg;
-    size_t lo, hi;
-    seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
-    if (lo < hi)
-        j->range(j, (int)lo, (int)hi);
+    const block_job *j = job;
+    j->range(j, n0, n1);
 }
 
 static void block_run(block_job *j)
 {
     size_t floats = (size_t)j->batch * j->p->h * j->p->w * j->p->c;
-    if (j->batch > 1 && floats >= SPLIT_MIN_FLOATS && seqrt_parallel_parts() > 1)
-        seqrt_parallel(block_part, j);
-    else
-        j->range(j, 0, j->batch);
+    seqrt_parallel_samples(j->batch, floats, block_samples, j);
 }
 
 /* window (oy, ox)'s rows [*y0, *y1) and columns [*x0, *x1): disjoint

@@ -30,6 +30,31 @@ void seqrt_parallel(seqrt_part_fn fn, void *arg)
         fn(arg, part, parts);
 }
 
+typedef struct samples_work {
+    int              batch;
+    seqrt_samples_fn range;
+    const void      *job;
+} samples_work;
+
+static void samples_part(void *arg, int part, int parts)
+{
+    const samples_work *w = arg;
+    size_t lo, hi;
+    seqrt_parallel_range((size_t)w->batch, 1, part, parts, &lo, &hi);
+    if (lo < hi)
+        w->range(w->job, (int)lo, (int)hi);
+}
+
+void seqrt_parallel_samples(int batch, size_t floats, seqrt_samples_fn range, const void *job)
+{
+    if (batch > 1 && floats >= SEQRT_SPLIT_MIN_FLOATS && parts_now > 1) {
+        samples_work w = {batch, range, job};
+        seqrt_parallel(samples_part, &w);
+    } else {
+        range(job, 0, batch);
+    }
+}
+
 void seqrt_parallel_range(size_t n, size_t align, int part, int parts,
                           size_t *lo, size_t *hi)
 {

@@ -42,6 +42,16 @@ void seqrt_parallel(seqrt_part_fn fn, void *arg);
 void seqrt_parallel_range(size_t n, size_t align, int part, int parts,
                           size_t *lo, size_t *hi);
 
+/* For kernels whose samples are independent (each sample's outputs
+ * depend on that sample alone, so any split gives the same bits):
+ * range(job, n0, n1) over samples [0, batch), split by samples over the
+ * parts when the call touches at least SEQRT_SPLIT_MIN_FLOATS floats
+ * (below that the hand-off costs more than it saves), else all of it on
+ * the calling thread. */
+#define SEQRT_SPLIT_MIN_FLOATS ((size_t)1 << 16)
+typedef void (*seqrt_samples_fn)(const void *job, int n0, int n1);
+void seqrt_parallel_samples(int batch, size_t floats, seqrt_samples_fn range, const void *job);
+
 /* A buffer of at least n floats for a kernel's per-part results, kept
  * here and grown only when a larger one is asked for. The trainer asks
  * for the largest size before training (train.c, alloc_batch), so the

@@ -40,11 +40,9 @@ static void window(const seqrt_pool2d_shape *p, int oy, int ox, int *y0, int *y1
     *x1 = b + p->pw > p->w ? p->w : b + p->pw;
 }
 
-/* The windowed pools split the batch over the threads by samples when a
- * call reads enough to pay for the hand-off: each sample's outputs depend
- * on that sample alone, so the bits are the same for any split. */
-#define SPLIT_MIN_FLOATS ((size_t)1 << 16)
-
+/* The windowed pools split the batch over the threads by samples
+ * (seqrt_parallel_samples): each sample's outputs depend on that sample
+ * alone, so the bits are the same for any split. */
 typedef struct pool_job {
     const seqrt_pool2d_shape *p;
     int                       batch;
@@ -55,22 +53,16 @@ typedef struct pool_job {
     void (*range)(const struct pool_job *j, int n0, int n1);
 } pool_job;
 
-static void pool_part(void *arg, int part, int parts)
+static void pool_samples(const void *job, int n0, int n1)
 {
-    const pool_job *j = arg;
-    size_t lo, hi;
-    seqrt_parallel_range((size_t)j->batch, 1, part, parts, &lo, &hi);
-    if (lo < hi)
-        j->range(j, (int)lo, (int)hi);
+    const pool_job *j = job;
+    j->range(j, n0, n1);
 }
 
 static void pool_run(pool_job *j)
 {
     size_t floats = (size_t)j->batch * j->p->h * j->p->w * j->p->c;
-    if (j->batch > 1 && floats >= SPLIT_MIN_FLOATS && seqrt_parallel_parts() > 1)
-        seqrt_parallel(pool_part, j);
-    else
-        j->range(j, 0, j->batch);
+    seqrt_parallel_samples(j->batch, floats, pool_samples, j);
 }
 
 SEQRT_CLONES static void maxpool_forward_range(const pool_job *j, int n0, int n1)
