@@ -15,6 +15,63 @@
 
 #include <math.h>
 
+/* The statistics every training-mode batchnorm starts from, over `rows`
+ * rows of F features: the mean mu[F], the deviations x - mu into dev, and
+ * their sums of squares sq[F] (two passes rather than E[x^2] - E[x]^2,
+ * which cancels badly; with one row every deviation is exactly 0). */
+static void bn_mean_dev(int rows, size_t F, const float *x, float *mu, float *dev, float *sq)
+{
+    const float inv_n = 1.0f / (float)rows;
+    for (size_t f = 0; f < F; f++)
+        mu[f] = 0.0f;
+    for (int i = 0; i < rows; i++) {
+        const float *xr = x + (size_t)i * F;
+        for (size_t f = 0; f < F; f++)
+            mu[f] += xr[f];
+    }
+    for (size_t f = 0; f < F; f++) {
+        mu[f] *= inv_n;
+        sq[f] = 0.0f;
+    }
+    for (int i = 0; i < rows; i++) {
+        const float *xr = x + (size_t)i * F;
+        float *hr = dev + (size_t)i * F;
+        for (size_t f = 0; f < F; f++) {
+            float d = xr[f] - mu[f];
+            hr[f] = d;
+            sq[f] += d * d;
+        }
+    }
+}
+
+/* xhat = dev * inv_std in place, y = gamma * xhat + beta (gamma 1 and
+ * beta 0 where NULL: scale=false, center=false) */
+static void bn_normalize(int rows, size_t F, const float *inv_std, const float *gamma,
+                         const float *beta, float *xhat, float *y)
+{
+    if (gamma && beta) {
+        for (int i = 0; i < rows; i++) {
+            float *hr = xhat + (size_t)i * F;
+            float *yr = y + (size_t)i * F;
+            for (size_t f = 0; f < F; f++) {
+                float h = hr[f] * inv_std[f];
+                hr[f] = h;
+                yr[f] = gamma[f] * h + beta[f];
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < rows; i++) {
+        float *hr = xhat + (size_t)i * F;
+        float *yr = y + (size_t)i * F;
+        for (size_t f = 0; f < F; f++) {
+            float h = hr[f] * inv_std[f];
+            hr[f] = h;
+            yr[f] = (gamma ? gamma[f] : 1.0f) * h + (beta ? beta[f] : 0.0f);
+        }
+    }
+}
+
 /* x[batch,features], gamma/beta[features], moving_mean/moving_var[features]
  * (updated in place); y[batch,features], xhat[batch,features] and
  * inv_std[features] written. y must not alias x. */
@@ -31,61 +88,16 @@ SEQRT_CLONES void seqrt_batchnorm_forward_train(int batch, int features, const f
     if (batch <= 0)
         return;
 
-    /* pass 1: mean */
-    for (size_t f = 0; f < F; f++)
-        mu[f] = 0.0f;
-    for (int i = 0; i < batch; i++) {
-        const float *xr = x + (size_t)i * F;
-        for (size_t f = 0; f < F; f++)
-            mu[f] += xr[f];
-    }
-    for (size_t f = 0; f < F; f++) {
-        mu[f] *= inv_n;
-        moving_mean[f] = moving_mean[f] * momentum + mu[f] * (1.0f - momentum);
-    }
-
-    /* pass 2: deviations into xhat, biased variance from them (two passes
-     * rather than E[x^2] - E[x]^2, which cancels badly). With one row the
-     * deviation is exactly 0, so var = 0 and y is beta. */
-    for (size_t f = 0; f < F; f++)
-        sq[f] = 0.0f;
-    for (int i = 0; i < batch; i++) {
-        const float *xr = x + (size_t)i * F;
-        float *hr = xhat + (size_t)i * F;
-        for (size_t f = 0; f < F; f++) {
-            float d = xr[f] - mu[f];
-            hr[f] = d;
-            sq[f] += d * d;
-        }
-    }
+    /* mean, deviations into xhat, biased variance; with one row var = 0
+     * and y is beta */
+    bn_mean_dev(batch, F, x, mu, xhat, sq);
     for (size_t f = 0; f < F; f++) {
         float var = sq[f] * inv_n;
+        moving_mean[f] = moving_mean[f] * momentum + mu[f] * (1.0f - momentum);
         moving_var[f] = moving_var[f] * momentum + var * (1.0f - momentum);
         inv_std[f] = 1.0f / sqrtf(var + eps); /* mean no longer needed */
     }
-
-    /* pass 3: normalize, scale and shift */
-    if (gamma && beta) {
-        for (int i = 0; i < batch; i++) {
-            float *hr = xhat + (size_t)i * F;
-            float *yr = y + (size_t)i * F;
-            for (size_t f = 0; f < F; f++) {
-                float h = hr[f] * inv_std[f];
-                hr[f] = h;
-                yr[f] = gamma[f] * h + beta[f];
-            }
-        }
-        return;
-    }
-    for (int i = 0; i < batch; i++) {
-        float *hr = xhat + (size_t)i * F;
-        float *yr = y + (size_t)i * F;
-        for (size_t f = 0; f < F; f++) {
-            float h = hr[f] * inv_std[f];
-            hr[f] = h;
-            yr[f] = (gamma ? gamma[f] : 1.0f) * h + (beta ? beta[f] : 0.0f);
-        }
-    }
+    bn_normalize(batch, F, inv_std, gamma, beta, xhat, y);
 }
 
 /* x[batch,features] -> y[batch,features] with the moving statistics.
@@ -291,33 +303,14 @@ SEQRT_CLONES void seqrt_batchnorm_ghost_forward_train(int n, int per, int featur
         float *yg = y + r0 * F, *hg = xhat + r0 * F, *mu = inv_std + (size_t)k * F;
         float *sq = yg; /* the group's first row of y accumulates */
         const float inv_n = 1.0f / (float)rows;
-        for (size_t f = 0; f < F; f++)
-            mu[f] = 0.0f;
-        for (int i = 0; i < rows; i++)
-            for (size_t f = 0; f < F; f++)
-                mu[f] += xg[(size_t)i * F + f];
-        for (size_t f = 0; f < F; f++) {
-            mu[f] *= inv_n;
-            moving_mean[f] += w * mu[f];
-            sq[f] = 0.0f;
-        }
-        for (int i = 0; i < rows; i++)
-            for (size_t f = 0; f < F; f++) {
-                float d = xg[(size_t)i * F + f] - mu[f];
-                hg[(size_t)i * F + f] = d;
-                sq[f] += d * d;
-            }
+        bn_mean_dev(rows, F, xg, mu, hg, sq);
         for (size_t f = 0; f < F; f++) {
             float var = sq[f] * inv_n;
+            moving_mean[f] += w * mu[f];
             moving_var[f] += w * var;
             mu[f] = 1.0f / sqrtf(var + eps); /* now this group's inv_std */
         }
-        for (int i = 0; i < rows; i++)
-            for (size_t f = 0; f < F; f++) {
-                float h = hg[(size_t)i * F + f] * mu[f];
-                hg[(size_t)i * F + f] = h;
-                yg[(size_t)i * F + f] = (gamma ? gamma[f] : 1.0f) * h + (beta ? beta[f] : 0.0f);
-            }
+        bn_normalize(rows, F, mu, gamma, beta, hg, yg);
     }
 }
 
@@ -367,19 +360,7 @@ SEQRT_CLONES void seqrt_batchnorm_renorm_forward_train(int batch, int features, 
     const float inv_n = 1.0f / (float)batch;
     if (batch <= 0)
         return;
-    for (size_t f = 0; f < F; f++)
-        mu[f] = sq[f] = 0.0f;
-    for (int i = 0; i < batch; i++)
-        for (size_t f = 0; f < F; f++)
-            mu[f] += x[(size_t)i * F + f];
-    for (size_t f = 0; f < F; f++)
-        mu[f] *= inv_n;
-    for (int i = 0; i < batch; i++)
-        for (size_t f = 0; f < F; f++) {
-            float dv = x[(size_t)i * F + f] - mu[f];
-            xhat[(size_t)i * F + f] = dv;
-            sq[f] += dv * dv;
-        }
+    bn_mean_dev(batch, F, x, mu, xhat, sq);
     for (size_t f = 0; f < F; f++) {
         float var = sq[f] * inv_n, m = mu[f];
         float sd = sqrtf(var + eps), sigma = sqrtf(moving_var[f] + eps);
