@@ -197,7 +197,7 @@ static void cnn_step_fused(cnn *k, int batch)
                                         1e-3f, k->q2, a2, st2, k->z2);
     seqrt_dense_forward(B, 2304, 10, k->q2, k->wd, k->bd, k->logits);
     (void)seqrt_softmax_xent_forward(B, 10, k->logits, k->labels, k->probs);
-    seqrt_softmax_xent_backward(B, 10, k->probs, k->labels, k->dlogits);
+    seqrt_softmax_xent_backward(B, B, 10, k->probs, k->labels, k->dlogits);
     seqrt_dense_backward(B, 2304, 10, k->q2, k->wd, k->dlogits, k->dq2, k->dwd, k->dbd);
     seqrt_bn_relu_maxpool_backward(B, &k->p2, k->y2, k->g2, st2, a2, k->dq2, k->dy2, k->dg2,
                                    k->dbe2, k->z2);
@@ -227,7 +227,7 @@ static void cnn_step(cnn *k, int batch)
     seqrt_dense_forward(B, 2304, 10, k->q2, k->wd, k->bd, k->logits);
     (void)seqrt_softmax_xent_forward(B, 10, k->logits, k->labels, k->probs);
     /* backward */
-    seqrt_softmax_xent_backward(B, 10, k->probs, k->labels, k->dlogits);
+    seqrt_softmax_xent_backward(B, B, 10, k->probs, k->labels, k->dlogits);
     seqrt_dense_backward(B, 2304, 10, k->q2, k->wd, k->dlogits, k->dq2, k->dwd, k->dbd);
     seqrt_maxpool2d_backward(B, &k->p2, k->arg2, k->dq2, k->da2);
     seqrt_relu_backward(n2, k->z2, k->a2, k->da2, k->dz2);

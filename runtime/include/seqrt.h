@@ -128,6 +128,26 @@ void seqrt_dense_backward(int batch, int in, int out, const float *x,
                           const float *w, const float *dy, float *dx,
                           float *dw, float *db);
 
+/* ------------------------------------------------- processes (MPI) */
+
+/*
+ * The processes (MPI ranks) that train one model together, as the kernels
+ * and the training loop see them: libseqrt never calls MPI itself;
+ * libseqrt_mpi (runtime/src/loop/mpi.c) fills this in. NULL wherever a
+ * seqrt_comm is taken means one process.
+ *
+ * sum: buf[0..n) on every rank becomes the sum over the ranks of every
+ * rank's buf[0..n), with the same bits on every rank (so that the ranks'
+ * parameters never drift apart). It is a collective call: every rank
+ * makes the same calls in the same order.
+ */
+typedef struct seqrt_comm {
+    int   rank, size;
+    void (*sum)(const struct seqrt_comm *c, double *buf, size_t n);
+    void (*sum_float)(const struct seqrt_comm *c, float *buf, size_t n);
+    void *impl;
+} seqrt_comm;
+
 /* ------------------------------------------------------------- batchnorm */
 
 /*
@@ -206,6 +226,36 @@ void seqrt_batchnorm_renorm_forward_train(int batch, int features, const float *
 void seqrt_batchnorm_renorm_backward(int batch, int features, const float *xhat,
                                      const float *gamma, const float *stats, const float *dy,
                                      float *dx, float *dgamma, float *dbeta);
+
+/*
+ * Synchronized batchnorm (batchnorm sync=true, the default; runs as the
+ * calls above when comm is NULL or has one rank, with the same bits).
+ * Each rank holds `batch` rows of the global batch; the statistics are
+ * those of all the ranks' rows together: forward takes one comm->sum per
+ * layer (per-feature count, sum and sum of squares, in double, shifted by
+ * the moving mean, which every rank holds identically), so the moving
+ * statistics stay identical on every rank; backward one comm->sum of
+ * sum(dy) and sum(dy*xhat). dgamma and dbeta are this rank's own sums
+ * (the loop sums every gradient over the ranks afterwards); dx uses the
+ * global sums and the global row count. Arguments as the calls above.
+ */
+void seqrt_sync_batchnorm_forward_train(const seqrt_comm *comm, int batch, int features,
+                                        const float *x, const float *gamma, const float *beta,
+                                        float *moving_mean, float *moving_var, float momentum,
+                                        float eps, float *y, float *xhat, float *inv_std);
+void seqrt_sync_batchnorm_backward(const seqrt_comm *comm, int batch, int features,
+                                   const float *xhat, const float *gamma, const float *inv_std,
+                                   const float *dy, float *dx, float *dgamma, float *dbeta);
+void seqrt_sync_batchnorm_renorm_forward_train(const seqrt_comm *comm, int batch, int features,
+                                               const float *x, const float *gamma,
+                                               const float *beta, float *moving_mean,
+                                               float *moving_var, float momentum, float eps,
+                                               float rmax, float dmax, float *y, float *xhat,
+                                               float *stats);
+void seqrt_sync_batchnorm_renorm_backward(const seqrt_comm *comm, int batch, int features,
+                                          const float *xhat, const float *gamma,
+                                          const float *stats, const float *dy, float *dx,
+                                          float *dgamma, float *dbeta);
 
 /* ------------------------------------------------- layernorm, groupnorm */
 
@@ -335,6 +385,19 @@ void seqrt_bn_relu_maxpool_backward(int batch, const seqrt_pool2d_shape *p, cons
                                     const float *gamma, const float *stats,
                                     const int32_t *argmax, const float *dy, float *dx,
                                     float *dgamma, float *dbeta, float *scratch);
+/* Synchronized over comm's ranks, as seqrt_sync_batchnorm_*: the same
+ * calls when comm is NULL or has one rank. */
+void seqrt_sync_bn_relu_maxpool_forward_train(const seqrt_comm *comm, int batch,
+                                              const seqrt_pool2d_shape *p, const float *x,
+                                              const float *gamma, const float *beta,
+                                              float *moving_mean, float *moving_var,
+                                              float momentum, float eps, float *y,
+                                              int32_t *argmax, float *stats, float *scratch);
+void seqrt_sync_bn_relu_maxpool_backward(const seqrt_comm *comm, int batch,
+                                         const seqrt_pool2d_shape *p, const float *x,
+                                         const float *gamma, const float *stats,
+                                         const int32_t *argmax, const float *dy, float *dx,
+                                         float *dgamma, float *dbeta, float *scratch);
 
 /* ----------------------------------------------------------- activations */
 /* Elementwise over n values. Backward takes x and y (forward's input and
@@ -362,13 +425,22 @@ void seqrt_softmax_backward(int batch, int classes, const float *x,
  * simply does not call it). */
 void seqrt_dropout_forward_train(size_t n, float rate, const float *x,
                                  float *y, float *mask, seqrt_rng *rng);
+/* The same for rows [row0, row0 + n) of a batch of `rows` rows of `width`
+ * values (a rank's shard, seqrt_step): draws the mask values of all the
+ * rows in order and keeps its own, so the generator and the masks are
+ * those of one process training the whole batch (row0 0 and rows n: the
+ * call above). */
+void seqrt_dropout_rows_forward_train(int n, int row0, int rows, size_t width, float rate,
+                                      const float *x, float *y, float *mask, seqrt_rng *rng);
 void seqrt_dropout_backward(size_t n, float rate, const float *mask,
                             const float *dy, float *dx);
 
 /* ---------------------------------------------------------------- losses */
 /* Every loss returns the mean over the batch (and, for the element-wise
  * losses, over the width, as Keras); every gradient is already divided
- * by what the mean divides by. Sums are taken in double.
+ * by what the mean divides by: `total` rows, which is `batch` except for
+ * a shard of a larger batch (seqrt_step.rows under MPI), whose gradient
+ * is its part of the whole batch's mean. Sums are taken in double.
  *
  * Targets come in two forms:
  *   labels  int32 [batch]: class numbers in [0, classes) (sparse losses);
@@ -381,57 +453,57 @@ void seqrt_dropout_backward(size_t n, float rate, const float *mask,
  * probs = softmax(logits); loss = mean(logsumexp(z) - z[label]). */
 float seqrt_softmax_xent_forward(int batch, int classes, const float *logits,
                                  const int32_t *labels, float *probs);
-/* dlogits = (probs - onehot(label)) / batch */
-void  seqrt_softmax_xent_backward(int batch, int classes, const float *probs,
+/* dlogits = (probs - onehot(label)) / total */
+void  seqrt_softmax_xent_backward(int batch, int total, int classes, const float *probs,
                                   const int32_t *labels, float *dlogits);
 
 /* Sparse categorical cross-entropy on probabilities, clipped at 1e-7 as
  * Keras does: loss = mean(-log(clip(p[label]))). */
 float seqrt_xent_forward(int batch, int classes, const float *probs,
                          const int32_t *labels);
-void  seqrt_xent_backward(int batch, int classes, const float *probs,
+void  seqrt_xent_backward(int batch, int total, int classes, const float *probs,
                           const int32_t *labels, float *dprobs);
 
 /* Categorical cross-entropy on probabilities against target rows t:
  * loss = mean_rows(-sum_j t_j log(clip(p_j))); dprobs = -t/(N clip(p)),
  * 0 where the clip is active. */
 float seqrt_cce_forward(int batch, int classes, const float *probs, const float *t);
-void  seqrt_cce_backward(int batch, int classes, const float *probs, const float *t,
+void  seqrt_cce_backward(int batch, int total, int classes, const float *probs, const float *t,
                          float *dprobs);
 /* The same from logits, fused with softmax (from_logits=true, or a softmax
  * the compiler fused): probs = softmax(z);
  * dlogits = (probs * sum_j t_j - t) / N. */
 float seqrt_softmax_cce_forward(int batch, int classes, const float *logits,
                                 const float *t, float *probs);
-void  seqrt_softmax_cce_backward(int batch, int classes, const float *probs,
+void  seqrt_softmax_cce_backward(int batch, int total, int classes, const float *probs,
                                  const float *t, float *dlogits);
 
 /* Binary cross-entropy on probabilities, K independent outputs per row:
  * loss = mean over rows and columns of -(t log p + (1-t) log(1-p)),
  * p clipped to [1e-7, 1 - 1e-7] (Keras). */
 float seqrt_bce_forward(int batch, int width, const float *probs, const float *t);
-void  seqrt_bce_backward(int batch, int width, const float *probs, const float *t,
+void  seqrt_bce_backward(int batch, int total, int width, const float *probs, const float *t,
                          float *dprobs);
 /* From logits, fused with the sigmoid (numerically stable:
  * max(z,0) - z t + log1p(exp(-|z|))); probs = sigmoid(z);
  * dlogits = (probs - t) / (N width). */
 float seqrt_sigmoid_bce_forward(int batch, int width, const float *logits,
                                 const float *t, float *probs);
-void  seqrt_sigmoid_bce_backward(int batch, int width, const float *probs,
+void  seqrt_sigmoid_bce_backward(int batch, int total, int width, const float *probs,
                                  const float *t, float *dlogits);
 
 /* Regression, mean over rows and columns: (pred - t)^2; |pred - t|
  * (gradient sign(pred - t), 0 at 0); Huber with delta: 0.5 d^2 when
  * |d| <= delta, else delta (|d| - 0.5 delta) (Keras). */
 float seqrt_mse_forward(int batch, int width, const float *pred, const float *t);
-void  seqrt_mse_backward(int batch, int width, const float *pred, const float *t,
+void  seqrt_mse_backward(int batch, int total, int width, const float *pred, const float *t,
                          float *dpred);
 float seqrt_mae_forward(int batch, int width, const float *pred, const float *t);
-void  seqrt_mae_backward(int batch, int width, const float *pred, const float *t,
+void  seqrt_mae_backward(int batch, int total, int width, const float *pred, const float *t,
                          float *dpred);
 float seqrt_huber_forward(int batch, int width, const float *pred, const float *t,
                           float delta);
-void  seqrt_huber_backward(int batch, int width, const float *pred, const float *t,
+void  seqrt_huber_backward(int batch, int total, int width, const float *pred, const float *t,
                            float delta, float *dpred);
 
 /* Number of rows whose arg-max (first maximum) equals the label. */
@@ -877,6 +949,13 @@ typedef struct seqrt_step {
                                 act_per_sample * capacity floats */
     seqrt_rng     *rng;      /* for dropout: the loop's dropout stream, not
                                 the one that draws weights and shuffles */
+    /* The global mini-batch this step is a shard of. In one process:
+     * comm NULL, row0 0, rows n. Under MPI each rank holds rows
+     * [row0, row0 + n) of the `rows` rows all ranks train on together:
+     * loss gradients are divided by rows, dropout draws every row's mask
+     * and keeps its own, synchronized batchnorm sums over comm. */
+    const seqrt_comm *comm;
+    int            row0, rows;
     int            bn_average; /* 0: batchnorm layers update their moving
                                 statistics with their own momentum; k > 0:
                                 this is the k-th batch of a recalibration

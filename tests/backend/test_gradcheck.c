@@ -82,7 +82,7 @@ static void test_gradients_match_finite_differences(void **state)
             t[(size_t)i * (size_t)width + (size_t)j] /= sum;
     }
 
-    seqrt_step s = {.n = BATCH, .capacity = BATCH, .x = x, .y = labels ? y : NULL,
+    seqrt_step s = {.n = BATCH, .rows = BATCH, .capacity = BATCH, .x = x, .y = labels ? y : NULL,
                     .t = labels ? NULL : t, .params = params, .grads = grads, .arena = arena,
                     .rng = &rng};
     m->forward_train(&s);

@@ -47,7 +47,7 @@ static void softmax_xent_backward_hand(void **state)
     const int32_t labels[2] = {2, 0};
     const float want[6] = {0.1f, 0.15f, -0.25f, -0.2f, 0.15f, 0.05f};
     float d[6];
-    seqrt_softmax_xent_backward(2, 3, probs, labels, d);
+    seqrt_softmax_xent_backward(2, 2, 3, probs, labels, d);
     for (int i = 0; i < 6; i++)
         assert_close(d[i], want[i], 1e-7);
 }
@@ -67,8 +67,8 @@ static void softmax_xent_matches_unfused(void **state)
     seqrt_softmax_forward(B, C, z, p2);
     float unfused = seqrt_xent_forward(B, C, p2, labels);
     assert_close(fused, unfused, 1e-5);
-    seqrt_softmax_xent_backward(B, C, probs, labels, d1);
-    seqrt_xent_backward(B, C, p2, labels, dp);
+    seqrt_softmax_xent_backward(B, B, C, probs, labels, d1);
+    seqrt_xent_backward(B, B, C, p2, labels, dp);
     seqrt_softmax_backward(B, C, z, p2, dp, d2);
     for (int i = 0; i < B * C; i++) {
         assert_close(probs[i], p2[i], 1e-6);
@@ -96,13 +96,13 @@ static void xent_clips_like_keras(void **state)
     assert_true(isfinite(loss));
     assert_close(loss, (-log(1e-7) - log(1.0 - 1.19209e-7)) / 2.0, 1e-4);
     float d[4];
-    seqrt_xent_backward(2, 2, probs, label0, d);
+    seqrt_xent_backward(2, 2, 2, probs, label0, d);
     for (int i = 0; i < 4; i++)
         assert_close(d[i], 0.0, 0.0);
     /* inside the clip: -1/(N p) in the label's column only */
     const float p2[4] = {0.25f, 0.75f, 0.5f, 0.5f};
     const int32_t labels[2] = {0, 1};
-    seqrt_xent_backward(2, 2, p2, labels, d);
+    seqrt_xent_backward(2, 2, 2, p2, labels, d);
     assert_close(d[0], -1.0 / (2 * 0.25), 1e-6);
     assert_close(d[1], 0.0, 0.0);
     assert_close(d[2], 0.0, 0.0);
@@ -173,10 +173,10 @@ static void loss_gradcheck(enum loss_kind kind, const char *name)
         switch (kind) {
         case LOSS_SOFTMAX_XENT:
             seqrt_softmax_xent_forward(batch, classes, in, labels, probs);
-            seqrt_softmax_xent_backward(batch, classes, probs, labels, d);
+            seqrt_softmax_xent_backward(batch, batch, classes, probs, labels, d);
             break;
         case LOSS_XENT:
-            seqrt_xent_backward(batch, classes, in, labels, d);
+            seqrt_xent_backward(batch, batch, classes, in, labels, d);
             break;
         }
         loss_ctx c = {kind, batch, classes, widen(in, n), labels};
@@ -228,7 +228,7 @@ static void cce_torch(void **state)
                             -0.6666666667, 0, -0.5000000124, -0.1666666667};
     assert_close(seqrt_cce_forward(3, 3, p, t), 1.30639054195, 1e-6);
     float d[9];
-    seqrt_cce_backward(3, 3, p, t, d);
+    seqrt_cce_backward(3, 3, 3, p, t, d);
     check_grad(d, want, 9, 1e-6);
 }
 
@@ -244,7 +244,7 @@ static void softmax_cce_torch(void **state)
     float probs[9], d[9];
     float loss = seqrt_softmax_cce_forward(3, 3, z, t, probs);
     assert_close(loss, 33.9039121989, 1e-5);
-    seqrt_softmax_cce_backward(3, 3, probs, t, d);
+    seqrt_softmax_cce_backward(3, 3, 3, probs, t, d);
     check_grad(d, want, 9, 1e-6);
 }
 
@@ -257,7 +257,7 @@ static void bce_torch(void **state)
     const double want[6] = {-0.1851851901, 0.2083333341, 0.03968254824, 0, 0, 0};
     assert_close(seqrt_bce_forward(3, 2, p, t), 5.60508265976, 1e-5);
     float d[6];
-    seqrt_bce_backward(3, 2, p, t, d);
+    seqrt_bce_backward(3, 3, 2, p, t, d);
     check_grad(d, want, 6, 1e-6);
 }
 
@@ -273,7 +273,7 @@ static void sigmoid_bce_torch(void **state)
     assert_close(loss, 33.6099879816, 1e-5);
     for (int i = 0; i < 6; i++)
         assert_true(isfinite(probs[i]) && probs[i] >= 0.0f && probs[i] <= 1.0f);
-    seqrt_sigmoid_bce_backward(2, 3, probs, t, d);
+    seqrt_sigmoid_bce_backward(2, 2, 3, probs, t, d);
     check_grad(d, want, 6, 1e-6);
 }
 
@@ -294,16 +294,16 @@ static void regression_torch(void **state)
                                 -0.04166666667, -0.4166666667};
     float d[6];
     assert_close(seqrt_mse_forward(2, 3, pred, t), 5.02083333333, 1e-6);
-    seqrt_mse_backward(2, 3, pred, t, d);
+    seqrt_mse_backward(2, 2, 3, pred, t, d);
     check_grad(d, want_mse, 6, 1e-6);
     assert_close(seqrt_mae_forward(2, 3, pred, t), 1.66666666667, 1e-6);
-    seqrt_mae_backward(2, 3, pred, t, d);
+    seqrt_mae_backward(2, 2, 3, pred, t, d);
     check_grad(d, want_mae, 6, 1e-6);
     assert_close(seqrt_huber_forward(2, 3, pred, t, 1.0f), 1.31770833333, 1e-6);
-    seqrt_huber_backward(2, 3, pred, t, 1.0f, d);
+    seqrt_huber_backward(2, 2, 3, pred, t, 1.0f, d);
     check_grad(d, want_h1, 6, 1e-6);
     assert_close(seqrt_huber_forward(2, 3, pred, t, 2.5f), 2.31770833333, 1e-6);
-    seqrt_huber_backward(2, 3, pred, t, 2.5f, d);
+    seqrt_huber_backward(2, 2, 3, pred, t, 2.5f, d);
     check_grad(d, want_h25, 6, 1e-6);
 }
 
@@ -313,7 +313,7 @@ static void huber_at_delta(void **state)
     const float pred[2] = {3.0f, -1.0f}, t[2] = {1.0f, 1.0f};
     assert_close(seqrt_huber_forward(1, 2, pred, t, 2.0f), 2.0, 0.0);
     float d[2];
-    seqrt_huber_backward(1, 2, pred, t, 2.0f, d);
+    seqrt_huber_backward(1, 1, 2, pred, t, 2.0f, d);
     assert_close(d[0], 1.0, 0.0);
     assert_close(d[1], -1.0, 0.0);
 }
@@ -328,7 +328,7 @@ static void extreme_logits_finite(void **state)
     float probs[4], d[4];
     float loss = seqrt_sigmoid_bce_forward(2, 2, z, t01, probs);
     assert_close(loss, (100.0 + 100.0 + 0.0 + 0.0) / 4.0, 1e-5);
-    seqrt_sigmoid_bce_backward(2, 2, probs, t01, d);
+    seqrt_sigmoid_bce_backward(2, 2, 2, probs, t01, d);
     for (int i = 0; i < 4; i++)
         assert_true(isfinite(probs[i]) && isfinite(d[i]));
     assert_close(d[0], 0.25, 1e-7);
@@ -343,7 +343,7 @@ static void extreme_logits_finite(void **state)
      * costs 200 + log 2: 0.5 * (200 + log 2) + 0.5 * log 2 */
     loss = seqrt_softmax_cce_forward(2, 3, zs, ts, ps);
     assert_close(loss, (200.0 + 100.0 + log(2.0)) / 2.0, 1e-4);
-    seqrt_softmax_cce_backward(2, 3, ps, ts, ds);
+    seqrt_softmax_cce_backward(2, 2, 3, ps, ts, ds);
     for (int i = 0; i < 6; i++)
         assert_true(isfinite(ps[i]) && isfinite(ds[i]));
 }
@@ -369,8 +369,8 @@ static void fused_match_unfused(void **state)
     float fused = seqrt_softmax_cce_forward(B, C, z, tc, p1);
     seqrt_softmax_forward(B, C, z, p2);
     assert_close(fused, seqrt_cce_forward(B, C, p2, tc), 1e-5);
-    seqrt_softmax_cce_backward(B, C, p1, tc, d1);
-    seqrt_cce_backward(B, C, p2, tc, dp);
+    seqrt_softmax_cce_backward(B, B, C, p1, tc, d1);
+    seqrt_cce_backward(B, B, C, p2, tc, dp);
     seqrt_softmax_backward(B, C, z, p2, dp, d2);
     for (int i = 0; i < B * C; i++)
         assert_close(d1[i], d2[i], 1e-6);
@@ -378,8 +378,8 @@ static void fused_match_unfused(void **state)
     fused = seqrt_sigmoid_bce_forward(B, C, z, t, p1);
     seqrt_sigmoid_forward((size_t)B * C, z, p2);
     assert_close(fused, seqrt_bce_forward(B, C, p2, t), 1e-5);
-    seqrt_sigmoid_bce_backward(B, C, p1, t, d1);
-    seqrt_bce_backward(B, C, p2, t, dp);
+    seqrt_sigmoid_bce_backward(B, B, C, p1, t, d1);
+    seqrt_bce_backward(B, B, C, p2, t, dp);
     seqrt_sigmoid_backward((size_t)B * C, z, p2, dp, d2);
     for (int i = 0; i < B * C; i++) {
         assert_close(p1[i], p2[i], 1e-7);
@@ -460,13 +460,13 @@ static void row_backward(const row_ctx *c, const float *in, const float *t,
 {
     int b = c->batch, w = c->width;
     switch (c->kind) {
-    case ROW_CCE: seqrt_cce_backward(b, w, in, t, d); break;
-    case ROW_SOFTMAX_CCE: seqrt_softmax_cce_backward(b, w, probs, t, d); break;
-    case ROW_BCE: seqrt_bce_backward(b, w, in, t, d); break;
-    case ROW_SIGMOID_BCE: seqrt_sigmoid_bce_backward(b, w, probs, t, d); break;
-    case ROW_MSE: seqrt_mse_backward(b, w, in, t, d); break;
-    case ROW_MAE: seqrt_mae_backward(b, w, in, t, d); break;
-    case ROW_HUBER: seqrt_huber_backward(b, w, in, t, (float)c->delta, d); break;
+    case ROW_CCE: seqrt_cce_backward(b, b, w, in, t, d); break;
+    case ROW_SOFTMAX_CCE: seqrt_softmax_cce_backward(b, b, w, probs, t, d); break;
+    case ROW_BCE: seqrt_bce_backward(b, b, w, in, t, d); break;
+    case ROW_SIGMOID_BCE: seqrt_sigmoid_bce_backward(b, b, w, probs, t, d); break;
+    case ROW_MSE: seqrt_mse_backward(b, b, w, in, t, d); break;
+    case ROW_MAE: seqrt_mae_backward(b, b, w, in, t, d); break;
+    case ROW_HUBER: seqrt_huber_backward(b, b, w, in, t, (float)c->delta, d); break;
     }
 }
 

@@ -123,7 +123,8 @@ static const float *dense_input(seqrt_step *s, int train)
     if (TINY_DROPOUT) {
         float *mask = in + (size_t)s->capacity * IN; /* [n,784] */
         if (train)
-            seqrt_dropout_forward_train(count, DROP_RATE, s->x, in, mask, s->rng);
+            seqrt_dropout_rows_forward_train(s->n, s->row0, s->rows, IN, DROP_RATE, s->x, in,
+                                             mask, s->rng);
         else
             memcpy(in, s->x, count * sizeof *in);
     }
@@ -163,7 +164,7 @@ static void tiny_backward(seqrt_step *s)
     const float *probs = s->arena + (size_t)s->capacity * OUT;   /* [n,10] */
     float *dlogits = s->arena + (size_t)s->capacity * OUT * 2;   /* [n,10] */
     const float *in = HAS_INPUT_COPY ? s->arena + (size_t)s->capacity * 3 * OUT : s->x;
-    seqrt_softmax_xent_backward(s->n, OUT, probs, s->y, dlogits);
+    seqrt_softmax_xent_backward(s->n, s->rows, OUT, probs, s->y, dlogits);
     seqrt_dense_backward(s->n, IN, OUT, in, s->params, dlogits, NULL, s->grads,
                          TINY_BIAS ? s->grads + W_COUNT : NULL);
 }

@@ -16,6 +16,21 @@ void seqrt_dropout_forward_train(size_t n, float rate, const float *x,
     }
 }
 
+/* Skips k of the generator's uniform draws. */
+static void rng_skip(seqrt_rng *rng, size_t k)
+{
+    while (k-- > 0)
+        (void)seqrt_rng_uniform(rng);
+}
+
+void seqrt_dropout_rows_forward_train(int n, int row0, int rows, size_t width, float rate,
+                                      const float *x, float *y, float *mask, seqrt_rng *rng)
+{
+    rng_skip(rng, (size_t)row0 * width);
+    seqrt_dropout_forward_train((size_t)n * width, rate, x, y, mask, rng);
+    rng_skip(rng, (size_t)(rows - row0 - n) * width);
+}
+
 /* dx = dy * mask (the mask already holds the 1/(1-rate) scale);
  * dx may alias dy. */
 void seqrt_dropout_backward(size_t n, float rate, const float *mask,

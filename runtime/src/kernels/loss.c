@@ -9,7 +9,8 @@
  * Every loss returns the mean over the batch (the element-wise ones: over
  * the batch and the width, as Keras takes the mean over the last axis and
  * then over the rows); every gradient is already divided by the same
- * count. Sums are taken in double: the loss is reported, and a float sum
+ * count, or by `total` rows when the batch is one rank's shard of a
+ * larger one (seqrt.h). Sums are taken in double: the loss is reported, and a float sum
  * of thousands of terms would lose digits. No exp of a large positive
  * number anywhere, so logits of any size give finite losses. */
 #include "seqrt.h"
@@ -46,10 +47,10 @@ float seqrt_softmax_xent_forward(int batch, int classes, const float *logits,
     return batch > 0 ? (float)(total / batch) : 0.0f;
 }
 
-void seqrt_softmax_xent_backward(int batch, int classes, const float *probs,
+void seqrt_softmax_xent_backward(int batch, int total, int classes, const float *probs,
                                  const int32_t *labels, float *dlogits)
 {
-    const float inv_n = 1.0f / (float)batch;
+    const float inv_n = 1.0f / (float)total;
     for (int i = 0; i < batch; i++) {
         const float *pr = probs + (size_t)i * classes;
         float *dr = dlogits + (size_t)i * classes;
@@ -78,10 +79,10 @@ float seqrt_xent_forward(int batch, int classes, const float *probs,
 
 /* dprobs = -1/(N p[label]) in the label's column, 0 elsewhere; 0 as well
  * where the clip is active, since clipping is flat there (as in TF). */
-void seqrt_xent_backward(int batch, int classes, const float *probs,
+void seqrt_xent_backward(int batch, int total, int classes, const float *probs,
                          const int32_t *labels, float *dprobs)
 {
-    const float inv_n = 1.0f / (float)batch;
+    const float inv_n = 1.0f / (float)total;
     for (int i = 0; i < batch; i++) {
         const float *pr = probs + (size_t)i * classes;
         float *dr = dprobs + (size_t)i * classes;
@@ -123,10 +124,10 @@ float seqrt_cce_forward(int batch, int classes, const float *probs, const float 
 }
 
 /* dprobs = -t / (N clip(p)); 0 where the clip is active */
-void seqrt_cce_backward(int batch, int classes, const float *probs, const float *t,
+void seqrt_cce_backward(int batch, int total, int classes, const float *probs, const float *t,
                         float *dprobs)
 {
-    const float inv_n = 1.0f / (float)batch;
+    const float inv_n = 1.0f / (float)total;
     const size_t n = (size_t)batch * (size_t)classes;
     for (size_t k = 0; k < n; k++) {
         int active;
@@ -166,10 +167,10 @@ float seqrt_softmax_cce_forward(int batch, int classes, const float *logits,
 
 /* dlogits = (p sum_j t_j - t) / N: a row of t that sums to 1 (one-hot or
  * probabilities) gives the familiar (p - t) / N */
-void seqrt_softmax_cce_backward(int batch, int classes, const float *probs,
+void seqrt_softmax_cce_backward(int batch, int total, int classes, const float *probs,
                                 const float *t, float *dlogits)
 {
-    const float inv_n = 1.0f / (float)batch;
+    const float inv_n = 1.0f / (float)total;
     for (int i = 0; i < batch; i++) {
         const float *pr = probs + (size_t)i * classes;
         const float *tr = t + (size_t)i * classes;
@@ -202,11 +203,11 @@ float seqrt_bce_forward(int batch, int width, const float *probs, const float *t
 
 /* dprobs = ((1 - t)/(1 - p) - t/p) / (N width) = (p - t) / (p (1 - p) N width);
  * 0 where the clip is active */
-void seqrt_bce_backward(int batch, int width, const float *probs, const float *t,
+void seqrt_bce_backward(int batch, int total, int width, const float *probs, const float *t,
                         float *dprobs)
 {
     const size_t n = (size_t)batch * (size_t)width;
-    const double inv = 1.0 / (double)n;
+    const double inv = 1.0 / ((double)total * (double)width);
     for (size_t k = 0; k < n; k++) {
         int active;
         double p = clip_prob(probs[k], &active);
@@ -241,11 +242,11 @@ float seqrt_sigmoid_bce_forward(int batch, int width, const float *logits,
 }
 
 /* dlogits = (p - t) / (N width) */
-void seqrt_sigmoid_bce_backward(int batch, int width, const float *probs,
+void seqrt_sigmoid_bce_backward(int batch, int total, int width, const float *probs,
                                 const float *t, float *dlogits)
 {
     const size_t n = (size_t)batch * (size_t)width;
-    const float inv = (float)(1.0 / (double)n);
+    const float inv = (float)(1.0 / ((double)total * (double)width));
     for (size_t k = 0; k < n; k++)
         dlogits[k] = (probs[k] - t[k]) * inv;
 }
@@ -265,11 +266,11 @@ float seqrt_mse_forward(int batch, int width, const float *pred, const float *t)
 }
 
 /* dpred = 2 (pred - t) / (N width) */
-void seqrt_mse_backward(int batch, int width, const float *pred, const float *t,
+void seqrt_mse_backward(int batch, int total, int width, const float *pred, const float *t,
                         float *dpred)
 {
     const size_t n = (size_t)batch * (size_t)width;
-    const float k2 = (float)(2.0 / (double)n);
+    const float k2 = (float)(2.0 / ((double)total * (double)width));
     for (size_t k = 0; k < n; k++)
         dpred[k] = k2 * (pred[k] - t[k]);
 }
@@ -286,11 +287,11 @@ float seqrt_mae_forward(int batch, int width, const float *pred, const float *t)
 
 /* dpred = sign(pred - t) / (N width), 0 where pred == t (TensorFlow's
  * gradient of abs) */
-void seqrt_mae_backward(int batch, int width, const float *pred, const float *t,
+void seqrt_mae_backward(int batch, int total, int width, const float *pred, const float *t,
                         float *dpred)
 {
     const size_t n = (size_t)batch * (size_t)width;
-    const float inv = (float)(1.0 / (double)n);
+    const float inv = (float)(1.0 / ((double)total * (double)width));
     for (size_t k = 0; k < n; k++)
         dpred[k] = pred[k] > t[k] ? inv : pred[k] < t[k] ? -inv : 0.0f;
 }
@@ -313,11 +314,11 @@ float seqrt_huber_forward(int batch, int width, const float *pred, const float *
 
 /* dpred = d / (N width) where |d| <= delta, else delta sign(d) / (N width):
  * the quadratic piece at |d| == delta, where both pieces have slope delta */
-void seqrt_huber_backward(int batch, int width, const float *pred, const float *t,
+void seqrt_huber_backward(int batch, int total, int width, const float *pred, const float *t,
                           float delta, float *dpred)
 {
     const size_t n = (size_t)batch * (size_t)width;
-    const double inv = 1.0 / (double)n;
+    const double inv = 1.0 / ((double)total * (double)width);
     for (size_t k = 0; k < n; k++) {
         double d = (double)pred[k] - (double)t[k];
         double g = d > delta ? delta : d < -delta ? -(double)delta : d;

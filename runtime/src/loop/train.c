@@ -847,7 +847,8 @@ static seqrt_step make_step(const seqrt_model *m, buffers *b, const seqrt_datase
     seqrt_dataset_batch(d, order, start, n, b->x, b->y, b->t, m->outputs);
     seqrt_step s = {.n = n, .capacity = b->capacity, .x = b->x,
                     .y = labels ? b->y : NULL, .t = b->t,
-                    .params = b->params, .grads = b->grads, .arena = b->arena, .rng = rng};
+                    .params = b->params, .grads = b->grads, .arena = b->arena, .rng = rng,
+                    .rows = n};
     return s;
 }
 

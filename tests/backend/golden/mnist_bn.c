@@ -216,7 +216,7 @@ static void backward(seqrt_step *s)
     float *d_dense_2 = s->arena + ARENA_D_DENSE_2 * cap; /* [N,10] gradient */
 
     /* loss: mnist_bn.seq:6  softmax + sparse_categorical_crossentropy (fused) */
-    seqrt_softmax_xent_backward(n, 10, softmax, s->y, d_dense_2);
+    seqrt_softmax_xent_backward(n, s->rows, 10, softmax, s->y, d_dense_2);
 
     /* dense_2: mnist_bn.seq:6  dense 10 */
     seqrt_dense_backward(n, 64, 10, re_lu_1, p + DENSE_2_KERNEL, d_dense_2, d_re_lu_1,

@@ -259,7 +259,7 @@ static void backward(seqrt_step *s)
     float *d_dense = s->arena + ARENA_D_DENSE * cap; /* [N,10] gradient */
 
     /* loss: mnist_cnn_bn.seq:27  softmax + sparse_categorical_crossentropy (fused) */
-    seqrt_softmax_xent_backward(n, 10, softmax, s->y, d_dense);
+    seqrt_softmax_xent_backward(n, s->rows, 10, softmax, s->y, d_dense);
 
     /* dense: mnist_cnn_bn.seq:27  dense 10 */
     seqrt_dense_backward(n, 2304, 10, max_pooling2d_1, p + DENSE_KERNEL, d_dense, d_max_pooling2d_1,
