@@ -13,7 +13,7 @@
 SEQC_TEST_PACKAGES="clang libfuzzer-14-dev python3-numpy python3-onnx cmd:node=nodejs cmd:npm=npm"
 
 seqc_install_deps() {
-    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libzip-dev libxml2-utils libgsl-dev libprotobuf-c-dev protobuf-c-compiler $*"
+    need="gcc make cmake pkg-config re2c bison libcmocka-dev libopenblas-dev zlib1g-dev libzip-dev libxml2-utils libgsl-dev libprotobuf-c-dev protobuf-c-compiler openmpi-bin libopenmpi-dev $*"
     missing=""
     for p in $need; do
         case $p in

@@ -143,8 +143,13 @@ void seqrt_dense_backward(int batch, int in, int out, const float *x,
  */
 typedef struct seqrt_comm {
     int   rank, size;
+    int   local_size; /* ranks on this machine, sharing its cores */
     void (*sum)(const struct seqrt_comm *c, double *buf, size_t n);
     void (*sum_float)(const struct seqrt_comm *c, float *buf, size_t n);
+    /* Ranks other than 0 keep their stderr until asked (the ranks fail
+     * alike, so rank 0's message is every rank's); the loop calls this on
+     * a rank that failed alone, to show its messages. May be NULL. */
+    void (*show_stderr)(const struct seqrt_comm *c);
     void *impl;
 } seqrt_comm;
 
@@ -870,7 +875,8 @@ int  seqrt_dataset_check(const seqrt_dataset *d, int input_size, int outputs,
                          seqrt_target_kind kind, int need_targets, seqrt_error *err);
 
 /* Gather n samples order[start..start+n) (order NULL: the identity) into
- * x[n, sample_size] (bytes scaled), and their targets: labels[n] (the
+ * x[n, sample_size] (bytes scaled; skipped when x is NULL), and their
+ * targets: labels[n] (the
  * class numbers, (int32)targets[k*y_width]; skipped when labels is NULL
  * or y_width != 1) and t[n, t_width] (skipped when t is NULL): the target
  * rows when t_width == y_width, or one-hot rows of the class numbers when
@@ -1073,6 +1079,15 @@ typedef struct seqrt_model {
 /* The trainer's whole command line: train (default), evaluate, predict,
  * --help. Returns the process exit status. */
 int seqrt_main(int argc, char **argv, const seqrt_model *model);
+/* The same, as one of comm's ranks training together (NULL: seqrt_main):
+ * the global batch split over the ranks, gradients and synchronized
+ * batchnorm summed over them, rank 0 alone printing and writing
+ * (docs/scale-out.md). libseqrt_mpi's seqrt_mpi_main calls it. */
+int seqrt_main_comm(int argc, char **argv, const seqrt_model *model, const seqrt_comm *comm);
+/* Defined in libseqrt_mpi.a (runtime/src/loop/mpi.c): MPI_Init,
+ * seqrt_main_comm over MPI_COMM_WORLD's ranks, MPI_Finalize: the main of
+ * a trainer built by `seqc build --mpi`. */
+int seqrt_mpi_main(int argc, char **argv, const seqrt_model *model);
 
 /* Threads for OpenBLAS (and the runtime); 0 = leave as is. */
 void seqrt_set_threads(int n);

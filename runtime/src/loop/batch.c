@@ -107,7 +107,9 @@ void seqrt_dataset_batch(const seqrt_dataset *d, const uint32_t *order,
                          float *t, int t_width)
 {
     batch_job j = {.d = d, .order = order, .start = start, .n = n, .x = x};
-    if (seqrt_parallel_parts() > 1 && (size_t)n * d->sample_size >= BATCH_SPLIT_MIN)
+    if (!x)
+        ; /* the targets only */
+    else if (seqrt_parallel_parts() > 1 && (size_t)n * d->sample_size >= BATCH_SPLIT_MIN)
         seqrt_parallel(batch_part, &j);
     else
         batch_part(&j, 0, 1);

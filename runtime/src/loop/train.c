@@ -63,6 +63,26 @@
  * Memory: every buffer (weights, gradients, optimizer state, the
  * activation arena, one batch of inputs and labels, the sample order) is
  * allocated once before the first epoch; a training step allocates nothing.
+ *
+ * Several processes (seqrt_main_comm with a seqrt_comm of several ranks:
+ * MPI, docs/scale-out.md): every rank loads the same data, draws the same
+ * shuffle, and trains on its shard of every global batch (seqrt_shard_rows:
+ * contiguous rows, sizes within one); --batch and `batch` are the global
+ * batch. A step is forward, backward, then one sum over the ranks of the
+ * gradients (each rank's part of the global mean, the loss dividing by
+ * the global rows), the global batch's outputs and its loss (stash_outputs,
+ * global_metrics), then the same update on every rank. Synchronized
+ * batchnorm sums its statistics inside forward and backward; dropout
+ * draws the whole batch's masks on every rank and keeps its rows'. So the
+ * run is one process's run on the global batch, up to the order of the
+ * sums. Validation and the test set are sharded the same way. After each
+ * epoch the non-trainable parameters are averaged over the ranks and the
+ * ranks' weights compared (run_agree_weights); rank 0 alone prints and
+ * writes the history and the checkpoint, which is a one-process
+ * checkpoint (resumable with any number of ranks). A failure on any rank
+ * (its data, its memory, rank 0's files) is agreed on at the start and
+ * after every epoch (seqrt_comm_failures), so all ranks stop together.
+ * A last batch with fewer rows than ranks is dropped (run_plan_batches).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "seqrt.h"
@@ -73,6 +93,7 @@
 #include "kernels/gemm.h"
 #include "loop/parallel.h"
 #include "loop/progress.h"
+#include "loop/shard.h"
 
 #include <errno.h>
 #include <float.h>
@@ -146,6 +167,8 @@ typedef struct options {
     double      validation_split;
     int         drop_last, recalibrate_bn, eval_train; /* switches */
     const char *init_from;  /* --init-from CKPT: weights only */
+    const seqrt_comm *comm; /* the ranks training together (seqrt_main_comm);
+                               NULL: one process */
 } options;
 
 static int cmd_train(const seqrt_model *m, const options *o);
@@ -561,14 +584,22 @@ static void print_help(const seqrt_model *m)
 /* Everything a run allocates, once. */
 typedef struct buffers {
     float    *params;    /* [param_count] */
-    float    *grads;     /* [trainable_count] */
+    float    *grads;     /* [trainable_count], then under MPI the rest of
+                            the step's sum over the ranks (run_sum_step) */
     float    *opt_state; /* [opt_state_count], zeroed */
     float    *arena;     /* [act_per_sample * capacity] */
     float    *x;         /* [capacity, input_size] */
     int32_t  *y;         /* [capacity] class numbers */
     float    *t;         /* [capacity, outputs] target rows */
     uint32_t *order;     /* [samples] */
-    int       capacity;
+    int       capacity;  /* rows of one forward: the batch, or under MPI
+                            the largest shard of it */
+    /* MPI: the global batch's outputs and loss, summed over the ranks
+     * right after the gradients (one sum per step), and its targets */
+    float    *sum_out;   /* [global, outputs] + 1, inside grads' block */
+    int32_t  *gy;        /* [global] class numbers */
+    float    *gt;        /* [global, outputs] target rows */
+    int       global;    /* rows of a global batch: capacity * ranks */
 } buffers;
 
 static void buffers_free(buffers *b)
@@ -581,6 +612,8 @@ static void buffers_free(buffers *b)
     free(b->y);
     free(b->t);
     free(b->order);
+    free(b->gy);
+    free(b->gt);
     memset(b, 0, sizeof *b);
 }
 
@@ -595,19 +628,32 @@ static void *alloc_zero(size_t n, size_t size)
 static int alloc_params(buffers *b, const seqrt_model *m)
 {
     b->params = alloc_zero(m->param_count, sizeof(float));
-    b->grads = alloc_zero(m->trainable_count, sizeof(float));
     b->opt_state = alloc_zero(m->opt_state_count, sizeof(float));
-    if (!b->params || !b->grads || !b->opt_state) {
+    if (!b->params || !b->opt_state) {
         fprintf(stderr, "error: out of memory for %zu parameters\n", m->param_count);
         return -1;
     }
     return 0;
 }
 
-static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t samples)
+/* The batch buffers for forward passes of up to `capacity` rows, and the
+ * gradients (alloc_params has the weights). Under MPI (ranks > 1) the
+ * gradients' block goes on with the room for a global batch of
+ * capacity * ranks rows' outputs and loss, summed with them in one call,
+ * and the global batch's targets. */
+static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t samples,
+                       int ranks)
 {
-    size_t cap = (size_t)capacity;
+    size_t cap = (size_t)capacity, outs = (size_t)m->outputs;
     b->capacity = capacity;
+    b->global = capacity * ranks;
+    size_t global = (size_t)b->global, sum_extra = ranks > 1 ? global * outs + 1 : 0;
+    b->grads = alloc_zero(m->trainable_count + sum_extra, sizeof(float));
+    b->sum_out = ranks > 1 && b->grads ? b->grads + m->trainable_count : NULL;
+    if (ranks > 1) {
+        b->gy = alloc_zero(global, sizeof(int32_t));
+        b->gt = alloc_zero(global * outs, sizeof(float));
+    }
     b->arena = m->act_per_sample > SIZE_MAX / cap ? NULL
                                                   : alloc_zero(m->act_per_sample * cap, sizeof(float));
     b->x = (size_t)m->input_size > SIZE_MAX / cap ? NULL
@@ -623,7 +669,8 @@ static int alloc_batch(buffers *b, const seqrt_model *m, int capacity, size_t sa
     size_t extra = seqrt_parallel_parts() > 1 ? SEQRT_DENSE_K_CHUNKS - 1 : 0;
     size_t partial = b->arena ? extra * m->act_per_sample * cap : 0;
     seqrt_parallel_scratch(partial > m->trainable_count ? partial : m->trainable_count);
-    if (!b->arena || !b->x || !b->y || !b->t || !b->order) {
+    if (!b->arena || !b->x || !b->y || !b->t || !b->order || !b->grads ||
+        (ranks > 1 && (!b->gy || !b->gt))) {
         fprintf(stderr, "error: out of memory for a batch of %d (%zu floats of activations "
                         "per sample)\n", capacity, m->act_per_sample);
         return -1;
@@ -852,15 +899,56 @@ static seqrt_step make_step(const seqrt_model *m, buffers *b, const seqrt_datase
     return s;
 }
 
-/* A step's output and targets into the metrics: the class numbers for
- * a class loss, else the target rows (metrics.h). Called right after a
+/* n rows of outputs and their targets into the metrics: the class
+ * numbers for a class loss, else the target rows (metrics.h). */
+static void metrics_add_rows(seqrt_metrics *acc, const seqrt_model *m, int n,
+                             const float *output, const int32_t *y, const float *t)
+{
+    if (seqrt_loss_targets(m->loss) == SEQRT_TARGET_CLASS)
+        seqrt_metrics_add(acc, n, output, y, NULL);
+    else
+        seqrt_metrics_add(acc, n, output, NULL, t);
+}
+
+/* A step's output and targets into the metrics. Called right after a
  * forward pass, before backward may reuse the arena. */
 static void metrics_add(seqrt_metrics *acc, const seqrt_model *m, const seqrt_step *s)
 {
-    if (seqrt_loss_targets(m->loss) == SEQRT_TARGET_CLASS)
-        seqrt_metrics_add(acc, s->n, s->output, s->y, NULL);
-    else
-        seqrt_metrics_add(acc, s->n, s->output, NULL, s->t);
+    metrics_add_rows(acc, m, s->n, s->output, s->y, s->t);
+}
+
+/*
+ * Under MPI a step is one rank's shard of the global batch (seqrt_step
+ * row0, rows). What the metrics and the progress line need of the whole
+ * batch travels with the gradients, in the one sum over the ranks a step
+ * takes: b->grads[0, trainable_count) (each rank's part of the global
+ * gradient: the loss divides by the global rows), then sum_out: the
+ * global batch's [rows, outputs] with this rank's rows filled and zeros
+ * elsewhere (so the sum is the concatenation, exactly), then n * loss.
+ * stash_outputs fills sum_out after a forward pass; after the sum,
+ * sum_out holds every rank's outputs and the global batch's loss sum.
+ */
+static void stash_outputs(const seqrt_model *m, buffers *b, const seqrt_step *s)
+{
+    size_t outs = (size_t)m->outputs, rows = (size_t)s->rows;
+    memset(b->sum_out, 0, (rows * outs + 1) * sizeof(float));
+    if (s->n > 0) {
+        memcpy(b->sum_out + (size_t)s->row0 * outs, s->output,
+               (size_t)s->n * outs * sizeof(float));
+        b->sum_out[rows * outs] = s->loss * (float)s->n;
+    }
+}
+
+/* After the sum: the global batch's mean loss; its targets (rows
+ * order[start..start+rows) of d) into gy, gt, and with sum_out's outputs
+ * into the metrics. */
+static float global_metrics(seqrt_metrics *acc, const seqrt_model *m, buffers *b,
+                            const seqrt_dataset *d, const uint32_t *order, size_t start,
+                            int rows)
+{
+    seqrt_dataset_batch(d, order, start, rows, NULL, b->gy, b->gt, m->outputs);
+    metrics_add_rows(acc, m, rows, b->sum_out, d->y_width == 1 ? b->gy : NULL, b->gt);
+    return b->sum_out[(size_t)rows * (size_t)m->outputs] / (float)rows;
 }
 
 /* values[i] = metric i over what acc holds. */
@@ -888,13 +976,38 @@ static int metrics_init(seqrt_metrics *acc, const seqrt_model *m, size_t max_row
  * the model is a scratch copy, so evaluation can never change a training
  * stream.
  */
-static double evaluate(const seqrt_model *m, buffers *b, const seqrt_dataset *d,
-                       size_t count, seqrt_metrics *acc, double *values)
+static double evaluate(const seqrt_model *m, buffers *b, const seqrt_comm *comm,
+                       const seqrt_dataset *d, size_t count, seqrt_metrics *acc,
+                       double *values)
 {
     double sum = 0;
     seqrt_rng scratch;
     seqrt_rng_seed(&scratch, 0);
     seqrt_metrics_reset(acc);
+    int ranks = seqrt_comm_ranks(comm), rank = seqrt_comm_rank(comm);
+    if (ranks > 1) {
+        /* batches of `global` rows, each rank a shard of every one: a
+         * rank's shard may be empty at the end of the set */
+        size_t outs = (size_t)m->outputs;
+        for (size_t start = 0; start < count; start += (size_t)b->global) {
+            int rows = count - start < (size_t)b->global ? (int)(count - start) : b->global;
+            int lo, n;
+            seqrt_shard_rows(rows, rank, ranks, &lo, &n);
+            seqrt_step s = {.n = n, .row0 = lo, .rows = rows};
+            if (n > 0) {
+                s = make_step(m, b, d, NULL, start + (size_t)lo, n, &scratch);
+                s.comm = comm;
+                s.row0 = lo;
+                s.rows = rows;
+                m->forward_infer(&s);
+            }
+            stash_outputs(m, b, &s);
+            comm->sum_float(comm, b->sum_out, (size_t)rows * outs + 1);
+            sum += (double)global_metrics(acc, m, b, d, NULL, start, rows) * rows;
+        }
+        metrics_values(acc, m, values);
+        return sum / (double)count;
+    }
     for (size_t start = 0; start < count; start += (size_t)b->capacity) {
         int n = count - start < (size_t)b->capacity ? (int)(count - start) : b->capacity;
         seqrt_step s = make_step(m, b, d, NULL, start, n, &scratch);
@@ -924,6 +1037,12 @@ static void print_result(const seqrt_model *m, const char *prefix, double loss,
 typedef struct run {
     const seqrt_model    *m;
     const options        *o;
+    const seqrt_comm     *comm;       /* o->comm: NULL, one process */
+    int                   rank, ranks;
+    double                sum_seconds; /* MPI: time in the steps' sums (waiting
+                                         for the other ranks included) */
+    double                step_seconds; /* and in the epochs' steps */
+    long                  sum_steps;
     buffers               b;
     seqrt_dataset         train, val;
     seqrt_dataset         test;       /* evaluated once after training; count 0:
@@ -1141,6 +1260,22 @@ static const char *with_commas(size_t n, char *buf, size_t size)
  * batch size of 1 is refused (where: "--batch" or the file it came
  * from). Returns 0, or -1 after the error.
  */
+/* This rank's shard of the global batch order[start..start+rows) of d
+ * as a step (seqrt_step row0, rows, comm); in one process the whole
+ * batch. */
+static seqrt_step shard_step(run *r, const seqrt_dataset *d, const uint32_t *order,
+                             size_t start, int rows, seqrt_rng *rng)
+{
+    int lo = 0, n = rows;
+    if (r->ranks > 1)
+        seqrt_shard_rows(rows, r->rank, r->ranks, &lo, &n);
+    seqrt_step s = make_step(r->m, &r->b, d, order, start + (size_t)lo, n, rng);
+    s.comm = r->comm;
+    s.row0 = lo;
+    s.rows = rows;
+    return s;
+}
+
 static int batch_of_one_error(const seqrt_model *m, long batch, const char *where)
 {
     if (batch != 1 || m->batch_stats_layers == 0)
@@ -1164,8 +1299,19 @@ static int run_plan_batches(run *r)
 {
     size_t batch = (size_t)r->batch, rest = r->n_train % batch;
     r->n_used = r->n_train;
+    if (r->ranks > 1 && r->n_train < (size_t)r->ranks) {
+        fprintf(stderr, "error: %s: %zu training sample%s cannot be split over %d ranks: "
+                        "each rank needs at least one sample of every batch\n",
+                r->train.source, r->n_train, r->n_train == 1 ? "" : "s", r->ranks);
+        return -1;
+    }
     if (rest != 0 && r->drop_last) {
         r->n_used = r->n_train - rest;
+    } else if (rest != 0 && rest < (size_t)r->ranks) {
+        r->n_used = r->n_train - rest;
+        fprintf(stderr, "note: the last batch of each epoch has %zu sample%s, fewer than the "
+                        "%d ranks, each of which needs one: dropped\n",
+                rest, rest == 1 ? "" : "s", r->ranks);
     } else if (rest == 1 && r->m->batch_stats_layers > 0) {
         r->n_used = r->n_train - 1;
         if (r->n_used > 0)
@@ -1204,8 +1350,8 @@ static void run_recalibrate(run *r)
     seqrt_rng_seed(&scratch, 0);
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
-        int n = r->n_used - start < batch ? (int)(r->n_used - start) : (int)batch;
-        seqrt_step s = make_step(m, &r->b, &r->train, NULL, start, n, &scratch);
+        int rows = r->n_used - start < batch ? (int)(r->n_used - start) : (int)batch;
+        seqrt_step s = shard_step(r, &r->train, NULL, start, rows, &scratch);
         s.bn_average = step + 1;
         m->forward_train(&s);
     }
@@ -1447,7 +1593,15 @@ static int run_start(run *r)
                 r->train.source, r->n_train);
         return -1;
     }
-    if (alloc_batch(&r->b, m, (int)r->batch, r->n_train))
+    if (r->ranks > 1 && r->batch < r->ranks) {
+        fprintf(stderr, "error: a batch of %ld cannot be split over %d ranks: give --batch %d "
+                        "or more (the batch is the global one, split over the ranks)\n",
+                r->batch, r->ranks, r->ranks);
+        return -1;
+    }
+    /* each rank runs forward passes of at most its shard's rows */
+    long capacity = (r->batch + r->ranks - 1) / r->ranks;
+    if (alloc_batch(&r->b, m, (int)capacity, r->n_train, r->ranks))
         return -1;
     size_t most = r->n_train > r->n_val ? r->n_train : r->n_val;
     if (metrics_init(&r->acc, m, most > r->n_test ? most : r->n_test))
@@ -1487,6 +1641,21 @@ static int run_start(run *r)
     if (m->normalize && !o->resume && !o->init_from && run_adapt(r))
         return -1;
     return 0;
+}
+
+/* Under MPI, after the last epoch: what the steps' sums cost (rank 0's
+ * view; bench/mpi.sh reads this line). */
+static void report_sums(const run *r)
+{
+    if (r->ranks == 1 || r->o->quiet || r->sum_steps == 0)
+        return;
+    size_t floats = r->m->trainable_count + (size_t)r->batch * (size_t)r->m->outputs + 1;
+    printf("mpi: %d ranks, batch %ld (%ld per rank); each step's sum of %zu floats "
+           "(%.1f KB) took %.3f ms on average, %.1f %% of the training steps' time\n",
+           r->ranks, r->batch, (r->batch + r->ranks - 1) / r->ranks, floats,
+           (double)floats * 4.0 / 1024.0, 1e3 * r->sum_seconds / (double)r->sum_steps,
+           r->step_seconds > 0 ? 100.0 * r->sum_seconds / r->step_seconds : 0.0);
+    fflush(stdout);
 }
 
 /* What the user still has after a run stopped on bad numbers. */
@@ -1563,13 +1732,26 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
     for (int step = 0; step < r->steps; step++) {
         size_t start = (size_t)step * batch;
         int n = n_used - start < batch ? (int)(n_used - start) : (int)batch;
-        seqrt_step s = make_step(m, b, &r->train, b->order, start, n, &r->drop);
+        seqrt_step s = shard_step(r, &r->train, b->order, start, n, &r->drop);
         if (step + 1 < r->steps) {
-            size_t next = n_used - start - batch;
-            seqrt_dataset_prefetch(&r->train, b->order, start + batch,
-                                   next < batch ? (int)next : (int)batch);
+            size_t rest = n_used - start - batch;
+            int next = rest < batch ? (int)rest : (int)batch, lo = 0, nn = next;
+            if (r->ranks > 1)
+                seqrt_shard_rows(next, r->rank, r->ranks, &lo, &nn);
+            seqrt_dataset_prefetch(&r->train, b->order, start + batch + (size_t)lo, nn);
         }
         m->forward_train(&s);
+        if (r->ranks > 1) {
+            /* backward first, then the one sum: gradients, outputs, loss */
+            stash_outputs(m, b, &s);
+            m->backward(&s);
+            double t_sum = seqrt_clock_seconds();
+            r->comm->sum_float(r->comm, b->grads,
+                               m->trainable_count + (size_t)n * (size_t)m->outputs + 1);
+            r->sum_seconds += seqrt_clock_seconds() - t_sum;
+            r->sum_steps++;
+            s.loss = global_metrics(&r->acc, m, b, &r->train, b->order, start, n);
+        }
         if (!isfinite(s.loss)) {
             char when[64];
             seqrt_progress_abort(prog);
@@ -1582,8 +1764,10 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
             }
             return -1;
         }
-        metrics_add(&r->acc, m, &s);
-        m->backward(&s);
+        if (r->ranks == 1) {
+            metrics_add(&r->acc, m, &s);
+            m->backward(&s);
+        }
         m->update(b->params, b->grads, b->opt_state, ++r->t, r->epoch_lr);
         loss_sum += (double)s.loss * n;
         seen += (size_t)n;
@@ -1596,6 +1780,7 @@ static int run_epoch(run *r, long epoch, seqrt_progress *prog, seqrt_history_row
     row->loss = loss_sum / (double)seen;
     metrics_values(&r->acc, m, row->metrics);
     row->seconds = seqrt_clock_seconds() - t0;
+    r->step_seconds += row->seconds;
     return 0;
 }
 
@@ -1623,6 +1808,35 @@ static int run_record(run *r, const seqrt_history_row *row)
     return 0;
 }
 
+/*
+ * Under MPI, after an epoch's steps: the non-trainable parameters (the
+ * moving statistics of batchnorm layers that keep per-rank statistics,
+ * sync=false or virtual_batch) become their mean over the ranks, as
+ * Keras reads such variables under a distribution strategy (ON_READ,
+ * MEAN); synchronized ones are already the same everywhere and stay
+ * exactly as they are. Then every weight must be the same on every
+ * rank: the sums give every rank the same bits and the updates are the
+ * same, so a difference is a broken promise of the MPI library, said
+ * rather than trained on.
+ */
+static int run_agree_weights(run *r, long epoch)
+{
+    const seqrt_model *m = r->m;
+    float *p = r->b.params;
+    if (seqrt_comm_mean(r->comm, p + m->trainable_count, m->param_count - m->trainable_count)) {
+        fprintf(stderr, "error: out of memory for the moving statistics' mean over the ranks\n");
+        return -1; /* every rank allocates the same: all fail alike */
+    }
+    if (!seqrt_comm_same(r->comm, p, m->param_count) ||
+        !seqrt_comm_same(r->comm, r->b.opt_state, m->opt_state_count)) {
+        if (r->rank == 0)
+            fprintf(stderr, "error: epoch %ld: the ranks' weights differ (the MPI library's "
+                            "sums did not give every rank the same bits); stopping\n", epoch);
+        return -1;
+    }
+    return 0;
+}
+
 static void run_free(run *r)
 {
     if (r->hist_open)
@@ -1643,6 +1857,9 @@ static int cmd_train(const seqrt_model *m, const options *o)
     memset(&r, 0, sizeof r);
     r.m = m;
     r.o = o;
+    r.comm = o->comm;
+    r.rank = seqrt_comm_rank(o->comm);
+    r.ranks = seqrt_comm_ranks(o->comm);
     seqrt_checkpoint_lock_init(&r.lock);
     int status = 1;
     if (o->init_from && o->resume) {
@@ -1653,7 +1870,9 @@ static int cmd_train(const seqrt_model *m, const options *o)
     }
     if (has(o, F_BATCH) && batch_of_one_error(m, o->batch, "--batch 1"))
         return EXIT_USAGE;
-    if (run_check_outputs(&r) || run_start(&r))
+    /* under MPI only rank 0 has outputs; any rank may fail to start (its
+     * data, its memory): then all stop */
+    if (seqrt_comm_failures(r.comm, run_check_outputs(&r) || run_start(&r)))
         goto done;
     int live = !o->quiet && isatty(STDOUT_FILENO), has_val = r.n_val > 0;
     const char *names[SEQRT_MAX_METRICS];
@@ -1669,16 +1888,20 @@ static int cmd_train(const seqrt_model *m, const options *o)
                              m->metric_count);
         if (run_epoch(&r, epoch, &prog, &row))
             goto done;
+        if (r.ranks > 1 && run_agree_weights(&r, epoch))
+            goto done;
         /* before the last validation, the checkpoint and the test */
         if (epoch == r.epochs && r.recalibrate && m->batch_stats_layers > 0)
             run_recalibrate(&r);
         if (o->eval_train) {
             double ignored[SEQRT_MAX_METRICS];
-            row.train_eval_loss = evaluate(m, &r.b, &r.train, r.n_train, &r.acc, ignored);
+            row.train_eval_loss = evaluate(m, &r.b, o->comm, &r.train, r.n_train, &r.acc,
+                                           ignored);
             seqrt_progress_train_eval(&prog, row.train_eval_loss);
         }
         if (has_val)
-            row.val_loss = evaluate(m, &r.b, &r.val, r.n_val, &r.acc, row.val_metrics);
+            row.val_loss = evaluate(m, &r.b, o->comm, &r.val, r.n_val, &r.acc,
+                                    row.val_metrics);
         seqrt_progress_end(&prog, row.seconds, row.loss, row.metrics, has_val, row.val_loss,
                            row.val_metrics);
         if (epoch == r.epochs && r.recalibrate && m->batch_stats_layers > 0)
@@ -1686,16 +1909,18 @@ static int cmd_train(const seqrt_model *m, const options *o)
         if (run_check_finite(&r, epoch, ""))
             goto done;
         recipe_after_epoch(&r, epoch, &row);
-        if (run_record(&r, &row))
+        if (seqrt_comm_failures(r.comm, run_record(&r, &row) != 0))
             goto done;
         if (r.best.stopped)
             break;
     }
     recipe_finish(&r);
+    report_sums(&r);
     if (r.n_test > 0) {
         double values[SEQRT_MAX_METRICS];
-        double loss = evaluate(m, &r.b, &r.test, r.n_test, &r.acc, values);
-        print_result(m, "test_", loss, values);
+        double loss = evaluate(m, &r.b, o->comm, &r.test, r.n_test, &r.acc, values);
+        if (seqrt_comm_rank(o->comm) == 0)
+            print_result(m, "test_", loss, values);
     }
     status = 0;
 done:
@@ -1737,14 +1962,14 @@ static int cmd_evaluate(const seqrt_model *m, const options *o)
     long batch;
     if (load_for_inference(m, o, &b, &meta, &batch))
         goto done;
-    if (load_eval_set(o, m, &val) || alloc_batch(&b, m, (int)batch, 0))
+    if (load_eval_set(o, m, &val) || alloc_batch(&b, m, (int)batch, 0, 1))
         goto done;
     size_t count = limited(val.count, o);
     if (metrics_init(&acc, m, count))
         goto done;
     acc_ready = 1;
     double values[SEQRT_MAX_METRICS];
-    double loss = evaluate(m, &b, &val, count, &acc, values);
+    double loss = evaluate(m, &b, NULL, &val, count, &acc, values);
     /* %.9g, as the history file, so the two can be compared as text */
     print_result(m, "val_", loss, values);
     status = 0;
@@ -1805,7 +2030,7 @@ static int cmd_predict(const seqrt_model *m, const options *o)
         goto done;
     if (load_predict_set(o, m, &d, &targets))
         goto done;
-    if (alloc_batch(&b, m, (int)batch, 0))
+    if (alloc_batch(&b, m, (int)batch, 0, 1))
         goto done;
 
     size_t count = limited(d.count, o);
@@ -1951,14 +2176,40 @@ static int cmd_help(const seqrt_model *m, const options *o)
 
 int seqrt_main(int argc, char **argv, const seqrt_model *model)
 {
+    return seqrt_main_comm(argc, argv, model, NULL);
+}
+
+/*
+ * Under MPI (comm with several ranks; docs/scale-out.md) every rank
+ * parses the same command line, so a usage error stops all of them
+ * alike. Training runs on every rank; ranks other than 0 print and write
+ * nothing (quiet, no --history, no --save: rank 0's files are the run's).
+ * evaluate, predict and --help run on rank 0 alone, the others return at
+ * once. Threads: the machine's cores are shared by its ranks.
+ */
+int seqrt_main_comm(int argc, char **argv, const seqrt_model *model, const seqrt_comm *comm)
+{
     check_model(model);
     if (argc > 0 && argv[0])
         progname = argv[0];
     options o;
     if (parse_args(argc, argv, &o))
         return EXIT_USAGE;
+    int ranks = seqrt_comm_ranks(comm), rank = seqrt_comm_rank(comm);
+    if (ranks > 1 && o.cmd == CMD_TRAIN) {
+        o.comm = comm;
+        if (rank > 0) {
+            o.quiet = 1;
+            o.history = NULL;
+            o.save = NULL;
+        }
+    } else if (rank > 0) {
+        return 0;
+    }
+    int local = comm && comm->local_size > 1 ? comm->local_size : 1;
+    int threads = default_threads() / (o.comm ? local : 1);
     if (o.cmd != CMD_HELP)
         seqrt_set_threads(has(&o, F_THREADS) && o.threads > 0 ? (int)o.threads
-                                                               : default_threads());
+                                                               : threads > 0 ? threads : 1);
     return commands[o.cmd].run(model, &o);
 }
