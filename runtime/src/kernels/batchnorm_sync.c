@@ -10,16 +10,19 @@
  *
  *   forward   per feature f, over this rank's rows, in double:
  *               S1 = sum (x - K),  S2 = sum (x - K)^2,  K = moving_mean[f]
- *             and the row count once, then one sum of [count, S1, S2]
- *             over the ranks; N = count, and
+ *             and the row count (the same for every feature: sent once
+ *             per block, not per feature), then one sum of [count, S1,
+ *             S2] over the ranks; N = count, and
  *               mean = K + S1/N,  var = S2/N - (S1/N)^2 (>= 0, biased)
  *             The shift K is the moving mean, which every rank holds with
  *             the same bits: without it S2/N - (S1/N)^2 cancels as
- *             E[x^2] - E[x]^2 does (a feature of mean 1000 and spread 1
- *             would lose 6 of double's 16 digits, all of float's); with
- *             it only |mean - K| / std matters, which the moving mean
- *             keeps small once training has begun, and double has digits
- *             to spare before then. The single-process kernels take a
+ *             E[x^2] - E[x]^2 does, multiplying the sums' rounding by
+ *             mean^2 / var (a feature of mean 10000 whose deviations are
+ *             a few float ulps comes out 13% low over 2048 rows:
+ *             test_batchnorm_sync); with it only (mean - K)^2 / var
+ *             matters, which the moving mean keeps small once training
+ *             has begun, and double has digits to spare before then (the
+ *             moving mean starts at 0). The single-process kernels take a
  *             second pass over x instead (deviations about the mean),
  *             which would need a second reduction here. The moving
  *             statistics are then updated from mean and var exactly as

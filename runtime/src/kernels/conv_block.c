@@ -53,6 +53,10 @@
  * unfused layers' bits: those sum the batch statistics row by row; the
  * tests compare the two within float rounding.
  *
+ * Synchronized batchnorm over several ranks (batchnorm_sync.c) runs the
+ * same passes, through conv_block.h, with the statistics of every rank's
+ * samples put between them instead of this batch's own.
+ *
  * Saved for backward: stats[2c] (mean, then inv_std) and argmax[batch,
  * oh, ow, c] as int32 (the input cell's index within the sample, or -1).
  * Scratch: 2c floats per sample (the partial sums), forward and backward.
