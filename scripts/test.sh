@@ -54,13 +54,14 @@ if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
         -R "^(test_(data|data_npz|rng|dense|batchnorm|batchnorm_sync|layernorm|activation|loss|preprocess|metrics|conv|pool|conv_block|optimizer|schedule|gemm|export_fold|export_kinds|loop_.*)|backend_e2e|runtime_data_e2e|trainer_threads|fuzz_.*)\$") ||
         FAILED="$FAILED build-asan"
 
-    # TSan: the thread pool under the kernels and a trainer on 2 threads
+    # TSan: the thread pool under the kernels, a trainer on 2 threads, and
+    # synchronized batchnorm's ranks (threads joined by the test's comm)
     stage "build-tsan/: ThreadSanitizer"
     CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=thread >/dev/null
-    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm
+    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm test_batchnorm_sync
     (cd "$ROOT/build-tsan" && ctest --output-on-failure --parallel "$JOBS" \
-        -R '^(test_gemm|trainer_threads)$') || FAILED="$FAILED build-tsan"
+        -R '^(test_gemm|test_batchnorm_sync|trainer_threads)$') || FAILED="$FAILED build-tsan"
 fi
 stage ""
 
