@@ -42,7 +42,7 @@ if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
     if command -v clang >/dev/null 2>&1; then SAN_CC=clang; else SAN_CC=cc; fi
     CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=address,undefined >/dev/null
-    RUNTIME_TESTS="test_data test_data_npz test_rng test_dense test_batchnorm test_layernorm test_activation \
+    RUNTIME_TESTS="test_data test_data_npz test_rng test_dense test_batchnorm test_batchnorm_sync test_layernorm test_activation \
         test_loss test_preprocess test_metrics test_conv test_pool test_conv_block test_optimizer test_gemm \
         test_schedule test_loop_checkpoint test_loop_progress test_loop_history test_export_fold \
         test_export_kinds"
@@ -51,16 +51,17 @@ if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
         tiny_trainer_dropout tiny_trainer_norm \
         fuzz_pipeline fuzz_idx fuzz_csv fuzz_npz fuzz_npy fuzz_checkpoint fuzz_selftest
     (cd "$ROOT/build-asan" && LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp" ctest --output-on-failure --parallel "$JOBS" \
-        -R "^(test_(data|data_npz|rng|dense|batchnorm|layernorm|activation|loss|preprocess|metrics|conv|pool|conv_block|optimizer|schedule|gemm|export_fold|export_kinds|loop_.*)|backend_e2e|runtime_data_e2e|trainer_threads|fuzz_.*)\$") ||
+        -R "^(test_(data|data_npz|rng|dense|batchnorm|batchnorm_sync|layernorm|activation|loss|preprocess|metrics|conv|pool|conv_block|optimizer|schedule|gemm|export_fold|export_kinds|loop_.*)|backend_e2e|runtime_data_e2e|trainer_threads|fuzz_.*)\$") ||
         FAILED="$FAILED build-asan"
 
-    # TSan: the thread pool under the kernels and a trainer on 2 threads
+    # TSan: the thread pool under the kernels, a trainer on 2 threads, and
+    # synchronized batchnorm's ranks (threads joined by the test's comm)
     stage "build-tsan/: ThreadSanitizer"
     CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=thread >/dev/null
-    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm
+    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm test_batchnorm_sync
     (cd "$ROOT/build-tsan" && ctest --output-on-failure --parallel "$JOBS" \
-        -R '^(test_gemm|trainer_threads)$') || FAILED="$FAILED build-tsan"
+        -R '^(test_gemm|test_batchnorm_sync|trainer_threads)$') || FAILED="$FAILED build-tsan"
 fi
 stage ""
 

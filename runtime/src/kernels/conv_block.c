@@ -53,6 +53,10 @@
  * unfused layers' bits: those sum the batch statistics row by row; the
  * tests compare the two within float rounding.
  *
+ * Synchronized batchnorm over several ranks (batchnorm_sync.c) runs the
+ * same passes, through conv_block.h, with the statistics of every rank's
+ * samples put between them instead of this batch's own.
+ *
  * Saved for backward: stats[2c] (mean, then inv_std) and argmax[batch,
  * oh, ow, c] as int32 (the input cell's index within the sample, or -1).
  * Scratch: 2c floats per sample (the partial sums), forward and backward.
@@ -80,6 +84,7 @@
  */
 #include "seqrt.h"
 
+#include "kernels/conv_block.h"
 #include "kernels/parts.h"
 #include "kernels/simd.h"
 
@@ -257,6 +262,26 @@ SEQRT_CLONES static void pool_range(const block_job *j, int n0, int n1)
     }
 }
 
+/* The forward's two passes apart, for the synchronized kernel
+ * (conv_block.h), which puts the statistics of every rank between them */
+void seqrt_bn_relu_maxpool_partials(int batch, const seqrt_pool2d_shape *p, const float *x,
+                                    const float *gamma, float *y, int32_t *argmax,
+                                    float *scratch)
+{
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .y = y, .argmax = argmax,
+                   .scratch = scratch, .range = stats_range};
+    block_run(&j);
+}
+
+void seqrt_bn_relu_maxpool_finish(int batch, const seqrt_pool2d_shape *p, const float *gamma,
+                                  const float *beta, const float *stats, float *y,
+                                  int32_t *argmax)
+{
+    block_job j = {.p = p, .batch = batch, .gamma = gamma, .beta = beta, .mean = stats,
+                   .inv_std = stats + p->c, .y = y, .argmax = argmax, .range = finish_range};
+    block_run(&j);
+}
+
 void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
                                          const float *x, const float *gamma,
                                          const float *beta, float *moving_mean,
@@ -267,9 +292,7 @@ void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
     if (batch <= 0)
         return;
     const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
-    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .y = y, .argmax = argmax,
-                   .scratch = scratch, .range = stats_range};
-    block_run(&j);
+    seqrt_bn_relu_maxpool_partials(batch, p, x, gamma, y, argmax, scratch);
 
     /* the batch's mean and biased variance from the samples' sums, in
      * sample order: M2 = sum_n (M2_n + P (mean_n - mean)^2) */
@@ -292,10 +315,7 @@ void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
         moving_var[ch] = moving_var[ch] * momentum + var * (1.0f - momentum);
         inv_std[ch] = 1.0f / sqrtf(var + eps);
     }
-
-    j = (block_job){.p = p, .batch = batch, .gamma = gamma, .beta = beta, .mean = mu,
-                    .inv_std = inv_std, .y = y, .argmax = argmax, .range = finish_range};
-    block_run(&j);
+    seqrt_bn_relu_maxpool_finish(batch, p, gamma, beta, stats, y, argmax);
 }
 
 void seqrt_bn_relu_maxpool_forward_infer(int batch, const seqrt_pool2d_shape *p,
@@ -457,10 +477,12 @@ SEQRT_CLONES static void dx_range(const block_job *j, int n0, int n1)
     }
 }
 
-void seqrt_bn_relu_maxpool_backward(int batch, const seqrt_pool2d_shape *p, const float *x,
-                                    const float *gamma, const float *stats,
-                                    const int32_t *argmax, const float *dy, float *dx,
-                                    float *dgamma, float *dbeta, float *scratch)
+/* The backward's two passes apart, for the synchronized kernel
+ * (conv_block.h): this rank's sums, then dx from the totals it is given */
+void seqrt_bn_relu_maxpool_backward_sums(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *stats,
+                                         const int32_t *argmax, const float *dy,
+                                         float *dgamma, float *dbeta, float *scratch)
 {
     const size_t C = (size_t)p->c;
     if (batch <= 0) {
@@ -482,12 +504,29 @@ void seqrt_bn_relu_maxpool_backward(int batch, const seqrt_pool2d_shape *p, cons
         dbeta[ch] = b;
         dgamma[ch] = g;
     }
-    if (!dx)
-        return;
-    j = (block_job){.p = p, .batch = batch, .x = x, .gamma = gamma, .mean = mu,
-                    .inv_std = inv_std, .dy = dy, .argmax_in = argmax, .dbeta = dbeta,
-                    .dgamma = dgamma, .dx = dx,
-                    .inv_rows = 1.0f / (float)((size_t)batch * (size_t)p->h * (size_t)p->w),
-                    .range = dx_range};
+}
+
+void seqrt_bn_relu_maxpool_backward_dx(int batch, const seqrt_pool2d_shape *p, const float *x,
+                                       const float *gamma, const float *stats,
+                                       const int32_t *argmax, const float *dy,
+                                       const float *dgamma, const float *dbeta, float inv_rows,
+                                       float *dx)
+{
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .mean = stats,
+                   .inv_std = stats + p->c, .dy = dy, .argmax_in = argmax, .dbeta = dbeta,
+                   .dgamma = dgamma, .dx = dx, .inv_rows = inv_rows, .range = dx_range};
     block_run(&j);
+}
+
+void seqrt_bn_relu_maxpool_backward(int batch, const seqrt_pool2d_shape *p, const float *x,
+                                    const float *gamma, const float *stats,
+                                    const int32_t *argmax, const float *dy, float *dx,
+                                    float *dgamma, float *dbeta, float *scratch)
+{
+    seqrt_bn_relu_maxpool_backward_sums(batch, p, x, stats, argmax, dy, dgamma, dbeta, scratch);
+    if (batch <= 0 || !dx)
+        return;
+    seqrt_bn_relu_maxpool_backward_dx(
+        batch, p, x, gamma, stats, argmax, dy, dgamma, dbeta,
+        1.0f / (float)((size_t)batch * (size_t)p->h * (size_t)p->w), dx);
 }
