@@ -7,8 +7,9 @@
 #                installed, so the fuzz targets are libFuzzer's): the runtime
 #                unit tests, the training loop's, the end-to-end trainers,
 #                the fuzz targets a few seconds each
-#   build-tsan/  ThreadSanitizer: the threaded kernels (test_gemm) and a
-#                trainer on 2 threads
+#   build-tsan/  ThreadSanitizer: the threaded kernels (test_gemm), a
+#                trainer on 2 threads, and the tests whose ranks are
+#                threads (synchronized batchnorm, the loop's collectives)
 #
 # Each stage builds only the targets its tests need. SEQC_TEST_SANITIZERS=0
 # runs the first stage only. Exit status: 0 when every stage passed.
@@ -44,7 +45,7 @@ if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=address,undefined >/dev/null
     RUNTIME_TESTS="test_data test_data_npz test_rng test_dense test_batchnorm test_batchnorm_sync test_layernorm test_activation \
         test_loss test_preprocess test_metrics test_conv test_pool test_conv_block test_optimizer test_gemm \
-        test_schedule test_loop_checkpoint test_loop_progress test_loop_history test_export_fold \
+        test_schedule test_loop_checkpoint test_loop_progress test_loop_history test_loop_shard test_export_fold \
         test_export_kinds"
     cmake --build "$ROOT/build-asan" --parallel "$JOBS" --target seqc $RUNTIME_TESTS \
         test_loop_trainer test_loop_outfile tiny_trainer tiny_trainer_nobias tiny_trainer_two \
@@ -59,9 +60,9 @@ if [ "${SEQC_TEST_SANITIZERS:-1}" != 0 ]; then
     stage "build-tsan/: ThreadSanitizer"
     CC=$SAN_CC cmake -S "$ROOT" -B "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSEQC_WERROR=ON -DSEQC_SANITIZE=thread >/dev/null
-    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm test_batchnorm_sync
+    cmake --build "$ROOT/build-tsan" --parallel "$JOBS" --target seqc test_gemm test_batchnorm_sync test_loop_shard
     (cd "$ROOT/build-tsan" && ctest --output-on-failure --parallel "$JOBS" \
-        -R '^(test_gemm|test_batchnorm_sync|trainer_threads)$') || FAILED="$FAILED build-tsan"
+        -R '^(test_gemm|test_batchnorm_sync|test_loop_shard|trainer_threads)$') || FAILED="$FAILED build-tsan"
 fi
 stage ""
 

@@ -19,116 +19,9 @@
 #include "kernel_test.h"
 
 #include "seqrt.h"
+#include "comm_threads.h"
 
-#include <pthread.h>
 #include <string.h>
-
-/* ----------------------------------------------------- the threads' comm */
-
-enum { MAXP = 4, ACC_MAX = 1 + 2 * 1024 };
-
-typedef struct shared {
-    int               P;
-    pthread_barrier_t bar;
-    double           *slot[MAXP];
-    float            *slotf[MAXP];
-    size_t            n[MAXP];
-    double            acc[ACC_MAX];
-    float             accf[ACC_MAX];
-    int               bad;         /* ranks disagreed on n, or n too large */
-    int               calls[MAXP]; /* sum calls made by each rank */
-} shared;
-
-/* rank 0 adds the ranks' buffers in rank order between two barriers;
- * after the second every rank copies the same total (and nobody writes
- * acc again before all have passed the next call's first barrier) */
-static void tsum(const seqrt_comm *c, double *buf, size_t n)
-{
-    shared *sh = c->impl;
-    sh->slot[c->rank] = buf;
-    sh->n[c->rank] = n;
-    sh->calls[c->rank]++;
-    pthread_barrier_wait(&sh->bar);
-    if (c->rank == 0) {
-        for (int q = 0; q < sh->P; q++)
-            if (sh->n[q] != n || n > ACC_MAX)
-                sh->bad = 1;
-        if (!sh->bad)
-            for (size_t i = 0; i < n; i++) {
-                double s = sh->slot[0][i];
-                for (int q = 1; q < sh->P; q++)
-                    s += sh->slot[q][i];
-                sh->acc[i] = s;
-            }
-    }
-    pthread_barrier_wait(&sh->bar);
-    if (!sh->bad)
-        memcpy(buf, sh->acc, n * sizeof *buf);
-}
-
-static void tsum_float(const seqrt_comm *c, float *buf, size_t n)
-{
-    shared *sh = c->impl;
-    sh->slotf[c->rank] = buf;
-    sh->n[c->rank] = n;
-    sh->calls[c->rank]++;
-    pthread_barrier_wait(&sh->bar);
-    if (c->rank == 0) {
-        for (int q = 0; q < sh->P; q++)
-            if (sh->n[q] != n || n > ACC_MAX)
-                sh->bad = 1;
-        if (!sh->bad)
-            for (size_t i = 0; i < n; i++) {
-                float s = sh->slotf[0][i];
-                for (int q = 1; q < sh->P; q++)
-                    s += sh->slotf[q][i];
-                sh->accf[i] = s;
-            }
-    }
-    pthread_barrier_wait(&sh->bar);
-    if (!sh->bad)
-        memcpy(buf, sh->accf, n * sizeof *buf);
-}
-
-/* sum calls a rank made during fn: read and written by that rank only */
-static int calls_of(const seqrt_comm *c)
-{
-    return ((shared *)c->impl)->calls[c->rank];
-}
-
-typedef void (*rank_fn)(const seqrt_comm *comm, void *ctx);
-
-typedef struct rank_arg {
-    seqrt_comm comm;
-    rank_fn    fn;
-    void      *ctx;
-} rank_arg;
-
-static void *rank_main(void *p)
-{
-    rank_arg *a = p;
-    a->fn(&a->comm, a->ctx);
-    return NULL;
-}
-
-/* fn(comm, ctx) on P threads at once, ranks 0..P-1 */
-static void run_ranks(int P, rank_fn fn, void *ctx)
-{
-    static shared sh;
-    memset(&sh, 0, sizeof sh);
-    sh.P = P;
-    assert_int_equal(pthread_barrier_init(&sh.bar, NULL, (unsigned)P), 0);
-    pthread_t th[MAXP];
-    rank_arg args[MAXP];
-    for (int r = 0; r < P; r++) {
-        args[r] = (rank_arg){{r, P, tsum, tsum_float, &sh}, fn, ctx};
-        assert_int_equal(pthread_create(&th[r], NULL, rank_main, &args[r]), 0);
-    }
-    for (int r = 0; r < P; r++)
-        assert_int_equal(pthread_join(th[r], NULL), 0);
-    pthread_barrier_destroy(&sh.bar);
-    assert_int_equal(sh.bad, 0);
-}
 
 static int first_row(const int *split, int r)
 {
@@ -687,7 +580,8 @@ static void sync_single_process_same_bits(void **state)
     float *x = frand(&rnd, R * F, -2, 3), *dy = frand(&rnd, R * F, -1, 1);
     float *gamma = frand(&rnd, F, 0.5, 1.5), *beta = frand(&rnd, F, -0.5, 0.5);
     float *mm0 = frand(&rnd, F, 0, 1), *mv0 = frand(&rnd, F, 0.5, 2);
-    const seqrt_comm one = {0, 1, one_rank_sum, one_rank_sum_float, NULL};
+    const seqrt_comm one = {.rank = 0, .size = 1, .local_size = 1, .sum = one_rank_sum,
+                           .sum_float = one_rank_sum_float};
     const seqrt_comm *comms[2] = {NULL, &one};
     for (int renorm = 0; renorm < 2; renorm++)
         for (int ci = 0; ci < 2; ci++) {
