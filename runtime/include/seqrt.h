@@ -1073,6 +1073,10 @@ typedef struct seqrt_model {
 /* The trainer's whole command line: train (default), evaluate, predict,
  * --help. Returns the process exit status. */
 int seqrt_main(int argc, char **argv, const seqrt_model *model);
+/* Defined in libseqrt_mpi.a: MPI_Init, data-parallel training over the
+ * ranks (seqrt_main's flags), MPI_Finalize; a trainer built by
+ * `seqc build --mpi` (its main, compiled with -DSEQRT_MPI, calls this). */
+int seqrt_mpi_main(int argc, char **argv, const seqrt_model *model);
 
 /* Threads for OpenBLAS (and the runtime); 0 = leave as is. */
 void seqrt_set_threads(int n);
