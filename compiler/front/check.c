@@ -672,10 +672,9 @@ static int batchnorm_values(checker *ck, const ast_value *arg, const ast_value *
             ok = 0;
         } else if (l->sync && l->virtual_batch > 0) {
             diag_error(ck->d, sy->loc, sy->len,
-                       "sync=true with virtual_batch: ghost batches are statistics of "
-                       "groups of samples within each process's own rows, never summed over "
-                       "the processes; drop sync=true (virtual_batch alone is per process) "
-                       "or virtual_batch");
+                       "sync=true with virtual_batch: ghost batches are per-rank statistics "
+                       "already (under MPI each rank forms its groups in its own rows); drop "
+                       "sync=true, or virtual_batch for the whole batch's statistics");
             ok = 0;
         }
     } else if (sy) {
