@@ -10,6 +10,11 @@
  * chosen at run time), so tuning it for the machine gains nothing and
  * would make the trainer non-portable. -pthread: libseqrt runs a worker
  * thread pool (runtime/src/loop/parallel.c).
+ *
+ * --mpi builds the same C file with the MPI C compiler wrapper and
+ * -DSEQRT_MPI, linked with libseqrt_mpi.a (MPI's side of data-parallel
+ * training, built only when CMake found MPI) before libseqrt.a: libseqrt
+ * and seqc themselves never need MPI.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "back/build.h"
@@ -27,6 +32,9 @@
 
 #ifndef SEQC_C_COMPILER
 #define SEQC_C_COMPILER "cc"
+#endif
+#ifndef SEQC_MPI_C_COMPILER /* CMake's MPI_C_COMPILER; "" when it found none */
+#define SEQC_MPI_C_COMPILER ""
 #endif
 #ifndef SEQC_LINK_LIBS
 #define SEQC_LINK_LIBS "-lopenblas;-lzip;-lz;-lm"
@@ -154,16 +162,109 @@ static int install_program(const char *tmp, const char *out)
     return 0;
 }
 
+/* name is a program: an executable file at that path, or, without a
+ * '/', in one of path's directories (':'-separated; "" is the current
+ * directory, as in execvp) */
+static bool is_program(const char *name, const char *path)
+{
+    if (!*name)
+        return false;
+    if (strchr(name, '/'))
+        return is_file(name) && access(name, X_OK) == 0;
+    for (const char *p = path ? path : "/usr/bin:/bin"; p;) { /* no PATH: execvp's */
+        const char *colon = strchr(p, ':');
+        int len = colon ? (int)(colon - p) : (int)strlen(p);
+        char full[4200];
+        snprintf(full, sizeof full, "%.*s%s%s", len, p, len ? "/" : "", name);
+        if (is_file(full) && access(full, X_OK) == 0)
+            return true;
+        p = colon ? colon + 1 : NULL;
+    }
+    return false;
+}
+
+int build_find_mpicc(const char *env_mpicc, const char *configured, const char *path,
+                     char *out, size_t size)
+{
+    if (env_mpicc && *env_mpicc) {
+        /* its first word is the program ("ccache mpicc" is two words) */
+        char first[4096];
+        size_t skip = strspn(env_mpicc, " \t"), n = strcspn(env_mpicc + skip, " \t");
+        snprintf(first, sizeof first, "%.*s", (int)n, env_mpicc + skip);
+        snprintf(out, size, "%s", env_mpicc);
+        return is_program(first, path) ? 0 : 1;
+    }
+    if (configured && *configured && is_file(configured) && access(configured, X_OK) == 0) {
+        snprintf(out, size, "%s", configured);
+        return 0;
+    }
+    if (is_program("mpicc", path)) {
+        snprintf(out, size, "mpicc");
+        return 0;
+    }
+    return 2;
+}
+
+int build_prepare(build_env *e, bool mpi)
+{
+    memset(e, 0, sizeof *e);
+    e->mpi = mpi;
+    if (build_find_runtime(e->include_dir, sizeof e->include_dir, e->lib_path,
+                           sizeof e->lib_path) != 0)
+        return 1;
+    if (!mpi)
+        return 0;
+    const char *env = getenv("MPICC");
+    int rc = build_find_mpicc(env, SEQC_MPI_C_COMPILER, getenv("PATH"), e->mpicc,
+                              sizeof e->mpicc);
+    if (rc == 1) {
+        fprintf(stderr, "seqc: error: seqc build --mpi needs an MPI C compiler (mpicc): "
+                        "$MPICC is '%s', which is not a program; set MPICC to the MPI C "
+                        "compiler, or unset it to use mpicc\n", env);
+        return 1;
+    }
+    if (rc == 2) {
+        fprintf(stderr, "seqc: error: seqc build --mpi needs an MPI C compiler (mpicc), and "
+                        "there is none on PATH: on Debian, apt-get install openmpi-bin "
+                        "libopenmpi-dev (or set MPICC to one)\n");
+        return 1;
+    }
+    /* beside the libseqrt.a found: the two are built together */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", e->lib_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    snprintf(e->mpi_lib_path, sizeof e->mpi_lib_path, "%s/libseqrt_mpi.a", dir);
+    if (!is_file(e->mpi_lib_path)) {
+        fprintf(stderr, "seqc: error: this seqc was built without MPI support "
+                        "(libseqrt_mpi.a not found in %s): reconfigure with MPI installed "
+                        "(on Debian, apt-get install openmpi-bin libopenmpi-dev) and build "
+                        "again\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
 int build_trainer(const char *c_path, const char *out_path, bool verbose)
 {
-    char include_dir[4096], lib_path[4096];
-    if (build_find_runtime(include_dir, sizeof include_dir, lib_path, sizeof lib_path) != 0)
+    build_env e;
+    if (build_prepare(&e, false) != 0)
         return 1;
+    return build_compile(&e, c_path, out_path, verbose);
+}
 
-    /* the compiler: $CC, else the configured one if it still exists, else cc */
+int build_compile(const build_env *e, const char *c_path, const char *out_path, bool verbose)
+{
+    /* the compiler: --mpi's wrapper; else $CC, else the configured one if
+     * it still exists, else cc */
     const char *env_cc = getenv("CC");
     char *cc;
-    if (env_cc && *env_cc)
+    if (e->mpi)
+        cc = strdup(e->mpicc);
+    else if (env_cc && *env_cc)
         cc = strdup(env_cc);
     else if (access(SEQC_C_COMPILER, X_OK) == 0)
         cc = strdup(SEQC_C_COMPILER);
@@ -175,7 +276,7 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
     const char *tmpdir = getenv("TMPDIR");
     char dir[4200], tmp_out[4300], inc_flag[4200];
     snprintf(dir, sizeof dir, "%s/seqc-cc-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    snprintf(inc_flag, sizeof inc_flag, "-I%s", include_dir);
+    snprintf(inc_flag, sizeof inc_flag, "-I%s", e->include_dir);
     if (!cc || !libs) {
         fputs("seqc: out of memory\n", stderr);
         exit(1);
@@ -193,9 +294,14 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
     char *argv[MAXARGS];
     int argc = 0;
     add_words(argv, &argc, MAXARGS, cc);
-    char *fixed[] = {"-std=c11", "-O2", "-pthread", inc_flag, "-o", tmp_out, (char *)c_path, lib_path};
+    /* --mpi: main calls seqrt_mpi_main (-DSEQRT_MPI), which calls into
+     * libseqrt: libseqrt_mpi.a comes first */
+    char *fixed[] = {"-std=c11", "-O2", "-pthread", inc_flag,
+                     e->mpi ? "-DSEQRT_MPI" : NULL, "-o", tmp_out, (char *)c_path,
+                     e->mpi ? (char *)e->mpi_lib_path : NULL, (char *)e->lib_path};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && argc < MAXARGS - 1; i++)
-        argv[argc++] = fixed[i];
+        if (fixed[i])
+            argv[argc++] = fixed[i];
     add_words(argv, &argc, MAXARGS, libs);
     argv[argc] = NULL;
 
@@ -210,7 +316,8 @@ int build_trainer(const char *c_path, const char *out_path, bool verbose)
     int rc = pid < 0 ? -1 : proc_wait(pid, &sig);
     if (pid < 0) {
         fprintf(stderr, "seqc: error: cannot run the C compiler '%s': %s "
-                        "(set CC to choose another)\n", argv[0], strerror(errno));
+                        "(set %s to choose another)\n", argv[0], strerror(errno),
+                e->mpi ? "MPICC" : "CC");
     } else if (rc == 0) {
         status = install_program(tmp_out, out_path);
     } else {

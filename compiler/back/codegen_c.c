@@ -113,6 +113,8 @@ static const char *token_text(gen *g, const ir_op *op, ir_phase phase, const cha
         return flt(g, op->rmax);
     if (IS("dmax"))
         return flt(g, op->dmax);
+    if (IS("comm")) /* a synchronized batchnorm: the step's processes */
+        return op->sync ? "s->comm" : "NULL";
     if (IS("ngroups"))
         return arena_printf(g->a, "%" PRId64, op->norm_groups);
     if (IS("rows"))
@@ -703,6 +705,10 @@ static void emit_header(gen *g)
               ".\n * Do not edit: change the model file and run seqc again.\n"
               " *\n * Build (save this file as trainer.c; needs libseqrt installed):\n"
               " *   cc trainer.c $(pkg-config --cflags --libs seqrt) -o trainer\n"
+              " * To train over MPI ranks (mpirun -np P ./trainer ...), as `seqc build\n"
+              " * --mpi` does:\n"
+              " *   mpicc -DSEQRT_MPI trainer.c -lseqrt_mpi $(pkg-config --cflags --libs seqrt) "
+              "-o trainer\n"
               " * Run:   ./trainer --help\n */\n#include \"seqrt.h\"\n");
 }
 
@@ -846,7 +852,11 @@ static void emit_main(gen *g)
                   "        return 1;\n    }\n",
                   asks, have, op->name, have);
     }
-    sb_printf(&g->out, "    return seqrt_main(argc, argv, &model);\n}\n#endif\n");
+    /* the same file builds both trainers: seqc build --mpi adds -DSEQRT_MPI */
+    sb_printf(&g->out, "#ifdef SEQRT_MPI /* seqc build --mpi: data-parallel over MPI ranks "
+                       "(libseqrt_mpi) */\n"
+                       "    return seqrt_mpi_main(argc, argv, &model);\n#else\n"
+                       "    return seqrt_main(argc, argv, &model);\n#endif\n}\n#endif\n");
 }
 
 /* Replaces each LINE_BACK with `#line N "C FILE"`, N the next line's. */

@@ -5,11 +5,12 @@
  *   seqc emit  FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]
  *                   [-o trainer.c | -o -]
  *   seqc build FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]
- *                   [-o trainer] [-v]
+ *                   [--mpi] [-o trainer] [-v]
  *
  * Each loads and checks the model (frontend.h), drops the --without kinds,
  * lowers it (lower.c), runs the passes (passes.c) and then prints the IR,
- * writes the C (codegen_c.c) or writes and compiles it (build.c). Output
+ * writes the C (codegen_c.c) or writes and compiles it (build.c; what the
+ * build needs from the system, --mpi's too, is found first). Output
  * files are written to a temporary name and renamed, so a failed run never
  * leaves a half-written file behind.
  */
@@ -44,6 +45,7 @@ typedef struct cmd_args {
     bool        no_reuse;        /* every buffer its own floats */
     bool        no_fuse;         /* batchnorm + relu + maxpool2d left apart */
     bool        line_directives; /* #line back to the model file */
+    bool        mpi;             /* build: with MPI (libseqrt_mpi) */
 } cmd_args;
 
 static const char *const cmd_usage[] = {SEQC_USAGE_IR, SEQC_USAGE_EMIT, SEQC_USAGE_BUILD};
@@ -63,7 +65,12 @@ static void help(cmd_kind k)
     case CMD_BUILD:
         fputs("Writes the trainer's C and compiles it against libseqrt with -O2 (default\n"
               "output NAME for FILE NAME.seq). $CC chooses the C compiler; -v shows its\n"
-              "command line.\n", stdout);
+              "command line.\n"
+              "--mpi builds a trainer that trains over MPI ranks (mpirun -np P ./trainer\n"
+              "...): compiled by $MPICC, else the mpicc seqc was configured with, else\n"
+              "mpicc on PATH, with -DSEQRT_MPI and linked with libseqrt_mpi.a. `seqc emit`\n"
+              "needs no --mpi: the same C file builds both ways. See docs/scale-out.md.\n",
+              stdout);
         break;
     }
     fputs("--without KIND drops every layer of that kind (e.g. batchnorm); repeatable.\n"
@@ -103,12 +110,18 @@ static int parse_args(cmd_kind k, int argc, char **argv, cmd_args *a)
         }
         if (k == CMD_BUILD && (strcmp(s, "-v") == 0 || strcmp(s, "--verbose") == 0)) {
             a->verbose = true;
+        } else if (k == CMD_BUILD && strcmp(s, "--mpi") == 0) {
+            a->mpi = true;
         } else if (strcmp(s, "--no-reuse") == 0) {
             a->no_reuse = true;
         } else if (strcmp(s, "--no-fuse") == 0) {
             a->no_fuse = true;
         } else if (k != CMD_IR && strcmp(s, "--line-directives") == 0) {
             a->line_directives = true;
+        } else if (k == CMD_EMIT && strcmp(s, "--mpi") == 0) {
+            return cli_usage_error(cmd, use, "unknown option '--mpi': the C file seqc emit "
+                                             "writes builds with and without MPI (seqc build "
+                                             "--mpi compiles it with -DSEQRT_MPI)");
         } else if (s[0] == '-' && s[1] != 0) {
             return cli_usage_error(cmd, use, "unknown option '%s'", s);
         } else if (a->file) {
@@ -188,7 +201,8 @@ static int write_c_file(const ir_model *ir, const cmd_args *a, const char *path)
     return file_write_atomic(path, "seqc", write_c, &job);
 }
 
-static int run_build(arena *ar, const ir_model *ir, const cmd_args *a, const char *out)
+static int run_build(arena *ar, const ir_model *ir, const cmd_args *a, const char *out,
+                     const build_env *env)
 {
     const char *tmpdir = getenv("TMPDIR");
     char *dir = arena_printf(ar, "%s/seqc-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -200,7 +214,7 @@ static int run_build(arena *ar, const ir_model *ir, const cmd_args *a, const cha
     char *c_path = arena_printf(ar, "%s/%s", dir, default_output(ar, a->file, ".c"));
     int rc = write_c_file(ir, a, c_path);
     if (rc == 0)
-        rc = build_trainer(c_path, out, a->verbose);
+        rc = build_compile(env, c_path, out, a->verbose);
     if (rc == 0) {
         remove(c_path);
         rmdir(dir);
@@ -221,7 +235,11 @@ static int run(cmd_kind k, int argc, char **argv)
     arena ar;
     arena_init(&ar);
     const char *out = output_path(&ar, k, &a);
-    ir_model *ir = check_output(&a, out) == 0 ? compile_model(&ar, &a) : NULL;
+    /* build: the runtime, and --mpi's compiler and library, before any work */
+    build_env *env = k == CMD_BUILD ? arena_alloc(&ar, sizeof *env) : NULL;
+    ir_model *ir = check_output(&a, out) == 0 && (!env || build_prepare(env, a.mpi) == 0)
+                       ? compile_model(&ar, &a)
+                       : NULL;
     if (!ir) {
         arena_free(&ar);
         return 1;
@@ -242,7 +260,7 @@ static int run(cmd_kind k, int argc, char **argv)
         }
         break;
     case CMD_BUILD:
-        rc = run_build(&ar, ir, &a, out);
+        rc = run_build(&ar, ir, &a, out, env);
         break;
     }
     arena_free(&ar);

@@ -22,7 +22,7 @@
     "       [-o trainer.c | -o -]"
 #define SEQC_USAGE_BUILD \
     "build FILE [--without KIND]... [--no-reuse] [--no-fuse] [--line-directives]\n"        \
-    "       [-o trainer] [-v]"
+    "       [--mpi] [-o trainer] [-v]"
 #define SEQC_USAGE_EXPORT                                                            \
     "export FILE --load CKPT [--format c|onnx] [-o NAME.c|NAME.onnx] [--no-fold]\n" \
     "       [--check-data DIR|FILE.npz|FILE.csv] [--check-limit N]"

@@ -54,9 +54,9 @@ static const char *const dense_keys[] = {"bias", "init"};
 enum { DENSE_BIAS, DENSE_INIT };
 static const char *const batchnorm_keys[] = {"momentum", "epsilon", "center", "scale",
                                              "frozen", "virtual_batch", "renorm", "rmax",
-                                             "dmax"};
+                                             "dmax", "sync"};
 enum { BN_MOMENTUM, BN_EPSILON, BN_CENTER, BN_SCALE, BN_FROZEN, BN_VIRTUAL_BATCH, BN_RENORM,
-       BN_RMAX, BN_DMAX };
+       BN_RMAX, BN_DMAX, BN_SYNC };
 /* layernorm and groupnorm: groups= is groupnorm's alone */
 static const char *const norm_keys[] = {"epsilon", "center", "scale", "groups"};
 enum { NORM_EPSILON, NORM_CENTER, NORM_SCALE, NORM_GROUPS };
@@ -79,7 +79,7 @@ static const stmt_spec layer_specs[] = {
     [LAYER_BATCHNORM] = {0, 0, NULL,
                          "batchnorm [momentum=0.99] [epsilon=0.001] [center=true] "
                          "[scale=true] [frozen=false] [virtual_batch=N] "
-                         "[renorm=false [rmax=3] [dmax=5]]",
+                         "[renorm=false [rmax=3] [dmax=5]] [sync=true]",
                          batchnorm_keys, COUNT_OF(batchnorm_keys)},
     [LAYER_RELU] = {0, 0, NULL, "relu", NULL, 0},
     [LAYER_SIGMOID] = {0, 0, NULL, "sigmoid", NULL, 0},
@@ -270,7 +270,8 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
                           strcmp(s->keyword, "groupnorm") == 0;
         if (k < 0 && per_sample &&
             (strcmp(o->key, "momentum") == 0 || strcmp(o->key, "frozen") == 0 ||
-             strcmp(o->key, "virtual_batch") == 0 || strcmp(o->key, "renorm") == 0)) {
+             strcmp(o->key, "virtual_batch") == 0 || strcmp(o->key, "renorm") == 0 ||
+             strcmp(o->key, "sync") == 0)) {
             diag_error(ck->d, o->key_loc, klen,
                        "unknown option '%s' for '%s': it normalizes each sample by its own "
                        "statistics and keeps no moving ones (%s is batchnorm's)",
@@ -291,6 +292,18 @@ static int take_options(checker *ck, const ast_stmt *s, const stmt_spec *sp,
                        "unknown option 'trainable' for '%s'; Keras's trainable=False is "
                        "'frozen=true' here",
                        s->keyword);
+            ok = 0;
+            continue;
+        }
+        if (k < 0 && strcmp(o->key, "synchronized") == 0 &&
+            find_name("sync", sp->keys, sp->nkeys) >= 0) {
+            /* Keras's BatchNormalization(synchronized=True) */
+            bool off = o->value.kind == AST_IDENT && strcasecmp(o->value.text, "false") == 0;
+            diag_error(ck->d, o->key_loc, klen,
+                       "unknown option 'synchronized' for '%s'; Keras's synchronized=%s is "
+                       "'sync=%s' here%s",
+                       s->keyword, off ? "False" : "True", off ? "false" : "true",
+                       off ? "" : ", the default");
             ok = 0;
             continue;
         }
@@ -647,6 +660,26 @@ static int batchnorm_values(checker *ck, const ast_value *arg, const ast_value *
     } else if (rn && rn->kind != AST_IDENT) {
         ok = 0;
     }
+    /* sync: the batch statistics of every process's rows under MPI; it
+     * means something only where a batch's statistics are used */
+    const ast_value *sy = vals[BN_SYNC];
+    if (sy && get_bool(ck, sy, "sync", &l->sync)) {
+        if (l->frozen) {
+            diag_error(ck->d, sy->loc, sy->len,
+                       "sync with frozen=true: a frozen batchnorm uses its moving "
+                       "statistics, never a batch's, so there is nothing to synchronize; "
+                       "drop one of them");
+            ok = 0;
+        } else if (l->sync && l->virtual_batch > 0) {
+            diag_error(ck->d, sy->loc, sy->len,
+                       "sync=true with virtual_batch: ghost batches are per-rank statistics "
+                       "already (under MPI each rank forms its groups in its own rows); drop "
+                       "sync=true, or virtual_batch for the whole batch's statistics");
+            ok = 0;
+        }
+    } else if (sy) {
+        ok = 0;
+    }
     /* rmax >= 1 (r is clipped to [1/rmax, rmax]), dmax >= 0 */
     const ast_value *lim[2] = {vals[BN_RMAX], vals[BN_DMAX]};
     double *out[2] = {&l->rmax, &l->dmax};
@@ -826,6 +859,7 @@ static void layer_defaults(layer *l, layer_kind kind, src_loc loc)
     l->frozen = false;
     l->virtual_batch = 0;
     l->renorm = false;
+    l->sync = true; /* Keras: synchronized=False; one process computes the same */
     l->rmax = 3.0;
     l->dmax = 5.0;
     l->norm_groups = 32; /* Keras GroupNormalization */
@@ -877,6 +911,8 @@ static void copy_option(layer *dst, const layer *src, const char *key)
         dst->rmax = src->rmax;
     else if (strcmp(key, "dmax") == 0)
         dst->dmax = src->dmax;
+    else if (strcmp(key, "sync") == 0)
+        dst->sync = src->sync;
     else if (strcmp(key, "groups") == 0) {
         dst->norm_groups = src->norm_groups;
         dst->norm_groups_loc = src->norm_groups_loc;

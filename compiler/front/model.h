@@ -89,6 +89,11 @@ typedef struct layer {
     bool       renorm;     /* batch renormalization (Ioffe 2017) */
     double     rmax, dmax; /* renorm's clipping: defaults 3 and 5 */
                            /* (renorm uses the moving statistics, as Ioffe) */
+    bool       sync;       /* under MPI, the batch statistics of every
+                              process's rows (default true); false: each
+                              process's own. Used by plain and renorm
+                              batchnorm (frozen uses none, ghost batches
+                              are per process) */
     /* groupnorm */
     int64_t    norm_groups;/* default 32 (Keras) */
     src_loc    norm_groups_loc; /* of groups='s value, or the keyword */

@@ -26,12 +26,12 @@ static const ir_op_desc op_table[] = {
     },
     [IR_BATCHNORM] = {
         .name = "batchnorm",
-        .forward = "seqrt_batchnorm_forward_train($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
-                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$y, $s0,\n$s1)",
+        .forward = "seqrt_sync_batchnorm_forward_train($comm, $rows, $cols, $x,\n$p0, $p1,\n"
+                   "$p2, $p3,\nseqrt_bn_momentum(s, $momentum), $epsilon,\n$y, $s0,\n$s1)",
         .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
                  "$epsilon, $y)",
-        .backward = "seqrt_batchnorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"
-                    "$g0, $g1)",
+        .backward = "seqrt_sync_batchnorm_backward($comm, $rows, $cols, $s0, $p0,\n$s1, $dy, "
+                    "$dx,\n$g0, $g1)",
         .params = {"gamma", "beta", "moving_mean", "moving_variance"},
         .trainable = {true, true, false, false},
         .saved = {"xhat", "inv_std"},
@@ -135,12 +135,13 @@ static const ir_op_desc op_table[] = {
     },
     [IR_BATCHNORM_RENORM] = {
         .name = "batchnorm_renorm",
-        .forward = "seqrt_batchnorm_renorm_forward_train($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
-                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$rmax, $dmax, $y, $s0,\n$s1)",
+        .forward = "seqrt_sync_batchnorm_renorm_forward_train($comm, $rows, $cols, $x,\n"
+                   "$p0, $p1,\n$p2, $p3,\nseqrt_bn_momentum(s, $momentum), $epsilon,\n"
+                   "$rmax, $dmax, $y, $s0,\n$s1)",
         .infer = "seqrt_batchnorm_forward_infer($rows, $cols, $x,\n$p0, $p1,\n$p2, $p3,\n"
                  "$epsilon, $y)",
-        .backward = "seqrt_batchnorm_renorm_backward($rows, $cols, $s0, $p0,\n$s1, $dy, $dx,\n"
-                    "$g0, $g1)",
+        .backward = "seqrt_sync_batchnorm_renorm_backward($comm, $rows, $cols, $s0, $p0,\n"
+                    "$s1, $dy, $dx,\n$g0, $g1)",
         .params = {"gamma", "beta", "moving_mean", "moving_variance"},
         .trainable = {true, true, false, false},
         .saved = {"xhat", "stats"},
@@ -169,12 +170,13 @@ static const ir_op_desc op_table[] = {
     },
     [IR_BN_RELU_MAXPOOL2D] = {
         .name = "batchnorm_relu_maxpool2d",
-        .forward = "seqrt_bn_relu_maxpool_forward_train($n, $shape, $x,\n$p0, $p1,\n$p2, $p3,\n"
-                   "seqrt_bn_momentum(s, $momentum), $epsilon,\n$y, $s0, $s1,\n$scratch)",
+        .forward = "seqrt_sync_bn_relu_maxpool_forward_train($comm, $n, $shape, $x,\n"
+                   "$p0, $p1,\n$p2, $p3,\nseqrt_bn_momentum(s, $momentum), $epsilon,\n"
+                   "$y, $s0, $s1,\n$scratch)",
         .infer = "seqrt_bn_relu_maxpool_forward_infer($n, $shape, $x,\n$p0, $p1,\n$p2, $p3,\n"
                  "$epsilon, $y, $scratch)",
-        .backward = "seqrt_bn_relu_maxpool_backward($n, $shape, $x, $p0,\n$s1, $s0,\n$dy, $dx,\n"
-                    "$g0, $g1,\n$scratch)",
+        .backward = "seqrt_sync_bn_relu_maxpool_backward($comm, $n, $shape, $x, $p0,\n"
+                    "$s1, $s0,\n$dy, $dx,\n$g0, $g1,\n$scratch)",
         .params = {"gamma", "beta", "moving_mean", "moving_variance"},
         .trainable = {true, true, false, false},
         .saved = {"argmax", "stats"},

@@ -88,7 +88,9 @@ typedef enum ir_op_kind {
  * width), $hw and $ch (an image's positions h*w and channels, for the
  * global pools), $per (rows per sample: the op's groups), $vbatch
  * (a ghost batchnorm's samples per group), $ngroups (groupnorm's groups),
- * $rmax and $dmax (batch renormalization's clipping),
+ * $rmax and $dmax (batch renormalization's clipping), $comm (the
+ * processes a synchronized batchnorm sums its statistics over: s->comm,
+ * or NULL for sync=false),
  * $shape (the address of the layer's static
  * seqrt_conv2d_shape or seqrt_pool2d_shape), and the options $momentum,
  * $epsilon, $alpha, $rate, $scale, $offset, $delta. $scratch is a conv2d
@@ -194,6 +196,11 @@ typedef struct ir_op {
     bool        bias;    /* dense, conv2d */
     double      momentum, epsilon; /* batchnorm; epsilon: layernorm, groupnorm */
     int64_t     virtual_batch; /* batchnorm_ghost: samples per ghost batch */
+    bool        sync;    /* batchnorm, renorm (and the fused block): the
+                            statistics over every MPI process's rows ($comm
+                            is s->comm); false: this process's ($comm NULL).
+                            Not in the structure hash: it changes no
+                            parameter, so a checkpoint loads either way */
     int64_t     norm_groups;   /* groupnorm: groups of channels */
     double      rmax, dmax;    /* batchnorm_renorm's clipping */
     double      alpha;   /* leaky_relu */

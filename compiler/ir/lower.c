@@ -81,8 +81,11 @@ static const char *layer_text(arena *a, const layer *l)
             char rmax[40], dmax[40];
             ir_format_float(rmax, sizeof rmax, l->rmax);
             ir_format_float(dmax, sizeof dmax, l->dmax);
-            snprintf(opts + n, sizeof opts - n, " renorm=true rmax=%s dmax=%s", rmax, dmax);
+            n += (size_t)snprintf(opts + n, sizeof opts - n, " renorm=true rmax=%s dmax=%s",
+                                  rmax, dmax);
         }
+        if (bn && !l->sync)
+            snprintf(opts + n, sizeof opts - n, " sync=false");
         ir_format_float(num, sizeof num, l->momentum);
         ir_format_float(eps, sizeof eps, l->epsilon);
         if (bn && ((float)l->momentum != 0.99f || (float)l->epsilon != 0.001f))
@@ -327,6 +330,9 @@ ir_model *ir_lower(arena *a, const model *m, const char *without)
             op->momentum = l->momentum;
             op->epsilon = l->epsilon;
             op->virtual_batch = l->virtual_batch;
+            /* only batch statistics are summed over the processes (a
+             * fused block keeps its batchnorm's: pass_fuse.c copies it) */
+            op->sync = l->sync && (k == IR_BATCHNORM || k == IR_BATCHNORM_RENORM);
             op->norm_groups = l->norm_groups;
             op->rmax = l->rmax;
             op->dmax = l->dmax;

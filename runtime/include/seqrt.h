@@ -1086,7 +1086,7 @@ int seqrt_main(int argc, char **argv, const seqrt_model *model);
 int seqrt_main_comm(int argc, char **argv, const seqrt_model *model, const seqrt_comm *comm);
 /* Defined in libseqrt_mpi.a (runtime/src/loop/mpi.c): MPI_Init,
  * seqrt_main_comm over MPI_COMM_WORLD's ranks, MPI_Finalize: the main of
- * a trainer built by `seqc build --mpi`. */
+ * a trainer built by `seqc build --mpi` (compiled with -DSEQRT_MPI). */
 int seqrt_mpi_main(int argc, char **argv, const seqrt_model *model);
 
 /* Threads for OpenBLAS (and the runtime); 0 = leave as is. */

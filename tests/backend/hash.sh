@@ -5,7 +5,8 @@
 # directory, with comments, blank lines and other spacing, loads that
 # checkpoint (evaluate --load gives the same val_accuracy); the same file
 # with `dense 64` changed to `dense 65` is refused, and so is one whose
-# batchnorm epsilon (an option that changes the step) differs.
+# batchnorm epsilon (an option that changes the step) differs; batchnorm
+# sync=false loads it.
 set -eu
 SEQC=$1 SRC=$2 WORK=$3
 DATA=$SRC/data/mnist-digits
@@ -27,6 +28,15 @@ cmp -s "$SRC/models/mnist_bn.seq" elsewhere/mnist_bn.seq && fail "the edited cop
 out=$(./commented evaluate --data "$DATA" --load a.ckpt) || fail "the commented model refuses the checkpoint"
 [ "$(val_acc "$out")" = "$acc" ] || fail "evaluate gives $(val_acc "$out"), training ended at $acc"
 echo "hash: comments, blank lines and another directory keep the checkpoint: val_accuracy $acc"
+
+# sync=false changes no parameter (only which processes a batch's
+# statistics come from under MPI): the checkpoint loads either way
+sed 's/batchnorm;/batchnorm sync=false;/' "$SRC/models/mnist_bn.seq" > local.seq
+grep -q 'sync=false' local.seq || fail "no 'batchnorm;' in mnist_bn.seq to change"
+"$SEQC" build local.seq -o local || fail "build the sync=false model"
+out=$(./local evaluate --data "$DATA" --load a.ckpt) || fail "sync=false refuses the checkpoint"
+[ "$(val_acc "$out")" = "$acc" ] || fail "sync=false: evaluate gives $(val_acc "$out"), not $acc"
+echo "hash: batchnorm sync=false keeps the checkpoint"
 
 sed 's/dense 64/dense 65/' "$SRC/models/mnist_bn.seq" > wider.seq
 grep -q 'dense 65' wider.seq || fail "no 'dense 64' in mnist_bn.seq to change"

@@ -620,6 +620,93 @@ static void test_norm_layers_params_and_batch_stats(void **state)
     arena_free(&a);
 }
 
+/* the generated C of ir, malloc'ed */
+static char *c_of(const ir_model *ir)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(codegen_c(out, ir, NULL), 0);
+    fclose(out);
+    return text;
+}
+
+static int count_of(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *at = text; (at = strstr(at, what)) != NULL; at += strlen(what))
+        n++;
+    return n;
+}
+
+/* batchnorm sync=: plain, renorm and the fused block call the
+ * synchronized kernels with the step's processes (s->comm) by default and
+ * with NULL (each process's own statistics) for sync=false; ghost and
+ * frozen batchnorms and every inference call stay as they were; sync
+ * changes no parameter, so not the structure hash either */
+static void test_batchnorm_sync(void **state)
+{
+    (void)state;
+    char dir[512];
+    assert_int_equal(seqc_tmpdir_make(dir, sizeof dir, "sync"), 0);
+    arena a;
+    arena_init(&a);
+    static const char *const body =
+        "model m {\n  input 6x6x2\n"
+        "  conv2d 4 kernel=3 padding=same; batchnorm%s; relu; maxpool2d 2\n"
+        "  flatten\n"
+        "  dense 8; batchnorm%s; relu\n"
+        "  dense 8; batchnorm renorm=true%s; relu\n"
+        "  dense 8; batchnorm virtual_batch=4; relu\n"
+        "  dense 8; batchnorm frozen=true; relu\n"
+        "  dense 3; softmax\n}\n";
+    const char *on = arena_printf(&a, body, "", "", "");
+    const char *off = arena_printf(&a, body, " sync=false", " sync=false", " sync=false");
+    const char *said = arena_printf(&a, body, " sync=true", " sync=true", " sync=true");
+    ir_model *ir_on = ir_of_text(&a, dir, "on.seq", on, false);
+    ir_model *ir_off = ir_of_text(&a, dir, "off.seq", off, false);
+    ir_model *ir_said = ir_of_text(&a, dir, "said.seq", said, false);
+    assert_int_equal(count_kind(ir_on, IR_BN_RELU_MAXPOOL2D), 1);
+    char *c_on = c_of(ir_on), *c_off = c_of(ir_off), *c_said = c_of(ir_said);
+    static const char *const calls[] = {
+        "seqrt_sync_batchnorm_forward_train(", "seqrt_sync_batchnorm_backward(",
+        "seqrt_sync_batchnorm_renorm_forward_train(", "seqrt_sync_batchnorm_renorm_backward(",
+        "seqrt_sync_bn_relu_maxpool_forward_train(", "seqrt_sync_bn_relu_maxpool_backward(",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        const char *with = arena_printf(&a, "%ss->comm, n", calls[i]);
+        const char *without = arena_printf(&a, "%sNULL, n", calls[i]);
+        assert_int_equal(count_of(c_on, calls[i]), 1);
+        assert_int_equal(count_of(c_on, with), 1);
+        assert_int_equal(count_of(c_said, with), 1);
+        assert_int_equal(count_of(c_off, without), 1);
+        assert_int_equal(count_of(c_off, with), 0);
+    }
+    /* the plain kernels' training calls are gone; ghost, frozen and
+     * inference keep theirs and take no processes */
+    for (int k = 0; k < 2; k++) {
+        const char *c = k ? c_off : c_on;
+        assert_null(strstr(c, " seqrt_batchnorm_forward_train("));
+        assert_null(strstr(c, " seqrt_bn_relu_maxpool_forward_train("));
+        assert_int_equal(count_of(c, "seqrt_batchnorm_ghost_forward_train(n,"), 1);
+        assert_int_equal(count_of(c, "seqrt_batchnorm_frozen_backward(n,"), 1);
+        assert_int_equal(count_of(c, "seqrt_bn_relu_maxpool_forward_infer(n,"), 1);
+        assert_int_equal(count_of(c, "seqrt_batchnorm_forward_infer(n,"), 5);
+        assert_int_equal(count_of(c, "s->comm"), k ? 0 : 6);
+    }
+    /* what the layers say, for comments and `seqc ir` */
+    assert_non_null(strstr(c_off, "batchnorm sync=false; relu; maxpool2d 2"));
+    assert_null(strstr(c_on, "sync="));
+    assert_true(ir_structure_hash(ir_on) == ir_structure_hash(ir_off));
+    assert_true(ir_structure_hash(ir_on) == ir_structure_hash(ir_said));
+    free(c_on);
+    free(c_off);
+    free(c_said);
+    arena_free(&a);
+    assert_int_equal(seqc_tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_structure_hash_follows_numbers_not_text),
         cmocka_unit_test(test_pass_errors_are_located),
         cmocka_unit_test(test_norm_layers_params_and_batch_stats),
+        cmocka_unit_test(test_batchnorm_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,13 +2,19 @@
 # golden files. Invoked by CTest as
 #   cmake -DSEQC=... -DWORKDIR=... -DARGS="check|bad/x.seq" -DEXIT=1
 #         [-DSTDOUT=file] [-DSTDERR=file] -P run_golden.cmake
-# ARGS separates arguments with '|'. A missing STDOUT/STDERR means that
+# ARGS separates arguments with '|'; ENV, when given, is VAR=VALUE
+# settings ('|'-separated) for seqc's environment. A missing STDOUT/STDERR means that
 # stream must be empty, unless STDOUT_REGEX is given instead (for output
 # that changes with the build, like --help). On a mismatch the difference
 # is printed. With UPDATE_GOLDEN=1 in the environment the given golden
 # files are rewritten with the output instead (scripts/regen-goldens.sh).
 string(REPLACE "|" ";" argv "${ARGS}")
-execute_process(COMMAND ${SEQC} ${argv}
+set(env_cmd "")
+if(DEFINED ENV)
+  string(REPLACE "|" ";" env_list "${ENV}")
+  set(env_cmd ${CMAKE_COMMAND} -E env ${env_list})
+endif()
+execute_process(COMMAND ${env_cmd} ${SEQC} ${argv}
                 WORKING_DIRECTORY ${WORKDIR}
                 RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out

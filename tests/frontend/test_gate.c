@@ -141,6 +141,8 @@ static void gen_layer_kind(gen *g, layer_kind k)
         case 3: sb_printf(&g->out, " virtual_batch=%s", PICK_NORM(g, ghost_sizes)); break;
         case 4: sb_printf(&g->out, " renorm=true rmax=2 dmax=1"); break;
         case 5: sb_printf(&g->out, " frozen=true virtual_batch=2"); break;
+        case 6: sb_printf(&g->out, " sync=%s", PICK_NORM(g, bools)); break;
+        case 7: sb_printf(&g->out, " virtual_batch=2 sync=%s", PICK_NORM(g, bools)); break;
         default: break;
         }
         break;

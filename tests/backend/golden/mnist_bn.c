@@ -4,6 +4,9 @@
  *
  * Build (save this file as trainer.c; needs libseqrt installed):
  *   cc trainer.c $(pkg-config --cflags --libs seqrt) -o trainer
+ * To train over MPI ranks (mpirun -np P ./trainer ...), as `seqc build
+ * --mpi` does:
+ *   mpicc -DSEQRT_MPI trainer.c -lseqrt_mpi $(pkg-config --cflags --libs seqrt) -o trainer
  * Run:   ./trainer --help
  */
 #include "seqrt.h"
@@ -104,12 +107,12 @@ static void forward_train(seqrt_step *s)
     seqrt_dense_forward(n, 784, 128, x, p + DENSE_KERNEL, p + DENSE_BIAS, dense);
 
     /* batch_normalization: mnist_bn.seq:4  batchnorm -> [N,128] */
-    seqrt_batchnorm_forward_train(n, 128, dense,
-                                  p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
-                                  p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                  seqrt_bn_momentum(s, 0.99f), 0.001f,
-                                  batch_normalization, batch_normalization_xhat,
-                                  batch_normalization_inv_std);
+    seqrt_sync_batchnorm_forward_train(s->comm, n, 128, dense,
+                                       p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
+                                       p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
+                                       seqrt_bn_momentum(s, 0.99f), 0.001f,
+                                       batch_normalization, batch_normalization_xhat,
+                                       batch_normalization_inv_std);
 
     /* re_lu: mnist_bn.seq:4  relu -> [N,128] */
     seqrt_relu_forward((size_t)n * 128, batch_normalization, re_lu);
@@ -118,12 +121,12 @@ static void forward_train(seqrt_step *s)
     seqrt_dense_forward(n, 128, 64, re_lu, p + DENSE_1_KERNEL, p + DENSE_1_BIAS, dense_1);
 
     /* batch_normalization_1: mnist_bn.seq:5  batchnorm -> [N,64] */
-    seqrt_batchnorm_forward_train(n, 64, dense_1,
-                                  p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
-                                  p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                  seqrt_bn_momentum(s, 0.99f), 0.001f,
-                                  batch_normalization_1, batch_normalization_1_xhat,
-                                  batch_normalization_1_inv_std);
+    seqrt_sync_batchnorm_forward_train(s->comm, n, 64, dense_1,
+                                       p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
+                                       p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
+                                       seqrt_bn_momentum(s, 0.99f), 0.001f,
+                                       batch_normalization_1, batch_normalization_1_xhat,
+                                       batch_normalization_1_inv_std);
 
     /* re_lu_1: mnist_bn.seq:5  relu -> [N,64] */
     seqrt_relu_forward((size_t)n * 64, batch_normalization_1, re_lu_1);
@@ -226,9 +229,9 @@ static void backward(seqrt_step *s)
     seqrt_relu_backward((size_t)n * 64, batch_normalization_1, re_lu_1, d_re_lu_1, d_batch_normalization_1);
 
     /* batch_normalization_1: mnist_bn.seq:5  batchnorm */
-    seqrt_batchnorm_backward(n, 64, batch_normalization_1_xhat, p + BATCH_NORMALIZATION_1_GAMMA,
-                             batch_normalization_1_inv_std, d_batch_normalization_1, d_dense_1,
-                             g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA);
+    seqrt_sync_batchnorm_backward(s->comm, n, 64, batch_normalization_1_xhat, p + BATCH_NORMALIZATION_1_GAMMA,
+                                  batch_normalization_1_inv_std, d_batch_normalization_1, d_dense_1,
+                                  g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA);
 
     /* dense_1: mnist_bn.seq:5  dense 64 */
     seqrt_dense_backward(n, 128, 64, re_lu, p + DENSE_1_KERNEL, d_dense_1, d_re_lu,
@@ -238,9 +241,9 @@ static void backward(seqrt_step *s)
     seqrt_relu_backward((size_t)n * 128, batch_normalization, re_lu, d_re_lu, d_batch_normalization);
 
     /* batch_normalization: mnist_bn.seq:4  batchnorm */
-    seqrt_batchnorm_backward(n, 128, batch_normalization_xhat, p + BATCH_NORMALIZATION_GAMMA,
-                             batch_normalization_inv_std, d_batch_normalization, d_dense,
-                             g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA);
+    seqrt_sync_batchnorm_backward(s->comm, n, 128, batch_normalization_xhat, p + BATCH_NORMALIZATION_GAMMA,
+                                  batch_normalization_inv_std, d_batch_normalization, d_dense,
+                                  g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA);
 
     /* dense: mnist_bn.seq:4  dense 128 */
     seqrt_dense_backward(n, 784, 128, x, p + DENSE_KERNEL, d_dense, NULL,
@@ -321,6 +324,10 @@ static const seqrt_model model = {
 #ifndef SEQRT_NO_MAIN
 int main(int argc, char **argv)
 {
+#ifdef SEQRT_MPI /* seqc build --mpi: data-parallel over MPI ranks (libseqrt_mpi) */
+    return seqrt_mpi_main(argc, argv, &model);
+#else
     return seqrt_main(argc, argv, &model);
+#endif
 }
 #endif

@@ -4,6 +4,9 @@
  *
  * Build (save this file as trainer.c; needs libseqrt installed):
  *   cc trainer.c $(pkg-config --cflags --libs seqrt) -o trainer
+ * To train over MPI ranks (mpirun -np P ./trainer ...), as `seqc build
+ * --mpi` does:
+ *   mpicc -DSEQRT_MPI trainer.c -lseqrt_mpi $(pkg-config --cflags --libs seqrt) -o trainer
  * Run:   ./trainer --help
  */
 #include "seqrt.h"
@@ -145,12 +148,12 @@ static void forward_train(seqrt_step *s)
                          conv2d, conv2d_scratch);
 
     /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 -> [N,14,14,32] */
-    seqrt_bn_relu_maxpool_forward_train(n, &batch_normalization_shape, conv2d,
-                                        p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
-                                        p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
-                                        seqrt_bn_momentum(s, 0.9f), 0.001f,
-                                        max_pooling2d, batch_normalization_argmax, batch_normalization_stats,
-                                        batch_normalization_scratch);
+    seqrt_sync_bn_relu_maxpool_forward_train(s->comm, n, &batch_normalization_shape, conv2d,
+                                             p + BATCH_NORMALIZATION_GAMMA, p + BATCH_NORMALIZATION_BETA,
+                                             p + BATCH_NORMALIZATION_MOVING_MEAN, p + BATCH_NORMALIZATION_MOVING_VARIANCE,
+                                             seqrt_bn_momentum(s, 0.9f), 0.001f,
+                                             max_pooling2d, batch_normalization_argmax, batch_normalization_stats,
+                                             batch_normalization_scratch);
 
     /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 -> [N,12,12,64] */
     seqrt_conv2d_forward(n, &conv2d_1_shape, max_pooling2d,
@@ -158,12 +161,12 @@ static void forward_train(seqrt_step *s)
                          conv2d_1, conv2d_1_scratch);
 
     /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 -> [N,6,6,64] */
-    seqrt_bn_relu_maxpool_forward_train(n, &batch_normalization_1_shape, conv2d_1,
-                                        p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
-                                        p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
-                                        seqrt_bn_momentum(s, 0.9f), 0.001f,
-                                        max_pooling2d_1, batch_normalization_1_argmax, batch_normalization_1_stats,
-                                        batch_normalization_1_scratch);
+    seqrt_sync_bn_relu_maxpool_forward_train(s->comm, n, &batch_normalization_1_shape, conv2d_1,
+                                             p + BATCH_NORMALIZATION_1_GAMMA, p + BATCH_NORMALIZATION_1_BETA,
+                                             p + BATCH_NORMALIZATION_1_MOVING_MEAN, p + BATCH_NORMALIZATION_1_MOVING_VARIANCE,
+                                             seqrt_bn_momentum(s, 0.9f), 0.001f,
+                                             max_pooling2d_1, batch_normalization_1_argmax, batch_normalization_1_stats,
+                                             batch_normalization_1_scratch);
 
     /* flatten: mnist_cnn_bn.seq:26  flatten: a view, nothing to do -> [N,6,6,64] */
 
@@ -266,11 +269,11 @@ static void backward(seqrt_step *s)
                          g + DENSE_KERNEL, g + DENSE_BIAS);
 
     /* batch_normalization_1: mnist_cnn_bn.seq:24  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
-    seqrt_bn_relu_maxpool_backward(n, &batch_normalization_1_shape, conv2d_1, p + BATCH_NORMALIZATION_1_GAMMA,
-                                   batch_normalization_1_stats, batch_normalization_1_argmax,
-                                   d_max_pooling2d_1, d_conv2d_1,
-                                   g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA,
-                                   batch_normalization_1_scratch_backward);
+    seqrt_sync_bn_relu_maxpool_backward(s->comm, n, &batch_normalization_1_shape, conv2d_1, p + BATCH_NORMALIZATION_1_GAMMA,
+                                        batch_normalization_1_stats, batch_normalization_1_argmax,
+                                        d_max_pooling2d_1, d_conv2d_1,
+                                        g + BATCH_NORMALIZATION_1_GAMMA, g + BATCH_NORMALIZATION_1_BETA,
+                                        batch_normalization_1_scratch_backward);
 
     /* conv2d_1: mnist_cnn_bn.seq:24  conv2d 64 kernel=3 */
     seqrt_conv2d_backward(n, &conv2d_1_shape, max_pooling2d, p + CONV2D_1_KERNEL,
@@ -279,11 +282,11 @@ static void backward(seqrt_step *s)
                           conv2d_1_scratch_backward);
 
     /* batch_normalization: mnist_cnn_bn.seq:22  batchnorm momentum=0.9 epsilon=0.001; relu; maxpool2d 2 */
-    seqrt_bn_relu_maxpool_backward(n, &batch_normalization_shape, conv2d, p + BATCH_NORMALIZATION_GAMMA,
-                                   batch_normalization_stats, batch_normalization_argmax,
-                                   d_max_pooling2d, d_conv2d,
-                                   g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA,
-                                   batch_normalization_scratch_backward);
+    seqrt_sync_bn_relu_maxpool_backward(s->comm, n, &batch_normalization_shape, conv2d, p + BATCH_NORMALIZATION_GAMMA,
+                                        batch_normalization_stats, batch_normalization_argmax,
+                                        d_max_pooling2d, d_conv2d,
+                                        g + BATCH_NORMALIZATION_GAMMA, g + BATCH_NORMALIZATION_BETA,
+                                        batch_normalization_scratch_backward);
 
     /* conv2d: mnist_cnn_bn.seq:22  conv2d 32 kernel=3 padding=same */
     seqrt_conv2d_backward(n, &conv2d_shape, x, p + CONV2D_KERNEL,
@@ -390,6 +393,10 @@ int main(int argc, char **argv)
                 argv[0]);
         return 1;
     }
+#ifdef SEQRT_MPI /* seqc build --mpi: data-parallel over MPI ranks (libseqrt_mpi) */
+    return seqrt_mpi_main(argc, argv, &model);
+#else
     return seqrt_main(argc, argv, &model);
+#endif
 }
 #endif
