@@ -47,7 +47,8 @@ st=$?
 [ "$st" -ne 124 ] || fail "a killed rank left the job hanging"
 [ "$st" -ne 0 ] || fail "a killed rank: exit 0"
 [ -s err.txt ] || fail "a killed rank: no message"
-echo "rank 1 killed: mpirun exit $st: $(grep -m1 . err.txt)"
+grep -q 'rank 1' err.txt || { cat err.txt; fail "a killed rank: mpirun did not name it"; }
+echo "rank 1 killed: mpirun exit $st: $(grep -m1 'rank 1' err.txt)"
 
 # without mpirun an MPI trainer is one process (MPI's singleton start),
 # and the same as the ordinary trainer
@@ -60,5 +61,6 @@ echo "bn_mpi without mpirun: the ordinary trainer's checkpoint, byte for byte"
 # evaluate: rank 0 alone
 run_mpi 2 ./bn_mpi evaluate --data "$SRC/data/mnist-digits" --load one.ck > out.txt ||
     fail "evaluate under mpirun"
-[ "$(grep -c '^loss: ' out.txt)" -eq 1 ] || { cat out.txt; fail "evaluate printed per rank"; }
+[ "$(grep -c '^val_loss: ' out.txt)" -eq 1 ] || { cat out.txt; fail "evaluate printed $(grep -c '^val_loss: ' out.txt) results"; }
+echo "evaluate under mpirun -np 2: $(cat out.txt)"
 echo "mpi_errors.sh: all passed"
