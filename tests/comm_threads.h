@@ -29,54 +29,34 @@ typedef struct shared {
 
 /* rank 0 adds the ranks' buffers in rank order between two barriers;
  * after the second every rank copies the same total (and nobody writes
- * acc again before all have passed the next call's first barrier) */
-static inline void tsum(const seqrt_comm *c, double *buf, size_t n)
-{
-    shared *sh = c->impl;
-    sh->slot[c->rank] = buf;
-    sh->n[c->rank] = n;
-    sh->calls[c->rank]++;
-    pthread_barrier_wait(&sh->bar);
-    if (c->rank == 0) {
-        for (int q = 0; q < sh->P; q++)
-            if (sh->n[q] != n || n > ACC_MAX)
-                sh->bad = 1;
-        if (!sh->bad)
-            for (size_t i = 0; i < n; i++) {
-                double s = sh->slot[0][i];
-                for (int q = 1; q < sh->P; q++)
-                    s += sh->slot[q][i];
-                sh->acc[i] = s;
-            }
+ * acc again before all have passed the next call's first barrier).
+ * One definition for doubles (slot, acc) and floats (slotf, accf). */
+#define COMM_THREADS_SUM(name, type, slots, total)                                  \
+    static inline void name(const seqrt_comm *c, type *buf, size_t n)               \
+    {                                                                               \
+        shared *sh = c->impl;                                                       \
+        sh->slots[c->rank] = buf;                                                   \
+        sh->n[c->rank] = n;                                                         \
+        sh->calls[c->rank]++;                                                       \
+        pthread_barrier_wait(&sh->bar);                                             \
+        if (c->rank == 0) {                                                         \
+            for (int q = 0; q < sh->P; q++)                                         \
+                if (sh->n[q] != n || n > ACC_MAX)                                   \
+                    sh->bad = 1;                                                    \
+            if (!sh->bad)                                                           \
+                for (size_t i = 0; i < n; i++) {                                    \
+                    type s = sh->slots[0][i];                                       \
+                    for (int q = 1; q < sh->P; q++)                                 \
+                        s += sh->slots[q][i];                                       \
+                    sh->total[i] = s;                                               \
+                }                                                                   \
+        }                                                                           \
+        pthread_barrier_wait(&sh->bar);                                             \
+        if (!sh->bad)                                                               \
+            memcpy(buf, sh->total, n * sizeof *buf);                                \
     }
-    pthread_barrier_wait(&sh->bar);
-    if (!sh->bad)
-        memcpy(buf, sh->acc, n * sizeof *buf);
-}
-
-static inline void tsum_float(const seqrt_comm *c, float *buf, size_t n)
-{
-    shared *sh = c->impl;
-    sh->slotf[c->rank] = buf;
-    sh->n[c->rank] = n;
-    sh->calls[c->rank]++;
-    pthread_barrier_wait(&sh->bar);
-    if (c->rank == 0) {
-        for (int q = 0; q < sh->P; q++)
-            if (sh->n[q] != n || n > ACC_MAX)
-                sh->bad = 1;
-        if (!sh->bad)
-            for (size_t i = 0; i < n; i++) {
-                float s = sh->slotf[0][i];
-                for (int q = 1; q < sh->P; q++)
-                    s += sh->slotf[q][i];
-                sh->accf[i] = s;
-            }
-    }
-    pthread_barrier_wait(&sh->bar);
-    if (!sh->bad)
-        memcpy(buf, sh->accf, n * sizeof *buf);
-}
+COMM_THREADS_SUM(tsum, double, slot, acc)
+COMM_THREADS_SUM(tsum_float, float, slotf, accf)
 
 /* sum calls a rank made during fn: read and written by that rank only */
 static inline int calls_of(const seqrt_comm *c)

@@ -11,6 +11,7 @@
  * dgamma and dbeta). */
 #include "seqrt.h"
 
+#include "kernels/batchnorm.h"
 #include "kernels/simd.h"
 
 #include <math.h>
@@ -186,18 +187,8 @@ static void bn_backward_rows_rd(int rows, size_t F, const float *xhat, const flo
             if (dgamma)
                 dgamma[f0 + f] = accumulate ? dgamma[f0 + f] + dg : dg;
         }
-        if (!dx)
-            continue;
-        for (int i = 0; i < rows; i++) {
-            const float *hr = xhat + (size_t)i * F + f0;
-            const float *gr = dy + (size_t)i * F + f0;
-            float *dr = dx + (size_t)i * F + f0;
-            for (size_t f = 0; f < nb; f++) {
-                float k = (gamma ? gamma[f0 + f] : 1.0f) * inv_std[f0 + f] *
-                          (r ? r[f0 + f] : 1.0f);
-                dr[f] = k * (gr[f] - inv_n * (sdy[f] + hr[f] * sdh[f]));
-            }
-        }
+        if (dx)
+            seqrt_bn_dx_block(rows, F, f0, nb, xhat, gamma, inv_std, r, inv_n, sdy, sdh, dy, dx);
     }
 }
 
@@ -362,14 +353,11 @@ SEQRT_CLONES void seqrt_batchnorm_renorm_forward_train(int batch, int features, 
         return;
     bn_mean_dev(batch, F, x, mu, xhat, sq);
     for (size_t f = 0; f < F; f++) {
-        float var = sq[f] * inv_n, m = mu[f];
-        float sd = sqrtf(var + eps), sigma = sqrtf(moving_var[f] + eps);
-        float rr = sd / sigma, dd = (m - moving_mean[f]) / sigma;
-        rr = rr < 1.0f / rmax ? 1.0f / rmax : rr > rmax ? rmax : rr;
-        dd = dd < -dmax ? -dmax : dd > dmax ? dmax : dd;
+        float var = sq[f] * inv_n, m = mu[f], is, rr, dd;
+        seqrt_bn_renorm_rd(m, var, moving_mean[f], moving_var[f], eps, rmax, dmax, &is, &rr, &dd);
         moving_mean[f] = moving_mean[f] * momentum + m * (1.0f - momentum);
         moving_var[f] = moving_var[f] * momentum + var * (1.0f - momentum);
-        inv_std[f] = 1.0f / sd;
+        inv_std[f] = is;
         r[f] = rr;
         d[f] = dd;
     }

@@ -53,6 +53,7 @@
  * buffer of 1 + 2 SYNC_BLOCK doubles (16 KB). */
 #include "seqrt.h"
 
+#include "kernels/batchnorm.h"
 #include "kernels/conv_block.h"
 
 #include <math.h>
@@ -109,6 +110,28 @@ static void update_moving(float *moving_mean, float *moving_var, float momentum,
     *moving_var = *moving_var * momentum + var * (1.0f - momentum);
 }
 
+/* Features [f0, f0 + nb) of this rank's rows: xhat = (x - mean) inv_std,
+ * y = gamma xhat + beta, or with renorm's r and d (NULL: plain)
+ * y = gamma (r xhat + d) + beta; mean[nb] is the block's, as doubles
+ * that hold floats. */
+static void normalize_block(int batch, size_t F, size_t f0, size_t nb, const float *x,
+                            const double *mean, const float *inv_std, const float *r,
+                            const float *d, const float *gamma, const float *beta, float *xhat,
+                            float *y)
+{
+    for (int i = 0; i < batch; i++) {
+        const float *xr = x + (size_t)i * F + f0;
+        float *hr = xhat + (size_t)i * F + f0, *yr = y + (size_t)i * F + f0;
+        for (size_t f = 0; f < nb; f++) {
+            size_t g = f0 + f;
+            float h = (xr[f] - (float)mean[f]) * inv_std[g];
+            float z = r ? r[g] * h + d[g] : h;
+            hr[f] = h;
+            yr[f] = (gamma ? gamma[g] : 1.0f) * z + (beta ? beta[g] : 0.0f);
+        }
+    }
+}
+
 void seqrt_sync_batchnorm_forward_train(const seqrt_comm *comm, int batch, int features,
                                         const float *x, const float *gamma, const float *beta,
                                         float *moving_mean, float *moving_var, float momentum,
@@ -134,15 +157,7 @@ void seqrt_sync_batchnorm_forward_train(const seqrt_comm *comm, int batch, int f
             buf[1 + f] = m;
             inv_std[f0 + f] = 1.0f / sqrtf(var + eps);
         }
-        for (int i = 0; i < batch; i++) {
-            const float *xr = x + (size_t)i * F + f0;
-            float *hr = xhat + (size_t)i * F + f0, *yr = y + (size_t)i * F + f0;
-            for (size_t f = 0; f < nb; f++) {
-                float h = (xr[f] - (float)buf[1 + f]) * inv_std[f0 + f];
-                hr[f] = h;
-                yr[f] = (gamma ? gamma[f0 + f] : 1.0f) * h + (beta ? beta[f0 + f] : 0.0f);
-            }
-        }
+        normalize_block(batch, F, f0, nb, x, buf + 1, inv_std, NULL, NULL, gamma, beta, xhat, y);
     }
 }
 
@@ -155,6 +170,7 @@ static void sync_backward(const seqrt_comm *comm, int batch, size_t F, const flo
                           float *dbeta)
 {
     double buf[1 + 2 * SYNC_BLOCK];
+    float fy[SYNC_BLOCK], fh[SYNC_BLOCK];
     for (size_t f0 = 0; f0 < F; f0 += SYNC_BLOCK) {
         size_t nb = F - f0 < SYNC_BLOCK ? F - f0 : SYNC_BLOCK;
         double *sdy = buf + 1, *sdh = buf + 1 + nb;
@@ -179,17 +195,12 @@ static void sync_backward(const seqrt_comm *comm, int batch, size_t F, const flo
         comm->sum(comm, buf, 1 + 2 * nb);
         if (!dx || batch <= 0)
             continue;
-        const float inv_n = 1.0f / (float)buf[0];
-        for (int i = 0; i < batch; i++) {
-            const float *hr = xhat + (size_t)i * F + f0;
-            const float *gr = dy + (size_t)i * F + f0;
-            float *dr = dx + (size_t)i * F + f0;
-            for (size_t f = 0; f < nb; f++) {
-                float k = (gamma ? gamma[f0 + f] : 1.0f) * inv_std[f0 + f] *
-                          (r ? r[f0 + f] : 1.0f);
-                dr[f] = k * (gr[f] - inv_n * ((float)sdy[f] + hr[f] * (float)sdh[f]));
-            }
+        for (size_t f = 0; f < nb; f++) { /* the global sums, as floats */
+            fy[f] = (float)sdy[f];
+            fh[f] = (float)sdh[f];
         }
+        seqrt_bn_dx_block(batch, F, f0, nb, xhat, gamma, inv_std, r, 1.0f / (float)buf[0], fy, fh,
+                          dy, dx);
     }
 }
 
@@ -231,26 +242,12 @@ void seqrt_sync_batchnorm_renorm_forward_train(const seqrt_comm *comm, int batch
          * their update, batchnorm.c's arithmetic */
         for (size_t f = 0; f < nb; f++) {
             float m = (float)buf[1 + f], var = (float)buf[1 + nb + f];
-            float sd = sqrtf(var + eps), sigma = sqrtf(moving_var[f0 + f] + eps);
-            float rr = sd / sigma, dd = (m - moving_mean[f0 + f]) / sigma;
-            rr = rr < 1.0f / rmax ? 1.0f / rmax : rr > rmax ? rmax : rr;
-            dd = dd < -dmax ? -dmax : dd > dmax ? dmax : dd;
+            seqrt_bn_renorm_rd(m, var, moving_mean[f0 + f], moving_var[f0 + f], eps, rmax, dmax,
+                               &inv_std[f0 + f], &r[f0 + f], &d[f0 + f]);
             update_moving(&moving_mean[f0 + f], &moving_var[f0 + f], momentum, m, var);
             buf[1 + f] = m;
-            inv_std[f0 + f] = 1.0f / sd;
-            r[f0 + f] = rr;
-            d[f0 + f] = dd;
         }
-        for (int i = 0; i < batch; i++) {
-            const float *xr = x + (size_t)i * F + f0;
-            float *hr = xhat + (size_t)i * F + f0, *yr = y + (size_t)i * F + f0;
-            for (size_t f = 0; f < nb; f++) {
-                size_t g = f0 + f;
-                float h = (xr[f] - (float)buf[1 + f]) * inv_std[g];
-                hr[f] = h;
-                yr[f] = (gamma ? gamma[g] : 1.0f) * (r[g] * h + d[g]) + (beta ? beta[g] : 0.0f);
-            }
-        }
+        normalize_block(batch, F, f0, nb, x, buf + 1, inv_std, r, d, gamma, beta, xhat, y);
     }
 }
 
