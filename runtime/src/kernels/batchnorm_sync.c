@@ -110,6 +110,17 @@ static void update_moving(float *moving_mean, float *moving_var, float momentum,
     *moving_var = *moving_var * momentum + var * (1.0f - momentum);
 }
 
+/* Features [f0, f0 + nb): this rank's shifted sums, the one sum over the
+ * ranks, the global moments into buf (global_moments); returns the global
+ * row count. */
+static double block_moments(const seqrt_comm *comm, int batch, size_t F, const float *x,
+                            const float *moving_mean, size_t f0, size_t nb, double *buf)
+{
+    shifted_sums(batch, F, x, moving_mean, f0, nb, buf);
+    comm->sum(comm, buf, 1 + 2 * nb);
+    return global_moments(nb, moving_mean, f0, buf);
+}
+
 /* Features [f0, f0 + nb) of this rank's rows: xhat = (x - mean) inv_std,
  * y = gamma xhat + beta, or with renorm's r and d (NULL: plain)
  * y = gamma (r xhat + d) + beta; mean[nb] is the block's, as doubles
@@ -146,9 +157,7 @@ void seqrt_sync_batchnorm_forward_train(const seqrt_comm *comm, int batch, int f
     double buf[1 + 2 * SYNC_BLOCK];
     for (size_t f0 = 0; f0 < F; f0 += SYNC_BLOCK) {
         size_t nb = F - f0 < SYNC_BLOCK ? F - f0 : SYNC_BLOCK;
-        shifted_sums(batch, F, x, moving_mean, f0, nb, buf);
-        comm->sum(comm, buf, 1 + 2 * nb);
-        if (global_moments(nb, moving_mean, f0, buf) == 0.0)
+        if (block_moments(comm, batch, F, x, moving_mean, f0, nb, buf) == 0.0)
             continue;
         /* the block's mean goes to inv_std until the rows are done */
         for (size_t f = 0; f < nb; f++) {
@@ -234,9 +243,7 @@ void seqrt_sync_batchnorm_renorm_forward_train(const seqrt_comm *comm, int batch
     double buf[1 + 2 * SYNC_BLOCK];
     for (size_t f0 = 0; f0 < F; f0 += SYNC_BLOCK) {
         size_t nb = F - f0 < SYNC_BLOCK ? F - f0 : SYNC_BLOCK;
-        shifted_sums(batch, F, x, moving_mean, f0, nb, buf);
-        comm->sum(comm, buf, 1 + 2 * nb);
-        if (global_moments(nb, moving_mean, f0, buf) == 0.0)
+        if (block_moments(comm, batch, F, x, moving_mean, f0, nb, buf) == 0.0)
             continue;
         /* r and d from the global statistics and the moving ones before
          * their update, batchnorm.c's arithmetic */
