@@ -4,7 +4,8 @@
  * db against double-precision finite differences at odd shapes (1x1
  * kernels, strides 2, even kernels with `same`, dilation 2, 1 and 3
  * channels, non-square images, batches 1 and 3); the NULL skips; the
- * same bits for every thread count and GEMM split. */
+ * same bits for every thread count and GEMM split; dW read in place
+ * (stride 1) against im2col's bits. */
 #include "kernel_test.h"
 
 #include "kernels/conv.h"
@@ -351,6 +352,50 @@ static void conv_threads(void **state)
     }
 }
 
+/* With stride 1, conv.c reads dW's receptive fields in the input itself
+ * (or a zero-bordered copy) instead of an im2col matrix: the same sums in
+ * the same order, so the same bits as each sample's im2col rows through
+ * xtdy, the samples added in order (one group at batch 3). On every path
+ * of ours; with padding on each side, none, and an even kernel. */
+static void conv_dw_in_place(void **state)
+{
+    (void)state;
+    static const conv_case dc[] = {
+        {3, 7, 6, 3, 2, 2, 2, 1, 1, 1, 1, 1},   /* even kernel, same */
+        {3, 6, 6, 3, 3, 3, 4, 1, 1, 1, 1, 0},   /* 3x3 valid */
+        {3, 9, 7, 5, 3, 3, 19, 1, 1, 1, 1, 1},  /* 3x3 same, 19 filters (a tail) */
+        {1, 14, 14, 32, 3, 3, 64, 1, 1, 1, 1, 0}, /* the CNN's conv2, one sample */
+    };
+    trand r = {53};
+    for (int p = SEQRT_GEMM_PORTABLE; p < SEQRT_GEMM_PATHS; p++) {
+        if (seqrt_gemm_use((seqrt_gemm_path)p) != 0)
+            continue;
+        const seqrt_gemm_ops *g = seqrt_gemm_kernels();
+        for (size_t s = 0; s < sizeof dc / sizeof dc[0]; s++) {
+            const conv_case *k = &dc[s];
+            seqrt_conv2d_shape c = shape_of(k);
+            const size_t K = (size_t)c.kh * c.kw * c.cin, P = (size_t)c.oh * c.ow;
+            const size_t nw = K * (size_t)c.cout, in = (size_t)c.h * c.w * c.cin;
+            float *x = frand(&r, n_x(k), -1, 1), *w = frand(&r, n_w(k), -1, 1);
+            float *dy = frand(&r, n_y(&c, k->batch), -1, 1);
+            float *dw = falloc(nw), *want = falloc(nw), *one = falloc(nw), *col = falloc(P * K);
+            float *scratch = scratch_for(&c, k->batch);
+            seqrt_conv2d_backward(k->batch, &c, x, w, dy, NULL, dw, NULL, scratch);
+            for (int n = 0; n < k->batch; n++) {
+                seqrt_conv2d_im2col(&c, x + (size_t)n * in, col);
+                g->xtdy((int)P, (int)K, c.cout, col, dy + (size_t)n * P * c.cout,
+                        n ? one : want, 0, (int)K);
+                for (size_t i = 0; n && i < nw; i++)
+                    want[i] += one[i];
+            }
+            assert_memory_equal(dw, want, nw * sizeof *dw);
+            free(x); free(w); free(dy); free(dw); free(want); free(one); free(col);
+            free(scratch);
+        }
+    }
+    assert_int_equal(seqrt_gemm_use(seqrt_gemm_choose(NULL)), 0);
+}
+
 /* Every GEMM path (and CBLAS) computes the same convolution (to float
  * rounding: CBLAS sums in its own order). */
 static void conv_paths_case(const conv_case *kp);
@@ -430,6 +475,7 @@ int main(void)
         cmocka_unit_test(conv_col2im_adjoint),
         cmocka_unit_test(conv_threads),
         cmocka_unit_test(conv_paths),
+        cmocka_unit_test(conv_dw_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

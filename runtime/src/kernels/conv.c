@@ -243,16 +243,85 @@ static void mm_xw(const seqrt_gemm_ops *g, int m, int n, int ldx, const float *x
                 beta, y, n);
 }
 
-/* dw[in, n] = x[rows, in]^T dy[rows, n] */
+/* dw[in, n] = (add ? dw : 0) + x[rows, in]^T dy[rows, n] */
 static void mm_xtdy(const seqrt_gemm_ops *g, int rows, int in, int n, const float *x,
-                    const float *dy, float *dw)
+                    const float *dy, float *dw, int add)
 {
     if (g) {
-        g->xtdy(rows, in, n, x, dy, dw, 0, in);
+        g->xtdy_runs(rows, rows, in, 0, n, x, dy, dw, 0, in, add);
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, n, rows, 1.0f, x, in, dy, n,
-                0.0f, dw, n);
+                add ? 1.0f : 0.0f, dw, n);
+}
+
+/* ------------------------------------------- stride 1: no im2col for dW */
+
+/* With stride 1 and no dilation, the receptive fields of kernel row ky
+ * are rows of the input itself: output (oy, ox)'s cells (ky, kx, ci),
+ * kx and ci running, are kw*cin consecutive floats of input row oy + ky
+ * from column ox. So dW's rows for ky, [kw*cin, cout], are x'^T dy with
+ * x' row (oy, ox) at x + ((oy + ky) * w + ox) * cin: runs of ow rows cin
+ * floats apart, the runs w*cin apart (gemm.h xtdy_runs); the same sums in
+ * the same order as over the im2col rows. With padding, the input is
+ * first copied into a zero-bordered [oh + kh - 1, ow + kw - 1, cin]. */
+static int implicit_dw(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
+{
+    return g && c->sh == 1 && c->sw == 1 && c->dh == 1 && c->dw == 1;
+}
+
+/* the width of the input the implicit dW reads: the padded copy's or w */
+static int implicit_width(const seqrt_conv2d_shape *c)
+{
+    return c->ow + c->kw - 1;
+}
+
+static int implicit_pads(const seqrt_conv2d_shape *c)
+{
+    return c->pad_top || c->pad_left || c->oh + c->kh - 1 != c->h ||
+           implicit_width(c) != c->w;
+}
+
+/* xp[oh + kh - 1, ow + kw - 1, cin]: x with its zero border. It fits in
+ * a sample's im2col rows: (oh + kh - 1)(ow + kw - 1) <= kh kw oh ow. */
+NO_LOOP_CALLS static void pad_copy(const seqrt_conv2d_shape *c, const float *x, float *xp)
+{
+    const int hp = c->oh + c->kh - 1, wp = implicit_width(c);
+    const size_t cin = (size_t)c->cin;
+    for (int r = 0; r < hp; r++) {
+        const int iy = r - c->pad_top;
+        float *row = xp + (size_t)r * wp * cin;
+        if (iy < 0 || iy >= c->h) {
+            zero(row, (size_t)wp * cin);
+            continue;
+        }
+        for (int s = 0; s < wp; s++) {
+            const int ix = s - c->pad_left;
+            if (ix < 0 || ix >= c->w)
+                zero(row + (size_t)s * cin, cin);
+            else
+                copy(row + (size_t)s * cin, x + ((size_t)iy * c->w + ix) * cin, cin);
+        }
+    }
+}
+
+/* dw[K, cout] = (add ? dw : 0) + one sample's col^T dy, reading x in
+ * place (or its padded copy, made in buf) */
+static void implicit_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                               const float *x, const float *dy, float *dw, float *buf,
+                               int add)
+{
+    const size_t cin = (size_t)c->cin, cout = (size_t)c->cout, run = (size_t)c->kw * cin;
+    size_t width = (size_t)c->w;
+    if (implicit_pads(c)) {
+        pad_copy(c, x, buf);
+        x = buf;
+        width = (size_t)implicit_width(c);
+    }
+    for (int ky = 0; ky < c->kh; ky++)
+        g->xtdy_runs(c->oh * c->ow, c->ow, c->cin, width * cin, c->cout,
+                     x + (size_t)ky * width * cin, dy, dw + (size_t)ky * run * cout, 0,
+                     (int)run, add);
 }
 
 
@@ -360,7 +429,7 @@ DIRECT_FN static void direct_forward(const seqrt_conv2d_shape *c, const float *x
 /* dw[9, cout] = one sample's col^T dy from its padded copy; 32 columns
  * at a time (18 accumulators), the positions ascending */
 DIRECT_FN static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy,
-                                float *dw)
+                                float *dw, int add)
 {
     const int cout = c->cout, ow = c->ow, wp = c->ow + 2;
     const int off[9] = {0, 1, 2, wp, wp + 1, wp + 2, 2 * wp, 2 * wp + 1, 2 * wp + 2};
@@ -386,8 +455,13 @@ DIRECT_FN static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, co
         }
 #pragma GCC unroll 9
         for (int k = 0; k < 9; k++) {
-            _mm512_mask_storeu_ps(dw + (size_t)k * cout + j, m0, a0[k]);
-            _mm512_mask_storeu_ps(dw + (size_t)k * cout + j + 16, m1, a1[k]);
+            float *d0 = dw + (size_t)k * cout + j, *d1 = d0 + 16;
+            if (add) { /* the sample's sum, then added: as xtdy_runs */
+                a0[k] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, d0), a0[k]);
+                a1[k] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d1), a1[k]);
+            }
+            _mm512_mask_storeu_ps(d0, m0, a0[k]);
+            _mm512_mask_storeu_ps(d1, m1, a1[k]);
         }
     }
 }
@@ -397,9 +471,10 @@ static void direct_forward(const seqrt_conv2d_shape *c, const float *xp, const f
 {
     (void)c, (void)xp, (void)w, (void)b, (void)y;
 }
-static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy, float *dw)
+static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy, float *dw,
+                      int add)
 {
-    (void)c, (void)xp, (void)dy, (void)dw;
+    (void)c, (void)xp, (void)dy, (void)dw, (void)add;
 }
 #endif
 
@@ -408,7 +483,7 @@ static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float 
 typedef struct conv_job {
     const seqrt_gemm_ops     *g;
     const seqrt_conv2d_shape *c;
-    int                       batch, groups, per_group, pointwise, direct;
+    int                       batch, groups, per_group, pointwise, direct, implicit;
     const float              *x, *w, *b, *dy, *wt;
     float                    *y, *dx, *dw, *db, *scratch, *slots;
 } conv_job;
@@ -491,28 +566,30 @@ static void backward_part(void *arg, int part, int parts)
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
-            float *part_sum = n == n0 ? slot : spare;
+            const int add = n > n0;
             if (j->direct) {
                 pad_sample(c, xn, coln);
-                direct_dw(c, coln, dyn, part_sum);
+                direct_dw(c, coln, dyn, slot, add);
+            } else if (j->implicit) {
+                implicit_dw_sample(j->g, c, xn, dyn, slot, coln, add);
             } else {
                 if (!j->pointwise) {
                     seqrt_conv2d_im2col(c, xn, coln);
                     col = coln;
                 }
-                mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, part_sum);
+                mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, slot, add);
             }
-            if (j->db) {
-                float *sb = part_sum + K * cout;
+            if (j->db) { /* the sample's sum (in the spare slot), then added */
+                float *sb = add ? spare + K * cout : slot + K * cout;
                 for (size_t o = 0; o < cout; o++)
                     sb[o] = 0.0f;
                 for (size_t r = 0; r < P; r++)
                     for (size_t o = 0; o < cout; o++)
                         sb[o] += dyn[r * cout + o];
+                if (add)
+                    for (size_t o = 0; o < cout; o++)
+                        slot[K * cout + o] += sb[o];
             }
-            if (n > n0)
-                for (size_t i = 0; i < (j->db ? S : K * cout); i++)
-                    slot[i] += spare[i];
             if (!j->dx)
                 continue;
             float *dxn = j->dx + n * in_size;
@@ -570,6 +647,7 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
                   .dx = dx, .dw = dw, .db = db, .scratch = scratch,
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
+    j.implicit = !j.pointwise && !j.direct && implicit_dw(j.g, c);
     if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */

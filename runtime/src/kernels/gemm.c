@@ -78,8 +78,9 @@ static void xw_portable(int m, int n, int ldx, const float *x, const float *w, i
         }
 }
 
-static void xtdy_portable(int batch, int in, int n, const float *x, const float *dy,
-                          float *dw, int i0, int i1)
+static void xtdy_runs_portable(int batch, int run, int ldx, size_t ldr, int n,
+                               const float *x, const float *dy, float *dw, int i0, int i1,
+                               int add)
 {
     float acc[PORTABLE_BW];
     for (int i = i0; i < i1; i++)
@@ -88,15 +89,21 @@ static void xtdy_portable(int batch, int in, int n, const float *x, const float 
             for (int j = 0; j < nb; j++)
                 acc[j] = 0.0f;
             for (int q = 0; q < batch; q++) {
-                const float xv = x[(size_t)q * in + i];
+                const float xv = x[(size_t)(q / run) * ldr + (size_t)(q % run) * ldx + i];
                 const float *dq = dy + (size_t)q * n + j0;
                 for (int j = 0; j < nb; j++)
                     acc[j] = fmaf(xv, dq[j], acc[j]);
             }
             float *dwi = dw + (size_t)i * n + j0;
             for (int j = 0; j < nb; j++)
-                dwi[j] = acc[j];
+                dwi[j] = add ? dwi[j] + acc[j] : acc[j];
         }
+}
+
+static void xtdy_portable(int batch, int in, int n, const float *x, const float *dy,
+                          float *dw, int i0, int i1)
+{
+    xtdy_runs_portable(batch, batch, in, 0, n, x, dy, dw, i0, i1, 0);
 }
 
 /* ------------------------------------------------------------- x86-64 */
@@ -170,14 +177,16 @@ __attribute__((target("avx2"))) static inline __m256i avx2_tail_mask(int width)
 /* ------------------------------------------------------- the choice */
 
 static const seqrt_gemm_ops path_ops[SEQRT_GEMM_PATHS] = {
-    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL},
-    [SEQRT_GEMM_PORTABLE] = {SEQRT_GEMM_PORTABLE, "portable", xw_portable, xtdy_portable},
+    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL, NULL},
+    [SEQRT_GEMM_PORTABLE] = {SEQRT_GEMM_PORTABLE, "portable", xw_portable, xtdy_portable,
+                             xtdy_runs_portable},
 #ifdef SEQRT_GEMM_X86
-    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2},
-    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", xw_avx512, xtdy_avx512},
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2, xtdy_runs_avx2},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", xw_avx512, xtdy_avx512,
+                           xtdy_runs_avx512},
 #else
-    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL},
-    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL},
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL, NULL},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL, NULL},
 #endif
 };
 

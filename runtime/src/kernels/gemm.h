@@ -25,6 +25,8 @@
 #ifndef SEQRT_GEMM_H
 #define SEQRT_GEMM_H
 
+#include <stddef.h>
+
 typedef enum seqrt_gemm_path {
     SEQRT_GEMM_BLAS,     /* no kernels of ours: CBLAS sgemm in dense.c */
     SEQRT_GEMM_PORTABLE, /* plain C with fmaf */
@@ -51,6 +53,18 @@ typedef struct seqrt_gemm_ops {
      * the batch row ascending. Writes only rows [i0, i1) of dw. */
     void (*xtdy)(int batch, int in, int n, const float *x, const float *dy,
                  float *dw, int i0, int i1);
+
+    /* xtdy with the rows of x read where they lie and the product added
+     * to dw: dw[i0:i1, n) = (add ? dw : 0) + x'^T dy, where row q of x'
+     * is x + (q / run) * ldr + (q % run) * ldx (batch rows in runs of
+     * `run` rows ldx floats apart, the runs ldr floats apart). For a
+     * convolution with stride 1 the receptive fields of one kernel row are
+     * such rows of the (padded) input, so dW needs no im2col (conv.c).
+     * Each element is summed from 0, the row ascending, then added to dw:
+     * the bits of xtdy into a spare buffer and an add. xtdy(batch, in, ...)
+     * is xtdy_runs(batch, batch, in, 0, ..., 0). */
+    void (*xtdy_runs)(int batch, int run, int ldx, size_t ldr, int n, const float *x,
+                      const float *dy, float *dw, int i0, int i1, int add);
 } seqrt_gemm_ops;
 
 /* The kernels in use (chosen once; see above), or NULL when dense.c is to

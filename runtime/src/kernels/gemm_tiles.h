@@ -62,33 +62,45 @@ GT_INLINE void GT_SUFFIX(xw_tile)(const int MR, const int NV, const int T, GT_MA
         }
 }
 
-/* One tile of dw = x^T dy: dw rows [0,MR) (columns of x). */
+/* One tile of dw = (add ? dw : 0) + x^T dy: dw rows [0,MR) (columns of
+ * x). Row q of x is x + (q / run) * ldr + (q % run) * ldx (runs of
+ * `run` rows; one run: the plain matrix). */
 GT_INLINE void GT_SUFFIX(xtdy_tile)(const int MR, const int NV, const int T, GT_MASK last,
-                                    int batch, const float *x, int ldx, const float *dy,
-                                    int ldy, float *dw, int ldw)
+                                    int batch, int run, const float *x, int ldx, size_t ldr,
+                                    const float *dy, int ldy, float *dw, int ldw, int add)
 {
     GT_V acc[GT_MR_MAX][GT_NV];
     for (int r = 0; r < MR; r++)
         for (int c = 0; c < NV; c++)
             acc[r][c] = GT_ZERO();
+    const float *xrun = x, *xq = x;
+    int left = run;
     for (int q = 0; q < batch; q++) {
         GT_V dv[GT_NV];
         const float *dq = dy + (size_t)q * ldy;
         for (int c = 0; c < NV; c++)
             dv[c] = GT_LD(T, NV, c, last, dq + GT_LANES * c);
         for (int r = 0; r < MR; r++) {
-            GT_V xb = GT_SET1(x[(size_t)q * ldx + r]);
+            GT_V xb = GT_SET1(xq[r]);
             for (int c = 0; c < NV; c++)
                 acc[r][c] = GT_FMA(xb, dv[c], acc[r][c]);
+        }
+        if (--left == 0) {
+            left = run;
+            xrun += ldr;
+            xq = xrun;
+        } else {
+            xq += ldx;
         }
     }
     for (int r = 0; r < MR; r++)
         for (int c = 0; c < NV; c++) {
             float *dp = dw + (size_t)r * ldw + GT_LANES * c;
+            GT_V v = add ? GT_ADD(GT_LD(T, NV, c, last, dp), acc[r][c]) : acc[r][c];
             if (T && c == NV - 1)
-                GT_STOREM(dp, last, acc[r][c]);
+                GT_STOREM(dp, last, v);
             else
-                GT_STORE(dp, acc[r][c]);
+                GT_STORE(dp, v);
         }
 }
 
@@ -125,9 +137,11 @@ GT_FN static void GT_SUFFIX(xw)(int m, int n, int ldx, const float *x, const flo
     }
 }
 
-/* gemm.h's xtdy: column blocks of GT_NV vectors, row tiles of GT_XT_MR. */
-GT_FN static void GT_SUFFIX(xtdy)(int batch, int in, int n, const float *x,
-                                  const float *dy, float *dw, int i0, int i1)
+/* gemm.h's xtdy_runs: column blocks of GT_NV vectors, row tiles of
+ * GT_XT_MR. */
+GT_FN static void GT_SUFFIX(xtdy_runs)(int batch, int run, int ldx, size_t ldr, int n,
+                                       const float *x, const float *dy, float *dw, int i0,
+                                       int i1, int add)
 {
     const int bw = GT_LANES * GT_NV;
     for (int j = 0; j < n; j += bw) {
@@ -141,16 +155,25 @@ GT_FN static void GT_SUFFIX(xtdy)(int batch, int in, int n, const float *x,
             default: break;
 #define GT_XT_CASE(R, V)                                                              \
     case GT_KEY(R, V, 0):                                                             \
-        GT_SUFFIX(xtdy_tile)(R, V, 0, last, batch, x + i, in, dy + j, n, dwi, n);     \
+        GT_SUFFIX(xtdy_tile)(R, V, 0, last, batch, run, x + i, ldx, ldr, dy + j, n,  \
+                             dwi, n, add);                                            \
         break;                                                                        \
     case GT_KEY(R, V, 1):                                                             \
-        GT_SUFFIX(xtdy_tile)(R, V, 1, last, batch, x + i, in, dy + j, n, dwi, n);     \
+        GT_SUFFIX(xtdy_tile)(R, V, 1, last, batch, run, x + i, ldx, ldr, dy + j, n,  \
+                             dwi, n, add);                                            \
         break;
                 GT_TILE_CASES(GT_XT_CASE)
 #undef GT_XT_CASE
             }
         }
     }
+}
+
+/* gemm.h's xtdy: one run of rows `in` floats apart */
+GT_FN static void GT_SUFFIX(xtdy)(int batch, int in, int n, const float *x,
+                                  const float *dy, float *dw, int i0, int i1)
+{
+    GT_SUFFIX(xtdy_runs)(batch, batch, in, 0, n, x, dy, dw, i0, i1, 0);
 }
 
 #undef GT_KEY
