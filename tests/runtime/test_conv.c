@@ -4,8 +4,8 @@
  * db against double-precision finite differences at odd shapes (1x1
  * kernels, strides 2, even kernels with `same`, dilation 2, 1 and 3
  * channels, non-square images, batches 1 and 3); the NULL skips; the
- * same bits for every thread count and GEMM split; dW read in place
- * (stride 1) against im2col's bits. */
+ * same bits for every thread count and GEMM split; y and dW read in
+ * place (stride 1) against im2col's bits. */
 #include "kernel_test.h"
 
 #include "kernels/conv.h"
@@ -352,12 +352,13 @@ static void conv_threads(void **state)
     }
 }
 
-/* With stride 1, conv.c reads dW's receptive fields in the input itself
- * (or a zero-bordered copy) instead of an im2col matrix: the same sums in
- * the same order, so the same bits as each sample's im2col rows through
- * xtdy, the samples added in order (one group at batch 3). On every path
- * of ours; with padding on each side, none, and an even kernel. */
-static void conv_dw_in_place(void **state)
+/* With stride 1, conv.c reads the receptive fields in the input itself
+ * (or a zero-bordered copy) instead of an im2col matrix, for y and dW:
+ * the same sums in the same order, so the same bits as each sample's
+ * im2col rows through xw (y) and xtdy (dW, the samples added in order:
+ * one group at batch 3). On every path of ours; with padding on each
+ * side, none, and an even kernel. */
+static void conv_in_place(void **state)
 {
     (void)state;
     static const conv_case dc[] = {
@@ -379,10 +380,16 @@ static void conv_dw_in_place(void **state)
             float *x = frand(&r, n_x(k), -1, 1), *w = frand(&r, n_w(k), -1, 1);
             float *dy = frand(&r, n_y(&c, k->batch), -1, 1);
             float *dw = falloc(nw), *want = falloc(nw), *one = falloc(nw), *col = falloc(P * K);
+            float *b = frand(&r, (size_t)c.cout, -1, 1), *y = falloc(n_y(&c, k->batch));
+            float *y_want = falloc(P * (size_t)c.cout);
             float *scratch = scratch_for(&c, k->batch);
+            seqrt_conv2d_forward(k->batch, &c, x, w, b, y, scratch);
             seqrt_conv2d_backward(k->batch, &c, x, w, dy, NULL, dw, NULL, scratch);
             for (int n = 0; n < k->batch; n++) {
                 seqrt_conv2d_im2col(&c, x + (size_t)n * in, col);
+                g->xw((int)P, c.cout, (int)K, col, w, (int)K, b, y_want, 0);
+                assert_memory_equal(y + (size_t)n * P * c.cout, y_want,
+                                    P * (size_t)c.cout * sizeof *y);
                 g->xtdy((int)P, (int)K, c.cout, col, dy + (size_t)n * P * c.cout,
                         n ? one : want, 0, (int)K);
                 for (size_t i = 0; n && i < nw; i++)
@@ -390,7 +397,7 @@ static void conv_dw_in_place(void **state)
             }
             assert_memory_equal(dw, want, nw * sizeof *dw);
             free(x); free(w); free(dy); free(dw); free(want); free(one); free(col);
-            free(scratch);
+            free(b); free(y); free(y_want); free(scratch);
         }
     }
     assert_int_equal(seqrt_gemm_use(seqrt_gemm_choose(NULL)), 0);
@@ -475,7 +482,7 @@ int main(void)
         cmocka_unit_test(conv_col2im_adjoint),
         cmocka_unit_test(conv_threads),
         cmocka_unit_test(conv_paths),
-        cmocka_unit_test(conv_dw_in_place),
+        cmocka_unit_test(conv_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,7 +265,7 @@ static void mm_xtdy(const seqrt_gemm_ops *g, int rows, int in, int n, const floa
  * floats apart, the runs w*cin apart (gemm.h xtdy_runs); the same sums in
  * the same order as over the im2col rows. With padding, the input is
  * first copied into a zero-bordered [oh + kh - 1, ow + kw - 1, cin]. */
-static int implicit_dw(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
+static int implicit_ok(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
 {
     return g && c->sh == 1 && c->sw == 1 && c->dh == 1 && c->dw == 1;
 }
@@ -305,6 +305,34 @@ NO_LOOP_CALLS static void pad_copy(const seqrt_conv2d_shape *c, const float *x, 
     }
 }
 
+/* the sample as the implicit products read it: x itself, or its padded
+ * copy made in buf; *width: its row length in pixels */
+static const float *implicit_input(const seqrt_conv2d_shape *c, const float *x, float *buf,
+                                   size_t *width)
+{
+    if (!implicit_pads(c)) {
+        *width = (size_t)c->w;
+        return x;
+    }
+    pad_copy(c, x, buf);
+    *width = (size_t)implicit_width(c);
+    return buf;
+}
+
+/* y[P, cout] = one sample's col W + b, reading x in place (or its padded
+ * copy, made in buf): output (oy, ox)'s row of col is kh runs of kw*cin
+ * floats from ((oy + ky) * width + ox) * cin (gemm.h xw_runs) */
+static void implicit_forward_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                                    const float *x, const float *w, const float *b, float *y,
+                                    float *buf)
+{
+    size_t width;
+    x = implicit_input(c, x, buf, &width);
+    const size_t cin = (size_t)c->cin;
+    g->xw_runs(c->oh * c->ow, c->cout, x, c->ow, c->cin, width * cin, (int)conv_k(c),
+               c->kw * c->cin, width * cin, w, b, y, 0);
+}
+
 /* dw[K, cout] = (add ? dw : 0) + one sample's col^T dy, reading x in
  * place (or its padded copy, made in buf) */
 static void implicit_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
@@ -312,12 +340,8 @@ static void implicit_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape
                                int add)
 {
     const size_t cin = (size_t)c->cin, cout = (size_t)c->cout, run = (size_t)c->kw * cin;
-    size_t width = (size_t)c->w;
-    if (implicit_pads(c)) {
-        pad_copy(c, x, buf);
-        x = buf;
-        width = (size_t)implicit_width(c);
-    }
+    size_t width;
+    x = implicit_input(c, x, buf, &width);
     for (int ky = 0; ky < c->kh; ky++)
         g->xtdy_runs(c->oh * c->ow, c->ow, c->cin, width * cin, c->cout,
                      x + (size_t)ky * width * cin, dy, dw + (size_t)ky * run * cout, 0,
@@ -521,6 +545,11 @@ static void forward_part(void *arg, int part, int parts)
             direct_forward(c, cn, j->w, j->b, j->y + n * P * (size_t)c->cout);
             continue;
         }
+        if (j->implicit) {
+            implicit_forward_sample(j->g, c, col, j->w, j->b, j->y + n * P * (size_t)c->cout,
+                                    cn);
+            continue;
+        }
         if (!j->pointwise) {
             seqrt_conv2d_im2col(c, col, cn);
             col = cn;
@@ -539,6 +568,7 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
                   .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .b = b,
                   .y = y, .scratch = scratch};
     j.direct = direct3x3(j.g, c);
+    j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
     run(split(j.g, batch, c), forward_part, &j);
 }
 
@@ -647,7 +677,7 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
                   .dx = dx, .dw = dw, .db = db, .scratch = scratch,
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
-    j.implicit = !j.pointwise && !j.direct && implicit_dw(j.g, c);
+    j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
     if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */

@@ -57,17 +57,19 @@
 
 enum { PORTABLE_BW = 64 }; /* columns summed at once, in an array on the stack */
 
-static void xw_portable(int m, int n, int ldx, const float *x, const float *w, int k,
-                        const float *b, float *y, int add)
+static void xw_runs_portable(int m, int n, const float *x, int mrun, int ldx, size_t ldm,
+                             int k, int krun, size_t ldk, const float *w, const float *b,
+                             float *y, int add)
 {
     float acc[PORTABLE_BW];
-    for (int i = 0; i < m; i++)
+    for (int i = 0; i < m; i++) {
+        const float *xi = x + (size_t)(i / mrun) * ldm + (size_t)(i % mrun) * ldx;
         for (int j0 = 0; j0 < n; j0 += PORTABLE_BW) {
             int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
             for (int j = 0; j < nb; j++)
                 acc[j] = b ? b[j0 + j] : 0.0f;
             for (int p = 0; p < k; p++) {
-                const float xv = x[(size_t)i * ldx + p];
+                const float xv = xi[(size_t)(p / krun) * ldk + (size_t)(p % krun)];
                 const float *wp = w + (size_t)p * n + j0;
                 for (int j = 0; j < nb; j++)
                     acc[j] = fmaf(xv, wp[j], acc[j]);
@@ -76,6 +78,13 @@ static void xw_portable(int m, int n, int ldx, const float *x, const float *w, i
             for (int j = 0; j < nb; j++)
                 yi[j] = add ? yi[j] + acc[j] : acc[j];
         }
+    }
+}
+
+static void xw_portable(int m, int n, int ldx, const float *x, const float *w, int k,
+                        const float *b, float *y, int add)
+{
+    xw_runs_portable(m, n, x, m > 0 ? m : 1, ldx, 0, k, k > 0 ? k : 1, 0, w, b, y, add);
 }
 
 static void xtdy_runs_portable(int batch, int run, int ldx, size_t ldr, int n,
@@ -177,16 +186,17 @@ __attribute__((target("avx2"))) static inline __m256i avx2_tail_mask(int width)
 /* ------------------------------------------------------- the choice */
 
 static const seqrt_gemm_ops path_ops[SEQRT_GEMM_PATHS] = {
-    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL, NULL},
+    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL, NULL, NULL},
     [SEQRT_GEMM_PORTABLE] = {SEQRT_GEMM_PORTABLE, "portable", xw_portable, xtdy_portable,
-                             xtdy_runs_portable},
+                             xw_runs_portable, xtdy_runs_portable},
 #ifdef SEQRT_GEMM_X86
-    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2, xtdy_runs_avx2},
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2, xw_runs_avx2,
+                         xtdy_runs_avx2},
     [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", xw_avx512, xtdy_avx512,
-                           xtdy_runs_avx512},
+                           xw_runs_avx512, xtdy_runs_avx512},
 #else
-    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL, NULL},
-    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL, NULL},
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL, NULL, NULL},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL, NULL, NULL},
 #endif
 };
 

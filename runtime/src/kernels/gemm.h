@@ -54,6 +54,18 @@ typedef struct seqrt_gemm_ops {
     void (*xtdy)(int batch, int in, int n, const float *x, const float *dy,
                  float *dw, int i0, int i1);
 
+    /* xw with x's rows and columns read where they lie: row i of x' is at
+     * x + (i / mrun) * ldm + (i % mrun) * ldx (rows in runs of mrun, ldx
+     * floats apart, the runs ldm apart), and its k columns are runs of
+     * krun consecutive floats, the runs ldk apart. For a convolution with
+     * stride 1 a row of x' is an output position's receptive field in the
+     * (padded) input: kh runs of kw*cin floats, one input row apart; so the
+     * forward needs no im2col (conv.c). The same sums in the same order as
+     * xw over the gathered matrix; xw(m, n, ldx, ...) is xw_runs(m, n, x,
+     * m, ldx, 0, k, k, 0, ...). */
+    void (*xw_runs)(int m, int n, const float *x, int mrun, int ldx, size_t ldm, int k,
+                    int krun, size_t ldk, const float *w, const float *b, float *y, int add);
+
     /* xtdy with the rows of x read where they lie and the product added
      * to dw: dw[i0:i1, n) = (add ? dw : 0) + x'^T dy, where row q of x'
      * is x + (q / run) * ldr + (q % run) * ldx (batch rows in runs of
