@@ -80,6 +80,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/parts.h"
+#include "kernels/simd.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -87,6 +88,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_DIRECT 1
+#define DIRECT_FN __attribute__((target("avx512f")))
 #else
 #define HAVE_DIRECT 0
 #endif
@@ -199,7 +201,10 @@ NO_LOOP_CALLS void seqrt_conv2d_im2col(const seqrt_conv2d_shape *c, const float 
         }
 }
 
-void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+/* The scatter: dx zeroed, then each dcol row's entries added into the
+ * cells they were read from, the output positions p ascending. */
+SEQRT_CLONES static void col2im_scatter(const seqrt_conv2d_shape *c, const float *dcol,
+                                        float *dx)
 {
     const size_t K = conv_k(c), cin = (size_t)c->cin;
     memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
@@ -221,6 +226,86 @@ void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *
                 }
             }
         }
+}
+
+#if HAVE_DIRECT
+/* The gather, AVX-512, cin a multiple of 16: each input cell's entries
+ * summed in registers, NV vectors of channels at a time, and the cell
+ * written once. The scatter added a cell's entries in the order of the
+ * output positions p ascending, i.e. the kernel offsets (ky, kx)
+ * descending (oy = (iy + pad - ky dh) / sh); the gather adds them from 0
+ * in that order, so the bits are the scatter's. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+col2im_cell(const seqrt_conv2d_shape *c, const float *dcol, float *d, int iy, int ix,
+            size_t c0, const int NV, const int UNIT)
+{
+    /* UNIT: stride 1, no divisions (the shape's strides are not constants) */
+    const int sh = UNIT ? 1 : c->sh, sw = UNIT ? 1 : c->sw;
+    const size_t K = conv_k(c), cin = (size_t)c->cin;
+    __m512 acc[4];
+    for (int v = 0; v < NV; v++)
+        acc[v] = _mm512_setzero_ps();
+    for (int ky = c->kh - 1; ky >= 0; ky--) {
+        const int ty = iy + c->pad_top - ky * c->dh;
+        if (ty < 0 || ty % sh != 0 || ty / sh >= c->oh)
+            continue;
+        const float *drow = dcol + (size_t)(ty / sh) * c->ow * K + (size_t)ky * c->kw * cin + c0;
+        for (int kx = c->kw - 1; kx >= 0; kx--) {
+            const int tx = ix + c->pad_left - kx * c->dw;
+            if (tx < 0 || tx % sw != 0 || tx / sw >= c->ow)
+                continue;
+            const float *src = drow + (size_t)(tx / sw) * K + (size_t)kx * cin;
+            for (int v = 0; v < NV; v++)
+                acc[v] = _mm512_add_ps(acc[v], _mm512_loadu_ps(src + 16 * v));
+        }
+    }
+    for (int v = 0; v < NV; v++)
+        _mm512_storeu_ps(d + c0 + 16 * v, acc[v]);
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void
+col2im_gather_cells(const seqrt_conv2d_shape *c, const float *dcol, float *dx, const int UNIT)
+{
+    const size_t cin = (size_t)c->cin;
+    for (int iy = 0; iy < c->h; iy++)
+        for (int ix = 0; ix < c->w; ix++) {
+            float *d = dx + ((size_t)iy * c->w + ix) * cin;
+            size_t c0 = 0;
+            for (; c0 + 64 <= cin; c0 += 64)
+                col2im_cell(c, dcol, d, iy, ix, c0, 4, UNIT);
+            switch ((cin - c0) / 16) {
+            case 3: col2im_cell(c, dcol, d, iy, ix, c0, 3, UNIT); break;
+            case 2: col2im_cell(c, dcol, d, iy, ix, c0, 2, UNIT); break;
+            case 1: col2im_cell(c, dcol, d, iy, ix, c0, 1, UNIT); break;
+            default: break;
+            }
+        }
+}
+
+DIRECT_FN static void col2im_gather(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+    if (c->sh == 1 && c->sw == 1)
+        col2im_gather_cells(c, dcol, dx, 1);
+    else
+        col2im_gather_cells(c, dcol, dx, 0);
+}
+
+static int cpu_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+#endif
+
+void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+#if HAVE_DIRECT
+    if (c->cin % 16 == 0 && cpu_avx512()) {
+        col2im_gather(c, dcol, dx);
+        return;
+    }
+#endif
+    col2im_scatter(c, dcol, dx);
 }
 
 /* ------------------------------------------------------ the two GEMMs */
@@ -386,7 +471,6 @@ static void pad_sample(const seqrt_conv2d_shape *c, const float *x, float *xp)
 }
 
 #if HAVE_DIRECT
-#define DIRECT_FN __attribute__((target("avx512f")))
 
 DIRECT_FN static inline __mmask16 lanes(int width)
 {
