@@ -142,7 +142,7 @@ __attribute__((target("avx512f"))) static inline __mmask16 avx512_tail_mask(int 
 #define GT_ADD(a, b) _mm512_add_ps(a, b)
 #define GT_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define GT_XW_MR 6
-#define GT_XT_MR 4
+#define GT_XT_MR 6
 #define GT_MR_MAX 6
 #define GT_NV 4
 #define GT_TILE_CASES(CALL)                                                  \
