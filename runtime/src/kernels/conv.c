@@ -71,10 +71,46 @@
  *   5.3 MB, so each im2col wrote to memory out of L2; the fused CNN step
  *   (conv_paths --cnn, 1 thread) went from 6.4-6.9 to 5.8-6.0 ms.
  *
+ *   No im2col at stride 1 (2026-12-02, later). perf of the 1-thread
+ *   trainer still put im2col at 8 % (the forward's and, again, the
+ *   backward's for dW), the per-sample dW's spare slot and its add, and
+ *   db's sums in C at another 3.6 %, col2im at 4.4 %. Now, with stride 1
+ *   and no dilation, the products read the receptive fields in the input
+ *   itself (or a zero-bordered copy of the sample when there is padding):
+ *   a row of the im2col matrix is kh runs of kw*cin consecutive floats of
+ *   the input, one input row apart, and the rows of one output row are cin
+ *   floats apart (gemm.h xw_runs, xtdy_runs). Each sample's dW product is
+ *   added into its group's sum inside the GEMM (xtdy_runs' add: the sum
+ *   from 0, then the add, at the tile's store), so the spare slot holds
+ *   only db. col2im gathers each input cell's entries in registers
+ *   (AVX-512, cin a multiple of 16) instead of scattering into a zeroed
+ *   dx; db's per-sample sums stay in registers (AVX-512). Every one of
+ *   these does the same operations in the same order as before, so the
+ *   bits are unchanged (test_conv: conv_in_place, conv_col2im_order; the
+ *   trainer's history, 1 and 2 threads, to the last digit). Together with
+ *   dW tiles of 6 rows (gemm.c), on one core, fastest of 200
+ *   (bench/conv_paths --layers, before and after alternated three times,
+ *   load average 3.5-3.9 from other jobs):
+ *
+ *     1 thread            before            after
+ *     conv1 forward       0.083-0.085 ms    0.072-0.073 ms
+ *     conv1 backward      0.188-0.203       0.123-0.133
+ *     conv2 forward       0.843-0.888       0.722-0.754
+ *     conv2 backward      2.003-2.181       1.660-1.721
+ *     both layers         3.10-3.36         2.58-2.68
+ *
+ *   and on 2 threads, when the second core was free, 1.67-1.78 ms against
+ *   1.32-1.34 ms for both layers (conv2 forward 0.367 ms, backward 0.86:
+ *   2.0x the 1-thread times; the split loses nothing measurable). col2im
+ *   alone, conv2's 32 samples: 0.184 ms scattered, 0.101 ms gathered (a
+ *   first gather with the strides as run-time divisors took 0.125 ms, one
+ *   with its sums in a C array 0.23 ms).
+ *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
- * and dx its dcol.
+ * and dx its dcol. im2col is left for strides and dilations above 1, and
+ * for CBLAS (SEQRT_KERNELS=blas).
  */
 #include "kernels/conv.h"
 

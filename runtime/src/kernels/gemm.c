@@ -44,6 +44,20 @@
  * first, then k ascending; for dW the batch row ascending) with fused
  * multiply-adds; the portable path does the same with fmaf, so every path
  * gives the same bits, whatever the split across threads.
+ *
+ * Convolutions (conv.c) call the same tiles with the rows of x, and for
+ * y = x w its k columns, read in runs where they lie in the input
+ * (xw_runs, xtdy_runs: gemm.h), so stride-1 convolutions need no im2col
+ * copy; xw and xtdy are their one-run cases (the dense layer's products
+ * measured the same before and after: bench/gemm_paths, 32.4-33.6 us
+ * and 28.0-29.1 us). AVX-512 dW tiles have 6 rows (24 accumulators, 4
+ * dy vectors, a broadcast: 29 of 32 registers) since 2026-12-02: conv2's
+ * dW (288 rows, 144 positions) in its backward, bench/conv_paths
+ * --layers, 1 thread, fastest of 200, alternated: 1.70-1.74 ms with 4
+ * rows, 1.63-1.68 ms with 6; the dense layer's dW 28.0-28.7 us either
+ * way. Cutting y = x w's k into L1-sized chunks (the sums going on from
+ * y) gave nothing on conv2's forward (0.87-0.94 against 0.87-0.89 ms)
+ * and was not kept.
  */
 #include "kernels/gemm.h"
 
