@@ -82,12 +82,14 @@ static void xw_runs_portable(int m, int n, const float *x, int mrun, int ldx, si
             int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
             for (int j = 0; j < nb; j++)
                 acc[j] = b ? b[j0 + j] : 0.0f;
-            for (int p = 0; p < k; p++) {
-                const float xv = xi[(size_t)(p / krun) * ldk + (size_t)(p % krun)];
-                const float *wp = w + (size_t)p * n + j0;
-                for (int j = 0; j < nb; j++)
-                    acc[j] = fmaf(xv, wp[j], acc[j]);
-            }
+            const float *xr = xi; /* run p0 / krun of the row */
+            for (int p0 = 0; p0 < k; p0 += krun, xr += ldk)
+                for (int p = p0; p < k && p < p0 + krun; p++) {
+                    const float xv = xr[p - p0];
+                    const float *wp = w + (size_t)p * n + j0;
+                    for (int j = 0; j < nb; j++)
+                        acc[j] = fmaf(xv, wp[j], acc[j]);
+                }
             float *yi = y + (size_t)i * n + j0;
             for (int j = 0; j < nb; j++)
                 yi[j] = add ? yi[j] + acc[j] : acc[j];
@@ -111,12 +113,14 @@ static void xtdy_runs_portable(int batch, int run, int ldx, size_t ldr, int n,
             int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
             for (int j = 0; j < nb; j++)
                 acc[j] = 0.0f;
-            for (int q = 0; q < batch; q++) {
-                const float xv = x[(size_t)(q / run) * ldr + (size_t)(q % run) * ldx + i];
-                const float *dq = dy + (size_t)q * n + j0;
-                for (int j = 0; j < nb; j++)
-                    acc[j] = fmaf(xv, dq[j], acc[j]);
-            }
+            const float *xrun = x + i;
+            for (int q0 = 0; q0 < batch; q0 += run, xrun += ldr)
+                for (int q = q0; q < batch && q < q0 + run; q++) {
+                    const float xv = xrun[(size_t)(q - q0) * ldx];
+                    const float *dq = dy + (size_t)q * n + j0;
+                    for (int j = 0; j < nb; j++)
+                        acc[j] = fmaf(xv, dq[j], acc[j]);
+                }
             float *dwi = dw + (size_t)i * n + j0;
             for (int j = 0; j < nb; j++)
                 dwi[j] = add ? dwi[j] + acc[j] : acc[j];
