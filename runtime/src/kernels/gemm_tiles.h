@@ -22,6 +22,14 @@
  * (the switches below), so each case compiles to straight register code.
  * The mask is used only in tails: an AVX2 masked store is much slower than
  * a plain one on AMD's cores.
+ *
+ * The tiles read x through runs (gemm.h xw_runs, xtdy_runs): a tile of
+ * y = x w takes one pointer per row and walks k in runs of consecutive
+ * floats; a tile of x^T dy walks its rows in runs. A convolution with
+ * stride 1 so reads its receptive fields in the input itself (conv.c);
+ * xw and xtdy are the one-run case, with the same loads and multiply-adds
+ * as before (bench/gemm_paths: the dense layer's products took the same
+ * time). Runs never change the order of the sums, so neither the bits.
  */
 
 #define GT_FN __attribute__((target(GT_TARGET)))
