@@ -15,13 +15,17 @@
  * would make, without data loading, on 1 and 2 threads: once with the
  * three calls batchnorm, relu, maxpool2d after each convolution and once
  * with the fused call (conv_block.c) the compiler now makes of them, in
- * turn. With --blocks it times those blocks alone, fused and not.
+ * turn. With --blocks it times those blocks alone, fused and not. With
+ * --layers it times only the default path's calls a trainer makes (forward,
+ * backward with conv.c's groups) per layer, on 1 and 2 threads: the quick
+ * check while changing conv.c or the GEMM tiles.
  * From the source tree, after building:
  *   cc -O2 -std=c11 -Iruntime/include -Iruntime/src bench/conv_paths.c \
  *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lz -lm -lpthread
  *   OPENBLAS_NUM_THREADS=1 ./a.out [BATCH]
  *   OPENBLAS_NUM_THREADS=1 ./a.out --cnn [BATCH]
  *   OPENBLAS_NUM_THREADS=1 ./a.out --blocks [BATCH]
+ *   OPENBLAS_NUM_THREADS=1 ./a.out --layers [BATCH]
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kernels/conv.h"
@@ -343,15 +347,38 @@ static int blocks_main(int batch)
     return 0;
 }
 
+static int main_layers(int batch, layer *layers)
+{
+    printf("default path, batch %d, the fastest and the median of %d calls\n", batch, REPS);
+    for (int threads = 1; threads <= 2; threads++) {
+        seqrt_set_threads(threads);
+        double total = 0;
+        for (int i = 0; i < 2; i++) {
+            layer *l = &layers[i];
+            double mf, mb, tf = best_ms(batch, l, FWD_PER_SAMPLE, 0, &mf);
+            double tb = best_ms(batch, l, BWD_GROUPS, CONV_GROUPS, &mb);
+            printf("  %d thread%s, %-36s forward %6.3f ms (median %6.3f), backward %6.3f ms "
+                   "(median %6.3f)\n",
+                   threads, threads > 1 ? "s" : " ", l->name, tf, mf, tb, mb);
+            total += tf + tb;
+        }
+        printf("  %d thread%s, both layers, forward + backward: %.3f ms\n", threads,
+               threads > 1 ? "s" : " ", total);
+    }
+    seqrt_set_threads(1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--cnn") == 0)
         return cnn_main(argc > 2 ? atoi(argv[2]) : 32);
     if (argc > 1 && strcmp(argv[1], "--blocks") == 0)
         return blocks_main(argc > 2 ? atoi(argv[2]) : 32);
-    int batch = argc > 1 ? atoi(argv[1]) : 32;
+    int only_layers = argc > 1 && strcmp(argv[1], "--layers") == 0;
+    int batch = argc > 1 + only_layers ? atoi(argv[1 + only_layers]) : 32;
     if (batch < 1) {
-        fprintf(stderr, "usage: conv_paths [BATCH]\n");
+        fprintf(stderr, "usage: conv_paths [--cnn | --blocks | --layers] [BATCH]\n");
         return 2;
     }
     layer layers[2] = {
@@ -366,6 +393,8 @@ int main(int argc, char **argv)
                                             SEQRT_GEMM_BLAS};
     for (int i = 0; i < 2; i++)
         setup(&layers[i], batch);
+    if (only_layers)
+        return main_layers(batch, layers);
     printf("batch %d, the fastest and the median of %d calls; GFLOP/s of the fastest\n", batch, REPS);
     for (size_t pi = 0; pi < sizeof paths / sizeof paths[0]; pi++) {
         if (seqrt_gemm_use(paths[pi]) != 0 ||

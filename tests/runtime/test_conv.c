@@ -4,7 +4,8 @@
  * db against double-precision finite differences at odd shapes (1x1
  * kernels, strides 2, even kernels with `same`, dilation 2, 1 and 3
  * channels, non-square images, batches 1 and 3); the NULL skips; the
- * same bits for every thread count and GEMM split. */
+ * same bits for every thread count and GEMM split; y and dW read in
+ * place (stride 1) against im2col's bits. */
 #include "kernel_test.h"
 
 #include "kernels/conv.h"
@@ -351,6 +352,57 @@ static void conv_threads(void **state)
     }
 }
 
+/* With stride 1, conv.c reads the receptive fields in the input itself
+ * (or a zero-bordered copy) instead of an im2col matrix, for y and dW:
+ * the same sums in the same order, so the same bits as each sample's
+ * im2col rows through xw (y) and xtdy (dW, the samples added in order:
+ * one group at batch 3). On every path of ours; with padding on each
+ * side, none, and an even kernel. */
+static void conv_in_place(void **state)
+{
+    (void)state;
+    static const conv_case dc[] = {
+        {3, 7, 6, 3, 2, 2, 2, 1, 1, 1, 1, 1},   /* even kernel, same */
+        {3, 6, 6, 3, 3, 3, 4, 1, 1, 1, 1, 0},   /* 3x3 valid */
+        {3, 9, 7, 5, 3, 3, 19, 1, 1, 1, 1, 1},  /* 3x3 same, 19 filters (a tail) */
+        {1, 14, 14, 32, 3, 3, 64, 1, 1, 1, 1, 0}, /* the CNN's conv2, one sample */
+    };
+    trand r = {53};
+    for (int p = SEQRT_GEMM_PORTABLE; p < SEQRT_GEMM_PATHS; p++) {
+        if (seqrt_gemm_use((seqrt_gemm_path)p) != 0)
+            continue;
+        const seqrt_gemm_ops *g = seqrt_gemm_kernels();
+        for (size_t s = 0; s < sizeof dc / sizeof dc[0]; s++) {
+            const conv_case *k = &dc[s];
+            seqrt_conv2d_shape c = shape_of(k);
+            const size_t K = (size_t)c.kh * c.kw * c.cin, P = (size_t)c.oh * c.ow;
+            const size_t nw = K * (size_t)c.cout, in = (size_t)c.h * c.w * c.cin;
+            float *x = frand(&r, n_x(k), -1, 1), *w = frand(&r, n_w(k), -1, 1);
+            float *dy = frand(&r, n_y(&c, k->batch), -1, 1);
+            float *dw = falloc(nw), *want = falloc(nw), *one = falloc(nw), *col = falloc(P * K);
+            float *b = frand(&r, (size_t)c.cout, -1, 1), *y = falloc(n_y(&c, k->batch));
+            float *y_want = falloc(P * (size_t)c.cout);
+            float *scratch = scratch_for(&c, k->batch);
+            seqrt_conv2d_forward(k->batch, &c, x, w, b, y, scratch);
+            seqrt_conv2d_backward(k->batch, &c, x, w, dy, NULL, dw, NULL, scratch);
+            for (int n = 0; n < k->batch; n++) {
+                seqrt_conv2d_im2col(&c, x + (size_t)n * in, col);
+                g->xw((int)P, c.cout, (int)K, col, w, (int)K, b, y_want, 0);
+                assert_memory_equal(y + (size_t)n * P * c.cout, y_want,
+                                    P * (size_t)c.cout * sizeof *y);
+                g->xtdy((int)P, (int)K, c.cout, col, dy + (size_t)n * P * c.cout,
+                        n ? one : want, 0, (int)K);
+                for (size_t i = 0; n && i < nw; i++)
+                    want[i] += one[i];
+            }
+            assert_memory_equal(dw, want, nw * sizeof *dw);
+            free(x); free(w); free(dy); free(dw); free(want); free(one); free(col);
+            free(b); free(y); free(y_want); free(scratch);
+        }
+    }
+    assert_int_equal(seqrt_gemm_use(seqrt_gemm_choose(NULL)), 0);
+}
+
 /* Every GEMM path (and CBLAS) computes the same convolution (to float
  * rounding: CBLAS sums in its own order). */
 static void conv_paths_case(const conv_case *kp);
@@ -420,6 +472,52 @@ static void conv_col2im_adjoint(void **state)
     }
 }
 
+/* col2im as a scatter, written here: dx zeroed, then the entries of each
+ * dcol row added into their cells, the rows in order */
+static void col2im_scatter_ref(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+    const size_t K = (size_t)c->kh * c->kw * c->cin;
+    memset(dx, 0, (size_t)c->h * c->w * c->cin * sizeof *dx);
+    for (int oy = 0; oy < c->oh; oy++)
+        for (int ox = 0; ox < c->ow; ox++)
+            for (int ky = 0; ky < c->kh; ky++)
+                for (int kx = 0; kx < c->kw; kx++) {
+                    int iy = oy * c->sh - c->pad_top + ky * c->dh;
+                    int ix = ox * c->sw - c->pad_left + kx * c->dw;
+                    if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+                        continue;
+                    for (int ci = 0; ci < c->cin; ci++)
+                        dx[((size_t)iy * c->w + ix) * c->cin + ci] +=
+                            dcol[((size_t)oy * c->ow + ox) * K +
+                                 ((size_t)ky * c->kw + kx) * c->cin + ci];
+                }
+}
+
+/* col2im gathers each cell's entries (AVX-512, cin a multiple of 16) in
+ * the scatter's order: the same bits as the scatter, for 16 to 80
+ * channels, strides 1 and 2, dilation 2, padding */
+static void conv_col2im_order(void **state)
+{
+    (void)state;
+    static const conv_case oc[] = {
+        {1, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 0},
+        {1, 9, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1},
+        {1, 9, 8, 48, 3, 2, 1, 2, 2, 1, 1, 1},
+        {1, 9, 9, 80, 3, 3, 1, 1, 2, 2, 1, 1},
+        {1, 6, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1},
+    };
+    trand r = {59};
+    for (size_t s = 0; s < sizeof oc / sizeof oc[0]; s++) {
+        seqrt_conv2d_shape c = shape_of(&oc[s]);
+        size_t nx = n_x(&oc[s]), ncol = (size_t)c.oh * c.ow * c.kh * c.kw * c.cin;
+        float *v = frand(&r, ncol, -1, 1), *got = falloc(nx), *want = falloc(nx);
+        seqrt_conv2d_col2im(&c, v, got);
+        col2im_scatter_ref(&c, v, want);
+        assert_memory_equal(got, want, nx * sizeof *got);
+        free(v); free(got); free(want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,8 +526,10 @@ int main(void)
         cmocka_unit_test(conv_gradcheck),
         cmocka_unit_test(conv_backward_skips_null),
         cmocka_unit_test(conv_col2im_adjoint),
+        cmocka_unit_test(conv_col2im_order),
         cmocka_unit_test(conv_threads),
         cmocka_unit_test(conv_paths),
+        cmocka_unit_test(conv_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,15 +71,55 @@
  *   5.3 MB, so each im2col wrote to memory out of L2; the fused CNN step
  *   (conv_paths --cnn, 1 thread) went from 6.4-6.9 to 5.8-6.0 ms.
  *
+ *   No im2col at stride 1 (2026-12-02, later). perf of the 1-thread
+ *   trainer still put im2col at 8 % (the forward's and, again, the
+ *   backward's for dW), the per-sample dW's spare slot and its add, and
+ *   db's sums in C at another 3.6 %, col2im at 4.4 %. Now, with stride 1
+ *   and no dilation, the products read the receptive fields in the input
+ *   itself (or a zero-bordered copy of the sample when there is padding):
+ *   a row of the im2col matrix is kh runs of kw*cin consecutive floats of
+ *   the input, one input row apart, and the rows of one output row are cin
+ *   floats apart (gemm.h xw_runs, xtdy_runs). Each sample's dW product is
+ *   added into its group's sum inside the GEMM (xtdy_runs' add: the sum
+ *   from 0, then the add, at the tile's store), so the spare slot holds
+ *   only db. col2im gathers each input cell's entries in registers
+ *   (AVX-512, cin a multiple of 16) instead of scattering into a zeroed
+ *   dx; db's per-sample sums stay in registers (AVX-512). Every one of
+ *   these does the same operations in the same order as before, so the
+ *   bits are unchanged (test_conv: conv_in_place, conv_col2im_order; the
+ *   trainer's history, 1 and 2 threads, to the last digit). Together with
+ *   dW tiles of 6 rows (gemm.c), on one core, fastest of 200
+ *   (bench/conv_paths --layers, before and after alternated three times,
+ *   load average 3.5-3.9 from other jobs):
+ *
+ *     1 thread            before            after
+ *     conv1 forward       0.083-0.085 ms    0.072-0.073 ms
+ *     conv1 backward      0.188-0.203       0.123-0.133
+ *     conv2 forward       0.843-0.888       0.722-0.754
+ *     conv2 backward      2.003-2.181       1.660-1.721
+ *     both layers         3.10-3.36         2.58-2.68
+ *
+ *   and on 2 threads, when the second core was free, 1.67-1.78 ms against
+ *   1.32-1.34 ms for both layers (conv2 forward 0.367 ms, backward 0.86:
+ *   2.0x the 1-thread times; the split loses nothing measurable). col2im
+ *   alone, conv2's 32 samples: 0.184 ms scattered, 0.101 ms gathered (a
+ *   first gather with the strides as run-time divisors took 0.125 ms, one
+ *   with its sums in a C array 0.23 ms). The direct 3x3's dW also sums
+ *   db from the dy vectors it loads (the same adds in the same order as
+ *   the separate pass): conv1 backward 0.123-0.125 -> 0.086-0.092 ms
+ *   (three rounds alternated, load average 1.8).
+ *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
- * and dx its dcol.
+ * and dx its dcol. im2col is left for strides and dilations above 1, and
+ * for CBLAS (SEQRT_KERNELS=blas).
  */
 #include "kernels/conv.h"
 
 #include "kernels/gemm.h"
 #include "kernels/parts.h"
+#include "kernels/simd.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -87,6 +127,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_DIRECT 1
+#define DIRECT_FN __attribute__((target("avx512f")))
 #else
 #define HAVE_DIRECT 0
 #endif
@@ -199,7 +240,10 @@ NO_LOOP_CALLS void seqrt_conv2d_im2col(const seqrt_conv2d_shape *c, const float 
         }
 }
 
-void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+/* The scatter: dx zeroed, then each dcol row's entries added into the
+ * cells they were read from, the output positions p ascending. */
+SEQRT_CLONES static void col2im_scatter(const seqrt_conv2d_shape *c, const float *dcol,
+                                        float *dx)
 {
     const size_t K = conv_k(c), cin = (size_t)c->cin;
     memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
@@ -223,6 +267,86 @@ void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *
         }
 }
 
+#if HAVE_DIRECT
+/* The gather, AVX-512, cin a multiple of 16: each input cell's entries
+ * summed in registers, NV vectors of channels at a time, and the cell
+ * written once. The scatter added a cell's entries in the order of the
+ * output positions p ascending, i.e. the kernel offsets (ky, kx)
+ * descending (oy = (iy + pad - ky dh) / sh); the gather adds them from 0
+ * in that order, so the bits are the scatter's. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+col2im_cell(const seqrt_conv2d_shape *c, const float *dcol, float *d, int iy, int ix,
+            size_t c0, const int NV, const int UNIT)
+{
+    /* UNIT: stride 1, no divisions (the shape's strides are not constants) */
+    const int sh = UNIT ? 1 : c->sh, sw = UNIT ? 1 : c->sw;
+    const size_t K = conv_k(c), cin = (size_t)c->cin;
+    __m512 acc[4];
+    for (int v = 0; v < NV; v++)
+        acc[v] = _mm512_setzero_ps();
+    for (int ky = c->kh - 1; ky >= 0; ky--) {
+        const int ty = iy + c->pad_top - ky * c->dh;
+        if (ty < 0 || ty % sh != 0 || ty / sh >= c->oh)
+            continue;
+        const float *drow = dcol + (size_t)(ty / sh) * c->ow * K + (size_t)ky * c->kw * cin + c0;
+        for (int kx = c->kw - 1; kx >= 0; kx--) {
+            const int tx = ix + c->pad_left - kx * c->dw;
+            if (tx < 0 || tx % sw != 0 || tx / sw >= c->ow)
+                continue;
+            const float *src = drow + (size_t)(tx / sw) * K + (size_t)kx * cin;
+            for (int v = 0; v < NV; v++)
+                acc[v] = _mm512_add_ps(acc[v], _mm512_loadu_ps(src + 16 * v));
+        }
+    }
+    for (int v = 0; v < NV; v++)
+        _mm512_storeu_ps(d + c0 + 16 * v, acc[v]);
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void
+col2im_gather_cells(const seqrt_conv2d_shape *c, const float *dcol, float *dx, const int UNIT)
+{
+    const size_t cin = (size_t)c->cin;
+    for (int iy = 0; iy < c->h; iy++)
+        for (int ix = 0; ix < c->w; ix++) {
+            float *d = dx + ((size_t)iy * c->w + ix) * cin;
+            size_t c0 = 0;
+            for (; c0 + 64 <= cin; c0 += 64)
+                col2im_cell(c, dcol, d, iy, ix, c0, 4, UNIT);
+            switch ((cin - c0) / 16) {
+            case 3: col2im_cell(c, dcol, d, iy, ix, c0, 3, UNIT); break;
+            case 2: col2im_cell(c, dcol, d, iy, ix, c0, 2, UNIT); break;
+            case 1: col2im_cell(c, dcol, d, iy, ix, c0, 1, UNIT); break;
+            default: break;
+            }
+        }
+}
+
+DIRECT_FN static void col2im_gather(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+    if (c->sh == 1 && c->sw == 1)
+        col2im_gather_cells(c, dcol, dx, 1);
+    else
+        col2im_gather_cells(c, dcol, dx, 0);
+}
+
+static int cpu_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+#endif
+
+void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx)
+{
+#if HAVE_DIRECT
+    if (c->cin % 16 == 0 && cpu_avx512()) {
+        col2im_gather(c, dcol, dx);
+        return;
+    }
+#endif
+    col2im_scatter(c, dcol, dx);
+}
+
 /* ------------------------------------------------------ the two GEMMs */
 
 /* y[m, n] = x[m, 0:k) w[k, n] (+ b): ldx columns in x */
@@ -243,16 +367,109 @@ static void mm_xw(const seqrt_gemm_ops *g, int m, int n, int ldx, const float *x
                 beta, y, n);
 }
 
-/* dw[in, n] = x[rows, in]^T dy[rows, n] */
+/* dw[in, n] = (add ? dw : 0) + x[rows, in]^T dy[rows, n] */
 static void mm_xtdy(const seqrt_gemm_ops *g, int rows, int in, int n, const float *x,
-                    const float *dy, float *dw)
+                    const float *dy, float *dw, int add)
 {
     if (g) {
-        g->xtdy(rows, in, n, x, dy, dw, 0, in);
+        g->xtdy_runs(rows, rows, in, 0, n, x, dy, dw, 0, in, add);
         return;
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, n, rows, 1.0f, x, in, dy, n,
-                0.0f, dw, n);
+                add ? 1.0f : 0.0f, dw, n);
+}
+
+/* ------------------------------------------- stride 1: no im2col for dW */
+
+/* With stride 1 and no dilation, the receptive fields of kernel row ky
+ * are rows of the input itself: output (oy, ox)'s cells (ky, kx, ci),
+ * kx and ci running, are kw*cin consecutive floats of input row oy + ky
+ * from column ox. So dW's rows for ky, [kw*cin, cout], are x'^T dy with
+ * x' row (oy, ox) at x + ((oy + ky) * w + ox) * cin: runs of ow rows cin
+ * floats apart, the runs w*cin apart (gemm.h xtdy_runs); the same sums in
+ * the same order as over the im2col rows. With padding, the input is
+ * first copied into a zero-bordered [oh + kh - 1, ow + kw - 1, cin]. */
+static int implicit_ok(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
+{
+    return g && c->sh == 1 && c->sw == 1 && c->dh == 1 && c->dw == 1;
+}
+
+/* the width of the input the implicit dW reads: the padded copy's or w */
+static int implicit_width(const seqrt_conv2d_shape *c)
+{
+    return c->ow + c->kw - 1;
+}
+
+static int implicit_pads(const seqrt_conv2d_shape *c)
+{
+    return c->pad_top || c->pad_left || c->oh + c->kh - 1 != c->h ||
+           implicit_width(c) != c->w;
+}
+
+/* xp[oh + kh - 1, ow + kw - 1, cin]: x with its zero border. It fits in
+ * a sample's im2col rows: (oh + kh - 1)(ow + kw - 1) <= kh kw oh ow. */
+NO_LOOP_CALLS static void pad_copy(const seqrt_conv2d_shape *c, const float *x, float *xp)
+{
+    const int hp = c->oh + c->kh - 1, wp = implicit_width(c);
+    const size_t cin = (size_t)c->cin;
+    for (int r = 0; r < hp; r++) {
+        const int iy = r - c->pad_top;
+        float *row = xp + (size_t)r * wp * cin;
+        if (iy < 0 || iy >= c->h) {
+            zero(row, (size_t)wp * cin);
+            continue;
+        }
+        for (int s = 0; s < wp; s++) {
+            const int ix = s - c->pad_left;
+            if (ix < 0 || ix >= c->w)
+                zero(row + (size_t)s * cin, cin);
+            else
+                copy(row + (size_t)s * cin, x + ((size_t)iy * c->w + ix) * cin, cin);
+        }
+    }
+}
+
+/* the sample as the implicit products read it: x itself, or its padded
+ * copy made in buf; *width: its row length in pixels */
+static const float *implicit_input(const seqrt_conv2d_shape *c, const float *x, float *buf,
+                                   size_t *width)
+{
+    if (!implicit_pads(c)) {
+        *width = (size_t)c->w;
+        return x;
+    }
+    pad_copy(c, x, buf);
+    *width = (size_t)implicit_width(c);
+    return buf;
+}
+
+/* y[P, cout] = one sample's col W + b, reading x in place (or its padded
+ * copy, made in buf): output (oy, ox)'s row of col is kh runs of kw*cin
+ * floats from ((oy + ky) * width + ox) * cin (gemm.h xw_runs) */
+static void implicit_forward_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                                    const float *x, const float *w, const float *b, float *y,
+                                    float *buf)
+{
+    size_t width;
+    x = implicit_input(c, x, buf, &width);
+    const size_t cin = (size_t)c->cin;
+    g->xw_runs(c->oh * c->ow, c->cout, x, c->ow, c->cin, width * cin, (int)conv_k(c),
+               c->kw * c->cin, width * cin, w, b, y, 0);
+}
+
+/* dw[K, cout] = (add ? dw : 0) + one sample's col^T dy, reading x in
+ * place (or its padded copy, made in buf) */
+static void implicit_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                               const float *x, const float *dy, float *dw, float *buf,
+                               int add)
+{
+    const size_t cin = (size_t)c->cin, cout = (size_t)c->cout, run = (size_t)c->kw * cin;
+    size_t width;
+    x = implicit_input(c, x, buf, &width);
+    for (int ky = 0; ky < c->kh; ky++)
+        g->xtdy_runs(c->oh * c->ow, c->ow, c->cin, width * cin, c->cout,
+                     x + (size_t)ky * width * cin, dy, dw + (size_t)ky * run * cout, 0,
+                     (int)run, add);
 }
 
 
@@ -280,20 +497,25 @@ static int direct3x3(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
 static void pad_sample(const seqrt_conv2d_shape *c, const float *x, float *xp)
 {
     const int hp = c->oh + 2, wp = c->ow + 2;
+    /* the input's columns [lo, hi) land in the row at lo + pad_left */
+    int lo = c->pad_left > 0 ? 0 : -c->pad_left, hi = wp - c->pad_left;
+    if (hi > c->w)
+        hi = c->w;
     for (int r = 0; r < hp; r++) {
         const int iy = r - c->pad_top;
         float *row = xp + (size_t)r * wp;
-        for (int s = 0; s < wp; s++) {
-            const int ix = s - c->pad_left;
-            row[s] = iy >= 0 && iy < c->h && ix >= 0 && ix < c->w
-                         ? x[(size_t)iy * c->w + ix]
-                         : 0.0f;
+        if (iy < 0 || iy >= c->h || lo >= hi) {
+            memset(row, 0, (size_t)wp * sizeof *row);
+            continue;
         }
+        const int s0 = lo + c->pad_left, s1 = hi + c->pad_left;
+        memset(row, 0, (size_t)s0 * sizeof *row);
+        memcpy(row + s0, x + (size_t)iy * c->w + lo, (size_t)(s1 - s0) * sizeof *row);
+        memset(row + s1, 0, (size_t)(wp - s1) * sizeof *row);
     }
 }
 
 #if HAVE_DIRECT
-#define DIRECT_FN __attribute__((target("avx512f")))
 
 DIRECT_FN static inline __mmask16 lanes(int width)
 {
@@ -360,13 +582,13 @@ DIRECT_FN static void direct_forward(const seqrt_conv2d_shape *c, const float *x
 /* dw[9, cout] = one sample's col^T dy from its padded copy; 32 columns
  * at a time (18 accumulators), the positions ascending */
 DIRECT_FN static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy,
-                                float *dw)
+                                float *dw, float *db, int add)
 {
     const int cout = c->cout, ow = c->ow, wp = c->ow + 2;
     const int off[9] = {0, 1, 2, wp, wp + 1, wp + 2, 2 * wp, 2 * wp + 1, 2 * wp + 2};
     for (int j = 0; j < cout; j += 32) {
         const __mmask16 m0 = lanes(cout - j), m1 = lanes(cout - j - 16);
-        __m512 a0[9], a1[9];
+        __m512 a0[9], a1[9], s0 = _mm512_setzero_ps(), s1 = s0;
 #pragma GCC unroll 9
         for (int k = 0; k < 9; k++)
             a0[k] = a1[k] = _mm512_setzero_ps();
@@ -376,6 +598,8 @@ DIRECT_FN static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, co
             for (int ox = 0; ox < ow; ox++) {
                 const __m512 d0 = _mm512_maskz_loadu_ps(m0, dr + (size_t)ox * cout);
                 const __m512 d1 = _mm512_maskz_loadu_ps(m1, dr + (size_t)ox * cout + 16);
+                s0 = _mm512_add_ps(s0, d0); /* db: as db_sample, in passing */
+                s1 = _mm512_add_ps(s1, d1);
 #pragma GCC unroll 9
                 for (int k = 0; k < 9; k++) {
                     const __m512 xb = _mm512_set1_ps(xr[ox + off[k]]);
@@ -386,8 +610,21 @@ DIRECT_FN static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, co
         }
 #pragma GCC unroll 9
         for (int k = 0; k < 9; k++) {
-            _mm512_mask_storeu_ps(dw + (size_t)k * cout + j, m0, a0[k]);
-            _mm512_mask_storeu_ps(dw + (size_t)k * cout + j + 16, m1, a1[k]);
+            float *d0 = dw + (size_t)k * cout + j, *d1 = d0 + 16;
+            if (add) { /* the sample's sum, then added: as xtdy_runs */
+                a0[k] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, d0), a0[k]);
+                a1[k] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, d1), a1[k]);
+            }
+            _mm512_mask_storeu_ps(d0, m0, a0[k]);
+            _mm512_mask_storeu_ps(d1, m1, a1[k]);
+        }
+        if (db) {
+            if (add) {
+                s0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, db + j), s0);
+                s1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, db + j + 16), s1);
+            }
+            _mm512_mask_storeu_ps(db + j, m0, s0);
+            _mm512_mask_storeu_ps(db + j + 16, m1, s1);
         }
     }
 }
@@ -397,9 +634,10 @@ static void direct_forward(const seqrt_conv2d_shape *c, const float *xp, const f
 {
     (void)c, (void)xp, (void)w, (void)b, (void)y;
 }
-static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy, float *dw)
+static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float *dy, float *dw,
+                      float *db, int add)
 {
-    (void)c, (void)xp, (void)dy, (void)dw;
+    (void)c, (void)xp, (void)dy, (void)dw, (void)db, (void)add;
 }
 #endif
 
@@ -408,7 +646,7 @@ static void direct_dw(const seqrt_conv2d_shape *c, const float *xp, const float 
 typedef struct conv_job {
     const seqrt_gemm_ops     *g;
     const seqrt_conv2d_shape *c;
-    int                       batch, groups, per_group, pointwise, direct;
+    int                       batch, groups, per_group, pointwise, direct, implicit;
     const float              *x, *w, *b, *dy, *wt;
     float                    *y, *dx, *dw, *db, *scratch, *slots;
 } conv_job;
@@ -446,6 +684,11 @@ static void forward_part(void *arg, int part, int parts)
             direct_forward(c, cn, j->w, j->b, j->y + n * P * (size_t)c->cout);
             continue;
         }
+        if (j->implicit) {
+            implicit_forward_sample(j->g, c, col, j->w, j->b, j->y + n * P * (size_t)c->cout,
+                                    cn);
+            continue;
+        }
         if (!j->pointwise) {
             seqrt_conv2d_im2col(c, col, cn);
             col = cn;
@@ -464,7 +707,59 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
                   .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .b = b,
                   .y = y, .scratch = scratch};
     j.direct = direct3x3(j.g, c);
+    j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
     run(split(j.g, batch, c), forward_part, &j);
+}
+
+/* db += (or =) one sample's column sums of dy[P, cout]: each from 0,
+ * the rows ascending, in sb, then added to db. In C the sums went through
+ * memory row by row (perf: 4 % of conv_paths --layers, more than conv1's
+ * whole dW); on AVX-512 they stay in registers, 64 columns at a time. */
+static void db_sample_c(size_t P, size_t cout, const float *dy, float *s)
+{
+    for (size_t o = 0; o < cout; o++)
+        s[o] = 0.0f;
+    for (size_t r = 0; r < P; r++)
+        for (size_t o = 0; o < cout; o++)
+            s[o] += dy[r * cout + o];
+}
+
+#if HAVE_DIRECT
+DIRECT_FN static void db_sample_avx512(size_t P, size_t cout, const float *dy, float *s)
+{
+    for (size_t o = 0; o < cout; o += 64) {
+        const int left = (int)(cout - o);
+        const __mmask16 m0 = lanes(left), m1 = lanes(left - 16), m2 = lanes(left - 32),
+                        m3 = lanes(left - 48);
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const float *d = dy + o;
+        for (size_t r = 0; r < P; r++, d += cout) {
+            a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(m0, d));
+            a1 = _mm512_add_ps(a1, _mm512_maskz_loadu_ps(m1, d + 16));
+            a2 = _mm512_add_ps(a2, _mm512_maskz_loadu_ps(m2, d + 32));
+            a3 = _mm512_add_ps(a3, _mm512_maskz_loadu_ps(m3, d + 48));
+        }
+        _mm512_mask_storeu_ps(s + o, m0, a0);
+        _mm512_mask_storeu_ps(s + o + 16, m1, a1);
+        _mm512_mask_storeu_ps(s + o + 32, m2, a2);
+        _mm512_mask_storeu_ps(s + o + 48, m3, a3);
+    }
+}
+#endif
+
+static void db_sample(const seqrt_gemm_ops *g, size_t P, size_t cout, const float *dy,
+                      float *db, float *sb, int add)
+{
+    float *s = add ? sb : db;
+#if HAVE_DIRECT
+    if (g && g->path == SEQRT_GEMM_AVX512)
+        db_sample_avx512(P, cout, dy, s);
+    else
+#endif
+        db_sample_c(P, cout, dy, s);
+    if (add)
+        for (size_t o = 0; o < cout; o++)
+            db[o] += s[o];
 }
 
 /* Group gi, samples [n0, n1): for each sample, its im2col, its dW and db
@@ -491,28 +786,21 @@ static void backward_part(void *arg, int part, int parts)
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
-            float *part_sum = n == n0 ? slot : spare;
+            const int add = n > n0;
             if (j->direct) {
                 pad_sample(c, xn, coln);
-                direct_dw(c, coln, dyn, part_sum);
+                direct_dw(c, coln, dyn, slot, j->db ? slot + K * cout : NULL, add);
+            } else if (j->implicit) {
+                implicit_dw_sample(j->g, c, xn, dyn, slot, coln, add);
             } else {
                 if (!j->pointwise) {
                     seqrt_conv2d_im2col(c, xn, coln);
                     col = coln;
                 }
-                mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, part_sum);
+                mm_xtdy(j->g, (int)P, (int)K, c->cout, col, dyn, slot, add);
             }
-            if (j->db) {
-                float *sb = part_sum + K * cout;
-                for (size_t o = 0; o < cout; o++)
-                    sb[o] = 0.0f;
-                for (size_t r = 0; r < P; r++)
-                    for (size_t o = 0; o < cout; o++)
-                        sb[o] += dyn[r * cout + o];
-            }
-            if (n > n0)
-                for (size_t i = 0; i < (j->db ? S : K * cout); i++)
-                    slot[i] += spare[i];
+            if (j->db && !j->direct) /* the sample's sum (in the spare slot), then added */
+                db_sample(j->g, P, cout, dyn, slot + K * cout, spare + K * cout, add);
             if (!j->dx)
                 continue;
             float *dxn = j->dx + n * in_size;
@@ -570,6 +858,7 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
                   .dx = dx, .dw = dw, .db = db, .scratch = scratch,
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
+    j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
     if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */

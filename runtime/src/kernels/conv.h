@@ -17,7 +17,8 @@
 void seqrt_conv2d_im2col(const seqrt_conv2d_shape *c, const float *x, float *col);
 
 /* The inverse scatter: dx[h, w, cin] = the sum of every dcol entry read
- * from that cell (overwritten; padded cells dropped). */
+ * from that cell (overwritten; padded cells dropped), added from 0 in the
+ * order of the output positions, whether scattered or gathered. */
 void seqrt_conv2d_col2im(const seqrt_conv2d_shape *c, const float *dcol, float *dx);
 
 /* 1 when the im2col of a sample is the sample itself (1x1 kernel,
@@ -26,8 +27,8 @@ int seqrt_conv2d_is_pointwise(const seqrt_conv2d_shape *c);
 
 /* seqrt_conv2d_backward with dW (and db) summed in `groups` fixed groups
  * of samples (at most batch) instead of conv.c's choice: each group's
- * partial sum is one GEMM over its samples' im2col rows, and the groups
- * are added in order. For bench/conv_paths.c; the result depends on
+ * partial sum adds its samples' products in order, and the groups are
+ * added in order. For bench/conv_paths.c; the result depends on
  * `groups` (the order of the sums), never on the thread count. */
 void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const float *x,
                                   const float *w, const float *dy, float *dx, float *dw,

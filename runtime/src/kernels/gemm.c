@@ -44,6 +44,20 @@
  * first, then k ascending; for dW the batch row ascending) with fused
  * multiply-adds; the portable path does the same with fmaf, so every path
  * gives the same bits, whatever the split across threads.
+ *
+ * Convolutions (conv.c) call the same tiles with the rows of x, and for
+ * y = x w its k columns, read in runs where they lie in the input
+ * (xw_runs, xtdy_runs: gemm.h), so stride-1 convolutions need no im2col
+ * copy; xw and xtdy are their one-run cases (the dense layer's products
+ * measured the same before and after: bench/gemm_paths, 32.4-33.6 us
+ * and 28.0-29.1 us). AVX-512 dW tiles have 6 rows (24 accumulators, 4
+ * dy vectors, a broadcast: 29 of 32 registers) since 2026-12-02: conv2's
+ * dW (288 rows, 144 positions) in its backward, bench/conv_paths
+ * --layers, 1 thread, fastest of 200, alternated: 1.70-1.74 ms with 4
+ * rows, 1.63-1.68 ms with 6; the dense layer's dW 28.0-28.7 us either
+ * way. Cutting y = x w's k into L1-sized chunks (the sums going on from
+ * y) gave nothing on conv2's forward (0.87-0.94 against 0.87-0.89 ms)
+ * and was not kept.
  */
 #include "kernels/gemm.h"
 
@@ -57,29 +71,41 @@
 
 enum { PORTABLE_BW = 64 }; /* columns summed at once, in an array on the stack */
 
-static void xw_portable(int m, int n, int ldx, const float *x, const float *w, int k,
-                        const float *b, float *y, int add)
+static void xw_runs_portable(int m, int n, const float *x, int mrun, int ldx, size_t ldm,
+                             int k, int krun, size_t ldk, const float *w, const float *b,
+                             float *y, int add)
 {
     float acc[PORTABLE_BW];
-    for (int i = 0; i < m; i++)
+    for (int i = 0; i < m; i++) {
+        const float *xi = x + (size_t)(i / mrun) * ldm + (size_t)(i % mrun) * ldx;
         for (int j0 = 0; j0 < n; j0 += PORTABLE_BW) {
             int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
             for (int j = 0; j < nb; j++)
                 acc[j] = b ? b[j0 + j] : 0.0f;
-            for (int p = 0; p < k; p++) {
-                const float xv = x[(size_t)i * ldx + p];
-                const float *wp = w + (size_t)p * n + j0;
-                for (int j = 0; j < nb; j++)
-                    acc[j] = fmaf(xv, wp[j], acc[j]);
-            }
+            const float *xr = xi; /* run p0 / krun of the row */
+            for (int p0 = 0; p0 < k; p0 += krun, xr += ldk)
+                for (int p = p0; p < k && p < p0 + krun; p++) {
+                    const float xv = xr[p - p0];
+                    const float *wp = w + (size_t)p * n + j0;
+                    for (int j = 0; j < nb; j++)
+                        acc[j] = fmaf(xv, wp[j], acc[j]);
+                }
             float *yi = y + (size_t)i * n + j0;
             for (int j = 0; j < nb; j++)
                 yi[j] = add ? yi[j] + acc[j] : acc[j];
         }
+    }
 }
 
-static void xtdy_portable(int batch, int in, int n, const float *x, const float *dy,
-                          float *dw, int i0, int i1)
+static void xw_portable(int m, int n, int ldx, const float *x, const float *w, int k,
+                        const float *b, float *y, int add)
+{
+    xw_runs_portable(m, n, x, m > 0 ? m : 1, ldx, 0, k, k > 0 ? k : 1, 0, w, b, y, add);
+}
+
+static void xtdy_runs_portable(int batch, int run, int ldx, size_t ldr, int n,
+                               const float *x, const float *dy, float *dw, int i0, int i1,
+                               int add)
 {
     float acc[PORTABLE_BW];
     for (int i = i0; i < i1; i++)
@@ -87,16 +113,24 @@ static void xtdy_portable(int batch, int in, int n, const float *x, const float 
             int nb = n - j0 < PORTABLE_BW ? n - j0 : PORTABLE_BW;
             for (int j = 0; j < nb; j++)
                 acc[j] = 0.0f;
-            for (int q = 0; q < batch; q++) {
-                const float xv = x[(size_t)q * in + i];
-                const float *dq = dy + (size_t)q * n + j0;
-                for (int j = 0; j < nb; j++)
-                    acc[j] = fmaf(xv, dq[j], acc[j]);
-            }
+            const float *xrun = x + i;
+            for (int q0 = 0; q0 < batch; q0 += run, xrun += ldr)
+                for (int q = q0; q < batch && q < q0 + run; q++) {
+                    const float xv = xrun[(size_t)(q - q0) * ldx];
+                    const float *dq = dy + (size_t)q * n + j0;
+                    for (int j = 0; j < nb; j++)
+                        acc[j] = fmaf(xv, dq[j], acc[j]);
+                }
             float *dwi = dw + (size_t)i * n + j0;
             for (int j = 0; j < nb; j++)
-                dwi[j] = acc[j];
+                dwi[j] = add ? dwi[j] + acc[j] : acc[j];
         }
+}
+
+static void xtdy_portable(int batch, int in, int n, const float *x, const float *dy,
+                          float *dw, int i0, int i1)
+{
+    xtdy_runs_portable(batch, batch, in, 0, n, x, dy, dw, i0, i1, 0);
 }
 
 /* ------------------------------------------------------------- x86-64 */
@@ -126,7 +160,7 @@ __attribute__((target("avx512f"))) static inline __mmask16 avx512_tail_mask(int 
 #define GT_ADD(a, b) _mm512_add_ps(a, b)
 #define GT_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define GT_XW_MR 6
-#define GT_XT_MR 4
+#define GT_XT_MR 6
 #define GT_MR_MAX 6
 #define GT_NV 4
 #define GT_TILE_CASES(CALL)                                                  \
@@ -170,14 +204,17 @@ __attribute__((target("avx2"))) static inline __m256i avx2_tail_mask(int width)
 /* ------------------------------------------------------- the choice */
 
 static const seqrt_gemm_ops path_ops[SEQRT_GEMM_PATHS] = {
-    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL},
-    [SEQRT_GEMM_PORTABLE] = {SEQRT_GEMM_PORTABLE, "portable", xw_portable, xtdy_portable},
+    [SEQRT_GEMM_BLAS] = {SEQRT_GEMM_BLAS, "blas", NULL, NULL, NULL, NULL},
+    [SEQRT_GEMM_PORTABLE] = {SEQRT_GEMM_PORTABLE, "portable", xw_portable, xtdy_portable,
+                             xw_runs_portable, xtdy_runs_portable},
 #ifdef SEQRT_GEMM_X86
-    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2},
-    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", xw_avx512, xtdy_avx512},
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", xw_avx2, xtdy_avx2, xw_runs_avx2,
+                         xtdy_runs_avx2},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", xw_avx512, xtdy_avx512,
+                           xw_runs_avx512, xtdy_runs_avx512},
 #else
-    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL},
-    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL},
+    [SEQRT_GEMM_AVX2] = {SEQRT_GEMM_AVX2, "avx2", NULL, NULL, NULL, NULL},
+    [SEQRT_GEMM_AVX512] = {SEQRT_GEMM_AVX512, "avx512", NULL, NULL, NULL, NULL},
 #endif
 };
 

@@ -25,6 +25,8 @@
 #ifndef SEQRT_GEMM_H
 #define SEQRT_GEMM_H
 
+#include <stddef.h>
+
 typedef enum seqrt_gemm_path {
     SEQRT_GEMM_BLAS,     /* no kernels of ours: CBLAS sgemm in dense.c */
     SEQRT_GEMM_PORTABLE, /* plain C with fmaf */
@@ -51,6 +53,30 @@ typedef struct seqrt_gemm_ops {
      * the batch row ascending. Writes only rows [i0, i1) of dw. */
     void (*xtdy)(int batch, int in, int n, const float *x, const float *dy,
                  float *dw, int i0, int i1);
+
+    /* xw with x's rows and columns read where they lie: row i of x' is at
+     * x + (i / mrun) * ldm + (i % mrun) * ldx (rows in runs of mrun, ldx
+     * floats apart, the runs ldm apart), and its k columns are runs of
+     * krun consecutive floats, the runs ldk apart. For a convolution with
+     * stride 1 a row of x' is an output position's receptive field in the
+     * (padded) input: kh runs of kw*cin floats, one input row apart; so the
+     * forward needs no im2col (conv.c). The same sums in the same order as
+     * xw over the gathered matrix; xw(m, n, ldx, ...) is xw_runs(m, n, x,
+     * m, ldx, 0, k, k, 0, ...). */
+    void (*xw_runs)(int m, int n, const float *x, int mrun, int ldx, size_t ldm, int k,
+                    int krun, size_t ldk, const float *w, const float *b, float *y, int add);
+
+    /* xtdy with the rows of x read where they lie and the product added
+     * to dw: dw[i0:i1, n) = (add ? dw : 0) + x'^T dy, where row q of x'
+     * is x + (q / run) * ldr + (q % run) * ldx (batch rows in runs of
+     * `run` rows ldx floats apart, the runs ldr floats apart). For a
+     * convolution with stride 1 the receptive fields of one kernel row are
+     * such rows of the (padded) input, so dW needs no im2col (conv.c).
+     * Each element is summed from 0, the row ascending, then added to dw:
+     * the bits of xtdy into a spare buffer and an add. xtdy(batch, in, ...)
+     * is xtdy_runs(batch, batch, in, 0, ..., 0). */
+    void (*xtdy_runs)(int batch, int run, int ldx, size_t ldr, int n, const float *x,
+                      const float *dy, float *dw, int i0, int i1, int add);
 } seqrt_gemm_ops;
 
 /* The kernels in use (chosen once; see above), or NULL when dense.c is to
