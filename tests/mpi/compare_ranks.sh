@@ -10,7 +10,8 @@
 #      the two arms' histories differ for every seed (per-rank statistics
 #      are not the whole batch's); the synchronized arm is one process's
 #      run on the same global batch, within 1e-5 (training columns) and
-#      1e-4 (validation; docs/scale-out.md says why);
+#      1e-4 (validation; docs/scale-out.md says why); run again, two at a
+#      time, every history is the same;
 #   3. --ranks 1, and no --ranks: one process per run, where sync= makes no
 #      difference: the two arms' histories are the same numbers, and the
 #      same as each other's with and without --ranks 1;
@@ -74,6 +75,16 @@ for seed in 42 43; do
     echo "seed $seed, 2 ranks (synchronized batchnorm) against one process:"
     close one$seed.csv r2/runs/mnist_bn-seed$seed.csv 1e-5 1e-4 ||
         fail "seed $seed: the synchronized arm is not one process's run"
+done
+
+# the same again, two runs at a time (two mpiexec side by side): the same
+# histories, bit for bit but for the seconds
+"$SEQC" compare "$MODEL" local.seq --ranks 2 --jobs 2 $DATA -o r2j > log2j 2>&1 ||
+    { cat log2j; fail "--ranks 2 --jobs 2 failed"; }
+grep -qF "4 runs, 2 at a time, each on 2 MPI ranks" log2j || fail "--jobs 2 not taken"
+for f in r2/runs/*.csv; do
+    [ "$(cut -d, -f1-5 "$f")" = "$(cut -d, -f1-5 "r2j/runs/${f##*/}")" ] ||
+        fail "${f##*/}: another --ranks 2 compare gave another history"
 done
 
 # 3. one process per run: sync= changes nothing
