@@ -480,6 +480,7 @@ typedef struct variant {
     const char *edit;    /* after the model's name: "without batchnorm",
                             "with layernorm instead of batchnorm", "" */
     const char *dense;   /* the dense layers, for report_same_start */
+    const char *batchnorm; /* batchnorm_stats */
     char       *summary; /* summary_print's table, malloc'd */
     const char *c_path, *exe_path;
 } variant;
@@ -533,6 +534,37 @@ static const char *dense_signature(arena *ar, const model *m)
     return *s ? s : "-";
 }
 
+/* What the batchnorm layers normalize with under MPI: "2 synchronized",
+ * "1 synchronized, 1 per rank (sync=false)", "-" for none. Ghost
+ * batches are per rank by nature, frozen layers use none. */
+static const char *batchnorm_stats(arena *ar, const model *m)
+{
+    int sync = 0, local = 0, ghost = 0, frozen = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM)
+            continue;
+        if (l->frozen)
+            frozen++;
+        else if (l->virtual_batch > 0)
+            ghost++;
+        else if (l->sync)
+            sync++;
+        else
+            local++;
+    }
+    char *s = arena_strdup(ar, "");
+    if (sync)
+        s = arena_printf(ar, "%d synchronized", sync);
+    if (local)
+        s = arena_printf(ar, "%s%s%d per rank (sync=false)", s, *s ? ", " : "", local);
+    if (ghost)
+        s = arena_printf(ar, "%s%s%d in ghost batches", s, *s ? ", " : "", ghost);
+    if (frozen)
+        s = arena_printf(ar, "%s%s%d frozen", s, *s ? ", " : "", frozen);
+    return *s ? s : "-";
+}
+
 /* Loads, checks and lowers every variant. Returns 0, or 1 after an error
  * was printed. */
 static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
@@ -581,6 +613,7 @@ static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
         if (ir_run_passes(v[k].ir, NULL) != 0)
             return 1;
         v[k].dense = dense_signature(ar, v[k].m);
+        v[k].batchnorm = batchnorm_stats(ar, v[k].m);
     }
     return 0;
 }
@@ -818,6 +851,7 @@ static int make_arms(arena *ar, const compare_args *a, plan *p)
                 .shuffle = r->shuffle,
                 .dropout_layers = 0,
                 .dense = v->dense,
+                .batchnorm = v->batchnorm,
                 .ranks = p->ranks,
             };
             for (size_t i = 0; i < v->m->nlayers; i++)

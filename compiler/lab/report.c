@@ -303,13 +303,13 @@ static void write_per_seed(FILE *out, const cmp_study *s, int m)
 
 typedef enum setting_id {
     SET_FILE, SET_MODEL, SET_WITHOUT, SET_REPLACED, SET_OPTIMIZER, SET_LR, SET_BATCH, SET_LOSS,
-    SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_RANKS, SET_COUNT
+    SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_BN, SET_RANKS, SET_COUNT
 } setting_id;
 
 static const char *const setting_names[SET_COUNT] = {
     "model file", "model", "layers dropped", "layers replaced", "optimizer", "learning rate", "batch", "loss",
     "epochs", "data", "validation split", "shuffle", "dropout layers", "dense layers",
-    "MPI ranks per run",
+    "batchnorm statistics", "MPI ranks per run",
 };
 
 static void setting_text(char *buf, size_t len, const cmp_settings *c, setting_id id)
@@ -331,6 +331,7 @@ static void setting_text(char *buf, size_t len, const cmp_settings *c, setting_i
     case SET_SHUFFLE: snprintf(buf, len, "%s", c->shuffle ? "true" : "false"); break;
     case SET_DROPOUT: snprintf(buf, len, "%d", c->dropout_layers); break;
     case SET_DENSE: snprintf(buf, len, "%s", c->dense); break;
+    case SET_BN: snprintf(buf, len, "%s", c->batchnorm ? c->batchnorm : "-"); break;
     case SET_RANKS: snprintf(buf, len, "%ld", c->ranks > 1 ? c->ranks : 1L); break;
     case SET_COUNT: buf[0] = '\0'; break;
     }
@@ -393,10 +394,11 @@ static void write_settings(FILE *out, const cmp_study *s)
     fputs("---|\n", out);
     for (int id = 0; id < SET_COUNT; id++) {
         /* only a study with a --replace arm has the row, only one with
-           --ranks the ranks' */
+           --ranks the ranks' and the batchnorm statistics' (in one
+           process, sync= changes nothing) */
         if (id == SET_REPLACED && !setting_differs(s, SET_REPLACED))
             continue;
-        if (id == SET_RANKS && report_ranks(s) < 2)
+        if ((id == SET_RANKS || id == SET_BN) && report_ranks(s) < 2)
             continue;
         fprintf(out, "| %s |", setting_names[id]);
         for (size_t a = 0; a < s->narms; a++) {

@@ -385,6 +385,8 @@ static void json_settings(FILE *out, const cmp_settings *c)
     fprintf(out, ", \"shuffle\": %s, \"dropout_layers\": %d, \"dense_layers\": ",
             c->shuffle ? "true" : "false", c->dropout_layers);
     json_string(out, c->dense);
+    fputs(", \"batchnorm\": ", out);
+    json_string(out, c->batchnorm ? c->batchnorm : "-");
     fprintf(out, ", \"ranks\": %ld}", c->ranks > 1 ? c->ranks : 1L);
 }
 

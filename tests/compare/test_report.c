@@ -331,8 +331,13 @@ static void test_ranks(void **state)
     assert_null(strstr(md, "MPI ranks"));
     assert_non_null(strstr(md, "every run is a separate process, bit-reproducible"));
     assert_non_null(strstr(render(cmp_write_json, &f->s), "\"ranks\": 1}"));
+    assert_null(strstr(md, "batchnorm statistics"));
     f->arms[0].set.ranks = f->arms[1].set.ranks = 3;
+    f->arms[0].set.batchnorm = "2 synchronized";
+    f->arms[1].set.batchnorm = "2 per rank (sync=false)";
     md = render(report_write_md, &f->s);
+    assert_non_null(strstr(md, "| batchnorm statistics | 2 synchronized | 2 per rank "
+                               "(sync=false) | **differs** |"));
     assert_non_null(strstr(md, "| MPI ranks per run | 3 | 3 |  |"));
     assert_non_null(strstr(md, "separate MPI job of 3 processes"));
     assert_non_null(strstr(md, "the batch above is the global batch of every step, split "

@@ -48,6 +48,8 @@ jobs=$(( $(getconf _NPROCESSORS_ONLN) / 2 )); [ $jobs -ge 1 ] || jobs=1
 grep -qF "4 runs, $jobs at a time, each on 2 MPI ranks of 1 thread ($CONFIGURED_MPIEXEC -np 2 " log2 ||
     fail "--ranks 2: not run with $CONFIGURED_MPIEXEC -np 2, $jobs at a time"
 grep -qF '| MPI ranks per run | 2 | 2 |  |' r2/report.md || fail "report.md: no ranks row"
+grep -qF '| batchnorm statistics | 2 synchronized | 2 per rank (sync=false) | **differs** |' \
+    r2/report.md || fail "report.md: the batchnorm statistics are not marked as differing"
 grep -qF 'the batch above is the global batch of every step, split over the 2 ranks (16 rows each)' \
     r2/report.md || fail "report.md: does not say the batch is split over the ranks"
 python3 - r2 <<'PY' || fail "--ranks 2: summary.json or the histories are wrong"
@@ -56,6 +58,8 @@ out = sys.argv[1]
 s = json.load(open(out + "/summary.json"))
 assert [v["name"] for v in s["variants"]] == ["mnist_bn", "local"]
 assert [v["settings"]["ranks"] for v in s["variants"]] == [2, 2], s["variants"]
+assert [v["settings"]["batchnorm"] for v in s["variants"]] == \
+    ["2 synchronized", "2 per rank (sync=false)"], s["variants"]
 def rows(arm, seed):
     lines = open(f"{out}/runs/{arm}-seed{seed}.csv").read().split()
     return [[float(x) for x in l.split(",")[1:-1]] for l in lines[1:]]  # no epoch, no seconds
