@@ -303,7 +303,8 @@ static void write_per_seed(FILE *out, const cmp_study *s, int m)
 
 typedef enum setting_id {
     SET_FILE, SET_MODEL, SET_WITHOUT, SET_REPLACED, SET_OPTIMIZER, SET_LR, SET_BATCH, SET_LOSS,
-    SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_BN, SET_RANKS, SET_COUNT
+    SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_BN, SET_RANKS,
+    SET_COUNT
 } setting_id;
 
 static const char *const setting_names[SET_COUNT] = {
