@@ -20,10 +20,14 @@
  *      --without or --replace kind the model does not have is an error;
  *   3. several files: same input size and same number of classes;
  *   4. the data (a folder of IDX files): it loads and fits the model;
- *   5. write each variant's C into OUT/trainers/ and compile it;
+ *   5. write each variant's C into OUT/trainers/ and compile it (with
+ *      --ranks P, P >= 2, as `seqc build --mpi` does: its MPI C compiler,
+ *      libseqrt_mpi.a and the launcher, mpiexec, are found before step 4);
  *   6. run every (arm, seed) as its own process, J at a time (lab/runs.c),
  *      each with --threads 1 unless --threads is given, its history in
  *      OUT/runs/ARM-seedS.csv and its output in OUT/runs/ARM-seedS.log;
+ *      with --ranks P each run is `MPIEXEC -np P TRAINER train ...`, P
+ *      processes training data-parallel on the global batch;
  *   7. read the histories and test lines back, do the statistics
  *      (lab/summary.c) and write OUT/summary.json, OUT/report.md and
  *      OUT/curves.svg.
@@ -116,8 +120,15 @@ static void print_help(void)
          "  --seed N        the first seed (default: the first model's)\n"
          "  --lr LIST       learning rates, each crossed with every variant (0.001,0.01)\n"
          "  --epochs N      epochs for every arm (default: each file's own)\n"
-         "  --jobs J        runs at a time (default: the online CPUs)\n"
-         "  --threads N     threads for each trainer (default 1)\n"
+         "  --jobs J        runs at a time (default: the online CPUs, divided by P\n"
+         "                  with --ranks P)\n"
+         "  --threads N     threads for each trainer process (default 1)\n"
+         "  --ranks P       train every run on P MPI processes (P >= 2; 1: one process,\n"
+         "                  the default): the trainers are built as by seqc build --mpi\n"
+         "                  and run as MPIEXEC -np P TRAINER train ..., MPIEXEC being\n"
+         "                  $MPIEXEC, else the mpiexec found when seqc was built, else\n"
+         "                  mpiexec on PATH; the model's batch is the global batch,\n"
+         "                  split over the ranks (docs/scale-out.md)\n"
          "  -o DIR          output folder (default compare-NAME)\n"
          "  --limit N       train on the first N samples and test on the first N\n"
          "  --max-data-bytes N  refuse data over N bytes in memory (512M, 2G also read)");
@@ -144,7 +155,8 @@ typedef struct compare_args {
     double      target_value;
     long        epochs;  /* 0: each model's own */
     long        threads; /* 0: 1 per trainer */
-    long        jobs;    /* 0: the online CPUs */
+    long        jobs;    /* 0: the online CPUs (divided by ranks) */
+    long        ranks;   /* --ranks P; 0 or 1: one process per run */
     long        limit;   /* 0: all */
     const char *max_data; /* --max-data-bytes as given, passed on; NULL: default */
     seqrt_load_opts data_limit;
@@ -200,6 +212,10 @@ static int set_threads(compare_args *a, const char *v)
 static int set_jobs(compare_args *a, const char *v)
 {
     return parse_count("--jobs", v, 1, 1024, &a->jobs);
+}
+static int set_ranks(compare_args *a, const char *v)
+{
+    return parse_count("--ranks", v, 1, 1024, &a->ranks);
 }
 static int set_limit(compare_args *a, const char *v)
 {
@@ -381,10 +397,11 @@ static int set_replace(compare_args *a, const char *v)
 static const char *const value_names[] = {
     "--data", "-o", "--epochs", "--seed", "--threads", "--limit", "--max-data-bytes",
     "--test", "--target", "--validation-split", "--seeds", "--jobs", "--lr", "--without",
-    "--replace"};
+    "--replace", "--ranks"};
 static int (*const value_setters[])(compare_args *, const char *) = {
     set_data, set_out, set_epochs, set_seed, set_threads, set_limit, set_max_data,
-    set_test, set_target, set_split, set_seeds, set_jobs, set_lr, set_without, set_replace};
+    set_test, set_target, set_split, set_seeds, set_jobs, set_lr, set_without, set_replace,
+    set_ranks};
 enum { NVALUE_OPTIONS = sizeof value_names / sizeof value_names[0] };
 _Static_assert(sizeof value_setters / sizeof value_setters[0] == NVALUE_OPTIONS,
                "value_setters out of step with value_names");
@@ -463,6 +480,7 @@ typedef struct variant {
     const char *edit;    /* after the model's name: "without batchnorm",
                             "with layernorm instead of batchnorm", "" */
     const char *dense;   /* the dense layers, for report_same_start */
+    const char *batchnorm; /* batchnorm_stats */
     char       *summary; /* summary_print's table, malloc'd */
     const char *c_path, *exe_path;
 } variant;
@@ -516,6 +534,37 @@ static const char *dense_signature(arena *ar, const model *m)
     return *s ? s : "-";
 }
 
+/* What the batchnorm layers normalize with under MPI: "2 synchronized",
+ * "1 synchronized, 1 per rank (sync=false)", "-" for none. Ghost
+ * batches are per rank by nature, frozen layers use none. */
+static const char *batchnorm_stats(arena *ar, const model *m)
+{
+    int sync = 0, local = 0, ghost = 0, frozen = 0;
+    for (size_t i = 0; i < m->nlayers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind != LAYER_BATCHNORM)
+            continue;
+        if (l->frozen)
+            frozen++;
+        else if (l->virtual_batch > 0)
+            ghost++;
+        else if (l->sync)
+            sync++;
+        else
+            local++;
+    }
+    char *s = arena_strdup(ar, "");
+    if (sync)
+        s = arena_printf(ar, "%d synchronized", sync);
+    if (local)
+        s = arena_printf(ar, "%s%s%d per rank (sync=false)", s, *s ? ", " : "", local);
+    if (ghost)
+        s = arena_printf(ar, "%s%s%d in ghost batches", s, *s ? ", " : "", ghost);
+    if (frozen)
+        s = arena_printf(ar, "%s%s%d frozen", s, *s ? ", " : "", frozen);
+    return *s ? s : "-";
+}
+
 /* Loads, checks and lowers every variant. Returns 0, or 1 after an error
  * was printed. */
 static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
@@ -564,6 +613,7 @@ static int load_variants(arena *ar, const compare_args *a, variant *v, int nv)
         if (ir_run_passes(v[k].ir, NULL) != 0)
             return 1;
         v[k].dense = dense_signature(ar, v[k].m);
+        v[k].batchnorm = batchnorm_stats(ar, v[k].m);
     }
     return 0;
 }
@@ -710,12 +760,13 @@ static int make_dirs(const char *path)
 
 static int write_c(FILE *f, const void *ir) { return codegen_c(f, ir, NULL); }
 
-/* Writes v's C to v->c_path and compiles it to v->exe_path. */
-static int build_variant(const variant *v)
+/* Writes v's C to v->c_path and compiles it to v->exe_path in the
+ * prepared environment (with MPI for --ranks). */
+static int build_variant(const build_env *e, const variant *v)
 {
     if (file_write_atomic(v->c_path, "seqc compare", write_c, v->ir) != 0)
         return 1;
-    return build_trainer(v->c_path, v->exe_path, false);
+    return build_compile(e, v->c_path, v->exe_path, false);
 }
 
 /* ---------------------------------------------------------------- arms */
@@ -731,6 +782,10 @@ typedef struct plan {
     uint64_t   *seeds;
     const char *data_text; /* the data flags, for the report */
     const char *split;     /* as passed to the trainers */
+    long        ranks;     /* processes per run: 1, or P >= 2 under MPI */
+    build_env   env;       /* the compiler and the runtime (build_prepare) */
+    char      **mpiexec;   /* ranks >= 2: the launcher's words, as $MPIEXEC gives them */
+    int         nmpiexec;
 } plan;
 
 static const char *arm_csv(arena *ar, const plan *p, size_t a, size_t i)
@@ -796,6 +851,8 @@ static int make_arms(arena *ar, const compare_args *a, plan *p)
                 .shuffle = r->shuffle,
                 .dropout_layers = 0,
                 .dense = v->dense,
+                .batchnorm = v->batchnorm,
+                .ranks = p->ranks,
             };
             for (size_t i = 0; i < v->m->nlayers; i++)
                 arm->set.dropout_layers += v->m->layers[i].kind == LAYER_DROPOUT;
@@ -873,6 +930,45 @@ static int plan_outputs(arena *ar, const compare_args *a, plan *p)
     return 0;
 }
 
+/* What building and running the trainers needs from the system, found
+ * before anything is written: the C compiler and libseqrt; with --ranks
+ * P >= 2 the MPI C compiler and libseqrt_mpi.a (as seqc build --mpi
+ * finds them) and the launcher. Returns 0, or 1 after the error. */
+static int prepare_tools(arena *ar, const compare_args *a, plan *p)
+{
+    bool mpi = p->ranks >= 2;
+    if (build_prepare(&p->env, mpi) != 0) {
+        if (mpi)
+            fprintf(stderr, "seqc compare: note: --ranks %ld builds every trainer as seqc "
+                            "build --mpi does\n", p->ranks);
+        return 1;
+    }
+    if (!mpi)
+        return 0;
+    const char *env = getenv("MPIEXEC");
+    char cmd[4096];
+    int rc = runs_find_mpiexec(env, SEQC_MPIEXEC, getenv("PATH"), cmd, sizeof cmd);
+    if (rc == 1) {
+        fprintf(stderr, "seqc compare: error: --ranks %ld runs every trainer with an MPI "
+                        "launcher: $MPIEXEC is '%s', which is not a program; set MPIEXEC to "
+                        "mpiexec (or mpirun), or unset it to use mpiexec\n", a->ranks, env);
+        return 1;
+    }
+    if (rc == 2) {
+        fprintf(stderr, "seqc compare: error: --ranks %ld runs every trainer with mpiexec, and "
+                        "there is none on PATH: on Debian, apt-get install openmpi-bin (or "
+                        "set MPIEXEC to one)\n", a->ranks);
+        return 1;
+    }
+    /* the words of the command, as build.c splits $MPICC */
+    char *words = arena_strdup(ar, cmd), *save = NULL;
+    p->mpiexec = arena_alloc(ar, (strlen(cmd) / 2 + 2) * sizeof *p->mpiexec);
+    p->nmpiexec = 0;
+    for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+        p->mpiexec[p->nmpiexec++] = w;
+    return 0;
+}
+
 /* Makes OUT/trainers and OUT/runs, writes and compiles every trainer. */
 static int build_variants(arena *ar, plan *p)
 {
@@ -887,18 +983,44 @@ static int build_variants(arena *ar, plan *p)
     for (int k = 0; k < p->nv; k++) {
         printf("seqc compare: building %s -> %s\n", p->v[k].name, p->v[k].exe_path);
         fflush(stdout);
-        if (build_variant(&p->v[k]) != 0)
+        if (build_variant(&p->env, &p->v[k]) != 0)
             return 1;
     }
     return 0;
 }
 
 /* One trainer's command line (arena-owned). */
+static long online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+/* With --ranks P: MPIEXEC -np P [--oversubscribe] --bind-to none. Open
+ * MPI refuses more ranks than cores without --oversubscribe, and binds
+ * each run's ranks to the first cores, the same ones for every run that
+ * goes at a time, unless told not to. */
+static int launcher_argv(arena *ar, const plan *p, char **argv)
+{
+    int n = 0;
+    if (p->ranks < 2)
+        return 0;
+    for (int w = 0; w < p->nmpiexec; w++)
+        argv[n++] = p->mpiexec[w];
+    argv[n++] = "-np";
+    argv[n++] = arena_printf(ar, "%ld", p->ranks);
+    if (p->ranks > online_cpus())
+        argv[n++] = "--oversubscribe";
+    argv[n++] = "--bind-to";
+    argv[n++] = "none";
+    return n;
+}
+
 static char **run_argv(arena *ar, const compare_args *a, const plan *p, size_t arm, size_t i)
 {
     const cmp_arm *A = &p->arms[arm];
-    char **argv = arena_alloc(ar, 40 * sizeof *argv);
-    int n = 0;
+    char **argv = arena_alloc(ar, (size_t)(40 + p->nmpiexec + 8) * sizeof *argv);
+    int n = launcher_argv(ar, p, argv);
     argv[n++] = (char *)p->v[A->variant].exe_path;
     argv[n++] = "train";
     argv[n++] = "--data";
@@ -940,12 +1062,6 @@ static char **run_argv(arena *ar, const compare_args *a, const plan *p, size_t a
     return argv;
 }
 
-static long online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? n : 1;
-}
-
 /* Every (arm, seed), J at a time; a CSV from an earlier run must not pass
  * for this run's, so each is removed first. */
 static int train_all(arena *ar, const compare_args *a, const plan *p)
@@ -965,11 +1081,25 @@ static int train_all(arena *ar, const compare_args *a, const plan *p)
                 return 1;
             }
         }
-    long jobs_max = a->jobs ? a->jobs : online_cpus();
-    printf("seqc compare: training %zu arm%s x %zu seed%s = %zu runs, %ld at a time, "
-           "%ld thread%s each\n", p->narms, p->narms == 1 ? "" : "s", p->nseeds,
-           p->nseeds == 1 ? "" : "s", n, jobs_max, a->threads ? a->threads : 1L,
-           (a->threads ? a->threads : 1L) == 1 ? "" : "s");
+    /* each run takes P processors */
+    long jobs_max = a->jobs ? a->jobs : online_cpus() / p->ranks;
+    if (jobs_max < 1)
+        jobs_max = 1;
+    long threads = a->threads ? a->threads : 1L;
+    printf("seqc compare: training %zu arm%s x %zu seed%s = %zu runs, %ld at a time, ",
+           p->narms, p->narms == 1 ? "" : "s", p->nseeds, p->nseeds == 1 ? "" : "s", n,
+           jobs_max);
+    if (p->ranks >= 2) {
+        char **l = arena_alloc(ar, (size_t)(p->nmpiexec + 8) * sizeof *l);
+        int nl = launcher_argv(ar, p, l);
+        printf("each on %ld MPI ranks of %ld thread%s (", p->ranks, threads,
+               threads == 1 ? "" : "s");
+        for (int w = 0; w < nl; w++)
+            printf("%s%s", w ? " " : "", l[w]);
+        puts(" TRAINER train ...)");
+    } else {
+        printf("%ld thread%s each\n", threads, threads == 1 ? "" : "s");
+    }
     fflush(stdout);
     if (runs_execute(jobs, n, (int)jobs_max, stdout, isatty(STDOUT_FILENO)) != 0)
         return 1;
@@ -1146,8 +1276,9 @@ static int run_steps(arena *ar, const compare_args *a, plan *p, int argc, char *
             return 1;
         }
     make_seeds(ar, a, p);
+    p->ranks = a->ranks >= 2 ? a->ranks : 1;
     if (make_arms(ar, a, p) != 0 || plan_outputs(ar, a, p) != 0 ||
-        check_data(a, &p->v[0]) != 0)
+        prepare_tools(ar, a, p) != 0 || check_data(a, &p->v[0]) != 0)
         return 1;
     if (!a->val_split)
         for (size_t k = 0; k < p->narms; k++)

@@ -303,12 +303,14 @@ static void write_per_seed(FILE *out, const cmp_study *s, int m)
 
 typedef enum setting_id {
     SET_FILE, SET_MODEL, SET_WITHOUT, SET_REPLACED, SET_OPTIMIZER, SET_LR, SET_BATCH, SET_LOSS,
-    SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_COUNT
+    SET_EPOCHS, SET_DATA, SET_SPLIT, SET_SHUFFLE, SET_DROPOUT, SET_DENSE, SET_BN, SET_RANKS,
+    SET_COUNT
 } setting_id;
 
 static const char *const setting_names[SET_COUNT] = {
     "model file", "model", "layers dropped", "layers replaced", "optimizer", "learning rate", "batch", "loss",
     "epochs", "data", "validation split", "shuffle", "dropout layers", "dense layers",
+    "batchnorm statistics", "MPI ranks per run",
 };
 
 static void setting_text(char *buf, size_t len, const cmp_settings *c, setting_id id)
@@ -330,6 +332,8 @@ static void setting_text(char *buf, size_t len, const cmp_settings *c, setting_i
     case SET_SHUFFLE: snprintf(buf, len, "%s", c->shuffle ? "true" : "false"); break;
     case SET_DROPOUT: snprintf(buf, len, "%d", c->dropout_layers); break;
     case SET_DENSE: snprintf(buf, len, "%s", c->dense); break;
+    case SET_BN: snprintf(buf, len, "%s", c->batchnorm ? c->batchnorm : "-"); break;
+    case SET_RANKS: snprintf(buf, len, "%ld", c->ranks > 1 ? c->ranks : 1L); break;
     case SET_COUNT: buf[0] = '\0'; break;
     }
 }
@@ -346,6 +350,37 @@ static bool setting_differs(const cmp_study *s, setting_id id)
     return false;
 }
 
+/* The MPI ranks of the runs: 1, or --ranks P (every arm the same) */
+static long report_ranks(const cmp_study *s)
+{
+    long r = 1;
+    for (size_t a = 0; a < s->narms; a++)
+        if (s->arms[a].set.ranks > r)
+            r = s->arms[a].set.ranks;
+    return r;
+}
+
+/* With --ranks P, under the settings: what the batch means. */
+static void write_ranks(FILE *out, const cmp_study *s)
+{
+    long p = report_ranks(s);
+    if (p < 2)
+        return;
+    fprintf(out, "Each run trained data-parallel on %ld MPI processes (`--ranks %ld`): the "
+                 "batch above is the global batch of every step, split over the %ld ranks",
+            p, p, p);
+    if (!setting_differs(s, SET_BATCH)) {
+        long b = s->arms[0].set.batch;
+        if (b % p == 0)
+            fprintf(out, " (%ld rows each)", b / p);
+        else
+            fprintf(out, " (%ld or %ld rows each)", b / p + 1, b / p);
+    }
+    fputs(", which add their gradients before every step. A `batchnorm` layer normalizes "
+          "with the whole batch's statistics, or, written with `sync=false`, with each "
+          "rank's own rows' (docs/scale-out.md).\n\n", out);
+}
+
 static void write_settings(FILE *out, const cmp_study *s)
 {
     fputs("| setting |", out);
@@ -359,8 +394,12 @@ static void write_settings(FILE *out, const cmp_study *s)
         fputs("---|", out);
     fputs("---|\n", out);
     for (int id = 0; id < SET_COUNT; id++) {
-        /* only a study with a --replace arm has the row */
+        /* only a study with a --replace arm has the row, only one with
+           --ranks the ranks' and the batchnorm statistics' (in one
+           process, sync= changes nothing) */
         if (id == SET_REPLACED && !setting_differs(s, SET_REPLACED))
+            continue;
+        if ((id == SET_RANKS || id == SET_BN) && report_ranks(s) < 2)
             continue;
         fprintf(out, "| %s |", setting_names[id]);
         for (size_t a = 0; a < s->narms; a++) {
@@ -462,7 +501,11 @@ int report_write_md(FILE *out, const cmp_study *s)
             s->narms == 1 ? "" : "s", s->nseeds, s->nseeds == 1 ? "" : "s");
     for (size_t i = 0; i < s->nseeds; i++)
         fprintf(out, "%s%llu", i ? ", " : "", (unsigned long long)s->seeds[i]);
-    fputs("); every run is a separate process, bit-reproducible from its seed.", out);
+    if (report_ranks(s) >= 2)
+        fprintf(out, "); every run is a separate MPI job of %ld processes, reproducible from "
+                     "its seed.", report_ranks(s));
+    else
+        fputs("); every run is a separate process, bit-reproducible from its seed.", out);
     if (s->limit > 0)
         fprintf(out, " Only the first %ld samples of each set were used (--limit).", s->limit);
     fputs("\n\n", out);
@@ -470,6 +513,7 @@ int report_write_md(FILE *out, const cmp_study *s)
         fprintf(out, "```\n%s\n```\n\n", s->command);
     fputs("## Settings\n\n", out);
     write_settings(out, s);
+    write_ranks(out, s);
     write_start(out, s);
     write_validation(out, s);
     fputs("## Verdict\n\n", out);

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,27 +40,79 @@ static void show_progress(FILE *f, bool tty, size_t done, size_t total, double e
     fflush(f);
 }
 
-/* The last few lines of a log, to show why a run failed. */
+/* A failed run's log: the whole of it up to LOG_WHOLE_LINES lines, else
+ * its last LOG_TAIL_LINES lines. */
+#define LOG_WHOLE_LINES 24
+#define LOG_TAIL_LINES  8
+
+/* The end of a log, to show why a run failed. */
 static void print_log_tail(const char *path)
 {
     char *text, why[256];
     size_t len;
     if (file_read_all(path, (size_t)64 << 20, &text, &len, why, sizeof why) != 0)
         return;
+    size_t total = 0;
+    for (size_t i = 0; i < len; i++)
+        total += text[i] == '\n' || (i + 1 == len && text[i] != '\n');
+    size_t keep = total <= LOG_WHOLE_LINES ? total : LOG_TAIL_LINES;
     size_t start = len, lines = 0;
-    while (start > 0 && lines < 8) {
+    while (start > 0 && lines < keep) {
         start--;
         if (text[start] == '\n' && start + 1 < len)
             lines++;
     }
     if (text[start] == '\n')
         start++;
-    fprintf(stderr, "--- the end of %s:\n", path);
+    fprintf(stderr, keep == total ? "--- %s:\n" : "--- the end of %s:\n", path);
     fwrite(text + start, 1, len - start, stderr);
     if (len > 0 && text[len - 1] != '\n')
         fputc('\n', stderr);
     fputs("---\n", stderr);
     free(text);
+}
+
+/* name is a program: an executable file at that path, or, without a '/',
+ * in one of path's directories (':'-separated; "" is the current
+ * directory, as in execvp) */
+static bool is_program(const char *name, const char *path)
+{
+    struct stat st;
+    if (!*name)
+        return false;
+    if (strchr(name, '/'))
+        return stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0;
+    for (const char *p = path ? path : "/usr/bin:/bin"; p;) { /* no PATH: execvp's */
+        const char *colon = strchr(p, ':');
+        int n = colon ? (int)(colon - p) : (int)strlen(p);
+        char full[4200];
+        snprintf(full, sizeof full, "%.*s%s%s", n, p, n ? "/" : "", name);
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+            return true;
+        p = colon ? colon + 1 : NULL;
+    }
+    return false;
+}
+
+int runs_find_mpiexec(const char *env_mpiexec, const char *configured, const char *path,
+                      char *out, size_t size)
+{
+    if (env_mpiexec && env_mpiexec[strspn(env_mpiexec, " \t")]) {
+        char first[4096];
+        size_t skip = strspn(env_mpiexec, " \t"), n = strcspn(env_mpiexec + skip, " \t");
+        snprintf(first, sizeof first, "%.*s", (int)n, env_mpiexec + skip);
+        snprintf(out, size, "%s", env_mpiexec);
+        return is_program(first, path) ? 0 : 1;
+    }
+    if (configured && *configured && strchr(configured, '/') && is_program(configured, path)) {
+        snprintf(out, size, "%s", configured);
+        return 0;
+    }
+    if (is_program("mpiexec", path)) {
+        snprintf(out, size, "mpiexec");
+        return 0;
+    }
+    return 2;
 }
 
 bool runs_log_diverged(const char *text)

@@ -33,8 +33,21 @@ typedef struct run_job {
  * failure: it is marked and the others go on. After any other failure no
  * new run starts; the ones running finish. Returns 0 when every run exited
  * 0 or diverged, else -1 after printing to stderr which run failed, its
- * exit status, its log's path and its last lines. */
+ * exit status, its log's path and its last lines (the whole log when it
+ * is short: mpiexec's messages, such as its refusal to run as root, are
+ * blocks of 15 lines or so, their reason in the first). */
 int runs_execute(run_job *jobs, size_t n, int parallel, FILE *progress, bool tty);
+
+/* The MPI launcher for `seqc compare --ranks P`: env_mpiexec ($MPIEXEC)
+ * when it is set and not empty, and nothing else then (its first word the
+ * program: "mpiexec --oversubscribe" is two words); else configured (the
+ * mpiexec CMake found, "" when none) when it is an executable file; else
+ * mpiexec in the directories of path ($PATH; a name without '/' is
+ * looked up there). Writes the command to out. Returns 0; 1 when
+ * $MPIEXEC names no program; 2 when there is no $MPIEXEC and no mpiexec
+ * was found. */
+int runs_find_mpiexec(const char *env_mpiexec, const char *configured, const char *path,
+                      char *out, size_t size);
 
 /* Whether a trainer's output says training diverged: "loss became nan",
  * "the weights became non-finite", "the optimizer state became

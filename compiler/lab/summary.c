@@ -385,7 +385,9 @@ static void json_settings(FILE *out, const cmp_settings *c)
     fprintf(out, ", \"shuffle\": %s, \"dropout_layers\": %d, \"dense_layers\": ",
             c->shuffle ? "true" : "false", c->dropout_layers);
     json_string(out, c->dense);
-    fputc('}', out);
+    fputs(", \"batchnorm\": ", out);
+    json_string(out, c->batchnorm ? c->batchnorm : "-");
+    fprintf(out, ", \"ranks\": %ld}", c->ranks > 1 ? c->ranks : 1L);
 }
 
 /* One group of a variant ("final", "best"): "key": {stats}, ... */

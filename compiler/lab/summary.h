@@ -52,6 +52,10 @@ typedef struct cmp_settings {
     int         dropout_layers;
     const char *dense;      /* the dense layers in order, "784x128 bias glorot_uniform, ...":
                                equal strings draw equal initial weights */
+    const char *batchnorm;  /* what the batchnorm layers normalize with under MPI:
+                               "2 synchronized", "2 per rank (sync=false)", "-" */
+    long        ranks;      /* MPI processes per run (--ranks; 0 or 1: one process):
+                               the batch is then the global batch, split over them */
 } cmp_settings;
 
 typedef struct cmp_arm {

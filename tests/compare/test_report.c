@@ -321,6 +321,33 @@ static void test_same_start(void **state)
     assert_non_null(strstr(md, "| batch | 32 | 64 | **differs** |"));
 }
 
+/* --ranks: the settings table gets the row, the report says the batch is
+ * split over the ranks; without it, neither */
+static void test_ranks(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(cmp_analyze(&f->s), 0);
+    const char *md = render(report_write_md, &f->s);
+    assert_null(strstr(md, "MPI ranks"));
+    assert_non_null(strstr(md, "every run is a separate process, bit-reproducible"));
+    assert_non_null(strstr(render(cmp_write_json, &f->s), "\"ranks\": 1}"));
+    assert_null(strstr(md, "batchnorm statistics"));
+    f->arms[0].set.ranks = f->arms[1].set.ranks = 3;
+    f->arms[0].set.batchnorm = "2 synchronized";
+    f->arms[1].set.batchnorm = "2 per rank (sync=false)";
+    md = render(report_write_md, &f->s);
+    assert_non_null(strstr(md, "| batchnorm statistics | 2 synchronized | 2 per rank "
+                               "(sync=false) | **differs** |"));
+    assert_non_null(strstr(md, "| MPI ranks per run | 3 | 3 |  |"));
+    assert_non_null(strstr(md, "separate MPI job of 3 processes"));
+    assert_non_null(strstr(md, "the batch above is the global batch of every step, split "
+                               "over the 3 ranks (11 or 10 rows each)"));
+    assert_non_null(strstr(render(cmp_write_json, &f->s), "\"ranks\": 3}"));
+    f->arms[0].set.ranks = f->arms[1].set.ranks = 2;
+    md = render(report_write_md, &f->s);
+    assert_non_null(strstr(md, "over the 2 ranks (16 rows each)"));
+}
+
 /* curves.svg: 2 arms x (loss, accuracy) x (train, val) curves, each with
  * a band, and one paired-difference curve with its band */
 static void test_svg_bands(void **state)
@@ -452,6 +479,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_unsupported_bold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_svg_bands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ranks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diverged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_lr, setup, teardown),
         cmocka_unit_test(test_directions),

@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lab/runs.h"
 #include "util/fileio.h"
@@ -122,9 +124,95 @@ static void test_progress(void **state)
     assert_non_null(strstr(buf, "runs 2/2 done in "));
 }
 
+/* The launcher of --ranks: $MPIEXEC alone when set (its first word the
+ * program), else the configured one when it is a program, else mpiexec
+ * in PATH's directories; 1 for an $MPIEXEC naming no program, 2 for
+ * nothing found. Programs are made in the scratch folder. */
+static void test_find_mpiexec(void **state)
+{
+    (void)state;
+    char dir[4300], prog[4400], other[4400], plain[4400], out[4500];
+    snprintf(dir, sizeof dir, "%s", scratch_dir());
+    snprintf(prog, sizeof prog, "%s/mpiexec", dir);
+    snprintf(other, sizeof other, "%s/mpirun", dir);
+    snprintf(plain, sizeof plain, "%s/not-a-program", dir);
+    const char *made[] = {prog, other, plain};
+    for (int k = 0; k < 3; k++) {
+        FILE *f = fopen(made[k], "w");
+        assert_non_null(f);
+        fputs("#!/bin/sh\n", f);
+        fclose(f);
+        assert_int_equal(chmod(made[k], k < 2 ? 0755 : 0644), 0);
+    }
+    char path[9000];
+    snprintf(path, sizeof path, "/nonexistent:%s", dir);
+    /* $MPIEXEC: a path, or a name looked up in PATH, with its own options */
+    assert_int_equal(runs_find_mpiexec(other, prog, path, out, sizeof out), 0);
+    assert_string_equal(out, other);
+    assert_int_equal(runs_find_mpiexec("  mpirun --oversubscribe", NULL, path, out, sizeof out), 0);
+    assert_string_equal(out, "  mpirun --oversubscribe");
+    /* set, but not a program: an error, never a fallback */
+    assert_int_equal(runs_find_mpiexec("/nonexistent/mpiexec", prog, path, out, sizeof out), 1);
+    assert_int_equal(runs_find_mpiexec(plain, prog, path, out, sizeof out), 1);
+    assert_int_equal(runs_find_mpiexec("mpirun", prog, "/nonexistent", out, sizeof out), 1);
+    /* unset or empty: the configured one, else mpiexec on PATH */
+    assert_int_equal(runs_find_mpiexec(NULL, other, "/nonexistent", out, sizeof out), 0);
+    assert_string_equal(out, other);
+    assert_int_equal(runs_find_mpiexec(" ", plain, path, out, sizeof out), 0);
+    assert_string_equal(out, "mpiexec");
+    assert_int_equal(runs_find_mpiexec(NULL, "", path, out, sizeof out), 0);
+    assert_string_equal(out, "mpiexec");
+    assert_int_equal(runs_find_mpiexec(NULL, "/nonexistent/mpiexec", "/nonexistent", out,
+                                       sizeof out), 2);
+    assert_int_equal(runs_find_mpiexec("", "", dir, out, sizeof out), 0);
+    assert_int_equal(runs_find_mpiexec("", "", "/nonexistent", out, sizeof out), 2);
+}
+
+/* A failed run's log goes to stderr whole when it is short (mpiexec's
+ * 16-line refusal to run as root, its reason in its first lines), else
+ * its last 8 lines. */
+static void test_failed_log_shown(void **state)
+{
+    (void)state;
+    static char s[2][19000];
+    snprintf(s[0], sizeof s[0], "echo 'mpiexec has detected an attempt to run as root.'; "
+             "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do echo line$i; done; exit 1");
+    snprintf(s[1], sizeof s[1], "echo 'first of 40'; for i in $(seq 2 40); do echo line$i; "
+             "done; exit 1");
+    for (int k = 0; k < 2; k++) {
+        const char *scripts[1] = {s[k]};
+        static jobs js;
+        make_jobs(&js, 1, scripts);
+        char path[4300];
+        scratch_path(path, sizeof path, "stderr.txt");
+        fflush(stderr);
+        int fd = dup(2); /* stderr, back after the run */
+        assert_true(freopen(path, "w", stderr) != NULL);
+        int rc = runs_execute(js.j, 1, 1, NULL, false);
+        fflush(stderr);
+        dup2(fd, 2);
+        close(fd);
+        assert_int_equal(rc, -1);
+        char *err = read_text(path);
+        if (k == 0) {
+            assert_non_null(strstr(err, "attempt to run as root"));
+            assert_non_null(strstr(err, "line14\n---\n"));
+        } else {
+            assert_null(strstr(err, "first of 40"));
+            assert_null(strstr(err, "line32\n"));
+            assert_non_null(strstr(err, "the end of"));
+            assert_non_null(strstr(err, "\nline33\n"));
+            assert_non_null(strstr(err, "line40\n---\n"));
+        }
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_find_mpiexec),
+        cmocka_unit_test(test_failed_log_shown),
         cmocka_unit_test(test_parallel_logs),
         cmocka_unit_test(test_diverged_and_failed),
         cmocka_unit_test(test_progress),
