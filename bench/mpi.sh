@@ -19,14 +19,14 @@
 # 25 GB/s, 2 us), and the global batch above which computing takes longer
 # than communicating: B* = P * T_allreduce / (compute time per sample).
 #
-# usage: bench/mpi.sh [--epochs N (default 3; s/epoch is the median of epochs 2..N)]
+# usage: bench/mpi.sh [--epochs N (default 5; s/epoch is the median of epochs 2..N)]
 #                     [--batches "32 256 1024"] [--build DIR] [--seqc PATH]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=bench/mpi.sh
 . "$ROOT/bench/common.sh"
-EPOCHS=3
+EPOCHS=5
 BATCHES="32 256 1024"
 BUILD=$ROOT/build
 SEQC=""
