@@ -6,7 +6,8 @@
 # 2. an emitted trainer compiles with cc t.c $(pkg-config --cflags --libs seqrt)
 #    and runs (one short epoch);
 # 3. a CMake project with find_package(seqrt) and seqrt::seqrt builds it;
-# 4. seqc --help names the installed docs, which are there.
+# 4. seqc --help names the installed docs, which are there;
+# 5. with MPI, the installed seqc build --mpi (below).
 set -eu
 BUILD=$1 SRC=$2 WORK=$3 CC=$4
 PREFIX=$WORK/prefix
@@ -50,3 +51,15 @@ echo "find_package(seqrt): built and trained"
 "$PREFIX/bin/seqc" --help | grep -q "share/doc/seqc/language.md" ||
     fail "seqc --help does not name the installed docs"
 echo "docs: $PREFIX/share/doc/seqc"
+
+# 5. with MPI (libseqrt_mpi.a installed beside libseqrt.a when CMake found
+#    MPI): the installed seqc builds an MPI trainer, which trains as one
+#    process when started without mpirun
+if [ -n "$(find "$PREFIX" -name libseqrt_mpi.a)" ]; then
+    "$PREFIX/bin/seqc" build "$SRC/models/mnist_bn.seq" --mpi -o "$WORK/t_mpi" ||
+        fail "the installed seqc build --mpi"
+    "$WORK/t_mpi" --data "$SRC/data/mnist-digits" --epochs 1 --limit 500 --threads 1 --quiet \
+        --history "$WORK/mpi.csv" || fail "the installed MPI trainer did not train"
+    [ "$(wc -l < "$WORK/mpi.csv")" -eq 2 ] || fail "the installed MPI trainer wrote no epoch"
+    echo "seqc build --mpi: libseqrt_mpi.a installed, built and trained"
+fi
