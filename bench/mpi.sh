@@ -126,7 +126,6 @@ say ""
 say "| model | network | batch | P | compute ms | allreduce ms | speedup | efficiency | B* |"
 say "|---|---|---|---|---|---|---|---|---|"
 for m in $MODELS; do for b in $BATCHES; do
-    steps=$(( (N + b - 1) / b ))
     per=$(calc "%.9f" "${SEC[${m}_b${b}_p1_t1]} / $N")      # seconds per sample at batch b
     bytes=$(calc "%.0f" "${FLOATS[$m,$b]:-0} * 4")
     for net in "10GbE 1.25e9 50e-6" "HDR-IB 25e9 2e-6"; do
