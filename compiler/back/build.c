@@ -162,47 +162,10 @@ static int install_program(const char *tmp, const char *out)
     return 0;
 }
 
-/* name is a program: an executable file at that path, or, without a
- * '/', in one of path's directories (':'-separated; "" is the current
- * directory, as in execvp) */
-static bool is_program(const char *name, const char *path)
-{
-    if (!*name)
-        return false;
-    if (strchr(name, '/'))
-        return is_file(name) && access(name, X_OK) == 0;
-    for (const char *p = path ? path : "/usr/bin:/bin"; p;) { /* no PATH: execvp's */
-        const char *colon = strchr(p, ':');
-        int len = colon ? (int)(colon - p) : (int)strlen(p);
-        char full[4200];
-        snprintf(full, sizeof full, "%.*s%s%s", len, p, len ? "/" : "", name);
-        if (is_file(full) && access(full, X_OK) == 0)
-            return true;
-        p = colon ? colon + 1 : NULL;
-    }
-    return false;
-}
-
 int build_find_mpicc(const char *env_mpicc, const char *configured, const char *path,
                      char *out, size_t size)
 {
-    if (env_mpicc && *env_mpicc) {
-        /* its first word is the program ("ccache mpicc" is two words) */
-        char first[4096];
-        size_t skip = strspn(env_mpicc, " \t"), n = strcspn(env_mpicc + skip, " \t");
-        snprintf(first, sizeof first, "%.*s", (int)n, env_mpicc + skip);
-        snprintf(out, size, "%s", env_mpicc);
-        return is_program(first, path) ? 0 : 1;
-    }
-    if (configured && *configured && is_file(configured) && access(configured, X_OK) == 0) {
-        snprintf(out, size, "%s", configured);
-        return 0;
-    }
-    if (is_program("mpicc", path)) {
-        snprintf(out, size, "mpicc");
-        return 0;
-    }
-    return 2;
+    return proc_find_tool(env_mpicc, configured, "mpicc", path, out, size);
 }
 
 int build_prepare(build_env *e, bool mpi)

@@ -72,47 +72,10 @@ static void print_log_tail(const char *path)
     free(text);
 }
 
-/* name is a program: an executable file at that path, or, without a '/',
- * in one of path's directories (':'-separated; "" is the current
- * directory, as in execvp) */
-static bool is_program(const char *name, const char *path)
-{
-    struct stat st;
-    if (!*name)
-        return false;
-    if (strchr(name, '/'))
-        return stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0;
-    for (const char *p = path ? path : "/usr/bin:/bin"; p;) { /* no PATH: execvp's */
-        const char *colon = strchr(p, ':');
-        int n = colon ? (int)(colon - p) : (int)strlen(p);
-        char full[4200];
-        snprintf(full, sizeof full, "%.*s%s%s", n, p, n ? "/" : "", name);
-        if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
-            return true;
-        p = colon ? colon + 1 : NULL;
-    }
-    return false;
-}
-
 int runs_find_mpiexec(const char *env_mpiexec, const char *configured, const char *path,
                       char *out, size_t size)
 {
-    if (env_mpiexec && env_mpiexec[strspn(env_mpiexec, " \t")]) {
-        char first[4096];
-        size_t skip = strspn(env_mpiexec, " \t"), n = strcspn(env_mpiexec + skip, " \t");
-        snprintf(first, sizeof first, "%.*s", (int)n, env_mpiexec + skip);
-        snprintf(out, size, "%s", env_mpiexec);
-        return is_program(first, path) ? 0 : 1;
-    }
-    if (configured && *configured && strchr(configured, '/') && is_program(configured, path)) {
-        snprintf(out, size, "%s", configured);
-        return 0;
-    }
-    if (is_program("mpiexec", path)) {
-        snprintf(out, size, "mpiexec");
-        return 0;
-    }
-    return 2;
+    return proc_find_tool(env_mpiexec, configured, "mpiexec", path, out, size);
 }
 
 bool runs_log_diverged(const char *text)
