@@ -89,7 +89,15 @@
 #include "kernels/simd.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_FAST 1 /* the AVX-512 passes below, chosen at run time */
+#else
+#define HAVE_FAST 0
+#endif
 
 /* Before a loop over the channels: its iterations are independent. GCC
  * takes `restrict` on block-scope pointers only partly, and checked the
@@ -314,82 +322,6 @@ SEQRT_CLONES static void pool_range(const block_job *j, int n0, int n1)
     }
 }
 
-/* The forward's two passes apart, for the synchronized kernel
- * (conv_block.h), which puts the statistics of every rank between them */
-void seqrt_bn_relu_maxpool_partials(int batch, const seqrt_pool2d_shape *p, const float *x,
-                                    const float *gamma, float *y, int32_t *argmax,
-                                    float *scratch)
-{
-    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .y = y, .argmax = argmax,
-                   .scratch = scratch, .range = stats_range};
-    block_run(&j);
-}
-
-void seqrt_bn_relu_maxpool_finish(int batch, const seqrt_pool2d_shape *p, const float *gamma,
-                                  const float *beta, const float *stats, float *y,
-                                  int32_t *argmax)
-{
-    block_job j = {.p = p, .batch = batch, .gamma = gamma, .beta = beta, .mean = stats,
-                   .inv_std = stats + p->c, .y = y, .argmax = argmax, .range = finish_range};
-    block_run(&j);
-}
-
-void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
-                                         const float *x, const float *gamma,
-                                         const float *beta, float *moving_mean,
-                                         float *moving_var, float momentum, float eps,
-                                         float *y, int32_t *argmax, float *stats,
-                                         float *scratch)
-{
-    if (batch <= 0)
-        return;
-    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
-    seqrt_bn_relu_maxpool_partials(batch, p, x, gamma, y, argmax, scratch);
-
-    /* the batch's mean and biased variance from the samples' sums, in
-     * sample order: M2 = sum_n (M2_n + P (mean_n - mean)^2) */
-    float *mu = stats, *inv_std = stats + C;
-    const double rows = (double)batch * (double)P;
-    IVDEP
-    for (size_t ch = 0; ch < C; ch++) {
-        double s = 0.0;
-        for (int n = 0; n < batch; n++)
-            s += scratch[(size_t)n * 2 * C + ch];
-        double mean = s / rows, m2 = 0.0;
-        for (int n = 0; n < batch; n++) {
-            const float *sn = scratch + (size_t)n * 2 * C;
-            double d = (double)sn[ch] / (double)P - mean;
-            m2 += (double)sn[C + ch] + (double)P * d * d;
-        }
-        float m = (float)mean, var = (float)(m2 / rows);
-        mu[ch] = m;
-        moving_mean[ch] = moving_mean[ch] * momentum + m * (1.0f - momentum);
-        moving_var[ch] = moving_var[ch] * momentum + var * (1.0f - momentum);
-        inv_std[ch] = 1.0f / sqrtf(var + eps);
-    }
-    seqrt_bn_relu_maxpool_finish(batch, p, gamma, beta, stats, y, argmax);
-}
-
-void seqrt_bn_relu_maxpool_forward_infer(int batch, const seqrt_pool2d_shape *p,
-                                         const float *x, const float *gamma,
-                                         const float *beta, const float *moving_mean,
-                                         const float *moving_var, float eps, float *y,
-                                         float *scratch)
-{
-    if (batch <= 0)
-        return;
-    /* inv_std of the moving variance in the scratch's first 2c floats
-     * (the mean is the moving mean itself) */
-    const size_t C = (size_t)p->c;
-    float *inv_std = scratch;
-    IVDEP
-    for (size_t ch = 0; ch < C; ch++)
-        inv_std[ch] = 1.0f / sqrtf(moving_var[ch] + eps);
-    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .beta = beta,
-                   .mean = moving_mean, .inv_std = inv_std, .y = y, .range = pool_range};
-    block_run(&j);
-}
-
 /* ----------------------------------------------------------- backward */
 
 /* Backward walks the windows like the forward: within a window, cell by
@@ -529,6 +461,442 @@ SEQRT_CLONES static void dx_range(const block_job *j, int n0, int n1)
     }
 }
 
+/* ------------------------------------------------- the AVX-512 passes */
+
+/*
+ * The passes above with AVX-512F intrinsics, taken when the CPU has
+ * AVX-512F and c is a multiple of 16 (seqrt_bn_relu_maxpool_fast). The
+ * channels go in groups of up to 64, four zmm of 16 (c = 32: one group of
+ * two); a group's count of vectors is a constant in each copy of a pass
+ * (always_inline with nb = 1..4), so its per-channel constants, running
+ * maxima and sums stay in registers:
+ *   windows  per window and vector the running max and its argmax in two
+ *            registers, a compare and two masked moves per cell, no
+ *            branch; y and argmax stored once per window. The channels
+ *            where gamma < 0 have x's sign bit flipped while compared
+ *            (x < m is -x > -m, NaN false both ways): one compare for
+ *            both kinds of channel, the same cell chosen as above.
+ *   sums     dbeta_n and dgamma_n in registers over the whole sample,
+ *            stored once; the argmax and dy of a window loaded once for
+ *            its cells. The same operations per element in the same
+ *            order as sums_range (no FMA): the same bits.
+ *   dx       per channel k = gamma inv_std, c1 = -(k inv_n dgamma
+ *            inv_std), c0 = -(k inv_n dbeta) in registers, and
+ *            dx = fma(c1, x - mean, c0), plus k dy (k dy computed once
+ *            per window) at the argmax cell: 4 operations per element
+ *            where dx_range has 8. Not dx_range's bits (the products are
+ *            grouped otherwise, one FMA), within float rounding of them.
+ *   finish, inference: batchnorm.c's arithmetic, no FMA: the same bits.
+ * The per-sample sums S_n and M2_n are channel_sums as above (its vector
+ * code is already the AVX-512 one in this function): the same bits.
+ */
+#if HAVE_FAST
+enum { FAST_GROUP = 4 }; /* vectors of 16 channels in registers at once */
+
+static int cpu_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+#define FAST_INLINE static inline __attribute__((always_inline, target("avx512f")))
+
+/* lanes (0, 1, ..., 15) + ch0 */
+FAST_INLINE __m512i lanes_from(int ch0)
+{
+    return _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                              14, 15),
+                            _mm512_set1_epi32(ch0));
+}
+
+/* forward pass 1's windows of sample n, channels [ch0, ch0 + 16 nb) */
+FAST_INLINE void windows_group(const block_job *j, int n, int ch0, const int nb)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *xn = j->x + (size_t)n * P * C + ch0;
+    __m512i flip[FAST_GROUP], lane[FAST_GROUP];
+    for (int b = 0; b < nb; b++) {
+        __mmask16 neg = _mm512_cmp_ps_mask(_mm512_loadu_ps(j->gamma + ch0 + 16 * b),
+                                           _mm512_setzero_ps(), _CMP_LT_OQ);
+        flip[b] = _mm512_maskz_mov_epi32(neg, _mm512_set1_epi32(INT32_MIN));
+        lane[b] = lanes_from(ch0 + 16 * b);
+    }
+    for (int oy = 0; oy < p->oh; oy++)
+        for (int ox = 0; ox < p->ow; ox++) {
+            size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C + ch0;
+            int y0, y1, x0, x1;
+            window(p, oy, ox, &y0, &y1, &x0, &x1);
+            const int32_t first = (int32_t)(((size_t)y0 * p->w + x0) * C);
+            __m512 best[FAST_GROUP];
+            __m512i arg[FAST_GROUP];
+            for (int b = 0; b < nb; b++) {
+                __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xn + first + 16 * b));
+                best[b] = _mm512_castsi512_ps(_mm512_xor_si512(v, flip[b]));
+                arg[b] = _mm512_add_epi32(lane[b], _mm512_set1_epi32(first));
+            }
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++) {
+                    const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
+                    const __m512i at = _mm512_set1_epi32(cell);
+                    for (int b = 0; b < nb; b++) {
+                        __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xn + cell + 16 * b));
+                        __m512 s = _mm512_castsi512_ps(_mm512_xor_si512(v, flip[b]));
+                        __mmask16 up = _mm512_cmp_ps_mask(s, best[b], _CMP_GT_OQ);
+                        best[b] = _mm512_mask_mov_ps(best[b], up, s);
+                        arg[b] = _mm512_mask_mov_epi32(arg[b], up,
+                                                       _mm512_add_epi32(lane[b], at));
+                    }
+                }
+            for (int b = 0; b < nb; b++) {
+                __m512i v = _mm512_xor_si512(_mm512_castps_si512(best[b]), flip[b]);
+                _mm512_storeu_ps(j->y + o + 16 * b, _mm512_castsi512_ps(v));
+                _mm512_storeu_si512(j->argmax + o + 16 * b, arg[b]);
+            }
+        }
+}
+
+__attribute__((target("avx512f"))) static void stats_fast(const block_job *j, int n0, int n1)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
+    for (int n = n0; n < n1; n++) {
+        const float *xn = j->x + (size_t)n * P * C;
+        float *s = j->scratch + (size_t)n * 2 * C, *m2 = s + C;
+        channel_sums(xn, P, C, NULL, 0.0f, s);
+        channel_sums(xn, P, C, s, 1.0f / (float)P, m2);
+        for (int ch0 = 0; ch0 < p->c; ch0 += 16 * FAST_GROUP)
+            switch ((p->c - ch0) / 16) {
+            case 1: windows_group(j, n, ch0, 1); break;
+            case 2: windows_group(j, n, ch0, 2); break;
+            case 3: windows_group(j, n, ch0, 3); break;
+            default: windows_group(j, n, ch0, 4); break;
+            }
+    }
+}
+
+/* forward pass 2 (as finish_range) */
+__attribute__((target("avx512f"))) static void finish_fast(const block_job *j, int n0, int n1)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, cells = (size_t)p->oh * p->ow;
+    for (size_t ch = 0; ch < C; ch += 16) {
+        const __m512 mu = _mm512_loadu_ps(j->mean + ch), inv = _mm512_loadu_ps(j->inv_std + ch);
+        const __m512 g = _mm512_loadu_ps(j->gamma + ch), be = _mm512_loadu_ps(j->beta + ch);
+        for (size_t q = (size_t)n0 * cells; q < (size_t)n1 * cells; q++) {
+            float *yo = j->y + q * C + ch;
+            int32_t *ao = j->argmax + q * C + ch;
+            __m512 h = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(yo), mu), inv);
+            __m512 z = _mm512_add_ps(_mm512_mul_ps(g, h), be);
+            __mmask16 pos = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ);
+            _mm512_storeu_ps(yo, _mm512_maskz_mov_ps(pos, z));
+            _mm512_storeu_si512(ao, _mm512_mask_mov_epi32(_mm512_set1_epi32(-1), pos,
+                                                          _mm512_loadu_si512(ao)));
+        }
+    }
+}
+
+/* inference (as pool_range), channels [ch0, ch0 + 16 nb) of sample n */
+FAST_INLINE void pool_group(const block_job *j, int n, int ch0, const int nb)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, in_size = (size_t)p->h * p->w * C;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *xn = j->x + (size_t)n * in_size + ch0;
+    __m512 mu[FAST_GROUP], inv[FAST_GROUP], g[FAST_GROUP], be[FAST_GROUP];
+    for (int b = 0; b < nb; b++) {
+        mu[b] = _mm512_loadu_ps(j->mean + ch0 + 16 * b);
+        inv[b] = _mm512_loadu_ps(j->inv_std + ch0 + 16 * b);
+        g[b] = _mm512_loadu_ps(j->gamma + ch0 + 16 * b);
+        be[b] = _mm512_loadu_ps(j->beta + ch0 + 16 * b);
+    }
+    for (int oy = 0; oy < p->oh; oy++)
+        for (int ox = 0; ox < p->ow; ox++) {
+            float *yo = j->y + (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C + ch0;
+            int y0, y1, x0, x1;
+            window(p, oy, ox, &y0, &y1, &x0, &x1);
+            __m512 m[FAST_GROUP];
+            for (int b = 0; b < nb; b++)
+                m[b] = _mm512_setzero_ps(); /* relu */
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++) {
+                    const float *xc = xn + ((size_t)iy * p->w + ix) * C;
+                    for (int b = 0; b < nb; b++) {
+                        __m512 h = _mm512_mul_ps(
+                            _mm512_sub_ps(_mm512_loadu_ps(xc + 16 * b), mu[b]), inv[b]);
+                        __m512 z = _mm512_add_ps(_mm512_mul_ps(g[b], h), be[b]);
+                        m[b] = _mm512_max_ps(z, m[b]); /* z > m ? z : m */
+                    }
+                }
+            for (int b = 0; b < nb; b++)
+                _mm512_storeu_ps(yo + 16 * b, m[b]);
+        }
+}
+
+__attribute__((target("avx512f"))) static void pool_fast(const block_job *j, int n0, int n1)
+{
+    for (int n = n0; n < n1; n++)
+        for (int ch0 = 0; ch0 < j->p->c; ch0 += 16 * FAST_GROUP)
+            switch ((j->p->c - ch0) / 16) {
+            case 1: pool_group(j, n, ch0, 1); break;
+            case 2: pool_group(j, n, ch0, 2); break;
+            case 3: pool_group(j, n, ch0, 3); break;
+            default: pool_group(j, n, ch0, 4); break;
+            }
+}
+
+/* backward pass A of sample n, channels [ch0, ch0 + 16 nb): db and dg
+ * of these channels into scratch[n] */
+FAST_INLINE void sums_group(const block_job *j, int n, int ch0, const int nb)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, in_size = (size_t)p->h * p->w * C;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *xn = j->x + (size_t)n * in_size + ch0;
+    __m512 mu[FAST_GROUP], inv[FAST_GROUP], db[FAST_GROUP], dg[FAST_GROUP];
+    __m512i lane[FAST_GROUP];
+    for (int b = 0; b < nb; b++) {
+        mu[b] = _mm512_loadu_ps(j->mean + ch0 + 16 * b);
+        inv[b] = _mm512_loadu_ps(j->inv_std + ch0 + 16 * b);
+        db[b] = dg[b] = _mm512_setzero_ps();
+        lane[b] = lanes_from(ch0 + 16 * b);
+    }
+    for (int oy = 0; oy < p->oh; oy++)
+        for (int ox = 0; ox < p->ow; ox++) {
+            size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C + ch0;
+            int y0, y1, x0, x1;
+            window(p, oy, ox, &y0, &y1, &x0, &x1);
+            __m512i a[FAST_GROUP];
+            __m512 d[FAST_GROUP];
+            for (int b = 0; b < nb; b++) {
+                a[b] = _mm512_sub_epi32(_mm512_loadu_si512(j->argmax_in + o + 16 * b), lane[b]);
+                d[b] = _mm512_loadu_ps(j->dy + o + 16 * b);
+            }
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++) {
+                    const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
+                    const __m512i at = _mm512_set1_epi32(cell);
+                    const float *xc = xn + cell;
+                    for (int b = 0; b < nb; b++) {
+                        __mmask16 here = _mm512_cmpeq_epi32_mask(a[b], at);
+                        __m512 g = _mm512_maskz_mov_ps(here, d[b]);
+                        __m512 h = _mm512_mul_ps(
+                            _mm512_sub_ps(_mm512_loadu_ps(xc + 16 * b), mu[b]), inv[b]);
+                        db[b] = _mm512_add_ps(db[b], g);
+                        dg[b] = _mm512_add_ps(dg[b], _mm512_mul_ps(g, h));
+                    }
+                }
+        }
+    float *s = j->scratch + (size_t)n * 2 * C + ch0;
+    for (int b = 0; b < nb; b++) {
+        _mm512_storeu_ps(s + 16 * b, db[b]);
+        _mm512_storeu_ps(s + C + 16 * b, dg[b]);
+    }
+}
+
+__attribute__((target("avx512f"))) static void sums_fast(const block_job *j, int n0, int n1)
+{
+    for (int n = n0; n < n1; n++)
+        for (int ch0 = 0; ch0 < j->p->c; ch0 += 16 * FAST_GROUP)
+            switch ((j->p->c - ch0) / 16) {
+            case 1: sums_group(j, n, ch0, 1); break;
+            case 2: sums_group(j, n, ch0, 2); break;
+            case 3: sums_group(j, n, ch0, 3); break;
+            default: sums_group(j, n, ch0, 4); break;
+            }
+}
+
+/* dx of `cells` cells from xc in no window: dz = 0 */
+FAST_INLINE void dx_cells_fast(const float *xc, float *dxc, size_t cells, size_t C,
+                               const __m512 *mu, const __m512 *c0, const __m512 *c1,
+                               const int nb)
+{
+    for (size_t q = 0; q < cells; q++)
+        for (int b = 0; b < nb; b++) {
+            __m512 t = _mm512_sub_ps(_mm512_loadu_ps(xc + q * C + 16 * b), mu[b]);
+            _mm512_storeu_ps(dxc + q * C + 16 * b, _mm512_fmadd_ps(c1[b], t, c0[b]));
+        }
+}
+
+/* backward pass B of sample n, channels [ch0, ch0 + 16 nb) */
+FAST_INLINE void dx_group(const block_job *j, int n, int ch0, const int nb)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, in_size = (size_t)p->h * p->w * C;
+    const size_t out_size = (size_t)p->oh * p->ow * C;
+    const float *xn = j->x + (size_t)n * in_size + ch0;
+    float *dxn = j->dx + (size_t)n * in_size + ch0;
+    __m512 mu[FAST_GROUP], k[FAST_GROUP], c0[FAST_GROUP], c1[FAST_GROUP];
+    __m512i lane[FAST_GROUP];
+    const __m512 inv_n = _mm512_set1_ps(j->inv_rows);
+    for (int b = 0; b < nb; b++) {
+        const int ch = ch0 + 16 * b;
+        const __m512 inv = _mm512_loadu_ps(j->inv_std + ch);
+        mu[b] = _mm512_loadu_ps(j->mean + ch);
+        k[b] = _mm512_mul_ps(_mm512_loadu_ps(j->gamma + ch), inv);
+        const __m512 kn = _mm512_mul_ps(k[b], inv_n), zero = _mm512_setzero_ps();
+        c0[b] = _mm512_sub_ps(zero, _mm512_mul_ps(kn, _mm512_loadu_ps(j->dbeta + ch)));
+        c1[b] = _mm512_sub_ps(
+            zero, _mm512_mul_ps(_mm512_mul_ps(kn, _mm512_loadu_ps(j->dgamma + ch)), inv));
+        lane[b] = lanes_from(ch);
+    }
+    for (int oy = 0; oy < p->oh; oy++)
+        for (int ox = 0; ox < p->ow; ox++) {
+            size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C + ch0;
+            int y0, y1, x0, x1;
+            window(p, oy, ox, &y0, &y1, &x0, &x1);
+            __m512i a[FAST_GROUP];
+            __m512 kd[FAST_GROUP];
+            for (int b = 0; b < nb; b++) {
+                a[b] = _mm512_sub_epi32(_mm512_loadu_si512(j->argmax_in + o + 16 * b), lane[b]);
+                kd[b] = _mm512_mul_ps(k[b], _mm512_loadu_ps(j->dy + o + 16 * b));
+            }
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++) {
+                    const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
+                    const __m512i at = _mm512_set1_epi32(cell);
+                    for (int b = 0; b < nb; b++) {
+                        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(xn + cell + 16 * b), mu[b]);
+                        __m512 r = _mm512_fmadd_ps(c1[b], t, c0[b]);
+                        __mmask16 here = _mm512_cmpeq_epi32_mask(a[b], at);
+                        _mm512_storeu_ps(dxn + cell + 16 * b,
+                                         _mm512_mask_add_ps(r, here, r, kd[b]));
+                    }
+                }
+        }
+    /* the cells right of the last window column, then below the last
+     * window row */
+    const int rows = p->oh * p->sh < p->h ? p->oh * p->sh : p->h;
+    const int cols = p->ow * p->sw < p->w ? p->ow * p->sw : p->w;
+    for (int iy = 0; iy < rows && cols < p->w; iy++) {
+        size_t cell = ((size_t)iy * p->w + cols) * C;
+        dx_cells_fast(xn + cell, dxn + cell, (size_t)(p->w - cols), C, mu, c0, c1, nb);
+    }
+    if (rows < p->h) {
+        size_t cell = (size_t)rows * p->w * C;
+        dx_cells_fast(xn + cell, dxn + cell, (size_t)(p->h - rows) * p->w, C, mu, c0, c1, nb);
+    }
+}
+
+__attribute__((target("avx512f"))) static void dx_fast(const block_job *j, int n0, int n1)
+{
+    for (int n = n0; n < n1; n++)
+        for (int ch0 = 0; ch0 < j->p->c; ch0 += 16 * FAST_GROUP)
+            switch ((j->p->c - ch0) / 16) {
+            case 1: dx_group(j, n, ch0, 1); break;
+            case 2: dx_group(j, n, ch0, 2); break;
+            case 3: dx_group(j, n, ch0, 3); break;
+            default: dx_group(j, n, ch0, 4); break;
+            }
+}
+#endif /* HAVE_FAST */
+
+static int fast_allowed = 1;
+
+void seqrt_bn_relu_maxpool_fast_allow(int allow)
+{
+    fast_allowed = allow != 0;
+}
+
+int seqrt_bn_relu_maxpool_fast(int c)
+{
+#if HAVE_FAST
+    return fast_allowed && c > 0 && c % 16 == 0 && cpu_avx512();
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
+/* the pass to run: the AVX-512 one where seqrt_bn_relu_maxpool_fast */
+#if HAVE_FAST
+#define PASS(c, fast, plain) (seqrt_bn_relu_maxpool_fast(c) ? (fast) : (plain))
+#else
+#define PASS(c, fast, plain) (plain)
+#endif
+
+/* ------------------------------------------------------- the calls */
+
+/* The forward's two passes apart, for the synchronized kernel
+ * (conv_block.h), which puts the statistics of every rank between them */
+void seqrt_bn_relu_maxpool_partials(int batch, const seqrt_pool2d_shape *p, const float *x,
+                                    const float *gamma, float *y, int32_t *argmax,
+                                    float *scratch)
+{
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .y = y, .argmax = argmax,
+                   .scratch = scratch,
+                   .range = PASS(p->c, stats_fast, stats_range)};
+    block_run(&j);
+}
+
+void seqrt_bn_relu_maxpool_finish(int batch, const seqrt_pool2d_shape *p, const float *gamma,
+                                  const float *beta, const float *stats, float *y,
+                                  int32_t *argmax)
+{
+    block_job j = {.p = p, .batch = batch, .gamma = gamma, .beta = beta, .mean = stats,
+                   .inv_std = stats + p->c, .y = y, .argmax = argmax,
+                   .range = PASS(p->c, finish_fast, finish_range)};
+    block_run(&j);
+}
+
+void seqrt_bn_relu_maxpool_forward_train(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *gamma,
+                                         const float *beta, float *moving_mean,
+                                         float *moving_var, float momentum, float eps,
+                                         float *y, int32_t *argmax, float *stats,
+                                         float *scratch)
+{
+    if (batch <= 0)
+        return;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
+    seqrt_bn_relu_maxpool_partials(batch, p, x, gamma, y, argmax, scratch);
+
+    /* the batch's mean and biased variance from the samples' sums, in
+     * sample order: M2 = sum_n (M2_n + P (mean_n - mean)^2) */
+    float *mu = stats, *inv_std = stats + C;
+    const double rows = (double)batch * (double)P;
+    IVDEP
+    for (size_t ch = 0; ch < C; ch++) {
+        double s = 0.0;
+        for (int n = 0; n < batch; n++)
+            s += scratch[(size_t)n * 2 * C + ch];
+        double mean = s / rows, m2 = 0.0;
+        for (int n = 0; n < batch; n++) {
+            const float *sn = scratch + (size_t)n * 2 * C;
+            double d = (double)sn[ch] / (double)P - mean;
+            m2 += (double)sn[C + ch] + (double)P * d * d;
+        }
+        float m = (float)mean, var = (float)(m2 / rows);
+        mu[ch] = m;
+        moving_mean[ch] = moving_mean[ch] * momentum + m * (1.0f - momentum);
+        moving_var[ch] = moving_var[ch] * momentum + var * (1.0f - momentum);
+        inv_std[ch] = 1.0f / sqrtf(var + eps);
+    }
+    seqrt_bn_relu_maxpool_finish(batch, p, gamma, beta, stats, y, argmax);
+}
+
+void seqrt_bn_relu_maxpool_forward_infer(int batch, const seqrt_pool2d_shape *p,
+                                         const float *x, const float *gamma,
+                                         const float *beta, const float *moving_mean,
+                                         const float *moving_var, float eps, float *y,
+                                         float *scratch)
+{
+    if (batch <= 0)
+        return;
+    /* inv_std of the moving variance in the scratch's first 2c floats
+     * (the mean is the moving mean itself) */
+    const size_t C = (size_t)p->c;
+    float *inv_std = scratch;
+    IVDEP
+    for (size_t ch = 0; ch < C; ch++)
+        inv_std[ch] = 1.0f / sqrtf(moving_var[ch] + eps);
+    block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .beta = beta,
+                   .mean = moving_mean, .inv_std = inv_std, .y = y,
+                   .range = PASS(p->c, pool_fast, pool_range)};
+    block_run(&j);
+}
+
 /* The backward's two passes apart, for the synchronized kernel
  * (conv_block.h): this rank's sums, then dx from the totals it is given */
 void seqrt_bn_relu_maxpool_backward_sums(int batch, const seqrt_pool2d_shape *p,
@@ -544,7 +912,8 @@ void seqrt_bn_relu_maxpool_backward_sums(int batch, const seqrt_pool2d_shape *p,
     }
     const float *mu = stats, *inv_std = stats + C;
     block_job j = {.p = p, .batch = batch, .x = x, .mean = mu, .inv_std = inv_std, .dy = dy,
-                   .argmax_in = argmax, .scratch = scratch, .range = sums_range};
+                   .argmax_in = argmax, .scratch = scratch,
+                   .range = PASS(p->c, sums_fast, sums_range)};
     block_run(&j);
     IVDEP
     for (size_t ch = 0; ch < C; ch++) {
@@ -566,7 +935,8 @@ void seqrt_bn_relu_maxpool_backward_dx(int batch, const seqrt_pool2d_shape *p, c
 {
     block_job j = {.p = p, .batch = batch, .x = x, .gamma = gamma, .mean = stats,
                    .inv_std = stats + p->c, .dy = dy, .argmax_in = argmax, .dbeta = dbeta,
-                   .dgamma = dgamma, .dx = dx, .inv_rows = inv_rows, .range = dx_range};
+                   .dgamma = dgamma, .dx = dx, .inv_rows = inv_rows,
+                   .range = PASS(p->c, dx_fast, dx_range)};
     block_run(&j);
 }
 

@@ -35,4 +35,12 @@ void seqrt_bn_relu_maxpool_backward_dx(int batch, const seqrt_pool2d_shape *p, c
                                        const float *dgamma, const float *dbeta, float inv_rows,
                                        float *dx);
 
+/* 1 when these passes take their AVX-512 path for c channels: the CPU
+ * has AVX-512F, c is a multiple of 16, and it is allowed (the default);
+ * seqrt_bn_relu_maxpool_fast_allow(0) makes every call take the portable
+ * path (tests: both paths on the same data). Not to be called while a
+ * pass runs. */
+int  seqrt_bn_relu_maxpool_fast(int c);
+void seqrt_bn_relu_maxpool_fast_allow(int allow);
+
 #endif /* SEQRT_CONV_BLOCK_H */
