@@ -5,9 +5,14 @@
  * or column, 1 and 3 channels, batch 1, a non-square pool, a pool of 3);
  * the fused calls against the three unfused layers' calls (batchnorm.c,
  * activation.c, pool.c); the inference call; the same bits for every
- * thread count. */
+ * thread count. Cases of 16, 32, 48, 64 and 80 channels take the AVX-512
+ * passes on a CPU with AVX-512F (block_fast_path checks that they do, and
+ * compares them with the portable passes on the same data); a third of
+ * the channels have gamma < 0 (the window's minimum of x wins), and some
+ * cases have x on a grid of 0.5, so windows hold ties. */
 #include "kernel_test.h"
 
+#include "kernels/conv_block.h"
 #include "kernels/parts.h"
 #include "seqrt.h"
 
@@ -17,16 +22,26 @@ typedef struct block_case {
     int batch, h, w, c, ph, pw;
     int same; /* Keras's `same` where it pads after the last row and column
                  only: the last windows cut at the edge */
+    int ties; /* x on a grid of 0.5: equal values in a window (not for the
+                 finite differences, which a tie makes one-sided) */
 } block_case;
 
 static const block_case cases[] = {
-    /* N  h  w  c ph pw same */
-    {3, 6, 5, 2, 2, 2, 0}, /* the odd last column is in no window */
-    {1, 4, 4, 3, 2, 2, 0}, /* one sample */
-    {2, 7, 7, 1, 3, 3, 0}, /* one channel, pool 3, the last row dropped */
-    {2, 6, 6, 3, 2, 3, 0}, /* non-square pool */
-    {4, 4, 6, 5, 2, 2, 0},
-    {2, 7, 5, 3, 2, 2, 1}, /* `same`: the last row and column windows are cut */
+    /* N  h  w  c ph pw same ties */
+    {3, 6, 5, 2, 2, 2, 0, 0}, /* the odd last column is in no window */
+    {1, 4, 4, 3, 2, 2, 0, 0}, /* one sample */
+    {2, 7, 7, 1, 3, 3, 0, 0}, /* one channel, pool 3, the last row dropped */
+    {2, 6, 6, 3, 2, 3, 0, 0}, /* non-square pool */
+    {4, 4, 6, 5, 2, 2, 0, 0},
+    {2, 7, 5, 3, 2, 2, 1, 0}, /* `same`: the last row and column windows are cut */
+    /* the AVX-512 passes: 1, 2, 3, 4 and 4 + 1 vectors of 16 channels */
+    {2, 5, 5, 32, 2, 2, 0, 0}, /* the last row and column dropped */
+    {1, 4, 6, 16, 2, 3, 0, 0}, /* one sample, non-square pool */
+    {2, 5, 7, 48, 2, 2, 1, 0}, /* `same` */
+    {2, 7, 6, 64, 3, 3, 0, 0}, /* pool 3, the last row dropped */
+    {2, 6, 5, 80, 2, 2, 0, 0},
+    {3, 6, 6, 32, 2, 2, 0, 1}, /* ties */
+    {2, 7, 5, 16, 2, 2, 1, 1}, /* ties, `same` */
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -57,6 +72,28 @@ static size_t n_out(const block_case *k)
 }
 
 static const float EPS = 1e-3f, MOMENTUM = 0.9f;
+
+enum { MAXC = 80 };
+
+/* gamma in [0.5, 1.5], negated for every third channel from the second:
+ * z falls with x there */
+static float *gammas(trand *r, size_t C)
+{
+    float *g = frand(r, C, 0.5, 1.5);
+    for (size_t ch = 1; ch < C; ch += 3)
+        g[ch] = -g[ch];
+    return g;
+}
+
+/* the case's input: uniform in [-2, 2], on a grid of 0.5 for `ties` */
+static float *inputs(trand *r, const block_case *k)
+{
+    float *x = frand(r, n_in(k), -2, 2);
+    if (k->ties)
+        for (size_t i = 0; i < n_in(k); i++)
+            x[i] = 0.5f * roundf(2.0f * x[i]);
+    return x;
+}
 
 /* the reference: y = maxpool(relu(batchnorm(x))) in double, by the
  * definitions (biased batch variance over batch*h*w rows per channel) */
@@ -102,7 +139,7 @@ static double ref_loss(void *ctx)
 {
     const ref *f = ctx;
     size_t no = n_out(f->k);
-    double *y = dalloc(no), mean[8], var[8], l = 0.0;
+    double *y = dalloc(no), mean[MAXC], var[MAXC], l = 0.0;
     ref_forward(f, y, mean, var);
     for (size_t i = 0; i < no; i++)
         l += f->r[i] * y[i];
@@ -150,13 +187,16 @@ static void block_gradcheck(void **state)
     trand r = {11};
     for (size_t s = 0; s < N_CASES; s++) {
         const block_case *k = &cases[s];
+        if (k->ties)
+            continue;
         size_t nx = n_in(k), ny = n_out(k), C = (size_t)k->c;
-        float *x = frand(&r, nx, -2, 2), *gamma = frand(&r, C, 0.5, 1.5);
+        assert_true(C <= MAXC);
+        float *x = inputs(&r, k), *gamma = gammas(&r, C);
         float *beta = frand(&r, C, -0.3, 0.3), *dy = frand(&r, ny, -1, 1);
         fused_out o = run_fused(k, x, gamma, beta, dy);
 
         ref f = {k, widen(x, nx), widen(gamma, C), widen(beta, C), widen(dy, ny)};
-        double *yr = dalloc(ny), mean[8], var[8];
+        double *yr = dalloc(ny), mean[MAXC], var[MAXC];
         ref_forward(&f, yr, mean, var);
         for (size_t i = 0; i < ny; i++)
             assert_close(o.y[i], yr[i], 1e-5);
@@ -192,13 +232,13 @@ static void block_matches_unfused(void **state)
 {
     (void)state;
     trand r = {12};
-    const block_case big = {32, 28, 28, 32, 2, 2, 0}; /* the CNN's first block */
+    const block_case big = {32, 28, 28, 32, 2, 2, 0, 0}; /* the CNN's first block */
     for (size_t s = 0; s <= N_CASES; s++) {
         const block_case *k = s < N_CASES ? &cases[s] : &big;
         seqrt_pool2d_shape p = shape_of(k);
         size_t nx = n_in(k), ny = n_out(k), C = (size_t)k->c;
         int rows = k->batch * k->h * k->w;
-        float *x = frand(&r, nx, -2, 2), *gamma = frand(&r, C, 0.5, 1.5);
+        float *x = inputs(&r, k), *gamma = gammas(&r, C);
         float *beta = frand(&r, C, -0.3, 0.3), *dy = frand(&r, ny, -1, 1);
         fused_out o = run_fused(k, x, gamma, beta, dy);
 
@@ -219,8 +259,13 @@ static void block_matches_unfused(void **state)
         seqrt_relu_backward(nx, bn, act, dact, dbn);
         seqrt_batchnorm_backward(rows, k->c, xhat, gamma, inv, dbn, dx, dg, db);
 
-        for (size_t i = 0; i < ny; i++)
+        for (size_t i = 0; i < ny; i++) {
             assert_close(o.y[i], y[i], 1e-5);
+            /* the same cell, or none where relu passes nothing: with ties
+             * the first one (pool.c's rule) */
+            if (o.argmax[i] >= 0)
+                assert_int_equal(o.argmax[i], am[i]);
+        }
         for (size_t i = 0; i < nx; i++)
             assert_close(o.dx[i], dx[i], 1e-5);
         for (size_t ch = 0; ch < C; ch++) {
@@ -246,8 +291,8 @@ static void block_infer(void **state)
     for (size_t s = 0; s < N_CASES; s++) {
         const block_case *k = &cases[s];
         seqrt_pool2d_shape p = shape_of(k);
-        size_t nx = n_in(k), ny = n_out(k), C = (size_t)k->c;
-        float *x = frand(&r, nx, -2, 2), *gamma = frand(&r, C, 0.5, 1.5);
+        size_t ny = n_out(k), C = (size_t)k->c;
+        float *x = inputs(&r, k), *gamma = gammas(&r, C);
         float *beta = frand(&r, C, -0.3, 0.3), *mm = frand(&r, C, -0.5, 0.5);
         float *mv = frand(&r, C, 0.5, 2.0), *y = falloc(ny), *scratch = falloc(2 * C);
         seqrt_bn_relu_maxpool_forward_infer(k->batch, &p, x, gamma, beta, mm, mv, EPS, y,
@@ -299,13 +344,13 @@ static void assert_same(const fused_out *a, const fused_out *b, const block_case
 static void block_threads(void **state)
 {
     (void)state;
-    static const block_case tc[] = {{32, 28, 28, 32, 2, 2, 0}, {32, 12, 12, 64, 2, 2, 0},
-                                    {7, 9, 11, 16, 2, 2, 1}};
+    static const block_case tc[] = {{32, 28, 28, 32, 2, 2, 0, 0}, {32, 12, 12, 64, 2, 2, 0, 0},
+                                    {7, 9, 11, 16, 2, 2, 1, 0}};
     trand r = {14};
     for (size_t s = 0; s < sizeof tc / sizeof tc[0]; s++) {
         const block_case *k = &tc[s];
         size_t C = (size_t)k->c;
-        float *x = frand(&r, n_in(k), -2, 2), *gamma = frand(&r, C, 0.5, 1.5);
+        float *x = inputs(&r, k), *gamma = gammas(&r, C);
         float *beta = frand(&r, C, -0.3, 0.3), *dy = frand(&r, n_out(k), -1, 1);
         seqrt_set_threads(1);
         fused_out one = run_fused(k, x, gamma, beta, dy);
@@ -330,6 +375,70 @@ static void block_threads(void **state)
     }
 }
 
+/* The AVX-512 passes: taken on this machine when it has AVX-512F (so the
+ * cases of 16 to 80 channels above checked them), never for other channel
+ * counts; and against the portable passes on the same data: the same bits
+ * of y, argmax, the statistics, dgamma and dbeta (the same operations in
+ * the same order), dx within float rounding (its products grouped
+ * otherwise, with an FMA) */
+static void block_fast_path(void **state)
+{
+    (void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    const int avx512 = __builtin_cpu_supports("avx512f") != 0;
+#else
+    const int avx512 = 0;
+#endif
+    if (!avx512)
+        printf("no AVX-512F here: the portable passes only\n");
+    for (int c = 16; c <= 80; c += 16)
+        assert_int_equal(seqrt_bn_relu_maxpool_fast(c), avx512);
+    assert_int_equal(seqrt_bn_relu_maxpool_fast(1), 0);
+    assert_int_equal(seqrt_bn_relu_maxpool_fast(24), 0);
+    seqrt_bn_relu_maxpool_fast_allow(0);
+    assert_int_equal(seqrt_bn_relu_maxpool_fast(32), 0);
+    seqrt_bn_relu_maxpool_fast_allow(1);
+
+    const block_case big = {32, 28, 28, 32, 2, 2, 0, 0}; /* the CNN's first block */
+    trand r = {15};
+    for (size_t s = 0; s <= N_CASES; s++) {
+        const block_case *k = s < N_CASES ? &cases[s] : &big;
+        if (k->c % 16 != 0)
+            continue;
+        size_t nx = n_in(k), ny = n_out(k), C = (size_t)k->c;
+        float *x = inputs(&r, k), *gamma = gammas(&r, C);
+        float *beta = frand(&r, C, -0.3, 0.3), *dy = frand(&r, ny, -1, 1);
+        float *mm = frand(&r, C, -0.5, 0.5), *mv = frand(&r, C, 0.5, 2.0);
+        float *yi[2], scratch[2 * MAXC];
+        fused_out o[2];
+        seqrt_pool2d_shape p = shape_of(k);
+        for (int fast = 0; fast < 2; fast++) {
+            seqrt_bn_relu_maxpool_fast_allow(fast);
+            o[fast] = run_fused(k, x, gamma, beta, dy);
+            yi[fast] = falloc(ny);
+            seqrt_bn_relu_maxpool_forward_infer(k->batch, &p, x, gamma, beta, mm, mv, EPS,
+                                                yi[fast], scratch);
+        }
+        seqrt_bn_relu_maxpool_fast_allow(1);
+        assert_memory_equal(o[0].y, o[1].y, ny * sizeof(float));
+        assert_memory_equal(o[0].argmax, o[1].argmax, ny * sizeof(int32_t));
+        assert_memory_equal(o[0].stats, o[1].stats, 2 * C * sizeof(float));
+        assert_memory_equal(o[0].mm, o[1].mm, C * sizeof(float));
+        assert_memory_equal(o[0].mv, o[1].mv, C * sizeof(float));
+        assert_memory_equal(o[0].dgamma, o[1].dgamma, C * sizeof(float));
+        assert_memory_equal(o[0].dbeta, o[1].dbeta, C * sizeof(float));
+        assert_memory_equal(yi[0], yi[1], ny * sizeof(float));
+        for (size_t i = 0; i < nx; i++)
+            assert_close(o[1].dx[i], o[0].dx[i], 1e-6 * (1.0 + fabs(o[0].dx[i])));
+        for (int fast = 0; fast < 2; fast++) {
+            fused_free(o[fast]);
+            free(yi[fast]);
+        }
+        free(x); free(gamma); free(beta); free(dy); free(mm); free(mv);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +446,7 @@ int main(void)
         cmocka_unit_test(block_matches_unfused),
         cmocka_unit_test(block_infer),
         cmocka_unit_test(block_threads),
+        cmocka_unit_test(block_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
