@@ -424,7 +424,8 @@ static void block_compare(int P, const int *split, int h, int w, int c, uint64_t
     size_t nout = (size_t)batch * p.oh * p.ow * C;
     float *x = frand(&rnd, nin, -2, 3), *dy = frand(&rnd, nout, -1, 1);
     float *gamma = frand(&rnd, C, 0.5, 1.5), *beta = frand(&rnd, C, -0.3, 0.3);
-    gamma[0] = -gamma[0]; /* a falling channel: the window's minimum of x wins */
+    for (size_t f = 0; f < C; f += 3) /* falling channels: the window's minimum of x wins */
+        gamma[f] = -gamma[f];
     float *mm0 = frand(&rnd, C, 0, 1), *mv0 = frand(&rnd, C, 0.5, 2);
     block_case k = {.batch = batch, .P = P, .p = &p, .x = x, .gamma = gamma, .beta = beta,
                     .dy = dy, .mm0 = mm0, .mv0 = mv0};
@@ -477,6 +478,11 @@ static void sync_block_matches_single(void **state)
     block_compare(3, (const int[]){1, 1, 1}, 6, 4, 2, 42);
     block_compare(3, (const int[]){2, 0, 3}, 5, 5, 4, 43); /* a rank of no samples; the
                                                               last row and column dropped */
+    /* channels in vectors of 16: the AVX-512 passes on a CPU with AVX-512F */
+    block_compare(2, (const int[]){2, 1}, 5, 5, 32, 44); /* last row and column dropped */
+    block_compare(3, (const int[]){1, 0, 2}, 4, 6, 16, 45);
+    block_compare(2, (const int[]){1, 1}, 6, 5, 48, 46);
+    block_compare(2, (const int[]){3, 1}, 4, 4, 64, 47);
 }
 
 /* L = sum w y, y = maxpool(relu(gamma xhat + beta)) with the global
@@ -520,35 +526,49 @@ static double block_ref(void *ctx)
     return L;
 }
 
+/* [batch 3, h x w, c], pool 2, samples 2 + 1 over 2 ranks; gamma < 0 for
+ * the channels 1, 4, 7, ... */
+static void block_gradcheck_2ranks(int h, int w, int c, uint64_t seed)
+{
+    trand rnd = {seed};
+    seqrt_pool2d_shape p = pool_shape(h, w, c, 2);
+    const int batch = 3;
+    const size_t C = (size_t)c, nin = (size_t)batch * h * w * C;
+    const size_t nout = (size_t)batch * p.oh * p.ow * C;
+    float *x = frand(&rnd, nin, -2, 2), *w8 = frand(&rnd, nout, -1, 1);
+    float *gamma = frand(&rnd, C, 0.5, 1.5), *beta = frand(&rnd, C, 0.2, 0.6);
+    for (size_t f = 1; f < C; f += 3)
+        gamma[f] = -gamma[f];
+    float *mm0 = frand(&rnd, C, 0, 1), *mv0 = frand(&rnd, C, 0.5, 2);
+    block_case k = {.batch = batch, .P = 2, .split = {2, 1}, .p = &p, .x = x, .gamma = gamma,
+                    .beta = beta, .dy = w8, .mm0 = mm0, .mv0 = mv0};
+    block_case_run(&k);
+    block_ref_ctx ctx = {batch, &p, widen(x, nin), widen(gamma, C), widen(beta, C), w8, 1e-3f};
+    double *num = dalloc(nin);
+    float *dg = falloc(C), *db = falloc(C);
+    for (size_t f = 0; f < C; f++)
+        dg[f] = k.dgamma[0][f] + k.dgamma[1][f], db[f] = k.dbeta[0][f] + k.dbeta[1][f];
+    char name[96];
+    gc_numeric(block_ref, &ctx, ctx.x, nin, num);
+    snprintf(name, sizeof name, "sync_bn_relu_maxpool.dx(2 ranks, c %d)", c);
+    gc_report(name, gc_rel_err(k.dx, num, nin));
+    gc_numeric(block_ref, &ctx, ctx.gamma, C, num);
+    snprintf(name, sizeof name, "sync_bn_relu_maxpool.dgamma(sum of 2 ranks, c %d)", c);
+    gc_report(name, gc_rel_err(dg, num, C));
+    gc_numeric(block_ref, &ctx, ctx.beta, C, num);
+    snprintf(name, sizeof name, "sync_bn_relu_maxpool.dbeta(sum of 2 ranks, c %d)", c);
+    gc_report(name, gc_rel_err(db, num, C));
+    free(num), free(dg), free(db), free(ctx.x), free(ctx.gamma), free(ctx.beta);
+    free(x), free(w8), free(gamma), free(beta), free(mm0), free(mv0);
+    block_case_free(&k);
+}
+
 static void sync_block_gradcheck(void **state)
 {
     (void)state;
-    /* [batch 3, 4x4, c 3], pool 2, samples 2 + 1 over 2 ranks */
-    trand rnd = {51};
-    seqrt_pool2d_shape p = pool_shape(4, 4, 3, 2);
-    const int batch = 3;
-    const size_t nin = 3 * 16 * 3, nout = 3 * 4 * 3, C = 3;
-    float *x = frand(&rnd, nin, -2, 2), *w = frand(&rnd, nout, -1, 1);
-    float *gamma = frand(&rnd, C, 0.5, 1.5), *beta = frand(&rnd, C, 0.2, 0.6);
-    gamma[1] = -gamma[1];
-    float *mm0 = frand(&rnd, C, 0, 1), *mv0 = frand(&rnd, C, 0.5, 2);
-    block_case k = {.batch = batch, .P = 2, .split = {2, 1}, .p = &p, .x = x, .gamma = gamma,
-                    .beta = beta, .dy = w, .mm0 = mm0, .mv0 = mv0};
-    block_case_run(&k);
-    block_ref_ctx c = {batch, &p, widen(x, nin), widen(gamma, C), widen(beta, C), w, 1e-3f};
-    double num[3 * 16 * 3];
-    float dg[3], db[3];
-    for (size_t f = 0; f < C; f++)
-        dg[f] = k.dgamma[0][f] + k.dgamma[1][f], db[f] = k.dbeta[0][f] + k.dbeta[1][f];
-    gc_numeric(block_ref, &c, c.x, nin, num);
-    gc_report("sync_bn_relu_maxpool.dx(2 ranks)", gc_rel_err(k.dx, num, nin));
-    gc_numeric(block_ref, &c, c.gamma, C, num);
-    gc_report("sync_bn_relu_maxpool.dgamma(sum of 2 ranks)", gc_rel_err(dg, num, C));
-    gc_numeric(block_ref, &c, c.beta, C, num);
-    gc_report("sync_bn_relu_maxpool.dbeta(sum of 2 ranks)", gc_rel_err(db, num, C));
-    free(c.x), free(c.gamma), free(c.beta);
-    free(x), free(w), free(gamma), free(beta), free(mm0), free(mv0);
-    block_case_free(&k);
+    block_gradcheck_2ranks(4, 4, 3, 51);
+    block_gradcheck_2ranks(5, 5, 32, 52); /* the AVX-512 passes; the last row, column dropped */
+    block_gradcheck_2ranks(4, 6, 16, 53);
 }
 
 /* ------------------------------------------ one process: the same bits */
@@ -571,6 +591,50 @@ static void one_rank_sum_float(const seqrt_comm *c, float *buf, size_t n)
 typedef struct bn_out {
     float y[6 * 4], xhat[6 * 4], stats[3 * 4], mm[4], mv[4], dx[6 * 4], dg[4], db[4];
 } bn_out;
+
+/* the plain fused block and the synchronized one through `comm` (NULL or
+ * one rank) on [batch 2, hw x hw, c]: the same bits; gamma, beta and the
+ * moving statistics drawn when NULL */
+static void block_same_bits(const seqrt_comm *comm, int hw, int c, const float *gamma0,
+                            const float *beta0, const float *mm0, const float *mv0, trand *rnd)
+{
+    seqrt_pool2d_shape p = pool_shape(hw, hw, c, 2);
+    const size_t C = (size_t)c, NI = 2 * (size_t)hw * hw * C, NO = 2 * (size_t)p.oh * p.ow * C;
+    float *bx = frand(rnd, NI, -2, 2), *bdy = frand(rnd, NO, -1, 1);
+    float *gamma = gamma0 ? NULL : frand(rnd, C, -1.5, 1.5);
+    float *beta = beta0 ? NULL : frand(rnd, C, -0.5, 0.5);
+    float *mm = mm0 ? NULL : frand(rnd, C, 0, 1), *mv = mv0 ? NULL : frand(rnd, C, 0.5, 2);
+    const float *g = gamma0 ? gamma0 : gamma, *be = beta0 ? beta0 : beta;
+    const float *m0 = mm0 ? mm0 : mm, *v0 = mv0 ? mv0 : mv;
+    /* y, stats, mm, mv, dx, dg, db, then argmax, per call */
+    const size_t nf = NO + 2 * C + C + C + NI + C + C;
+    float *out[2], *sc[2];
+    int32_t *am[2];
+    for (int i = 0; i < 2; i++) {
+        out[i] = falloc(nf), sc[i] = falloc(2 * 2 * C);
+        am[i] = malloc(NO * sizeof(int32_t));
+        assert_non_null(am[i]);
+        memset(out[i], 0, nf * sizeof(float)), memset(am[i], 0, NO * sizeof(int32_t));
+        float *y = out[i], *stats = y + NO, *m = stats + 2 * C, *v = m + C, *dx = v + C;
+        float *dg = dx + NI, *db = dg + C;
+        memcpy(m, m0, C * sizeof(float)), memcpy(v, v0, C * sizeof(float));
+        if (i == 0) {
+            seqrt_bn_relu_maxpool_forward_train(2, &p, bx, g, be, m, v, 0.9f, 1e-3f, y, am[i],
+                                                stats, sc[i]);
+            seqrt_bn_relu_maxpool_backward(2, &p, bx, g, stats, am[i], bdy, dx, dg, db, sc[i]);
+        } else {
+            seqrt_sync_bn_relu_maxpool_forward_train(comm, 2, &p, bx, g, be, m, v, 0.9f, 1e-3f,
+                                                     y, am[i], stats, sc[i]);
+            seqrt_sync_bn_relu_maxpool_backward(comm, 2, &p, bx, g, stats, am[i], bdy, dx, dg,
+                                                db, sc[i]);
+        }
+    }
+    assert_memory_equal(out[0], out[1], nf * sizeof(float));
+    assert_memory_equal(am[0], am[1], NO * sizeof(int32_t));
+    for (int i = 0; i < 2; i++)
+        free(out[i]), free(sc[i]), free(am[i]);
+    free(bx), free(bdy), free(gamma), free(beta), free(mm), free(mv);
+}
 
 static void sync_single_process_same_bits(void **state)
 {
@@ -611,31 +675,14 @@ static void sync_single_process_same_bits(void **state)
             assert_memory_equal(&a, &b, sizeof a);
         }
 
-    /* the fused block: [batch 2, 4x4, c 3], pool 2 */
-    seqrt_pool2d_shape p = pool_shape(4, 4, 3, 2);
-    enum { NI = 2 * 16 * 3, NO = 2 * 4 * 3, C = 3 };
-    float *bx = frand(&rnd, NI, -2, 2), *bdy = frand(&rnd, NO, -1, 1);
+    /* the fused block: [batch 2, 4x4, c 3] and [batch 2, 5x5, c 32] (the
+     * AVX-512 passes), pool 2 */
     for (int ci = 0; ci < 2; ci++) {
-        struct {
-            float   y[NO], stats[2 * C], mm[C], mv[C], dx[NI], dg[C], db[C];
-            int32_t argmax[NO];
-        } a, b;
-        float sa[2 * 2 * C], sb[2 * 2 * C];
-        memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
-        memcpy(a.mm, mm0, sizeof a.mm), memcpy(a.mv, mv0, sizeof a.mv);
-        memcpy(b.mm, mm0, sizeof b.mm), memcpy(b.mv, mv0, sizeof b.mv);
-        seqrt_bn_relu_maxpool_forward_train(2, &p, bx, gamma, beta, a.mm, a.mv, 0.9f, 1e-3f,
-                                            a.y, a.argmax, a.stats, sa);
-        seqrt_bn_relu_maxpool_backward(2, &p, bx, gamma, a.stats, a.argmax, bdy, a.dx, a.dg,
-                                       a.db, sa);
-        seqrt_sync_bn_relu_maxpool_forward_train(comms[ci], 2, &p, bx, gamma, beta, b.mm, b.mv,
-                                                 0.9f, 1e-3f, b.y, b.argmax, b.stats, sb);
-        seqrt_sync_bn_relu_maxpool_backward(comms[ci], 2, &p, bx, gamma, b.stats, b.argmax, bdy,
-                                            b.dx, b.dg, b.db, sb);
-        assert_memory_equal(&a, &b, sizeof a);
+        block_same_bits(comms[ci], 4, 3, gamma, beta, mm0, mv0, &rnd);
+        block_same_bits(comms[ci], 5, 32, NULL, NULL, NULL, NULL, &rnd);
     }
     assert_int_equal(one_rank_calls, 0); /* one rank never reduces */
-    free(x), free(dy), free(gamma), free(beta), free(mm0), free(mv0), free(bx), free(bdy);
+    free(x), free(dy), free(gamma), free(beta), free(mm0), free(mv0);
 }
 
 int main(void)
