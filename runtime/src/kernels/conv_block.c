@@ -509,52 +509,113 @@ FAST_INLINE __m512i lanes_from(int ch0)
                             _mm512_set1_epi32(ch0));
 }
 
-/* forward pass 1's windows of sample n, channels [ch0, ch0 + 16 nb) */
-FAST_INLINE void windows_group(const block_job *j, int n, int ch0, const int nb)
+/* forward pass 1's windows of sample n in output row oy, channels [ch0,
+ * ch0 + 16 nb); flip: the sign bits of the channels where gamma < 0,
+ * lane: the channels' indices */
+FAST_INLINE void windows_row(const block_job *j, int n, int ch0, const int nb, int oy,
+                             const __m512i *flip, const __m512i *lane)
 {
     const seqrt_pool2d_shape *p = j->p;
     const size_t C = (size_t)p->c, P = (size_t)p->h * p->w;
     const size_t out_size = (size_t)p->oh * p->ow * C;
     const float *xn = j->x + (size_t)n * P * C + ch0;
+    for (int ox = 0; ox < p->ow; ox++) {
+        size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C + ch0;
+        int y0, y1, x0, x1;
+        window(p, oy, ox, &y0, &y1, &x0, &x1);
+        const int32_t first = (int32_t)(((size_t)y0 * p->w + x0) * C);
+        __m512 best[FAST_GROUP];
+        __m512i arg[FAST_GROUP];
+        for (int b = 0; b < nb; b++) {
+            __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xn + first + 16 * b));
+            best[b] = _mm512_castsi512_ps(_mm512_xor_si512(v, flip[b]));
+            arg[b] = _mm512_add_epi32(lane[b], _mm512_set1_epi32(first));
+        }
+        for (int iy = y0; iy < y1; iy++)
+            for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++) {
+                const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
+                const __m512i at = _mm512_set1_epi32(cell);
+                for (int b = 0; b < nb; b++) {
+                    __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xn + cell + 16 * b));
+                    __m512 s = _mm512_castsi512_ps(_mm512_xor_si512(v, flip[b]));
+                    __mmask16 up = _mm512_cmp_ps_mask(s, best[b], _CMP_GT_OQ);
+                    best[b] = _mm512_mask_mov_ps(best[b], up, s);
+                    arg[b] = _mm512_mask_mov_epi32(arg[b], up, _mm512_add_epi32(lane[b], at));
+                }
+            }
+        for (int b = 0; b < nb; b++) {
+            __m512i v = _mm512_xor_si512(_mm512_castps_si512(best[b]), flip[b]);
+            _mm512_storeu_ps(j->y + o + 16 * b, _mm512_castsi512_ps(v));
+            _mm512_storeu_si512(j->argmax + o + 16 * b, arg[b]);
+        }
+    }
+}
+
+/* M2_n of sample n, channels [ch0, ch0 + 16 nb), into m2, with S_n in s
+ * given, and the windows of those channels in the same sweep: M2 band by
+ * band (the rows of one output row of windows, then the rows in no
+ * window), each band's windows while it is in L1. Each channel's squared
+ * deviations are added as channel_sums adds them (position q into the
+ * accumulator q mod 4, the last P mod 4 positions into the first): the
+ * same bits. */
+FAST_INLINE void m2_windows_group(const block_job *j, int n, int ch0, const int nb,
+                                  const float *s, float *m2)
+{
+    const seqrt_pool2d_shape *p = j->p;
+    const size_t C = (size_t)p->c, P = (size_t)p->h * p->w, P4 = P & ~(size_t)3;
+    const float *x = j->x + (size_t)n * P * C + ch0;
+    const __m512 inv_p = _mm512_set1_ps(1.0f / (float)P);
+    __m512 a0[FAST_GROUP], a1[FAST_GROUP], a2[FAST_GROUP], a3[FAST_GROUP], m[FAST_GROUP];
     __m512i flip[FAST_GROUP], lane[FAST_GROUP];
     for (int b = 0; b < nb; b++) {
+        a0[b] = a1[b] = a2[b] = a3[b] = _mm512_setzero_ps();
+        m[b] = _mm512_mul_ps(_mm512_loadu_ps(s + ch0 + 16 * b), inv_p);
         __mmask16 neg = _mm512_cmp_ps_mask(_mm512_loadu_ps(j->gamma + ch0 + 16 * b),
                                            _mm512_setzero_ps(), _CMP_LT_OQ);
         flip[b] = _mm512_maskz_mov_epi32(neg, _mm512_set1_epi32(INT32_MIN));
         lane[b] = lanes_from(ch0 + 16 * b);
     }
-    for (int oy = 0; oy < p->oh; oy++)
-        for (int ox = 0; ox < p->ow; ox++) {
-            size_t o = (size_t)n * out_size + ((size_t)oy * p->ow + ox) * C + ch0;
-            int y0, y1, x0, x1;
-            window(p, oy, ox, &y0, &y1, &x0, &x1);
-            const int32_t first = (int32_t)(((size_t)y0 * p->w + x0) * C);
-            __m512 best[FAST_GROUP];
-            __m512i arg[FAST_GROUP];
-            for (int b = 0; b < nb; b++) {
-                __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xn + first + 16 * b));
-                best[b] = _mm512_castsi512_ps(_mm512_xor_si512(v, flip[b]));
-                arg[b] = _mm512_add_epi32(lane[b], _mm512_set1_epi32(first));
-            }
-            for (int iy = y0; iy < y1; iy++)
-                for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++) {
-                    const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
-                    const __m512i at = _mm512_set1_epi32(cell);
-                    for (int b = 0; b < nb; b++) {
-                        __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xn + cell + 16 * b));
-                        __m512 s = _mm512_castsi512_ps(_mm512_xor_si512(v, flip[b]));
-                        __mmask16 up = _mm512_cmp_ps_mask(s, best[b], _CMP_GT_OQ);
-                        best[b] = _mm512_mask_mov_ps(best[b], up, s);
-                        arg[b] = _mm512_mask_mov_epi32(arg[b], up,
-                                                       _mm512_add_epi32(lane[b], at));
-                    }
-                }
-            for (int b = 0; b < nb; b++) {
-                __m512i v = _mm512_xor_si512(_mm512_castps_si512(best[b]), flip[b]);
-                _mm512_storeu_ps(j->y + o + 16 * b, _mm512_castsi512_ps(v));
-                _mm512_storeu_si512(j->argmax + o + 16 * b, arg[b]);
-            }
-        }
+#define M2_ADD(A, r)                                                                   \
+    for (int b = 0; b < nb; b++) {                                                     \
+        __m512 v_ = _mm512_sub_ps(_mm512_loadu_ps((r) + 16 * b), m[b]);                \
+        A[b] = _mm512_add_ps(A[b], _mm512_mul_ps(v_, v_));                             \
+    }
+#define M2_AT(q)                                                                       \
+    switch ((q) < P4 ? (q) & 3 : 0) {                                                  \
+    case 0: M2_ADD(a0, x + (q) * C) break;                                             \
+    case 1: M2_ADD(a1, x + (q) * C) break;                                             \
+    case 2: M2_ADD(a2, x + (q) * C) break;                                             \
+    default: M2_ADD(a3, x + (q) * C) break;                                            \
+    }
+#define M2_RANGE(q0, q1)                                                               \
+    {                                                                                  \
+        size_t q_ = (q0);                                                              \
+        for (; q_ < (q1) && (q_ & 3) != 0; q_++)                                       \
+            M2_AT(q_)                                                                  \
+        for (; q_ + 4 <= (q1) && q_ + 4 <= P4; q_ += 4) {                              \
+            M2_ADD(a0, x + q_ * C)                                                     \
+            M2_ADD(a1, x + (q_ + 1) * C)                                               \
+            M2_ADD(a2, x + (q_ + 2) * C)                                               \
+            M2_ADD(a3, x + (q_ + 3) * C)                                               \
+        }                                                                              \
+        for (; q_ < (q1); q_++)                                                        \
+            M2_AT(q_)                                                                  \
+    }
+    size_t q = 0;
+    for (int oy = 0; oy < p->oh; oy++) {
+        int y1 = oy * p->sh + p->ph > p->h ? p->h : oy * p->sh + p->ph;
+        size_t q1 = (size_t)y1 * p->w;
+        M2_RANGE(q, q1)
+        q = q1;
+        windows_row(j, n, ch0, nb, oy, flip, lane);
+    }
+    M2_RANGE(q, P) /* the rows in no window */
+#undef M2_RANGE
+#undef M2_AT
+#undef M2_ADD
+    for (int b = 0; b < nb; b++)
+        _mm512_storeu_ps(m2 + ch0 + 16 * b, _mm512_add_ps(_mm512_add_ps(a0[b], a1[b]),
+                                                          _mm512_add_ps(a2[b], a3[b])));
 }
 
 /* channel_sums of channels [ch0, ch0 + 16 nb): the same operations in the
@@ -619,13 +680,12 @@ __attribute__((target("avx512f"))) static void stats_fast(const block_job *j, in
         const float *xn = j->x + (size_t)n * P * C;
         float *s = j->scratch + (size_t)n * 2 * C, *m2 = s + C;
         x_sums(xn, P, C, NULL, 0.0f, s);
-        x_sums(xn, P, C, s, 1.0f / (float)P, m2);
         for (int ch0 = 0; ch0 < p->c; ch0 += 16 * FAST_GROUP)
             switch ((p->c - ch0) / 16) {
-            case 1: windows_group(j, n, ch0, 1); break;
-            case 2: windows_group(j, n, ch0, 2); break;
-            case 3: windows_group(j, n, ch0, 3); break;
-            default: windows_group(j, n, ch0, 4); break;
+            case 1: m2_windows_group(j, n, ch0, 1, s, m2); break;
+            case 2: m2_windows_group(j, n, ch0, 2, s, m2); break;
+            case 3: m2_windows_group(j, n, ch0, 3, s, m2); break;
+            default: m2_windows_group(j, n, ch0, 4, s, m2); break;
             }
     }
 }
