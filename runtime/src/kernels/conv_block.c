@@ -618,58 +618,32 @@ FAST_INLINE void m2_windows_group(const block_job *j, int n, int ch0, const int 
                                                           _mm512_add_ps(a2[b], a3[b])));
 }
 
-/* channel_sums of channels [ch0, ch0 + 16 nb): the same operations in the
- * same order for each channel (its bits), with the positions outermost:
- * the sample is read in memory order, all of a position's channels at
- * once, where channel_sums reads it once per 16 channels, every C floats
- * (this is the pass that brings the sample from memory) */
-FAST_INLINE void x_sums_group(const float *x, size_t P, size_t C, int ch0, const int nb,
-                              const float *sum, float inv_p, float *out)
+/* S_n of channels [ch0, ch0 + 16 nb) as channel_sums sums it (position q
+ * into the accumulator q mod 4, the last P mod 4 positions into the
+ * first; the same bits), with the positions outermost: the sample is read
+ * in memory order, all of a position's channels at once, where
+ * channel_sums reads it once per 16 channels, every C floats (this is the
+ * pass that brings the sample from memory) */
+FAST_INLINE void s_group(const float *x, size_t P, size_t C, int ch0, const int nb, float *out)
 {
-    __m512 a0[FAST_GROUP], a1[FAST_GROUP], a2[FAST_GROUP], a3[FAST_GROUP], m[FAST_GROUP];
-    for (int b = 0; b < nb; b++) {
-        a0[b] = a1[b] = a2[b] = a3[b] = m[b] = _mm512_setzero_ps();
-        if (sum)
-            m[b] = _mm512_mul_ps(_mm512_loadu_ps(sum + ch0 + 16 * b), _mm512_set1_ps(inv_p));
-    }
+    __m512 a0[FAST_GROUP], a1[FAST_GROUP], a2[FAST_GROUP], a3[FAST_GROUP];
+    for (int b = 0; b < nb; b++)
+        a0[b] = a1[b] = a2[b] = a3[b] = _mm512_setzero_ps();
     const float *r = x + ch0;
     size_t q = 0;
-#define DEV(v, b) (sum ? _mm512_sub_ps((v), m[b]) : (v))
-#define SQ(v) (sum ? _mm512_mul_ps((v), (v)) : (v))
     for (; q + 4 <= P; q += 4, r += 4 * C)
         for (int b = 0; b < nb; b++) {
-            __m512 v0 = DEV(_mm512_loadu_ps(r + 16 * b), b);
-            __m512 v1 = DEV(_mm512_loadu_ps(r + C + 16 * b), b);
-            __m512 v2 = DEV(_mm512_loadu_ps(r + 2 * C + 16 * b), b);
-            __m512 v3 = DEV(_mm512_loadu_ps(r + 3 * C + 16 * b), b);
-            a0[b] = _mm512_add_ps(a0[b], SQ(v0));
-            a1[b] = _mm512_add_ps(a1[b], SQ(v1));
-            a2[b] = _mm512_add_ps(a2[b], SQ(v2));
-            a3[b] = _mm512_add_ps(a3[b], SQ(v3));
+            a0[b] = _mm512_add_ps(a0[b], _mm512_loadu_ps(r + 16 * b));
+            a1[b] = _mm512_add_ps(a1[b], _mm512_loadu_ps(r + C + 16 * b));
+            a2[b] = _mm512_add_ps(a2[b], _mm512_loadu_ps(r + 2 * C + 16 * b));
+            a3[b] = _mm512_add_ps(a3[b], _mm512_loadu_ps(r + 3 * C + 16 * b));
         }
     for (; q < P; q++, r += C)
-        for (int b = 0; b < nb; b++) {
-            __m512 v = DEV(_mm512_loadu_ps(r + 16 * b), b);
-            a0[b] = _mm512_add_ps(a0[b], SQ(v));
-        }
-#undef DEV
-#undef SQ
+        for (int b = 0; b < nb; b++)
+            a0[b] = _mm512_add_ps(a0[b], _mm512_loadu_ps(r + 16 * b));
     for (int b = 0; b < nb; b++)
         _mm512_storeu_ps(out + ch0 + 16 * b, _mm512_add_ps(_mm512_add_ps(a0[b], a1[b]),
                                                            _mm512_add_ps(a2[b], a3[b])));
-}
-
-/* S_n (sum NULL) or M2_n of one sample, as channel_sums */
-FAST_INLINE void x_sums(const float *x, size_t P, size_t C, const float *sum, float inv_p,
-                        float *out)
-{
-    for (int ch0 = 0; ch0 < (int)C; ch0 += 16 * FAST_GROUP)
-        switch (((int)C - ch0) / 16) {
-        case 1: x_sums_group(x, P, C, ch0, 1, sum, inv_p, out); break;
-        case 2: x_sums_group(x, P, C, ch0, 2, sum, inv_p, out); break;
-        case 3: x_sums_group(x, P, C, ch0, 3, sum, inv_p, out); break;
-        default: x_sums_group(x, P, C, ch0, 4, sum, inv_p, out); break;
-        }
 }
 
 __attribute__((target("avx512f"))) static void stats_fast(const block_job *j, int n0, int n1)
@@ -679,7 +653,13 @@ __attribute__((target("avx512f"))) static void stats_fast(const block_job *j, in
     for (int n = n0; n < n1; n++) {
         const float *xn = j->x + (size_t)n * P * C;
         float *s = j->scratch + (size_t)n * 2 * C, *m2 = s + C;
-        x_sums(xn, P, C, NULL, 0.0f, s);
+        for (int ch0 = 0; ch0 < p->c; ch0 += 16 * FAST_GROUP)
+            switch ((p->c - ch0) / 16) {
+            case 1: s_group(xn, P, C, ch0, 1, s); break;
+            case 2: s_group(xn, P, C, ch0, 2, s); break;
+            case 3: s_group(xn, P, C, ch0, 3, s); break;
+            default: s_group(xn, P, C, ch0, 4, s); break;
+            }
         for (int ch0 = 0; ch0 < p->c; ch0 += 16 * FAST_GROUP)
             switch ((p->c - ch0) / 16) {
             case 1: m2_windows_group(j, n, ch0, 1, s, m2); break;
