@@ -486,12 +486,32 @@ SEQRT_CLONES static void dx_range(const block_job *j, int n0, int n1)
  *            per window) at the argmax cell: 4 operations per element
  *            where dx_range has 8. Not dx_range's bits (the products are
  *            grouped otherwise, one FMA), within float rounding of them.
+ *   S_n, M2_n  each channel's sums in channel_sums's order (the same
+ *            bits), with the positions outermost: S_n reads the sample in
+ *            memory order, all of a position's channels at once
+ *            (channel_sums reads it once per 16 channels, every C floats;
+ *            this is the pass that brings the sample from memory, a third
+ *            of the forward's time before), and the windows are found in
+ *            M2_n's sweep, band by band (the rows of one row of windows),
+ *            each band's windows right after its deviations, while it is
+ *            in L1: two passes over the sample instead of three.
  *   finish, inference: batchnorm.c's arithmetic, no FMA: the same bits.
- * The per-sample sums S_n and M2_n are channel_sums as above (its vector
- * code is already the AVX-512 one in this function): the same bits.
+ * So on a CPU with AVX-512F every output has the portable passes' bits but
+ * dx (test_conv_block compares the two paths on the same data). Intrinsics
+ * are not contracted into FMAs by clang either (the sanitizer builds): in
+ * plain C, clang's default -ffp-contract=on would turn channel_sums's
+ * a += v * v into an FMA inside an avx512f function.
  */
 #if HAVE_FAST
 enum { FAST_GROUP = 4 }; /* vectors of 16 channels in registers at once */
+/* The backward passes read x in window order, ph rows at a time: in a
+ * trainer x comes from far (the forward wrote it a whole model ago) and
+ * the hardware prefetcher did not keep up with the ph interleaved rows
+ * (perf annotate: two thirds of sums_fast on the loads' first use). Each
+ * line is asked for PF_AHEAD cells ahead in its row; 32 measured better
+ * than 8 and 16 (perf's samples of the two passes in the trainer, against
+ * the GEMM's: 0.18-0.21 without, 0.12-0.16 with). */
+enum { PF_AHEAD = 32 };
 
 static int cpu_avx512(void)
 {
@@ -773,6 +793,7 @@ FAST_INLINE void sums_group(const block_job *j, int n, int ch0, const int nb)
                     const __m512i at = _mm512_set1_epi32(cell);
                     const float *xc = xn + cell;
                     for (int b = 0; b < nb; b++) {
+                        __builtin_prefetch(xc + PF_AHEAD * C + 16 * b);
                         __mmask16 here = _mm512_cmpeq_epi32_mask(a[b], at);
                         __m512 g = _mm512_maskz_mov_ps(here, d[b]);
                         __m512 h = _mm512_mul_ps(
@@ -851,6 +872,7 @@ FAST_INLINE void dx_group(const block_job *j, int n, int ch0, const int nb)
                     const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
                     const __m512i at = _mm512_set1_epi32(cell);
                     for (int b = 0; b < nb; b++) {
+                        __builtin_prefetch(xn + cell + PF_AHEAD * C + 16 * b);
                         __m512 t = _mm512_sub_ps(_mm512_loadu_ps(xn + cell + 16 * b), mu[b]);
                         __m512 r = _mm512_fmadd_ps(c1[b], t, c0[b]);
                         __mmask16 here = _mm512_cmpeq_epi32_mask(a[b], at);
