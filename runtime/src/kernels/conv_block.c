@@ -93,8 +93,9 @@
  * memory, dx recomputed its per-channel factors per element. Now the
  * running max, argmax and sums live in registers, dx is 4 operations per
  * element, and the forward reads a sample twice instead of three times.
- * In the trainer the five passes went from 28 % of the samples of
- * `perf record` to 17-20 %. Same machine, bench/conv_paths.c --blocks,
+ * In the trainer (3 epochs, `perf record`) the five passes went from 26 %
+ * of the samples to 16 % (stats 9.6 -> 5.2 %, dx 7.7 -> 5.0, sums 5.2 ->
+ * 3.3, finish 1.7 -> 1.9, inference 1.6 -> 0.5). Same machine, bench/conv_paths.c --blocks,
  * fastest of 200 calls, OPENBLAS_NUM_THREADS=1, before / after, the
  * ranges of three alternating runs:
  *
