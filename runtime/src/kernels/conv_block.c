@@ -95,9 +95,10 @@
  * element, and the forward reads a sample twice instead of three times.
  * In the trainer (3 epochs, `perf record`) the five passes went from 26 %
  * of the samples to 16 % (stats 9.6 -> 5.2 %, dx 7.7 -> 5.0, sums 5.2 ->
- * 3.3, finish 1.7 -> 1.9, inference 1.6 -> 0.5). Same machine, bench/conv_paths.c --blocks,
- * fastest of 200 calls, OPENBLAS_NUM_THREADS=1, before / after, the
- * ranges of three alternating runs:
+ * 3.3, finish 1.7 -> 1.9, inference 1.6 -> 0.5). Same machine,
+ * bench/conv_paths.c --blocks, fastest of 200 calls,
+ * OPENBLAS_NUM_THREADS=1, before / after, the ranges of three alternating
+ * runs:
  *
  *                         1 thread                  2 threads (best run)
  *   [N,28,28,32] forward  0.316-0.318 / 0.156-0.157 ms   0.164 / 0.082 ms
