@@ -649,7 +649,94 @@ typedef struct conv_job {
     int                       batch, groups, per_group, pointwise, direct, implicit;
     const float              *x, *w, *b, *dy, *wt;
     float                    *y, *dx, *dw, *db, *scratch, *slots;
+    /* Winograd (conv_winograd.c), forward or dx: the weights' 16 blocks,
+     * the shape it computes (dx: seqrt_winograd_dx_shape), and where the
+     * buffers of sample (forward) or group (backward) i begin: wino_base +
+     * i * wino_stride (backward: the padded copy for dW, then the buffer) */
+    size_t                    wino; /* the chunk of tiles, or 0: no Winograd */
+    float                    *u[16], *wino_base;
+    seqrt_conv2d_shape        wc;
+    size_t                    wino_stride, wino_pad;
 } conv_job;
+
+/* ----------------------------------------------- Winograd's scratch */
+
+/* Winograd's layout in the call's scratch, a function of the shape and
+ * the batch only (so is the choice: it must not depend on the threads).
+ * Forward: U [16][cin][cout] at the start, then one buffer per sample
+ * (a thread part uses its first sample's, as the im2col rows).
+ * Backward: U' blocks 0-8 in dw, which the groups' sums overwrite only
+ * at the end (it held w^T for the GEMM dx before) and blocks 9-15 at the
+ * start of the scratch, then per group of samples the padded copy the
+ * in-place dW reads (when the layer pads) and the buffer; the groups'
+ * slots of dW sums stay where they were, after the batch's P*K floats. */
+static int dw_groups(int batch, int groups, int *per)
+{
+    /* one sample per group, or at most batch / 2 groups: a group of
+     * several samples needs a spare slot besides its own */
+    if (groups < batch)
+        groups = groups < batch / 2 ? groups : batch / 2;
+    if (groups < 1)
+        groups = 1;
+    if (groups > batch)
+        groups = batch;
+    *per = (batch + groups - 1) / groups;
+    return (batch + *per - 1) / *per;
+}
+
+static size_t pad_floats(const seqrt_conv2d_shape *c)
+{
+    return implicit_pads(c) ? (size_t)(c->oh + 2) * (size_t)(c->ow + 2) * (size_t)c->cin : 0;
+}
+
+/* The chunk of tiles (conv_winograd.c) is the largest up to WINO_CHUNK
+ * (and the sample's tiles) whose buffers fit; 0 when not even one tile's
+ * does: no Winograd. */
+enum { WINO_CHUNK = 12 };
+
+static size_t wino_chunk(const seqrt_conv2d_shape *wc, size_t room)
+{
+    const size_t tiles = seqrt_winograd_tiles(wc), per = seqrt_winograd_buffer_floats(wc, 1);
+    size_t fit = room / per;
+    if (fit > WINO_CHUNK)
+        fit = WINO_CHUNK;
+    return fit < tiles ? fit : tiles;
+}
+
+/* forward: room per sample for its buffer after U */
+static size_t wino_forward_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                                 int batch)
+{
+    const size_t n = (size_t)batch, all = n * seqrt_conv2d_scratch_per_sample(c);
+    const size_t u = seqrt_winograd_weights_floats(c);
+    if (!seqrt_winograd_shape_ok(g, c) || u > all)
+        return 0;
+    return wino_chunk(c, (all - u) / n);
+}
+
+/* backward: room per group for its buffer after U's blocks 9-15 and the
+ * group's padded copy, in the batch's P*K floats before the slots */
+static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
+                            int groups)
+{
+    const seqrt_conv2d_shape d = seqrt_winograd_dx_shape(c);
+    const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
+    const size_t u = 7 * (size_t)c->cin * (size_t)c->cout;
+    if (!seqrt_winograd_shape_ok(g, c) || u > all)
+        return 0;
+    const size_t room = (all - u) / (size_t)groups;
+    return room > pad_floats(c) ? wino_chunk(&d, room - pad_floats(c)) : 0;
+}
+
+int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx)
+{
+    const seqrt_gemm_ops *g = seqrt_gemm_kernels();
+    int per;
+    if (batch <= 0)
+        return 0;
+    return dx ? wino_dx_chunk(g, c, batch, dw_groups(batch, DW_GROUPS, &per)) > 0
+              : wino_forward_chunk(g, c, batch) > 0;
+}
 
 /* split over the threads? our kernels only (CBLAS has its own threads),
  * more than one sample, and enough work */
@@ -679,6 +766,12 @@ static void forward_part(void *arg, int part, int parts)
     float *cn = j->scratch + lo * P * K;
     for (size_t n = lo; n < hi; n++) {
         const float *col = j->x + n * in_size;
+        if (j->wino) {
+            seqrt_winograd_sample(j->g, c, col, (const float *const *)j->u, j->b,
+                                  j->y + n * P * (size_t)c->cout,
+                                  j->wino_base + lo * j->wino_stride, j->wino);
+            continue;
+        }
         if (j->direct) {
             pad_sample(c, col, cn);
             direct_forward(c, cn, j->w, j->b, j->y + n * P * (size_t)c->cout);
@@ -708,6 +801,15 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
                   .y = y, .scratch = scratch};
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
+    j.wino = wino_forward_chunk(j.g, c, batch);
+    if (j.wino) { /* see "Winograd's scratch" */
+        const size_t block = (size_t)c->cin * (size_t)c->cout;
+        for (int e = 0; e < 16; e++)
+            j.u[e] = scratch + (size_t)e * block;
+        seqrt_winograd_weights(c, w, 0, j.u);
+        j.wino_base = scratch + 16 * block;
+        j.wino_stride = seqrt_winograd_buffer_floats(c, j.wino);
+    }
     run(split(j.g, batch, c), forward_part, &j);
 }
 
@@ -781,8 +883,9 @@ static void backward_part(void *arg, int part, int parts)
         if (n1 > (size_t)j->batch)
             n1 = (size_t)j->batch;
         float *slot = j->slots + gi * S, *spare = j->slots + ((size_t)j->groups + gi) * S;
-        /* one im2col / dcol buffer per group, its first sample's */
-        float *coln = j->scratch + n0 * P * K;
+        /* one im2col / dcol buffer per group, its first sample's; with
+         * Winograd's dx the group's padded copy, then its buffer */
+        float *coln = j->wino ? j->wino_base + gi * j->wino_stride : j->scratch + n0 * P * K;
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
@@ -804,6 +907,11 @@ static void backward_part(void *arg, int part, int parts)
             if (!j->dx)
                 continue;
             float *dxn = j->dx + n * in_size;
+            if (j->wino) { /* dx: dy convolved with the turned kernel */
+                seqrt_winograd_sample(j->g, &j->wc, dyn, (const float *const *)j->u, NULL, dxn,
+                                      coln + j->wino_pad, j->wino);
+                continue;
+            }
             if (j->pointwise) { /* dx is dcol */
                 mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, dxn);
                 continue;
@@ -843,23 +951,26 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
     if (batch <= 0)
         return;
     const size_t K = conv_k(c), cout = (size_t)c->cout;
-    /* one sample per group, or at most batch / 2 groups: a group of
-     * several samples needs a spare slot besides its own */
-    if (groups < batch)
-        groups = groups < batch / 2 ? groups : batch / 2;
-    if (groups < 1)
-        groups = 1;
-    if (groups > batch)
-        groups = batch;
-    int per = (batch + groups - 1) / groups;
+    int per;
+    groups = dw_groups(batch, groups, &per);
     conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch, .per_group = per,
-                  .groups = (batch + per - 1) / per,
+                  .groups = groups,
                   .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .dy = dy,
                   .dx = dx, .dw = dw, .db = db, .scratch = scratch,
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
-    if (dx) {
+    j.wino = dx ? wino_dx_chunk(j.g, c, batch, groups) : 0;
+    if (j.wino) { /* see "Winograd's scratch" */
+        const size_t block = (size_t)c->cin * cout;
+        for (int e = 0; e < 16; e++)
+            j.u[e] = e < 9 ? dw + (size_t)e * block : scratch + (size_t)(e - 9) * block;
+        seqrt_winograd_weights(c, w, 1, j.u);
+        j.wc = seqrt_winograd_dx_shape(c);
+        j.wino_pad = pad_floats(c);
+        j.wino_base = scratch + 7 * block;
+        j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(&j.wc, j.wino);
+    } else if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */
         for (size_t k = 0; k < K; k++)

@@ -1,0 +1,284 @@
+/*
+ * conv_winograd.c: 3x3 stride-1 convolutions as Winograd F(2x2, 3x3)
+ * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+ * 2015), on the AVX-512 path, for conv.c's forward and its dx.
+ *
+ * Why. At stride 1 conv.c's products already read the input in place
+ * (gemm.h xw_runs) at about 90 % of this core's sgemm ceiling, so the
+ * GEMMs cannot get much faster: the arithmetic has to shrink. F(2x2,
+ * 3x3) computes a 2x2 block of outputs from a 4x4 block of inputs with
+ * 16 products per (cin, cout) pair instead of 36: 2.25 times fewer
+ * multiply-adds, plus transforms that cost O(cin + cout) per tile.
+ *
+ * The method, per sample. The outputs are cut into 2x2 tiles (a partial
+ * tile at an odd edge: its input is padded with zeros and the outputs
+ * past the edge are dropped); tile t's input is the 4x4 block from
+ * (2 ty - pad_top, 2 tx - pad_left), zeros outside the image.
+ *   V[e][t][ci]  = (B^T d B)[e]       per tile and channel (16 elements e)
+ *   U[e][ci][co] = (G g G^T)[e]       per filter, once per call
+ *   M[e][t][co]  = V[e] U[e]          16 GEMMs (gemm.h xw: m = tiles,
+ *                                     k = cin, n = cout)
+ *   y[tile][co]  = A^T M A + b        the 2x2 outputs
+ * with, for F(2, 3),
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ *   A^T = [1 1 1 0; 0 1 -1 -1].
+ * The tiles go through in chunks (in raster order), so V and M for one
+ * chunk stay in L1/L2: [16][chunk][cin] and [16][chunk][cout] floats
+ * (seqrt_winograd_buffer_floats). Each tile's arithmetic is the same
+ * whatever the chunk (the GEMM computes each row of M alone), so conv.c
+ * chooses the chunk to fit its scratch without changing a bit.
+ *
+ * dx is the forward convolution of dy with the kernel turned by 180
+ * degrees and cin and cout swapped, W'[ky][kx][co][ci] = W[2-ky][2-kx]
+ * [ci][co], with padding 2 - pad_top, 2 - pad_left and output h x w
+ * (seqrt_winograd_dx_shape): the same routine, another weight transform,
+ * and no col2im.
+ *
+ * Numbers. Every output is a fixed sequence of float operations (the
+ * transforms in a fixed order, the GEMM's fixed chain of fused multiply-
+ * adds over ci ascending), whichever thread computes it: the same bits
+ * for every thread count. Not the im2col path's bits: the error is a
+ * small multiple of the direct sum's (the transforms add and halve; the
+ * products are summed over cin, not 9 cin terms). On the CNN's conv2
+ * (14x14x32 -> 12x12x64, valid, weights of Glorot scale) against a
+ * double-precision direct convolution, the worst |error| relative to
+ * max |y| is in the test (tests/runtime/test_conv.c, conv_winograd) and
+ * the measurements in conv.c's header.
+ */
+#include "kernels/conv.h"
+
+#include "kernels/gemm.h"
+
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_WINO 1
+#define WINO_FN __attribute__((target("avx512f")))
+#else
+#define HAVE_WINO 0
+#endif
+
+static int wino_enabled = 1;
+
+void seqrt_winograd_enable(int on)
+{
+    wino_enabled = on != 0;
+}
+
+int seqrt_winograd_shape_ok(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c)
+{
+    return HAVE_WINO && wino_enabled && g && g->path == SEQRT_GEMM_AVX512 && c->kh == 3 &&
+           c->kw == 3 && c->sh == 1 && c->sw == 1 && c->dh == 1 && c->dw == 1 &&
+           c->cin % 16 == 0 && c->cout % 16 == 0 && c->cin > 0 && c->cout > 0 && c->oh > 0 &&
+           c->ow > 0;
+}
+
+size_t seqrt_winograd_tiles(const seqrt_conv2d_shape *c)
+{
+    return (size_t)((c->oh + 1) / 2) * (size_t)((c->ow + 1) / 2);
+}
+
+size_t seqrt_winograd_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk)
+{
+    return 16 * chunk * ((size_t)c->cin + (size_t)c->cout);
+}
+
+size_t seqrt_winograd_weights_floats(const seqrt_conv2d_shape *c)
+{
+    return 16 * (size_t)c->cin * (size_t)c->cout;
+}
+
+seqrt_conv2d_shape seqrt_winograd_dx_shape(const seqrt_conv2d_shape *c)
+{
+    seqrt_conv2d_shape d = {.h = c->oh, .w = c->ow, .cin = c->cout, .kh = 3, .kw = 3,
+                            .cout = c->cin, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                            .pad_top = 2 - c->pad_top, .pad_left = 2 - c->pad_left,
+                            .oh = c->h, .ow = c->w};
+    return d;
+}
+
+#if HAVE_WINO
+
+/* u[16] = G g G^T for one vector of 16 filters; g[ky * 3 + kx] */
+WINO_FN static inline void filter_transform(const __m512 g[9], __m512 u[16])
+{
+    const __m512 half = _mm512_set1_ps(0.5f);
+    __m512 t[4][3]; /* G g: 4 rows of 3 */
+    for (int kx = 0; kx < 3; kx++) {
+        const __m512 g0 = g[kx], g1 = g[3 + kx], g2 = g[6 + kx];
+        const __m512 s = _mm512_add_ps(g0, g2);
+        t[0][kx] = g0;
+        t[1][kx] = _mm512_mul_ps(_mm512_add_ps(s, g1), half);
+        t[2][kx] = _mm512_mul_ps(_mm512_sub_ps(s, g1), half);
+        t[3][kx] = g2;
+    }
+    for (int r = 0; r < 4; r++) { /* (G g) G^T */
+        const __m512 g0 = t[r][0], g1 = t[r][1], g2 = t[r][2];
+        const __m512 s = _mm512_add_ps(g0, g2);
+        u[r * 4 + 0] = g0;
+        u[r * 4 + 1] = _mm512_mul_ps(_mm512_add_ps(s, g1), half);
+        u[r * 4 + 2] = _mm512_mul_ps(_mm512_sub_ps(s, g1), half);
+        u[r * 4 + 3] = g2;
+    }
+}
+
+/* forward: u[e][ci][co] from w[ky][kx][ci][co], 16 filters a vector;
+ * dx: u[e][co][ci] from the turned kernel w[2-ky][2-kx][ci][co], the
+ * vectors (16 values of co) scattered cin floats apart */
+WINO_FN static void weights(const seqrt_conv2d_shape *c, const float *w, int dx,
+                            float *const u[16])
+{
+    const int cin = c->cin, cout = c->cout;
+    const __m512i apart = _mm512_mullo_epi32(
+        _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+        _mm512_set1_epi32(cin));
+    for (int ci = 0; ci < cin; ci++)
+        for (int co = 0; co < cout; co += 16) {
+            __m512 g[9], t[16];
+            for (int k = 0; k < 9; k++) {
+                const int src = dx ? 8 - k : k;
+                g[k] = _mm512_loadu_ps(w + ((size_t)src * cin + ci) * cout + co);
+            }
+            filter_transform(g, t);
+            for (int e = 0; e < 16; e++) {
+                if (dx)
+                    _mm512_i32scatter_ps(u[e] + (size_t)co * cin + ci, apart, t[e], 4);
+                else
+                    _mm512_storeu_ps(u[e] + (size_t)ci * cout + co, t[e]);
+            }
+        }
+}
+
+/* v[e * ldv .. + 16] = (B^T d B)[e] for one tile and 16 channels */
+WINO_FN static inline void input_tile(__m512 d[4][4], float *v, size_t ldv)
+{
+    __m512 t[4][4]; /* B^T d */
+    for (int s = 0; s < 4; s++) {
+        t[0][s] = _mm512_sub_ps(d[0][s], d[2][s]);
+        t[1][s] = _mm512_add_ps(d[1][s], d[2][s]);
+        t[2][s] = _mm512_sub_ps(d[2][s], d[1][s]);
+        t[3][s] = _mm512_sub_ps(d[1][s], d[3][s]);
+    }
+    for (int r = 0; r < 4; r++) { /* (B^T d) B */
+        _mm512_storeu_ps(v + (size_t)(r * 4 + 0) * ldv, _mm512_sub_ps(t[r][0], t[r][2]));
+        _mm512_storeu_ps(v + (size_t)(r * 4 + 1) * ldv, _mm512_add_ps(t[r][1], t[r][2]));
+        _mm512_storeu_ps(v + (size_t)(r * 4 + 2) * ldv, _mm512_sub_ps(t[r][2], t[r][1]));
+        _mm512_storeu_ps(v + (size_t)(r * 4 + 3) * ldv, _mm512_sub_ps(t[r][1], t[r][3]));
+    }
+}
+
+/* the 2x2 outputs (A^T M A + b) of one tile for 16 filters; m[e * ldm];
+ * only the outputs inside the image (rows2, cols2: 1 or 2) are stored */
+WINO_FN static inline void output_tile(const float *m, size_t ldm, const float *b, size_t c0,
+                                       float *y, size_t row_stride, size_t cout, int rows2,
+                                       int cols2)
+{
+    __m512 q[16];
+    for (int e = 0; e < 16; e++)
+        q[e] = _mm512_loadu_ps(m + (size_t)e * ldm + c0);
+    __m512 t[2][4]; /* A^T M */
+    for (int s = 0; s < 4; s++) {
+        t[0][s] = _mm512_add_ps(_mm512_add_ps(q[s], q[4 + s]), q[8 + s]);
+        t[1][s] = _mm512_sub_ps(_mm512_sub_ps(q[4 + s], q[8 + s]), q[12 + s]);
+    }
+    const __m512 bias = b ? _mm512_loadu_ps(b + c0) : _mm512_setzero_ps();
+    for (int r = 0; r < rows2; r++) { /* (A^T M) A, then the bias */
+        const __m512 o0 = _mm512_add_ps(_mm512_add_ps(t[r][0], t[r][1]), t[r][2]);
+        _mm512_storeu_ps(y + (size_t)r * row_stride + c0, _mm512_add_ps(o0, bias));
+        if (cols2 > 1) {
+            const __m512 o1 = _mm512_sub_ps(_mm512_sub_ps(t[r][1], t[r][2]), t[r][3]);
+            _mm512_storeu_ps(y + (size_t)r * row_stride + cout + c0, _mm512_add_ps(o1, bias));
+        }
+    }
+}
+
+/* the input transforms of tiles [t0, t0 + n) into v[16][chunk][cin] */
+WINO_FN static void input_chunk(const seqrt_conv2d_shape *c, const float *x, size_t t0,
+                                size_t n, float *v, size_t ldv)
+{
+    const size_t cin = (size_t)c->cin, row_stride = (size_t)c->w * cin;
+    const int tw = (c->ow + 1) / 2;
+    for (size_t t = 0; t < n; t++) {
+        const int ty = (int)((t0 + t) / (size_t)tw), tx = (int)((t0 + t) % (size_t)tw);
+        const int iy = 2 * ty - c->pad_top, ix = 2 * tx - c->pad_left;
+        int rows[4], cols[4], inside = 1;
+        for (int i = 0; i < 4; i++) {
+            rows[i] = iy + i >= 0 && iy + i < c->h;
+            cols[i] = ix + i >= 0 && ix + i < c->w;
+            inside = inside && rows[i] && cols[i];
+        }
+        for (size_t c0 = 0; c0 < cin; c0 += 16) {
+            __m512 d[4][4];
+            if (inside) {
+                const float *p = x + (size_t)iy * row_stride + (size_t)ix * cin + c0;
+                for (int r = 0; r < 4; r++)
+                    for (int s = 0; s < 4; s++)
+                        d[r][s] = _mm512_loadu_ps(p + (size_t)r * row_stride + (size_t)s * cin);
+            } else { /* at the border: zeros for the cells outside */
+                for (int r = 0; r < 4; r++)
+                    for (int s = 0; s < 4; s++)
+                        d[r][s] = rows[r] && cols[s]
+                                      ? _mm512_loadu_ps(x + (size_t)(iy + r) * row_stride +
+                                                        (size_t)(ix + s) * cin + c0)
+                                      : _mm512_setzero_ps();
+            }
+            input_tile(d, v + t * cin + c0, ldv);
+        }
+    }
+}
+
+WINO_FN static void output_chunk(const seqrt_conv2d_shape *c, const float *m, size_t ldm,
+                                 const float *b, size_t t0, size_t n, float *y)
+{
+    const size_t cout = (size_t)c->cout, row_stride = (size_t)c->ow * cout;
+    const int tw = (c->ow + 1) / 2;
+    for (size_t t = 0; t < n; t++) {
+        const int ty = (int)((t0 + t) / (size_t)tw), tx = (int)((t0 + t) % (size_t)tw);
+        const int oy = 2 * ty, ox = 2 * tx;
+        const int rows2 = c->oh - oy < 2 ? 1 : 2, cols2 = c->ow - ox < 2 ? 1 : 2;
+        float *yt = y + (size_t)oy * row_stride + (size_t)ox * cout;
+        for (size_t c0 = 0; c0 < cout; c0 += 16)
+            output_tile(m + t * cout, ldm, b, c0, yt, row_stride, cout, rows2, cols2);
+    }
+}
+
+void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int dx,
+                            float *const u[16])
+{
+    weights(c, w, dx, u);
+}
+
+void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                           const float *x, const float *const u[16], const float *b,
+                           float *y, float *buf, size_t chunk)
+{
+    const size_t T = chunk, nt = seqrt_winograd_tiles(c), cin = (size_t)c->cin, cout = (size_t)c->cout;
+    float *v = buf, *m = buf + 16 * T * cin; /* v[16][T][cin], m[16][T][cout] */
+    for (size_t t0 = 0; t0 < nt; t0 += T) {
+        const size_t n = nt - t0 < T ? nt - t0 : T;
+        input_chunk(c, x, t0, n, v, T * cin);
+        for (int e = 0; e < 16; e++)
+            g->xw((int)n, c->cout, c->cin, v + (size_t)e * T * cin, u[e], c->cin, NULL,
+                  m + (size_t)e * T * cout, 0);
+        output_chunk(c, m, T * cout, b, t0, n, y);
+    }
+}
+
+#else /* no AVX-512 in this build: seqrt_winograd_shape_ok is 0 */
+
+void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int dx,
+                            float *const u[16])
+{
+    (void)c, (void)w, (void)dx, (void)u;
+}
+
+void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                           const float *x, const float *const u[16], const float *b,
+                           float *y, float *buf, size_t chunk)
+{
+    (void)g, (void)c, (void)x, (void)u, (void)b, (void)y, (void)buf, (void)chunk;
+}
+
+#endif
