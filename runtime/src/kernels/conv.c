@@ -109,6 +109,36 @@
  *   the separate pass): conv1 backward 0.123-0.125 -> 0.086-0.092 ms
  *   (three rounds alternated, load average 1.8).
  *
+ *   Winograd F(2x2, 3x3) (2026-12-02, conv_winograd.c). The in-place
+ *   products above run at about 90 % of the core's sgemm ceiling, and
+ *   perf of the 1-thread trainer put conv2's forward and dx GEMMs
+ *   (xw_runs) at 38 % of an epoch and col2im at 2 %: only fewer
+ *   multiply-adds could make them faster. On the AVX-512 path, for a 3x3
+ *   kernel with stride 1 and no dilation and cin and cout multiples of 16
+ *   (the GEMMs' and the transforms' vectors), the forward and dx go
+ *   through Winograd F(2x2, 3x3): per 2x2 block of outputs 16 products
+ *   per channel pair instead of 36. conv2's forward needs 1.18 M
+ *   multiply-adds a sample instead of 2.65 M; its dx, the forward
+ *   convolution of dy with the turned kernel onto 14x14 (7x7 tiles),
+ *   1.61 M instead of 2.65 M, and no col2im. dW stays the in-place GEMM.
+ *   The sums are not im2col's (tests/runtime/test_conv.c, conv_winograd:
+ *   worst error on the output's scale 1.6-3.5e-7 against the double
+ *   definition, the im2col path 1.1-7.1e-7), but each output's are fixed,
+ *   so the bits are the same for every thread count. It is used only when
+ *   the transformed weights and the buffers fit in the call's scratch,
+ *   laid out by the shape and batch alone ("Winograd's scratch" below);
+ *   else the paths above. conv_paths --layers (fastest of 200, Winograd
+ *   off and on in the same run, three runs, load average 1.5-2.5):
+ *
+ *     conv2               im2col order      Winograd
+ *     1 thread  forward   0.732-0.737 ms    0.469-0.476 ms
+ *     1 thread  backward  1.674-1.692       1.501-1.543
+ *     2 threads forward   0.370-0.387       0.291-0.349
+ *     2 threads backward  0.860-0.989       0.804-0.894
+ *
+ *   The backward gains less: its dW (0.85 ms) is unchanged, and dx's
+ *   tiles cover the 14x14 input (49 tiles for 36 of the forward's).
+ *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
