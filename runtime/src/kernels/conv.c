@@ -127,20 +127,35 @@
  *   so the bits are the same for every thread count. It is used only when
  *   the transformed weights and the buffers fit in the call's scratch,
  *   laid out by the shape and batch alone ("Winograd's scratch" below);
- *   else the paths above. conv_paths --layers (fastest of 200, Winograd
- *   off and on in the same run, three runs, load average 1.5-2.5):
+ *   else the paths above. conv_paths --layers, fastest of 200, the
+ *   version before (3e4c388) and this one alternated three times (load
+ *   average 2.8-3.0 from other jobs; 2 threads when the second core was
+ *   free; Winograd turned off in this version, the first line per layer
+ *   of conv_paths --layers, gives the "before" times):
  *
- *     conv2               im2col order      Winograd
- *     1 thread  forward   0.732-0.737 ms    0.469-0.476 ms
- *     1 thread  backward  1.674-1.692       1.501-1.543
- *     2 threads forward   0.370-0.387       0.291-0.349
- *     2 threads backward  0.860-0.989       0.804-0.894
+ *     conv2               before            Winograd
+ *     1 thread  forward   0.732-0.733 ms    0.478-0.488 ms
+ *     1 thread  backward  1.682-1.687       1.494-1.522
+ *     2 threads forward   0.365-0.368       0.245-0.246
+ *     2 threads backward  0.828-0.840       0.739-0.743
+ *     both layers, 1 thr  2.576-2.579       2.132-2.158
+ *
+ *   The trainer (models/mnist_cnn_bn.seq, data/mnist-digits, 1 thread,
+ *   the history's seconds, before and after alternated three times):
+ *   0.96-1.18 s an epoch before, 0.85-1.04 s after; on 2 threads the
+ *   other jobs decided (0.59-1.89 s either way). perf of that trainer:
+ *   xw_runs (now conv2's Winograd products) 25 % of an epoch instead of
+ *   38 %, col2im gone, the transforms 9 %. Validation accuracy after 2
+ *   epochs 0.964 (0.9635 before); the history is the same on 1 and 2
+ *   threads to the last digit.
  *
  *   The backward gains less: its dW (0.85 ms) is unchanged, and dx's
  *   tiles cover the 14x14 input (49 tiles for 36 of the forward's).
  *
  * Threads: forward splits the batch by samples; backward by the fixed
- * groups of samples, then the final sums by element ranges. A 1x1 kernel
+ * groups of samples, then the final sums by element ranges. Winograd's
+ * forward runs per sample in the forward's parts, its dx per sample in
+ * the backward's groups, after the sample's dW. A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
  * and dx its dcol. im2col is left for strides and dilations above 1, and
  * for CBLAS (SEQRT_KERNELS=blas).
