@@ -547,6 +547,46 @@ static void conv_winograd(void **state)
     }
 }
 
+/* conv.c picks the chunk of tiles Winograd runs at a time to fit the
+ * scratch of the shape and batch; each tile's arithmetic must not depend
+ * on it: the same bits for chunks of 1 tile (the GEMMs' 1-row tail), 5,
+ * 6 (one register tile), 7, 12 and all 30 tiles of a 9x11 output (same
+ * padding, partial tiles at both edges), forward and dx. */
+static void conv_winograd_chunks(void **state)
+{
+    (void)state;
+    const seqrt_gemm_ops *g = seqrt_gemm_path_ops(SEQRT_GEMM_AVX512);
+    if (!g)
+        skip();
+    static const size_t chunks[] = {1, 5, 6, 7, 12, 30};
+    const seqrt_conv2d_shape c = {.h = 9, .w = 11, .cin = 16, .kh = 3, .kw = 3, .cout = 32,
+                                  .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1,
+                                  .pad_left = 1, .oh = 9, .ow = 11};
+    assert_true(seqrt_winograd_shape_ok(g, &c));
+    trand r = {67};
+    for (int dx = 0; dx < 2; dx++) {
+        const seqrt_conv2d_shape k = dx ? seqrt_winograd_dx_shape(&c) : c;
+        assert_int_equal(seqrt_winograd_tiles(&k), 30);
+        const size_t nx = (size_t)k.h * k.w * k.cin, ny = (size_t)k.oh * k.ow * k.cout;
+        const size_t block = (size_t)c.cin * c.cout;
+        float *x = frand(&r, nx, -1, 1), *w = frand(&r, 9 * block, -0.3, 0.3);
+        float *b = frand(&r, (size_t)k.cout, -1, 1), *u = falloc(16 * block);
+        float *want = falloc(ny), *got = falloc(ny);
+        float *buf = falloc(seqrt_winograd_buffer_floats(&k, 30));
+        float *ue[16];
+        for (int e = 0; e < 16; e++)
+            ue[e] = u + (size_t)e * block;
+        seqrt_winograd_weights(&c, w, dx, ue);
+        for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+            seqrt_winograd_sample(g, &k, x, (const float *const *)ue, b, i ? got : want, buf,
+                                  chunks[i]);
+            if (i)
+                assert_memory_equal(got, want, ny * sizeof *got);
+        }
+        free(x); free(w); free(b); free(u); free(want); free(got); free(buf);
+    }
+}
+
 /* Every GEMM path (and CBLAS) computes the same convolution (to float
  * rounding: CBLAS sums in its own order). */
 static void conv_paths_case(const conv_case *kp);
@@ -675,6 +715,7 @@ int main(void)
         cmocka_unit_test(conv_paths),
         cmocka_unit_test(conv_in_place),
         cmocka_unit_test(conv_winograd),
+        cmocka_unit_test(conv_winograd_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
