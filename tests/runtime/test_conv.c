@@ -564,27 +564,31 @@ static void conv_winograd_chunks(void **state)
                                   .pad_left = 1, .oh = 9, .ow = 11};
     assert_true(seqrt_winograd_shape_ok(g, &c));
     trand r = {67};
+    const size_t nx = (size_t)c.h * c.w * c.cin, ny = (size_t)c.oh * c.ow * c.cout;
+    const size_t block = (size_t)c.cin * c.cout;
+    assert_int_equal(seqrt_winograd_tiles(&c), 30);
+    float *x = frand(&r, nx, -1, 1), *w = frand(&r, 9 * block, -0.3, 0.3);
+    float *b = frand(&r, (size_t)c.cout, -1, 1), *dy = frand(&r, ny, -1, 1);
+    float *u = falloc(16 * block), *want = falloc(nx > ny ? nx : ny), *got = falloc(nx > ny ? nx : ny);
+    float *buf = falloc(seqrt_winograd_buffer_floats(&c, 30));
+    float *ue[16];
+    for (int e = 0; e < 16; e++)
+        ue[e] = u + (size_t)e * block;
     for (int dx = 0; dx < 2; dx++) {
-        const seqrt_conv2d_shape k = dx ? seqrt_winograd_dx_shape(&c) : c;
-        assert_int_equal(seqrt_winograd_tiles(&k), 30);
-        const size_t nx = (size_t)k.h * k.w * k.cin, ny = (size_t)k.oh * k.ow * k.cout;
-        const size_t block = (size_t)c.cin * c.cout;
-        float *x = frand(&r, nx, -1, 1), *w = frand(&r, 9 * block, -0.3, 0.3);
-        float *b = frand(&r, (size_t)k.cout, -1, 1), *u = falloc(16 * block);
-        float *want = falloc(ny), *got = falloc(ny);
-        float *buf = falloc(seqrt_winograd_buffer_floats(&k, 30));
-        float *ue[16];
-        for (int e = 0; e < 16; e++)
-            ue[e] = u + (size_t)e * block;
         seqrt_winograd_weights(&c, w, dx, ue);
         for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
-            seqrt_winograd_sample(g, &k, x, (const float *const *)ue, b, i ? got : want, buf,
-                                  chunks[i]);
+            float *out = i ? got : want;
+            if (dx)
+                seqrt_winograd_dx_sample(g, &c, dy, (const float *const *)ue, out, buf,
+                                         chunks[i]);
+            else
+                seqrt_winograd_sample(g, &c, x, (const float *const *)ue, b, out, buf,
+                                      chunks[i]);
             if (i)
-                assert_memory_equal(got, want, ny * sizeof *got);
+                assert_memory_equal(got, want, (dx ? nx : ny) * sizeof *got);
         }
-        free(x); free(w); free(b); free(u); free(want); free(got); free(buf);
     }
+    free(x); free(w); free(b); free(dy); free(u); free(want); free(got); free(buf);
 }
 
 /* Every GEMM path (and CBLAS) computes the same convolution (to float

@@ -118,27 +118,28 @@
  *   (the GEMMs' and the transforms' vectors), the forward and dx go
  *   through Winograd F(2x2, 3x3): per 2x2 block of outputs 16 products
  *   per channel pair instead of 36. conv2's forward needs 1.18 M
- *   multiply-adds a sample instead of 2.65 M; its dx, the forward
- *   convolution of dy with the turned kernel onto 14x14 (7x7 tiles),
- *   1.61 M instead of 2.65 M, and no col2im. dW stays the in-place GEMM.
+ *   multiply-adds a sample instead of 2.65 M, and so does its dx (the
+ *   same tiles, each step transposed), with no col2im. dW stays the
+ *   in-place GEMM.
  *   The sums are not im2col's (tests/runtime/test_conv.c, conv_winograd:
- *   worst error on the output's scale 1.6-3.5e-7 against the double
+ *   worst error on the output's scale 1.6-3.6e-7 against the double
  *   definition, the im2col path 1.1-7.1e-7), but each output's are fixed,
  *   so the bits are the same for every thread count. It is used only when
  *   the transformed weights and the buffers fit in the call's scratch,
  *   laid out by the shape and batch alone ("Winograd's scratch" below);
  *   else the paths above. conv_paths --layers, fastest of 200, the
  *   version before (3e4c388) and this one alternated three times (load
- *   average 2.8-3.0 from other jobs; 2 threads when the second core was
+ *   average 1.7-1.8 from other jobs; 2 threads when the second core was
  *   free; Winograd turned off in this version, the first line per layer
  *   of conv_paths --layers, gives the "before" times):
  *
  *     conv2               before            Winograd
- *     1 thread  forward   0.732-0.733 ms    0.478-0.488 ms
- *     1 thread  backward  1.682-1.687       1.494-1.522
- *     2 threads forward   0.365-0.368       0.245-0.246
- *     2 threads backward  0.828-0.840       0.739-0.743
- *     both layers, 1 thr  2.576-2.579       2.132-2.158
+ *     1 thread  forward   0.741-0.749 ms    0.475-0.482 ms
+ *     1 thread  backward  1.697-1.709       1.359-1.403
+ *     2 threads forward   0.367-0.372       0.294-0.305
+ *     2 threads backward  0.856-0.860       0.708-0.715
+ *     both layers, 1 thr  2.598-2.617       2.002-2.041
+ *     both layers, 2 thr  1.306-1.314       1.085-1.108
  *
  *   The trainer (models/mnist_cnn_bn.seq, data/mnist-digits, 1 thread,
  *   the history's seconds, before and after alternated three times):
@@ -149,8 +150,8 @@
  *   epochs 0.964 (0.9635 before); the history is the same on 1 and 2
  *   threads to the last digit.
  *
- *   The backward gains less: its dW (0.85 ms) is unchanged, and dx's
- *   tiles cover the 14x14 input (49 tiles for 36 of the forward's).
+ *   The backward gains less: its dW (0.85 ms) is unchanged. The
+ *   forward gains less on 2 threads than on 1 (0.30 against 0.48 ms).
  *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. Winograd's
@@ -695,12 +696,11 @@ typedef struct conv_job {
     const float              *x, *w, *b, *dy, *wt;
     float                    *y, *dx, *dw, *db, *scratch, *slots;
     /* Winograd (conv_winograd.c), forward or dx: the weights' 16 blocks,
-     * the shape it computes (dx: seqrt_winograd_dx_shape), and where the
-     * buffers of sample (forward) or group (backward) i begin: wino_base +
-     * i * wino_stride (backward: the padded copy for dW, then the buffer) */
+     * and where the buffers of sample (forward) or group (backward) i
+     * begin: wino_base + i * wino_stride (backward: the padded copy for
+     * dW, then the buffer) */
     size_t                    wino; /* the chunk of tiles, or 0: no Winograd */
     float                    *u[16], *wino_base;
-    seqrt_conv2d_shape        wc;
     size_t                    wino_stride, wino_pad;
 } conv_job;
 
@@ -764,13 +764,12 @@ static size_t wino_forward_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_sha
 static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
                             int groups)
 {
-    const seqrt_conv2d_shape d = seqrt_winograd_dx_shape(c);
     const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
     const size_t u = 7 * (size_t)c->cin * (size_t)c->cout;
     if (!seqrt_winograd_shape_ok(g, c) || u > all)
         return 0;
     const size_t room = (all - u) / (size_t)groups;
-    return room > pad_floats(c) ? wino_chunk(&d, room - pad_floats(c)) : 0;
+    return room > pad_floats(c) ? wino_chunk(c, room - pad_floats(c)) : 0;
 }
 
 int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx)
@@ -952,9 +951,9 @@ static void backward_part(void *arg, int part, int parts)
             if (!j->dx)
                 continue;
             float *dxn = j->dx + n * in_size;
-            if (j->wino) { /* dx: dy convolved with the turned kernel */
-                seqrt_winograd_sample(j->g, &j->wc, dyn, (const float *const *)j->u, NULL, dxn,
-                                      coln + j->wino_pad, j->wino);
+            if (j->wino) { /* dx: Winograd's transforms transposed */
+                seqrt_winograd_dx_sample(j->g, c, dyn, (const float *const *)j->u, dxn,
+                                         coln + j->wino_pad, j->wino);
                 continue;
             }
             if (j->pointwise) { /* dx is dcol */
@@ -1011,10 +1010,9 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
         for (int e = 0; e < 16; e++)
             j.u[e] = e < 9 ? dw + (size_t)e * block : scratch + (size_t)(e - 9) * block;
         seqrt_winograd_weights(c, w, 1, j.u);
-        j.wc = seqrt_winograd_dx_shape(c);
         j.wino_pad = pad_floats(c);
         j.wino_base = scratch + 7 * block;
-        j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(&j.wc, j.wino);
+        j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(c, j.wino);
     } else if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */

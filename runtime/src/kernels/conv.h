@@ -55,25 +55,18 @@ int seqrt_winograd_shape_ok(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c
  * against each other. Not to be called while a kernel runs. */
 void seqrt_winograd_enable(int on);
 
-/* dx's shape as a forward convolution: input dy [oh, ow, cout], output
- * dx [h, w, cin], padding 2 - pad_top, 2 - pad_left (the kernel turned
- * by 180 degrees, see seqrt_winograd_weights). */
-seqrt_conv2d_shape seqrt_winograd_dx_shape(const seqrt_conv2d_shape *c);
-
 /* Tiles of one sample's output (2x2 each, partial at odd edges); floats
- * of one sample's working buffer (V and M for `chunk` tiles at a time);
- * floats of the transformed weights U (16 blocks of cin * cout); for a
- * shape given as the forward convolution it computes (for dx, the dx
- * shape). */
+ * of one sample's working buffer (V and M for `chunk` tiles at a time,
+ * forward or dx); floats of the transformed weights U (16 blocks of
+ * cin * cout). */
 size_t seqrt_winograd_tiles(const seqrt_conv2d_shape *c);
 size_t seqrt_winograd_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk);
 size_t seqrt_winograd_weights_floats(const seqrt_conv2d_shape *c);
 
 /* u[e] (e = 0..15, each a [cin, cout] block) = G g G^T of w[3, 3, cin,
- * cout] (dx = 0); or, dx = 1, of the kernel turned by 180 degrees with
- * cin and cout swapped: u[e] is then [cout, cin], the weights of
- * seqrt_winograd_dx_shape(c). c is the layer's shape in both cases. */
-void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int dx,
+ * cout] for the forward (transposed = 0); for dx (transposed = 1) each
+ * block transposed, [cout, cin]. */
+void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int transposed,
                             float *const u[16]);
 
 /* y[oh, ow, cout] = one sample's convolution x[h, w, cin] with the
@@ -84,5 +77,13 @@ void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int dx,
 void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
                            const float *x, const float *const u[16], const float *b,
                            float *y, float *buf, size_t chunk);
+
+/* dx[h, w, cin] (overwritten) = one sample's input gradient from dy[oh,
+ * ow, cout], c the layer's shape, ut from seqrt_winograd_weights(c, w, 1,
+ * ut); buf: seqrt_winograd_buffer_floats(c, chunk) floats. The chunk
+ * changes no bit of dx. */
+void seqrt_winograd_dx_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                              const float *dy, const float *const ut[16], float *dx,
+                              float *buf, size_t chunk);
 
 #endif /* SEQRT_CONV_H */
