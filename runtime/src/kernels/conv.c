@@ -141,14 +141,15 @@
  *     both layers, 1 thr  2.598-2.617       2.002-2.041
  *     both layers, 2 thr  1.306-1.314       1.085-1.108
  *
- *   The trainer (models/mnist_cnn_bn.seq, data/mnist-digits, 1 thread,
- *   the history's seconds, before and after alternated three times):
- *   0.96-1.18 s an epoch before, 0.85-1.04 s after; on 2 threads the
- *   other jobs decided (0.59-1.89 s either way). perf of that trainer:
- *   xw_runs (now conv2's Winograd products) 25 % of an epoch instead of
- *   38 %, col2im gone, the transforms 9 %. Validation accuracy after 2
- *   epochs 0.964 (0.9635 before); the history is the same on 1 and 2
- *   threads to the last digit.
+ *   The trainer (models/mnist_cnn_bn.seq, data/mnist-digits, the
+ *   history's seconds of 3 epochs, before and after alternated three
+ *   times, load average 1.6-2.5): 1 thread 0.98-1.06 s an epoch before,
+ *   0.82-0.88 s after; 2 threads 0.50-0.68 s before, 0.43-0.59 s after.
+ *   perf of that trainer (1 thread): xw_runs (now conv2's Winograd
+ *   products) 21 % of an epoch instead of 38 %, col2im gone, the
+ *   transforms about 9 %. Validation accuracy after 2 epochs 0.9635,
+ *   as before; the history is the same on 1 and 2 threads to the last
+ *   digit.
  *
  *   The backward gains less: its dW (0.85 ms) is unchanged. The
  *   forward gains less on 2 threads than on 1 (0.30 against 0.48 ms).
