@@ -152,7 +152,12 @@
  *   digit.
  *
  *   The backward gains less: its dW (0.85 ms) is unchanged. The
- *   forward gains less on 2 threads than on 1 (0.30 against 0.48 ms).
+ *   forward gains less on 2 threads than on 1 (0.29-0.30 against 0.48
+ *   ms): the weights' transform runs on the calling thread before the
+ *   split, and the other core then reads U (128 KB) from the first one's
+ *   cache; transforming the weights once (a timing experiment, not a
+ *   result) gave 0.26-0.27 ms. A copy of U per part would avoid that,
+ *   at 16 cin cout more floats of scratch per part.
  *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. Winograd's
