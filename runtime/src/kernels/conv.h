@@ -70,8 +70,8 @@ void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int tra
                             float *const u[16]);
 
 /* y[oh, ow, cout] = one sample's convolution x[h, w, cin] with the
- * weights transformed as u (+ b when not NULL), c the forward shape it
- * computes, `chunk` (>= 1) tiles at a time; buf:
+ * weights transformed as u (+ b when not NULL), c the layer's shape,
+ * `chunk` (>= 1) tiles at a time; buf:
  * seqrt_winograd_buffer_floats(c, chunk) floats. The chunk changes no
  * bit of y. */
 void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
