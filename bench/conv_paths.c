@@ -17,8 +17,9 @@
  * with the fused call (conv_block.c) the compiler now makes of them, in
  * turn. With --blocks it times those blocks alone, fused and not. With
  * --layers it times only the default path's calls a trainer makes (forward,
- * backward with conv.c's groups) per layer, on 1 and 2 threads: the quick
- * check while changing conv.c or the GEMM tiles.
+ * backward with conv.c's groups) per layer, on 1 and 2 threads, with
+ * Winograd F(2x2, 3x3) (conv_winograd.c) turned off and on in turn: the
+ * quick check while changing conv.c or the GEMM tiles.
  * From the source tree, after building:
  *   cc -O2 -std=c11 -Iruntime/include -Iruntime/src bench/conv_paths.c \
  *      build/libseqrt.a $(pkg-config --cflags --libs openblas) -lz -lm -lpthread
@@ -347,24 +348,31 @@ static int blocks_main(int batch)
     return 0;
 }
 
+/* Winograd (conv_winograd.c) off and on in turn, per layer: the layer
+ * that does not qualify times the same path twice */
 static int main_layers(int batch, layer *layers)
 {
+    static const char *const how[2] = {"no Winograd", "default"};
     printf("default path, batch %d, the fastest and the median of %d calls\n", batch, REPS);
     for (int threads = 1; threads <= 2; threads++) {
         seqrt_set_threads(threads);
-        double total = 0;
-        for (int i = 0; i < 2; i++) {
-            layer *l = &layers[i];
-            double mf, mb, tf = best_ms(batch, l, FWD_PER_SAMPLE, 0, &mf);
-            double tb = best_ms(batch, l, BWD_GROUPS, CONV_GROUPS, &mb);
-            printf("  %d thread%s, %-36s forward %6.3f ms (median %6.3f), backward %6.3f ms "
-                   "(median %6.3f)\n",
-                   threads, threads > 1 ? "s" : " ", l->name, tf, mf, tb, mb);
-            total += tf + tb;
-        }
-        printf("  %d thread%s, both layers, forward + backward: %.3f ms\n", threads,
-               threads > 1 ? "s" : " ", total);
+        double total[2] = {0, 0};
+        for (int i = 0; i < 2; i++)
+            for (int wino = 0; wino < 2; wino++) {
+                layer *l = &layers[i];
+                seqrt_winograd_enable(wino);
+                double mf, mb, tf = best_ms(batch, l, FWD_PER_SAMPLE, 0, &mf);
+                double tb = best_ms(batch, l, BWD_GROUPS, CONV_GROUPS, &mb);
+                printf("  %d thread%s, %-36s %-12s forward %6.3f ms (median %6.3f), "
+                       "backward %6.3f ms (median %6.3f)\n",
+                       threads, threads > 1 ? "s" : " ", l->name, how[wino], tf, mf, tb, mb);
+                total[wino] += tf + tb;
+            }
+        for (int wino = 0; wino < 2; wino++)
+            printf("  %d thread%s, both layers, %s, forward + backward: %.3f ms\n", threads,
+                   threads > 1 ? "s" : " ", how[wino], total[wino]);
     }
+    seqrt_winograd_enable(1);
     seqrt_set_threads(1);
     return 0;
 }

@@ -5,7 +5,8 @@
  * kernels, strides 2, even kernels with `same`, dilation 2, 1 and 3
  * channels, non-square images, batches 1 and 3); the NULL skips; the
  * same bits for every thread count and GEMM split; y and dW read in
- * place (stride 1) against im2col's bits. */
+ * place (stride 1) against im2col's bits; Winograd F(2x2, 3x3) (16
+ * channels and more, AVX-512) against the definition in double. */
 #include "kernel_test.h"
 
 #include "kernels/conv.h"
@@ -58,6 +59,7 @@ static const conv_case cases[] = {
     {3, 6, 6, 3, 3, 3, 4, 1, 1, 1, 1, 0},  /* plain 3x3 valid */
     {3, 7, 9, 1, 3, 3, 20, 1, 1, 1, 1, 1}, /* 3x3 on 1 channel, same (direct) */
     {2, 6, 5, 1, 3, 3, 37, 1, 1, 1, 1, 0}, /* 3x3 on 1 channel, valid, 37 filters */
+    {2, 4, 5, 16, 3, 3, 16, 1, 1, 1, 1, 1}, /* 3x3 same, 16 channels (Winograd) */
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -292,6 +294,12 @@ static void assert_same_bits(const conv_out *a, const conv_out *b, int batch,
     assert_memory_equal(a->db, b->db, (size_t)c->cout * sizeof(float));
 }
 
+static int avx512_in_use(void)
+{
+    const seqrt_gemm_ops *g = seqrt_gemm_kernels();
+    return g && g->path == SEQRT_GEMM_AVX512;
+}
+
 static int reverse_calls;
 
 static void run_reversed(seqrt_part_fn fn, void *arg, int parts)
@@ -312,6 +320,7 @@ static void conv_threads(void **state)
         {32, 14, 14, 32, 3, 3, 64, 1, 1, 1, 1, 0},
         {5, 11, 9, 8, 3, 3, 16, 2, 2, 1, 1, 1},
         {7, 10, 10, 24, 1, 1, 40, 1, 1, 1, 1, 0},
+        {6, 9, 7, 16, 3, 3, 32, 1, 1, 1, 1, 1}, /* Winograd, odd sizes, same */
     };
     static const int threads[] = {2, 3};
     trand r = {43};
@@ -321,6 +330,9 @@ static void conv_threads(void **state)
         float *x = frand(&r, n_x(k), -1, 1), *w = frand(&r, n_w(k), -0.2, 0.2);
         float *b = frand(&r, (size_t)k->cout, -1, 1), *dy = frand(&r, n_y(&c, k->batch), -1, 1);
         seqrt_set_threads(1);
+        if (avx512_in_use() && k->cin % 16 == 0) /* the Winograd shapes take it */
+            assert_true(seqrt_conv2d_winograd(&c, k->batch, 0) &&
+                        seqrt_conv2d_winograd(&c, k->batch, 1));
         conv_out one = conv_run(k->batch, &c, x, w, b, dy);
         for (size_t t = 0; t < 2; t++) {
             seqrt_set_threads(threads[t]);
@@ -368,6 +380,10 @@ static void conv_in_place(void **state)
         {1, 14, 14, 32, 3, 3, 64, 1, 1, 1, 1, 0}, /* the CNN's conv2, one sample */
     };
     trand r = {53};
+    /* the CNN's conv2 would take Winograd's forward on AVX-512: other
+     * sums, checked against double in conv_winograd; here the in-place
+     * GEMMs, which must keep im2col's bits */
+    seqrt_winograd_enable(0);
     for (int p = SEQRT_GEMM_PORTABLE; p < SEQRT_GEMM_PATHS; p++) {
         if (seqrt_gemm_use((seqrt_gemm_path)p) != 0)
             continue;
@@ -400,7 +416,179 @@ static void conv_in_place(void **state)
             free(b); free(y); free(y_want); free(scratch);
         }
     }
+    seqrt_winograd_enable(1);
     assert_int_equal(seqrt_gemm_use(seqrt_gemm_choose(NULL)), 0);
+}
+
+/* ---------------------------------------------- Winograd F(2x2, 3x3) */
+
+/* dx[n, iy, ix, ci] by the definition, in double: every dy entry whose
+ * receptive field holds the cell, times the weight that joined them */
+static double ref_dx_at(const seqrt_conv2d_shape *c, const double *w, const double *dy,
+                        int n, int iy, int ix, int ci)
+{
+    double s = 0.0;
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) {
+            int oy = iy + c->pad_top - ky, ox = ix + c->pad_left - kx;
+            if (oy < 0 || oy >= c->oh || ox < 0 || ox >= c->ow)
+                continue;
+            for (int o = 0; o < c->cout; o++)
+                s += dy[(((size_t)n * c->oh + oy) * c->ow + ox) * c->cout + o] *
+                     w[(((size_t)ky * 3 + kx) * c->cin + ci) * c->cout + o];
+        }
+    return s;
+}
+
+/* max |got - want| / max |want|: the error on the output's scale */
+static double scaled_err(const float *got, const double *want, size_t n)
+{
+    double big = 0.0, worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        big = fabs(want[i]) > big ? fabs(want[i]) : big;
+        double d = fabs(got[i] - want[i]);
+        worst = d > worst ? d : worst;
+    }
+    return worst / (big > 0.0 ? big : 1.0);
+}
+
+typedef struct wino_errs {
+    double y, dx; /* scaled_err of y and dx */
+} wino_errs;
+
+static wino_errs wino_run(int batch, const seqrt_conv2d_shape *c, const float *x,
+                          const float *w, const float *b, const float *dy, const double *yd,
+                          const double *dxd)
+{
+    size_t nx = (size_t)batch * c->h * c->w * c->cin, ny = n_y(c, batch);
+    conv_out o = conv_run(batch, c, x, w, b, dy);
+    wino_errs e = {scaled_err(o.y, yd, ny), scaled_err(o.dx, dxd, nx)};
+    conv_out_free(o);
+    return e;
+}
+
+/* Winograd's y and dx against the definition in double, next to the
+ * im2col-order path's (Winograd off), at the CNN's conv2 (batch 1 and 3),
+ * 28x28x16 -> 32 same, odd outputs (7x9 valid -> 5x7, 5x5 same: partial
+ * tiles), asymmetric padding both ways, cin 16 / cout 48.
+ *
+ * The bound. The direct sum of an output adds 9 cin float products; its
+ * rounding error is at most about sqrt(9 cin) ulps of the output's scale
+ * in practice (a few 1e-7 relative to max |y|). Winograd adds the
+ * transforms' roundings: V sums 4-16 inputs, U halves and sums 9
+ * weights, each M element is a dot product over cin, and y sums 9 M
+ * elements, whose terms are larger than y (they cancel): Lavin and Gray
+ * (and Barabasz et al. 2020, "Error analysis and improving the accuracy
+ * of Winograd convolution") put F(2x2, 3x3)'s error within a small
+ * multiple of direct's. 2e-6 of max |y| (17 float ulps of the largest
+ * output) is that multiple with room; a wrong transform entry or a
+ * dropped tile is off by 1e-2 or more. Winograd must also stay within 8
+ * times the im2col path's error on the same data. Measured (2026-12-02,
+ * this data): Winograd 1.6-3.6e-7, the im2col path 1.1-7.1e-7; at the
+ * CNN's conv2, batch 3: y 2.7e-7 against 6.2e-7, dx 3.6e-7 against
+ * 2.0e-7. */
+static void conv_winograd(void **state)
+{
+    (void)state;
+    typedef struct {
+        int batch, h, w, cin, cout, pad_top, pad_left, oh, ow;
+    } wcase;
+    static const wcase wc[] = {
+        /* N   h   w cin cout pt pl  oh  ow */
+        {1, 14, 14, 32, 64, 0, 0, 12, 12}, /* the CNN's conv2 */
+        {3, 14, 14, 32, 64, 0, 0, 12, 12},
+        {1, 28, 28, 16, 32, 1, 1, 28, 28}, /* same */
+        {3, 7, 9, 16, 48, 0, 0, 5, 7},     /* valid, odd outputs, cin 16 / cout 48 */
+        {3, 5, 5, 16, 48, 1, 1, 5, 5},     /* same, odd */
+        {3, 8, 7, 16, 16, 0, 1, 7, 6},     /* pads: bottom and left */
+        {3, 9, 6, 32, 16, 1, 0, 8, 5},     /* pads: top and right */
+    };
+    trand r = {61};
+    for (size_t s = 0; s < sizeof wc / sizeof wc[0]; s++) {
+        const wcase *k = &wc[s];
+        seqrt_conv2d_shape c = {.h = k->h, .w = k->w, .cin = k->cin, .kh = 3, .kw = 3,
+                                .cout = k->cout, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                                .pad_top = k->pad_top, .pad_left = k->pad_left,
+                                .oh = k->oh, .ow = k->ow};
+        const int batch = k->batch;
+        if (avx512_in_use()) /* else the test checks the fallback */
+            assert_true(seqrt_conv2d_winograd(&c, batch, 0) &&
+                        seqrt_conv2d_winograd(&c, batch, 1));
+        size_t nx = (size_t)batch * c.h * c.w * c.cin, nw = (size_t)9 * c.cin * c.cout;
+        size_t ny = n_y(&c, batch);
+        /* Glorot-scale weights, as a trained layer's */
+        double lim = sqrt(6.0 / (9.0 * (c.cin + c.cout)));
+        float *x = frand(&r, nx, -1, 1), *w = frand(&r, nw, -lim, lim);
+        float *b = frand(&r, (size_t)c.cout, -0.1, 0.1), *dy = frand(&r, ny, -1, 1);
+        double *xd = widen(x, nx), *wd = widen(w, nw), *bd = widen(b, (size_t)c.cout);
+        double *dyd = widen(dy, ny), *yd = dalloc(ny), *dxd = dalloc(nx);
+        size_t i = 0;
+        for (int n = 0; n < batch; n++)
+            for (int oy = 0; oy < c.oh; oy++)
+                for (int ox = 0; ox < c.ow; ox++)
+                    for (int o = 0; o < c.cout; o++)
+                        yd[i++] = ref_at(&c, xd, wd, bd, n, oy, ox, o);
+        i = 0;
+        for (int n = 0; n < batch; n++)
+            for (int iy = 0; iy < c.h; iy++)
+                for (int ix = 0; ix < c.w; ix++)
+                    for (int ci = 0; ci < c.cin; ci++)
+                        dxd[i++] = ref_dx_at(&c, wd, dyd, n, iy, ix, ci);
+        wino_errs wino = wino_run(batch, &c, x, w, b, dy, yd, dxd);
+        seqrt_winograd_enable(0);
+        wino_errs plain = wino_run(batch, &c, x, w, b, dy, yd, dxd);
+        seqrt_winograd_enable(1);
+        assert_true(wino.y < 2e-6);
+        assert_true(wino.dx < 2e-6);
+        assert_true(wino.y <= 8 * plain.y + 1e-7);
+        assert_true(wino.dx <= 8 * plain.dx + 1e-7);
+        free(x); free(w); free(b); free(dy);
+        free(xd); free(wd); free(bd); free(dyd); free(yd); free(dxd);
+    }
+}
+
+/* conv.c picks the chunk of tiles Winograd runs at a time to fit the
+ * scratch of the shape and batch; each tile's arithmetic must not depend
+ * on it: the same bits for chunks of 1 tile (the GEMMs' 1-row tail), 5,
+ * 6 (one register tile), 7, 12 and all 30 tiles of a 9x11 output (same
+ * padding, partial tiles at both edges), forward and dx. */
+static void conv_winograd_chunks(void **state)
+{
+    (void)state;
+    const seqrt_gemm_ops *g = seqrt_gemm_path_ops(SEQRT_GEMM_AVX512);
+    if (!g)
+        skip();
+    static const size_t chunks[] = {1, 5, 6, 7, 12, 30};
+    const seqrt_conv2d_shape c = {.h = 9, .w = 11, .cin = 16, .kh = 3, .kw = 3, .cout = 32,
+                                  .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_top = 1,
+                                  .pad_left = 1, .oh = 9, .ow = 11};
+    assert_true(seqrt_winograd_shape_ok(g, &c));
+    trand r = {67};
+    const size_t nx = (size_t)c.h * c.w * c.cin, ny = (size_t)c.oh * c.ow * c.cout;
+    const size_t block = (size_t)c.cin * c.cout;
+    assert_int_equal(seqrt_winograd_tiles(&c), 30);
+    float *x = frand(&r, nx, -1, 1), *w = frand(&r, 9 * block, -0.3, 0.3);
+    float *b = frand(&r, (size_t)c.cout, -1, 1), *dy = frand(&r, ny, -1, 1);
+    float *u = falloc(16 * block), *want = falloc(nx > ny ? nx : ny), *got = falloc(nx > ny ? nx : ny);
+    float *buf = falloc(seqrt_winograd_buffer_floats(&c, 30));
+    float *ue[16];
+    for (int e = 0; e < 16; e++)
+        ue[e] = u + (size_t)e * block;
+    for (int dx = 0; dx < 2; dx++) {
+        seqrt_winograd_weights(&c, w, dx, ue);
+        for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+            float *out = i ? got : want;
+            if (dx)
+                seqrt_winograd_dx_sample(g, &c, dy, (const float *const *)ue, out, buf,
+                                         chunks[i]);
+            else
+                seqrt_winograd_sample(g, &c, x, (const float *const *)ue, b, out, buf,
+                                      chunks[i]);
+            if (i)
+                assert_memory_equal(got, want, (dx ? nx : ny) * sizeof *got);
+        }
+    }
+    free(x); free(w); free(b); free(dy); free(u); free(want); free(got); free(buf);
 }
 
 /* Every GEMM path (and CBLAS) computes the same convolution (to float
@@ -530,6 +718,8 @@ int main(void)
         cmocka_unit_test(conv_threads),
         cmocka_unit_test(conv_paths),
         cmocka_unit_test(conv_in_place),
+        cmocka_unit_test(conv_winograd),
+        cmocka_unit_test(conv_winograd_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

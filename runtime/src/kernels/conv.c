@@ -109,8 +109,60 @@
  *   the separate pass): conv1 backward 0.123-0.125 -> 0.086-0.092 ms
  *   (three rounds alternated, load average 1.8).
  *
+ *   Winograd F(2x2, 3x3) (2026-12-02, conv_winograd.c). The in-place
+ *   products above run at about 90 % of the core's sgemm ceiling, and
+ *   perf of the 1-thread trainer put conv2's forward and dx GEMMs
+ *   (xw_runs) at 38 % of an epoch and col2im at 2 %: only fewer
+ *   multiply-adds could make them faster. On the AVX-512 path, for a 3x3
+ *   kernel with stride 1 and no dilation and cin and cout multiples of 16
+ *   (the GEMMs' and the transforms' vectors), the forward and dx go
+ *   through Winograd F(2x2, 3x3): per 2x2 block of outputs 16 products
+ *   per channel pair instead of 36. conv2's forward needs 1.18 M
+ *   multiply-adds a sample instead of 2.65 M, and so does its dx (the
+ *   same tiles, each step transposed), with no col2im. dW stays the
+ *   in-place GEMM.
+ *   The sums are not im2col's (tests/runtime/test_conv.c, conv_winograd:
+ *   worst error on the output's scale 1.6-3.6e-7 against the double
+ *   definition, the im2col path 1.1-7.1e-7), but each output's are fixed,
+ *   so the bits are the same for every thread count. It is used only when
+ *   the transformed weights and the buffers fit in the call's scratch,
+ *   laid out by the shape and batch alone ("Winograd's scratch" below);
+ *   else the paths above. conv_paths --layers, fastest of 200, the
+ *   version before (3e4c388) and this one alternated three times (load
+ *   average 1.7-1.8 from other jobs; 2 threads when the second core was
+ *   free; Winograd turned off in this version, the first line per layer
+ *   of conv_paths --layers, gives the "before" times):
+ *
+ *     conv2               before            Winograd
+ *     1 thread  forward   0.741-0.749 ms    0.475-0.482 ms
+ *     1 thread  backward  1.697-1.709       1.359-1.403
+ *     2 threads forward   0.367-0.372       0.294-0.305
+ *     2 threads backward  0.856-0.860       0.708-0.715
+ *     both layers, 1 thr  2.598-2.617       2.002-2.041
+ *     both layers, 2 thr  1.306-1.314       1.085-1.108
+ *
+ *   The trainer (models/mnist_cnn_bn.seq, data/mnist-digits, the
+ *   history's seconds of 3 epochs, before and after alternated three
+ *   times, load average 1.6-2.5): 1 thread 0.98-1.06 s an epoch before,
+ *   0.82-0.88 s after; 2 threads 0.50-0.68 s before, 0.43-0.59 s after.
+ *   perf of that trainer (1 thread): xw_runs (now conv2's Winograd
+ *   products) 21 % of an epoch instead of 38 %, col2im gone, the
+ *   transforms about 9 %. Validation accuracy after 2 epochs 0.9635,
+ *   as before; the history is the same on 1 and 2 threads to the last
+ *   digit.
+ *
+ *   The backward gains less: its dW (0.85 ms) is unchanged. The
+ *   forward gains less on 2 threads than on 1 (0.29-0.30 against 0.48
+ *   ms): the weights' transform runs on the calling thread before the
+ *   split, and the other core then reads U (128 KB) from the first one's
+ *   cache; transforming the weights once (a timing experiment, not a
+ *   result) gave 0.26-0.27 ms. A copy of U per part would avoid that,
+ *   at 16 cin cout more floats of scratch per part.
+ *
  * Threads: forward splits the batch by samples; backward by the fixed
- * groups of samples, then the final sums by element ranges. A 1x1 kernel
+ * groups of samples, then the final sums by element ranges. Winograd's
+ * forward runs per sample in the forward's parts, its dx per sample in
+ * the backward's groups, after the sample's dW. A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
  * and dx its dcol. im2col is left for strides and dilations above 1, and
  * for CBLAS (SEQRT_KERNELS=blas).
@@ -649,7 +701,92 @@ typedef struct conv_job {
     int                       batch, groups, per_group, pointwise, direct, implicit;
     const float              *x, *w, *b, *dy, *wt;
     float                    *y, *dx, *dw, *db, *scratch, *slots;
+    /* Winograd (conv_winograd.c), forward or dx: the weights' 16 blocks,
+     * and where the buffers of sample (forward) or group (backward) i
+     * begin: wino_base + i * wino_stride (backward: the padded copy for
+     * dW, then the buffer) */
+    size_t                    wino; /* the chunk of tiles, or 0: no Winograd */
+    float                    *u[16], *wino_base;
+    size_t                    wino_stride, wino_pad;
 } conv_job;
+
+/* ----------------------------------------------- Winograd's scratch */
+
+/* Winograd's layout in the call's scratch, a function of the shape and
+ * the batch only (so is the choice: it must not depend on the threads).
+ * Forward: U [16][cin][cout] at the start, then one buffer per sample
+ * (a thread part uses its first sample's, as the im2col rows).
+ * Backward: U' blocks 0-8 in dw, which the groups' sums overwrite only
+ * at the end (it held w^T for the GEMM dx before) and blocks 9-15 at the
+ * start of the scratch, then per group of samples the padded copy the
+ * in-place dW reads (when the layer pads) and the buffer; the groups'
+ * slots of dW sums stay where they were, after the batch's P*K floats. */
+static int dw_groups(int batch, int groups, int *per)
+{
+    /* one sample per group, or at most batch / 2 groups: a group of
+     * several samples needs a spare slot besides its own */
+    if (groups < batch)
+        groups = groups < batch / 2 ? groups : batch / 2;
+    if (groups < 1)
+        groups = 1;
+    if (groups > batch)
+        groups = batch;
+    *per = (batch + groups - 1) / groups;
+    return (batch + *per - 1) / *per;
+}
+
+static size_t pad_floats(const seqrt_conv2d_shape *c)
+{
+    return implicit_pads(c) ? (size_t)(c->oh + 2) * (size_t)(c->ow + 2) * (size_t)c->cin : 0;
+}
+
+/* The chunk of tiles (conv_winograd.c) is the largest up to WINO_CHUNK
+ * (and the sample's tiles) whose buffers fit; 0 when not even one tile's
+ * does: no Winograd. */
+enum { WINO_CHUNK = 12 };
+
+static size_t wino_chunk(const seqrt_conv2d_shape *wc, size_t room)
+{
+    const size_t tiles = seqrt_winograd_tiles(wc), per = seqrt_winograd_buffer_floats(wc, 1);
+    size_t fit = room / per;
+    if (fit > WINO_CHUNK)
+        fit = WINO_CHUNK;
+    return fit < tiles ? fit : tiles;
+}
+
+/* forward: room per sample for its buffer after U */
+static size_t wino_forward_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                                 int batch)
+{
+    const size_t n = (size_t)batch, all = n * seqrt_conv2d_scratch_per_sample(c);
+    const size_t u = seqrt_winograd_weights_floats(c);
+    if (!seqrt_winograd_shape_ok(g, c) || u > all)
+        return 0;
+    return wino_chunk(c, (all - u) / n);
+}
+
+/* backward: room per group for its buffer after U's blocks 9-15 and the
+ * group's padded copy, in the batch's P*K floats before the slots */
+static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
+                            int groups)
+{
+    const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
+    const size_t u = 7 * (size_t)c->cin * (size_t)c->cout;
+    if (!seqrt_winograd_shape_ok(g, c) || u > all)
+        return 0;
+    const size_t room = (all - u) / (size_t)groups;
+    return room > pad_floats(c) ? wino_chunk(c, room - pad_floats(c)) : 0;
+}
+
+int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx)
+{
+    const seqrt_gemm_ops *g = seqrt_gemm_kernels();
+    int per;
+    if (batch <= 0)
+        return 0;
+    return dx ? wino_dx_chunk(g, c, batch, dw_groups(batch, DW_GROUPS, &per)) > 0
+              : wino_forward_chunk(g, c, batch) > 0;
+}
 
 /* split over the threads? our kernels only (CBLAS has its own threads),
  * more than one sample, and enough work */
@@ -679,6 +816,12 @@ static void forward_part(void *arg, int part, int parts)
     float *cn = j->scratch + lo * P * K;
     for (size_t n = lo; n < hi; n++) {
         const float *col = j->x + n * in_size;
+        if (j->wino) {
+            seqrt_winograd_sample(j->g, c, col, (const float *const *)j->u, j->b,
+                                  j->y + n * P * (size_t)c->cout,
+                                  j->wino_base + lo * j->wino_stride, j->wino);
+            continue;
+        }
         if (j->direct) {
             pad_sample(c, col, cn);
             direct_forward(c, cn, j->w, j->b, j->y + n * P * (size_t)c->cout);
@@ -708,6 +851,15 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
                   .y = y, .scratch = scratch};
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
+    j.wino = wino_forward_chunk(j.g, c, batch);
+    if (j.wino) { /* see "Winograd's scratch" */
+        const size_t block = (size_t)c->cin * (size_t)c->cout;
+        for (int e = 0; e < 16; e++)
+            j.u[e] = scratch + (size_t)e * block;
+        seqrt_winograd_weights(c, w, 0, j.u);
+        j.wino_base = scratch + 16 * block;
+        j.wino_stride = seqrt_winograd_buffer_floats(c, j.wino);
+    }
     run(split(j.g, batch, c), forward_part, &j);
 }
 
@@ -781,8 +933,9 @@ static void backward_part(void *arg, int part, int parts)
         if (n1 > (size_t)j->batch)
             n1 = (size_t)j->batch;
         float *slot = j->slots + gi * S, *spare = j->slots + ((size_t)j->groups + gi) * S;
-        /* one im2col / dcol buffer per group, its first sample's */
-        float *coln = j->scratch + n0 * P * K;
+        /* one im2col / dcol buffer per group, its first sample's; with
+         * Winograd's dx the group's padded copy, then its buffer */
+        float *coln = j->wino ? j->wino_base + gi * j->wino_stride : j->scratch + n0 * P * K;
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
@@ -804,6 +957,11 @@ static void backward_part(void *arg, int part, int parts)
             if (!j->dx)
                 continue;
             float *dxn = j->dx + n * in_size;
+            if (j->wino) { /* dx: Winograd's transforms transposed */
+                seqrt_winograd_dx_sample(j->g, c, dyn, (const float *const *)j->u, dxn,
+                                         coln + j->wino_pad, j->wino);
+                continue;
+            }
             if (j->pointwise) { /* dx is dcol */
                 mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, dxn);
                 continue;
@@ -843,23 +1001,25 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
     if (batch <= 0)
         return;
     const size_t K = conv_k(c), cout = (size_t)c->cout;
-    /* one sample per group, or at most batch / 2 groups: a group of
-     * several samples needs a spare slot besides its own */
-    if (groups < batch)
-        groups = groups < batch / 2 ? groups : batch / 2;
-    if (groups < 1)
-        groups = 1;
-    if (groups > batch)
-        groups = batch;
-    int per = (batch + groups - 1) / groups;
+    int per;
+    groups = dw_groups(batch, groups, &per);
     conv_job j = {.g = seqrt_gemm_kernels(), .c = c, .batch = batch, .per_group = per,
-                  .groups = (batch + per - 1) / per,
+                  .groups = groups,
                   .pointwise = seqrt_conv2d_is_pointwise(c), .x = x, .w = w, .dy = dy,
                   .dx = dx, .dw = dw, .db = db, .scratch = scratch,
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
-    if (dx) {
+    j.wino = dx ? wino_dx_chunk(j.g, c, batch, groups) : 0;
+    if (j.wino) { /* see "Winograd's scratch" */
+        const size_t block = (size_t)c->cin * cout;
+        for (int e = 0; e < 16; e++)
+            j.u[e] = e < 9 ? dw + (size_t)e * block : scratch + (size_t)(e - 9) * block;
+        seqrt_winograd_weights(c, w, 1, j.u);
+        j.wino_pad = pad_floats(c);
+        j.wino_base = scratch + 7 * block;
+        j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(c, j.wino);
+    } else if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */
         for (size_t k = 0; k < K; k++)

@@ -11,6 +11,8 @@
 
 #include "seqrt.h"
 
+#include "kernels/gemm.h"
+
 /* One sample's im2col: col[P, K], row p = (oy, ox) holds the receptive
  * field in the weights' order (ky, kx, ci); padded cells are 0. So the
  * convolution is col[P, K] w[K, cout]. */
@@ -33,5 +35,55 @@ int seqrt_conv2d_is_pointwise(const seqrt_conv2d_shape *c);
 void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const float *x,
                                   const float *w, const float *dy, float *dx, float *dw,
                                   float *db, float *scratch, int groups);
+
+/* ------------------------------ Winograd F(2x2, 3x3) (conv_winograd.c) */
+
+/* 1 when conv.c runs this call's forward (dx = 0) or its dx (dx = 1)
+ * through Winograd F(2x2, 3x3): the shape qualifies
+ * (seqrt_winograd_shape_ok) and the transformed weights and the buffers
+ * fit in the call's scratch, a rule of the shape and batch only (conv.c
+ * has the layout). For the tests, which must know which path they test. */
+int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx);
+
+/* The shape alone: the kernels g on the AVX-512 path, a 3x3 kernel,
+ * stride 1, no dilation, cin and cout multiples of 16; and Winograd not
+ * turned off. */
+int seqrt_winograd_shape_ok(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c);
+
+/* Off (0) or on (1, the default): for the tests and bench/conv_paths.c,
+ * which compare the im2col-order paths bit for bit or time the paths
+ * against each other. Not to be called while a kernel runs. */
+void seqrt_winograd_enable(int on);
+
+/* Tiles of one sample's output (2x2 each, partial at odd edges); floats
+ * of one sample's working buffer (V and M for `chunk` tiles at a time,
+ * forward or dx); floats of the transformed weights U (16 blocks of
+ * cin * cout). */
+size_t seqrt_winograd_tiles(const seqrt_conv2d_shape *c);
+size_t seqrt_winograd_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk);
+size_t seqrt_winograd_weights_floats(const seqrt_conv2d_shape *c);
+
+/* u[e] (e = 0..15, each a [cin, cout] block) = G g G^T of w[3, 3, cin,
+ * cout] for the forward (transposed = 0); for dx (transposed = 1) each
+ * block transposed, [cout, cin]. */
+void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int transposed,
+                            float *const u[16]);
+
+/* y[oh, ow, cout] = one sample's convolution x[h, w, cin] with the
+ * weights transformed as u (+ b when not NULL), c the layer's shape,
+ * `chunk` (>= 1) tiles at a time; buf:
+ * seqrt_winograd_buffer_floats(c, chunk) floats. The chunk changes no
+ * bit of y. */
+void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                           const float *x, const float *const u[16], const float *b,
+                           float *y, float *buf, size_t chunk);
+
+/* dx[h, w, cin] (overwritten) = one sample's input gradient from dy[oh,
+ * ow, cout], c the layer's shape, ut from seqrt_winograd_weights(c, w, 1,
+ * ut); buf: seqrt_winograd_buffer_floats(c, chunk) floats. The chunk
+ * changes no bit of dx. */
+void seqrt_winograd_dx_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                              const float *dy, const float *const ut[16], float *dx,
+                              float *buf, size_t chunk);
 
 #endif /* SEQRT_CONV_H */
