@@ -6,6 +6,7 @@
 # (Debian's dataset-fashion-mnist), with 1 and with 2 threads, then the same
 # network and recipe in PyTorch (bench/peers/pytorch_mnist.py --model cnn) with 1 and 2
 # threads, and prints seconds per epoch, GFLOP/s (conv + dense FLOPs counted
+# as a direct convolution's, also for seqc's Winograd layers: an effective rate;
 # from the model's shapes), peak RSS and the final validation accuracy, and
 # the issue's target. Every timed program runs with OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE unset (bench/common.sh).
@@ -161,6 +162,8 @@ OTHERS=$(calc "%.2f" "(($(machine_cpu) - $START_MACHINE) - ($(own_cpu) - $START_
 say ""
 say "== Results (batch 32; s/epoch: median over epochs 2..E, epoch 1 when E = 1; GFLOP/s: conv + dense FLOPs"
 say "   per epoch over s/epoch; RSS: peak, MB; val acc: final validation accuracy, seed $SEED)"
+say "   (the FLOPs are a direct convolution's: seqc's 3x3 stride-1 layers of 16+ channels run as Winograd"
+say "   F(2x2, 3x3) on AVX-512, with fewer multiply-adds, so its GFLOP/s is an effective rate)"
 say "other processes used $OTHERS of $(nproc) cores on average during the runs (load average at start $START_LOAD, at end $END_LOAD)"
 say ""
 say "| impl    | data    | epochs | threads | s/epoch | sample/s | GFLOP/s | RSS MB | val acc |"
