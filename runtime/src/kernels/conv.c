@@ -708,6 +708,7 @@ typedef struct conv_job {
     size_t                    wino; /* the chunk of tiles, or 0: no Winograd */
     float                    *u[16], *wino_base;
     size_t                    wino_stride, wino_pad;
+    int                       wino_dw; /* backward: dW through Winograd too */
 } conv_job;
 
 /* ----------------------------------------------- Winograd's scratch */
@@ -766,7 +767,8 @@ static size_t wino_forward_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_sha
 }
 
 /* backward: room per group for its buffer after U's blocks 9-15 and the
- * group's padded copy, in the batch's P*K floats before the slots */
+ * group's padded copy (GEMM dW) or its dU (Winograd dW), in the batch's
+ * P*K floats before the slots */
 static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
                             int groups)
 {
@@ -778,14 +780,37 @@ static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c
     return room > pad_floats(c) ? wino_chunk(c, room - pad_floats(c)) : 0;
 }
 
+/* Winograd's dW (with its dx): per group dU [16][cin][cout], then the
+ * buffer of seqrt_winograd_dw_buffer_floats; the chunk, or 0 when not
+ * even one tile's buffer fits beside dU (then the GEMM dW) */
+static size_t wino_dw_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
+                            int groups)
+{
+    const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
+    const size_t u = 7 * (size_t)c->cin * (size_t)c->cout, du = seqrt_winograd_weights_floats(c);
+    if (!seqrt_winograd_shape_ok(g, c) || u > all)
+        return 0;
+    const size_t room = (all - u) / (size_t)groups;
+    if (room <= du)
+        return 0;
+    const size_t per = seqrt_winograd_dw_buffer_floats(c, 1), tiles = seqrt_winograd_tiles(c);
+    size_t fit = (room - du) / per;
+    if (fit > WINO_CHUNK)
+        fit = WINO_CHUNK;
+    return fit < tiles ? fit : tiles;
+}
+
 int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx)
 {
     const seqrt_gemm_ops *g = seqrt_gemm_kernels();
     int per;
     if (batch <= 0)
         return 0;
-    return dx ? wino_dx_chunk(g, c, batch, dw_groups(batch, DW_GROUPS, &per)) > 0
-              : wino_forward_chunk(g, c, batch) > 0;
+    if (!dx)
+        return wino_forward_chunk(g, c, batch) > 0;
+    const int groups = dw_groups(batch, DW_GROUPS, &per);
+    const int dw = wino_dw_chunk(g, c, batch, groups) > 0;
+    return dx == 2 ? dw : dw || wino_dx_chunk(g, c, batch, groups) > 0;
 }
 
 /* split over the threads? our kernels only (CBLAS has its own threads),
@@ -936,6 +961,20 @@ static void backward_part(void *arg, int part, int parts)
         /* one im2col / dcol buffer per group, its first sample's; with
          * Winograd's dx the group's padded copy, then its buffer */
         float *coln = j->wino ? j->wino_base + gi * j->wino_stride : j->scratch + n0 * P * K;
+        if (j->wino_dw) { /* the group's dU, then the buffer (see "Winograd's scratch") */
+            float *du = coln, *buf = coln + seqrt_winograd_weights_floats(c);
+            for (size_t n = n0; n < n1; n++) {
+                const float *dyn = j->dy + n * P * cout;
+                seqrt_winograd_dw_sample(j->g, c, j->x + n * in_size, dyn,
+                                         (const float *const *)j->u,
+                                         j->dx ? j->dx + n * in_size : NULL, du, n > n0, buf,
+                                         j->wino);
+                if (j->db)
+                    db_sample(j->g, P, cout, dyn, slot + K * cout, spare + K * cout, n > n0);
+            }
+            seqrt_winograd_dw_finish(c, du, slot);
+            continue;
+        }
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
@@ -1010,15 +1049,25 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
-    j.wino = dx ? wino_dx_chunk(j.g, c, batch, groups) : 0;
+    /* dW through Winograd whether or not dx is wanted (the same chunk:
+     * the same bits of dW); dx alone through it when dU does not fit */
+    j.wino = wino_dw_chunk(j.g, c, batch, groups);
+    j.wino_dw = j.wino > 0;
+    if (!j.wino)
+        j.wino = dx ? wino_dx_chunk(j.g, c, batch, groups) : 0;
     if (j.wino) { /* see "Winograd's scratch" */
         const size_t block = (size_t)c->cin * cout;
         for (int e = 0; e < 16; e++)
             j.u[e] = e < 9 ? dw + (size_t)e * block : scratch + (size_t)(e - 9) * block;
-        seqrt_winograd_weights(c, w, 1, j.u);
-        j.wino_pad = pad_floats(c);
+        if (dx)
+            seqrt_winograd_weights(c, w, 1, j.u);
         j.wino_base = scratch + 7 * block;
-        j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(c, j.wino);
+        if (j.wino_dw) {
+            j.wino_stride = 16 * block + seqrt_winograd_dw_buffer_floats(c, j.wino);
+        } else {
+            j.wino_pad = pad_floats(c);
+            j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(c, j.wino);
+        }
     } else if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */
