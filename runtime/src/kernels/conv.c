@@ -151,7 +151,7 @@
  *   as before; the history is the same on 1 and 2 threads to the last
  *   digit.
  *
- *   The backward gains less: its dW (0.85 ms) is unchanged. The
+ *   The backward gained less: its dW (0.85 ms) was unchanged. The
  *   forward gains less on 2 threads than on 1 (0.29-0.30 against 0.48
  *   ms): the weights' transform runs on the calling thread before the
  *   split, and the other core then reads U (128 KB) from the first one's
@@ -159,10 +159,43 @@
  *   result) gave 0.26-0.27 ms. A copy of U per part would avoid that,
  *   at 16 cin cout more floats of scratch per part.
  *
+ *   Winograd's dW (2026-12-02, later). The gradient of y = A^T [(G g G^T)
+ *   (.) (B^T d B)] A with respect to g is G^T [sum over the tiles of
+ *   (B^T d B) (.) (A dY A^T)] G: per group of samples dU[e] = sum of
+ *   V[e]^T Z[e] over its samples' tiles (16 xtdy GEMMs: m = cin, n =
+ *   cout, the tiles the sum), V the forward's input transform of x's
+ *   tiles and Z the dx's transform of dy's, then the group's dW = G^T dU G
+ *   into its slot, so sum_part adds the groups as before. It runs in the
+ *   dx's pass over each sample (one Z for both), 36 tiles a chunk at
+ *   conv2; conv2's dW needs 1.18 M multiply-adds a sample, not 2.65 M.
+ *   dW's bits are not the GEMM's, but its order is fixed (the samples of
+ *   a group ascending, each sample's chunks in raster order, each chunk's
+ *   product summed from 0 and then added): the same for every thread
+ *   count. Against the double definition (test_conv, conv_winograd) its
+ *   error on max |dW| is 1.6-3.3e-7, the GEMM's 1.4-6.2e-7. It needs the
+ *   group's dU, 16 cin cout floats (128 KB at conv2), in the scratch
+ *   ("Winograd's scratch"): at batch 32 there is room, at conv2's batch
+ *   1 not (the GEMM dW then, with Winograd's dx). conv_paths --layers,
+ *   fastest of 200, the version before (1f82785) and this one alternated
+ *   three times (load average 1.3-1.4):
+ *
+ *     conv2               before            Winograd dW
+ *     1 thread  backward  1.354-1.404 ms    1.082-1.123 ms
+ *     2 threads backward  0.706-0.721       0.569-0.574
+ *     both layers, 1 thr  1.990-2.054       1.716-1.777
+ *     both layers, 2 thr  1.090-1.106       0.945-0.958
+ *
+ *   The trainer (as above, three rounds alternated, load average
+ *   1.3-1.9): 1 thread 0.82-0.92 s an epoch before, 0.62-0.83 s after;
+ *   2 threads 0.52-0.61 s before, 0.49-0.60 s after. Validation accuracy
+ *   after 2 epochs 0.9655 (0.962 before: other roundings); the history is
+ *   the same on 1 and 2 threads to the last digit.
+ *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. Winograd's
- * forward runs per sample in the forward's parts, its dx per sample in
- * the backward's groups, after the sample's dW. A 1x1 kernel
+ * forward runs per sample in the forward's parts, its dW and dx per
+ * sample in the backward's groups (its dx after the sample's GEMM dW
+ * when dU does not fit). A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
  * and dx its dcol. im2col is left for strides and dilations above 1, and
  * for CBLAS (SEQRT_KERNELS=blas).
@@ -719,9 +752,13 @@ typedef struct conv_job {
  * (a thread part uses its first sample's, as the im2col rows).
  * Backward: U' blocks 0-8 in dw, which the groups' sums overwrite only
  * at the end (it held w^T for the GEMM dx before) and blocks 9-15 at the
- * start of the scratch, then per group of samples the padded copy the
- * in-place dW reads (when the layer pads) and the buffer; the groups'
- * slots of dW sums stay where they were, after the batch's P*K floats. */
+ * start of the scratch (kept free when dx is not wanted), then per group
+ * of samples either Winograd's dU [16][cin][cout] and the dW + dx
+ * buffer (seqrt_winograd_dw_buffer_floats) or, when those do not fit,
+ * the padded copy the in-place dW reads (when the layer pads) and the dx
+ * buffer; the groups' slots of dW sums stay where they were, after the
+ * batch's P*K floats. Whether dW goes through Winograd does not depend
+ * on dx (so dW has the same bits with and without dx). */
 static int dw_groups(int batch, int groups, int *per)
 {
     /* one sample per group, or at most batch / 2 groups: a group of

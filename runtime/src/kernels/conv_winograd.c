@@ -1,7 +1,7 @@
 /*
  * conv_winograd.c: 3x3 stride-1 convolutions as Winograd F(2x2, 3x3)
  * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
- * 2015), on the AVX-512 path, for conv.c's forward and its dx.
+ * 2015), on the AVX-512 path, for conv.c's forward, its dx and its dW.
  *
  * Why. At stride 1 conv.c's products already read the input in place
  * (gemm.h xw_runs) at about 90 % of this core's sgemm ceiling, so the
@@ -46,6 +46,28 @@
  * cells a tile instead of 16. The price is an add into dx per cell and
  * tile (the 4x4 blocks overlap by 2), in a fixed order, so the bits are
  * still those of the sample alone.
+ *
+ * dW: the gradient with respect to the kernel g of the forward's y = A^T
+ * [(G g G^T) (.) V] A is G^T [sum over the tiles of V (.) dM] G, dM =
+ * A dY A^T as for dx (the elementwise product's adjoint in U, then G g
+ * G^T's):
+ *   dU[e][ci][co] += V[e]^T dM[e]     16 GEMMs (gemm.h xtdy_runs: the
+ *                                     tiles the sum, m = cin, n = cout)
+ *   dW[ky][kx][ci][co] = (G^T dU G)   per (ci, co), once a group of
+ *                                     samples (dU is linear in the sum)
+ * with G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]. It runs in the
+ * dx's pass (seqrt_winograd_dw_sample): per chunk of tiles dM from dy,
+ * V from x (input_chunk, as the forward), dU's products, then dx's from
+ * the same dM; buffers [16][chunk] of (cin + cout + cin) floats. Each
+ * chunk's product is summed from 0, the tiles ascending, then added to
+ * dU (xtdy_runs' add), so dW's bits depend on the chunk, which conv.c
+ * fixes by the shape and batch (36 tiles at conv2: a longer sum per add
+ * than 12, 1.10 against 1.14 ms for conv2's backward), never the threads.
+ * conv2 needs 1.18 M multiply-adds a sample for dW instead of the GEMM's
+ * 2.65 M: its backward went from 1.35-1.40 to 1.08-1.12 ms on one core
+ * (conv.c's header has the table). Error against the double definition
+ * on max |dW|: 1.6-3.3e-7, the GEMM's 1.4-6.2e-7 (test_conv,
+ * conv_winograd).
  *
  * Numbers. Every output is a fixed sequence of float operations (the
  * transforms in a fixed order, the GEMM's fixed chain of fused multiply-
