@@ -157,7 +157,15 @@
  *   split, and the other core then reads U (128 KB) from the first one's
  *   cache; transforming the weights once (a timing experiment, not a
  *   result) gave 0.26-0.27 ms. A copy of U per part would avoid that,
- *   at 16 cin cout more floats of scratch per part.
+ *   at 16 cin cout more floats of scratch per part. Now (later the same
+ *   day) each thread part transforms the weights itself into its first
+ *   sample's room when U and a buffer of the same chunk fit there (conv2:
+ *   59,968 floats a sample, U 32,768, the buffer 18,432), else U is
+ *   shared as before; the same U bits either way. conv_paths --layers,
+ *   five rounds alternated, 2 threads: conv2's forward 0.289-0.313 ms
+ *   with U shared, 0.243-0.296 with U per part (0.289-0.297 against
+ *   0.243-0.245 in the three quiet rounds); 1 thread the same
+ *   (0.475-0.571 against 0.478-0.565).
  *
  *   Winograd's dW (2026-12-02, later). The gradient of y = A^T [(G g G^T)
  *   (.) (B^T d B)] A with respect to g is G^T [sum over the tiles of
@@ -742,14 +750,19 @@ typedef struct conv_job {
     float                    *u[16], *wino_base;
     size_t                    wino_stride, wino_pad;
     int                       wino_dw; /* backward: dW through Winograd too */
+    int                       wino_own_u; /* forward: U per part, in its first sample's room */
 } conv_job;
 
 /* ----------------------------------------------- Winograd's scratch */
 
 /* Winograd's layout in the call's scratch, a function of the shape and
  * the batch only (so is the choice: it must not depend on the threads).
- * Forward: U [16][cin][cout] at the start, then one buffer per sample
- * (a thread part uses its first sample's, as the im2col rows).
+ * Forward: when a sample's room holds U [16][cin][cout] and a buffer of
+ * the chunk the shared layout would have, each sample's room is U then
+ * the buffer, and a thread part transforms the weights into its first
+ * sample's U and uses that buffer; else U at the start, then one buffer
+ * per sample (a thread part uses its first sample's, as the im2col
+ * rows).
  * Backward: U' blocks 0-8 in dw, which the groups' sums overwrite only
  * at the end (it held w^T for the GEMM dx before) and blocks 9-15 at the
  * start of the scratch (kept free when dx is not wanted), then per group
@@ -809,6 +822,15 @@ static size_t wino_forward_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_sha
     if (!seqrt_winograd_shape_ok(g, c) || u > all)
         return 0;
     return wino_chunk(c, (all - u) / n);
+}
+
+/* forward: each thread part transforms the weights itself, into its
+ * first sample's room, when U and a buffer of the same chunk fit there:
+ * then no core reads U from the other's cache */
+static int wino_forward_own_u(const seqrt_conv2d_shape *c, size_t chunk)
+{
+    const size_t per = seqrt_conv2d_scratch_per_sample(c), u = seqrt_winograd_weights_floats(c);
+    return per > u && wino_chunk(c, per - u) == chunk;
 }
 
 /* backward: room per group for its buffer after U's blocks 9-15 and the
@@ -884,12 +906,21 @@ static void forward_part(void *arg, int part, int parts)
     /* one im2col buffer per part, the slot of its first sample: reused
      * for each sample it stays in L2 (see the header) */
     float *cn = j->scratch + lo * P * K;
+    float *u[16], *wbuf = j->wino ? j->wino_base + lo * j->wino_stride : NULL;
+    for (int e = 0; e < 16; e++)
+        u[e] = j->u[e];
+    if (j->wino_own_u && lo < hi) { /* this part's U, then its buffer */
+        const size_t block = (size_t)c->cin * (size_t)c->cout;
+        for (int e = 0; e < 16; e++)
+            u[e] = wbuf + (size_t)e * block;
+        seqrt_winograd_weights(c, j->w, 0, u);
+        wbuf += 16 * block;
+    }
     for (size_t n = lo; n < hi; n++) {
         const float *col = j->x + n * in_size;
         if (j->wino) {
-            seqrt_winograd_sample(j->g, c, col, (const float *const *)j->u, j->b,
-                                  j->y + n * P * (size_t)c->cout,
-                                  j->wino_base + lo * j->wino_stride, j->wino);
+            seqrt_winograd_sample(j->g, c, col, (const float *const *)u, j->b,
+                                  j->y + n * P * (size_t)c->cout, wbuf, j->wino);
             continue;
         }
         if (j->direct) {
@@ -922,7 +953,11 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
     j.wino = wino_forward_chunk(j.g, c, batch);
-    if (j.wino) { /* see "Winograd's scratch" */
+    j.wino_own_u = j.wino && wino_forward_own_u(c, j.wino);
+    if (j.wino_own_u) { /* see "Winograd's scratch" */
+        j.wino_base = scratch;
+        j.wino_stride = seqrt_winograd_weights_floats(c) + seqrt_winograd_buffer_floats(c, j.wino);
+    } else if (j.wino) {
         const size_t block = (size_t)c->cin * (size_t)c->cout;
         for (int e = 0; e < 16; e++)
             j.u[e] = scratch + (size_t)e * block;
