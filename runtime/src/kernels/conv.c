@@ -196,7 +196,7 @@
  *   The trainer (as above, three rounds alternated, load average
  *   1.3-1.9): 1 thread 0.82-0.92 s an epoch before, 0.62-0.83 s after;
  *   2 threads 0.52-0.61 s before, 0.49-0.60 s after. Again with the
- *   forward's U per part (below; load average 1.7-1.9): 1 thread
+ *   forward's U per part (above; load average 1.7-1.9): 1 thread
  *   0.74-0.87 s before, 0.69-0.74 s after; 2 threads 0.49-0.55 s
  *   before, 0.47-0.55 s after (the 2-thread epoch gains little: the
  *   conv layers are a smaller part of it). Validation accuracy
