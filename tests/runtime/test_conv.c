@@ -60,6 +60,7 @@ static const conv_case cases[] = {
     {3, 7, 9, 1, 3, 3, 20, 1, 1, 1, 1, 1}, /* 3x3 on 1 channel, same (direct) */
     {2, 6, 5, 1, 3, 3, 37, 1, 1, 1, 1, 0}, /* 3x3 on 1 channel, valid, 37 filters */
     {2, 4, 5, 16, 3, 3, 16, 1, 1, 1, 1, 1}, /* 3x3 same, 16 channels (Winograd) */
+    {2, 7, 7, 16, 3, 3, 16, 1, 1, 1, 1, 1}, /* the same, room for Winograd's dW (last) */
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -198,6 +199,8 @@ static void conv_forward_torch(void **state)
     }
 }
 
+static int avx512_in_use(void);
+
 static void conv_gradcheck(void **state)
 {
     (void)state;
@@ -211,6 +214,8 @@ static void conv_gradcheck(void **state)
         float *b = frand(&r, nb, -1, 1), *dy = frand(&r, ny, -1, 1);
         float *dx = falloc(nx), *dw = falloc(nw), *db = falloc(nb);
         float *scratch = scratch_for(&c, k->batch);
+        if (avx512_in_use() && s == N_CASES - 1)
+            assert_true(seqrt_conv2d_winograd(&c, k->batch, 2));
         /* dirty: gradients are written, not accumulated */
         for (size_t i = 0; i < nx; i++)
             dx[i] = 7.0f;
@@ -320,7 +325,8 @@ static void conv_threads(void **state)
         {32, 14, 14, 32, 3, 3, 64, 1, 1, 1, 1, 0},
         {5, 11, 9, 8, 3, 3, 16, 2, 2, 1, 1, 1},
         {7, 10, 10, 24, 1, 1, 40, 1, 1, 1, 1, 0},
-        {6, 9, 7, 16, 3, 3, 32, 1, 1, 1, 1, 1}, /* Winograd, odd sizes, same */
+        {6, 9, 7, 16, 3, 3, 32, 1, 1, 1, 1, 1}, /* Winograd, odd sizes, same; GEMM dW */
+        {12, 9, 7, 16, 3, 3, 32, 1, 1, 1, 1, 1}, /* the same with Winograd's dW */
     };
     static const int threads[] = {2, 3};
     trand r = {43};
@@ -332,7 +338,8 @@ static void conv_threads(void **state)
         seqrt_set_threads(1);
         if (avx512_in_use() && k->cin % 16 == 0) /* the Winograd shapes take it */
             assert_true(seqrt_conv2d_winograd(&c, k->batch, 0) &&
-                        seqrt_conv2d_winograd(&c, k->batch, 1));
+                        seqrt_conv2d_winograd(&c, k->batch, 1) &&
+                        seqrt_conv2d_winograd(&c, k->batch, 2) == (s != 4));
         conv_out one = conv_run(k->batch, &c, x, w, b, dy);
         for (size_t t = 0; t < 2; t++) {
             seqrt_set_threads(threads[t]);
@@ -452,17 +459,36 @@ static double scaled_err(const float *got, const double *want, size_t n)
     return worst / (big > 0.0 ? big : 1.0);
 }
 
+/* dW[ky, kx, ci, o] by the definition, in double */
+static double ref_dw_at(const seqrt_conv2d_shape *c, int batch, const double *x,
+                        const double *dy, int ky, int kx, int ci, int o)
+{
+    double s = 0.0;
+    for (int n = 0; n < batch; n++)
+        for (int oy = 0; oy < c->oh; oy++)
+            for (int ox = 0; ox < c->ow; ox++) {
+                int iy = oy - c->pad_top + ky, ix = ox - c->pad_left + kx;
+                if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w)
+                    continue;
+                s += x[(((size_t)n * c->h + iy) * c->w + ix) * c->cin + ci] *
+                     dy[(((size_t)n * c->oh + oy) * c->ow + ox) * c->cout + o];
+            }
+    return s;
+}
+
 typedef struct wino_errs {
-    double y, dx; /* scaled_err of y and dx */
+    double y, dx, dw, db; /* scaled_err of y, dx, dw and db */
 } wino_errs;
 
 static wino_errs wino_run(int batch, const seqrt_conv2d_shape *c, const float *x,
                           const float *w, const float *b, const float *dy, const double *yd,
-                          const double *dxd)
+                          const double *dxd, const double *dwd, const double *dbd)
 {
     size_t nx = (size_t)batch * c->h * c->w * c->cin, ny = n_y(c, batch);
     conv_out o = conv_run(batch, c, x, w, b, dy);
-    wino_errs e = {scaled_err(o.y, yd, ny), scaled_err(o.dx, dxd, nx)};
+    wino_errs e = {scaled_err(o.y, yd, ny), scaled_err(o.dx, dxd, nx),
+                   scaled_err(o.dw, dwd, (size_t)9 * c->cin * c->cout),
+                   scaled_err(o.db, dbd, (size_t)c->cout)};
     conv_out_free(o);
     return e;
 }
@@ -486,22 +512,42 @@ static wino_errs wino_run(int batch, const seqrt_conv2d_shape *c, const float *x
  * times the im2col path's error on the same data. Measured (2026-12-02,
  * this data): Winograd 1.6-3.6e-7, the im2col path 1.1-7.1e-7; at the
  * CNN's conv2, batch 3: y 2.7e-7 against 6.2e-7, dx 3.6e-7 against
- * 2.0e-7. */
+ * 2.0e-7.
+ *
+ * dW and db the same way, on the scale of max |dW|. The direct dW sums
+ * batch P products x dy per weight (up to 3,000 here); Winograd's sums
+ * the same number of tile products V Z, each V a sum of up to 4 x 4
+ * inputs and each Z of up to 2 x 2 dy (larger terms that cancel), then
+ * G^T dU G adds up to 16 dU per weight with halves. Those sums grow like
+ * a random walk, well within 2e-6 of max |dW|; a wrong transform entry or
+ * a dropped tile is off by 1e-2 or more (a sign flipped in G^T: 2.0 in
+ * the gradient check). Measured (2026-12-02, the rows with wdw): dW
+ * 1.6-3.3e-7 through Winograd against 1.4-6.2e-7 by the GEMM (at conv2,
+ * batch 3: 3.3e-7 against 3.1e-7). db is the same sum either way.
+ * SEQRT_TEST_VERBOSE=1 prints the errors. */
 static void conv_winograd(void **state)
 {
     (void)state;
     typedef struct {
-        int batch, h, w, cin, cout, pad_top, pad_left, oh, ow;
+        int batch, h, w, cin, cout, pad_top, pad_left, oh, ow, wdw;
     } wcase;
+    /* wdw: dW through Winograd too; its dU (16 cin cout floats a group of
+     * samples) fits beside the buffers only with enough of the scratch
+     * (P K floats a sample): not at 1 sample of conv2, nor at batch 3 of
+     * the small shapes, which the batch-32 rows repeat */
     static const wcase wc[] = {
-        /* N   h   w cin cout pt pl  oh  ow */
-        {1, 14, 14, 32, 64, 0, 0, 12, 12}, /* the CNN's conv2 */
-        {3, 14, 14, 32, 64, 0, 0, 12, 12},
-        {1, 28, 28, 16, 32, 1, 1, 28, 28}, /* same */
-        {3, 7, 9, 16, 48, 0, 0, 5, 7},     /* valid, odd outputs, cin 16 / cout 48 */
-        {3, 5, 5, 16, 48, 1, 1, 5, 5},     /* same, odd */
-        {3, 8, 7, 16, 16, 0, 1, 7, 6},     /* pads: bottom and left */
-        {3, 9, 6, 32, 16, 1, 0, 8, 5},     /* pads: top and right */
+        /* N   h   w cin cout pt pl  oh  ow wdw */
+        {1, 14, 14, 32, 64, 0, 0, 12, 12, 0}, /* the CNN's conv2 */
+        {3, 14, 14, 32, 64, 0, 0, 12, 12, 1},
+        {1, 28, 28, 16, 32, 1, 1, 28, 28, 1}, /* same */
+        {3, 7, 9, 16, 48, 0, 0, 5, 7, 0},     /* valid, odd outputs, cin 16 / cout 48 */
+        {3, 5, 5, 16, 48, 1, 1, 5, 5, 0},     /* same, odd */
+        {3, 8, 7, 16, 16, 0, 1, 7, 6, 1},     /* pads: bottom and left */
+        {3, 9, 6, 32, 16, 1, 0, 8, 5, 1},     /* pads: top and right */
+        {32, 7, 9, 16, 48, 0, 0, 5, 7, 1},    /* the four above, batch 32 */
+        {32, 5, 5, 16, 48, 1, 1, 5, 5, 1},
+        {32, 8, 7, 16, 16, 0, 1, 7, 6, 1},
+        {32, 9, 6, 32, 16, 1, 0, 8, 5, 1},
     };
     trand r = {61};
     for (size_t s = 0; s < sizeof wc / sizeof wc[0]; s++) {
@@ -511,9 +557,11 @@ static void conv_winograd(void **state)
                                 .pad_top = k->pad_top, .pad_left = k->pad_left,
                                 .oh = k->oh, .ow = k->ow};
         const int batch = k->batch;
-        if (avx512_in_use()) /* else the test checks the fallback */
+        if (avx512_in_use()) { /* else the test checks the fallback */
             assert_true(seqrt_conv2d_winograd(&c, batch, 0) &&
                         seqrt_conv2d_winograd(&c, batch, 1));
+            assert_int_equal(seqrt_conv2d_winograd(&c, batch, 2), k->wdw);
+        }
         size_t nx = (size_t)batch * c.h * c.w * c.cin, nw = (size_t)9 * c.cin * c.cout;
         size_t ny = n_y(&c, batch);
         /* Glorot-scale weights, as a trained layer's */
@@ -522,6 +570,7 @@ static void conv_winograd(void **state)
         float *b = frand(&r, (size_t)c.cout, -0.1, 0.1), *dy = frand(&r, ny, -1, 1);
         double *xd = widen(x, nx), *wd = widen(w, nw), *bd = widen(b, (size_t)c.cout);
         double *dyd = widen(dy, ny), *yd = dalloc(ny), *dxd = dalloc(nx);
+        double *dwd = dalloc(nw), *dbd = dalloc((size_t)c.cout);
         size_t i = 0;
         for (int n = 0; n < batch; n++)
             for (int oy = 0; oy < c.oh; oy++)
@@ -534,16 +583,33 @@ static void conv_winograd(void **state)
                 for (int ix = 0; ix < c.w; ix++)
                     for (int ci = 0; ci < c.cin; ci++)
                         dxd[i++] = ref_dx_at(&c, wd, dyd, n, iy, ix, ci);
-        wino_errs wino = wino_run(batch, &c, x, w, b, dy, yd, dxd);
+        i = 0;
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+                for (int ci = 0; ci < c.cin; ci++)
+                    for (int o = 0; o < c.cout; o++)
+                        dwd[i++] = ref_dw_at(&c, batch, xd, dyd, ky, kx, ci, o);
+        for (int o = 0; o < c.cout; o++) {
+            dbd[o] = 0.0;
+            for (size_t q = 0; q < ny / (size_t)c.cout; q++)
+                dbd[o] += dyd[q * (size_t)c.cout + (size_t)o];
+        }
+        wino_errs wino = wino_run(batch, &c, x, w, b, dy, yd, dxd, dwd, dbd);
         seqrt_winograd_enable(0);
-        wino_errs plain = wino_run(batch, &c, x, w, b, dy, yd, dxd);
+        wino_errs plain = wino_run(batch, &c, x, w, b, dy, yd, dxd, dwd, dbd);
+        if (getenv("SEQRT_TEST_VERBOSE"))
+            printf("winograd case %zu: y %.2e/%.2e dx %.2e/%.2e dw %.2e/%.2e db %.2e/%.2e\n", s,
+                   wino.y, plain.y, wino.dx, plain.dx, wino.dw, plain.dw, wino.db, plain.db);
         seqrt_winograd_enable(1);
         assert_true(wino.y < 2e-6);
         assert_true(wino.dx < 2e-6);
         assert_true(wino.y <= 8 * plain.y + 1e-7);
         assert_true(wino.dx <= 8 * plain.dx + 1e-7);
+        assert_true(wino.dw < 2e-6);
+        assert_true(wino.dw <= 8 * plain.dw + 1e-7);
+        assert_true(wino.db < 2e-6);
         free(x); free(w); free(b); free(dy);
-        free(xd); free(wd); free(bd); free(dyd); free(yd); free(dxd);
+        free(xd); free(wd); free(bd); free(dyd); free(yd); free(dxd); free(dwd); free(dbd);
     }
 }
 

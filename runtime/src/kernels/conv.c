@@ -151,18 +151,63 @@
  *   as before; the history is the same on 1 and 2 threads to the last
  *   digit.
  *
- *   The backward gains less: its dW (0.85 ms) is unchanged. The
+ *   The backward gained less: its dW (0.85 ms) was unchanged. The
  *   forward gains less on 2 threads than on 1 (0.29-0.30 against 0.48
  *   ms): the weights' transform runs on the calling thread before the
  *   split, and the other core then reads U (128 KB) from the first one's
  *   cache; transforming the weights once (a timing experiment, not a
  *   result) gave 0.26-0.27 ms. A copy of U per part would avoid that,
- *   at 16 cin cout more floats of scratch per part.
+ *   at 16 cin cout more floats of scratch per part. Now (later the same
+ *   day) each thread part transforms the weights itself into its first
+ *   sample's room when U and a buffer of the same chunk fit there (conv2:
+ *   59,968 floats a sample, U 32,768, the buffer 18,432), else U is
+ *   shared as before; the same U bits either way. conv_paths --layers,
+ *   five rounds alternated, 2 threads: conv2's forward 0.289-0.313 ms
+ *   with U shared, 0.243-0.296 with U per part (0.289-0.297 against
+ *   0.243-0.245 in the three quiet rounds); 1 thread the same
+ *   (0.475-0.571 against 0.478-0.565).
+ *
+ *   Winograd's dW (2026-12-02, later). The gradient of y = A^T [(G g G^T)
+ *   (.) (B^T d B)] A with respect to g is G^T [sum over the tiles of
+ *   (B^T d B) (.) (A dY A^T)] G: per group of samples dU[e] = sum of
+ *   V[e]^T Z[e] over its samples' tiles (16 xtdy GEMMs: m = cin, n =
+ *   cout, the tiles the sum), V the forward's input transform of x's
+ *   tiles and Z the dx's transform of dy's, then the group's dW = G^T dU G
+ *   into its slot, so sum_part adds the groups as before. It runs in the
+ *   dx's pass over each sample (one Z for both), 36 tiles a chunk at
+ *   conv2; conv2's dW needs 1.18 M multiply-adds a sample, not 2.65 M.
+ *   dW's bits are not the GEMM's, but its order is fixed (the samples of
+ *   a group ascending, each sample's chunks in raster order, each chunk's
+ *   product summed from 0 and then added): the same for every thread
+ *   count. Against the double definition (test_conv, conv_winograd) its
+ *   error on max |dW| is 1.6-3.3e-7, the GEMM's 1.4-6.2e-7. It needs the
+ *   group's dU, 16 cin cout floats (128 KB at conv2), in the scratch
+ *   ("Winograd's scratch"): at batch 32 there is room, at conv2's batch
+ *   1 not (the GEMM dW then, with Winograd's dx). conv_paths --layers,
+ *   fastest of 200, the version before (1f82785) and this one alternated
+ *   three times (load average 1.3-1.4):
+ *
+ *     conv2               before            Winograd dW
+ *     1 thread  backward  1.354-1.404 ms    1.082-1.123 ms
+ *     2 threads backward  0.706-0.721       0.569-0.574
+ *     both layers, 1 thr  1.990-2.054       1.716-1.777
+ *     both layers, 2 thr  1.090-1.106       0.945-0.958
+ *
+ *   The trainer (as above, three rounds alternated, load average
+ *   1.3-1.9): 1 thread 0.82-0.92 s an epoch before, 0.62-0.83 s after;
+ *   2 threads 0.52-0.61 s before, 0.49-0.60 s after. Again with the
+ *   forward's U per part (above; load average 1.7-1.9): 1 thread
+ *   0.74-0.87 s before, 0.69-0.74 s after; 2 threads 0.49-0.55 s
+ *   before, 0.47-0.55 s after (the 2-thread epoch gains little: the
+ *   conv layers are a smaller part of it). Validation accuracy
+ *   after 2 epochs 0.9655 (0.962 before: other roundings); the history is
+ *   the same on 1 and 2 threads to the last digit.
  *
  * Threads: forward splits the batch by samples; backward by the fixed
  * groups of samples, then the final sums by element ranges. Winograd's
- * forward runs per sample in the forward's parts, its dx per sample in
- * the backward's groups, after the sample's dW. A 1x1 kernel
+ * forward runs per sample in the forward's parts, its dW and dx per
+ * sample in the backward's groups (its dx after the sample's GEMM dW
+ * when dU does not fit). A 1x1 kernel
  * with stride 1 and no padding skips im2col: x is its own im2col matrix
  * and dx its dcol. im2col is left for strides and dilations above 1, and
  * for CBLAS (SEQRT_KERNELS=blas).
@@ -708,19 +753,29 @@ typedef struct conv_job {
     size_t                    wino; /* the chunk of tiles, or 0: no Winograd */
     float                    *u[16], *wino_base;
     size_t                    wino_stride, wino_pad;
+    int                       wino_dw; /* backward: dW through Winograd too */
+    int                       wino_own_u; /* forward: U per part, in its first sample's room */
 } conv_job;
 
 /* ----------------------------------------------- Winograd's scratch */
 
 /* Winograd's layout in the call's scratch, a function of the shape and
  * the batch only (so is the choice: it must not depend on the threads).
- * Forward: U [16][cin][cout] at the start, then one buffer per sample
- * (a thread part uses its first sample's, as the im2col rows).
+ * Forward: when a sample's room holds U [16][cin][cout] and a buffer of
+ * the chunk the shared layout would have, each sample's room is U then
+ * the buffer, and a thread part transforms the weights into its first
+ * sample's U and uses that buffer; else U at the start, then one buffer
+ * per sample (a thread part uses its first sample's, as the im2col
+ * rows).
  * Backward: U' blocks 0-8 in dw, which the groups' sums overwrite only
  * at the end (it held w^T for the GEMM dx before) and blocks 9-15 at the
- * start of the scratch, then per group of samples the padded copy the
- * in-place dW reads (when the layer pads) and the buffer; the groups'
- * slots of dW sums stay where they were, after the batch's P*K floats. */
+ * start of the scratch (kept free when dx is not wanted), then per group
+ * of samples either Winograd's dU [16][cin][cout] and the dW + dx
+ * buffer (seqrt_winograd_dw_buffer_floats) or, when those do not fit,
+ * the padded copy the in-place dW reads (when the layer pads) and the dx
+ * buffer; the groups' slots of dW sums stay where they were, after the
+ * batch's P*K floats. Whether dW goes through Winograd does not depend
+ * on dx (so dW has the same bits with and without dx). */
 static int dw_groups(int batch, int groups, int *per)
 {
     /* one sample per group, or at most batch / 2 groups: a group of
@@ -745,6 +800,14 @@ static size_t pad_floats(const seqrt_conv2d_shape *c)
  * does: no Winograd. */
 enum { WINO_CHUNK = 12 };
 
+/* With Winograd's dW the chunk is up to 36 tiles (conv2's sample): each
+ * chunk's 16 products add into the whole dU, so longer sums per add.
+ * conv2's backward (conv_paths --layers, fastest of 200, five rounds
+ * alternated): 1.10-1.28 ms with 36, 1.14-1.33 with 12; 2 threads
+ * 0.58-0.66 against 0.61-0.74. The chunk changes dW's bits (not dx's):
+ * it is a function of the shape and batch, never of the threads. */
+enum { WINO_DW_CHUNK = 36 };
+
 static size_t wino_chunk(const seqrt_conv2d_shape *wc, size_t room)
 {
     const size_t tiles = seqrt_winograd_tiles(wc), per = seqrt_winograd_buffer_floats(wc, 1);
@@ -765,8 +828,18 @@ static size_t wino_forward_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_sha
     return wino_chunk(c, (all - u) / n);
 }
 
+/* forward: each thread part transforms the weights itself, into its
+ * first sample's room, when U and a buffer of the same chunk fit there:
+ * then no core reads U from the other's cache */
+static int wino_forward_own_u(const seqrt_conv2d_shape *c, size_t chunk)
+{
+    const size_t per = seqrt_conv2d_scratch_per_sample(c), u = seqrt_winograd_weights_floats(c);
+    return per > u && wino_chunk(c, per - u) == chunk;
+}
+
 /* backward: room per group for its buffer after U's blocks 9-15 and the
- * group's padded copy, in the batch's P*K floats before the slots */
+ * group's padded copy (GEMM dW) or its dU (Winograd dW), in the batch's
+ * P*K floats before the slots */
 static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
                             int groups)
 {
@@ -778,14 +851,37 @@ static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c
     return room > pad_floats(c) ? wino_chunk(c, room - pad_floats(c)) : 0;
 }
 
+/* Winograd's dW (with its dx): per group dU [16][cin][cout], then the
+ * buffer of seqrt_winograd_dw_buffer_floats; the chunk, or 0 when not
+ * even one tile's buffer fits beside dU (then the GEMM dW) */
+static size_t wino_dw_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
+                            int groups)
+{
+    const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
+    const size_t u = 7 * (size_t)c->cin * (size_t)c->cout, du = seqrt_winograd_weights_floats(c);
+    if (!seqrt_winograd_shape_ok(g, c) || u > all)
+        return 0;
+    const size_t room = (all - u) / (size_t)groups;
+    if (room <= du)
+        return 0;
+    const size_t per = seqrt_winograd_dw_buffer_floats(c, 1), tiles = seqrt_winograd_tiles(c);
+    size_t fit = (room - du) / per;
+    if (fit > WINO_DW_CHUNK)
+        fit = WINO_DW_CHUNK;
+    return fit < tiles ? fit : tiles;
+}
+
 int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx)
 {
     const seqrt_gemm_ops *g = seqrt_gemm_kernels();
     int per;
     if (batch <= 0)
         return 0;
-    return dx ? wino_dx_chunk(g, c, batch, dw_groups(batch, DW_GROUPS, &per)) > 0
-              : wino_forward_chunk(g, c, batch) > 0;
+    if (!dx)
+        return wino_forward_chunk(g, c, batch) > 0;
+    const int groups = dw_groups(batch, DW_GROUPS, &per);
+    const int dw = wino_dw_chunk(g, c, batch, groups) > 0;
+    return dx == 2 ? dw : dw || wino_dx_chunk(g, c, batch, groups) > 0;
 }
 
 /* split over the threads? our kernels only (CBLAS has its own threads),
@@ -814,12 +910,21 @@ static void forward_part(void *arg, int part, int parts)
     /* one im2col buffer per part, the slot of its first sample: reused
      * for each sample it stays in L2 (see the header) */
     float *cn = j->scratch + lo * P * K;
+    float *u[16], *wbuf = j->wino ? j->wino_base + lo * j->wino_stride : NULL;
+    for (int e = 0; e < 16; e++)
+        u[e] = j->u[e];
+    if (j->wino_own_u && lo < hi) { /* this part's U, then its buffer */
+        const size_t block = (size_t)c->cin * (size_t)c->cout;
+        for (int e = 0; e < 16; e++)
+            u[e] = wbuf + (size_t)e * block;
+        seqrt_winograd_weights(c, j->w, 0, u);
+        wbuf += 16 * block;
+    }
     for (size_t n = lo; n < hi; n++) {
         const float *col = j->x + n * in_size;
         if (j->wino) {
-            seqrt_winograd_sample(j->g, c, col, (const float *const *)j->u, j->b,
-                                  j->y + n * P * (size_t)c->cout,
-                                  j->wino_base + lo * j->wino_stride, j->wino);
+            seqrt_winograd_sample(j->g, c, col, (const float *const *)u, j->b,
+                                  j->y + n * P * (size_t)c->cout, wbuf, j->wino);
             continue;
         }
         if (j->direct) {
@@ -852,7 +957,11 @@ void seqrt_conv2d_forward(int batch, const seqrt_conv2d_shape *c, const float *x
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
     j.wino = wino_forward_chunk(j.g, c, batch);
-    if (j.wino) { /* see "Winograd's scratch" */
+    j.wino_own_u = j.wino && wino_forward_own_u(c, j.wino);
+    if (j.wino_own_u) { /* see "Winograd's scratch" */
+        j.wino_base = scratch;
+        j.wino_stride = seqrt_winograd_weights_floats(c) + seqrt_winograd_buffer_floats(c, j.wino);
+    } else if (j.wino) {
         const size_t block = (size_t)c->cin * (size_t)c->cout;
         for (int e = 0; e < 16; e++)
             j.u[e] = scratch + (size_t)e * block;
@@ -936,6 +1045,20 @@ static void backward_part(void *arg, int part, int parts)
         /* one im2col / dcol buffer per group, its first sample's; with
          * Winograd's dx the group's padded copy, then its buffer */
         float *coln = j->wino ? j->wino_base + gi * j->wino_stride : j->scratch + n0 * P * K;
+        if (j->wino_dw) { /* the group's dU, then the buffer (see "Winograd's scratch") */
+            float *du = coln, *buf = coln + seqrt_winograd_weights_floats(c);
+            for (size_t n = n0; n < n1; n++) {
+                const float *dyn = j->dy + n * P * cout;
+                seqrt_winograd_dw_sample(j->g, c, j->x + n * in_size, dyn,
+                                         (const float *const *)j->u,
+                                         j->dx ? j->dx + n * in_size : NULL, du, n > n0, buf,
+                                         j->wino);
+                if (j->db)
+                    db_sample(j->g, P, cout, dyn, slot + K * cout, spare + K * cout, n > n0);
+            }
+            seqrt_winograd_dw_finish(c, du, slot);
+            continue;
+        }
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
@@ -1010,15 +1133,25 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
                   .slots = scratch + (size_t)batch * conv_p(c) * K};
     j.direct = direct3x3(j.g, c);
     j.implicit = !j.pointwise && !j.direct && implicit_ok(j.g, c);
-    j.wino = dx ? wino_dx_chunk(j.g, c, batch, groups) : 0;
+    /* dW through Winograd whether or not dx is wanted (the same chunk:
+     * the same bits of dW); dx alone through it when dU does not fit */
+    j.wino = wino_dw_chunk(j.g, c, batch, groups);
+    j.wino_dw = j.wino > 0;
+    if (!j.wino)
+        j.wino = dx ? wino_dx_chunk(j.g, c, batch, groups) : 0;
     if (j.wino) { /* see "Winograd's scratch" */
         const size_t block = (size_t)c->cin * cout;
         for (int e = 0; e < 16; e++)
             j.u[e] = e < 9 ? dw + (size_t)e * block : scratch + (size_t)(e - 9) * block;
-        seqrt_winograd_weights(c, w, 1, j.u);
-        j.wino_pad = pad_floats(c);
+        if (dx)
+            seqrt_winograd_weights(c, w, 1, j.u);
         j.wino_base = scratch + 7 * block;
-        j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(c, j.wino);
+        if (j.wino_dw) {
+            j.wino_stride = 16 * block + seqrt_winograd_dw_buffer_floats(c, j.wino);
+        } else {
+            j.wino_pad = pad_floats(c);
+            j.wino_stride = j.wino_pad + seqrt_winograd_buffer_floats(c, j.wino);
+        }
     } else if (dx) {
         /* dcol = dy w^T needs w^T [cout, K]; dw is overwritten only after
          * the groups are done, so it holds w^T until then */

@@ -38,8 +38,8 @@ void seqrt_conv2d_backward_groups(int batch, const seqrt_conv2d_shape *c, const 
 
 /* ------------------------------ Winograd F(2x2, 3x3) (conv_winograd.c) */
 
-/* 1 when conv.c runs this call's forward (dx = 0) or its dx (dx = 1)
- * through Winograd F(2x2, 3x3): the shape qualifies
+/* 1 when conv.c runs this call's forward (dx = 0), its dx (dx = 1) or
+ * its dW (dx = 2, which implies 1) through Winograd F(2x2, 3x3): the shape qualifies
  * (seqrt_winograd_shape_ok) and the transformed weights and the buffers
  * fit in the call's scratch, a rule of the shape and batch only (conv.c
  * has the layout). For the tests, which must know which path they test. */
@@ -62,6 +62,9 @@ void seqrt_winograd_enable(int on);
 size_t seqrt_winograd_tiles(const seqrt_conv2d_shape *c);
 size_t seqrt_winograd_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk);
 size_t seqrt_winograd_weights_floats(const seqrt_conv2d_shape *c);
+/* floats of one sample's buffer for dW with dx (seqrt_winograd_dw_sample):
+ * dx's V and M and the input's V, `chunk` tiles at a time */
+size_t seqrt_winograd_dw_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk);
 
 /* u[e] (e = 0..15, each a [cin, cout] block) = G g G^T of w[3, 3, cin,
  * cout] for the forward (transposed = 0); for dx (transposed = 1) each
@@ -85,5 +88,20 @@ void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
 void seqrt_winograd_dx_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
                               const float *dy, const float *const ut[16], float *dx,
                               float *buf, size_t chunk);
+
+/* One sample's dW through Winograd: du[16][cin][cout] = (add ? du : 0)
+ * + sum over the tiles of (B^T d B)[e]^T (A dY A^T)[e], x's tiles and
+ * dy's, `chunk` tiles at a time in raster order (each chunk's product
+ * summed from 0, then added: so the chunk changes the bits of du), and,
+ * when dx is not NULL, dx (overwritten) as seqrt_winograd_dx_sample from
+ * the same dY transforms. buf: seqrt_winograd_dw_buffer_floats(c, chunk)
+ * floats. */
+void seqrt_winograd_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                              const float *x, const float *dy, const float *const ut[16],
+                              float *dx, float *du, int add, float *buf, size_t chunk);
+
+/* dw[3, 3, cin, cout] (overwritten) = G^T du G per (ci, co): a sum of
+ * seqrt_winograd_dw_sample's du back to the kernel's layout */
+void seqrt_winograd_dw_finish(const seqrt_conv2d_shape *c, const float *du, float *dw);
 
 #endif /* SEQRT_CONV_H */

@@ -1,7 +1,7 @@
 /*
  * conv_winograd.c: 3x3 stride-1 convolutions as Winograd F(2x2, 3x3)
  * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
- * 2015), on the AVX-512 path, for conv.c's forward and its dx.
+ * 2015), on the AVX-512 path, for conv.c's forward, its dx and its dW.
  *
  * Why. At stride 1 conv.c's products already read the input in place
  * (gemm.h xw_runs) at about 90 % of this core's sgemm ceiling, so the
@@ -46,6 +46,28 @@
  * cells a tile instead of 16. The price is an add into dx per cell and
  * tile (the 4x4 blocks overlap by 2), in a fixed order, so the bits are
  * still those of the sample alone.
+ *
+ * dW: the gradient with respect to the kernel g of the forward's y = A^T
+ * [(G g G^T) (.) V] A is G^T [sum over the tiles of V (.) dM] G, dM =
+ * A dY A^T as for dx (the elementwise product's adjoint in U, then G g
+ * G^T's):
+ *   dU[e][ci][co] += V[e]^T dM[e]     16 GEMMs (gemm.h xtdy_runs: the
+ *                                     tiles the sum, m = cin, n = cout)
+ *   dW[ky][kx][ci][co] = (G^T dU G)   per (ci, co), once a group of
+ *                                     samples (dU is linear in the sum)
+ * with G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]. It runs in the
+ * dx's pass (seqrt_winograd_dw_sample): per chunk of tiles dM from dy,
+ * V from x (input_chunk, as the forward), dU's products, then dx's from
+ * the same dM; buffers [16][chunk] of (cin + cout + cin) floats. Each
+ * chunk's product is summed from 0, the tiles ascending, then added to
+ * dU (xtdy_runs' add), so dW's bits depend on the chunk, which conv.c
+ * fixes by the shape and batch (36 tiles at conv2: a longer sum per add
+ * than 12, 1.10 against 1.14 ms for conv2's backward), never the threads.
+ * conv2 needs 1.18 M multiply-adds a sample for dW instead of the GEMM's
+ * 2.65 M: its backward went from 1.35-1.40 to 1.08-1.12 ms on one core
+ * (conv.c's header has the table). Error against the double definition
+ * on max |dW|: 1.6-3.3e-7, the GEMM's 1.4-6.2e-7 (test_conv,
+ * conv_winograd).
  *
  * Numbers. Every output is a fixed sequence of float operations (the
  * transforms in a fixed order, the GEMM's fixed chain of fused multiply-
@@ -122,6 +144,11 @@ size_t seqrt_winograd_tiles(const seqrt_conv2d_shape *c)
 size_t seqrt_winograd_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk)
 {
     return 16 * chunk * ((size_t)c->cin + (size_t)c->cout);
+}
+
+size_t seqrt_winograd_dw_buffer_floats(const seqrt_conv2d_shape *c, size_t chunk)
+{
+    return 16 * chunk * (2 * (size_t)c->cin + (size_t)c->cout);
 }
 
 size_t seqrt_winograd_weights_floats(const seqrt_conv2d_shape *c)
@@ -388,7 +415,80 @@ void seqrt_winograd_dx_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape 
     }
 }
 
+/* One sample's dW (and dx when ut): per chunk of tiles, Z = A dY A^T
+ * (dy_chunk, the dx's dM) and V = B^T d B of x's tiles (input_chunk, the
+ * forward's), then dU[e] (+)= V[e]^T Z[e] (16 xtdy_runs: each element
+ * summed from 0 over the chunk's tiles ascending, then added), then the
+ * dx's steps on the same Z. buf: v[16][T][cin] (dx's dV), m[16][T][cout]
+ * (Z), vx[16][T][cin] (V). */
+void seqrt_winograd_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                              const float *x, const float *dy, const float *const ut[16],
+                              float *dx, float *du, int add, float *buf, size_t chunk)
+{
+    const size_t T = chunk, nt = seqrt_winograd_tiles(c), cin = (size_t)c->cin, cout = (size_t)c->cout;
+    float *v = buf, *m = buf + 16 * T * cin, *vx = m + 16 * T * cout;
+    if (dx)
+        memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
+    for (size_t t0 = 0; t0 < nt; t0 += T) {
+        const size_t n = nt - t0 < T ? nt - t0 : T;
+        dy_chunk(c, dy, t0, n, m, T * cout);
+        input_chunk(c, x, t0, n, vx, T * cin);
+        for (int e = 0; e < 16; e++)
+            g->xtdy_runs((int)n, (int)n, c->cin, 0, c->cout, vx + (size_t)e * T * cin,
+                         m + (size_t)e * T * cout, du + (size_t)e * cin * cout, 0, c->cin,
+                         add || t0 > 0);
+        if (!dx)
+            continue;
+        for (int e = 0; e < 16; e++)
+            g->xw((int)n, c->cin, c->cout, m + (size_t)e * T * cout, ut[e], c->cout, NULL,
+                  v + (size_t)e * T * cin, 0);
+        dx_chunk(c, v, T * cin, t0, n, dx);
+    }
+}
+
+/* dw[ky][kx][ci][co] = (G^T dU G)[ky][kx] per (ci, co), 16 co a vector:
+ * G^T's rows (1, 1/2, 1/2, 0), (0, 1/2, -1/2, 0), (0, 1/2, 1/2, 1) */
+WINO_FN void seqrt_winograd_dw_finish(const seqrt_conv2d_shape *c, const float *du, float *dw)
+{
+    const size_t cin = (size_t)c->cin, cout = (size_t)c->cout, block = cin * cout;
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (size_t ci = 0; ci < cin; ci++)
+        for (size_t co = 0; co < cout; co += 16) {
+            __m512 q[16], t[3][4];
+            for (int e = 0; e < 16; e++)
+                q[e] = _mm512_loadu_ps(du + (size_t)e * block + ci * cout + co);
+            for (int s = 0; s < 4; s++) { /* G^T dU: 3 rows of 4 */
+                const __m512 u0 = q[s], u1 = q[4 + s], u2 = q[8 + s], u3 = q[12 + s];
+                const __m512 h = _mm512_mul_ps(_mm512_add_ps(u1, u2), half);
+                t[0][s] = _mm512_add_ps(u0, h);
+                t[1][s] = _mm512_mul_ps(_mm512_sub_ps(u1, u2), half);
+                t[2][s] = _mm512_add_ps(h, u3);
+            }
+            for (int r = 0; r < 3; r++) { /* (G^T dU) G */
+                const __m512 u0 = t[r][0], u1 = t[r][1], u2 = t[r][2], u3 = t[r][3];
+                const __m512 h = _mm512_mul_ps(_mm512_add_ps(u1, u2), half);
+                float *p = dw + ((size_t)(r * 3) * cin + ci) * cout + co;
+                _mm512_storeu_ps(p, _mm512_add_ps(u0, h));
+                _mm512_storeu_ps(p + block, _mm512_mul_ps(_mm512_sub_ps(u1, u2), half));
+                _mm512_storeu_ps(p + 2 * block, _mm512_add_ps(h, u3));
+            }
+        }
+}
+
 #else /* no AVX-512 in this build: seqrt_winograd_shape_ok is 0 */
+
+void seqrt_winograd_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
+                              const float *x, const float *dy, const float *const ut[16],
+                              float *dx, float *du, int add, float *buf, size_t chunk)
+{
+    (void)g, (void)c, (void)x, (void)dy, (void)ut, (void)dx, (void)du, (void)add, (void)buf,
+        (void)chunk;
+}
+
+void seqrt_winograd_dw_finish(const seqrt_conv2d_shape *c, const float *du, float *dw)
+{
+    (void)c, (void)du, (void)dw;
+}
 
 void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int transposed,
                             float *const u[16])
