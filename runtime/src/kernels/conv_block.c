@@ -562,6 +562,18 @@ static int cpu_avx512(void)
 
 #define FAST_INLINE static inline __attribute__((always_inline, target("avx512f")))
 
+/* fn(args..., ch0, nb) for each group of up to FAST_GROUP vectors of
+ * channels of C, nb a constant (1-4) in each call, so that each group's
+ * loops are compiled for its count of vectors */
+#define FAST_GROUPS(C, fn, ...)                                                             \
+    for (int ch0 = 0; ch0 < (C); ch0 += 16 * FAST_GROUP)                                   \
+        switch (((C) - ch0) / 16) {                                                         \
+        case 1: fn(__VA_ARGS__, ch0, 1); break;                                             \
+        case 2: fn(__VA_ARGS__, ch0, 2); break;                                             \
+        case 3: fn(__VA_ARGS__, ch0, 3); break;                                             \
+        default: fn(__VA_ARGS__, ch0, 4); break;                                            \
+        }
+
 /* lanes (0, 1, ..., 15) + ch0 */
 FAST_INLINE __m512i lanes_from(int ch0)
 {
@@ -619,8 +631,8 @@ FAST_INLINE void windows_row(const block_job *j, int n, int ch0, const int nb, i
  * deviations are added as channel_sums adds them (position q into the
  * accumulator q mod 4, the last P mod 4 positions into the first): the
  * same bits. */
-FAST_INLINE void m2_windows_group(const block_job *j, int n, int ch0, const int nb,
-                                  const float *s, float *m2)
+FAST_INLINE void m2_windows_group(const block_job *j, int n, const float *s, float *m2,
+                                  int ch0, const int nb)
 {
     const seqrt_pool2d_shape *p = j->p;
     const size_t C = (size_t)p->c, P = (size_t)p->h * p->w, P4 = P & ~(size_t)3;
@@ -685,7 +697,8 @@ FAST_INLINE void m2_windows_group(const block_job *j, int n, int ch0, const int 
  * in memory order, all of a position's channels at once, where
  * channel_sums reads it once per 16 channels, every C floats (this is the
  * pass that brings the sample from memory) */
-FAST_INLINE void s_group(const float *x, size_t P, size_t C, int ch0, const int nb, float *out)
+FAST_INLINE void s_group(const float *x, size_t P, size_t C, float *out, int ch0,
+                         const int nb)
 {
     __m512 a0[FAST_GROUP], a1[FAST_GROUP], a2[FAST_GROUP], a3[FAST_GROUP];
     for (int b = 0; b < nb; b++)
@@ -714,20 +727,8 @@ __attribute__((target("avx512f"))) static void stats_fast(const block_job *j, in
     for (int n = n0; n < n1; n++) {
         const float *xn = j->x + (size_t)n * P * C;
         float *s = j->scratch + (size_t)n * 2 * C, *m2 = s + C;
-        for (int ch0 = 0; ch0 < p->c; ch0 += 16 * FAST_GROUP)
-            switch ((p->c - ch0) / 16) {
-            case 1: s_group(xn, P, C, ch0, 1, s); break;
-            case 2: s_group(xn, P, C, ch0, 2, s); break;
-            case 3: s_group(xn, P, C, ch0, 3, s); break;
-            default: s_group(xn, P, C, ch0, 4, s); break;
-            }
-        for (int ch0 = 0; ch0 < p->c; ch0 += 16 * FAST_GROUP)
-            switch ((p->c - ch0) / 16) {
-            case 1: m2_windows_group(j, n, ch0, 1, s, m2); break;
-            case 2: m2_windows_group(j, n, ch0, 2, s, m2); break;
-            case 3: m2_windows_group(j, n, ch0, 3, s, m2); break;
-            default: m2_windows_group(j, n, ch0, 4, s, m2); break;
-            }
+        FAST_GROUPS(p->c, s_group, xn, P, C, s);
+        FAST_GROUPS(p->c, m2_windows_group, j, n, s, m2);
     }
 }
 
@@ -792,13 +793,7 @@ FAST_INLINE void pool_group(const block_job *j, int n, int ch0, const int nb)
 __attribute__((target("avx512f"))) static void pool_fast(const block_job *j, int n0, int n1)
 {
     for (int n = n0; n < n1; n++)
-        for (int ch0 = 0; ch0 < j->p->c; ch0 += 16 * FAST_GROUP)
-            switch ((j->p->c - ch0) / 16) {
-            case 1: pool_group(j, n, ch0, 1); break;
-            case 2: pool_group(j, n, ch0, 2); break;
-            case 3: pool_group(j, n, ch0, 3); break;
-            default: pool_group(j, n, ch0, 4); break;
-            }
+        FAST_GROUPS(j->p->c, pool_group, j, n);
 }
 
 /* backward pass A of sample n, channels [ch0, ch0 + 16 nb): db and dg
@@ -854,13 +849,7 @@ FAST_INLINE void sums_group(const block_job *j, int n, int ch0, const int nb)
 __attribute__((target("avx512f"))) static void sums_fast(const block_job *j, int n0, int n1)
 {
     for (int n = n0; n < n1; n++)
-        for (int ch0 = 0; ch0 < j->p->c; ch0 += 16 * FAST_GROUP)
-            switch ((j->p->c - ch0) / 16) {
-            case 1: sums_group(j, n, ch0, 1); break;
-            case 2: sums_group(j, n, ch0, 2); break;
-            case 3: sums_group(j, n, ch0, 3); break;
-            default: sums_group(j, n, ch0, 4); break;
-            }
+        FAST_GROUPS(j->p->c, sums_group, j, n);
 }
 
 /* dx of `cells` cells from xc in no window: dz = 0 */
@@ -939,13 +928,7 @@ FAST_INLINE void dx_group(const block_job *j, int n, int ch0, const int nb)
 __attribute__((target("avx512f"))) static void dx_fast(const block_job *j, int n0, int n1)
 {
     for (int n = n0; n < n1; n++)
-        for (int ch0 = 0; ch0 < j->p->c; ch0 += 16 * FAST_GROUP)
-            switch ((j->p->c - ch0) / 16) {
-            case 1: dx_group(j, n, ch0, 1); break;
-            case 2: dx_group(j, n, ch0, 2); break;
-            case 3: dx_group(j, n, ch0, 3); break;
-            default: dx_group(j, n, ch0, 4); break;
-            }
+        FAST_GROUPS(j->p->c, dx_group, j, n);
 }
 #endif /* HAVE_FAST */
 
