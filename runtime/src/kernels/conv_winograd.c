@@ -302,6 +302,17 @@ void seqrt_winograd_weights(const seqrt_conv2d_shape *c, const float *w, int tra
     weights(c, w, transposed, u);
 }
 
+/* out[e][n, nout] = in[e][n, k] w[e][k, nout] for the 16 elements e: the
+ * transformed tiles' products (in[e] and out[e] are ld_in and ld_out
+ * floats apart) */
+static void products(const seqrt_gemm_ops *g, size_t n, int k, int nout, const float *in,
+                     size_t ld_in, const float *const w[16], float *out, size_t ld_out)
+{
+    for (int e = 0; e < 16; e++)
+        g->xw((int)n, nout, k, in + (size_t)e * ld_in, w[e], k, NULL, out + (size_t)e * ld_out,
+              0);
+}
+
 void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
                            const float *x, const float *const u[16], const float *b,
                            float *y, float *buf, size_t chunk)
@@ -311,9 +322,7 @@ void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
     for (size_t t0 = 0; t0 < nt; t0 += T) {
         const size_t n = nt - t0 < T ? nt - t0 : T;
         input_chunk(c, x, t0, n, v, T * cin);
-        for (int e = 0; e < 16; e++)
-            g->xw((int)n, c->cout, c->cin, v + (size_t)e * T * cin, u[e], c->cin, NULL,
-                  m + (size_t)e * T * cout, 0);
+        products(g, n, c->cin, c->cout, v, T * cin, u, m, T * cout);
         output_chunk(c, m, T * cout, b, t0, n, y);
     }
 }
@@ -408,9 +417,7 @@ void seqrt_winograd_dx_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape 
     for (size_t t0 = 0; t0 < nt; t0 += T) {
         const size_t n = nt - t0 < T ? nt - t0 : T;
         dy_chunk(c, dy, t0, n, m, T * cout);
-        for (int e = 0; e < 16; e++)
-            g->xw((int)n, c->cin, c->cout, m + (size_t)e * T * cout, ut[e], c->cout, NULL,
-                  v + (size_t)e * T * cin, 0);
+        products(g, n, c->cout, c->cin, m, T * cout, ut, v, T * cin);
         dx_chunk(c, v, T * cin, t0, n, dx);
     }
 }
@@ -439,9 +446,7 @@ void seqrt_winograd_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape 
                          add || t0 > 0);
         if (!dx)
             continue;
-        for (int e = 0; e < 16; e++)
-            g->xw((int)n, c->cin, c->cout, m + (size_t)e * T * cout, ut[e], c->cout, NULL,
-                  v + (size_t)e * T * cin, 0);
+        products(g, n, c->cout, c->cin, m, T * cout, ut, v, T * cin);
         dx_chunk(c, v, T * cin, t0, n, dx);
     }
 }
