@@ -796,6 +796,18 @@ __attribute__((target("avx512f"))) static void pool_fast(const block_job *j, int
         FAST_GROUPS(j->p->c, pool_group, j, n);
 }
 
+/* the backward's view of output o's window, channels [ch0, ch0 + 16 nb)
+ * (o includes ch0): a = the argmax cell minus the lane's channel (so a
+ * compare with the cell's offset finds the chosen lanes), d = dy */
+FAST_INLINE void window_grads(const block_job *j, size_t o, const __m512i *lane, __m512i *a,
+                              __m512 *d, const int nb)
+{
+    for (int b = 0; b < nb; b++) {
+        a[b] = _mm512_sub_epi32(_mm512_loadu_si512(j->argmax_in + o + 16 * b), lane[b]);
+        d[b] = _mm512_loadu_ps(j->dy + o + 16 * b);
+    }
+}
+
 /* backward pass A of sample n, channels [ch0, ch0 + 16 nb): db and dg
  * of these channels into scratch[n] */
 FAST_INLINE void sums_group(const block_job *j, int n, int ch0, const int nb)
@@ -819,10 +831,7 @@ FAST_INLINE void sums_group(const block_job *j, int n, int ch0, const int nb)
             window(p, oy, ox, &y0, &y1, &x0, &x1);
             __m512i a[FAST_GROUP];
             __m512 d[FAST_GROUP];
-            for (int b = 0; b < nb; b++) {
-                a[b] = _mm512_sub_epi32(_mm512_loadu_si512(j->argmax_in + o + 16 * b), lane[b]);
-                d[b] = _mm512_loadu_ps(j->dy + o + 16 * b);
-            }
+            window_grads(j, o, lane, a, d, nb);
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
                     const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
@@ -893,10 +902,9 @@ FAST_INLINE void dx_group(const block_job *j, int n, int ch0, const int nb)
             window(p, oy, ox, &y0, &y1, &x0, &x1);
             __m512i a[FAST_GROUP];
             __m512 kd[FAST_GROUP];
-            for (int b = 0; b < nb; b++) {
-                a[b] = _mm512_sub_epi32(_mm512_loadu_si512(j->argmax_in + o + 16 * b), lane[b]);
-                kd[b] = _mm512_mul_ps(k[b], _mm512_loadu_ps(j->dy + o + 16 * b));
-            }
+            window_grads(j, o, lane, a, kd, nb);
+            for (int b = 0; b < nb; b++)
+                kd[b] = _mm512_mul_ps(k[b], kd[b]);
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
                     const int32_t cell = (int32_t)(((size_t)iy * p->w + ix) * C);
