@@ -143,6 +143,35 @@ static void normalize_block(int batch, size_t F, size_t f0, size_t nb, const flo
     }
 }
 
+/* Forward over the ranks: each block's global moments (one sum), the
+ * moving statistics updated, then the block normalized. With r (renorm)
+ * inv_std, r and d come from the global statistics and the moving ones
+ * before their update (batchnorm.c's arithmetic); else inv_std alone. */
+static void sync_forward(const seqrt_comm *comm, int batch, size_t F, const float *x,
+                         const float *gamma, const float *beta, float *moving_mean,
+                         float *moving_var, float momentum, float eps, float rmax, float dmax,
+                         float *y, float *xhat, float *inv_std, float *r, float *d)
+{
+    double buf[1 + 2 * SYNC_BLOCK];
+    for (size_t f0 = 0; f0 < F; f0 += SYNC_BLOCK) {
+        size_t nb = F - f0 < SYNC_BLOCK ? F - f0 : SYNC_BLOCK;
+        if (block_moments(comm, batch, F, x, moving_mean, f0, nb, buf) == 0.0)
+            continue;
+        /* the block's mean goes to buf until the rows are done */
+        for (size_t f = 0; f < nb; f++) {
+            float m = (float)buf[1 + f], var = (float)buf[1 + nb + f];
+            if (r)
+                seqrt_bn_renorm_rd(m, var, moving_mean[f0 + f], moving_var[f0 + f], eps, rmax,
+                                   dmax, &inv_std[f0 + f], &r[f0 + f], &d[f0 + f]);
+            else
+                inv_std[f0 + f] = 1.0f / sqrtf(var + eps);
+            update_moving(&moving_mean[f0 + f], &moving_var[f0 + f], momentum, m, var);
+            buf[1 + f] = m;
+        }
+        normalize_block(batch, F, f0, nb, x, buf + 1, inv_std, r, d, gamma, beta, xhat, y);
+    }
+}
+
 void seqrt_sync_batchnorm_forward_train(const seqrt_comm *comm, int batch, int features,
                                         const float *x, const float *gamma, const float *beta,
                                         float *moving_mean, float *moving_var, float momentum,
@@ -153,21 +182,8 @@ void seqrt_sync_batchnorm_forward_train(const seqrt_comm *comm, int batch, int f
                                       momentum, eps, y, xhat, inv_std);
         return;
     }
-    const size_t F = (size_t)features;
-    double buf[1 + 2 * SYNC_BLOCK];
-    for (size_t f0 = 0; f0 < F; f0 += SYNC_BLOCK) {
-        size_t nb = F - f0 < SYNC_BLOCK ? F - f0 : SYNC_BLOCK;
-        if (block_moments(comm, batch, F, x, moving_mean, f0, nb, buf) == 0.0)
-            continue;
-        /* the block's mean goes to inv_std until the rows are done */
-        for (size_t f = 0; f < nb; f++) {
-            float m = (float)buf[1 + f], var = (float)buf[1 + nb + f];
-            update_moving(&moving_mean[f0 + f], &moving_var[f0 + f], momentum, m, var);
-            buf[1 + f] = m;
-            inv_std[f0 + f] = 1.0f / sqrtf(var + eps);
-        }
-        normalize_block(batch, F, f0, nb, x, buf + 1, inv_std, NULL, NULL, gamma, beta, xhat, y);
-    }
+    sync_forward(comm, batch, (size_t)features, x, gamma, beta, moving_mean, moving_var,
+                 momentum, eps, 0.0f, 0.0f, y, xhat, inv_std, NULL, NULL);
 }
 
 /* Backward over the ranks, with renorm's r and d (NULL: 1 and 0; constants
@@ -239,23 +255,8 @@ void seqrt_sync_batchnorm_renorm_forward_train(const seqrt_comm *comm, int batch
         return;
     }
     const size_t F = (size_t)features;
-    float *inv_std = stats, *r = stats + F, *d = stats + 2 * F;
-    double buf[1 + 2 * SYNC_BLOCK];
-    for (size_t f0 = 0; f0 < F; f0 += SYNC_BLOCK) {
-        size_t nb = F - f0 < SYNC_BLOCK ? F - f0 : SYNC_BLOCK;
-        if (block_moments(comm, batch, F, x, moving_mean, f0, nb, buf) == 0.0)
-            continue;
-        /* r and d from the global statistics and the moving ones before
-         * their update, batchnorm.c's arithmetic */
-        for (size_t f = 0; f < nb; f++) {
-            float m = (float)buf[1 + f], var = (float)buf[1 + nb + f];
-            seqrt_bn_renorm_rd(m, var, moving_mean[f0 + f], moving_var[f0 + f], eps, rmax, dmax,
-                               &inv_std[f0 + f], &r[f0 + f], &d[f0 + f]);
-            update_moving(&moving_mean[f0 + f], &moving_var[f0 + f], momentum, m, var);
-            buf[1 + f] = m;
-        }
-        normalize_block(batch, F, f0, nb, x, buf + 1, inv_std, r, d, gamma, beta, xhat, y);
-    }
+    sync_forward(comm, batch, F, x, gamma, beta, moving_mean, moving_var, momentum, eps, rmax,
+                 dmax, y, xhat, stats, stats + F, stats + 2 * F);
 }
 
 void seqrt_sync_batchnorm_renorm_backward(const seqrt_comm *comm, int batch, int features,
