@@ -808,13 +808,20 @@ enum { WINO_CHUNK = 12 };
  * it is a function of the shape and batch, never of the threads. */
 enum { WINO_DW_CHUNK = 36 };
 
+/* the tiles whose buffers of `per` floats a tile fit in room, at most
+ * cap and the sample's tiles */
+static size_t fit_chunk(size_t room, size_t per, size_t tiles, size_t cap)
+{
+    size_t fit = room / per;
+    if (fit > cap)
+        fit = cap;
+    return fit < tiles ? fit : tiles;
+}
+
 static size_t wino_chunk(const seqrt_conv2d_shape *wc, size_t room)
 {
-    const size_t tiles = seqrt_winograd_tiles(wc), per = seqrt_winograd_buffer_floats(wc, 1);
-    size_t fit = room / per;
-    if (fit > WINO_CHUNK)
-        fit = WINO_CHUNK;
-    return fit < tiles ? fit : tiles;
+    return fit_chunk(room, seqrt_winograd_buffer_floats(wc, 1), seqrt_winograd_tiles(wc),
+                     WINO_CHUNK);
 }
 
 /* forward: room per sample for its buffer after U */
@@ -837,17 +844,24 @@ static int wino_forward_own_u(const seqrt_conv2d_shape *c, size_t chunk)
     return per > u && wino_chunk(c, per - u) == chunk;
 }
 
-/* backward: room per group for its buffer after U's blocks 9-15 and the
- * group's padded copy (GEMM dW) or its dU (Winograd dW), in the batch's
- * P*K floats before the slots */
-static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
-                            int groups)
+/* backward: room per group after U's blocks 9-15, in the batch's P*K
+ * floats before the slots (0 without Winograd) */
+static size_t group_room(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
+                         int groups)
 {
     const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
     const size_t u = 7 * (size_t)c->cin * (size_t)c->cout;
     if (!seqrt_winograd_shape_ok(g, c) || u > all)
         return 0;
-    const size_t room = (all - u) / (size_t)groups;
+    return (all - u) / (size_t)groups;
+}
+
+/* backward, GEMM dW: the group's padded copy (when the layer pads), then
+ * the dx buffer */
+static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
+                            int groups)
+{
+    const size_t room = group_room(g, c, batch, groups);
     return room > pad_floats(c) ? wino_chunk(c, room - pad_floats(c)) : 0;
 }
 
@@ -857,18 +871,10 @@ static size_t wino_dx_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c
 static size_t wino_dw_chunk(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c, int batch,
                             int groups)
 {
-    const size_t all = (size_t)batch * conv_p(c) * conv_k(c);
-    const size_t u = 7 * (size_t)c->cin * (size_t)c->cout, du = seqrt_winograd_weights_floats(c);
-    if (!seqrt_winograd_shape_ok(g, c) || u > all)
-        return 0;
-    const size_t room = (all - u) / (size_t)groups;
-    if (room <= du)
-        return 0;
-    const size_t per = seqrt_winograd_dw_buffer_floats(c, 1), tiles = seqrt_winograd_tiles(c);
-    size_t fit = (room - du) / per;
-    if (fit > WINO_DW_CHUNK)
-        fit = WINO_DW_CHUNK;
-    return fit < tiles ? fit : tiles;
+    const size_t room = group_room(g, c, batch, groups), du = seqrt_winograd_weights_floats(c);
+    return room > du ? fit_chunk(room - du, seqrt_winograd_dw_buffer_floats(c, 1),
+                                 seqrt_winograd_tiles(c), WINO_DW_CHUNK)
+                     : 0;
 }
 
 int seqrt_conv2d_winograd(const seqrt_conv2d_shape *c, int batch, int dx)
