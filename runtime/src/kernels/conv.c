@@ -1051,25 +1051,18 @@ static void backward_part(void *arg, int part, int parts)
         /* one im2col / dcol buffer per group, its first sample's; with
          * Winograd's dx the group's padded copy, then its buffer */
         float *coln = j->wino ? j->wino_base + gi * j->wino_stride : j->scratch + n0 * P * K;
-        if (j->wino_dw) { /* the group's dU, then the buffer (see "Winograd's scratch") */
-            float *du = coln, *buf = coln + seqrt_winograd_weights_floats(c);
-            for (size_t n = n0; n < n1; n++) {
-                const float *dyn = j->dy + n * P * cout;
-                seqrt_winograd_dw_sample(j->g, c, j->x + n * in_size, dyn,
-                                         (const float *const *)j->u,
-                                         j->dx ? j->dx + n * in_size : NULL, du, n > n0, buf,
-                                         j->wino);
-                if (j->db)
-                    db_sample(j->g, P, cout, dyn, slot + K * cout, spare + K * cout, n > n0);
-            }
-            seqrt_winograd_dw_finish(c, du, slot);
-            continue;
-        }
+        /* Winograd's dW: the group's dU, then the buffer (see "Winograd's
+         * scratch"); dU goes to the slot after the group's samples */
+        float *du = coln, *du_buf = j->wino_dw ? coln + seqrt_winograd_weights_floats(c) : NULL;
         for (size_t n = n0; n < n1; n++) {
             const float *xn = j->x + n * in_size, *dyn = j->dy + n * P * cout;
             const float *col = xn; /* pointwise: x is its own im2col */
             const int add = n > n0;
-            if (j->direct) {
+            if (j->wino_dw) { /* dx too, from the same transforms of dy */
+                seqrt_winograd_dw_sample(j->g, c, xn, dyn, (const float *const *)j->u,
+                                         j->dx ? j->dx + n * in_size : NULL, du, add, du_buf,
+                                         j->wino);
+            } else if (j->direct) {
                 pad_sample(c, xn, coln);
                 direct_dw(c, coln, dyn, slot, j->db ? slot + K * cout : NULL, add);
             } else if (j->implicit) {
@@ -1083,7 +1076,7 @@ static void backward_part(void *arg, int part, int parts)
             }
             if (j->db && !j->direct) /* the sample's sum (in the spare slot), then added */
                 db_sample(j->g, P, cout, dyn, slot + K * cout, spare + K * cout, add);
-            if (!j->dx)
+            if (!j->dx || j->wino_dw)
                 continue;
             float *dxn = j->dx + n * in_size;
             if (j->wino) { /* dx: Winograd's transforms transposed */
@@ -1098,6 +1091,8 @@ static void backward_part(void *arg, int part, int parts)
             mm_xw(j->g, (int)P, (int)K, c->cout, dyn, j->wt, c->cout, NULL, coln);
             seqrt_conv2d_col2im(c, coln, dxn);
         }
+        if (j->wino_dw)
+            seqrt_winograd_dw_finish(c, du, slot);
     }
 }
 
