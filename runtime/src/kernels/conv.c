@@ -16,8 +16,9 @@
  * but at the issue's shapes the copy is small next to the products (the
  * second layer's im2col is 0.11 ms of a 3.3 ms forward + backward) and the
  * GEMM tiles already run at 170-220 GFLOP/s on one core, 70-90 % of the
- * per-core sgemm ceiling (about 235 GFLOP/s, issue #13); a direct kernel would have to match those tiles for every kernel
- * size, stride and dilation.
+ * per-core sgemm ceiling (about 235 GFLOP/s, issue #13); a direct kernel
+ * would have to match those tiles for every kernel size, stride and
+ * dilation.
  *
  * Measured on one core of the Zen 5 development machine (AVX-512),
  * bench/conv_paths.c and micro-timings of the same calls, the issue's

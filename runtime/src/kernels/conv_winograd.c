@@ -317,7 +317,8 @@ void seqrt_winograd_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape *c,
                            const float *x, const float *const u[16], const float *b,
                            float *y, float *buf, size_t chunk)
 {
-    const size_t T = chunk, nt = seqrt_winograd_tiles(c), cin = (size_t)c->cin, cout = (size_t)c->cout;
+    const size_t T = chunk, nt = seqrt_winograd_tiles(c);
+    const size_t cin = (size_t)c->cin, cout = (size_t)c->cout;
     float *v = buf, *m = buf + 16 * T * cin; /* v[16][T][cin], m[16][T][cout] */
     for (size_t t0 = 0; t0 < nt; t0 += T) {
         const size_t n = nt - t0 < T ? nt - t0 : T;
@@ -411,7 +412,8 @@ void seqrt_winograd_dx_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape 
                               const float *dy, const float *const ut[16], float *dx,
                               float *buf, size_t chunk)
 {
-    const size_t T = chunk, nt = seqrt_winograd_tiles(c), cin = (size_t)c->cin, cout = (size_t)c->cout;
+    const size_t T = chunk, nt = seqrt_winograd_tiles(c);
+    const size_t cin = (size_t)c->cin, cout = (size_t)c->cout;
     float *v = buf, *m = buf + 16 * T * cin; /* v[16][T][cin], m[16][T][cout] */
     memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
     for (size_t t0 = 0; t0 < nt; t0 += T) {
@@ -432,7 +434,8 @@ void seqrt_winograd_dw_sample(const seqrt_gemm_ops *g, const seqrt_conv2d_shape 
                               const float *x, const float *dy, const float *const ut[16],
                               float *dx, float *du, int add, float *buf, size_t chunk)
 {
-    const size_t T = chunk, nt = seqrt_winograd_tiles(c), cin = (size_t)c->cin, cout = (size_t)c->cout;
+    const size_t T = chunk, nt = seqrt_winograd_tiles(c);
+    const size_t cin = (size_t)c->cin, cout = (size_t)c->cout;
     float *v = buf, *m = buf + 16 * T * cin, *vx = m + 16 * T * cout;
     if (dx)
         memset(dx, 0, (size_t)c->h * c->w * cin * sizeof *dx);
