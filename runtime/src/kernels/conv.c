@@ -120,8 +120,8 @@
  *   through Winograd F(2x2, 3x3): per 2x2 block of outputs 16 products
  *   per channel pair instead of 36. conv2's forward needs 1.18 M
  *   multiply-adds a sample instead of 2.65 M, and so does its dx (the
- *   same tiles, each step transposed), with no col2im. dW stays the
- *   in-place GEMM.
+ *   same tiles, each step transposed), with no col2im. dW stayed the
+ *   in-place GEMM until "Winograd's dW" below.
  *   The sums are not im2col's (tests/runtime/test_conv.c, conv_winograd:
  *   worst error on the output's scale 1.6-3.6e-7 against the double
  *   definition, the im2col path 1.1-7.1e-7), but each output's are fixed,
